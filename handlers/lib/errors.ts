@@ -1,0 +1,22 @@
+/**
+ * RequestError: a refusal with an HTTP status and a short reason for the viewer.
+ *
+ * Pure logic throws it; the handlers turn it into an answer with a short cache lifetime.
+ * Anything else that escapes is a bug and becomes a 500 with a generic body (never a stack).
+ */
+export type RefusalStatus = 400 | 403 | 404 | 405 | 413 | 414 | 415 | 422 | 501 | 502 | 503;
+
+export class RequestError extends Error {
+  override name = "RequestError";
+  constructor(
+    readonly status: RefusalStatus,
+    /** Short, safe to show to anyone: never a secret, a stack or a bucket name. */
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+export function isRequestError(err: unknown): err is RequestError {
+  return err instanceof RequestError;
+}

@@ -1,0 +1,191 @@
+/**
+ * Settings: the one JSON document that configures both Lambda@Edge functions.
+ *
+ * Lambda@Edge has no environment variables, so the build writes `settings.json` beside each
+ * bundle and the handlers read it once at cold start. A missing or invalid file is a start-up
+ * error with a precise message; nothing falls back silently to a default.
+ */
+import { readFileSync } from "node:fs";
+
+export type OutputFormat = "jpeg" | "png" | "webp" | "avif" | "gif";
+
+export interface ThumborSettings {
+  /** Accept `/unsafe/...` URLs. Switch off in production. */
+  allowUnsafe: boolean;
+  /** HMAC-SHA1 key that signs thumbor URLs (UTF-8, as thumbor's server). Empty = signed URLs are refused. */
+  securityKey: string;
+  /** Older keys still accepted while clients move to `securityKey` (rotation). */
+  retiredSecurityKeys: string[];
+  /** Prefix put in front of every thumbor image path to find the original in the bucket (thumbor-aws's root path). */
+  pathPrefix: string;
+  /** Hosts whose absolute `http(s)://host/path` image URLs map onto bucket keys (`path`); other hosts answer 400. */
+  stripHosts: string[];
+  /** Reject unknown filters and filters with invalid arguments (400) instead of ignoring them as thumbor does. */
+  strictFilters: boolean;
+}
+
+export interface Settings {
+  /** Allow-list for `?d=WxH` (a side of 0 = proportional). Empty = any size up to the maximum. */
+  sizes: string[];
+  /** How far (fraction of each side, 0..1) a `?d=` size may be from an allowed size and still snap to it. */
+  sizeTolerance: number;
+  /** Largest output width and height; larger requests are refused (400). */
+  maxWidth: number;
+  maxHeight: number;
+  /** Largest original (width x height, per frame) the resizer will decode; larger answers 400. */
+  maxInputPixels: number;
+  /** Largest number of frames of an animated original that is kept animated. */
+  maxFrames: number;
+  /** Prefer WebP when the browser's Accept allows it. */
+  autoWebp: boolean;
+  /** Prefer AVIF (before WebP) when the browser's Accept allows it. Slower to encode. */
+  autoAvif: boolean;
+  /** Encoder quality when the URL does not ask for one (1..100). */
+  defaultQuality: number;
+  /** Rasterise SVG originals. Off by default; when on, external references are never fetched. */
+  allowSvg: boolean;
+  /** Key prefix (one or more path segments) under which every variant is stored, away from originals. */
+  variantPrefix: string;
+  /** Cache-Control of every variant (stored in S3 and answered to CloudFront). */
+  cacheControl: string;
+  /** Cache-Control of every error answer (4xx and 5xx): short, so a fixed original shows up soon. */
+  errorCacheControl: string;
+  thumbor: ThumborSettings;
+}
+
+export const DEFAULT_SETTINGS: Settings = Object.freeze({
+  sizes: [],
+  sizeTolerance: 0,
+  maxWidth: 4096,
+  maxHeight: 4096,
+  maxInputPixels: 75_000_000,
+  maxFrames: 200,
+  autoWebp: true,
+  autoAvif: false,
+  defaultQuality: 80,
+  allowSvg: false,
+  variantPrefix: "variants",
+  cacheControl: "public, max-age=31536000, immutable",
+  errorCacheControl: "public, max-age=10",
+  thumbor: Object.freeze({
+    allowUnsafe: true,
+    securityKey: "",
+    retiredSecurityKeys: [],
+    pathPrefix: "",
+    stripHosts: [],
+    strictFilters: false,
+  }),
+}) as Settings;
+
+export class SettingsError extends Error {
+  override name = "SettingsError";
+}
+
+const SIZE = /^(\d{1,5})x(\d{1,5})$/;
+const PREFIX_SEGMENT = /^[A-Za-z0-9._-]+$/;
+
+/** Parses one allow-list entry `WxH` into numbers; a side of 0 means proportional. */
+export function parseSizeEntry(entry: string): { width: number; height: number } | undefined {
+  const m = SIZE.exec(entry);
+  if (!m) return undefined;
+  return { width: Number(m[1]), height: Number(m[2]) };
+}
+
+/**
+ * Validates a parsed settings document. Keys that are absent take their default (so a minimal
+ * `{}` is valid); keys that are present must be right, and unknown keys are errors (a typo must
+ * not silently become a default).
+ */
+export function validateSettings(input: unknown, origin = "settings"): Settings {
+  const fail = (path: string, want: string, got: unknown): never => {
+    throw new SettingsError(`${origin}: ${path} must be ${want}, got ${JSON.stringify(got)}`);
+  };
+  if (!isObject(input)) fail("the document", "a JSON object", input);
+  const doc = input as Record<string, unknown>;
+  const known = new Set([...Object.keys(DEFAULT_SETTINGS), "$schema"]);
+  for (const k of Object.keys(doc)) if (!known.has(k)) throw new SettingsError(`${origin}: unknown key "${k}"`);
+
+  const int = (path: string, v: unknown, min: number, max: number): number =>
+    Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? (v as number) : fail(path, `an integer from ${min} to ${max}`, v);
+  const bool = (path: string, v: unknown): boolean => (typeof v === "boolean" ? v : fail(path, "true or false", v));
+  const str = (path: string, v: unknown, allowEmpty: boolean): string =>
+    typeof v === "string" && (allowEmpty || v.length > 0) ? v : fail(path, allowEmpty ? "a string" : "a non-empty string", v);
+  const strList = (path: string, v: unknown): string[] =>
+    Array.isArray(v) && v.every((s) => typeof s === "string") ? [...(v as string[])] : fail(path, "an array of strings", v);
+  const pick = <K extends keyof Settings>(k: K): unknown => (k in doc ? doc[k] : DEFAULT_SETTINGS[k]);
+
+  const maxWidth = int("maxWidth", pick("maxWidth"), 1, 16383);
+  const maxHeight = int("maxHeight", pick("maxHeight"), 1, 16383);
+  const sizes = strList("sizes", pick("sizes"));
+  sizes.forEach((s, i) => {
+    const size = parseSizeEntry(s);
+    if (!size || (size.width === 0 && size.height === 0) || size.width > maxWidth || size.height > maxHeight) {
+      fail(`sizes[${i}]`, `"WxH" with W from 0 to maxWidth (${maxWidth}), H from 0 to maxHeight (${maxHeight}), not both 0`, s);
+    }
+  });
+  const sizeTolerance = pick("sizeTolerance");
+  if (typeof sizeTolerance !== "number" || !(sizeTolerance >= 0 && sizeTolerance < 1)) fail("sizeTolerance", "a number from 0 (exact) to below 1", sizeTolerance);
+
+  const variantPrefix = str("variantPrefix", pick("variantPrefix"), false);
+  if (!variantPrefix.split("/").every((seg) => PREFIX_SEGMENT.test(seg) && seg !== "." && seg !== "..")) {
+    fail("variantPrefix", "path segments of letters, digits, '.', '_' or '-' separated by '/', without leading or trailing '/'", variantPrefix);
+  }
+  const cacheControl = str("cacheControl", pick("cacheControl"), false);
+  const errorCacheControl = str("errorCacheControl", pick("errorCacheControl"), false);
+
+  const thumborIn = pick("thumbor");
+  if (!isObject(thumborIn)) fail("thumbor", "an object", thumborIn);
+  const t = thumborIn as Record<string, unknown>;
+  for (const k of Object.keys(t)) if (!(k in DEFAULT_SETTINGS.thumbor)) throw new SettingsError(`${origin}: unknown key "thumbor.${k}"`);
+  const tp = <K extends keyof ThumborSettings>(k: K): unknown => (k in t ? t[k] : DEFAULT_SETTINGS.thumbor[k]);
+  const thumbor: ThumborSettings = {
+    allowUnsafe: bool("thumbor.allowUnsafe", tp("allowUnsafe")),
+    securityKey: str("thumbor.securityKey", tp("securityKey"), true),
+    retiredSecurityKeys: strList("thumbor.retiredSecurityKeys", tp("retiredSecurityKeys")),
+    pathPrefix: str("thumbor.pathPrefix", tp("pathPrefix"), true),
+    stripHosts: strList("thumbor.stripHosts", tp("stripHosts")),
+    strictFilters: bool("thumbor.strictFilters", tp("strictFilters")),
+  };
+  thumbor.retiredSecurityKeys.forEach((k, i) => { if (k === "") fail(`thumbor.retiredSecurityKeys[${i}]`, "a non-empty string", k); });
+  if (!thumbor.allowUnsafe && thumbor.securityKey === "") {
+    throw new SettingsError(`${origin}: thumbor.allowUnsafe is false but thumbor.securityKey is empty, so no thumbor URL could ever be served`);
+  }
+
+  return {
+    sizes,
+    sizeTolerance: sizeTolerance as number,
+    maxWidth,
+    maxHeight,
+    maxInputPixels: int("maxInputPixels", pick("maxInputPixels"), 1, 1_000_000_000),
+    maxFrames: int("maxFrames", pick("maxFrames"), 1, 10_000),
+    autoWebp: bool("autoWebp", pick("autoWebp")),
+    autoAvif: bool("autoAvif", pick("autoAvif")),
+    defaultQuality: int("defaultQuality", pick("defaultQuality"), 1, 100),
+    allowSvg: bool("allowSvg", pick("allowSvg")),
+    variantPrefix,
+    cacheControl,
+    errorCacheControl,
+    thumbor,
+  };
+}
+
+/** Reads and validates a settings file; throws a SettingsError naming the file for any problem. */
+export function loadSettingsFile(path: string): Settings {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new SettingsError(`cannot read settings file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new SettingsError(`settings file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  return validateSettings(doc, path);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
