@@ -1,0 +1,47 @@
+/**
+ * CloudFront event plumbing shared by both handlers: header access, generated answers, and
+ * loading settings.json once per cold start. Knows HTTP shapes, nothing of images.
+ */
+import { join } from "node:path";
+import type { CloudFrontHeaders, CloudFrontResultResponse } from "aws-lambda";
+import { loadSettingsFile, type Settings } from "./lib/settings.js";
+
+/** The viewer URL a variant was asked for, carried to origin-response for the large-variant redirect. */
+export const VIEWER_URL_HEADER = "x-edge-resizer-url";
+
+export function headerValue(headers: CloudFrontHeaders | undefined, name: string): string | undefined {
+  return headers?.[name]?.[0]?.value;
+}
+
+/** A short plain-text refusal with the short error cache lifetime. */
+export function errorResponse(status: number, reason: string, settings: Pick<Settings, "errorCacheControl">): CloudFrontResultResponse {
+  return {
+    status: String(status),
+    statusDescription: STATUS_TEXT[status] ?? "Error",
+    headers: {
+      "content-type": [{ key: "Content-Type", value: "text/plain; charset=utf-8" }],
+      "cache-control": [{ key: "Cache-Control", value: settings.errorCacheControl }],
+    },
+    body: `${status} ${reason}\n`,
+    bodyEncoding: "text",
+  };
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  200: "OK", 302: "Found", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+  413: "Payload Too Large", 414: "URI Too Long", 415: "Unsupported Media Type", 422: "Unprocessable Entity",
+  500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable",
+};
+
+/**
+ * Wraps a handler factory so the deployed function reads `settings.json` beside its bundle
+ * exactly once (Lambda@Edge has no environment variables). A missing or invalid file fails the
+ * first invocation with the file's path and the reason, never a silent default.
+ */
+export function withBundledSettings<E, R>(create: (settings: Settings) => (event: E) => Promise<R>): (event: E) => Promise<R> {
+  let ready: ((event: E) => Promise<R>) | undefined;
+  return (event: E) => {
+    ready ??= create(loadSettingsFile(join(__dirname, "settings.json")));
+    return ready(event);
+  };
+}

@@ -1,0 +1,200 @@
+/**
+ * From a viewer's request (path, query string, Accept) to the canonical variant key, or to
+ * "serve the original as it is". Pure: no AWS, no HTTP objects, no sharp.
+ *
+ * Route table (first match wins):
+ *   /<variantPrefix>/*key      a variant key asked for directly (a redirect target, or a
+ *                              forged key): served only if an unsigned request could have made it
+ *   /unsafe/*rest              thumbor, unsigned
+ *   /:signature/*rest          thumbor, signed (the first segment has the shape of a signature)
+ *   /*path?d=WxH               the `?d=` API of the original Lambda@Edge sample
+ *   /*path                     an original, passed through untouched
+ */
+import { match } from "path-to-regexp";
+import { RequestError } from "./errors.js";
+import { parseFilterList } from "./filters.js";
+import { IMPLEMENTED_FILTERS } from "./filter-support.js";
+import { checkOriginalKey, originalKeyFromThumborImage } from "./image-path.js";
+import { basePlan, canonicalPlan, type FitMode, type OutputFormat, type TransformPlan } from "./plan.js";
+import { parseSizeEntry, type Settings } from "./settings.js";
+import { verifyThumborSignature } from "./signature.js";
+import { parseThumborPath, type ThumborUrl } from "./thumbor-url.js";
+import { isUnderVariantPrefix, parseVariantKey, uriToKey, variantKey } from "./variant-key.js";
+
+export type ViewerRoute =
+  | { kind: "original" }
+  | { kind: "variant"; key: string; plan: TransformPlan };
+
+/** A thumbor signature: URL-safe base64 of a 20-byte HMAC-SHA1, padding kept (or sent as %3D). */
+const SIGNATURE_SEGMENT = /^[A-Za-z0-9_-]{27}(?:=|%3D)$/;
+const D_PARAM = /(?:^|&)d=([^&]*)/;
+const D_VALUE = /^(\d{1,5})(?:x(\d{1,5}))?$/;
+const OUTPUT_FORMATS: ReadonlySet<string> = new Set(["jpeg", "png", "webp", "avif", "gif"]);
+
+export interface RequestPlanner {
+  plan(uri: string, querystring: string, accept: string | undefined): ViewerRoute;
+}
+
+/** Compiles everything that depends on settings once (cold start), so each request only matches. */
+export function createRequestPlanner(settings: Settings): RequestPlanner {
+  const prefixRoute = match<{ key: string[] }>(`/${settings.variantPrefix}/*key`, { decode: false });
+  const sizes = settings.sizes.map((s) => parseSizeEntry(s)!);
+  const signingKeys = [settings.thumbor.securityKey, ...settings.thumbor.retiredSecurityKeys].filter((k) => k !== "");
+
+  function plan(uri: string, querystring: string, accept: string | undefined): ViewerRoute {
+    if (!uri.startsWith("/")) throw new RequestError(400, "path must start with /");
+    if (uri === "/") throw new RequestError(404, "no image path");
+    if (prefixRoute(uri)) return directVariant(uri);
+    const first = uri.slice(1, uri.indexOf("/", 1) >>> 0);
+    if (first === "unsafe" || SIGNATURE_SEGMENT.test(first)) return thumbor(uri, accept);
+    const d = D_PARAM.exec(querystring);
+    if (d) return dimensions(uri, d[1], accept);
+    return { kind: "original" };
+  }
+
+  function directVariant(uri: string): ViewerRoute {
+    const key = uriToKey(uri);
+    const p = parseVariantKey(key, settings);
+    if (!settings.thumbor.allowUnsafe && !isDimensionsPlan(p)) {
+      throw new RequestError(403, "this variant can only be requested through a signed URL");
+    }
+    checkLimits(p);
+    return { kind: "variant", key, plan: p };
+  }
+
+  /** True when `?d=` could have produced the plan: an allowed size and nothing else. */
+  function isDimensionsPlan(p: TransformPlan): boolean {
+    const simple =
+      !p.meta && !p.trim && !p.crop && p.fit === "crop" && !p.smart && !p.flipHorizontal && !p.flipVertical &&
+      p.halign === "center" && p.valign === "middle" && p.filters.length === 0 &&
+      p.quality === settings.defaultQuality && typeof p.width === "number" && typeof p.height === "number" &&
+      (p.format === null || p.format === "webp" || p.format === "avif");
+    return simple && (sizes.length === 0 || sizes.some((s) => s.width === p.width && s.height === p.height));
+  }
+
+  function dimensions(uri: string, raw: string, accept: string | undefined): ViewerRoute {
+    const m = D_VALUE.exec(raw);
+    if (!m) throw new RequestError(400, `d must be WxH (e.g. d=300x200), got "${truncate(raw)}"`);
+    const size = snapSize(Number(m[1]), m[2] === undefined ? 0 : Number(m[2]));
+    const source = checkOriginalKey(uriToKey(uri));
+    const p = basePlan(source, settings.defaultQuality);
+    p.width = size.width;
+    p.height = size.height;
+    p.format = negotiateFormat(accept);
+    return variant(p);
+  }
+
+  function snapSize(width: number, height: number): { width: number; height: number } {
+    if (width === 0 && height === 0) throw new RequestError(400, "d=0x0 asks for no size");
+    if (sizes.length === 0) return { width, height };
+    const tol = settings.sizeTolerance;
+    const near = (want: number, allowed: number) => (allowed === 0 ? want === 0 : Math.abs(want - allowed) <= tol * allowed);
+    let best: { width: number; height: number } | undefined;
+    let bestDistance = Infinity;
+    for (const s of sizes) {
+      if (!near(width, s.width) || !near(height, s.height)) continue;
+      const distance = Math.abs(width - s.width) + Math.abs(height - s.height);
+      if (distance < bestDistance) [best, bestDistance] = [s, distance];
+    }
+    if (!best) throw new RequestError(400, `size ${width}x${height} is not allowed; allowed: ${settings.sizes.join(" ")}`);
+    return best;
+  }
+
+  function thumbor(uri: string, accept: string | undefined): ViewerRoute {
+    const url = parseThumborPath(uri);
+    if (url.unsafe) {
+      if (!settings.thumbor.allowUnsafe) throw new RequestError(403, "unsafe URLs are disabled; sign the URL");
+    } else if (url.signature === null || !verifyThumborSignature(url.signature, url.signedPart, signingKeys)) {
+      throw new RequestError(403, "bad signature");
+    }
+    return variant(planFromThumbor(url, accept));
+  }
+
+  function planFromThumbor(url: ThumborUrl, accept: string | undefined): TransformPlan {
+    const p = basePlan(originalKeyFromThumborImage(url.image, settings.thumbor), settings.defaultQuality);
+    p.meta = url.meta;
+    p.trim = url.trim;
+    p.crop = url.crop;
+    p.fit = fitMode(url);
+    p.width = url.width;
+    p.height = url.height;
+    p.flipHorizontal = url.flipHorizontal;
+    p.flipVertical = url.flipVertical;
+    p.halign = url.halign ?? "center";
+    p.valign = url.valign ?? "middle";
+    p.smart = url.smart;
+    let explicitFormat: OutputFormat | null = null;
+    for (const call of url.filters === null ? [] : parseFilterList(url.filters, { strict: settings.thumbor.strictFilters })) {
+      if (call.name === "format") {
+        // thumbor: the last format() wins; a format we cannot encode (heif) falls back to automatic choice.
+        explicitFormat = OUTPUT_FORMATS.has(String(call.args[0])) ? (call.args[0] as OutputFormat) : null;
+      } else if (call.name === "quality") {
+        const q = Number(call.args[0]);
+        p.quality = Math.min(100, Math.max(1, q));
+      } else if (IMPLEMENTED_FILTERS.has(call.name)) {
+        p.filters.push(call);
+      } else {
+        throw new RequestError(400, `filter not supported: ${call.name}`);
+      }
+    }
+    p.format = explicitFormat ?? negotiateFormat(accept);
+    return p;
+  }
+
+  function variant(p: TransformPlan): ViewerRoute {
+    checkLimits(p);
+    const canonical = canonicalPlan(p);
+    return { kind: "variant", key: variantKey(canonical, settings), plan: canonical };
+  }
+
+  /** Requested sides beyond the maximum are refused outright (thumbor would clamp; a clear 400 is safer). */
+  function checkLimits(p: TransformPlan): void {
+    if (typeof p.width === "number" && p.width > settings.maxWidth) {
+      throw new RequestError(400, `width ${p.width} exceeds the maximum ${settings.maxWidth}`);
+    }
+    if (typeof p.height === "number" && p.height > settings.maxHeight) {
+      throw new RequestError(400, `height ${p.height} exceeds the maximum ${settings.maxHeight}`);
+    }
+  }
+
+  /** AVIF (when enabled) or WebP when the browser names it in Accept with q > 0; null = the original's format. */
+  function negotiateFormat(accept: string | undefined): OutputFormat | null {
+    if (!accept) return null;
+    if (settings.autoAvif && accepts(accept, "image/avif")) return "avif";
+    if (settings.autoWebp && accepts(accept, "image/webp")) return "webp";
+    return null;
+  }
+
+  return { plan };
+}
+
+/**
+ * Whether an Accept header names a media type with q > 0. Only explicit types count: browsers
+ * that decode WebP or AVIF say so, while `*\/*` from curl or an old client must get the original format.
+ */
+export function accepts(accept: string, type: string): boolean {
+  const lower = accept.toLowerCase();
+  let at = lower.indexOf(type);
+  while (at >= 0) {
+    const before = at === 0 ? "," : lower[at - 1];
+    const end = at + type.length;
+    const after = lower[end];
+    if ((before === "," || before === " ") && (after === undefined || after === "," || after === ";" || after === " ")) {
+      const entryEnd = lower.indexOf(",", end);
+      const params = lower.slice(end, entryEnd < 0 ? undefined : entryEnd);
+      const q = /;\s*q=([0-9.]+)/.exec(params);
+      return !q || Number(q[1]) > 0;
+    }
+    at = lower.indexOf(type, at + 1);
+  }
+  return false;
+}
+
+function fitMode(url: ThumborUrl): FitMode {
+  if (!url.fitIn) return "crop";
+  return `${url.adaptive ? "adaptive-" : ""}${url.full ? "full-" : ""}fit-in` as FitMode;
+}
+
+function truncate(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}

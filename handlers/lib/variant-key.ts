@@ -1,0 +1,225 @@
+/**
+ * The variant key layout: the one place that writes and reads the S3 keys of variants.
+ *
+ *   <variantPrefix>/<original key>/<options>.<ext>
+ *   variants/images/cat.jpg/300x200,q80.webp
+ *   variants/images/cat.jpg/-300x0,fit-in,smart,grayscale(),fill('ff0000,true),q75.jpg
+ *
+ * - canonical: a plan is canonicalised first and every option has exactly one spelling, always
+ *   in the same order, defaults omitted (quality always spelled, so a new default makes new keys);
+ * - injective: every plan field is written, filter arguments are typed and escaped, and
+ *   `parseVariantKey` re-encodes what it read and refuses any key that is not the canonical one;
+ * - decodable: `parseVariantKey` rebuilds the whole plan from the key alone;
+ * - purgeable: every variant of one original sits under `<variantPrefix>/<original key>/`;
+ * - apart: nothing is ever written outside `<variantPrefix>/`, where originals do not live.
+ *
+ * Options are joined by ",". The first is always the size `[-]WxH[-]` as thumbor spells it
+ * (`orig` allowed, `-` = flip). Then, in this order, each only when not default: `trim:<corner>:<tol>`,
+ * `crop:<l>x<t>:<r>x<b>`, the fit mode (`fit-in`, `full-fit-in`, `adaptive-fit-in`,
+ * `adaptive-full-fit-in`), `left`/`right`, `top`/`bottom`, `smart`, the filters in URL order as
+ * `name(arg,arg)`, and `q<quality>`. Filter arguments are typed: numbers as JS prints them,
+ * `true`/`false`, strings as `'` + escaped text. In strings every byte outside [A-Za-z0-9.-] is
+ * written `~HH`, so "," "(" ")" "/" and "~" never appear raw. The extension is the output format
+ * (`jpg`, `png`, `webp`, `avif`, `gif`), `orig` for "the original's own format", or `json` for
+ * thumbor's `meta` document.
+ */
+import { RequestError } from "./errors.js";
+import { checkOriginalKey } from "./image-path.js";
+import {
+  FIT_MODES,
+  canonicalPlan,
+  type Dimension,
+  type FilterArg,
+  type FilterCall,
+  type FitMode,
+  type OutputFormat,
+  type TransformPlan,
+} from "./plan.js";
+import type { Settings } from "./settings.js";
+
+/** S3 refuses keys over 1024 bytes of UTF-8. */
+export const MAX_KEY_BYTES = 1024;
+
+const EXT_OF_FORMAT: Record<OutputFormat, string> = { jpeg: "jpg", png: "png", webp: "webp", avif: "avif", gif: "gif" };
+const FORMAT_OF_EXT: Record<string, OutputFormat | null> = { jpg: "jpeg", png: "png", webp: "webp", avif: "avif", gif: "gif", orig: null };
+
+const SIZE_TOKEN = /^(-?)(0|[1-9]\d{0,4}|orig)x(-?)(0|[1-9]\d{0,4}|orig)$/;
+const TRIM_TOKEN = /^trim:(top-left|bottom-right):(0|[1-9]\d{0,3})$/;
+const CROP_TOKEN = /^crop:(0|[1-9]\d{0,5})x(0|[1-9]\d{0,5}):(0|[1-9]\d{0,5})x(0|[1-9]\d{0,5})$/;
+const QUALITY_TOKEN = /^q([1-9]\d?|100)$/;
+const FILTER_TOKEN = /^([a-z][a-z0-9_]*)\((.*)\)$/;
+const NUMBER_ARG = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
+const ESCAPE_SAFE = /[A-Za-z0-9.-]/;
+
+/** The S3 key of a plan's variant. Throws RequestError(414) when the key would exceed S3's limit. */
+export function variantKey(plan: TransformPlan, settings: Pick<Settings, "variantPrefix">): string {
+  const p = canonicalPlan(plan);
+  const tokens = [sizeToken(p)];
+  if (p.trim) tokens.push(`trim:${p.trim.corner}:${p.trim.tolerance}`);
+  if (p.crop) tokens.push(`crop:${p.crop.left}x${p.crop.top}:${p.crop.right}x${p.crop.bottom}`);
+  if (p.fit !== "crop") tokens.push(p.fit);
+  if (p.halign !== "center") tokens.push(p.halign);
+  if (p.valign !== "middle") tokens.push(p.valign);
+  if (p.smart) tokens.push("smart");
+  for (const f of p.filters) tokens.push(filterToken(f));
+  const ext = p.meta ? "json" : p.format ? EXT_OF_FORMAT[p.format] : "orig";
+  if (!p.meta) tokens.push(`q${p.quality}`);
+  const key = `${variantPrefixOf(p.source, settings)}${tokens.join(",")}.${ext}`;
+  if (Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) {
+    throw new RequestError(414, `variant key would be ${Buffer.byteLength(key, "utf8")} bytes, S3 allows ${MAX_KEY_BYTES}`);
+  }
+  return key;
+}
+
+/** The prefix under which every variant of one original lives: delete it to purge them all. */
+export function variantPrefixOf(source: string, settings: Pick<Settings, "variantPrefix">): string {
+  return `${settings.variantPrefix}/${source}/`;
+}
+
+/** True when a key lies under the variant prefix (whether or not it is a valid variant key). */
+export function isUnderVariantPrefix(key: string, settings: Pick<Settings, "variantPrefix">): boolean {
+  return key.startsWith(`${settings.variantPrefix}/`);
+}
+
+/**
+ * Rebuilds the plan from a variant key. Refuses (RequestError 400) anything that is not
+ * exactly the canonical key of the plan it decodes to, so no two keys ever mean one variant.
+ */
+export function parseVariantKey(key: string, settings: Pick<Settings, "variantPrefix">): TransformPlan {
+  const bad = (why: string): never => {
+    throw new RequestError(400, `not a variant key: ${why}`);
+  };
+  const head = `${settings.variantPrefix}/`;
+  if (!key.startsWith(head)) bad(`outside "${head}"`);
+  const lastSlash = key.lastIndexOf("/");
+  if (lastSlash < head.length) bad("no original key");
+  const source = checkOriginalKey(key.slice(head.length, lastSlash));
+  const name = key.slice(lastSlash + 1);
+  const dot = name.lastIndexOf(".");
+  if (dot < 0) bad("no extension");
+  const ext = name.slice(dot + 1);
+  const tokens = splitTopLevel(name.slice(0, dot));
+
+  const plan: TransformPlan = {
+    source, meta: ext === "json", trim: null, crop: null, fit: "crop", width: 0, height: 0,
+    flipHorizontal: false, flipVertical: false, halign: "center", valign: "middle", smart: false,
+    filters: [], format: null, quality: 0,
+  };
+  if (!plan.meta) {
+    if (!(ext in FORMAT_OF_EXT)) bad(`unknown extension ".${ext}"`);
+    plan.format = FORMAT_OF_EXT[ext] as OutputFormat | null;
+  }
+
+  const size = SIZE_TOKEN.exec(tokens[0] ?? "") ?? bad(`"${tokens[0]}" is not a size`);
+  plan.flipHorizontal = size[1] === "-";
+  plan.width = dimension(size[2]);
+  plan.flipVertical = size[3] === "-";
+  plan.height = dimension(size[4]);
+
+  for (const token of tokens.slice(1)) {
+    let m: RegExpExecArray | null;
+    if ((m = TRIM_TOKEN.exec(token))) plan.trim = { corner: m[1] as "top-left" | "bottom-right", tolerance: Number(m[2]) };
+    else if ((m = CROP_TOKEN.exec(token))) plan.crop = { left: +m[1], top: +m[2], right: +m[3], bottom: +m[4] };
+    else if ((FIT_MODES as readonly string[]).includes(token)) plan.fit = token as FitMode;
+    else if (token === "left" || token === "right") plan.halign = token;
+    else if (token === "top" || token === "bottom") plan.valign = token;
+    else if (token === "smart") plan.smart = true;
+    else if ((m = QUALITY_TOKEN.exec(token))) plan.quality = Number(m[1]);
+    else if ((m = FILTER_TOKEN.exec(token))) plan.filters.push({ name: m[1], args: parseArgs(m[2], bad) });
+    else bad(`unknown option "${token}"`);
+  }
+  if (!plan.meta && plan.quality === 0) bad("no quality");
+
+  // Injectivity: the key must be exactly the one this plan writes.
+  let again: string;
+  try {
+    again = variantKey(plan, settings);
+  } catch {
+    return bad("too long");
+  }
+  if (again !== key) bad("options are not in canonical form");
+  return plan;
+}
+
+/** Percent-encodes a key for a CloudFront/S3 request URI ("/" kept, everything S3 may mangle escaped). */
+export function variantKeyToUri(key: string): string {
+  return "/" + key.split("/").map(encodeUriSegment).join("/");
+}
+
+/** The S3 key a request URI names (S3 decodes the URI path once). Throws RequestError(400) on bad escapes. */
+export function uriToKey(uri: string): string {
+  try {
+    return decodeURIComponent(uri.startsWith("/") ? uri.slice(1) : uri);
+  } catch {
+    throw new RequestError(400, "malformed percent-encoding in path");
+  }
+}
+
+function encodeUriSegment(segment: string): string {
+  return encodeURIComponent(segment).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
+}
+
+/** Splits options on "," outside parentheses (string arguments never hold a raw "(" or ")"). */
+function splitTopLevel(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "(") depth++;
+    else if (c === ")") depth--;
+    else if (c === "," && depth === 0) {
+      out.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(text.slice(start));
+  return out;
+}
+
+function sizeToken(p: TransformPlan): string {
+  return `${p.flipHorizontal ? "-" : ""}${p.width}x${p.flipVertical ? "-" : ""}${p.height}`;
+}
+
+function dimension(text: string): Dimension {
+  return text === "orig" ? "orig" : Number(text);
+}
+
+function filterToken(f: FilterCall): string {
+  return `${f.name}(${f.args.map(argToken).join(",")})`;
+}
+
+function argToken(arg: FilterArg): string {
+  if (typeof arg === "boolean") return String(arg);
+  if (typeof arg === "number") {
+    if (!Number.isFinite(arg)) throw new RequestError(400, "filter argument is not a finite number");
+    const text = String(arg);
+    // Exponent spellings (1e21) would not read back as the same token; such values are nonsense here.
+    if (!NUMBER_ARG.test(text)) throw new RequestError(400, `filter argument ${text} is out of range`);
+    return text;
+  }
+  let out = "'";
+  for (const byte of Buffer.from(arg, "utf8")) {
+    const c = String.fromCharCode(byte);
+    out += byte < 0x80 && ESCAPE_SAFE.test(c) ? c : "~" + byte.toString(16).toUpperCase().padStart(2, "0");
+  }
+  return out;
+}
+
+function parseArgs(text: string, bad: (why: string) => never): FilterArg[] {
+  if (text === "") return [];
+  return text.split(",").map((raw) => {
+    if (raw === "true") return true;
+    if (raw === "false") return false;
+    if (NUMBER_ARG.test(raw)) return Number(raw);
+    if (raw.startsWith("'")) {
+      const body = raw.slice(1);
+      if (!/^(?:[A-Za-z0-9.-]|~[0-9A-F]{2})*$/.test(body)) bad(`badly escaped argument "${raw}"`);
+      const bytes = Buffer.from(body.replace(/~([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), "latin1");
+      const value = bytes.toString("utf8");
+      if (!Buffer.from(value, "utf8").equals(bytes)) bad("argument is not UTF-8");
+      return value;
+    }
+    return bad(`unreadable argument "${raw}"`);
+  });
+}

@@ -1,0 +1,113 @@
+/**
+ * Lambda@Edge origin-response: runs when S3 answered the variant key with 403/404 (the variant
+ * does not exist yet). Reads the original, renders the plan decoded from the key alone, stores
+ * the variant under that key and answers it; every later request is a CloudFront or S3 hit.
+ */
+import type { CloudFrontRequest, CloudFrontResponseEvent, CloudFrontResultResponse } from "aws-lambda";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { VIEWER_URL_HEADER, errorResponse, headerValue, withBundledSettings } from "./cloudfront.js";
+import { RequestError, isRequestError } from "./lib/errors.js";
+import { checkOriginalKey } from "./lib/image-path.js";
+import { renderVariant } from "./lib/pipeline.js";
+import type { Settings } from "./lib/settings.js";
+import { isUnderVariantPrefix, parseVariantKey, uriToKey, variantKeyToUri } from "./lib/variant-key.js";
+import { OriginalTooLargeError, StoreError, regionalS3Client, s3ObjectStore } from "./s3-store.js";
+
+/**
+ * CloudFront refuses generated responses over 1 MB (headers and base64 body). Leave room for
+ * headers; larger variants are stored and the viewer is redirected to fetch them from S3.
+ */
+export const MAX_INLINE_BODY_BYTES = 1_000_000 - 8 * 1024;
+
+export interface OriginResponseDeps {
+  /** The S3 client for a bucket region (the local edge aims it at its own S3). */
+  s3Client?: (region: string) => S3Client;
+}
+
+export type OriginResponseHandler = (event: CloudFrontResponseEvent) => Promise<CloudFrontResultResponse>;
+
+export function createOriginResponseHandler(settings: Settings, deps: OriginResponseDeps = {}): OriginResponseHandler {
+  const clientFor = deps.s3Client ?? regionalS3Client;
+  return async (event) => {
+    const { request, response } = event.Records[0].cf;
+    if (response.status !== "403" && response.status !== "404") return response;
+    let key: string;
+    try {
+      key = uriToKey(request.uri);
+    } catch {
+      return response;
+    }
+    // Originals that are missing stay S3's own answer; only variants are made here.
+    if (!isUnderVariantPrefix(key, settings)) return response;
+    try {
+      return await makeVariant(request, key);
+    } catch (err) {
+      if (isRequestError(err)) return errorResponse(err.status, err.reason, settings);
+      if (err instanceof OriginalTooLargeError) return errorResponse(413, err.message, settings);
+      if (err instanceof StoreError) {
+        console.error("origin-response: storage unavailable", { key, error: err.message });
+        return errorResponse(503, "storage unavailable, try again", settings);
+      }
+      console.error("origin-response failed", { key, error: String(err) });
+      return errorResponse(500, "internal error", settings);
+    }
+  };
+
+  async function makeVariant(request: CloudFrontRequest, key: string): Promise<CloudFrontResultResponse> {
+    const plan = parseVariantKey(key, settings);
+    const { bucket, region } = s3OriginOf(request);
+    const store = s3ObjectStore(clientFor(region));
+    const original = await store.get(bucket, plan.source);
+    if (!original) throw new RequestError(404, "original not found");
+    const rendered = await renderVariant({
+      plan,
+      original: original.body,
+      settings,
+      loadObject: async (other) => (await store.get(bucket, checkOriginalKey(other)))?.body ?? null,
+    });
+    const cacheControl = rendered.maxAge === undefined ? settings.cacheControl : `public, max-age=${rendered.maxAge}`;
+    await store.put(bucket, key, rendered.body, rendered.contentType, cacheControl);
+    if (base64Length(rendered.body.byteLength) <= MAX_INLINE_BODY_BYTES) {
+      return {
+        status: "200",
+        statusDescription: "OK",
+        headers: {
+          "content-type": [{ key: "Content-Type", value: rendered.contentType }],
+          "cache-control": [{ key: "Cache-Control", value: cacheControl }],
+        },
+        body: rendered.body.toString("base64"),
+        bodyEncoding: "base64",
+      };
+    }
+    // Too big to answer inline: it is stored now, so the same URL will be an S3 hit.
+    return {
+      status: "302",
+      statusDescription: "Found",
+      headers: {
+        location: [{ key: "Location", value: redirectTarget(request, key) }],
+        "cache-control": [{ key: "Cache-Control", value: "no-store" }],
+      },
+    };
+  }
+}
+
+/** Bucket and region of the S3 origin (the bucket is the host part before ".s3."). */
+export function s3OriginOf(request: CloudFrontRequest): { bucket: string; region: string } {
+  const s3 = request.origin?.s3;
+  const at = s3?.domainName.lastIndexOf(".s3.") ?? -1;
+  if (!s3 || at <= 0) throw new Error("origin-response is attached to a behaviour whose origin is not S3");
+  return { bucket: s3.domainName.slice(0, at), region: s3.region || "us-east-1" };
+}
+
+/** Back to the viewer's own URL when viewer-request passed it on; only same-site paths are trusted. */
+function redirectTarget(request: CloudFrontRequest, key: string): string {
+  const viewerUrl = headerValue(request.headers, VIEWER_URL_HEADER);
+  if (viewerUrl && viewerUrl.startsWith("/") && !viewerUrl.startsWith("//") && !/[\r\n\\]/.test(viewerUrl)) return viewerUrl;
+  return variantKeyToUri(key);
+}
+
+function base64Length(bytes: number): number {
+  return 4 * Math.ceil(bytes / 3);
+}
+
+export const handler = withBundledSettings((settings) => createOriginResponseHandler(settings));

@@ -1,0 +1,37 @@
+/**
+ * Lambda@Edge viewer-request: runs on every request, cache hit or not, so it only matches and
+ * rewrites. `?d=` and thumbor URLs become the URI of their canonical variant key (the cache key
+ * then never needs the query string or Accept); bad or badly signed URLs are answered here.
+ */
+import type { CloudFrontRequest, CloudFrontRequestEvent, CloudFrontResultResponse } from "aws-lambda";
+import { VIEWER_URL_HEADER, errorResponse, headerValue, withBundledSettings } from "./cloudfront.js";
+import { isRequestError } from "./lib/errors.js";
+import { createRequestPlanner } from "./lib/request-plan.js";
+import type { Settings } from "./lib/settings.js";
+import { variantKeyToUri } from "./lib/variant-key.js";
+
+export type ViewerRequestHandler = (event: CloudFrontRequestEvent) => Promise<CloudFrontRequest | CloudFrontResultResponse>;
+
+export function createViewerRequestHandler(settings: Settings): ViewerRequestHandler {
+  const planner = createRequestPlanner(settings);
+  return async (event) => {
+    const request = event.Records[0].cf.request;
+    // Only we may set this header: a viewer's own copy could steer origin-response's redirect.
+    delete request.headers[VIEWER_URL_HEADER];
+    try {
+      const route = planner.plan(request.uri, request.querystring, headerValue(request.headers, "accept"));
+      if (route.kind === "original") return request;
+      const viewerUrl = request.querystring ? `${request.uri}?${request.querystring}` : request.uri;
+      request.uri = variantKeyToUri(route.key);
+      request.querystring = "";
+      request.headers[VIEWER_URL_HEADER] = [{ key: "X-Edge-Resizer-Url", value: viewerUrl }];
+      return request;
+    } catch (err) {
+      if (isRequestError(err)) return errorResponse(err.status, err.reason, settings);
+      console.error("viewer-request failed", { uri: request.uri.slice(0, 200), error: String(err) });
+      return errorResponse(500, "internal error", settings);
+    }
+  };
+}
+
+export const handler = withBundledSettings(createViewerRequestHandler);
