@@ -63,7 +63,7 @@ export interface TransformPlan {
   filters: FilterCall[];
   /** Output encoding; null = the original's own format (decided by origin-response once it has read it). */
   format: OutputFormat | null;
-  /** Encoder quality 1..100 (always spelled, so changing the default makes new keys). */
+  /** Encoder quality 1..100 (always spelled, so changing the default makes new keys); 0 for `meta`. */
   quality: number;
 }
 
@@ -104,6 +104,7 @@ export function canonicalPlan(plan: TransformPlan): TransformPlan {
   if (p.meta) {
     // The JSON document does not depend on how the image would be encoded.
     p.format = null;
+    p.quality = 0;
   }
   return p;
 }
