@@ -1,0 +1,21 @@
+/**
+ * Post-transform pixel filters that the pipeline (pipeline.ts) does not handle itself (blur,
+ * sharpen, brightness, watermark, ...), keyed by thumbor filter name. The pipeline applies the
+ * plan's post-transform filters in URL order and looks here for every name it does not own.
+ * Every name registered here must also be listed in filter-support.ts (IMPLEMENTED_FILTERS).
+ */
+import type { FilterArg } from "../plan.js";
+import type { Settings } from "../settings.js";
+
+export interface EffectContext {
+  /** The image's current size at the point the effect runs. */
+  width: number;
+  height: number;
+  /** Reads another object of the originals' bucket (watermark, frame); null when missing. */
+  loadObject: (key: string) => Promise<Buffer | null>;
+  settings: Settings;
+}
+
+export type PostFilterEffect = (image: import("sharp").Sharp, args: FilterArg[], ctx: EffectContext) => Promise<import("sharp").Sharp>;
+
+export const POST_FILTER_EFFECTS: Record<string, PostFilterEffect> = {};
