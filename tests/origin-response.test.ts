@@ -1,0 +1,144 @@
+import test from "ava";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import sharp from "sharp";
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import type { CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
+import { createOriginResponseHandler } from "../handlers/origin-response.js";
+import { createViewerRequestHandler } from "../handlers/viewer-request.js";
+import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/lib/settings.js";
+import { newRequestId, originResponseEvent, viewerRequestEvent, type Distribution } from "../local/events.js";
+import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client, startEmbeddedS3, type EmbeddedS3 } from "../local/s3.js";
+
+const BUCKET = "originals";
+const distribution: Distribution = { domainName: "d1.cloudfront.net", distributionId: "E1", bucket: BUCKET, region: LOCAL_REGION };
+const fixture = (name: string) => readFileSync(join(__dirname, "fixtures", "images", name));
+
+let s3: EmbeddedS3;
+let client: S3Client;
+
+test.before(async () => {
+  s3 = await startEmbeddedS3(mkdtempSync(join(tmpdir(), "origin-response-")), BUCKET);
+  client = createS3Client({ endpoint: s3.endpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS });
+  // An asymmetric photo-like original: red left half, blue right half, 800x600.
+  const cat = await sharp({ create: { width: 800, height: 600, channels: 3, background: "#0000ff" } })
+    .composite([{ input: { create: { width: 400, height: 600, channels: 3, background: "#ff0000" } }, left: 0, top: 0 }])
+    .jpeg()
+    .toBuffer();
+  await put("images/cat.jpg", cat, "image/jpeg");
+  await put("images/not-an-image.jpg", Buffer.from("<!doctype html><html><body>hello</body></html>"), "image/jpeg");
+  await put("images/empty.jpg", Buffer.alloc(0), "image/jpeg");
+  await put("images/bomb.png", fixture("16384x16384.png"), "image/png");
+  await put("images/cmyk.jpg", fixture("cmyk.jpg"), "image/jpeg");
+  await put("images/alpha.png", fixture("paletted-transparent.png"), "image/png");
+  // Noise does not compress: a 2000x2000 noisy PNG is far over the 1 MB inline cap.
+  const noise = Buffer.alloc(2000 * 2000 * 3);
+  for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
+  await put("images/noise.png", await sharp(noise, { raw: { width: 2000, height: 2000, channels: 3 } }).png().toBuffer(), "image/png");
+});
+
+test.after.always(async () => {
+  client?.destroy();
+  await s3?.close();
+});
+
+async function put(key: string, body: Buffer, contentType: string) {
+  await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentType: contentType }));
+}
+
+/** Runs a viewer URL through viewer-request, then origin-response as CloudFront would after S3 said `status`. */
+async function edge(url: string, status: number, settings: Settings = DEFAULT_SETTINGS, accept = "image/webp,*/*") {
+  const viewer = await createViewerRequestHandler(settings)(
+    viewerRequestEvent({ method: "GET", url, rawHeaders: ["Accept", accept], clientIp: "127.0.0.1" }, distribution, newRequestId()),
+  );
+  if ("status" in viewer) throw new Error(`viewer-request answered ${viewer.status}`);
+  const request = viewer as CloudFrontRequest;
+  const originResponse = createOriginResponseHandler(settings, { s3Client: () => client });
+  const answer = { status, statusDescription: status === 404 ? "Not Found" : "Forbidden", headers: { server: [{ key: "Server", value: "AmazonS3" }] } };
+  const out = await originResponse(originResponseEvent(request, answer, distribution, newRequestId()));
+  return { request, out: out as CloudFrontResultResponse, key: decodeURIComponent(request.uri.slice(1)) };
+}
+
+const bodyOf = (out: CloudFrontResultResponse) => Buffer.from(out.body ?? "", out.bodyEncoding === "base64" ? "base64" : "utf8");
+
+test("a missing variant (404) is made from the original, stored under its key, and answered", async (t) => {
+  const { out, key } = await edge("/images/cat.jpg?d=300x200", 404);
+  t.is(key, "variants/images/cat.jpg/300x200,q80.webp");
+  t.is(out.status, "200");
+  t.is(out.headers?.["content-type"]?.[0]?.value, "image/webp");
+  t.is(out.headers?.["cache-control"]?.[0]?.value, DEFAULT_SETTINGS.cacheControl);
+  const meta = await sharp(bodyOf(out)).metadata();
+  t.is(meta.format, "webp");
+  t.deepEqual([meta.width, meta.height], [300, 200]);
+  const stored = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+  t.is(stored.ContentType, "image/webp");
+  t.is(stored.CacheControl, DEFAULT_SETTINGS.cacheControl);
+  t.deepEqual(Buffer.from(await stored.Body!.transformToByteArray()), bodyOf(out));
+});
+
+test("403 (no ListBucket) is treated like 404, and the thumbor URL gives the same stored variant", async (t) => {
+  const { out, key } = await edge("/unsafe/300x200/images/cat.jpg", 403);
+  t.is(key, "variants/images/cat.jpg/300x200,q80.webp");
+  t.is(out.status, "200");
+});
+
+test("flips and crop gravity reach the picture", async (t) => {
+  const { out } = await edge("/unsafe/-100x100/left/images/cat.jpg", 404, DEFAULT_SETTINGS, "*/*");
+  const { data, info } = await sharp(bodyOf(out)).raw().toBuffer({ resolveWithObject: true });
+  t.deepEqual([info.width, info.height], [100, 100]);
+  // Left-aligned crop of a red|blue image is all red, whatever the flip.
+  t.true(data[0] > 200 && data[2] < 60);
+  const { out: right } = await edge("/unsafe/-100x100/right/images/cat.jpg", 404, DEFAULT_SETTINGS, "*/*");
+  const px = (await sharp(bodyOf(right)).raw().toBuffer());
+  t.true(px[2] > 200 && px[0] < 60, "right-aligned crop is blue");
+  t.is((await sharp(bodyOf(out)).metadata()).format, "jpeg", "*/* keeps the original's format");
+});
+
+test("responses pass through when S3 had the object, or when the key is not a variant", async (t) => {
+  const request = { clientIp: "1.1.1.1", method: "GET", uri: "/variants/images/cat.jpg/300x200,q80.webp", querystring: "", headers: {} };
+  const handler = createOriginResponseHandler(DEFAULT_SETTINGS, { s3Client: () => client });
+  const ok = { status: 200, statusDescription: "OK", headers: {} };
+  const passed = await handler(originResponseEvent(request, ok, distribution, newRequestId()));
+  t.is(passed.status, "200");
+  t.is(passed.body, undefined);
+  const original = await handler(originResponseEvent({ ...request, uri: "/images/missing.jpg" }, { ...ok, status: 404 }, distribution, newRequestId()));
+  t.is(original.status, "404");
+  t.is(original.body, undefined, "S3's own 404 for a missing original");
+});
+
+test("bad originals get a clear 4xx with the short error cache lifetime, and nothing is stored", async (t) => {
+  const cases: Array<[string, string]> = [
+    ["/images/missing.jpg?d=100x100", "404"],
+    ["/images/not-an-image.jpg?d=100x100", "400"],
+    ["/images/empty.jpg?d=100x100", "400"],
+  ];
+  for (const [url, status] of cases) {
+    const { out, key } = await edge(url, 404);
+    t.is(out.status, status, url);
+    t.is(out.headers?.["cache-control"]?.[0]?.value, DEFAULT_SETTINGS.errorCacheControl, url);
+    const err = await t.throwsAsync(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })));
+    t.is((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode, 404, `${url}: no variant stored`);
+  }
+  const bomb = await edge("/images/bomb.png?d=100x100", 404);
+  t.true(["400", "413"].includes(bomb.out.status), `pixel bomb answered ${bomb.out.status}`);
+});
+
+test("CMYK originals come out sRGB; alpha is kept for formats that have it", async (t) => {
+  const { out } = await edge("/unsafe/50x50/images/cmyk.jpg", 404);
+  t.is((await sharp(bodyOf(out)).metadata()).space, "srgb");
+  const { out: png } = await edge("/unsafe/150x0/filters:format(png)/images/alpha.png", 404);
+  const meta = await sharp(bodyOf(png)).metadata();
+  t.is(meta.format, "png");
+  t.true(meta.hasAlpha);
+});
+
+test("a variant over the 1 MB generated-response cap is stored and the viewer is redirected to its own URL, no-store", async (t) => {
+  const settings = validateSettings({});
+  const { out, key } = await edge("/unsafe/2000x2000/filters:format(png)/images/noise.png", 404, settings);
+  t.is(out.status, "302");
+  t.is(out.headers?.location?.[0]?.value, "/unsafe/2000x2000/filters:format(png)/images/noise.png");
+  t.is(out.headers?.["cache-control"]?.[0]?.value, "no-store");
+  const stored = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+  t.true((stored.ContentLength ?? 0) > 1_000_000);
+});
