@@ -1,0 +1,475 @@
+/**
+ * The sharp pipeline: the only module that touches sharp (apart from the effects it calls).
+ * It turns a TransformPlan and the bytes of an original into the bytes of one variant.
+ *
+ * Order, as thumbor's (README §5.1), with thumbor's RESPECT_ORIENTATION always on:
+ *   header check → decode (auto-oriented) → trim → geometry (manual crop, auto-crop or fit-in,
+ *   resize, flips; numbers from geometry.ts) → post-transform filters in URL order → encode.
+ *
+ * Safety (the original is untrusted input):
+ *  - the header is read first (no pixel decode) and a pixel bomb is refused before decoding;
+ *    sharp's own `limitInputPixels` is set as well;
+ *  - only known raster formats (and SVG when allowed) are decoded; anything else, garbage or a
+ *    decoder failure answers 400, never a 500;
+ *  - `failOn: "none"`: a truncated JPEG renders what is there, as thumbor's
+ *    LOAD_TRUNCATED_IMAGES does;
+ *  - SVG: librsvg never loads external resources (http or file references are not fetched; a
+ *    test checks it with a local server).
+ *
+ * sharp applies its operations in a fixed order, not in call order, and keeps one slot per kind
+ * of operation. The transform stage (extract → resize → flip/flop) matches that order; every
+ * post-transform filter starts from materialised pixels so URL order is honoured.
+ */
+import sharp, { type Metadata, type Sharp } from "sharp";
+import { POST_FILTER_EFFECTS } from "./effects/index.js";
+import { RequestError } from "./errors.js";
+import { fillLayout, filterCalls, hasFilter, metaDocument, planOperations, proportionSize, trimBox, type Region, type Size } from "./geometry.js";
+import type { FilterArg, FilterCall, OutputFormat, TransformPlan } from "./plan.js";
+import type { Settings } from "./settings.js";
+
+// Lambda handles one image at a time: sharp's operation cache would only hold memory.
+sharp.cache(false);
+
+export interface RenderInput {
+  plan: TransformPlan;
+  original: Buffer;
+  settings: Settings;
+  /** Reads another object of the originals' bucket (watermark, frame). */
+  loadObject?: (key: string) => Promise<Buffer | null>;
+}
+
+export interface RenderedVariant {
+  body: Buffer;
+  contentType: string;
+  format: OutputFormat | "json";
+  width: number;
+  height: number;
+  /** `max_age(seconds)`: the Cache-Control max-age the handler should send instead of the default. */
+  maxAge?: number;
+}
+
+export const CONTENT_TYPES: Record<OutputFormat | "json", string> = {
+  jpeg: "image/jpeg",
+  png: "image/png",
+  webp: "image/webp",
+  avif: "image/avif",
+  gif: "image/gif",
+  json: "application/json",
+};
+
+/** Decoders we accept. Everything else sharp might read (vips, ppm, fits, ...) is refused. */
+const INPUT_FORMATS = new Set(["jpeg", "png", "webp", "gif", "heif", "tiff", "svg"]);
+
+/**
+ * Filters the pipeline handles itself. Geometry ones (`focal`, `stretch`, `no_upscale`,
+ * `upscale`) act in geometry.ts; encoder ones (`strip_exif`, `strip_icc`, `autojpg`,
+ * `max_bytes`, `max_age`) act at encoding; `cover` picks the first frame; the pixel ones run in
+ * URL order among the effects.
+ */
+const PIPELINE_PIXEL_FILTERS = new Set(["fill", "grayscale", "proportion", "background_color"]);
+export const PIPELINE_FILTERS: ReadonlySet<string> = new Set([
+  ...PIPELINE_PIXEL_FILTERS,
+  "focal",
+  "stretch",
+  "no_upscale",
+  "upscale",
+  "strip_exif",
+  "strip_icc",
+  "autojpg",
+  "max_bytes",
+  "max_age",
+  "cover",
+]);
+
+/**
+ * Encoder effort, tuned for a Lambda@Edge budget (measured on a 480 px photo, see the
+ * pipeline-format tests' notes in the commit): WebP effort 4 is libwebp's default balance;
+ * AVIF effort 2 (libaom speed 7) keeps AVIF within ~2x WebP's encode time, where sharp's default
+ * effort 4 is several times slower for a few percent smaller files.
+ */
+const WEBP_EFFORT = 4;
+const AVIF_EFFORT = 2;
+
+interface Header {
+  format: string;
+  width: number;
+  /** One frame's height (the whole image for still images). */
+  frameHeight: number;
+  frames: number;
+  orientedWidth: number;
+  orientedHeight: number;
+  hasAlpha: boolean;
+  isPalette: boolean;
+  hasProfile: boolean;
+  compression?: string;
+}
+
+/** First line of a sharp/libvips error: enough to say why, nothing about our internals. */
+function shortReason(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return (text.split("\n")[0] ?? "").replace(/^[^:]*\/[^:]*: /, "").slice(0, 120);
+}
+
+/** Reads the header only (no pixel decode). Garbage, HTML, empty input → 400. */
+async function readHeader(original: Buffer, settings: Settings): Promise<Header> {
+  if (original.length === 0) throw new RequestError(400, "not a supported image: empty file");
+  let m: Metadata;
+  try {
+    // No pixel limit here: the header of a bomb must be readable so we can refuse it ourselves.
+    m = await sharp(original, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw new RequestError(400, `not a supported image: ${shortReason(err)}`);
+  }
+  if (!INPUT_FORMATS.has(m.format)) throw new RequestError(400, `not a supported image: ${m.format} input is not accepted`);
+  if (m.format === "svg" && !settings.allowSvg) throw new RequestError(415, "SVG originals are not enabled (allowSvg)");
+  const frames = m.pages && m.pages > 1 && (m.format === "gif" || m.format === "webp") ? m.pages : 1;
+  const frameHeight = m.pageHeight ?? m.height;
+  if (m.width * frameHeight > settings.maxInputPixels) {
+    throw new RequestError(400, `image too large: ${m.width}x${frameHeight} px exceeds maxInputPixels ${settings.maxInputPixels}`);
+  }
+  return {
+    format: m.format,
+    width: m.width,
+    frameHeight,
+    frames,
+    orientedWidth: m.autoOrient?.width ?? m.width,
+    orientedHeight: frames > 1 ? frameHeight : (m.autoOrient?.height ?? m.height),
+    hasAlpha: m.hasAlpha,
+    isPalette: m.isPalette,
+    hasProfile: m.hasProfile,
+    compression: m.compression,
+  };
+}
+
+/**
+ * The format of the answer. `plan.format` wins; otherwise the original's own format as thumbor
+ * serves it (§5.8): TIFF → PNG (thumbor's FORMATS table), SVG → PNG (rasterised, as
+ * cairosvg does), AVIF → AVIF, HEIC → JPEG (no HEVC encoder in sharp's build). `autojpg()` turns
+ * an opaque PNG into JPEG (thumbor's AUTO_PNG_TO_JPG, per request).
+ */
+export function outputFormatFor(plan: TransformPlan, header: Pick<Header, "format" | "hasAlpha" | "compression">): OutputFormat {
+  if (plan.format) return plan.format;
+  let format: OutputFormat;
+  switch (header.format) {
+    case "jpeg":
+    case "png":
+    case "webp":
+    case "gif":
+      format = header.format;
+      break;
+    case "heif":
+      format = header.compression === "av1" ? "avif" : "jpeg";
+      break;
+    default:
+      format = "png";
+  }
+  const autojpg = filterCalls(plan, "autojpg").at(-1);
+  if (autojpg && asBoolean(autojpg.args[0], true) && format === "png" && !header.hasAlpha) format = "jpeg";
+  return format;
+}
+
+function asBoolean(arg: FilterArg | undefined, fallback: boolean): boolean {
+  if (arg === undefined) return fallback;
+  if (typeof arg === "boolean") return arg;
+  if (typeof arg === "number") return arg !== 0;
+  return !/^(false|0|no|off)$/i.test(arg.trim());
+}
+
+function asNumber(arg: FilterArg | undefined): number | null {
+  if (arg === undefined || typeof arg === "boolean") return null;
+  const n = Number(arg);
+  return Number.isFinite(n) ? n : null;
+}
+
+/** A colour argument: a CSS name or hex without "#" (thumbor's spelling), as sharp takes it. */
+function parseColour(arg: FilterArg | undefined): string {
+  const text = String(arg ?? "").trim().toLowerCase();
+  if (/^[0-9a-f]{3}$|^[0-9a-f]{6}$/.test(text)) return `#${text}`;
+  if (/^[a-z]+$/.test(text)) return text;
+  throw new RequestError(400, `not a colour: ${String(arg)}`);
+}
+
+/** A decoded image between steps: 8-bit pixels, possibly several frames stacked vertically. */
+interface Pixels {
+  data: Buffer;
+  width: number;
+  /** One frame's height. */
+  height: number;
+  frames: number;
+  channels: 1 | 2 | 3 | 4;
+}
+
+async function materialise(image: Sharp, frames: number): Promise<Pixels> {
+  const { data, info } = await image.toColourspace("srgb").raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
+  const height = frames > 1 ? info.height / frames : info.height;
+  return { data, width: info.width, height, frames, channels: info.channels as Pixels["channels"] };
+}
+
+function fromPixels(p: Pixels): Sharp {
+  return sharp(p.data, {
+    raw: { width: p.width, height: p.height * p.frames, channels: p.channels, ...(p.frames > 1 ? { pageHeight: p.height } : {}) },
+  });
+}
+
+/** Runs sharp, turning decoder failures on the original into a 400. */
+async function run<T>(what: Promise<T>): Promise<T> {
+  try {
+    return await what;
+  } catch (err) {
+    if (err instanceof RequestError) throw err;
+    const reason = shortReason(err);
+    if (/load|input|vipsjpeg|jpeg|png|gif|webp|heif|tiff|svg|premature|corrupt|bad seek|unsupported|truncated|decode|read/i.test(reason)) {
+      throw new RequestError(400, `not a supported image: ${reason}`);
+    }
+    throw err;
+  }
+}
+
+export async function renderVariant(input: RenderInput): Promise<RenderedVariant> {
+  const { plan, original, settings } = input;
+  const loadObject = input.loadObject ?? (async () => null);
+  const header = await readHeader(original, settings);
+  const format = outputFormatFor(plan, header);
+  const keepFrames = header.frames > 1 && !plan.meta && !hasFilter(plan, "cover") && (format === "gif" || format === "webp");
+  if (keepFrames && header.frames > settings.maxFrames) {
+    throw new RequestError(400, `animated image has ${header.frames} frames, limit is ${settings.maxFrames}`);
+  }
+  const frames = keepFrames ? header.frames : 1;
+  const decode = (): Sharp =>
+    sharp(original, {
+      autoOrient: true,
+      failOn: "none",
+      limitInputPixels: settings.maxInputPixels * frames,
+      ...(keepFrames ? { animated: true } : {}),
+    });
+
+  // Trim needs the pixels: decode once to raw and continue from there.
+  let image: Sharp;
+  let size: Size = { width: header.orientedWidth, height: header.orientedHeight };
+  let trimmed: Region | null = null;
+  if (plan.trim && frames === 1) {
+    const px = await run(materialise(decode(), 1));
+    trimmed = trimBox(px.data, px.width, px.height, px.channels, plan.trim.corner, plan.trim.tolerance);
+    image = fromPixels(px);
+    if (trimmed) {
+      image = image.extract(trimmed);
+      size = { width: trimmed.width, height: trimmed.height };
+      // The extract is pending on `image`; geometry's crop must apply to the trimmed pixels.
+      image = fromPixels(await materialise(image, 1));
+    }
+  } else {
+    image = decode();
+  }
+
+  if (plan.meta) {
+    const doc = metaDocument(plan, { url: plan.source, width: header.orientedWidth, height: header.orientedHeight, frameCount: header.frames, trimmed });
+    const body = Buffer.from(JSON.stringify(doc));
+    const target = doc.thumbor.target as Size;
+    return { body, contentType: CONTENT_TYPES.json, format: "json", width: target.width, height: target.height };
+  }
+
+  const ops = planOperations(plan, size.width, size.height, trimmed ? { left: trimmed.left, top: trimmed.top } : undefined);
+  if (ops.target.width > settings.maxWidth || ops.target.height > settings.maxHeight) {
+    throw new RequestError(400, `output ${ops.target.width}x${ops.target.height} exceeds the maximum ${settings.maxWidth}x${settings.maxHeight}`);
+  }
+
+  // Transform stage, in sharp's own order: one extract, one resize, then flips.
+  let region: Region | null = ops.manualCrop;
+  const smart = ops.smartCrop && frames === 1; // sharp's attention strategy refuses multi-page images
+  if (ops.autoCrop && !smart) {
+    const base = region ?? { left: 0, top: 0, width: size.width, height: size.height };
+    region = { left: base.left + ops.autoCrop.left, top: base.top + ops.autoCrop.top, width: ops.autoCrop.width, height: ops.autoCrop.height };
+  }
+  if (region) image = image.extract(region);
+  if (smart) {
+    const box = ops.resize ?? { width: ops.autoCrop!.width, height: ops.autoCrop!.height };
+    image = image.resize(box.width, box.height, { fit: "cover", position: sharp.strategy.attention });
+  } else if (ops.resize) {
+    image = image.resize(ops.resize.width, ops.resize.height, { fit: "fill" });
+  }
+  if (ops.flipHorizontal) image = image.flop();
+  if (ops.flipVertical) image = image.flip();
+  let current: Size = ops.target;
+
+  // Post-transform filters in URL order.
+  let background: string | null = null;
+  for (const call of plan.filters) {
+    if (PIPELINE_FILTERS.has(call.name) && !PIPELINE_PIXEL_FILTERS.has(call.name)) continue;
+    const px = await run(materialise(image, frames));
+    current = { width: px.width, height: px.height };
+    if (PIPELINE_PIXEL_FILTERS.has(call.name)) {
+      const result = await applyPixelFilter(call, px, ops.request);
+      image = result.image;
+      if (result.background) background = result.background;
+      continue;
+    }
+    const effect = POST_FILTER_EFFECTS[call.name];
+    if (!effect) throw new RequestError(400, `filter not supported: ${call.name}`);
+    image = await effect(fromPixels(px), call.args, { width: px.width, height: px.height, loadObject, settings });
+  }
+
+  const encoded = await run(encode(image, plan, format, { frames, header, background }));
+  const maxAgeCall = filterCalls(plan, "max_age").at(-1);
+  const maxAge = maxAgeCall ? asNumber(maxAgeCall.args[0]) : null;
+  return {
+    body: encoded.data,
+    contentType: CONTENT_TYPES[format],
+    format,
+    width: encoded.width,
+    height: encoded.height,
+    ...(maxAge !== null && maxAge >= 0 ? { maxAge: Math.floor(maxAge) } : {}),
+  };
+}
+
+/** `fill`, `grayscale`, `proportion`, `background_color` on materialised pixels. */
+async function applyPixelFilter(call: FilterCall, px: Pixels, request: Size): Promise<{ image: Sharp; background?: string }> {
+  const image = fromPixels(px);
+  switch (call.name) {
+    case "grayscale":
+      return { image: image.greyscale() };
+    case "proportion": {
+      const p = asNumber(call.args[0]);
+      const to = p === null ? null : proportionSize(px.width, px.height, p);
+      return { image: to ? image.resize(to.width, to.height, { fit: "fill" }) : image };
+    }
+    case "background_color": {
+      const colour = String(call.args[0] ?? "").toLowerCase();
+      if (colour === "transparent" || colour === "") return { image };
+      const bg = colour === "auto" ? medianColour(px) : parseColour(call.args[0]);
+      return { image: hasAlphaChannel(px) ? image.flatten({ background: bg }) : image, background: bg };
+    }
+    case "fill":
+      return fill(call, px, request);
+    default:
+      throw new Error(`not a pipeline pixel filter: ${call.name}`);
+  }
+}
+
+function hasAlphaChannel(px: Pixels): boolean {
+  return px.channels === 2 || px.channels === 4;
+}
+
+/** thumbor's `fill(auto)`: the median of each colour channel over all pixels (first frame). */
+function medianColour(px: Pixels): string {
+  const n = px.width * px.height;
+  const grey = px.channels <= 2;
+  const out: number[] = [];
+  for (let c = 0; c < (grey ? 1 : 3); c++) {
+    const hist = new Uint32Array(256);
+    for (let i = 0; i < n; i++) hist[px.data[i * px.channels + c]!]!++;
+    let seen = 0;
+    let v = 0;
+    for (; v < 256; v++) {
+      seen += hist[v]!;
+      if (seen * 2 >= n) break;
+    }
+    out.push(v);
+  }
+  const [r, g, b] = grey ? [out[0]!, out[0]!, out[0]!] : out;
+  return `#${[r, g, b].map((v) => v!.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/**
+ * `fill(color[, fill_transparent])`: a canvas of the request size (a 0 side uses the image's),
+ * the image centred on it. `transparent` keeps an alpha canvas, `auto` uses the median colour,
+ * `blur` the image itself stretched and blurred (thumbor's radius-50 blur; the median colour for
+ * animated images, which sharp cannot composite frame by frame). `fill_transparent` also paints
+ * the image's own transparent pixels.
+ */
+async function fill(call: FilterCall, px: Pixels, request: Size): Promise<{ image: Sharp; background?: string }> {
+  const mode = String(call.args[0] ?? "").toLowerCase();
+  const fillTransparent = asBoolean(call.args[1], false);
+  const layout = fillLayout(request, { width: px.width, height: px.height });
+  let image = fromPixels(px);
+  let w = px.width;
+  let h = px.height;
+  // The image is larger than the canvas on an axis: keep its centre (Pillow's paste clips).
+  if (layout.left < 0 || layout.top < 0) {
+    const cut = { left: Math.max(0, -layout.left), top: Math.max(0, -layout.top), width: Math.min(w, layout.canvas.width), height: Math.min(h, layout.canvas.height) };
+    image = fromPixels(await materialise(image.extract(cut), px.frames));
+    w = cut.width;
+    h = cut.height;
+  }
+  const left = Math.max(0, layout.left);
+  const top = Math.max(0, layout.top);
+  const pad = { left, top, right: layout.canvas.width - w - left, bottom: layout.canvas.height - h - top };
+
+  if (mode === "blur" && px.frames === 1) {
+    const sigma = 25; // thumbor blurs with radius 50
+    const backdrop = await fromPixels(px).resize(layout.canvas.width, layout.canvas.height, { fit: "fill" }).blur(sigma).removeAlpha().png().toBuffer();
+    let fg = image;
+    if (fillTransparent && hasAlphaChannel(px)) fg = fg.flatten({ background: medianColour(px) });
+    const fgBuffer = await fg.png().toBuffer();
+    return { image: sharp(backdrop).composite([{ input: fgBuffer, left, top }]) };
+  }
+  let colour: string | { r: number; g: number; b: number; alpha: number };
+  if (mode === "transparent") colour = { r: 0, g: 0, b: 0, alpha: 0 };
+  else if (mode === "auto" || mode === "blur") colour = medianColour(px);
+  else colour = parseColour(call.args[0]);
+  if (fillTransparent && hasAlphaChannel(px) && typeof colour === "string") image = fromPixels(await materialise(image.flatten({ background: colour }), px.frames));
+  if (typeof colour !== "string") image = image.ensureAlpha();
+  image = image.extend({ ...pad, background: colour });
+  return { image, ...(typeof colour === "string" ? { background: colour } : {}) };
+}
+
+interface EncodeContext {
+  frames: number;
+  header: Header;
+  /** Last fill/background colour: JPEG flattens alpha onto it (white otherwise). */
+  background: string | null;
+}
+
+async function encode(image: Sharp, plan: TransformPlan, format: OutputFormat, ctx: EncodeContext): Promise<{ data: Buffer; width: number; height: number }> {
+  // 8-bit sRGB output whatever came in (CMYK, 16-bit, grey with a profile).
+  let img = image.toColourspace("srgb");
+  if (ctx.header.hasProfile && !hasFilter(plan, "strip_icc")) img = img.withIccProfile("srgb");
+  if (format === "jpeg") img = img.flatten({ background: ctx.background ?? "#ffffff" });
+  const quality = plan.quality;
+  const maxBytesCall = filterCalls(plan, "max_bytes").at(-1);
+  const maxBytes = maxBytesCall ? asNumber(maxBytesCall.args[0]) : null;
+
+  const encodeAt = async (q: number) => {
+    const out = withEncoder(img.clone(), format, q, ctx);
+    const { data, info } = await out.toBuffer({ resolveWithObject: true });
+    const height = ctx.frames > 1 ? (info.pageHeight ?? info.height / ctx.frames) : info.height;
+    return { data, width: info.width, height };
+  };
+  let result = await encodeAt(quality);
+  if (maxBytes !== null && maxBytes > 0 && (format === "jpeg" || format === "webp") && result.data.length > maxBytes) {
+    // thumbor's max_bytes: lower the quality by x0.75 steps (not below 10) until it fits, then
+    // climb back by x1.1 steps while it still fits.
+    let q = quality;
+    let tooBig = quality;
+    while (result.data.length > maxBytes && q > 10) {
+      tooBig = q;
+      q = Math.max(10, Math.floor(q * 0.75));
+      result = await encodeAt(q);
+    }
+    if (result.data.length <= maxBytes) {
+      for (let up = Math.floor(q * 1.1); up > q && up < tooBig; up = Math.floor(up * 1.1)) {
+        const attempt = await encodeAt(up);
+        if (attempt.data.length > maxBytes) break;
+        result = attempt;
+        q = up;
+      }
+    }
+  }
+  return result;
+}
+
+function withEncoder(img: Sharp, format: OutputFormat, quality: number, ctx: EncodeContext): Sharp {
+  switch (format) {
+    case "jpeg":
+      return img.jpeg({ quality, progressive: true, mozjpeg: false });
+    case "png":
+      // thumbor keeps palette sources paletted (PILLOW_PRESERVE_INDEXED_MODE), tRNS included.
+      return img.png({ palette: ctx.header.isPalette, compressionLevel: 6 });
+    case "webp":
+      // thumbor: WebP quality 100 means lossless.
+      return img.webp({ quality, effort: WEBP_EFFORT, ...(quality >= 100 ? { lossless: true } : {}) });
+    case "avif":
+      return img.avif({ quality, effort: AVIF_EFFORT });
+    case "gif":
+      return img.gif();
+  }
+}
