@@ -92,7 +92,7 @@ test("flip after a left-aligned crop mirrors the cropped part (thumbor flips aft
 });
 
 test("smart crop uses sharp's attention strategy and keeps the target size", async (t) => {
-  const { out } = await render({ width: 100, height: 100, smart: true }, fixture("raindrops-320.jpg"));
+  const { out } = await render({ width: 100, height: 100, smart: true }, fixture("raindrops-480.jpg"));
   t.deepEqual([out.width, out.height], [100, 100]);
 });
 
@@ -111,7 +111,7 @@ test("fill(transparent) keeps an alpha canvas; fill(auto) and fill(blur) give th
   const transparent = (await render({ fit: "fit-in", width: 200, height: 200, filters: [{ name: "fill", args: ["transparent"] }] })).out.body;
   t.is((await pixelAt(transparent, 100, 5))[3], 0);
   for (const mode of ["auto", "blur"]) {
-    const out = (await render({ fit: "fit-in", width: 300, height: 300, filters: [{ name: "fill", args: [mode] }] }, fixture("raindrops-320.jpg"))).out;
+    const out = (await render({ fit: "fit-in", width: 300, height: 300, filters: [{ name: "fill", args: [mode] }] }, fixture("raindrops-480.jpg"))).out;
     t.deepEqual([out.width, out.height], [300, 300], mode);
   }
 });
