@@ -121,6 +121,7 @@ async function readHeader(original: Buffer, settings: Settings): Promise<Header>
     throw new RequestError(400, `not a supported image: ${shortReason(err)}`);
   }
   if (!INPUT_FORMATS.has(m.format)) throw new RequestError(400, `not a supported image: ${m.format} input is not accepted`);
+  if (m.format === "heif" && m.compression === "hevc") throw new RequestError(400, "not a supported image: HEIC (HEVC) originals cannot be decoded here");
   if (m.format === "svg" && !settings.allowSvg) throw new RequestError(415, "SVG originals are not enabled (allowSvg)");
   const frames = m.pages && m.pages > 1 && (m.format === "gif" || m.format === "webp") ? m.pages : 1;
   const frameHeight = m.pageHeight ?? m.height;
@@ -211,17 +212,19 @@ function fromPixels(p: Pixels): Sharp {
   });
 }
 
-/** Runs sharp, turning decoder failures on the original into a 400. */
+/**
+ * Runs sharp, turning its failures into a 400. The header was readable and of an accepted
+ * format, so a libvips error from here on is the original's pixel data that cannot be decoded
+ * (a corrupt body, an HEVC-coded HEIC without a decoder: libvips then says "Unknown error").
+ * Programming errors (TypeError and friends) are not sharp's and stay 500s.
+ */
 async function run<T>(what: Promise<T>): Promise<T> {
   try {
     return await what;
   } catch (err) {
     if (err instanceof RequestError) throw err;
-    const reason = shortReason(err);
-    if (/load|input|vipsjpeg|jpeg|png|gif|webp|heif|tiff|svg|premature|corrupt|bad seek|unsupported|truncated|decode|read/i.test(reason)) {
-      throw new RequestError(400, `not a supported image: ${reason}`);
-    }
-    throw err;
+    if (err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || !(err instanceof Error)) throw err;
+    throw new RequestError(400, `not a supported image: ${shortReason(err)}`);
   }
 }
 
