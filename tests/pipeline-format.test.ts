@@ -25,7 +25,7 @@ for (const [format, decoder, type] of FORMATS) {
     const { out, meta } = await render("raindrops-480.jpg", { format, width: 100, height: 80 });
     t.is(out.contentType, type);
     t.is(out.format, format);
-    t.is(meta.format, decoder);
+    t.is(meta.format as string, decoder);
     if (format === "avif") t.is(meta.compression, "av1");
     t.deepEqual([meta.width, meta.height], [100, 80]);
   });
