@@ -24,4 +24,12 @@ export const IMPLEMENTED_FILTERS: ReadonlySet<string> = new Set([
   "strip_icc",
   "upscale",
   // effects (effects/index.ts)
+  "brightness",
+  "colorize",
+  "contrast",
+  "curve",
+  "equalize",
+  "noise",
+  "rgb",
+  "saturation",
 ]);

@@ -6,6 +6,14 @@
  */
 import type { FilterArg } from "../plan.js";
 import type { Settings } from "../settings.js";
+import { brightness } from "./brightness.js";
+import { colorize } from "./colorize.js";
+import { contrast } from "./contrast.js";
+import { curve } from "./curve.js";
+import { equalize } from "./equalize.js";
+import { noise } from "./noise.js";
+import { rgb } from "./rgb.js";
+import { saturation } from "./saturation.js";
 
 export interface EffectContext {
   /** The image's current size at the point the effect runs. */
@@ -18,4 +26,14 @@ export interface EffectContext {
 
 export type PostFilterEffect = (image: import("sharp").Sharp, args: FilterArg[], ctx: EffectContext) => Promise<import("sharp").Sharp>;
 
-export const POST_FILTER_EFFECTS: Record<string, PostFilterEffect> = {};
+/** Each effect's file starts with what thumbor computes, what we compute, and the difference (if any). */
+export const POST_FILTER_EFFECTS: Record<string, PostFilterEffect> = {
+  brightness,
+  colorize,
+  contrast,
+  curve,
+  equalize,
+  noise,
+  rgb,
+  saturation,
+};

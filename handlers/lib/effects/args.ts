@@ -1,0 +1,50 @@
+/**
+ * Reading filter arguments. They arrive parsed and canonical (plan.ts `FilterArg`) in thumbor's
+ * order; optional trailing ones may be absent and then take thumbor's default. The readers
+ * accept the spellings a canonical argument can have (a number or a numeric string, a boolean
+ * or `1`/`0`) and refuse anything else with a 400 naming the filter.
+ */
+import { RequestError } from "../errors.js";
+import type { FilterArg } from "../plan.js";
+
+function missing(filter: string, index: number): never {
+  throw new RequestError(400, `${filter}: argument ${index + 1} is missing`);
+}
+
+export function numberArg(filter: string, args: FilterArg[], index: number, fallback?: number): number {
+  const v = args[index];
+  if (v === undefined || v === "") return fallback ?? missing(filter, index);
+  const n = typeof v === "number" ? v : typeof v === "string" && /^\s*-?(?:\d+\.?\d*|\.\d+)\s*$/.test(v) ? Number(v) : NaN;
+  if (!Number.isFinite(n)) throw new RequestError(400, `${filter}: argument ${index + 1} must be a number`);
+  return n;
+}
+
+export function integerArg(filter: string, args: FilterArg[], index: number, fallback?: number): number {
+  const n = numberArg(filter, args, index, fallback);
+  if (!Number.isInteger(n)) throw new RequestError(400, `${filter}: argument ${index + 1} must be an integer`);
+  return n;
+}
+
+/** thumbor's Boolean: `True`, `true`, `1` are true; `False`, `false`, `0` are false. */
+export function booleanArg(filter: string, args: FilterArg[], index: number, fallback?: boolean): boolean {
+  const v = args[index];
+  if (v === undefined || v === "") return fallback ?? missing(filter, index);
+  if (v === true || v === 1 || v === "true" || v === "True" || v === "1") return true;
+  if (v === false || v === 0 || v === "false" || v === "False" || v === "0") return false;
+  throw new RequestError(400, `${filter}: argument ${index + 1} must be true or false`);
+}
+
+export function stringArg(filter: string, args: FilterArg[], index: number, fallback?: string): string {
+  const v = args[index];
+  if (v === undefined) return fallback ?? missing(filter, index);
+  if (typeof v === "boolean") return v ? "True" : "False";
+  // -0 survives as a number only in memory; thumbor tells "-0" (from the far edge) from "0".
+  if (typeof v === "number") return Object.is(v, -0) ? "-0" : String(v);
+  return v;
+}
+
+/** Python 3's round(): to nearest, ties to even (thumbor's sizes and positions use it). */
+export function pyRound(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : r;
+}
