@@ -1,0 +1,343 @@
+/**
+ * thumbor's filter-list grammar (`thumbor/filters/__init__.py`): from the decoded `filters:`
+ * segment to canonical FilterCalls in URL order. Grammar only: what a filter does is the
+ * pipeline's business (handlers/lib/effects/), and `format`/`quality` become plan fields in
+ * request-plan.ts.
+ *
+ * thumbor's rules, reproduced:
+ * - the list is split on "):" and ")" is put back on every piece but the last, so colons inside
+ *   arguments survive (`f(aa:aa)`);
+ * - the filter name is the text before the first "("; unknown names are skipped silently;
+ * - each filter compiles `name\((?:\s*(P1)\s*)(?:,\s*(P2)\s*)?...\)` from its parameter types
+ *   (a parameter is optional when the Python method has a default) and applies it with
+ *   `re.match`, i.e. anchored at the start only;
+ * - when the arguments do not match, the filter is skipped silently; empty captures are dropped.
+ * With `strict`, the two silent skips become RequestError(400) instead, and trailing text after
+ * the closing parenthesis (which `re.match` ignores) is refused too.
+ *
+ * Canonical arguments (so that equivalent URLs share one variant key): numbers are JS numbers
+ * (-0 is 0), booleans are booleans, strings are as given with thumbor's single quotes removed;
+ * colours are lower-cased; format names are lower-cased with jpg spelled jpeg (an unknown format,
+ * which thumbor turns into None, drops the filter); trailing arguments equal to their default are
+ * dropped.
+ *
+ * Deliberate differences from Python's `re` (documented, all stricter):
+ * - `\d` and `\w` are ASCII here; Python also matches other scripts' digits and letters;
+ * - integers beyond 2^53 - 1 cannot be represented exactly, so they count as not matching.
+ *
+ * Every regular expression is compiled once, at module load (or when a custom grammar is built).
+ */
+import { RequestError } from "./errors.js";
+import type { FilterArg, FilterCall } from "./plan.js";
+
+export type { FilterArg, FilterCall };
+
+/** When thumbor runs a filter: before loading, after loading (before the transform), or after. */
+export type FilterPhase = "pre" | "after" | "post";
+
+/** One parameter type: thumbor's regex and how a captured text becomes a canonical argument. */
+export interface ParamType {
+  /** Regex source, Python syntax restricted to what means the same in JS (no capturing groups). */
+  readonly regex: string;
+  /** Canonical value of a captured text, or undefined when thumbor would not apply it. */
+  readonly parse: (raw: string) => FilterArg | undefined;
+  /** String-like: may be written in single quotes by formatFilterCall. */
+  readonly quotable?: boolean;
+}
+
+export interface FilterParam {
+  readonly type: ParamType;
+  /** The Python default; a parameter with a default is optional. */
+  readonly default?: FilterArg;
+}
+
+export interface FilterDefinition {
+  readonly name: string;
+  readonly params: readonly FilterParam[];
+  readonly phase: FilterPhase;
+  /** In thumbor's BUILTIN_FILTERS (autojpg and red_eye must be added to FILTERS explicitly). */
+  readonly enabledByDefault: boolean;
+  /**
+   * Who reads it in thumbor: a filter module, or (cover, gifv) the transformer/optimizer looking
+   * at the raw filter string. We parse them all the same way.
+   */
+  readonly appliedBy: "filter" | "transformer" | "optimizer";
+}
+
+// Python's `\s` on str patterns (str.isspace()), spelled out: JS's `\s` differs (it has U+FEFF
+// but not U+001C..U+001F or U+0085).
+const PY_SPACE = "[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+const PY_SPACE_AT_ENDS = new RegExp(`^${PY_SPACE}|${PY_SPACE}$`);
+// thumbor's STRIP_QUOTE `^'(.+)'$` (Python's "." is anything but "\n").
+const STRIP_QUOTE = /^'([^\n]+)'$/;
+
+function toInt(raw: string): number | undefined {
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n)) return undefined;
+  return n === 0 ? 0 : n;
+}
+
+function toDecimal(raw: string): number | undefined {
+  const n = Number(raw);
+  if (!Number.isFinite(n)) return undefined;
+  return n === 0 ? 0 : n;
+}
+
+function stripQuotes(raw: string): string {
+  const m = STRIP_QUOTE.exec(raw);
+  return m ? m[1]! : raw;
+}
+
+const asIs = (raw: string): string => raw;
+
+/** The values thumbor's format() accepts (case-insensitive), spelled canonically. */
+const FORMAT_NAMES: ReadonlyMap<string, string> = new Map([
+  ["png", "png"], ["jpeg", "jpeg"], ["jpg", "jpeg"], ["gif", "gif"], ["webp", "webp"],
+  ["avif", "avif"], ["heic", "heic"], ["heif", "heif"],
+]);
+
+/** thumbor's BaseFilter parameter types, and the special per-filter patterns of its filters. */
+export const PARAM_TYPES = Object.freeze({
+  Number: { regex: "[-]?[\\d]+", parse: toInt },
+  PositiveNumber: { regex: "[\\d]+", parse: toInt },
+  PositiveNonZeroNumber: { regex: "[\\d]*[1-9][\\d]*", parse: toInt },
+  NegativeNumber: { regex: "[-][\\d]+", parse: toInt },
+  DecimalNumber: { regex: "[-]?(?:(?:[\\d]+\\.?[\\d]*)|(?:[\\d]*\\.?[\\d]+))", parse: toDecimal },
+  Boolean: { regex: "[Tt]rue|[Ff]alse|1|0", parse: (raw: string) => raw === "true" || raw === "True" || raw === "1" },
+  String: { regex: "(?:'.+?')|(?:[^,]+?)", parse: stripQuotes, quotable: true },
+  /** fill, background_color: a CSS name or hex without "#" (and fill's auto/blur/transparent). */
+  Color: { regex: "[\\w]+", parse: (raw: string) => raw.toLowerCase() },
+  /** colorize's fill colour: a String that is a hex colour. */
+  ColorString: { regex: "(?:'.+?')|(?:[^,]+?)", parse: (raw: string) => stripQuotes(raw).toLowerCase(), quotable: true },
+  /** format(): a String; anything but a known format is None in thumbor, so the call is dropped. */
+  FormatName: { regex: "(?:'.+?')|(?:[^,]+?)", parse: (raw: string) => FORMAT_NAMES.get(stripQuotes(raw).toLowerCase()), quotable: true },
+  ConvolutionMatrix: { regex: "-?\\d+(?:\\.\\d*)?(?:;-?\\d+(?:\\.\\d*)?)*", parse: asIs },
+  Curve: { regex: "\\[(?:\\(\\d+,\\d+\\),?)*\\]", parse: asIs },
+  /** round_corner: "a" or "a|b" (elliptical radii). */
+  CornerRadius: { regex: "\\d+(?:\\|\\d+)?", parse: asIs },
+  /** watermark x/y: pixels (negative = from the right/bottom, "-0" included), "Np" percent, center, repeat. */
+  WatermarkPosition: { regex: "(?:-?\\d+p?)|center|repeat", parse: asIs },
+  /** watermark w_ratio/h_ratio: a percentage, or "none" (= thumbor's default False). */
+  WatermarkRatio: { regex: "(?:-?\\d+)|none", parse: (raw: string) => (raw === "none" ? "none" : toInt(raw)) },
+  /** gifv's output container. */
+  GifvFormat: { regex: "mp4|webm", parse: asIs },
+} satisfies Record<string, ParamType>);
+
+const T = PARAM_TYPES;
+const p = (type: ParamType, ...dflt: [FilterArg?]): FilterParam => (dflt.length > 0 ? { type, default: dflt[0] } : { type });
+const def = (
+  name: string,
+  params: FilterParam[],
+  phase: FilterPhase = "post",
+  more: Partial<Pick<FilterDefinition, "enabledByDefault" | "appliedBy">> = {},
+): FilterDefinition => Object.freeze({ name, params: Object.freeze(params), phase, enabledByDefault: true, appliedBy: "filter", ...more });
+
+/** Every built-in thumbor filter (research report §4), by URL name. */
+export const THUMBOR_FILTERS: Readonly<Record<string, FilterDefinition>> = Object.freeze(
+  Object.fromEntries(
+    [
+      def("autojpg", [p(T.Boolean, true)], "post", { enabledByDefault: false }),
+      def("background_color", [p(T.Color)]),
+      def("blur", [p(T.PositiveNonZeroNumber), p(T.DecimalNumber, 0)]),
+      def("brightness", [p(T.Number)]),
+      def("colorize", [p(T.PositiveNumber), p(T.PositiveNumber), p(T.PositiveNumber), p(T.ColorString)]),
+      def("contrast", [p(T.Number)]),
+      def("convolution", [p(T.ConvolutionMatrix), p(T.PositiveNonZeroNumber), p(T.Boolean, true)]),
+      def("cover", [], "post", { appliedBy: "transformer" }),
+      def("curve", [p(T.Curve), p(T.Curve), p(T.Curve), p(T.Curve)]),
+      def("equalize", []),
+      def("extract_focal", [], "pre"),
+      def("fill", [p(T.Color), p(T.Boolean, false)]),
+      def("focal", [p(T.String)], "pre"),
+      def("format", [p(T.FormatName)]),
+      def("frame", [p(T.String)]),
+      def("gifv", [p(T.GifvFormat, "mp4")], "post", { appliedBy: "optimizer" }),
+      def("grayscale", []),
+      def("max_age", [p(T.PositiveNumber)]),
+      def("max_bytes", [p(T.PositiveNumber)]),
+      def("no_upscale", [], "after"),
+      def("noise", [p(T.PositiveNumber), p(T.PositiveNumber, 0)]),
+      def("proportion", [p(T.DecimalNumber)]),
+      def("quality", [p(T.PositiveNumber)]),
+      def("red_eye", [], "post", { enabledByDefault: false }),
+      def("rgb", [p(T.Number), p(T.Number), p(T.Number)]),
+      def("rotate", [p(T.Number)]),
+      def("round_corner", [p(T.CornerRadius), p(T.PositiveNumber), p(T.PositiveNumber), p(T.PositiveNumber), p(T.Boolean, false)]),
+      def("saturation", [p(T.DecimalNumber)]),
+      def("sharpen", [p(T.DecimalNumber), p(T.DecimalNumber), p(T.Boolean)]),
+      def("stretch", [], "pre"),
+      def("strip_exif", []),
+      def("strip_icc", []),
+      def("upscale", []),
+      def("watermark", [
+        p(T.String), p(T.WatermarkPosition), p(T.WatermarkPosition), p(T.PositiveNumber),
+        p(T.WatermarkRatio, "none"), p(T.WatermarkRatio, "none"),
+      ]),
+    ].map((d) => [d.name, d]),
+  ),
+);
+
+interface CompiledFilter {
+  readonly def: FilterDefinition;
+  /** `name\(...\)` anchored at the start only (thumbor's re.match). */
+  readonly regex: RegExp;
+}
+
+export interface FilterGrammar {
+  readonly filters: ReadonlyMap<string, CompiledFilter>;
+}
+
+function pyRegex(source: string): string {
+  // Python's "." (anything but "\n") is not JS's "." (which also refuses "\r", U+2028, U+2029).
+  return source.replace(/(^|[^\\])\./g, "$1[^\\n]");
+}
+
+function compileOne(d: FilterDefinition): CompiledFilter {
+  const parts = d.params.map((param, i) => {
+    const comma = i > 0 ? "," : "";
+    const optional = param.default !== undefined ? "?" : "";
+    return `(?:${comma}${PY_SPACE}*(${pyRegex(param.type.regex)})${PY_SPACE}*)${optional}`;
+  });
+  const body = `${d.name}\\(${parts.join("")}\\)`;
+  return { def: d, regex: new RegExp(`^${body}`) };
+}
+
+/** Compiles a set of filter definitions (thumbor's FiltersFactory + BaseFilter.compile_regex). */
+export function compileFilterGrammar(definitions: readonly FilterDefinition[]): FilterGrammar {
+  return { filters: new Map(definitions.map((d) => [d.name, compileOne(d)])) };
+}
+
+/** The grammar of THUMBOR_FILTERS, compiled once. */
+export const THUMBOR_FILTER_GRAMMAR: FilterGrammar = compileFilterGrammar(Object.values(THUMBOR_FILTERS));
+
+export interface ParseFilterOptions {
+  /** Refuse unknown filters and filters with invalid arguments (400) instead of skipping them. */
+  strict: boolean;
+}
+
+const MAX_REASON_TEXT = 80;
+const clip = (s: string): string => (s.length > MAX_REASON_TEXT ? `${s.slice(0, MAX_REASON_TEXT)}...` : s);
+
+/** Parses a decoded `filters:` list with thumbor's built-in filters. */
+export function parseFilterList(raw: string, options: ParseFilterOptions): FilterCall[] {
+  return parseFilterListWith(THUMBOR_FILTER_GRAMMAR, raw, options);
+}
+
+/** Parses a decoded `filters:` list with the given grammar (tests use thumbor's test filters). */
+export function parseFilterListWith(grammar: FilterGrammar, raw: string, options: ParseFilterOptions): FilterCall[] {
+  const calls: FilterCall[] = [];
+  if (raw === "") return calls;
+  const pieces = raw.split("):");
+  const last = pieces.length - 1;
+  for (let i = 0; i <= last; i++) {
+    const piece = i === last ? pieces[i]! : `${pieces[i]!})`;
+    const name = piece.split("(", 1)[0]!;
+    const compiled = grammar.filters.get(name);
+    if (compiled === undefined) {
+      if (options.strict) throw new RequestError(400, `unknown filter: ${clip(name)}`);
+      continue;
+    }
+    const args = matchArgs(compiled, piece, options.strict);
+    if (args === undefined) {
+      if (options.strict) throw new RequestError(400, `invalid arguments for filter ${clip(piece)}`);
+      continue;
+    }
+    calls.push({ name, args });
+  }
+  return calls;
+}
+
+/**
+ * thumbor's BaseFilter.__init__: re.match, then the parsed non-empty captures. `wholePiece`
+ * (strict mode) also refuses text after the match; it does not change how the match is made.
+ */
+function matchArgs(compiled: CompiledFilter, piece: string, wholePiece: boolean): FilterArg[] | undefined {
+  const m = compiled.regex.exec(piece);
+  if (m === null || (wholePiece && m[0].length !== piece.length)) return undefined;
+  const params = compiled.def.params;
+  const args: FilterArg[] = [];
+  for (let g = 1; g < m.length; g++) {
+    const text = m[g];
+    if (text === undefined || text === "") continue; // thumbor: `if param`
+    const value = params[g - 1]!.type.parse(text);
+    if (value === undefined) return undefined;
+    args.push(value);
+  }
+  // Trailing arguments equal to their default say nothing: drop them (one spelling per call).
+  while (args.length > 0) {
+    const d = params[args.length - 1]?.default;
+    if (d === undefined || args[args.length - 1] !== d) break;
+    args.pop();
+  }
+  return args;
+}
+
+/** The arguments thumbor passes to the filter method: the call's, then the remaining defaults. */
+export function filterArgsWithDefaults(call: FilterCall, grammar: FilterGrammar = THUMBOR_FILTER_GRAMMAR): FilterArg[] {
+  const params = grammar.filters.get(call.name)?.def.params ?? [];
+  const out = [...call.args];
+  for (let i = out.length; i < params.length && params[i]!.default !== undefined; i++) out.push(params[i]!.default!);
+  return out;
+}
+
+/**
+ * thumbor syntax for a call, `name(a,b)`, such that parseFilterList gives the call back.
+ * String arguments are written in single quotes when they must be (a comma, a parenthesis,
+ * spaces at either end, or a leading quote). Throws (a programming error) for a call that
+ * thumbor's grammar cannot express.
+ */
+export function formatFilterCall(call: FilterCall, grammar: FilterGrammar = THUMBOR_FILTER_GRAMMAR): string {
+  const compiled = grammar.filters.get(call.name);
+  const params = compiled?.def.params ?? [];
+  const text = `${call.name}(${call.args.map((a, i) => formatArg(a, params[i]?.type)).join(",")})`;
+  if (compiled !== undefined) {
+    // Read it back exactly as parseFilterList would: one piece of the list, then the regex.
+    const back = text.slice(0, -1).includes("):") ? undefined : matchArgs(compiled, text, true);
+    if (back === undefined || back.length !== call.args.length || back.some((b, i) => !Object.is(b, call.args[i]))) {
+      throw new Error(`formatFilterCall: ${clip(text)} does not read back as the same call`);
+    }
+  }
+  return text;
+}
+
+function formatArg(a: FilterArg, type: ParamType | undefined): string {
+  if (typeof a === "boolean") return a ? "true" : "false";
+  if (typeof a === "number") return plainNumber(a);
+  const mustQuote = a === "" || a.includes(",") || a.includes(")") || a.startsWith("'") || PY_SPACE_AT_ENDS.test(a);
+  return mustQuote && (type === undefined || type.quotable) ? `'${a}'` : a;
+}
+
+/** A number in plain decimal notation (thumbor's number regexes have no exponent). */
+function plainNumber(n: number): string {
+  const s = String(n === 0 ? 0 : n);
+  const e = s.indexOf("e");
+  if (e < 0) return s;
+  const negative = s.startsWith("-");
+  const mantissa = s.slice(negative ? 1 : 0, e);
+  const exponent = Number(s.slice(e + 1));
+  const dot = mantissa.indexOf(".");
+  const digits = dot < 0 ? mantissa : mantissa.slice(0, dot) + mantissa.slice(dot + 1);
+  const point = (dot < 0 ? mantissa.length : dot) + exponent;
+  const body =
+    point <= 0 ? `0.${"0".repeat(-point)}${digits}`
+    : point >= digits.length ? digits + "0".repeat(point - digits.length)
+    : `${digits.slice(0, point)}.${digits.slice(point)}`;
+  return (negative ? "-" : "") + body;
+}
+
+/**
+ * thumbor's watermark `detect_and_get_ratio_position`: "Np" is N percent of the side,
+ * `round(length * N / 100 + 1e-5)` with the sign kept ("-0p" stays "-0": from the right edge);
+ * anything else is returned unchanged. The result is a thumbor position string.
+ */
+export function resolveWatermarkPosition(pos: string, length: number): string {
+  const m = /^(-?)([0-9]+)p$/.exec(pos);
+  if (m === null) return pos;
+  return `${m[1]}${roundHalfEven((length * Number(m[2])) / 100 + 1e-5)}`;
+}
+
+/** Python's round(): half to even. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
