@@ -1,0 +1,132 @@
+/**
+ * Pulumi mocks for unit tests of programs that use ImageResizer (our tests use them; so can a
+ * team testing its own program). `pulumi.runtime.setMocks` replaces the engine: no CLI, no cloud.
+ * The mocks record every resource registered and synthesise the outputs AWS would compute
+ * (ARNs, the published version's qualified ARN, the OAI's identities, the distribution's domain).
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export interface RecordedResource {
+  type: string;
+  name: string;
+  inputs: Record<string, any>;
+  /** Reference to the explicit provider, `<urn>::<id>`, when one was given. */
+  provider?: string;
+}
+
+export interface RecordedCall {
+  token: string;
+  inputs: Record<string, any>;
+}
+
+export interface PulumiMocks {
+  resources: RecordedResource[];
+  calls: RecordedCall[];
+  /** Resources of one type token, e.g. "aws:lambda/function:Function". */
+  ofType(type: string): RecordedResource[];
+  /** The one resource of this type whose name ends with `suffix`; throws if there is not exactly one. */
+  one(type: string, suffix?: string): RecordedResource;
+}
+
+export const ACCOUNT_ID = "123456789012";
+
+/** Installs recording mocks for `project`/`stack`. Await it before creating resources. */
+export async function installPulumiMocks(project = "edge-resizer", stack = "test", bucketRegion = "eu-west-1"): Promise<PulumiMocks> {
+  const resources: RecordedResource[] = [];
+  const calls: RecordedCall[] = [];
+  await pulumi.runtime.setMocks({
+    newResource(args) {
+      resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+      const id = `${args.name}-id`;
+      const state: Record<string, any> = { ...args.inputs };
+      switch (args.type) {
+        case "aws:s3/bucket:Bucket":
+          state.bucket = args.name;
+          state.arn = `arn:aws:s3:::${args.name}`;
+          state.bucketRegionalDomainName = `${args.name}.s3.${bucketRegion}.amazonaws.com`;
+          break;
+        case "aws:cloudfront/originAccessIdentity:OriginAccessIdentity":
+          state.iamArn = `arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity ${id}`;
+          state.cloudfrontAccessIdentityPath = `origin-access-identity/cloudfront/${id}`;
+          break;
+        case "aws:iam/role:Role":
+          state.arn = `arn:aws:iam::${ACCOUNT_ID}:role/${args.name}`;
+          state.name = args.name;
+          break;
+        case "aws:lambda/function:Function":
+          state.name = args.name;
+          state.arn = `arn:aws:lambda:us-east-1:${ACCOUNT_ID}:function:${args.name}`;
+          state.version = args.inputs.publish ? "1" : "$LATEST";
+          state.qualifiedArn = `${state.arn}:${state.version}`;
+          break;
+        case "aws:cloudfront/distribution:Distribution":
+          state.domainName = "d111111abcdef8.cloudfront.net";
+          state.arn = `arn:aws:cloudfront::${ACCOUNT_ID}:distribution/${id}`;
+          break;
+      }
+      return { id, state };
+    },
+    call(args) {
+      calls.push({ token: args.token, inputs: args.inputs });
+      if (args.token === "aws:s3/getBucket:getBucket") {
+        const bucket = args.inputs.bucket as string;
+        return {
+          bucket,
+          id: bucket,
+          arn: `arn:aws:s3:::${bucket}`,
+          bucketRegionalDomainName: `${bucket}.s3.${bucketRegion}.amazonaws.com`,
+          region: bucketRegion,
+        };
+      }
+      throw new Error(`unexpected invoke ${args.token}`);
+    },
+  }, project, stack, false);
+  const ofType = (type: string) => resources.filter((r) => r.type === type);
+  return {
+    resources,
+    calls,
+    ofType,
+    one(type, suffix = "") {
+      const found = ofType(type).filter((r) => r.name.endsWith(suffix));
+      if (found.length !== 1) throw new Error(`expected one ${type} named *${suffix}, found ${found.map((r) => r.name).join(", ") || "none"}`);
+      return found[0]!;
+    },
+  };
+}
+
+/** The value of an Output (mocks run with preview off, so every mocked value is known). */
+export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply((v) => { resolve(v); return v; }));
+}
+
+/** Whether an Output is marked secret. */
+export function isSecretOutput(output: pulumi.Output<unknown>): Promise<boolean> {
+  return pulumi.isSecret(output);
+}
+
+/** A recorded input, with Pulumi's secret wrapper taken off and whether it was there. */
+export function unwrapSecret(value: unknown): { secret: boolean; value: any } {
+  if (typeof value === "object" && value !== null
+    && (value as Record<string, unknown>)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) {
+    return { secret: true, value: (value as { value: unknown }).value };
+  }
+  return { secret: false, value };
+}
+
+export type ArchiveMember =
+  | { kind: "text"; text: string }
+  | { kind: "file"; path: string }
+  | { kind: "archive"; path: string };
+
+/** The top-level members of an AssetArchive as recorded by the mocks (paths resolved, texts read). */
+export async function archiveMembers(archive: unknown): Promise<Record<string, ArchiveMember>> {
+  if (!(archive instanceof pulumi.asset.AssetArchive)) throw new Error(`not an AssetArchive: ${String(archive)}`);
+  const members: Record<string, ArchiveMember> = {};
+  for (const [name, member] of Object.entries(await archive.assets)) {
+    if (member instanceof pulumi.asset.StringAsset) members[name] = { kind: "text", text: await member.text };
+    else if (member instanceof pulumi.asset.FileAsset) members[name] = { kind: "file", path: await member.path };
+    else if (member instanceof pulumi.asset.FileArchive) members[name] = { kind: "archive", path: await member.path };
+    else throw new Error(`archive member ${name} is of an unexpected kind`);
+  }
+  return members;
+}
