@@ -153,3 +153,20 @@ test("an allowed SVG never fetches external references (http or file)", async (t
     server.close();
   }
 });
+
+test("an animation is budgeted on all its frames: 2 frames of 100x100 exceed maxInputPixels 15000", async (t) => {
+  const err = await refusal(fixture("animated.gif"), { format: "gif" }, { ...settings, maxInputPixels: 15_000 });
+  t.is(err.status, 400);
+  t.is(err.reason, "animated image too large: 2 frames of 100x100 px exceed maxInputPixels 15000");
+  // the same original as a still (first frame) is within budget
+  const still = await renderVariant({ plan: plan({ format: "png" }), original: fixture("animated.gif"), settings: { ...settings, maxInputPixels: 15_000 } });
+  t.deepEqual([still.width, still.height], [100, 100]);
+});
+
+test("animation timing survives post-transform filters", async (t) => {
+  const source = await sharp(fixture("animated.gif"), { animated: true }).metadata();
+  const out = await renderVariant({ plan: plan({ format: "gif", filters: [{ name: "grayscale", args: [] }] }), original: fixture("animated.gif"), settings });
+  const meta = await sharp(out.body, { animated: true }).metadata();
+  t.deepEqual(meta.delay, source.delay);
+  t.is(meta.loop, source.loop);
+});

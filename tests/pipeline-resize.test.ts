@@ -136,3 +136,9 @@ test("trim removes a uniform border before the resize", async (t) => {
   t.deepEqual([out.width, out.height], [20, 10]);
   t.true(near(await pixelAt(out.body, 0, 0), [...RED, 255], 5));
 });
+
+test("a fill canvas above maxWidth x maxHeight is refused with 400", async (t) => {
+  const err = await t.throwsAsync(renderVariant({ plan: plan({ format: "png", fit: "fit-in", width: 300, height: 300, filters: [{ name: "fill", args: ["ffffff"] }] }), original: await quadrantImage(40, 20), settings: { ...settings, maxWidth: 200 } }));
+  t.is((err as any).status, 400);
+  t.is((err as any).reason, "fill canvas 300x300 exceeds the maximum 200x4096");
+});
