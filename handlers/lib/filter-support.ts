@@ -24,6 +24,9 @@ export const IMPLEMENTED_FILTERS: ReadonlySet<string> = new Set([
   "strip_icc",
   "upscale",
   // effects (effects/index.ts)
+  "blur",
+  "convolution",
+  "sharpen",
   "brightness",
   "colorize",
   "contrast",

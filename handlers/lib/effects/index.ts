@@ -6,14 +6,17 @@
  */
 import type { FilterArg } from "../plan.js";
 import type { Settings } from "../settings.js";
+import { blur } from "./blur.js";
 import { brightness } from "./brightness.js";
 import { colorize } from "./colorize.js";
 import { contrast } from "./contrast.js";
+import { convolution } from "./convolution.js";
 import { curve } from "./curve.js";
 import { equalize } from "./equalize.js";
 import { noise } from "./noise.js";
 import { rgb } from "./rgb.js";
 import { saturation } from "./saturation.js";
+import { sharpen } from "./sharpen.js";
 
 export interface EffectContext {
   /** The image's current size at the point the effect runs. */
@@ -28,12 +31,15 @@ export type PostFilterEffect = (image: import("sharp").Sharp, args: FilterArg[],
 
 /** Each effect's file starts with what thumbor computes, what we compute, and the difference (if any). */
 export const POST_FILTER_EFFECTS: Record<string, PostFilterEffect> = {
+  blur,
   brightness,
   colorize,
   contrast,
+  convolution,
   curve,
   equalize,
   noise,
   rgb,
   saturation,
+  sharpen,
 };
