@@ -11,7 +11,7 @@ import { plan, quadrantImage, settings } from "./helpers/images.js";
 
 test("every implemented filter is handled by the pipeline or registered as an effect", (t) => {
   for (const name of IMPLEMENTED_FILTERS) {
-    t.true(PIPELINE_FILTERS.has(name) || name in POST_FILTER_EFFECTS, `${name} is listed but nothing runs it`);
+    t.true(PIPELINE_FILTERS.has(name) || Object.hasOwn(POST_FILTER_EFFECTS, name), `${name} is listed but nothing runs it`);
   }
 });
 
@@ -29,4 +29,11 @@ test("a post filter found nowhere answers 400 \"filter not supported\"", async (
   const err = await t.throwsAsync(renderVariant({ plan: plan({ format: "png", filters: [{ name: "no_such_filter", args: [] }] }), original: await quadrantImage(20, 10), settings }));
   t.is((err as any).status, 400);
   t.is((err as any).reason, "filter not supported: no_such_filter");
+});
+
+test("names inherited from Object.prototype are not effects", async (t) => {
+  for (const name of ["constructor", "toString", "__proto__"]) {
+    const err = await t.throwsAsync(renderVariant({ plan: plan({ format: "png", filters: [{ name, args: [] }] }), original: await quadrantImage(20, 10), settings }));
+    t.is((err as any).reason, `filter not supported: ${name}`);
+  }
 });

@@ -242,6 +242,10 @@ async function run<T>(what: Promise<T>): Promise<T> {
 export async function renderVariant(input: RenderInput): Promise<RenderedVariant> {
   const { plan, original, settings } = input;
   const loadObject = input.loadObject ?? (async () => null);
+  // Refuse an unknown filter before any pixel work.
+  for (const call of plan.filters) {
+    if (!PIPELINE_FILTERS.has(call.name) && !Object.hasOwn(POST_FILTER_EFFECTS, call.name)) throw new RequestError(400, `filter not supported: ${call.name}`);
+  }
   const header = await readHeader(original, settings);
   const format = outputFormatFor(plan, header);
   const keepFrames = header.frames > 1 && !plan.meta && !hasFilter(plan, "cover") && (format === "gif" || format === "webp");
@@ -308,22 +312,19 @@ export async function renderVariant(input: RenderInput): Promise<RenderedVariant
   }
   if (ops.flipHorizontal) image = image.flop();
   if (ops.flipVertical) image = image.flip();
-  let current: Size = ops.target;
 
   // Post-transform filters in URL order.
   let background: string | null = null;
   for (const call of plan.filters) {
     if (PIPELINE_FILTERS.has(call.name) && !PIPELINE_PIXEL_FILTERS.has(call.name)) continue;
     const px = await run(materialise(image, frames));
-    current = { width: px.width, height: px.height };
     if (PIPELINE_PIXEL_FILTERS.has(call.name)) {
       const result = await applyPixelFilter(call, px, ops.request, settings);
       image = result.image;
       if (result.background) background = result.background;
       continue;
     }
-    const effect = POST_FILTER_EFFECTS[call.name];
-    if (!effect) throw new RequestError(400, `filter not supported: ${call.name}`);
+    const effect = POST_FILTER_EFFECTS[call.name]!;
     image = await effect(fromPixels(px), call.args, { width: px.width, height: px.height, loadObject, settings });
   }
 
