@@ -24,6 +24,8 @@ export const IMPLEMENTED_FILTERS: ReadonlySet<string> = new Set([
   "strip_icc",
   "upscale",
   // effects (effects/index.ts)
+  "rotate",
+  "round_corner",
   "blur",
   "convolution",
   "sharpen",

@@ -15,6 +15,8 @@ import { curve } from "./curve.js";
 import { equalize } from "./equalize.js";
 import { noise } from "./noise.js";
 import { rgb } from "./rgb.js";
+import { rotate } from "./rotate.js";
+import { roundCorner } from "./round-corner.js";
 import { saturation } from "./saturation.js";
 import { sharpen } from "./sharpen.js";
 
@@ -40,6 +42,8 @@ export const POST_FILTER_EFFECTS: Record<string, PostFilterEffect> = {
   equalize,
   noise,
   rgb,
+  rotate,
+  round_corner: roundCorner,
   saturation,
   sharpen,
 };
