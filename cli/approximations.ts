@@ -1,0 +1,108 @@
+/**
+ * The one list of features that edge-resizer serves *approximately*: the URL works, but the
+ * picture (or answer) is not what thumbor would have served. The migration audit marks a URL
+ * `approximate` with the names of the features below that it uses, and the compatibility table
+ * (docs/thumbor-compatibility.md) gives each of them the same status and reason; a test keeps the
+ * two in step.
+ *
+ * Each entry says when it applies, from what the real planner made of the URL (the canonical
+ * plan) and what thumbor's grammar read from it, so the rule and its reason live side by side.
+ * Differences that do not depend on the URL (EXIF orientation always applied, Accept-based WebP,
+ * cache lifetime) are in the compatibility doc's "Differences for every URL" section instead.
+ *
+ * "identical" means: the same geometry (sizes, crops, flips) and the same pixel arithmetic, up
+ * to one level of rounding per channel and the resampling and encoder differences between sharp
+ * (libvips) and Pillow. Anything beyond that is listed here.
+ */
+import { THUMBOR_FILTERS } from "../handlers/lib/filters.js";
+import type { FilterCall, TransformPlan } from "../handlers/lib/plan.js";
+import type { ThumborUrl } from "../handlers/lib/thumbor-url.js";
+
+export interface FeatureContext {
+  /** The canonical plan the planner made (what the variant key encodes). */
+  plan: TransformPlan;
+  /** What thumbor's grammar read from the URL. */
+  url: ThumborUrl;
+  /** Every filter of the URL as parsed, in URL order, including `format` and `quality`. */
+  calls: readonly FilterCall[];
+}
+
+export interface ApproximateFeature {
+  /** What the compatibility doc and the audit's per-feature totals call it. */
+  feature: string;
+  /** How the result differs from thumbor's, in one sentence. */
+  reason: string;
+  applies(ctx: FeatureContext): boolean;
+}
+
+/** A filter module of thumbor's post-transform phase (not `cover`, which the transformer reads). */
+const isPostTransformFilter = (c: FilterCall): boolean => THUMBOR_FILTERS[c.name]?.phase === "post" && THUMBOR_FILTERS[c.name]?.appliedBy === "filter";
+
+const hasCall = (ctx: FeatureContext, name: string, test: (c: FilterCall) => boolean = () => true): boolean =>
+  ctx.plan.filters.some((c) => c.name === name && test(c));
+
+export const APPROXIMATE_FEATURES: readonly ApproximateFeature[] = [
+  {
+    feature: "smart",
+    reason:
+      "thumbor's face and feature detectors (OpenCV, when DETECTORS is configured) are approximated by sharp's attention strategy: the crop window can sit elsewhere",
+    applies: (ctx) => ctx.plan.smart,
+  },
+  {
+    feature: "debug",
+    reason: "thumbor draws the focal points instead of resizing; edge-resizer accepts `debug/` and ignores it, serving the normal image",
+    applies: (ctx) => ctx.url.debug,
+  },
+  {
+    feature: "absolute-url",
+    reason:
+      "thumbor fetches the absolute image URL over HTTP; edge-resizer reads the bucket key it maps to through `thumbor.stripHosts`, which must hold the same picture",
+    applies: (ctx) => /^https?:\/\//i.test(ctx.url.image),
+  },
+  {
+    feature: "gif-source",
+    reason:
+      "thumbor (default USE_GIFSICLE_ENGINE, issue #1888) skips every post-transform filter, `format()` and `quality()` for GIF originals; edge-resizer applies them (judged from the `.gif` extension)",
+    applies: (ctx) => /\.gif$/i.test(ctx.plan.source) && ctx.calls.some(isPostTransformFilter),
+  },
+  {
+    feature: "format(heif)",
+    reason: "edge-resizer cannot encode HEIF (no HEVC encoder in sharp's build): `format(heif)` / `format(heic)` fall back to the automatic format choice",
+    applies: (ctx) => ctx.calls.some((c) => c.name === "format" && /^hei[cf]$/i.test(String(c.args[0] ?? ""))),
+  },
+  {
+    feature: "grayscale",
+    reason:
+      "sharp's greyscale weighs the channels differently from Pillow's ITU-R 601 luma (0.299 R + 0.587 G + 0.114 B): pure red becomes 127 here, 76 in thumbor",
+    applies: (ctx) => hasCall(ctx, "grayscale"),
+  },
+  {
+    feature: "fill(blur)",
+    reason:
+      "the blurred backdrop uses sharp's Gaussian (sigma 25) for thumbor's radius-50 blur, and the median colour for animated images",
+    applies: (ctx) => hasCall(ctx, "fill", (c) => String(c.args[0]).toLowerCase() === "blur"),
+  },
+  {
+    feature: "noise",
+    reason:
+      "without a seed (or seed 0) thumbor continues its process-wide rand() stream, so its noise changes per request; edge-resizer always starts from glibc's initial state (identical for a seed > 0)",
+    applies: (ctx) => hasCall(ctx, "noise", (c) => c.args[1] === undefined || Number(c.args[1]) === 0),
+  },
+  {
+    feature: "rgb",
+    reason:
+      "on images with an alpha channel thumbor shifts the wrong bytes (its loop steps 3 bytes per RGBA pixel); edge-resizer shifts the colour channels and leaves alpha alone (identical on opaque images)",
+    // A JPEG original has no alpha channel, so there the result is thumbor's.
+    applies: (ctx) => hasCall(ctx, "rgb") && !/\.jpe?g$/i.test(ctx.plan.source),
+  },
+  {
+    feature: "round_corner",
+    reason: "thumbor's anti-aliasing pass along each arc is not reproduced: the corners are hard-edged, a one-to-two pixel band along each arc differs",
+    applies: (ctx) => hasCall(ctx, "round_corner"),
+  },
+];
+
+/** The names of the approximate features a URL uses, in table order. */
+export function approximateFeaturesOf(ctx: FeatureContext): string[] {
+  return APPROXIMATE_FEATURES.filter((f) => f.applies(ctx)).map((f) => f.feature);
+}

@@ -1,0 +1,138 @@
+/**
+ * `edge-resizer audit <file> [--json] [--settings settings.json] [--strict]`: the command line
+ * of the migration audit (cli/audit.ts). This module is the program: loading it runs it
+ * (bin/edge-resizer.cjs loads it through tsx).
+ *
+ * Exit status: 0 when every thumbor URL would be served (identically or approximately), 1 when
+ * any would break (with --strict: or be only approximate), 2 when the audit could not run
+ * (usage error, unreadable input or settings), always with a one-line message on stderr.
+ */
+import { parseArgs } from "node:util";
+import { DEFAULT_SETTINGS, loadSettingsFile, SettingsError, type Settings } from "../handlers/lib/settings.js";
+import { auditExitCode, Auditor, formatReport, reportToJson } from "./audit.js";
+import { openLines } from "./input.js";
+import { createProgressBar } from "./progress.js";
+
+const USAGE = "usage: edge-resizer audit <file> [--json] [--settings settings.json] [--strict]";
+const HELP = `${USAGE}
+
+Reads thumbor URLs (one per line, absolute or paths) or access logs (nginx combined, CloudFront
+standard, ALB; plain or gzipped) and tells, for each distinct thumbor URL, whether edge-resizer
+serves it identically, approximately (which features differ) or not at all (why).
+
+  --json               one JSON document: per-URL entries and totals
+  --settings <file>    the settings.json you will deploy (default: the built-in defaults);
+                       give it thumbor.securityKey to check signed URLs
+  --strict             exit 1 when any URL is only approximate, not just when one breaks
+
+Exit status: 0 all served, 1 some URL would break (or, with --strict, is approximate), 2 error.
+`;
+
+class UsageError extends Error {}
+
+interface AuditOptions {
+  file: string;
+  json: boolean;
+  strict: boolean;
+  settingsPath: string | undefined;
+}
+
+type Command = { kind: "help" } | ({ kind: "audit" } & AuditOptions);
+
+function parseCommandLine(argv: string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        json: { type: "boolean" },
+        strict: { type: "boolean" },
+        settings: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    // parseArgs' messages are one sentence already ("Unknown option '--x'. ...").
+    throw new UsageError((err as Error).message.split("\n")[0]!.replace(/\.\s.*$/, ""));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { kind: "help" };
+  const [command, ...rest] = positionals;
+  if (command === undefined) throw new UsageError("missing command");
+  if (command !== "audit") throw new UsageError(`unknown command "${command}"`);
+  if (rest.length === 0) throw new UsageError("audit needs a file to read");
+  if (rest.length > 1) throw new UsageError(`audit reads one file, got ${rest.length}: ${rest.join(" ")}`);
+  return { kind: "audit", file: rest[0]!, json: values.json ?? false, strict: values.strict ?? false, settingsPath: values.settings };
+}
+
+async function runAudit(options: AuditOptions): Promise<number> {
+  let settings: Settings = DEFAULT_SETTINGS;
+  if (options.settingsPath !== undefined) {
+    try {
+      settings = loadSettingsFile(options.settingsPath);
+    } catch (err) {
+      if (err instanceof SettingsError) throw new UsageError(err.message);
+      throw err;
+    }
+  }
+  let source;
+  try {
+    source = await openLines(options.file);
+  } catch (err) {
+    throw new UsageError(`cannot read ${options.file}: ${describeIoError(err)}`);
+  }
+  const auditor = new Auditor(settings);
+  const progress = createProgressBar(process.stderr, source.size);
+  let n = 0;
+  try {
+    for await (const line of source.lines) {
+      auditor.addLine(line);
+      if (++n % 4096 === 0) progress.update(source.bytesRead());
+    }
+  } catch (err) {
+    progress.done();
+    throw new UsageError(`cannot read ${options.file}${source.gzipped ? " (gzip)" : ""}: ${describeIoError(err)}`);
+  }
+  progress.done();
+  const report = auditor.report();
+  process.stdout.write(options.json ? `${JSON.stringify(reportToJson(report), null, 2)}\n` : formatReport(report));
+  return auditExitCode(report, options.strict);
+}
+
+function describeIoError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === "ENOENT") return "no such file";
+  if (e.code === "EISDIR") return "is a directory";
+  if (e.code === "EACCES") return "permission denied";
+  return e.message ?? String(err);
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    const command = parseCommandLine(argv);
+    if (command.kind === "help") {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    return await runAudit(command);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`edge-resizer: ${err.message} (${USAGE})\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // exitCode, not exit(): a large report written to a pipe must be flushed first.
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`edge-resizer: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 2;
+  },
+);
