@@ -19,6 +19,7 @@ import { rotate } from "./rotate.js";
 import { roundCorner } from "./round-corner.js";
 import { saturation } from "./saturation.js";
 import { sharpen } from "./sharpen.js";
+import { watermark } from "./watermark.js";
 
 export interface EffectContext {
   /** The image's current size at the point the effect runs. */
@@ -46,4 +47,5 @@ export const POST_FILTER_EFFECTS: Record<string, PostFilterEffect> = {
   round_corner: roundCorner,
   saturation,
   sharpen,
+  watermark,
 };

@@ -1,0 +1,188 @@
+/**
+ * watermark(url, x, y, alpha[, w_ratio[, h_ratio]]): thumbor (`filters/watermark.py`) loads the
+ * image `url` through its loader, lowers its alpha by trunc(255·alpha/100) (0 = as it is,
+ * 100 = invisible; `_alpha.c` subtracts, it does not scale), optionally resizes it to fit
+ * within w_ratio % × h_ratio % of the image (Python rounding), and pastes it with "over"
+ * compositing (`_composite.c`) at:
+ * - x/y ≥ 0: that offset from the left/top; negative (including "-0"): from the right/bottom,
+ *   i.e. (W - w) + x; `Np`: N % of the side, round(len·N/100 + 1e-5), sign kept;
+ * - `center`: trunc((W - w) / 2);
+ * - `repeat`: tiles across the side, divmod(W, w) tiles spaced evenly (10 px apart when fewer
+ *   than two fit); both axes repeating with more than 100 tiles are limited to 6×6.
+ * A watermark that cannot be loaded is a 400.
+ *
+ * Here: the same sizes and positions; the watermark is read with ctx.loadObject from the
+ * originals' bucket under the key its url maps to (the same mapping as the image itself:
+ * thumbor.stripHosts and thumbor.pathPrefix, after one more percent-decoding, as thumbor-aws's
+ * loader unquotes the url it gets), lowered in alpha on its raw pixels, resized with sharp
+ * (Lanczos 3, as PIL's ANTIALIAS), then composited "over" with sharp. Parity: positions and
+ * sizes exact; pixels within about one level (sharp's compositing rounds, thumbor's truncates;
+ * Lanczos implementations differ slightly at resized edges).
+ */
+import sharp from "sharp";
+import { RequestError, isRequestError } from "../errors.js";
+import { resolveWatermarkPosition } from "../filters.js";
+import { originalKeyFromThumborImage } from "../image-path.js";
+import type { FilterArg } from "../plan.js";
+import type { PostFilterEffect } from "./index.js";
+import { integerArg, pyRound, stringArg } from "./args.js";
+import type { RawImage } from "./raw.js";
+import { fromRaw, joinFrames, materialise, splitFrames } from "./raw.js";
+
+export interface Size {
+  width: number;
+  height: number;
+}
+
+export interface Point {
+  left: number;
+  top: number;
+}
+
+/** thumbor's `calc_watermark_size`: fit the watermark within wRatio·W × hRatio·H (fractions; null = not given). */
+export function watermarkSize(image: Size, mark: Size, wRatio: number | null, hRatio: number | null): Size {
+  if (!wRatio && !hRatio) return mark;
+  let maxW = wRatio ? image.width * wRatio : 0;
+  let maxH = hRatio ? image.height * hRatio : 0;
+  if (!maxW) maxW = (mark.width * maxH) / mark.height;
+  if (!maxH) maxH = (mark.height * maxW) / mark.width;
+  if (mark.width / maxW >= mark.height / maxH) {
+    return { width: pyRound(maxW), height: pyRound((mark.height * maxW) / mark.width) };
+  }
+  return { width: pyRound((mark.width * maxH) / mark.height), height: pyRound(maxH) };
+}
+
+interface AxisPlan {
+  repeat: boolean;
+  /** Single position when not repeating. */
+  at: number;
+  /** Tiles and leftover pixels when repeating (thumbor's divmod pair). */
+  count: number;
+  rest: number;
+}
+
+function axisPlan(spec: string, length: number, markLength: number): AxisPlan {
+  const pos = resolveWatermarkPosition(spec, length);
+  if (pos === "repeat") {
+    if (length / markLength < 2) return { repeat: true, at: 0, count: Math.ceil(length / markLength), rest: 10 };
+    return { repeat: true, at: 0, count: Math.floor(length / markLength), rest: length % markLength };
+  }
+  if (pos === "center") return { repeat: false, at: Math.trunc((length - markLength) / 2), count: 1, rest: 0 };
+  const offset = Number.parseInt(pos, 10);
+  if (!Number.isFinite(offset)) throw new RequestError(400, `watermark: position "${spec}" is not a number, Np, center or repeat`);
+  const fromFarEdge = pos.startsWith("-");
+  return { repeat: false, at: fromFarEdge ? Math.trunc(length - markLength + offset) : offset, count: 1, rest: 0 };
+}
+
+/** Top-left corners where thumbor pastes the watermark (x, y as in the URL: pixels, -pixels, Np, center, repeat). */
+export function watermarkPositions(image: Size, mark: Size, x: string, y: string): Point[] {
+  const px = axisPlan(x, image.width, mark.width);
+  const py = axisPlan(y, image.height, mark.height);
+  if (!px.repeat && !py.repeat) return [{ left: px.at, top: py.at }];
+  if (px.repeat && py.repeat && px.count * py.count > 100) {
+    const cx = Math.min(6, px.count), cy = Math.min(6, py.count);
+    px.count = cx;
+    px.rest = image.width - cx * mark.width;
+    py.count = cy;
+    py.rest = image.height - cy * mark.height;
+  }
+  const spacing = (a: AxisPlan) => Math.floor(a.rest / (Math.max(a.count, 2) - 1));
+  const xs = px.repeat ? Array.from({ length: px.count }, (_, i) => i * spacing(px) + i * mark.width) : [px.at];
+  const ys = py.repeat ? Array.from({ length: py.count }, (_, j) => j * spacing(py) + j * mark.height) : [py.at];
+  return xs.flatMap((left) => ys.map((top) => ({ left, top })));
+}
+
+/** thumbor's w_ratio/h_ratio: a percentage, or absent / "none" / 0 (no limit). */
+function ratioArg(args: FilterArg[], index: number): number | null {
+  const v = args[index];
+  if (v === undefined || v === "none" || v === "" || v === false) return null;
+  const n = integerArg("watermark", args, index);
+  if (n < 0) throw new RequestError(400, `watermark: argument ${index + 1} (size ratio) must not be negative`);
+  return n === 0 ? null : n / 100;
+}
+
+/** thumbor-aws's loader unquotes the url once more; malformed escapes stay as they are (Python's unquote). */
+function unquote(text: string): string {
+  return text.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run;
+    }
+  });
+}
+
+async function loadWatermark(url: string, ctx: Parameters<PostFilterEffect>[2]): Promise<{ key: string; mark: RawImage }> {
+  let key: string;
+  try {
+    key = originalKeyFromThumborImage(unquote(url), ctx.settings.thumbor);
+  } catch (err) {
+    if (isRequestError(err)) throw new RequestError(400, `watermark: ${err.reason}`);
+    throw err;
+  }
+  const bytes = await ctx.loadObject(key);
+  if (!bytes) throw new RequestError(400, `watermark image not found: ${key}`);
+  try {
+    const mark = await materialise(sharp(bytes, { limitInputPixels: ctx.settings.maxInputPixels, autoOrient: true }).ensureAlpha());
+    return { key, mark: { ...mark, data: mark.data.subarray(0, mark.width * mark.height * mark.channels), frames: 1 } };
+  } catch {
+    throw new RequestError(400, `watermark image not found: ${key}`);
+  }
+}
+
+/** Lowers every alpha by trunc(255·alpha/100), clamped at 0 (thumbor's `_alpha.c`). */
+function lowerAlpha(mark: RawImage, alpha: number): RawImage {
+  const delta = Math.trunc((255 * alpha) / 100);
+  const data = Buffer.from(mark.data);
+  for (let i = 3; i < data.length; i += 4) data[i] = Math.max(0, data[i] - delta);
+  return { ...mark, data };
+}
+
+/** One transparent canvas of the frame's size holding every (clipped) tile: thumbor's tiles never overlap. */
+function overlayCanvas(size: Size, mark: RawImage, positions: Point[]): Buffer {
+  const canvas = Buffer.alloc(size.width * size.height * 4);
+  for (const { left, top } of positions) {
+    const x0 = Math.max(0, left), y0 = Math.max(0, top);
+    const x1 = Math.min(size.width, left + mark.width), y1 = Math.min(size.height, top + mark.height);
+    if (x1 <= x0 || y1 <= y0) continue;
+    for (let y = y0; y < y1; y++) {
+      const from = ((y - top) * mark.width + (x0 - left)) * 4;
+      mark.data.copy(canvas, (y * size.width + x0) * 4, from, from + (x1 - x0) * 4);
+    }
+  }
+  return canvas;
+}
+
+async function composite(frame: RawImage, canvas: Buffer): Promise<RawImage> {
+  const out = await materialise(
+    fromRaw(frame).composite([{ input: canvas, raw: { width: frame.width, height: frame.height, channels: 4 }, left: 0, top: 0, blend: "over" }]),
+  );
+  if (frame.channels === 4 || out.channels === 3) return out;
+  // An opaque image stays opaque: keep it RGB.
+  const rgb = Buffer.alloc(frame.width * frame.height * 3);
+  for (let i = 0, o = 0; i < out.data.length; i += 4, o += 3) out.data.copy(rgb, o, i, i + 3);
+  return { ...out, data: rgb, channels: 3 };
+}
+
+export const watermark: PostFilterEffect = async (image, args, ctx) => {
+  const url = stringArg("watermark", args, 0);
+  const x = stringArg("watermark", args, 1);
+  const y = stringArg("watermark", args, 2);
+  const alpha = integerArg("watermark", args, 3);
+  const wRatio = ratioArg(args, 4);
+  const hRatio = ratioArg(args, 5);
+
+  const loaded = await loadWatermark(url, ctx);
+  let mark = lowerAlpha(loaded.mark, alpha);
+  const raw = await materialise(image);
+  const size = { width: raw.width, height: raw.height };
+  const fitted = watermarkSize(size, mark, wRatio, hRatio);
+  const target = { width: Math.max(1, fitted.width), height: Math.max(1, fitted.height) };
+  if (target.width !== mark.width || target.height !== mark.height) {
+    mark = await materialise(fromRaw(mark).resize(target.width, target.height, { fit: "fill", kernel: "lanczos3" }));
+  }
+  const canvas = overlayCanvas(size, mark, watermarkPositions(size, mark, x, y));
+  const frames: RawImage[] = [];
+  for (const frame of splitFrames(raw)) frames.push(await composite(frame, canvas));
+  return fromRaw(joinFrames(frames));
+};
