@@ -164,7 +164,7 @@ test("watermark reads its image under the same key mapping as originals (pathPre
 
 test("watermark with a missing or undecodable image answers 400 naming the key", async (t) => {
   const input = await photo();
-  for (const objects of [{}, { "mark.png": Buffer.from("not an image") }]) {
+  for (const objects of [{}, { "mark.png": Buffer.from("not an image") }] as Record<string, Buffer>[]) {
     const err = await t.throwsAsync(runEffect(watermark, input, ["mark.png", "0", "0", 0], bucket(objects).ctx));
     t.true(err instanceof RequestError);
     t.is((err as RequestError).status, 400);
