@@ -31,7 +31,7 @@ export function progressReporter(stream: NodeJS.WriteStream): { update(p: Upload
       if (stream.isTTY) {
         const width = 30;
         const filled = p.total === 0 ? width : Math.round((p.done / p.total) * width);
-        stream.write(`\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${p.done}/${p.total} files, ${p.uploaded} uploaded, ${p.unchanged} unchanged, ${megabytes(p.bytes)}`);
+        stream.write(`\r\x1b[K[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${p.done}/${p.total} files, ${p.uploaded} uploaded, ${p.unchanged} unchanged, ${megabytes(p.bytes)}`);
         return;
       }
       const step = p.total === 0 ? 10 : Math.floor((p.done / p.total) * 10);

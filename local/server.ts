@@ -1,0 +1,293 @@
+/**
+ * The local edge: one HTTP server in front of the real handlers and a real S3-compatible server,
+ * playing CloudFront's part (see edge.ts), plus the playground page under paths the handlers
+ * never see (`/` exactly and `/_edge/*`).
+ */
+import { readFile } from "node:fs/promises";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join, relative } from "node:path";
+import { createOriginResponseHandler } from "../handlers/origin-response.js";
+import { createViewerRequestHandler } from "../handlers/viewer-request.js";
+import { DEFAULT_SETTINGS, type Settings } from "../handlers/lib/settings.js";
+import { isUnderVariantPrefix, parseVariantKey, uriToKey } from "../handlers/lib/variant-key.js";
+import { DEFAULT_DATA_DIR, LOCAL_BUCKET, SAMPLES_DIR, SAMPLES_PREFIX } from "./locations.js";
+import { EdgeCache, type CacheStats } from "./cloudfront-cache.js";
+import { LocalEdge, type EdgeAnswer, type EdgeStats } from "./edge.js";
+import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client, ensureBucket, startEmbeddedS3, type EmbeddedS3, type S3Target } from "./s3.js";
+import { isImagePath, uploadFolder, type UploadResult } from "./upload-folder.js";
+
+export const DEFAULT_CACHE_BYTES = 256 * 1024 * 1024;
+const PLAYGROUND_DIR = join(__dirname, "playground");
+/** Sizes of the playground's gallery when the settings have no allow-list. */
+const GALLERY_SIZES = ["300x200", "200x300", "160x160"];
+
+export interface LocalEdgeOptions {
+  /** Port to listen on; 0 = any free port. Default 8080. */
+  port?: number;
+  /** Interface to listen on. Default 127.0.0.1 (loopback only). */
+  host?: string;
+  settings?: Settings;
+  /** Folder of the embedded s3rver's data. Default `<repo>/.data/s3`. */
+  dataDir?: string;
+  /** An existing S3-compatible server (or AWS S3 when `endpoint` is undefined) instead of the embedded one. */
+  s3?: { endpoint: string | undefined; bucket: string; region?: string };
+  /** Upload `local/samples/` at start (skipping unchanged files). Default true. */
+  uploadSamples?: boolean;
+  /** Another folder of originals uploaded at start, at the bucket's root. */
+  originals?: string;
+  /** Byte budget of the CloudFront-like cache. Default 256 MiB. */
+  cacheBytes?: number;
+  /** One line per request and per notable event. Default: console.log. */
+  log?: (line: string) => void;
+}
+
+export interface LocalEdgeStats extends EdgeStats {
+  cache: CacheStats;
+}
+
+export interface LocalEdgeServer {
+  /** `http://host:port` the edge answers on. */
+  url: string;
+  /** The bucket behind the edge (for the upload command and tests). */
+  s3: S3Target;
+  /** What the start-up uploads did (samples first, then `originals`). */
+  uploads: UploadResult[];
+  readonly stats: LocalEdgeStats;
+  close(): Promise<void>;
+}
+
+export class StartupError extends Error {
+  override name = "StartupError";
+}
+
+export async function startLocalEdge(options: LocalEdgeOptions = {}): Promise<LocalEdgeServer> {
+  const settings = options.settings ?? DEFAULT_SETTINGS;
+  const log = options.log ?? ((line: string) => console.log(line));
+  const host = options.host ?? "127.0.0.1";
+  const port = options.port ?? 8080;
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.splice(0).reverse()) await fn().catch(() => {});
+  };
+
+  try {
+    const s3 = await openBucket(options, cleanups);
+
+    // The handlers get their own client so the PUTs they make can be counted.
+    const handlerClient = createS3Client({ endpoint: s3.endpoint, region: s3.region, credentials: options.s3 ? undefined : S3RVER_CREDENTIALS });
+    cleanups.push(async () => handlerClient.destroy());
+    const cache = new EdgeCache(options.cacheBytes ?? DEFAULT_CACHE_BYTES);
+    const edge = new LocalEdge(
+      {
+        viewerRequest: createViewerRequestHandler(settings),
+        originResponse: createOriginResponseHandler(settings, { s3Client: () => handlerClient }),
+      },
+      s3,
+      { domainName: "localhost", distributionId: "LOCALEDGE", bucket: s3.bucket, region: s3.region },
+      cache,
+      uriToKey,
+      log,
+    );
+    handlerClient.middlewareStack.add(
+      (next, context) => (args) => {
+        if (context.commandName === "PutObjectCommand") edge.stats.s3Puts++;
+        return next(args);
+      },
+      { step: "initialize", name: "countVariantPuts" },
+    );
+
+    const playground = new Playground(edge, settings);
+    const server = createServer((req, res) => {
+      serve(req, res, edge, playground, log).catch((err) => {
+        log(`local edge failed on ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
+        if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
+        res.end("500 local edge failure (see its log)\n");
+      });
+    });
+    server.keepAliveTimeout = 5_000;
+    await new Promise<void>((resolveListen, rejectListen) => {
+      server.once("error", (err: NodeJS.ErrnoException) => {
+        rejectListen(err.code === "EADDRINUSE"
+          ? new StartupError(`port ${port} is in use; set PORT`)
+          : new StartupError(`cannot listen on ${host}:${port}: ${err.code ?? err.message}`));
+      });
+      server.listen(port, host, () => resolveListen());
+    });
+    cleanups.push(() => new Promise<void>((done) => {
+      server.close(() => done());
+      server.closeAllConnections();
+    }));
+    const address = server.address() as AddressInfo;
+    const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+
+    const uploads: UploadResult[] = [];
+    const upload = async (folder: string, prefix: string, filter?: (p: string) => boolean) => {
+      const result = await uploadFolder({ client: s3.client, bucket: s3.bucket, folder, prefix, variantPrefix: settings.variantPrefix, filter });
+      uploads.push(result);
+      if (result.uploaded > 0 || result.refused.length > 0) {
+        log(`uploaded ${result.uploaded} of ${result.total} files from ${relative(process.cwd(), folder) || "."} (${result.unchanged} unchanged${result.refused.length ? `, ${result.refused.length} refused under "${settings.variantPrefix}/"` : ""})`);
+      }
+      return result;
+    };
+    if (options.uploadSamples ?? true) {
+      const samples = await upload(SAMPLES_DIR, SAMPLES_PREFIX, isImagePath);
+      playground.samples = samples.keys;
+    }
+    if (options.originals) await upload(options.originals, "");
+
+    return {
+      url,
+      s3,
+      uploads,
+      get stats(): LocalEdgeStats {
+        return { ...edge.stats, cache: { ...cache.stats } };
+      },
+      close: cleanup,
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+async function openBucket(options: LocalEdgeOptions, cleanups: (() => Promise<void>)[]): Promise<S3Target> {
+  let target: S3Target;
+  if (options.s3) {
+    const region = options.s3.region ?? LOCAL_REGION;
+    target = { client: createS3Client({ endpoint: options.s3.endpoint, region }), bucket: options.s3.bucket, region, endpoint: options.s3.endpoint };
+  } else {
+    const embedded: EmbeddedS3 = await startEmbeddedS3(options.dataDir ?? DEFAULT_DATA_DIR, LOCAL_BUCKET);
+    cleanups.push(() => embedded.close());
+    target = {
+      client: createS3Client({ endpoint: embedded.endpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS }),
+      bucket: LOCAL_BUCKET,
+      region: LOCAL_REGION,
+      endpoint: embedded.endpoint,
+    };
+  }
+  cleanups.push(async () => target.client.destroy());
+  await ensureBucket(target);
+  return target;
+}
+
+async function serve(req: IncomingMessage, res: ServerResponse, edge: LocalEdge, playground: Playground, log: (line: string) => void): Promise<void> {
+  const started = performance.now();
+  const method = req.method ?? "GET";
+  const url = req.url ?? "/";
+  const path = url.split("?", 1)[0]!;
+  if (path === "/" || path.startsWith("/_edge/")) {
+    const status = await playground.serve(req, res, url);
+    log(`${method} ${short(url)} ${status} playground ${(performance.now() - started).toFixed(0)} ms`);
+    return;
+  }
+  if (method !== "GET" && method !== "HEAD") {
+    // The resizer's cache behaviour allows GET and HEAD only; CloudFront refuses the rest itself.
+    send(res, method, 403, new Map([["content-type", ["text/plain; charset=utf-8"]]]), Buffer.from("403 this distribution only allows GET and HEAD\n"));
+    log(`${method} ${short(url)} 403 method not allowed`);
+    return;
+  }
+  const answer = await edge.handle({ method, url, rawHeaders: req.rawHeaders, clientIp: req.socket.remoteAddress ?? "127.0.0.1" });
+  const ms = performance.now() - started;
+  sendEdgeAnswer(res, method, answer, ms);
+  const r = answer.response;
+  log(`${method} ${short(url)} ${r.status} ${r.headers.get("content-type")?.[0] ?? "-"} ${r.body.length} B ${answer.xCache.split(" ")[0]} ${ms.toFixed(0)} ms`);
+}
+
+function sendEdgeAnswer(res: ServerResponse, method: string, answer: EdgeAnswer, ms: number): void {
+  const headers = new Map(answer.response.headers);
+  headers.set("x-cache", [answer.xCache]);
+  headers.set("via", ["1.1 local-edge (CloudFront)"]);
+  headers.set("x-amz-cf-pop", ["LOCAL"]);
+  headers.set("x-amz-cf-id", [answer.requestId]);
+  headers.set("server-timing", [`edge;dur=${ms.toFixed(1)}`]);
+  if (answer.age !== undefined) headers.set("age", [String(answer.age)]);
+  send(res, method, answer.response.status, headers, answer.response.body);
+}
+
+function send(res: ServerResponse, method: string, status: number, headers: Map<string, string[]>, body: Buffer): void {
+  for (const [name, values] of headers) res.setHeader(name, values);
+  res.setHeader("content-length", body.length);
+  res.writeHead(status);
+  res.end(method === "HEAD" ? undefined : body);
+}
+
+function short(url: string): string {
+  return url.length > 120 ? url.slice(0, 117) + "..." : url;
+}
+
+/** The playground page and its JSON endpoints. */
+class Playground {
+  /** Keys of the sample originals, for the gallery (set once they are uploaded). */
+  samples: string[] = [];
+
+  constructor(private readonly edge: LocalEdge, private readonly settings: Settings) {}
+
+  /** Answers one playground request; returns the status sent. */
+  async serve(req: IncomingMessage, res: ServerResponse, url: string): Promise<number> {
+    const method = req.method ?? "GET";
+    if (method !== "GET" && method !== "HEAD") return this.reply(res, method, 405, "text/plain; charset=utf-8", "405 GET or HEAD only\n");
+    const parsed = new URL(url, "http://local-edge");
+    switch (parsed.pathname) {
+      case "/":
+        return this.reply(res, method, 200, "text/html; charset=utf-8", await readFile(join(PLAYGROUND_DIR, "index.html")));
+      case "/_edge/playground.js":
+        return this.reply(res, method, 200, "text/javascript; charset=utf-8", await readFile(join(PLAYGROUND_DIR, "playground.js")));
+      case "/_edge/samples":
+        return this.json(res, method, 200, {
+          samples: this.samples,
+          sizes: this.settings.sizes.length > 0 ? this.settings.sizes.slice(0, 3) : GALLERY_SIZES,
+          allowUnsafe: this.settings.thumbor.allowUnsafe,
+        });
+      case "/_edge/stats":
+        return this.json(res, method, 200, { ...this.edge.stats, cache: this.edge.cache.stats });
+      case "/_edge/explain": {
+        const asked = parsed.searchParams.get("url");
+        if (!asked) return this.json(res, method, 400, { error: "give the URL to explain as ?url=" });
+        return this.json(res, method, 200, await this.explain(asked, parsed.searchParams.get("accept") ?? req.headers.accept ?? "*/*", req.headers.host ?? "localhost"));
+      }
+      default:
+        return this.reply(res, method, 404, "text/plain; charset=utf-8", "404 no such playground page\n");
+    }
+  }
+
+  /**
+   * What the viewer-request handler makes of a URL: the canonical key (and the plan it decodes
+   * to) or its refusal. A full URL is reduced to its path and query, kept byte for byte.
+   */
+  async explain(asked: string, accept: string, host: string): Promise<object> {
+    let target = asked.trim().replace(/^https?:\/\/[^/?#]*/i, "").replace(/#.*$/, "");
+    if (!target.startsWith("/")) target = "/" + target;
+    const outcome = await this.edge.viewerRequest({ method: "GET", url: target, rawHeaders: ["Host", host, "Accept", accept], clientIp: "127.0.0.1" });
+    if (outcome.kind === "response") {
+      const body = outcome.response.bodyEncoding === "base64" ? Buffer.from(outcome.response.body ?? "", "base64").toString() : (outcome.response.body ?? "");
+      return { target, accept, refused: { status: Number(outcome.response.status), reason: body.trim() } };
+    }
+    const uri = outcome.request.uri;
+    let key: string | undefined;
+    try {
+      key = uriToKey(uri);
+    } catch {
+      key = undefined;
+    }
+    const variant = key !== undefined && isUnderVariantPrefix(key, this.settings);
+    let plan: unknown = null;
+    if (variant) {
+      try {
+        plan = parseVariantKey(key!, this.settings);
+      } catch {
+        plan = null;
+      }
+    }
+    return { target, accept, uri, key, variant, plan };
+  }
+
+  private json(res: ServerResponse, method: string, status: number, value: unknown): number {
+    return this.reply(res, method, status, "application/json; charset=utf-8", JSON.stringify(value, null, 2));
+  }
+
+  private reply(res: ServerResponse, method: string, status: number, type: string, body: string | Buffer): number {
+    send(res, method, status, new Map([["content-type", [type]], ["cache-control", ["no-store"]]]), Buffer.isBuffer(body) ? body : Buffer.from(body));
+    return status;
+  }
+}
