@@ -1,4 +1,5 @@
 import test from "ava";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,8 +34,7 @@ test.before(async () => {
   await put("images/cmyk.jpg", fixture("cmyk.jpg"), "image/jpeg");
   await put("images/alpha.png", fixture("paletted-transparent.png"), "image/png");
   // Noise does not compress: a 2000x2000 noisy PNG is far over the 1 MB inline cap.
-  const noise = Buffer.alloc(2000 * 2000 * 3);
-  for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
+  const noise = randomBytes(2000 * 2000 * 3);
   await put("images/noise.png", await sharp(noise, { raw: { width: 2000, height: 2000, channels: 3 } }).png().toBuffer(), "image/png");
 });
 
@@ -83,15 +83,28 @@ test("403 (no ListBucket) is treated like 404, and the thumbor URL gives the sam
   t.is(out.status, "200");
 });
 
-test("flips and crop gravity reach the picture", async (t) => {
-  const { out } = await edge("/unsafe/-100x100/left/images/cat.jpg", 404, DEFAULT_SETTINGS, "*/*");
-  const { data, info } = await sharp(bodyOf(out)).raw().toBuffer({ resolveWithObject: true });
-  t.deepEqual([info.width, info.height], [100, 100]);
-  // Left-aligned crop of a red|blue image is all red, whatever the flip.
-  t.true(data[0] > 200 && data[2] < 60);
-  const { out: right } = await edge("/unsafe/-100x100/right/images/cat.jpg", 404, DEFAULT_SETTINGS, "*/*");
-  const px = (await sharp(bodyOf(right)).raw().toBuffer());
-  t.true(px[2] > 200 && px[0] < 60, "right-aligned crop is blue");
+/** Fraction of red pixels in the middle row, and whether the first and last pixels are red. */
+async function redProfile(image: Buffer) {
+  const { data, info } = await sharp(image).raw().toBuffer({ resolveWithObject: true });
+  const row = Math.floor(info.height / 2) * info.width * info.channels;
+  const red = (x: number) => data[row + x * info.channels] > 200 && data[row + x * info.channels + 2] < 60;
+  let count = 0;
+  for (let x = 0; x < info.width; x++) if (red(x)) count++;
+  return { width: info.width, height: info.height, redFraction: count / info.width, firstRed: red(0), lastRed: red(info.width - 1) };
+}
+
+test("crop gravity and flips reach the picture", async (t) => {
+  // 800x600 red|blue cut to a square: "left" keeps columns 0-600 (2/3 red), "right" 200-800 (1/3 red).
+  const left = await redProfile(bodyOf((await edge("/unsafe/100x100/left/images/cat.jpg", 404, DEFAULT_SETTINGS, "*/*")).out));
+  t.deepEqual([left.width, left.height], [100, 100]);
+  t.true(Math.abs(left.redFraction - 2 / 3) < 0.05, String(left.redFraction));
+  t.true(left.firstRed && !left.lastRed);
+  const right = await redProfile(bodyOf((await edge("/unsafe/100x100/right/images/cat.jpg", 404, DEFAULT_SETTINGS, "*/*")).out));
+  t.true(Math.abs(right.redFraction - 1 / 3) < 0.05, String(right.redFraction));
+  const flipped = await redProfile(bodyOf((await edge("/unsafe/-100x100/left/images/cat.jpg", 404, DEFAULT_SETTINGS, "*/*")).out));
+  t.true(Math.abs(flipped.redFraction - 2 / 3) < 0.05);
+  t.true(!flipped.firstRed && flipped.lastRed, "the horizontal flip puts red on the right");
+  const { out } = await edge("/unsafe/100x100/images/cat.jpg", 404, DEFAULT_SETTINGS, "*/*");
   t.is((await sharp(bodyOf(out)).metadata()).format, "jpeg", "*/* keeps the original's format");
 });
 
