@@ -450,3 +450,35 @@ test("property: parse never throws anything but a 400 RequestError", (t) => {
   );
   t.pass();
 });
+
+test("property: decoding and quoting equal the byte-by-byte definitions of Python's functions", (t) => {
+  const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+  const pythonQuote = (s: string): string =>
+    [...Buffer.from(s, "utf8")]
+      .map((b) => (/[A-Za-z0-9_.\-~/]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`))
+      .join("");
+  const percentish = fc.string({
+    unit: fc.constantFrom("%", "C3", "A9", "e2", "82", "AC", "ED", "A0", "80", "FF", "2F", "zz", "4", "a", "/", "é", "😀", "+", " ", "!", "'", "(", ")", "*", "~"),
+    maxLength: 16,
+  });
+  fc.assert(
+    fc.property(percentish, fc.string({ unit: "grapheme", maxLength: 12 }), (s, text) => {
+      let expected: string | undefined;
+      try {
+        expected = strictUtf8.decode(unquoteToBytes(s));
+      } catch {
+        expected = undefined;
+      }
+      let got: string | undefined;
+      try {
+        got = parseThumborPath(`/unsafe/i${s}`).image.slice(1); // "i" starts no option segment
+      } catch (err) {
+        if (!(err instanceof RequestError)) throw err;
+        got = undefined;
+      }
+      return got === expected && quoteLikePython(text) === pythonQuote(text) && (expected === undefined || quoteLikePython(expected) === pythonQuote(expected));
+    }),
+    { numRuns: 5000 },
+  );
+  t.pass();
+});

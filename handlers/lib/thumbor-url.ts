@@ -175,6 +175,13 @@ function hasLoneSurrogate(s: string): boolean {
 function decodeGroup(raw: string, what: string): string {
   if (!raw.includes("%")) return raw; // nothing to decode; the whole path was checked for lone surrogates
   try {
+    // Fast path: when decodeURIComponent succeeds, every "%" had two hex digits and the bytes
+    // were valid UTF-8, so its result is exactly Python's. Otherwise decode byte by byte.
+    return decodeURIComponent(raw);
+  } catch {
+    // malformed "%" (kept literally by Python) or invalid UTF-8 (400, decided below)
+  }
+  try {
     return UTF8_STRICT.decode(unquoteToBytes(raw));
   } catch {
     throw new RequestError(400, `the ${what} is not valid UTF-8 once percent-decoded`);
@@ -219,20 +226,17 @@ function hexValue(c: number): number {
 }
 
 const QUOTE_NOTHING_TO_DO = /^[A-Za-z0-9_.\-~/]*$/;
-const HEX = "0123456789ABCDEF";
+const KEPT_BY_ENCODE_URI_COMPONENT_ONLY = /[!'()*]/g;
 
 /**
  * Python's `urllib.parse.quote(s, safe='/')`: keeps `A-Z a-z 0-9 _ . - ~` and `/`, and writes
  * every other UTF-8 byte as `%XX` (upper case), including `%`, `:`, `?`, `#` and spaces.
+ * That is encodeURIComponent, plus "/" kept and `! ' ( ) *` escaped. `s` must be well-formed
+ * Unicode (it always is: it comes from a strict UTF-8 decode).
  */
 export function quoteLikePython(s: string): string {
   if (QUOTE_NOTHING_TO_DO.test(s)) return s;
-  let out = "";
-  for (const b of Buffer.from(s, "utf8")) {
-    const safe =
-      (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) ||
-      b === 0x5f || b === 0x2e || b === 0x2d || b === 0x7e || b === 0x2f;
-    out += safe ? String.fromCharCode(b) : "%" + HEX[b >> 4] + HEX[b & 15];
-  }
-  return out;
+  return encodeURIComponent(s)
+    .replace(/%2F/g, "/")
+    .replace(KEPT_BY_ENCODE_URI_COMPONENT_ONLY, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
