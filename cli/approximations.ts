@@ -56,8 +56,9 @@ export const APPROXIMATE_FEATURES: readonly ApproximateFeature[] = [
   {
     feature: "absolute-url",
     reason:
-      "thumbor fetches the absolute image URL over HTTP; edge-resizer reads the bucket key it maps to through `thumbor.stripHosts`, which must hold the same picture",
-    applies: (ctx) => /^https?:\/\//i.test(ctx.url.image),
+      "thumbor fetches an absolute image (or watermark) URL over HTTP; edge-resizer reads the bucket key it maps to through `thumbor.stripHosts`, which must hold the same picture",
+    // The image itself, or a watermark the image is composited with (read the same way).
+    applies: (ctx) => /^https?:\/\//i.test(ctx.url.image) || hasCall(ctx, "watermark", (c) => /^https?(?::|%3A)/i.test(String(c.args[0]))),
   },
   {
     feature: "gif-source",

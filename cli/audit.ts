@@ -9,10 +9,12 @@
  * exactly what the handler would. The approximate features come from cli/approximations.ts, the
  * same table the compatibility doc follows. Pure: no files, no network, no AWS.
  */
-import { isRequestError } from "../handlers/lib/errors.js";
+import { unquote } from "../handlers/lib/effects/bucket-image.js";
+import { isRequestError, RequestError } from "../handlers/lib/errors.js";
 import { parseFilterList } from "../handlers/lib/filters.js";
 import type { FilterCall } from "../handlers/lib/plan.js";
 import { createRequestPlanner, type RequestPlanner } from "../handlers/lib/request-plan.js";
+import { originalKeyFromThumborImage } from "../handlers/lib/image-path.js";
 import type { Settings } from "../handlers/lib/settings.js";
 import { parseThumborPath } from "../handlers/lib/thumbor-url.js";
 import { APPROXIMATE_FEATURES, approximateFeaturesOf } from "./approximations.js";
@@ -52,10 +54,33 @@ export function classifyThumborUrl(path: string, settings: Settings, planner: Re
     return refusal(path, err, settings);
   }
   if (route.kind !== "variant") return null;
+  try {
+    checkFilterImages(route.plan.filters, settings);
+  } catch (err) {
+    return refusal(path, err, settings);
+  }
   const url = parseThumborPath(path);
   const calls: FilterCall[] = url.filters === null ? [] : parseFilterList(url.filters, { strict: false });
   const features = approximateFeaturesOf({ plan: route.plan, url, calls });
   return { status: features.length > 0 ? "approximate" : "identical", features, variantKey: route.key };
+}
+
+/**
+ * Filters that read another image of the bucket (watermark) are checked only when the variant is
+ * rendered (origin-response), after the viewer side accepted the URL. The key mapping needs no
+ * bucket, so the audit runs it here, as effects/bucket-image.ts does, and reports the 400 the
+ * render would answer for a URL it cannot map.
+ */
+function checkFilterImages(filters: readonly FilterCall[], settings: Settings): void {
+  for (const call of filters) {
+    if (call.name !== "watermark") continue;
+    try {
+      originalKeyFromThumborImage(unquote(String(call.args[0])), settings.thumbor);
+    } catch (err) {
+      if (isRequestError(err)) throw new RequestError(400, `${call.name}: ${err.reason}`);
+      throw err;
+    }
+  }
 }
 
 function refusal(path: string, err: unknown, settings: Settings): UrlVerdict {
