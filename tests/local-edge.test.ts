@@ -5,7 +5,7 @@
  */
 import test from "ava";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -111,6 +111,27 @@ test.serial("50 concurrent requests for a new variant make exactly one resize an
   t.is(edge.stats.originFetches - before.originFetches, 1);
 });
 
+test.serial("a variant over Lambda@Edge's inline cap: 302 no-store back to the viewer URL, then S3's copy, cached", async (t) => {
+  const before = edge.stats;
+  const path = "/unsafe/2000x1250/filters:format(png)/samples/rain-drops.jpg";
+  const first = await get(path, { redirect: "manual" });
+  t.is(first.res.status, 302);
+  t.is(first.res.headers.get("location"), path);
+  t.is(first.res.headers.get("cache-control"), "no-store");
+  t.is(edge.stats.s3Puts - before.s3Puts, 1);
+  const second = await get(path, { redirect: "manual" });
+  t.is(second.res.status, 200);
+  t.is(second.res.headers.get("x-cache"), "Miss from cloudfront"); // the 302 was not cached
+  t.is(second.res.headers.get("server"), "AmazonS3");
+  t.true(second.body.length > 1024 * 1024);
+  t.like(await sharp(second.body).metadata(), { format: "png", width: 2000, height: 1250 });
+  const third = await get(path, { redirect: "manual" });
+  t.is(third.res.headers.get("x-cache"), "Hit from cloudfront");
+  t.true(third.body.equals(second.body));
+  t.is(edge.stats.renders - before.renders, 0); // no inline 200 was generated
+  t.is(edge.stats.s3Puts - before.s3Puts, 1);
+});
+
 test.serial("originals pass through untouched, and a missing one is S3's 404", async (t) => {
   const { res, body } = await get("/samples/paletted-transparent.png");
   t.is(res.status, 200);
@@ -184,6 +205,22 @@ test.serial("a restart over the same data folder serves the variant from S3 with
   t.like(edge.stats, { renders: 0, s3Puts: 0, originFetches: 1 });
 });
 
+test.serial("originals given at start are uploaded and served", async (t) => {
+  const folder = mkdtempSync(join(tmpdir(), "local-edge-originals-"));
+  mkdirSync(join(folder, "team"));
+  copyFileSync(join(REPO, "local/samples/two-wings.jpg"), join(folder, "team/wings.jpg"));
+  const other = await startLocalEdge({ port: 0, dataDir: join(dataDir, "with-originals"), uploadSamples: false, originals: folder, log: quiet });
+  try {
+    t.like(other.uploads[0], { uploaded: 1, keys: ["team/wings.jpg"] });
+    const res = await fetch(`${other.url}/team/wings.jpg?d=64x40`, { headers: { accept: ACCEPT } });
+    t.is(res.status, 200);
+    t.like(await sharp(Buffer.from(await res.arrayBuffer())).metadata(), { width: 64, height: 40 });
+  } finally {
+    await other.close();
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
+
 test.serial("a port in use is a StartupError naming the port", async (t) => {
   const err = await t.throwsAsync(startLocalEdge({ port: Number(new URL(edge.url).port), dataDir: join(dataDir, "other"), log: quiet }));
   t.is(err!.message, `port ${new URL(edge.url).port} is in use; set PORT`);
@@ -217,6 +254,14 @@ test.serial("npm start: an unreachable S3 endpoint is one line and exit code 1",
   const p = startProcess({ PORT: "0", S3_ENDPOINT: `http://127.0.0.1:${dead}`, S3_BUCKET: "b" });
   t.is(await p.exit, 1);
   t.is(p.err(), `cannot reach bucket "b" at http://127.0.0.1:${dead}: ECONNREFUSED\n`);
+});
+
+test.serial("npm start: an invalid RESIZER_SETTINGS is one line naming the problem", async (t) => {
+  const file = join(dataDir, "settings.json");
+  writeFileSync(file, JSON.stringify({ maxWidth: "wide" }));
+  const p = startProcess({ PORT: "0", RESIZER_SETTINGS: file, S3_ENDPOINT: edge.s3.endpoint!, S3_BUCKET: edge.s3.bucket });
+  t.is(await p.exit, 1);
+  t.is(p.err(), `${file}: maxWidth must be an integer from 1 to 16383, got "wide"\n`);
 });
 
 test.serial("npm start: prints its URL, serves, and stops cleanly on SIGINT", async (t) => {
