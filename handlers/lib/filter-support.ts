@@ -24,6 +24,7 @@ export const IMPLEMENTED_FILTERS: ReadonlySet<string> = new Set([
   "strip_icc",
   "upscale",
   // effects (effects/index.ts)
+  "frame",
   "watermark",
   "rotate",
   "round_corner",

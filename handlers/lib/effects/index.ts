@@ -13,6 +13,7 @@ import { contrast } from "./contrast.js";
 import { convolution } from "./convolution.js";
 import { curve } from "./curve.js";
 import { equalize } from "./equalize.js";
+import { frame } from "./frame.js";
 import { noise } from "./noise.js";
 import { rgb } from "./rgb.js";
 import { rotate } from "./rotate.js";
@@ -41,6 +42,7 @@ export const POST_FILTER_EFFECTS: Record<string, PostFilterEffect> = {
   convolution,
   curve,
   equalize,
+  frame,
   noise,
   rgb,
   rotate,

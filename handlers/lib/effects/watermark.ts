@@ -19,13 +19,12 @@
  * sizes exact; pixels within about one level (sharp's compositing rounds, thumbor's truncates;
  * Lanczos implementations differ slightly at resized edges).
  */
-import sharp from "sharp";
-import { RequestError, isRequestError } from "../errors.js";
+import { RequestError } from "../errors.js";
 import { resolveWatermarkPosition } from "../filters.js";
-import { originalKeyFromThumborImage } from "../image-path.js";
 import type { FilterArg } from "../plan.js";
 import type { PostFilterEffect } from "./index.js";
 import { integerArg, pyRound, stringArg } from "./args.js";
+import { loadBucketImage } from "./bucket-image.js";
 import type { RawImage } from "./raw.js";
 import { fromRaw, joinFrames, materialise, splitFrames } from "./raw.js";
 
@@ -101,35 +100,6 @@ function ratioArg(args: FilterArg[], index: number): number | null {
   return n === 0 ? null : n / 100;
 }
 
-/** thumbor-aws's loader unquotes the url once more; malformed escapes stay as they are (Python's unquote). */
-function unquote(text: string): string {
-  return text.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
-    try {
-      return decodeURIComponent(run);
-    } catch {
-      return run;
-    }
-  });
-}
-
-async function loadWatermark(url: string, ctx: Parameters<PostFilterEffect>[2]): Promise<{ key: string; mark: RawImage }> {
-  let key: string;
-  try {
-    key = originalKeyFromThumborImage(unquote(url), ctx.settings.thumbor);
-  } catch (err) {
-    if (isRequestError(err)) throw new RequestError(400, `watermark: ${err.reason}`);
-    throw err;
-  }
-  const bytes = await ctx.loadObject(key);
-  if (!bytes) throw new RequestError(400, `watermark image not found: ${key}`);
-  try {
-    const mark = await materialise(sharp(bytes, { limitInputPixels: ctx.settings.maxInputPixels, autoOrient: true }).ensureAlpha());
-    return { key, mark: { ...mark, data: mark.data.subarray(0, mark.width * mark.height * mark.channels), frames: 1 } };
-  } catch {
-    throw new RequestError(400, `watermark image not found: ${key}`);
-  }
-}
-
 /** Lowers every alpha by trunc(255·alpha/100), clamped at 0 (thumbor's `_alpha.c`). */
 function lowerAlpha(mark: RawImage, alpha: number): RawImage {
   const delta = Math.trunc((255 * alpha) / 100);
@@ -139,7 +109,7 @@ function lowerAlpha(mark: RawImage, alpha: number): RawImage {
 }
 
 /** One transparent canvas of the frame's size holding every (clipped) tile: thumbor's tiles never overlap. */
-function overlayCanvas(size: Size, mark: RawImage, positions: Point[]): Buffer {
+export function overlayCanvas(size: Size, mark: RawImage, positions: Point[]): Buffer {
   const canvas = Buffer.alloc(size.width * size.height * 4);
   for (const { left, top } of positions) {
     const x0 = Math.max(0, left), y0 = Math.max(0, top);
@@ -153,7 +123,8 @@ function overlayCanvas(size: Size, mark: RawImage, positions: Point[]): Buffer {
   return canvas;
 }
 
-async function composite(frame: RawImage, canvas: Buffer): Promise<RawImage> {
+/** Composites a frame-sized RGBA canvas "over" the frame with sharp; an opaque RGB frame stays RGB. */
+export async function compositeOver(frame: RawImage, canvas: Buffer): Promise<RawImage> {
   const out = await materialise(
     fromRaw(frame).composite([{ input: canvas, raw: { width: frame.width, height: frame.height, channels: 4 }, left: 0, top: 0, blend: "over" }]),
   );
@@ -172,8 +143,7 @@ export const watermark: PostFilterEffect = async (image, args, ctx) => {
   const wRatio = ratioArg(args, 4);
   const hRatio = ratioArg(args, 5);
 
-  const loaded = await loadWatermark(url, ctx);
-  let mark = lowerAlpha(loaded.mark, alpha);
+  let mark = lowerAlpha(await loadBucketImage("watermark", "watermark image", url, ctx), alpha);
   const raw = await materialise(image);
   const size = { width: raw.width, height: raw.height };
   const fitted = watermarkSize(size, mark, wRatio, hRatio);
@@ -183,6 +153,6 @@ export const watermark: PostFilterEffect = async (image, args, ctx) => {
   }
   const canvas = overlayCanvas(size, mark, watermarkPositions(size, mark, x, y));
   const frames: RawImage[] = [];
-  for (const frame of splitFrames(raw)) frames.push(await composite(frame, canvas));
+  for (const frame of splitFrames(raw)) frames.push(await compositeOver(frame, canvas));
   return fromRaw(joinFrames(frames));
 };
