@@ -302,3 +302,31 @@ test("meta document lists trim as the first crop and computes on the trimmed siz
     { type: "resize", width: 50, height: 50 },
   ]);
 });
+
+const filterSemantics = (JSON.parse(readFileSync(join(__dirname, "fixtures/thumbor-vectors/thumbor_filter_vectors.json"), "utf8")).filter_semantics as any[]);
+
+for (const v of filterSemantics.filter((x) => x.filter === "no_upscale()")) {
+  const c = v.context;
+  test(`filter vector ${v.filter}: request ${c["request.width"]}x${c["request.height"]} on ${c["engine.size"].join("x")}`, (t) => {
+    const ops = planOperations(plan({ width: c["request.width"], height: c["request.height"], filters: [{ name: "no_upscale", args: [] }] }), c["engine.size"][0], c["engine.size"][1]);
+    t.deepEqual(ops.request, { width: v.expect["request.width"], height: v.expect["request.height"] });
+    t.deepEqual(ops.target, { width: v.expect["request.width"], height: v.expect["request.height"] });
+  });
+}
+
+for (const v of filterSemantics.filter((x) => String(x.filter).startsWith("proportion("))) {
+  test(`filter vector ${v.filter}: size unchanged`, (t) => {
+    const p = Number(/^proportion\((.*)\)$/.exec(v.filter)![1]);
+    t.is(proportionSize(800, 533, p), null);
+  });
+}
+
+for (const v of filterSemantics.filter((x) => String(x.filter).startsWith("focal("))) {
+  test(`filter vector ${v.filter}`, (t) => {
+    const arg = /^focal\((.*)\)$/.exec(v.filter)![1];
+    const point = parseFocalBox(arg === "" ? undefined : arg);
+    const expected = v.expect["focal_points[0]"];
+    if (expected) t.like(point, { x: expected.x, y: expected.y, width: expected.width, height: expected.height, origin: expected.origin });
+    else t.is(point, null, "image unchanged: no focal point");
+  });
+}
