@@ -12,6 +12,10 @@ export interface RecordedResource {
   inputs: Record<string, any>;
   /** Reference to the explicit provider, `<urn>::<id>`, when one was given. */
   provider?: string;
+  /** URN of the parent resource ("" for none). */
+  parent: string;
+  /** The `retainOnDelete` resource option: a destroy forgets the resource instead of deleting it. */
+  retainOnDelete: boolean;
 }
 
 export interface RecordedCall {
@@ -34,9 +38,12 @@ export const ACCOUNT_ID = "123456789012";
 export async function installPulumiMocks(project = "edge-resizer", stack = "test", bucketRegion = "eu-west-1"): Promise<PulumiMocks> {
   const resources: RecordedResource[] = [];
   const calls: RecordedCall[] = [];
+  // Resource options are not part of MockResourceArgs: they are read off the registration request.
+  const options = new Map<string, { parent: string; retainOnDelete: boolean }>();
   await pulumi.runtime.setMocks({
     newResource(args) {
-      resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+      const { parent = "", retainOnDelete = false } = options.get(`${args.type}::${args.name}`) ?? {};
+      resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, parent, retainOnDelete });
       const id = `${args.name}-id`;
       const state: Record<string, any> = { ...args.inputs };
       switch (args.type) {
@@ -81,6 +88,13 @@ export async function installPulumiMocks(project = "edge-resizer", stack = "test
       throw new Error(`unexpected invoke ${args.token}`);
     },
   }, project, stack, false);
+  type RegisterRequest = { getType(): string; getName(): string; getParent(): string; getRetainondelete(): boolean | undefined };
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: RegisterRequest, callback: unknown): unknown };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    options.set(`${req.getType()}::${req.getName()}`, { parent: req.getParent(), retainOnDelete: req.getRetainondelete() ?? false });
+    return register(req, callback);
+  };
   const ofType = (type: string) => resources.filter((r) => r.type === type);
   return {
     resources,

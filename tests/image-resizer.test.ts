@@ -297,6 +297,26 @@ test("the origin-response archive carries linux-x64 glibc sharp; the viewer-requ
   t.deepEqual(Object.keys(viewer).sort(), ["index.js", "settings.json"]);
 });
 
+test("every resource is a child of the component; functions and the bucket's guards survive a destroy", async (t) => {
+  await deploy("tree", { variantExpirationDays: 7 });
+  named("edge-resizer:index:ImageResizer", "tree");
+  const children = mocks.resources.filter((r) => r.name.startsWith("tree-"));
+  t.true(children.length >= 15, `${children.length} children`);
+  for (const child of children) t.regex(child.parent, /edge-resizer:index:ImageResizer::tree$/, `${child.type} ${child.name}`);
+  // Lambda@Edge replicas keep the functions undeletable for hours: a destroy must forget, not delete, them.
+  t.true(named(T.fn, "tree-viewer-request").retainOnDelete);
+  t.true(named(T.fn, "tree-origin-response").retainOnDelete);
+  // Originals are never deleted by a destroy, and a kept bucket stays private and encrypted.
+  for (const [type, name] of [[T.bucket, "tree-images"], [T.publicAccessBlock, "tree-images-private"], [T.ownership, "tree-images-ownership"], [T.encryption, "tree-images-encryption"]] as const) {
+    t.true(named(type, name).retainOnDelete, name);
+  }
+  t.false(named(T.distribution, "tree-cdn").retainOnDelete);
+  t.false(named(T.role, "tree-edge-role").retainOnDelete);
+  await deploy("tree2", { retainBucketOnDelete: false });
+  t.false(named(T.bucket, "tree2-images").retainOnDelete);
+  t.true(named(T.fn, "tree2-origin-response").retainOnDelete, "functions are retained whatever the bucket does");
+});
+
 test("invalid arguments fail at construction with a message naming the key", (t) => {
   const cases: Array<[ImageResizerArgs, RegExp]> = [
     [{ settings: { sizes: ["0x0"] } }, /settings: sizes\[0\] must be "WxH".*got "0x0"/],
