@@ -56,9 +56,11 @@ export const APPROXIMATE_FEATURES: readonly ApproximateFeature[] = [
   {
     feature: "absolute-url",
     reason:
-      "thumbor fetches an absolute image (or watermark) URL over HTTP; edge-resizer reads the bucket key it maps to through `thumbor.stripHosts`, which must hold the same picture",
-    // The image itself, or a watermark the image is composited with (read the same way).
-    applies: (ctx) => /^https?:\/\//i.test(ctx.url.image) || hasCall(ctx, "watermark", (c) => /^https?(?::|%3A)/i.test(String(c.args[0]))),
+      "thumbor fetches an absolute image (or watermark, or frame) URL over HTTP; edge-resizer reads the bucket key it maps to through `thumbor.stripHosts`, which must hold the same picture",
+    // The image itself, or a watermark or frame composited with it (read the same way).
+    applies: (ctx) =>
+      /^https?:\/\//i.test(ctx.url.image) ||
+      ctx.plan.filters.some((c) => (c.name === "watermark" || c.name === "frame") && /^https?(?::|%3A)/i.test(String(c.args[0]))),
   },
   {
     feature: "gif-source",

@@ -56,6 +56,7 @@ export function classifyThumborUrl(path: string, settings: Settings, planner: Re
   if (route.kind !== "variant") return null;
   try {
     checkFilterImages(route.plan.filters, settings);
+    checkOriginalKind(route.plan.source, settings);
   } catch (err) {
     return refusal(path, err, settings);
   }
@@ -65,21 +66,38 @@ export function classifyThumborUrl(path: string, settings: Settings, planner: Re
   return { status: features.length > 0 ? "approximate" : "identical", features, variantKey: route.key };
 }
 
+/** Filters whose first argument names another image, read from the bucket (effects/bucket-image.ts). */
+export const FILTERS_WITH_IMAGES: ReadonlySet<string> = new Set(["watermark", "frame"]);
+
 /**
- * Filters that read another image of the bucket (watermark) are checked only when the variant is
- * rendered (origin-response), after the viewer side accepted the URL. The key mapping needs no
- * bucket, so the audit runs it here, as effects/bucket-image.ts does, and reports the 400 the
- * render would answer for a URL it cannot map.
+ * The image a watermark or frame names is mapped to a bucket key only when the variant is
+ * rendered (origin-response), after the viewer side accepted the URL. The mapping needs no
+ * bucket, so the audit runs it here, as effects/bucket-image.ts does (one more percent-decoding,
+ * then image-path.ts), and reports the 400 the render would answer for a URL it cannot map.
  */
 function checkFilterImages(filters: readonly FilterCall[], settings: Settings): void {
   for (const call of filters) {
-    if (call.name !== "watermark") continue;
+    if (!FILTERS_WITH_IMAGES.has(call.name)) continue;
     try {
       originalKeyFromThumborImage(unquote(String(call.args[0])), settings.thumbor);
     } catch (err) {
       if (isRequestError(err)) throw new RequestError(400, `${call.name}: ${err.reason}`);
       throw err;
     }
+  }
+}
+
+/**
+ * Originals the render refuses whatever the URL says (pipeline.ts reads the header and answers
+ * 4xx): HEVC-coded HEIC, which sharp's build cannot decode, and SVG unless `allowSvg`. The audit
+ * has no bucket, so it judges from the extension, and says so in the reason.
+ */
+function checkOriginalKind(source: string, settings: Settings): void {
+  if (/\.heic$/i.test(source)) {
+    throw new RequestError(400, "HEIC (HEVC) originals cannot be decoded here (judged from the .heic extension)");
+  }
+  if (/\.svg$/i.test(source) && !settings.allowSvg) {
+    throw new RequestError(415, "SVG originals are not enabled (allowSvg) (judged from the .svg extension)");
   }
 }
 

@@ -202,12 +202,29 @@ test("feature rules: noise only without a seed, rgb not on JPEG, fill(blur) but 
   t.deepEqual(features("/unsafe/fit-in/300x200/smart/a.jpg"), []);
 });
 
-test("a watermark the render could not map to a bucket key is broken, with the render's reason", (t) => {
+test("a watermark or frame the render could not map to a bucket key is broken, with the render's reason", (t) => {
   const verdict = classifyThumborUrl("/unsafe/filters:watermark(http://cdn.example.net/w.png,10,10,50)/a.jpg", settings)!;
   t.is(verdict.status, "broken");
   t.is(verdict.httpStatus, 400);
   t.is(verdict.reason, "watermark: absolute image URLs are not served: cdn.example.net is not in thumbor.stripHosts");
   t.is(classifyThumborUrl("/unsafe/filters:watermark(logos/../../w.png,10,10,50)/a.jpg", settings)!.status, "broken");
+  const frame = classifyThumborUrl("/unsafe/300x200/filters:frame(http://cdn.example.net/f.png)/a.jpg", settings)!;
+  t.is(frame.status, "broken");
+  t.is(frame.reason, "frame: absolute image URLs are not served: cdn.example.net is not in thumbor.stripHosts");
+  t.deepEqual(classifyThumborUrl("/unsafe/300x200/filters:frame(https://images.example.com/f.png)/a.jpg", settings)!.features, ["absolute-url"]);
+  t.deepEqual(classifyThumborUrl("/unsafe/300x200/filters:frame(frames/f.png)/a.jpg", settings)!.features, []);
+});
+
+test("originals the render refuses, judged from the extension: HEIC always, SVG unless allowSvg", (t) => {
+  const heic = classifyThumborUrl("/unsafe/300x200/photos/IMG_0001.HEIC", settings)!;
+  t.is(heic.status, "broken");
+  t.is(heic.httpStatus, 400);
+  t.regex(heic.reason!, /HEIC/);
+  const svg = classifyThumborUrl("/unsafe/300x200/logo.svg", settings)!;
+  t.is(svg.status, "broken");
+  t.is(svg.httpStatus, 415);
+  t.is(classifyThumborUrl("/unsafe/300x200/logo.svg", validateSettings({ allowSvg: true }))!.status, "identical");
+  t.is(classifyThumborUrl("/unsafe/300x200/photo.avif", settings)!.status, "identical");
 });
 
 test("non-thumbor paths are not classified", (t) => {
