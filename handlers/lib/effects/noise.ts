@@ -8,7 +8,9 @@
  * thumbor on Linux/glibc produces. Difference: without a seed (or with seed 0) thumbor continues
  * the process-wide rand() stream, so its output changes from request to request; a cached variant
  * must be stable, so here it always starts from glibc's initial state (that of srand(1)), i.e.
- * what thumbor gives on the first such request after it starts.
+ * what thumbor gives on the first such request after it starts. Builds of thumbor whose filters
+ * are the Rust rewrite (`_noise/src/lib.rs`) draw from Rust's seeded StdRng instead of glibc: the
+ * same uniform offsets, a different pattern, which is not reproduced here.
  */
 import { integerArg } from "./args.js";
 import { perFrame, withData } from "./raw.js";
