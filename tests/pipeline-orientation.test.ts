@@ -105,3 +105,13 @@ for (const o of [3, 6, 8]) {
     t.true(near(await pixelAt(out.body, 17, 17), [...WHITE, 255]));
   });
 }
+
+for (let o = 1; o <= 8; o++) {
+  test(`EXIF orientation ${o}: a right-aligned downscaling crop with a vertical flip`, async (t) => {
+    const out = await renderVariant({ plan: plan({ format: "png", width: 10, height: 10, halign: "right", flipVertical: true }), original: await taggedJpeg(o), settings });
+    t.deepEqual([out.width, out.height], [10, 10]);
+    // the right half (green over white), upside down
+    t.true(near(await pixelAt(out.body, 5, 1), [...WHITE, 255]));
+    t.true(near(await pixelAt(out.body, 5, 8), [...GREEN, 255]));
+  });
+}

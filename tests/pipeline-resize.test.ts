@@ -142,3 +142,35 @@ test("a fill canvas above maxWidth x maxHeight is refused with 400", async (t) =
   t.is((err as any).status, 400);
   t.is((err as any).reason, "fill canvas 300x300 exceeds the maximum 200x4096");
 });
+
+test("JPEG downscaling crops (scaled first for shrink-on-load) keep position and flips", async (t) => {
+  const jpeg = await quadrantImage(800, 400, "jpeg");
+  // left-aligned 100x100 of 800x400: the 400x400 left half → red over blue
+  const left = (await render({ format: "png", width: 100, height: 100, halign: "left" }, jpeg)).out;
+  t.deepEqual([left.width, left.height], [100, 100]);
+  t.true(near(await pixelAt(left.body, 95, 5), [...RED, 255]));
+  t.true(near(await pixelAt(left.body, 95, 95), [...BLUE, 255]));
+  const right = (await render({ format: "png", width: 100, height: 100, halign: "right", flipHorizontal: true, flipVertical: true }, jpeg)).out;
+  t.true(near(await pixelAt(right.body, 5, 5), [...WHITE, 255]), "right half (green over white), flipped both ways");
+  t.true(near(await pixelAt(right.body, 95, 95), [...GREEN, 255]));
+  // centre 200x100 of 800x400 with orientation 6 still upright
+  const centre = (await render({ format: "png", width: 200, height: 50 }, jpeg)).out;
+  t.true(near(await pixelAt(centre.body, 5, 2), [...RED, 255]));
+  t.true(near(await pixelAt(centre.body, 195, 47), [...WHITE, 255]));
+});
+
+test("a JPEG downscaling crop matches thumbor's crop-then-resize to within resampling noise", async (t) => {
+  const photo = fixture("raindrops-480.jpg"); // 480x300
+  for (const [w, h, halign] of [[100, 100, "center"], [150, 40, "left"], [60, 90, "right"]] as const) {
+    const ours = await renderVariant({ plan: plan({ format: "png", width: w, height: h, halign }), original: photo, settings });
+    const ops = (await import("../handlers/lib/geometry.js")).planOperations(plan({ width: w, height: h, halign }), 480, 300);
+    const box = ops.autoCrop!;
+    const exact = await sharp(photo).extract(box).resize(w, h, { fit: "fill" }).raw().toBuffer();
+    const got = await sharp(ours.body).raw().toBuffer();
+    t.is(got.length, exact.length);
+    let diff = 0;
+    for (let i = 0; i < got.length; i++) diff += Math.abs(got[i]! - exact[i]!);
+    const mean = diff / got.length;
+    t.true(mean < 6, `${w}x${h} ${halign}: mean absolute difference ${mean.toFixed(2)}`);
+  }
+});
