@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import test from "ava";
 import fc from "fast-check";
 import { RequestError } from "../handlers/lib/errors.js";
@@ -481,4 +482,103 @@ test("property: decoding and quoting equal the byte-by-byte definitions of Pytho
     { numRuns: 5000 },
   );
   t.pass();
+});
+
+// ---------------------------------------------------------------------------------------------
+// Differential check against Python itself: the upstream pattern run by Python's `re` (as
+// tornado does: pattern + "$", re.match on the raw path), groups decoded like tornado
+// (unquote_to_bytes, strict UTF-8), image re-quoted like thumbor (quote(image, safe='/')).
+// Only Python's standard library is used (/usr/bin/python3, also needed by libthumbor.test.ts).
+// ---------------------------------------------------------------------------------------------
+
+const PYTHON_ROUTE = String.raw`
+import json, re, sys
+from urllib.parse import quote, unquote_to_bytes
+req = json.load(sys.stdin)
+rx = re.compile(req["pattern"] + "$")
+out = []
+for path in req["paths"]:
+    m = rx.match(path)
+    if m is None:
+        out.append(None)
+        continue
+    g = {}
+    bad = False
+    for k, v in m.groupdict().items():
+        if v is None:
+            g[k] = None
+            continue
+        try:
+            g[k] = unquote_to_bytes(v).decode("utf-8")
+        except UnicodeDecodeError:
+            bad = True
+    if bad:
+        out.append("invalid-utf8")
+        continue
+    g["image_url"] = quote(g["image"].encode("utf-8"))
+    out.append(g)
+print(json.dumps(out))
+`;
+
+test("differential: Python's re and urllib agree with parseThumborPath on random paths", (t) => {
+  const segment = fc.oneof(
+    fc.constantFrom(
+      "unsafe", "debug", "meta", "trim", "trim:10", "trim:bottom-right", "trim:top-left:7", "trim::3", "1x2:3x4", "fit-in",
+      "full-fit-in", "adaptive-fit-in", "adaptive-full-fit-in", "full-adaptive-fit-in", "300x200", "-0x-0", "origx", "x",
+      "-x-", "left", "right", "center", "top", "bottom", "middle", "smart", "filters:a(1)", "filters:a(1):b(x,y)",
+      "filters:q(80):", "filters:", "abc%3D", "%D1%80=", "http:", "", "a.jpg", "caf%C3%A9", "%C3", "%zz", "a+b", "é",
+    ),
+    fc.string({ unit: fc.constantFrom("a", "x", "1", "-", ":", "(", ")", "%", "3", "D", "/", "=", ".", "\r"), maxLength: 6 }),
+  );
+  const paths = fc.sample(
+    fc.tuple(fc.boolean(), fc.array(segment, { minLength: 1, maxLength: 9 })).map(([slash, s]) => (slash ? "/" : "") + s.join("/")),
+    { numRuns: 3000, seed: 20261125 },
+  );
+  let python: (null | "invalid-utf8" | Record<string, string | null>)[];
+  try {
+    python = JSON.parse(
+      execFileSync("/usr/bin/python3", ["-c", PYTHON_ROUTE], { input: JSON.stringify({ pattern: THUMBOR_URL_PATTERN, paths }), encoding: "utf8", maxBuffer: 64 * 1024 * 1024 }),
+    );
+  } catch (err) {
+    return t.fail(`/usr/bin/python3 could not run the reference (${(err as Error).message}); install python3`);
+  }
+  let matched = 0;
+  paths.forEach((path, i) => {
+    const py = python[i]!;
+    let ours: ThumborUrl | RequestError;
+    try {
+      ours = parseThumborPath(path);
+    } catch (err) {
+      if (!(err instanceof RequestError)) throw err;
+      ours = err;
+    }
+    if (py === null) {
+      t.true(ours instanceof RequestError && /not a thumbor URL/.test(ours.reason), path);
+    } else if (py === "invalid-utf8") {
+      t.true(ours instanceof RequestError && /not valid UTF-8/.test(ours.reason), path);
+    } else if (!py.unsafe && !py.hash) {
+      t.true(ours instanceof RequestError && ours.reason === "URL does not have hash or unsafe", path);
+    } else {
+      matched++;
+      if (ours instanceof RequestError) return t.fail(`${path}: ${ours.reason}`);
+      const crop = py.crop_left === null ? null : { left: Number(py.crop_left), top: Number(py.crop_top), right: Number(py.crop_right), bottom: Number(py.crop_bottom) };
+      const dim = (v: string | null) => (v === null || v === "" ? 0 : v === "orig" ? "orig" : Number(v));
+      t.deepEqual(
+        {
+          unsafe: ours.unsafe, signature: ours.signature, debug: ours.debug, meta: ours.meta, crop: ours.crop,
+          fitIn: ours.fitIn, full: ours.full, adaptive: ours.adaptive, width: ours.width, height: ours.height,
+          flipHorizontal: ours.flipHorizontal, flipVertical: ours.flipVertical, halign: ours.halign, valign: ours.valign,
+          smart: ours.smart, filters: ours.filters, image: ours.image, imageUrl: ours.imageUrl, trimmed: ours.trim !== null,
+        },
+        {
+          unsafe: py.unsafe !== null, signature: py.hash, debug: py.debug !== null, meta: py.meta !== null, crop,
+          fitIn: py.fit_in !== null, full: py.full !== null, adaptive: py.adaptive !== null, width: dim(py.width), height: dim(py.height),
+          flipHorizontal: py.horizontal_flip !== null, flipVertical: py.vertical_flip !== null, halign: py.halign, valign: py.valign,
+          smart: py.smart !== null, filters: py.filters, image: py.image, imageUrl: py.image_url, trimmed: py.trim !== null,
+        },
+        path,
+      );
+    }
+  });
+  t.true(matched > 1000, `enough paths exercise the full grammar (${matched})`);
 });

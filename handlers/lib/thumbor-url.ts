@@ -95,11 +95,13 @@ export function parseThumborPath(rawPath: string): ThumborUrl {
   if (m === null) throw new RequestError(400, "not a thumbor URL: empty path or a line break in it");
   const g = m.groups!;
 
+  // tornado decodes every group before the handler runs, so invalid UTF-8 is reported first.
   const unsafe = g.unsafe !== undefined;
   const signature = g.hash === undefined ? null : decodeGroup(g.hash, "signature");
+  const filters = g.filters === undefined ? null : decodeGroup(g.filters, "filter list");
+  const image = decodeGroup(g.image!, "image path");
   if (!unsafe && signature === null) throw new RequestError(400, "URL does not have hash or unsafe");
 
-  const image = decodeGroup(g.image!, "image path");
   return {
     unsafe,
     signature,
@@ -121,7 +123,7 @@ export function parseThumborPath(rawPath: string): ThumborUrl {
     halign: (g.halign as HAlign | undefined) ?? null,
     valign: (g.valign as VAlign | undefined) ?? null,
     smart: g.smart !== undefined,
-    filters: g.filters === undefined ? null : decodeGroup(g.filters, "filter list"),
+    filters,
     image,
     imageUrl: quoteLikePython(image),
   };
