@@ -5,6 +5,7 @@
  * behind an Origin Access Identity).
  */
 import { randomBytes } from "node:crypto";
+import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
 import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontRequestEvent, CloudFrontResponseEvent } from "aws-lambda";
 
 /** What the local distribution looks like to the handlers. */
@@ -67,25 +68,41 @@ export interface OriginAnswer {
   headers: CloudFrontHeaders;
 }
 
+/** The deployed origin request policy forwards this header only (components/image-resizer.ts). */
+export const ORIGIN_FORWARDED_HEADERS: readonly string[] = [VIEWER_URL_HEADER];
+
 /**
  * The origin-response event for `request` (the viewer request after the viewer-request handler
- * rewrote it) answered by the S3 origin with `answer`.
+ * rewrote it) answered by the S3 origin with `answer`. As on CloudFront, the origin request
+ * carries only what the origin request policy forwards (`forwardHeaders`, no query string) plus
+ * the headers CloudFront sets itself, so a handler that leans on a viewer header that the real
+ * distribution does not forward fails here too.
  */
-export function originResponseEvent(request: CloudFrontRequest, answer: OriginAnswer, distribution: Distribution, requestId: string): CloudFrontResponseEvent {
+export function originResponseEvent(
+  request: CloudFrontRequest,
+  answer: OriginAnswer,
+  distribution: Distribution,
+  requestId: string,
+  forwardHeaders: readonly string[] = ORIGIN_FORWARDED_HEADERS,
+): CloudFrontResponseEvent {
+  const s3Domain = `${distribution.bucket}.s3.${distribution.region}.amazonaws.com`;
+  const headers: CloudFrontHeaders = {};
+  for (const name of forwardHeaders) {
+    const values = request.headers[name.toLowerCase()];
+    if (values) headers[name.toLowerCase()] = values.map((v) => ({ ...v }));
+  }
+  setHeader(headers, "Host", s3Domain);
+  setHeader(headers, "User-Agent", "Amazon CloudFront");
+  setHeader(headers, "Via", `1.1 ${distribution.domainName} (CloudFront)`);
+  setHeader(headers, "X-Forwarded-For", request.clientIp);
   const originRequest: CloudFrontRequest = {
     clientIp: request.clientIp,
     method: request.method,
     uri: request.uri,
-    querystring: request.querystring,
-    headers: structuredClone(request.headers),
+    querystring: "",
+    headers,
     origin: {
-      s3: {
-        authMethod: "origin-access-identity",
-        domainName: `${distribution.bucket}.s3.${distribution.region}.amazonaws.com`,
-        region: distribution.region,
-        path: "",
-        customHeaders: {},
-      },
+      s3: { authMethod: "origin-access-identity", domainName: s3Domain, region: distribution.region, path: "", customHeaders: {} },
     },
   };
   return {
