@@ -77,6 +77,27 @@ const SHORT_CACHED_ERRORS = [400, 403, 404, 405, 413, 414, 415, 500, 501, 502, 5
 /** The key "/" maps to; with ListBucket granted to the OAI, "/" would otherwise list the bucket. */
 const DEFAULT_ROOT_OBJECT = "index.html";
 
+/**
+ * Headers an edge function may not add: CloudFront fails such a request with a 502 ("Restrictions
+ * on all edge functions", CloudFront Developer Guide). A trailing * matches any suffix.
+ */
+const DISALLOWED_EDGE_HEADERS = [
+  "Connection", "Expect", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Proxy-Connection", "Trailer",
+  "Upgrade", "X-Accel-Buffering", "X-Accel-Charset", "X-Accel-Limit-Rate", "X-Accel-Redirect", "X-Amz-Cf-*",
+  "X-Amzn-Auth", "X-Amzn-Cf-Billing", "X-Amzn-Cf-Id", "X-Amzn-Cf-Xff", "X-Amzn-Errortype", "X-Amzn-Fle-Profile",
+  "X-Amzn-Header-Count", "X-Amzn-Header-Order", "X-Amzn-Lambda-Integration-Tag", "X-Amzn-RequestId", "X-Cache",
+  "X-Edge-*", "X-Forwarded-Proto", "X-Real-IP",
+];
+
+/** The rule of DISALLOWED_EDGE_HEADERS that forbids adding `name` in an edge function, if any. */
+export function disallowedEdgeHeader(name: string): string | undefined {
+  const lower = name.toLowerCase();
+  return DISALLOWED_EDGE_HEADERS.find((rule) => {
+    const r = rule.toLowerCase();
+    return r.endsWith("*") ? lower.startsWith(r.slice(0, -1)) : lower === r;
+  });
+}
+
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const HOST_NAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const ACM_ARN_US_EAST_1 = /^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]+$/;
@@ -123,6 +144,11 @@ export class ImageResizer extends pulumi.ComponentResource {
     const { plain: settings, securityKey, retiredSecurityKeys } = checkSettings(label, args.settings);
     const bundles = locateBundles(label, args.bundleDir);
     const parent = { parent: this };
+    const forbiddenBy = disallowedEdgeHeader(VIEWER_URL_HEADER);
+    if (forbiddenBy) {
+      pulumi.log.warn(`the viewer-request handler adds header ${VIEWER_URL_HEADER}, which Lambda@Edge forbids (${forbiddenBy}): `
+        + "CloudFront will answer 502 to every variant request until handlers/cloudfront.ts renames it", this);
+    }
 
     // Lambda@Edge functions must live in us-east-1 whatever the stack's region; only they use this provider.
     const usEast1 = new aws.Provider(`${name}-us-east-1`, { region: "us-east-1", profile: aws.config.profile }, parent);

@@ -10,6 +10,7 @@ import { join, relative, sep } from "node:path";
 import { buildEdgeBundles, buildEdgeFunction, VIEWER_PACKAGE_LIMIT_BYTES, type EdgeBundles } from "../components/bundle.js";
 import { createZip, readZip, zipDirectory } from "../components/zip.js";
 import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/lib/settings.js";
+import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
 
 const ROOT = join(__dirname, "..");
 let outDir: string;
@@ -67,7 +68,7 @@ test("the built viewer-request runs: a ?d= request is rewritten under the baked 
     `require('./index.js').handler(${JSON.stringify(event)}).then((r) => process.stdout.write(JSON.stringify(r)))`));
   t.regex(out.uri, /^\/v\//, "rewritten under the variant prefix from the baked settings.json");
   t.is(out.querystring, "");
-  t.is(out.headers["x-edge-resizer-url"]?.[0]?.value, "/images/cat.jpg?d=300x200");
+  t.is(out.headers[VIEWER_URL_HEADER]?.[0]?.value, "/images/cat.jpg?d=300x200");
 });
 
 test("the built viewer-request answers \"/\" itself, so the bucket root (a listing for the OAI) never reaches S3", (t) => {

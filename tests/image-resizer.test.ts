@@ -13,7 +13,8 @@ import {
   archiveMembers, installPulumiMocks, unwrapSecret, valueOf, type PulumiMocks, type RecordedResource,
 } from "../components/pulumi-mocks.js";
 import { DEFAULT_SETTINGS, validateSettings } from "../handlers/lib/settings.js";
-import type { ImageResizer as ImageResizerClass, ImageResizerArgs } from "../components/image-resizer.js";
+import { disallowedEdgeHeader, type ImageResizer as ImageResizerClass, type ImageResizerArgs } from "../components/image-resizer.js";
+import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
 
 let mocks: PulumiMocks;
 let bundleDir: string;
@@ -184,7 +185,7 @@ test("the cache key is the path alone and the viewer URL header reaches the orig
   t.is(key.cookiesConfig.cookieBehavior, "none");
   const originPolicy = named(T.originRequestPolicy, "cache-viewer-url").inputs;
   t.is(originPolicy.headersConfig.headerBehavior, "whitelist");
-  t.deepEqual(originPolicy.headersConfig.headers.items, ["x-edge-resizer-url"]);
+  t.deepEqual(originPolicy.headersConfig.headers.items, [VIEWER_URL_HEADER]);
   t.is(originPolicy.queryStringsConfig.queryStringBehavior, "none");
   t.is(originPolicy.cookiesConfig.cookieBehavior, "none");
   const behavior = named(T.distribution, "cache-cdn").inputs.defaultCacheBehavior;
@@ -315,6 +316,14 @@ test("every resource is a child of the component; functions and the bucket's gua
   await deploy("tree2", { retainBucketOnDelete: false });
   t.false(named(T.bucket, "tree2-images").retainOnDelete);
   t.true(named(T.fn, "tree2-origin-response").retainOnDelete, "functions are retained whatever the bucket does");
+});
+
+test("headers Lambda@Edge forbids functions to add are recognised, wildcards included", (t) => {
+  t.is(disallowedEdgeHeader("X-Edge-Resizer-Url"), "X-Edge-*");
+  t.is(disallowedEdgeHeader("x-amz-cf-id"), "X-Amz-Cf-*");
+  t.is(disallowedEdgeHeader("Connection"), "Connection");
+  t.is(disallowedEdgeHeader("x-resizer-viewer-url"), undefined);
+  t.is(disallowedEdgeHeader("x-cache-status"), undefined, "X-Cache is exact, not a prefix");
 });
 
 test("invalid arguments fail at construction with a message naming the key", (t) => {
