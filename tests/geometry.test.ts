@@ -330,3 +330,14 @@ for (const v of filterSemantics.filter((x) => String(x.filter).startsWith("focal
     else t.is(point, null, "image unchanged: no focal point");
   });
 }
+
+test("fit-in without a resize keeps a requested 0 side as 0, so fill uses the image's side", (t) => {
+  // 100x50 fit-in 0x200: the box (400x200) holds the image, nothing is resized.
+  const ops = planOperations(plan({ fit: "fit-in", width: 0, height: 200 }), 100, 50);
+  t.is(ops.resize, null);
+  t.deepEqual(ops.request, { width: 0, height: 200 });
+  t.deepEqual(fillLayout(ops.request, ops.target), { canvas: { width: 100, height: 200 }, left: 0, top: 75 });
+  // with a resize, a 0 side becomes the resized side (max(0, resized))
+  const resized = planOperations(plan({ fit: "fit-in", width: 0, height: 20 }), 100, 50);
+  t.deepEqual(resized.request, { width: 40, height: 20 });
+});

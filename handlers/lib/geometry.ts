@@ -319,18 +319,18 @@ export function planOperations(plan: TransformPlan, sourceWidth: number, sourceH
     const full = plan.fit === "full-fit-in" || plan.fit === "adaptive-full-fit-in";
     const adaptive = plan.fit === "adaptive-fit-in" || plan.fit === "adaptive-full-fit-in";
     const fit = fitInSize(w, h, target, full, adaptive);
-    // The request sides follow the adaptive swap; `orig` and 0 stand for the target's side.
-    let rw = fit.box.width;
-    let rh = fit.box.height;
+    // thumbor's request sides, following the adaptive swap: 0 stays 0 ("use the image's side"),
+    // `orig` is the image's side.
+    const swapped = fit.box.width !== target.width || fit.box.height !== target.height;
+    const asked = (side: TransformPlan["width"], imageSide: number): number => (side === "orig" ? imageSide : side);
+    let rw = asked(swapped ? reqHeight : reqWidth, w);
+    let rh = asked(swapped ? reqWidth : reqHeight, h);
     if (fit.resize) {
       current = { width: atLeast1(fit.resize.width), height: atLeast1(fit.resize.height) };
       resize = current;
-      // thumbor keeps the requested 0 when it was 0; otherwise max(requested, resized).
-      const swapped = fit.box.width !== target.width || fit.box.height !== target.height;
-      const wasZeroW = (swapped ? reqHeight : reqWidth) === 0;
-      const wasZeroH = (swapped ? reqWidth : reqHeight) === 0;
-      rw = wasZeroW ? current.width : Math.max(rw, current.width);
-      rh = wasZeroH ? current.height : Math.max(rh, current.height);
+      // After a fit-in resize thumbor sets each request side to max(requested, resized).
+      rw = Math.max(rw, current.width);
+      rh = Math.max(rh, current.height);
     } else if (hasFilter(plan, "upscale")) {
       const up = upscaleSize(w, h, fit.box);
       if (up) {
