@@ -16,6 +16,16 @@
  *  - SVG: librsvg never loads external resources (http or file references are not fetched; a
  *    test checks it with a local server).
  *
+ * Known differences from thumbor (each a choice, documented where it is made):
+ *  - orientation is always applied (thumbor's RESPECT_ORIENTATION=True), and the meta document's
+ *    source size is the oriented size;
+ *  - SVG is rasterised at sharp's 72 dpi: px-sized SVGs get their exact size (as in thumbor),
+ *    physical units (in, cm) come out smaller than thumbor's SVG_DPI=150;
+ *  - animated originals kept animated: no trim (thumbor skips it for GIFs too), `smart` uses the
+ *    alignment/focal crop (sharp's attention strategy refuses multi-page images), and
+ *    `fill(blur)` uses the median colour;
+ *  - a pixel bomb answers 400 like thumbor's MAX_PIXELS check.
+ *
  * sharp applies its operations in a fixed order, not in call order, and keeps one slot per kind
  * of operation. The transform stage (extract → resize → flip/flop) matches that order; every
  * post-transform filter starts from materialised pixels so URL order is honoured.
