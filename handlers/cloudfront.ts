@@ -6,8 +6,12 @@ import { join } from "node:path";
 import type { CloudFrontHeaders, CloudFrontResultResponse } from "aws-lambda";
 import { loadSettingsFile, type Settings } from "./lib/settings.js";
 
-/** The viewer URL a variant was asked for, carried to origin-response for the large-variant redirect. */
-export const VIEWER_URL_HEADER = "x-edge-resizer-url";
+/**
+ * The viewer URL a variant was asked for, carried to origin-response for the large-variant
+ * redirect (forwarded by the origin request policy, not part of the cache key). Not `x-edge-*`:
+ * Lambda@Edge may not add headers of that family.
+ */
+export const VIEWER_URL_HEADER = "x-resizer-viewer-url";
 
 export function headerValue(headers: CloudFrontHeaders | undefined, name: string): string | undefined {
   return headers?.[name]?.[0]?.value;

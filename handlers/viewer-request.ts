@@ -24,7 +24,7 @@ export function createViewerRequestHandler(settings: Settings): ViewerRequestHan
       const viewerUrl = request.querystring ? `${request.uri}?${request.querystring}` : request.uri;
       request.uri = variantKeyToUri(route.key);
       request.querystring = "";
-      request.headers[VIEWER_URL_HEADER] = [{ key: "X-Edge-Resizer-Url", value: viewerUrl }];
+      request.headers[VIEWER_URL_HEADER] = [{ key: "X-Resizer-Viewer-Url", value: viewerUrl }];
       return request;
     } catch (err) {
       if (isRequestError(err)) return errorResponse(err.status, err.reason, settings);

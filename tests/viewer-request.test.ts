@@ -21,18 +21,18 @@ test("both URL styles come out with the same rewritten uri, no query string, and
   t.is(a.uri, "/variants/images/cat.jpg/300x200%2Cq80.webp");
   t.is(b.uri, a.uri);
   t.is(a.querystring, "");
-  t.deepEqual(a.headers["x-edge-resizer-url"], [{ key: "X-Edge-Resizer-Url", value: "/images/cat.jpg?d=300x200" }]);
-  t.deepEqual(b.headers["x-edge-resizer-url"], [{ key: "X-Edge-Resizer-Url", value: "/unsafe/300x200/images/cat.jpg" }]);
+  t.deepEqual(a.headers["x-resizer-viewer-url"], [{ key: "X-Resizer-Viewer-Url", value: "/images/cat.jpg?d=300x200" }]);
+  t.deepEqual(b.headers["x-resizer-viewer-url"], [{ key: "X-Resizer-Viewer-Url", value: "/unsafe/300x200/images/cat.jpg" }]);
   t.is(a.headers.host[0].value, distribution.domainName, "other headers are kept");
 });
 
-test("plain originals pass through untouched, and a viewer's own x-edge-resizer-url is dropped", async (t) => {
-  const e = event("/images/cat.jpg?v=2", { Accept: "image/webp", "X-Edge-Resizer-Url": "https://evil.example/" });
+test("plain originals pass through untouched, and a viewer's own x-resizer-viewer-url is dropped", async (t) => {
+  const e = event("/images/cat.jpg?v=2", { Accept: "image/webp", "X-Resizer-Viewer-Url": "https://evil.example/" });
   const out = await handler(e);
   if (isResponse(out)) return t.fail("expected the request");
   t.is(out.uri, "/images/cat.jpg");
   t.is(out.querystring, "v=2");
-  t.false("x-edge-resizer-url" in out.headers);
+  t.false("x-resizer-viewer-url" in out.headers);
 });
 
 test("bad URLs are answered here: short reason, text/plain, the short error cache lifetime", async (t) => {
