@@ -16,10 +16,12 @@ export function signThumborPath(key: string, signedPart: string): string {
   return expectedSignature(key, signedPart).toString("latin1");
 }
 
+const URL_UNSAFE_BASE64 = /[+/]/g;
+
 function expectedSignature(key: string, signedPart: string): Buffer {
-  const digest = createHmac("sha1", Buffer.from(key, "utf8")).update(signedPart, "utf8").digest();
+  const b64 = createHmac("sha1", key).update(signedPart, "utf8").digest("base64");
   // base64url with padding: Node's "base64url" drops the "=", thumbor keeps it.
-  return Buffer.from(digest.toString("base64").replace(/\+/g, "-").replace(/\//g, "_"), "latin1");
+  return Buffer.from(b64.replace(URL_UNSAFE_BASE64, (c) => (c === "+" ? "-" : "_")), "latin1");
 }
 
 /**
@@ -33,7 +35,7 @@ function expectedSignature(key: string, signedPart: string): Buffer {
  * An empty key list, or an empty key, never verifies.
  */
 export function verifyThumborSignature(signature: string, signedPart: string, keys: readonly string[]): boolean {
-  const candidate = Buffer.from(unquoteToBytes(signature));
+  const candidate = signature.includes("%") ? Buffer.from(unquoteToBytes(signature)) : Buffer.from(signature, "utf8");
   let valid = false;
   for (const key of keys) {
     if (key === "") continue;
