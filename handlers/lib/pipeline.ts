@@ -473,35 +473,41 @@ interface EncodeContext {
 }
 
 async function encode(image: Sharp, plan: TransformPlan, format: OutputFormat, ctx: EncodeContext): Promise<{ data: Buffer; width: number; height: number }> {
-  // 8-bit sRGB output whatever came in (CMYK, 16-bit, grey with a profile).
-  let img = image.toColourspace("srgb");
-  if (ctx.header.hasProfile && !hasFilter(plan, "strip_icc")) img = img.withIccProfile("srgb");
-  if (format === "jpeg") img = img.flatten({ background: ctx.background ?? "#ffffff" });
   const quality = plan.quality;
   const maxBytesCall = filterCalls(plan, "max_bytes").at(-1);
   const maxBytes = maxBytesCall ? asNumber(maxBytesCall.args[0]) : null;
+  const mayRetry = maxBytes !== null && maxBytes > 0 && (format === "jpeg" || format === "webp");
+  // Retried encodes must not decode and resize the original again: run the pipeline once.
+  const source = mayRetry ? fromPixels(await materialise(image, ctx.frames)) : image;
+  const prepared = (): Sharp => {
+    // 8-bit sRGB output whatever came in (CMYK, 16-bit, grey with a profile).
+    let img = source.clone().toColourspace("srgb");
+    if (ctx.header.hasProfile && !hasFilter(plan, "strip_icc")) img = img.withIccProfile("srgb");
+    if (format === "jpeg") img = img.flatten({ background: ctx.background ?? "#ffffff" });
+    return img;
+  };
 
   const encodeAt = async (q: number) => {
-    const out = withEncoder(img.clone(), format, q, ctx);
+    const out = withEncoder(prepared(), format, q, ctx);
     const { data, info } = await out.toBuffer({ resolveWithObject: true });
     const height = ctx.frames > 1 ? (info.pageHeight ?? info.height / ctx.frames) : info.height;
     return { data, width: info.width, height };
   };
   let result = await encodeAt(quality);
-  if (maxBytes !== null && maxBytes > 0 && (format === "jpeg" || format === "webp") && result.data.length > maxBytes) {
+  if (mayRetry && result.data.length > maxBytes!) {
     // thumbor's max_bytes: lower the quality by x0.75 steps (not below 10) until it fits, then
     // climb back by x1.1 steps while it still fits.
     let q = quality;
     let tooBig = quality;
-    while (result.data.length > maxBytes && q > 10) {
+    while (result.data.length > maxBytes! && q > 10) {
       tooBig = q;
       q = Math.max(10, Math.floor(q * 0.75));
       result = await encodeAt(q);
     }
-    if (result.data.length <= maxBytes) {
+    if (result.data.length <= maxBytes!) {
       for (let up = Math.floor(q * 1.1); up > q && up < tooBig; up = Math.floor(up * 1.1)) {
         const attempt = await encodeAt(up);
-        if (attempt.data.length > maxBytes) break;
+        if (attempt.data.length > maxBytes!) break;
         result = attempt;
         q = up;
       }
