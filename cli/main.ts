@@ -28,7 +28,12 @@ serves it identically, approximately (which features differ) or not at all (why)
 Exit status: 0 all served, 1 some URL would break (or, with --strict, is approximate), 2 error.
 `;
 
-class UsageError extends Error {}
+/** The audit cannot run: bad arguments (`usage` set: the usage line is shown too) or unreadable input. */
+class UsageError extends Error {
+  constructor(message: string, readonly usage = true) {
+    super(message);
+  }
+}
 
 interface AuditOptions {
   file: string;
@@ -55,7 +60,8 @@ function parseCommandLine(argv: string[]): Command {
     });
   } catch (err) {
     // parseArgs' messages are one sentence already ("Unknown option '--x'. ...").
-    throw new UsageError((err as Error).message.split("\n")[0]!.replace(/\.\s.*$/, ""));
+    const first = (err as Error).message.split("\n")[0]!.replace(/\.\s.*$/, "");
+    throw new UsageError(first.charAt(0).toLowerCase() + first.slice(1));
   }
   const { values, positionals } = parsed;
   if (values.help) return { kind: "help" };
@@ -73,7 +79,7 @@ async function runAudit(options: AuditOptions): Promise<number> {
     try {
       settings = loadSettingsFile(options.settingsPath);
     } catch (err) {
-      if (err instanceof SettingsError) throw new UsageError(err.message);
+      if (err instanceof SettingsError) throw new UsageError(err.message, false);
       throw err;
     }
   }
@@ -81,7 +87,7 @@ async function runAudit(options: AuditOptions): Promise<number> {
   try {
     source = await openLines(options.file);
   } catch (err) {
-    throw new UsageError(`cannot read ${options.file}: ${describeIoError(err)}`);
+    throw new UsageError(`cannot read ${options.file}: ${describeIoError(err)}`, false);
   }
   const auditor = new Auditor(settings);
   const progress = createProgressBar(process.stderr, source.size);
@@ -93,7 +99,7 @@ async function runAudit(options: AuditOptions): Promise<number> {
     }
   } catch (err) {
     progress.done();
-    throw new UsageError(`cannot read ${options.file}${source.gzipped ? " (gzip)" : ""}: ${describeIoError(err)}`);
+    throw new UsageError(`cannot read ${options.file}${source.gzipped ? " (gzip)" : ""}: ${describeIoError(err)}`, false);
   }
   progress.done();
   const report = auditor.report();
@@ -119,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
     return await runAudit(command);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`edge-resizer: ${err.message} (${USAGE})\n`);
+      process.stderr.write(`edge-resizer: ${err.message}${err.usage ? ` (${USAGE})` : ""}\n`);
       return 2;
     }
     throw err;

@@ -427,23 +427,25 @@ test("CLI: exit 0 when nothing breaks, 1 with --strict when something is approxi
 });
 
 test("CLI: usage errors exit 2 with a one-line message", async (t) => {
-  const cases: [string[], RegExp][] = [
-    [[], /missing command/],
-    [["resize", "x"], /unknown command "resize"/],
-    [["audit"], /needs a file/],
-    [["audit", "a", "b"], /one file/],
-    [["audit", join(FIXTURES, "access.log"), "--frobnicate"], /frobnicate/],
-    [["audit", join(FIXTURES, "no-such.log")], /cannot read .*no-such\.log: no such file/],
-    [["audit", FIXTURES], /is a directory/],
-    [["audit", join(FIXTURES, "access.log"), "--settings", join(FIXTURES, "access.log")], /not valid JSON/],
-    [["audit", join(FIXTURES, "access.log"), "--settings"], /settings/],
+  // [arguments, message, whether the usage line is shown (argument errors, not input errors)]
+  const cases: [string[], RegExp, boolean][] = [
+    [[], /missing command/, true],
+    [["resize", "x"], /unknown command "resize"/, true],
+    [["audit"], /needs a file/, true],
+    [["audit", "a", "b"], /one file/, true],
+    [["audit", join(FIXTURES, "access.log"), "--frobnicate"], /unknown option '--frobnicate'/, true],
+    [["audit", join(FIXTURES, "access.log"), "--settings"], /--settings/, true],
+    [["audit", join(FIXTURES, "no-such.log")], /cannot read .*no-such\.log: no such file/, false],
+    [["audit", FIXTURES], /is a directory/, false],
+    [["audit", join(FIXTURES, "access.log"), "--settings", join(FIXTURES, "access.log")], /not valid JSON/, false],
   ];
-  for (const [args, message] of cases) {
+  for (const [args, message, usage] of cases) {
     const { code, stdout, stderr } = await runCli(args);
     t.is(code, 2, args.join(" "));
     t.is(stdout, "", args.join(" "));
     t.regex(stderr, /^edge-resizer: [^\n]+\n$/, args.join(" "));
     t.regex(stderr, message, args.join(" "));
+    t.is(stderr.includes("(usage: edge-resizer audit <file>"), usage, args.join(" "));
   }
 });
 
