@@ -88,7 +88,7 @@ export const APPROXIMATE_FEATURES: readonly ApproximateFeature[] = [
   {
     feature: "noise",
     reason:
-      "without a seed (or seed 0) thumbor continues its process-wide rand() stream, so its noise changes per request; edge-resizer always starts from glibc's initial state (identical for a seed > 0)",
+      "without a seed (or seed 0) thumbor continues its process-wide rand() stream, so its noise changes per request; edge-resizer always starts from glibc's initial state (with a seed > 0: identical to thumbor's C filters on glibc; builds with the Rust filters draw another pattern)",
     applies: (ctx) => hasCall(ctx, "noise", (c) => c.args[1] === undefined || Number(c.args[1]) === 0),
   },
   {
