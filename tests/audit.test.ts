@@ -295,6 +295,16 @@ test("gzipped CloudFront log (named without .gz): detected by its magic bytes an
   t.is(report.totals.ignored, 2); // /favicon.ico and the OPTIONS request
 });
 
+test("concatenated gzip members (rotated logs joined with cat) are all read", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "audit-"));
+  const file = join(dir, "joined.log");
+  writeFileSync(file, Buffer.concat([gzipSync("/unsafe/1x1/a.jpg\n"), gzipSync("/unsafe/2x2/b.jpg\n")]));
+  const source = await openLines(file);
+  const lines: string[] = [];
+  for await (const line of source.lines) lines.push(line);
+  t.deepEqual(lines, ["/unsafe/1x1/a.jpg", "/unsafe/2x2/b.jpg"]);
+});
+
 test("a plain file named .gz is read as plain text", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "audit-"));
   const file = join(dir, "urls.gz");
