@@ -120,6 +120,7 @@ for (const [x, y, alpha, left, top] of [
     t.is(got.channels, 3);
     const want = ref.refOver(input, await loweredMark(alpha), left, top);
     const worst = maxAbsDiff(got.data, want);
+    t.log(`worst sample ${worst} level(s) off`);
     t.true(worst <= 1, `worst sample ${worst} levels off`);
     const box = changedBox(got, input);
     t.true(box.left >= Math.max(0, left) && box.top >= Math.max(0, top), JSON.stringify(box));

@@ -5,9 +5,10 @@
  * (`_convolution.c`: edges extended, each pass truncated to 8 bits). The radius is capped at 150.
  *
  * Here: the same two passes with the same kernel through sharp's `convolve` (sharp's `blur(σ)`
- * would use a much wider kernel for the same σ). Parity: within about 1 level per pass (sharp rounds
- * where thumbor truncates); alpha is blurred premultiplied here, straight in thumbor (only
- * visible on semi-transparent edges).
+ * would use a much wider kernel for the same σ). Parity: 69-83 dB on a photo, at most 2 levels
+ * off (libvips sums in float32 where thumbor uses doubles; both then truncate to 8 bits); alpha is
+ * blurred premultiplied here, straight in thumbor (only visible on semi-transparent edges).
+ * Cost grows with the radius as in thumbor: about 4 s for blur(150) on a 1200×750 image.
  */
 import { integerArg, numberArg } from "./args.js";
 import { convolveRaw } from "./kernel.js";

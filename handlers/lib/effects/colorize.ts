@@ -4,7 +4,8 @@
  * truncated and clamped. `fill` is a hex colour `rrggbb` (no `#`).
  *
  * Here: sharp `linear((100 - pct) / 100, fill * pct / 100)` per colour channel.
- * Parity: within 1 level per channel (sharp rounds, thumbor truncates).
+ * Parity: exact in the tests (sharp's cast to 8 bits floors, as thumbor's truncation does for
+ * these non-negative values); float rounding could move a value on an exact integer by 1 level.
  */
 import { RequestError } from "../errors.js";
 import { integerArg, stringArg } from "./args.js";

@@ -5,8 +5,9 @@
  * the distance from mid-grey).
  *
  * Here: sharp `linear(d / 100, 128 - 128 * d / 100)` on the colour channels.
- * Parity: within 1 level per channel: sharp rounds to nearest where thumbor's integer division
- * truncates toward zero.
+ * Parity: within 1 level per channel (measured on a photo: 49-55 dB). sharp's cast to 8 bits
+ * floors, thumbor's integer division truncates toward zero, so below mid-grey a channel can come
+ * out one level darker here.
  */
 import { integerArg } from "./args.js";
 import { fromRaw, materialise, perFrame } from "./raw.js";

@@ -5,8 +5,9 @@
  * truncated and clamped. The kernel must have an odd number of items, rows and columns: thumbor
  * fails the request (500) otherwise; here that is a 400.
  *
- * Here: sharp's `convolve` with the same (normalised) kernel. Parity: within 1 level (sharp rounds,
- * thumbor truncates toward zero); alpha is convolved premultiplied here, straight in thumbor.
+ * Here: sharp's `convolve` with the same (normalised) kernel. Parity: exact or within 1 level in
+ * the tests (libvips sums in float32 and floors; thumbor sums in doubles and truncates); alpha is
+ * convolved premultiplied here, straight in thumbor.
  * sharp takes kernels up to 1001×1001.
  */
 import { RequestError } from "../errors.js";

@@ -16,8 +16,9 @@
  * thumbor.stripHosts and thumbor.pathPrefix, after one more percent-decoding, as thumbor-aws's
  * loader unquotes the url it gets), lowered in alpha on its raw pixels, resized with sharp
  * (Lanczos 3, as PIL's ANTIALIAS), then composited "over" with sharp. Parity: positions and
- * sizes exact; pixels within about one level (sharp's compositing rounds, thumbor's truncates;
- * Lanczos implementations differ slightly at resized edges).
+ * sizes exact; pixels within one level of a straight-alpha "over" in the tests (rounding in the
+ * compositing maths); a resized watermark can differ a little more along its edges (sharp's and
+ * PIL's Lanczos filters are not the same code).
  */
 import { RequestError } from "../errors.js";
 import { resolveWatermarkPosition } from "../filters.js";
