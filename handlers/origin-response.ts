@@ -55,6 +55,11 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
 
   async function makeVariant(request: CloudFrontRequest, key: string): Promise<CloudFrontResultResponse> {
     const plan = parseVariantKey(key, settings);
+    // viewer-request refuses these sides (request-plan's checkLimits); a key that can only have
+    // been forged past it (e.g. 5000x5000,fit-in, whose output would fit) is never stored either.
+    for (const [side, value, max] of [["width", plan.width, settings.maxWidth], ["height", plan.height, settings.maxHeight]] as const) {
+      if (typeof value === "number" && value > max) throw new RequestError(400, `${side} ${value} exceeds the maximum ${max}`);
+    }
     const { bucket, region } = s3OriginOf(request);
     const store = s3ObjectStore(clientFor(region));
     const original = await store.get(bucket, plan.source);
