@@ -60,7 +60,8 @@ export class GlibcRandom {
 
 export const noise = perFrame((raw, args) => {
   const amount = integerArg("noise", args, 0);
-  const seed = integerArg("noise", args, 1, 0);
+  // thumbor's C keeps the seed in an int: only a positive int32 reseeds.
+  const seed = integerArg("noise", args, 1, 0) | 0;
   if (amount <= 0) return raw;
   const rand = new GlibcRandom(seed > 0 ? seed : 1);
   const half = amount >> 1;
