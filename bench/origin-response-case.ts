@@ -1,0 +1,217 @@
+/**
+ * One origin-response benchmark case, run in a child process of its own (bench/origin-response.ts
+ * bundles this file with esbuild and runs it with plain `node`, as Lambda runs the bundle), so
+ * that `process.resourceUsage().maxRSS` is the peak of this case alone.
+ *
+ * In order: a warm-up miss, `runs` timed misses through the real handler against the embedded
+ * S3 (the peak RSS is read right after them, before the baseline allocates anything), then
+ * `runs` timed bare-sharp resizes of the same original to the same pixels and format.
+ *
+ * The handler's own work is the end-to-end time minus the time spent inside S3 calls: the S3
+ * client's `send` is wrapped, and a GET's body is read to the end inside the wrapper (so the
+ * wait on S3 includes the transfer), then handed to the handler from memory.
+ */
+import { Readable } from "node:stream";
+import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import sharp from "sharp";
+import type { CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
+import { createOriginResponseHandler } from "../handlers/origin-response.js";
+import { createViewerRequestHandler } from "../handlers/viewer-request.js";
+import { DEFAULT_SETTINGS, type Settings } from "../handlers/lib/settings.js";
+import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client } from "../local/s3.js";
+import { originResponseEvent, viewerRequestEvent, type Distribution } from "../local/events.js";
+import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
+import { uriToKey } from "../handlers/lib/variant-key.js";
+
+export type BenchFormat = "jpeg" | "webp" | "avif";
+
+export interface CaseInput {
+  endpoint: string;
+  bucket: string;
+  /** Key of the original in the bucket. */
+  key: string;
+  /** The same original on disk, for the bare-sharp baseline. */
+  file: string;
+  width: number;
+  format: BenchFormat;
+  runs: number;
+  /** Override sharp's libvips thread count (experiments); default: whatever the pipeline leaves. */
+  concurrency?: number;
+}
+
+export interface CaseOutput {
+  variantKey: string;
+  status: string;
+  outputWidth: number;
+  outputHeight: number;
+  outputBytes: number;
+  /** ms per miss, end to end (event in → answer out). */
+  endToEnd: number[];
+  /** ms per miss spent waiting on S3 (GET with body, PUT). */
+  s3: number[];
+  /** ms per miss of the handler's own work by the clock: endToEnd − s3. */
+  own: number[];
+  /** CPU ms (user + system, all threads of the process) per miss: the handler's own work, S3 waits use none. */
+  ownCpu: number[];
+  /** ms per bare-sharp resize (decode, resize, encode of the same buffer). */
+  baseline: number[];
+  /** CPU ms per bare-sharp resize. */
+  baselineCpu: number[];
+  /** MiB: peak RSS after the warm-up and the timed misses. */
+  peakRssMiB: number;
+  /** MiB: RSS once everything is loaded, before the first miss. */
+  idleRssMiB: number;
+  sharpConcurrency: number;
+}
+
+const distribution: Distribution = { domainName: "bench.cloudfront.net", distributionId: "BENCH", bucket: "", region: LOCAL_REGION };
+const CHROME_ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
+
+/** A GetObject body already read into memory, with the SDK's mixin methods the store may call. */
+function bufferedBody(bytes: Uint8Array): Readable & { transformToByteArray(): Promise<Uint8Array>; transformToString(enc?: BufferEncoding): Promise<string>; transformToWebStream(): ReadableStream } {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const stream = Readable.from([buffer]);
+  return Object.assign(stream, {
+    transformToByteArray: async () => bytes,
+    transformToString: async (enc: BufferEncoding = "utf8") => buffer.toString(enc),
+    transformToWebStream: () => Readable.toWeb(Readable.from([buffer])) as ReadableStream,
+  });
+}
+
+/** Wraps `client.send` so the time spent in S3 calls is added to `clock.ms`. */
+function timedS3(client: S3Client, clock: { ms: number }): S3Client {
+  const send = client.send.bind(client) as (command: unknown, options?: unknown) => Promise<unknown>;
+  (client as unknown as { send: typeof send }).send = async (command, options) => {
+    const t0 = performance.now();
+    try {
+      const out = (await send(command, options)) as { Body?: { transformToByteArray(): Promise<Uint8Array> } };
+      if (command instanceof GetObjectCommand && out.Body) {
+        out.Body = bufferedBody(await out.Body.transformToByteArray());
+      }
+      return out;
+    } finally {
+      clock.ms += performance.now() - t0;
+    }
+  };
+  return client;
+}
+
+/** Bare sharp: the same resize and encoder settings the pipeline uses, nothing else. */
+function bareSharp(original: Buffer, width: number, height: number, format: BenchFormat): Promise<Buffer> {
+  const image = sharp(original).resize(width, height, { fit: "fill" });
+  switch (format) {
+    case "jpeg":
+      return image.jpeg({ quality: 80, progressive: true, mozjpeg: false }).toBuffer();
+    case "webp":
+      return image.webp({ quality: 80, effort: 4 }).toBuffer();
+    case "avif":
+      return image.avif({ quality: 80, effort: 1 }).toBuffer();
+  }
+}
+
+function cpuMs(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1000;
+}
+
+const isResponse = (r: CloudFrontRequest | CloudFrontResultResponse): r is CloudFrontResultResponse => "status" in r;
+
+export async function runCase(input: CaseInput): Promise<CaseOutput> {
+  if (input.concurrency !== undefined) sharp.concurrency(input.concurrency);
+  const settings: Settings = { ...DEFAULT_SETTINGS };
+  const clock = { ms: 0 };
+  const client = timedS3(createS3Client({ endpoint: input.endpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS }), clock);
+  const dist = { ...distribution, bucket: input.bucket };
+  const viewer = createViewerRequestHandler(settings);
+  const origin = createOriginResponseHandler(settings, { s3Client: () => client });
+
+  // The URI CloudFront would ask S3 for: the viewer-request handler's rewrite of a thumbor URL.
+  const url = `/unsafe/${input.width}x0/filters:format(${input.format})/${input.key}`;
+  const rewritten = await viewer(viewerRequestEvent({ method: "GET", url, rawHeaders: ["Host", dist.domainName, "Accept", CHROME_ACCEPT], clientIp: "203.0.113.9" }, dist, "bench"));
+  if (isResponse(rewritten)) throw new Error(`viewer-request refused ${url}: ${rewritten.status} ${rewritten.body ?? ""}`);
+  const missEvent = () =>
+    originResponseEvent(rewritten, { status: 403, statusDescription: "Forbidden", headers: {} }, dist, "bench", [VIEWER_URL_HEADER]);
+
+  const miss = async () => {
+    clock.ms = 0;
+    const event = missEvent();
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const answer = await origin(event);
+    const total = performance.now() - t0;
+    return { answer, total, s3: clock.ms, cpu: cpuMs(process.cpuUsage(c0)) };
+  };
+
+  const idleRssMiB = process.memoryUsage.rss() / (1024 * 1024);
+  const warm = await miss();
+  if (warm.answer.status !== "200" && warm.answer.status !== "302") {
+    throw new Error(`origin-response answered ${warm.answer.status}: ${warm.answer.body ?? ""}`);
+  }
+  // What was stored under the key (the same bytes as answered, or the target of the 302).
+  const stored = await client.send(new GetObjectCommand({ Bucket: input.bucket, Key: uriToKey(rewritten.uri) }));
+  const body = Buffer.from(await stored.Body!.transformToByteArray());
+  const meta = await sharp(body).metadata();
+  if (meta.format !== (input.format === "avif" ? "heif" : input.format)) {
+    throw new Error(`origin-response stored ${meta.format}, expected ${input.format}`);
+  }
+  const outputWidth = meta.width;
+  const outputHeight = meta.height;
+
+  const endToEnd: number[] = [];
+  const s3: number[] = [];
+  const own: number[] = [];
+  const ownCpu: number[] = [];
+  for (let i = 0; i < input.runs; i++) {
+    const r = await miss();
+    if (r.answer.status !== warm.answer.status) throw new Error(`run ${i} answered ${r.answer.status}`);
+    endToEnd.push(r.total);
+    s3.push(r.s3);
+    own.push(r.total - r.s3);
+    ownCpu.push(r.cpu);
+  }
+  const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+
+  const original = readFileSync(input.file);
+  await bareSharp(original, outputWidth, outputHeight, input.format);
+  const baseline: number[] = [];
+  const baselineCpu: number[] = [];
+  for (let i = 0; i < input.runs; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await bareSharp(original, outputWidth, outputHeight, input.format);
+    baseline.push(performance.now() - t0);
+    baselineCpu.push(cpuMs(process.cpuUsage(c0)));
+  }
+  client.destroy();
+  return {
+    variantKey: rewritten.uri,
+    status: warm.answer.status,
+    outputWidth,
+    outputHeight,
+    outputBytes: body.byteLength,
+    endToEnd,
+    s3,
+    own,
+    ownCpu,
+    baseline,
+    baselineCpu,
+    peakRssMiB,
+    idleRssMiB,
+    sharpConcurrency: sharp.concurrency(),
+  };
+}
+
+// Child-process entry: one JSON argument in, one JSON line out.
+if (require.main === module) {
+  const input = JSON.parse(process.argv[2] ?? "{}") as CaseInput;
+  runCase(input).then(
+    (out) => {
+      process.stdout.write(`${JSON.stringify(out)}\n`);
+    },
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

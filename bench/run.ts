@@ -1,0 +1,74 @@
+/**
+ * `npm run bench [-- --quick] [-- --only viewer,origin,edge] [-- --out <file>]`: runs the
+ * benchmark suite, prints one PASS/FAIL/SKIP line per budget and writes BENCHMARKS.md.
+ * Exits 0 even when a budget fails: it is a measurement, not a test (a crash still exits 1).
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { PROJECT_ROOT } from "./child.js";
+import { runLocalEdgeBench } from "./local-edge.js";
+import { machineFacts, loadNote } from "./machine.js";
+import { runOriginResponseBench } from "./origin-response.js";
+import { renderReport, verdictSummary, type Section } from "./report.js";
+import { evaluateBudget, type Budget } from "./stats.js";
+import type { BenchContext, BenchResult } from "./types.js";
+import { runViewerRequestBench } from "./viewer-request.js";
+
+const BENCHES: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
+  viewer: runViewerRequestBench,
+  origin: runOriginResponseBench,
+  edge: runLocalEdgeBench,
+};
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      only: { type: "string" },
+      out: { type: "string", default: join(PROJECT_ROOT, "BENCHMARKS.md") },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log("usage: npm run bench [-- --quick] [-- --only viewer,origin,edge] [-- --out BENCHMARKS.md]");
+    return;
+  }
+  const only = values.only ? values.only.split(",").map((s) => s.trim()) : Object.keys(BENCHES);
+  for (const name of only) if (!BENCHES[name]) throw new Error(`--only: unknown benchmark "${name}" (known: ${Object.keys(BENCHES).join(", ")})`);
+
+  const ctx: BenchContext = { quick: values.quick!, log: (line) => console.log(line) };
+  const started = Date.now();
+  const loadBefore = loadNote();
+  const sections: Section[] = [];
+  const budgets: Budget[] = [];
+  for (const name of only) {
+    console.log(`${name}…`);
+    try {
+      const result = await BENCHES[name]!(ctx);
+      sections.push(result.section);
+      budgets.push(...result.budgets);
+    } catch (err) {
+      // One broken benchmark must not hide the others' numbers.
+      const message = err instanceof Error ? err.message : String(err);
+      console.error(`${name} benchmark failed: ${message}`);
+      sections.push({ title: `${name}: failed`, text: [`The benchmark failed: ${message}`], tables: [] });
+      budgets.push({ name: `${name} benchmark`, measure: "ran to the end", comparison: ">=", limit: 1, unit: "", value: null, skipReason: `failed: ${message}` });
+    }
+  }
+  const results = budgets.map(evaluateBudget);
+  const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+  const facts = await machineFacts();
+  facts.push(["load average (1 min) before / after", `${loadBefore} / ${loadNote()}`]);
+  facts.push(["command", `npm run bench${values.quick ? " -- --quick" : ""}${values.only ? ` -- --only ${values.only}` : ""} (${minutes} min)`]);
+  writeFileSync(values.out!, renderReport({ title: "Benchmarks", facts, budgets: results, sections }));
+
+  console.log("");
+  for (const r of results) console.log(r.verdict === "FAIL" ? `\n*** ${r.line} ***\n` : r.line);
+  console.log(`\n${verdictSummary(results)}; wrote ${values.out} in ${minutes} min`);
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exitCode = 1;
+});
