@@ -42,8 +42,8 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
   const signingKeys = [settings.thumbor.securityKey, ...settings.thumbor.retiredSecurityKeys].filter((k) => k !== "");
 
   function plan(uri: string, querystring: string, accept: string | undefined): ViewerRoute {
-    if (!uri.startsWith("/")) throw new RequestError(400, "path must start with /");
-    if (uri === "/") throw new RequestError(404, "no image path");
+    if (!uri.startsWith("/")) throw refusal(400, "path must start with /");
+    if (uri === "/") throw refusal(404, "no image path");
     if (prefixRoute(uri)) return directVariant(uri);
     const first = uri.slice(1, uri.indexOf("/", 1) >>> 0);
     if (first === "unsafe" || SIGNATURE_SEGMENT.test(first)) return thumbor(uri, accept);
@@ -56,7 +56,7 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
     const key = uriToKey(uri);
     const p = parseVariantKey(key, settings);
     if (!settings.thumbor.allowUnsafe && !isDimensionsPlan(p)) {
-      throw new RequestError(403, "this variant can only be requested through a signed URL");
+      throw refusal(403, "this variant can only be requested through a signed URL");
     }
     checkLimits(p);
     return { kind: "variant", key, plan: p };
@@ -74,7 +74,7 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
 
   function dimensions(uri: string, raw: string, accept: string | undefined): ViewerRoute {
     const m = D_VALUE.exec(raw);
-    if (!m) throw new RequestError(400, `d must be WxH (e.g. d=300x200), got "${truncate(raw)}"`);
+    if (!m) throw refusal(400, `d must be WxH (e.g. d=300x200), got "${truncate(raw)}"`);
     const size = snapSize(Number(m[1]), m[2] === undefined ? 0 : Number(m[2]));
     const source = checkOriginalKey(uriToKey(uri));
     const p = basePlan(source, settings.defaultQuality);
@@ -85,7 +85,7 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
   }
 
   function snapSize(width: number, height: number): { width: number; height: number } {
-    if (width === 0 && height === 0) throw new RequestError(400, "d=0x0 asks for no size");
+    if (width === 0 && height === 0) throw refusal(400, "d=0x0 asks for no size");
     if (sizes.length === 0) return { width, height };
     const tol = settings.sizeTolerance;
     const near = (want: number, allowed: number) => (allowed === 0 ? want === 0 : Math.abs(want - allowed) <= tol * allowed);
@@ -96,16 +96,16 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
       const distance = Math.abs(width - s.width) + Math.abs(height - s.height);
       if (distance < bestDistance) [best, bestDistance] = [s, distance];
     }
-    if (!best) throw new RequestError(400, `size ${width}x${height} is not allowed; allowed: ${settings.sizes.join(" ")}`);
+    if (!best) throw refusal(400, `size ${width}x${height} is not allowed; allowed: ${settings.sizes.join(" ")}`);
     return best;
   }
 
   function thumbor(uri: string, accept: string | undefined): ViewerRoute {
     const url = parseThumborPath(uri);
     if (url.unsafe) {
-      if (!settings.thumbor.allowUnsafe) throw new RequestError(403, "unsafe URLs are disabled; sign the URL");
+      if (!settings.thumbor.allowUnsafe) throw refusal(403, "unsafe URLs are disabled; sign the URL");
     } else if (url.signature === null || !verifyThumborSignature(url.signature, url.signedPart, signingKeys)) {
-      throw new RequestError(403, "bad signature");
+      throw refusal(403, "bad signature");
     }
     return variant(planFromThumbor(url, accept));
   }
@@ -134,7 +134,7 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
       } else if (IMPLEMENTED_FILTERS.has(call.name)) {
         p.filters.push(call);
       } else {
-        throw new RequestError(400, `filter not supported: ${call.name}`);
+        throw refusal(400, `filter not supported: ${call.name}`);
       }
     }
     p.format = explicitFormat ?? negotiateFormat(accept);
@@ -150,10 +150,10 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
   /** Requested sides beyond the maximum are refused outright (thumbor would clamp; a clear 400 is safer). */
   function checkLimits(p: TransformPlan): void {
     if (typeof p.width === "number" && p.width > settings.maxWidth) {
-      throw new RequestError(400, `width ${p.width} exceeds the maximum ${settings.maxWidth}`);
+      throw refusal(400, `width ${p.width} exceeds the maximum ${settings.maxWidth}`);
     }
     if (typeof p.height === "number" && p.height > settings.maxHeight) {
-      throw new RequestError(400, `height ${p.height} exceeds the maximum ${settings.maxHeight}`);
+      throw refusal(400, `height ${p.height} exceeds the maximum ${settings.maxHeight}`);
     }
   }
 
@@ -193,6 +193,21 @@ export function accepts(accept: string, type: string): boolean {
 function fitMode(url: ThumborUrl): FitMode {
   if (!url.fitIn) return "crop";
   return `${url.adaptive ? "adaptive-" : ""}${url.full ? "full-" : ""}fit-in` as FitMode;
+}
+
+/**
+ * A RequestError without a captured stack trace. Refusals are the answer to bad input, not bugs:
+ * nobody reads their stack, and capturing it was the largest single cost of answering a bad URL
+ * (viewer-request runs on every request, so a flood of bad URLs must stay cheap).
+ */
+function refusal(status: RequestError["status"], reason: string): RequestError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new RequestError(status, reason);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 function truncate(text: string): string {
