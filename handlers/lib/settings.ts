@@ -98,7 +98,7 @@ export function parseSizeEntry(entry: string): { width: number; height: number }
  */
 export function validateSettings(input: unknown, origin = "settings"): Settings {
   const fail = (path: string, want: string, got: unknown): never => {
-    throw new SettingsError(`${origin}: ${path} must be ${want}, got ${JSON.stringify(got)}`);
+    throw new SettingsError(`${origin}: ${path} must be ${want}, got ${shownValue(path, got)}`);
   };
   if (!isObject(input)) fail("the document", "a JSON object", input);
   const doc = input as Record<string, unknown>;
@@ -181,9 +181,23 @@ export function loadSettingsFile(path: string): Settings {
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new SettingsError(`settings file ${path} is not valid JSON: ${(err as Error).message}`);
+    // V8's "Unexpected token" messages quote the text around the error, which may be the key.
+    const message = (err as Error).message;
+    const safe = /is not valid JSON$/.test(message) ? "unexpected token (the parser's excerpt is not shown: it may quote a secret)" : message;
+    throw new SettingsError(`settings file ${path} is not valid JSON: ${safe}`);
   }
   return validateSettings(doc, path);
+}
+
+/**
+ * How a wrong value is shown in an error. Security keys, and the whole document (which holds
+ * them), are described by type only: these messages end up in build output and CloudWatch logs.
+ */
+function shownValue(path: string, got: unknown): string {
+  if (path === "the document" || /securitykey/i.test(path)) {
+    return `${Array.isArray(got) ? "an array" : got === null ? "null" : `a ${typeof got}`} (value not shown: it may be a secret)`;
+  }
+  return JSON.stringify(got);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
