@@ -8,10 +8,11 @@
  * sharpen is reimplemented in float32 against a float64 reference: one level, 50 dB.
  */
 import test from "ava";
-import { blur, blurKernel } from "../handlers/lib/effects/blur.js";
+import { EXACT_BLUR_BUDGET, blur, blurKernel } from "../handlers/lib/effects/blur.js";
 import { convolution, thumborKernel } from "../handlers/lib/effects/convolution.js";
 import { sharpen } from "../handlers/lib/effects/sharpen.js";
-import { photo, runEffect, type Pixels } from "./helpers/effect-harness.js";
+import sharp from "sharp";
+import { decode, photo, runEffect, type Pixels } from "./helpers/effect-harness.js";
 import { maxAbsDiff, psnr } from "./helpers/psnr.js";
 import * as ref from "./helpers/reference.js";
 
@@ -42,6 +43,18 @@ for (const [radius, sigma] of [[3, 0], [8, 0], [5, 1.5]] as const) {
     t.true(psnr(got.data, input.data) < 35);
   });
 }
+
+test("past the work budget, blur keeps thumbor's spread with libvips' approximate Gaussian", async (t) => {
+  // 1200x750 with blur(40): 81 taps x 900k px is over EXACT_BLUR_BUDGET, so the fast path runs.
+  const small = await photo();
+  const input = await decode(await sharp(Buffer.from(small.data), { raw: { width: small.width, height: small.height, channels: 3 } }).resize(1200, 750).png().toBuffer());
+  t.true(81 * input.width * input.height > EXACT_BLUR_BUDGET);
+  const got = await runEffect(blur, input, [40]);
+  const db = psnr(got.data, ref.refBlur(input, 40, 40));
+  t.log(`PSNR against thumbor's exact blur(40): ${db.toFixed(1)} dB`);
+  t.true(db >= 30, `PSNR ${db} dB`);
+  t.true(detail(got) < detail(input) * 0.3);
+});
 
 test("blur caps the radius at 150", async (t) => {
   const input = await photo();
