@@ -100,11 +100,15 @@ export const PIPELINE_FILTERS: ReadonlySet<string> = new Set([
  *   1200x750  19 ms   109 ms    91 ms     209 ms    485 ms    2801 ms
  *
  * WebP effort 4 is libwebp's default balance (effort 6 saved 1.5% for up to 2x the time).
- * AVIF effort 1 is the highest that stays within 2x WebP's time at both sizes; effort 4 is 15-25x
- * slower for files about 10% smaller, which a viewer-facing cache miss cannot afford.
+ * AVIF effort 0: effort 1 stays within 2x WebP on RainDrops but not on detailed photos (the
+ * 18 MP Elephants resized to 1600 px: WebP e4 173 ms, AVIF e0 169 ms, e1 592 ms CPU). The price
+ * of effort 0, measured at 800 and 1600 px on RainDrops, TwoWings and Elephants, quality 80:
+ * files 1-7 % larger and PSNR against the resized source 0.0-0.5 dB lower than effort 1
+ * (BENCHMARKS.md, "AVIF effort"). effort 4 is 15-25x slower for files about 10% smaller, which a
+ * viewer-facing cache miss cannot afford.
  */
 const WEBP_EFFORT = 4;
-const AVIF_EFFORT = 1;
+const AVIF_EFFORT = 0;
 
 interface Header {
   format: string;
