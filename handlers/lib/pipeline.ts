@@ -484,8 +484,11 @@ async function encode(image: Sharp, plan: TransformPlan, format: OutputFormat, c
   // Retried encodes must not decode and resize the original again: run the pipeline once.
   const source = mayRetry ? fromPixels(await materialise(image, ctx.frames)) : image;
   const prepared = (): Sharp => {
-    // 8-bit sRGB output whatever came in (CMYK, 16-bit, grey with a profile).
-    let img = source.clone().toColourspace("srgb");
+    // 8-bit sRGB output whatever came in (CMYK, 16-bit, grey with a profile). Only max_bytes
+    // encodes more than once, and then from the small materialised pixels: sharp's clone()
+    // copies its input, which otherwise is the whole original (16 MB more garbage per miss on
+    // the Elephants JPEG).
+    let img = (mayRetry ? source.clone() : source).toColourspace("srgb");
     if (ctx.header.hasProfile && !hasFilter(plan, "strip_icc")) img = img.withIccProfile("srgb");
     if (format === "jpeg") img = img.flatten({ background: ctx.background ?? "#ffffff" });
     return img;
