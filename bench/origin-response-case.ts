@@ -7,9 +7,8 @@
  * S3 (the peak RSS is read right after them, before the baseline allocates anything), then
  * `runs` timed bare-sharp resizes of the same original to the same pixels and format.
  *
- * The handler's own work is the end-to-end time minus the time spent inside S3 calls: the S3
- * client's `send` is wrapped, and a GET's body is read to the end inside the wrapper (so the
- * wait on S3 includes the transfer), then handed to the handler from memory.
+ * The handler's own work is what is left of a miss once the S3 calls (and the reading of a GET's
+ * body) are taken out, both by the clock and in CPU time: see timedS3.
  */
 import { Readable } from "node:stream";
 import { readFileSync } from "node:fs";
@@ -53,8 +52,10 @@ export interface CaseOutput {
   s3: number[];
   /** ms per miss of the handler's own work by the clock: endToEnd − s3. */
   own: number[];
-  /** CPU ms (user + system, all threads of the process) per miss: the handler's own work, S3 waits use none. */
+  /** CPU ms (user + system, all threads of the process) per miss outside S3 calls: the handler's own work. */
   ownCpu: number[];
+  /** CPU ms per miss inside S3 calls (the SDK sending, receiving, signing, parsing). */
+  s3Cpu: number[];
   /** ms per bare-sharp resize (decode, resize, encode of the same buffer). */
   baseline: number[];
   /** CPU ms per bare-sharp resize. */
@@ -69,36 +70,39 @@ export interface CaseOutput {
 const distribution: Distribution = { domainName: "bench.cloudfront.net", distributionId: "BENCH", bucket: "", region: LOCAL_REGION };
 const CHROME_ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
 
-/** A GetObject body already read into memory, with the SDK's mixin methods the store may call. */
-function bufferedBody(bytes: Uint8Array): Readable & { transformToByteArray(): Promise<Uint8Array>; transformToString(enc?: BufferEncoding): Promise<string>; transformToWebStream(): ReadableStream } {
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const stream = Readable.from([buffer]);
-  return Object.assign(stream, {
-    transformToByteArray: async () => bytes,
-    transformToString: async (enc: BufferEncoding = "utf8") => buffer.toString(enc),
-    transformToWebStream: () => Readable.toWeb(Readable.from([buffer])) as ReadableStream,
-  });
-}
-
-/** Wraps `client.send` so the time spent in S3 calls is added to `clock.ms`. */
-function timedS3(client: S3Client, clock: { ms: number }): S3Client {
+/**
+ * Wraps `client.send` so the wall time spent on S3 is added to `clock.ms` and the CPU time of the
+ * process meanwhile (the SDK's HTTP, signing and parsing) to `clock.cpuMs`. A GET's body is the
+ * handler's own stream, untouched (so its memory use is the handler's): the time from the answer's
+ * headers to the body's last byte counts as S3 too, since the handler reads it before anything
+ * else. Misses run one at a time and no sharp work is in flight meanwhile, so that CPU is S3's share.
+ */
+function timedS3(client: S3Client, clock: { ms: number; cpuMs: number }): S3Client {
   const send = client.send.bind(client) as (command: unknown, options?: unknown) => Promise<unknown>;
   (client as unknown as { send: typeof send }).send = async (command, options) => {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     try {
-      const out = (await send(command, options)) as { Body?: { transformToByteArray(): Promise<Uint8Array> } };
-      if (command instanceof GetObjectCommand && out.Body) {
-        out.Body = bufferedBody(await out.Body.transformToByteArray());
+      const out = (await send(command, options)) as { Body?: unknown };
+      const body = out.Body;
+      if (command instanceof GetObjectCommand && body instanceof Readable) {
+        const b0 = process.cpuUsage();
+        const bt0 = performance.now();
+        body.once("end", () => {
+          clock.ms += performance.now() - bt0;
+          clock.cpuMs += cpuMs(process.cpuUsage(b0));
+        });
       }
       return out;
     } finally {
       clock.ms += performance.now() - t0;
+      clock.cpuMs += cpuMs(process.cpuUsage(c0));
     }
   };
   return client;
 }
 
-/** Bare sharp: the same resize and encoder settings the pipeline uses, nothing else. */
+/** Bare sharp: the same resize and encoder settings as handlers/lib/pipeline.ts (keep them in step), nothing else. */
 function bareSharp(original: Buffer, width: number, height: number, format: BenchFormat): Promise<Buffer> {
   const image = sharp(original).resize(width, height, { fit: "fill" });
   switch (format) {
@@ -107,7 +111,7 @@ function bareSharp(original: Buffer, width: number, height: number, format: Benc
     case "webp":
       return image.webp({ quality: 80, effort: 4 }).toBuffer();
     case "avif":
-      return image.avif({ quality: 80, effort: 1 }).toBuffer();
+      return image.avif({ quality: 80, effort: 0 }).toBuffer();
   }
 }
 
@@ -120,7 +124,7 @@ const isResponse = (r: CloudFrontRequest | CloudFrontResultResponse): r is Cloud
 export async function runCase(input: CaseInput): Promise<CaseOutput> {
   if (input.concurrency !== undefined) sharp.concurrency(input.concurrency);
   const settings: Settings = { ...DEFAULT_SETTINGS };
-  const clock = { ms: 0 };
+  const clock = { ms: 0, cpuMs: 0 };
   const client = timedS3(createS3Client({ endpoint: input.endpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS }), clock);
   const dist = { ...distribution, bucket: input.bucket };
   const viewer = createViewerRequestHandler(settings);
@@ -135,12 +139,14 @@ export async function runCase(input: CaseInput): Promise<CaseOutput> {
 
   const miss = async () => {
     clock.ms = 0;
+    clock.cpuMs = 0;
     const event = missEvent();
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     const answer = await origin(event);
     const total = performance.now() - t0;
-    return { answer, total, s3: clock.ms, cpu: cpuMs(process.cpuUsage(c0)) };
+    const cpu = cpuMs(process.cpuUsage(c0));
+    return { answer, total, s3: clock.ms, cpu: cpu - clock.cpuMs, s3Cpu: clock.cpuMs };
   };
 
   const idleRssMiB = process.memoryUsage.rss() / (1024 * 1024);
@@ -162,6 +168,7 @@ export async function runCase(input: CaseInput): Promise<CaseOutput> {
   const s3: number[] = [];
   const own: number[] = [];
   const ownCpu: number[] = [];
+  const s3Cpu: number[] = [];
   for (let i = 0; i < input.runs; i++) {
     const r = await miss();
     if (r.answer.status !== warm.answer.status) throw new Error(`run ${i} answered ${r.answer.status}`);
@@ -169,6 +176,7 @@ export async function runCase(input: CaseInput): Promise<CaseOutput> {
     s3.push(r.s3);
     own.push(r.total - r.s3);
     ownCpu.push(r.cpu);
+    s3Cpu.push(r.s3Cpu);
   }
   const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 
@@ -194,6 +202,7 @@ export async function runCase(input: CaseInput): Promise<CaseOutput> {
     s3,
     own,
     ownCpu,
+    s3Cpu,
     baseline,
     baselineCpu,
     peakRssMiB,

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only viewer,origin,edge] [-- --out <file>]`: runs the
+ * `npm run bench [-- --quick] [-- --only viewer,origin,avif,edge] [-- --out <file>]`: runs the
  * benchmark suite, prints one PASS/FAIL/SKIP line per budget and writes BENCHMARKS.md.
  * Exits 0 even when a budget fails: it is a measurement, not a test (a crash still exits 1).
  */
@@ -7,6 +7,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "./child.js";
+import { runAvifEffortBench } from "./avif-effort.js";
 import { runLocalEdgeBench } from "./local-edge.js";
 import { machineFacts, loadNote } from "./machine.js";
 import { runOriginResponseBench } from "./origin-response.js";
@@ -18,6 +19,7 @@ import { runViewerRequestBench } from "./viewer-request.js";
 const BENCHES: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
   viewer: runViewerRequestBench,
   origin: runOriginResponseBench,
+  avif: async (ctx) => ({ section: await runAvifEffortBench(ctx), budgets: [] }),
   edge: runLocalEdgeBench,
 };
 
@@ -31,7 +33,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    console.log("usage: npm run bench [-- --quick] [-- --only viewer,origin,edge] [-- --out BENCHMARKS.md]");
+    console.log("usage: npm run bench [-- --quick] [-- --only viewer,origin,avif,edge] [-- --out BENCHMARKS.md]");
     return;
   }
   const only = values.only ? values.only.split(",").map((s) => s.trim()) : Object.keys(BENCHES);
