@@ -19,6 +19,7 @@ import { RequestError } from "../handlers/lib/errors.js";
 import type { FitMode } from "../handlers/lib/plan.js";
 import { createRequestPlanner, type ViewerRoute } from "../handlers/lib/request-plan.js";
 import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/lib/settings.js";
+import { signThumborPath } from "../handlers/lib/signature.js";
 import { MAX_KEY_BYTES, parseVariantKey, uriToKey, variantKeyToUri } from "../handlers/lib/variant-key.js";
 import { newRequestId, viewerRequestEvent, type Distribution } from "../local/events.js";
 
@@ -377,4 +378,33 @@ test("property: ?d= sizes under an allow-list snap to an allowed size or refuse;
     { numRuns: 2000 },
   );
   t.pass();
+});
+
+test("property: signed URLs of any valid option set give their unsafe twin's key; a changed byte in the signed part is refused", (t) => {
+  const key = "pr0perty-k3y";
+  const signedSettings = validateSettings({ thumbor: { allowUnsafe: false, securityKey: key } });
+  const signed = createRequestPlanner(signedSettings);
+  let tampered = 0;
+  fc.assert(
+    fc.property(options, fc.nat(), fc.constantFrom(..."0123456789abcxyz-_"), (o, at, replacement) => {
+      const unsafeUrl = thumborUrl(o);
+      const signedPart = unsafeUrl.slice("/unsafe/".length);
+      const route = signed.plan(`/${signThumborPath(key, signedPart)}/${signedPart}`, "", ACCEPT[o.accept]);
+      if (route.kind !== "variant" || route.key !== keyOf(o)) throw new Error(`${unsafeUrl}: the signed URL gave another key`);
+      // One character of the signed part changed, the signature kept: never served.
+      const i = at % signedPart.length;
+      if (signedPart[i] === replacement) return;
+      tampered++;
+      const forged = signedPart.slice(0, i) + replacement + signedPart.slice(i + 1);
+      try {
+        signed.plan(`/${signThumborPath(key, signedPart)}/${forged}`, "", ACCEPT[o.accept]);
+      } catch (err) {
+        if (err instanceof RequestError && (err.status === 403 || err.status === 400)) return;
+        throw err;
+      }
+      throw new Error(`${forged} was served with the signature of ${signedPart}`);
+    }),
+    { numRuns: 1000 },
+  );
+  t.true(tampered > 500);
 });
