@@ -408,3 +408,21 @@ test("property: signed URLs of any valid option set give their unsafe twin's key
   );
   t.true(tampered > 500);
 });
+
+test("property: URLs as long as CloudFront allows (8 KB) of repeated grammar words are answered like any other", (t) => {
+  const planner = createRequestPlanner(DEFAULT_SETTINGS);
+  const word = fc.constantFrom("unsafe/", "trim/", "1x1:1x1/", "fit-in/", "1x1/", "left/", "smart/", "filters:", "f(1):", "(", ")", ")/", "%", "a/", ",", "~2C", "variants/");
+  fc.assert(
+    fc.property(fc.array(word, { minLength: 200, maxLength: 1500 }), fc.boolean(), (words, unsafe) => {
+      const uri = ((unsafe ? "/unsafe/" : "/") + words.join("")).slice(0, 8192);
+      try {
+        const route = planner.plan(uri, "d=" + "1".repeat(100), "image/webp," + "x,".repeat(500));
+        if (route.kind === "variant" && checkKey(route.key, DEFAULT_SETTINGS)) throw new Error(checkKey(route.key, DEFAULT_SETTINGS)!);
+      } catch (err) {
+        if (!isRefusal(err)) throw err;
+      }
+    }),
+    { numRuns: 200 },
+  );
+  t.pass();
+});
