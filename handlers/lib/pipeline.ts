@@ -39,6 +39,12 @@ import type { Settings } from "./settings.js";
 
 // Lambda handles one image at a time: sharp's operation cache would only hold memory.
 sharp.cache(false);
+// One libvips worker thread per image, whatever sharp detects (it already picks 1 under glibc,
+// which Lambda runs). More threads bought nothing here: JPEG decode, WebP and AVIF encode at
+// these sizes are sequential (npm run bench, 2 vCPU, concurrency 2 vs 1: same wall time within
+// 3 % for RainDrops, TwoWings and Elephants to 800/1600 px), but they cost memory (peak RSS of
+// 18 MP progressive JPEG -> 800 px WebP 358 vs 312 MiB; TwoWings -> 1600 px AVIF 311 vs 257 MiB).
+sharp.concurrency(1);
 
 export interface RenderInput {
   plan: TransformPlan;
