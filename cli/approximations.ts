@@ -14,8 +14,10 @@
  * to one level of rounding per channel and the resampling and encoder differences between sharp
  * (libvips) and Pillow. Anything beyond that is listed here.
  */
+import { EXACT_BLUR_BUDGET, MAX_BLUR_RADIUS } from "../handlers/lib/effects/blur.js";
 import { THUMBOR_FILTERS } from "../handlers/lib/filters.js";
 import type { FilterCall, TransformPlan } from "../handlers/lib/plan.js";
+import type { Settings } from "../handlers/lib/settings.js";
 import type { ThumborUrl } from "../handlers/lib/thumbor-url.js";
 
 export interface FeatureContext {
@@ -25,6 +27,7 @@ export interface FeatureContext {
   url: ThumborUrl;
   /** Every filter of the URL as parsed, in URL order, including `format` and `quality`. */
   calls: readonly FilterCall[];
+  settings: Pick<Settings, "maxWidth" | "maxHeight">;
 }
 
 export interface ApproximateFeature {
@@ -40,6 +43,25 @@ const isPostTransformFilter = (c: FilterCall): boolean => THUMBOR_FILTERS[c.name
 
 const hasCall = (ctx: FeatureContext, name: string, test: (c: FilterCall) => boolean = () => true): boolean =>
   ctx.plan.filters.some((c) => c.name === name && test(c));
+
+/**
+ * The most pixels the variant can have, from the URL alone. A side given in pixels bounds that
+ * side (crop mode gives exactly it, fit-in only shrinks); a proportional or `orig` side can be up
+ * to the settings' maximum (the render refuses more), and so can both with full-fit-in, which
+ * grows past the box. adaptive-fit-in may swap the box's sides, so only their product is known.
+ */
+function maxOutputPixels(ctx: FeatureContext): number {
+  const { width, height, fit } = ctx.plan;
+  const { maxWidth, maxHeight } = ctx.settings;
+  if (fit === "full-fit-in" || fit === "adaptive-full-fit-in") return maxWidth * maxHeight;
+  const given = (v: TransformPlan["width"]): v is number => typeof v === "number" && v > 0;
+  if (fit === "adaptive-fit-in") return given(width) && given(height) ? width * height : maxWidth * maxHeight;
+  return (given(width) ? Math.min(width, maxWidth) : maxWidth) * (given(height) ? Math.min(height, maxHeight) : maxHeight);
+}
+
+/** effects/blur.ts: past EXACT_BLUR_BUDGET (kernel taps × pixels) it switches to libvips' approximate Gaussian. */
+const blurMayBeApproximated = (ctx: FeatureContext, c: FilterCall): boolean =>
+  (2 * Math.min(Number(c.args[0]), MAX_BLUR_RADIUS) + 1) * maxOutputPixels(ctx) > EXACT_BLUR_BUDGET;
 
 export const APPROXIMATE_FEATURES: readonly ApproximateFeature[] = [
   {
@@ -78,6 +100,12 @@ export const APPROXIMATE_FEATURES: readonly ApproximateFeature[] = [
     reason:
       "sharp's greyscale weighs the channels differently from Pillow's ITU-R 601 luma (0.299 R + 0.587 G + 0.114 B): pure red becomes 127 here, 76 in thumbor",
     applies: (ctx) => hasCall(ctx, "grayscale"),
+  },
+  {
+    feature: "blur(large)",
+    reason:
+      "past a work budget (kernel taps × output pixels over 60 million: `blur(150)` beyond about 446×446 px, `blur(10)` beyond about 1690×1690 px) libvips' approximate Gaussian with the same spread replaces thumbor's kernel, so the render fits Lambda@Edge's time limit: the same soft look, not bit-close (flagged unless the requested size keeps the output under the budget)",
+    applies: (ctx) => hasCall(ctx, "blur", (c) => blurMayBeApproximated(ctx, c)),
   },
   {
     feature: "fill(blur)",

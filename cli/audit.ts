@@ -62,7 +62,7 @@ export function classifyThumborUrl(path: string, settings: Settings, planner: Re
   }
   const url = parseThumborPath(path);
   const calls: FilterCall[] = url.filters === null ? [] : parseFilterList(url.filters, { strict: false });
-  const features = approximateFeaturesOf({ plan: route.plan, url, calls });
+  const features = approximateFeaturesOf({ plan: route.plan, url, calls, settings });
   return { status: features.length > 0 ? "approximate" : "identical", features, variantKey: route.key };
 }
 

@@ -188,6 +188,16 @@ test("feature rules: noise only without a seed, rgb not on JPEG, fill(blur) but 
   t.deepEqual(features("/unsafe/filters:rgb(10,0,0)/a.png"), ["rgb"]);
   t.deepEqual(features("/unsafe/filters:rgb(10,0,0)/a.jpg"), []);
   t.deepEqual(features("/unsafe/300x200/filters:fill(blur)/a.jpg"), ["fill(blur)"]);
+  // blur: exact while taps × output pixels stay within effects/blur.ts' budget (60 million).
+  t.deepEqual(features("/unsafe/440x440/filters:blur(150)/a.jpg"), []); // 301 × 193,600 = 58.3 M
+  t.deepEqual(features("/unsafe/450x450/filters:blur(150)/a.jpg"), ["blur(large)"]); // 301 × 202,500 = 61 M
+  t.deepEqual(features("/unsafe/fit-in/1600x1600/filters:blur(10)/a.jpg"), []); // 21 × 2.56 M = 53.8 M
+  t.deepEqual(features("/unsafe/300x0/filters:blur(30)/a.jpg"), ["blur(large)"]); // height unknown: 61 × 300 × 4096 = 75 M
+  t.deepEqual(features("/unsafe/300x0/filters:blur(10)/a.jpg"), []); // 21 × 300 × 4096 = 25.8 M
+  t.deepEqual(features("/unsafe/filters:blur(1)/a.jpg"), []); // the original's size, at most 4096²: 3 × 16.8 M = 50.3 M
+  t.deepEqual(features("/unsafe/filters:blur(2)/a.jpg"), ["blur(large)"]); // 5 × 16.8 M = 83.9 M
+  t.deepEqual(features("/unsafe/adaptive-fit-in/400x300/filters:blur(150)/a.jpg"), []); // 301 × 120,000 = 36 M, sides swapped or not
+  t.deepEqual(features("/unsafe/full-fit-in/100x100/filters:blur(50)/a.jpg"), ["blur(large)"]); // full-fit-in grows past the box
   t.deepEqual(features("/unsafe/300x200/filters:fill(red)/a.jpg"), []);
   t.deepEqual(features("/unsafe/300x200/filters:format(heif)/a.jpg"), ["format(heif)"]);
   t.deepEqual(features("/unsafe/300x200/filters:format(png)/a.jpg"), []);
