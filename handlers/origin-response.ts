@@ -8,6 +8,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { VIEWER_URL_HEADER, errorResponse, headerValue, withBundledSettings } from "./cloudfront.js";
 import { RequestError, isRequestError } from "./lib/errors.js";
 import { checkOriginalKey } from "./lib/image-path.js";
+import { checkPlanLimits } from "./lib/plan-limits.js";
 import { renderVariant } from "./lib/pipeline.js";
 import type { Settings } from "./lib/settings.js";
 import { isUnderVariantPrefix, parseVariantKey, uriToKey, variantKeyToUri } from "./lib/variant-key.js";
@@ -55,11 +56,9 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
 
   async function makeVariant(request: CloudFrontRequest, key: string): Promise<CloudFrontResultResponse> {
     const plan = parseVariantKey(key, settings);
-    // viewer-request refuses these sides (request-plan's checkLimits); a key that can only have
-    // been forged past it (e.g. 5000x5000,fit-in, whose output would fit) is never stored either.
-    for (const [side, value, max] of [["width", plan.width, settings.maxWidth], ["height", plan.height, settings.maxHeight]] as const) {
-      if (typeof value === "number" && value > max) throw new RequestError(400, `${side} ${value} exceeds the maximum ${max}`);
-    }
+    // viewer-request already refused plans over the limits; a key forged past it
+    // (e.g. 5000x5000,fit-in, whose output would fit) is never rendered or stored either.
+    checkPlanLimits(plan, settings);
     const { bucket, region } = s3OriginOf(request);
     const store = s3ObjectStore(clientFor(region));
     const original = await store.get(bucket, plan.source);

@@ -125,3 +125,13 @@ test("percent-encoded and unicode image paths map to decoded bucket keys", (t) =
   t.is(refusal(() => planner.plan("/fotos/%E0%A4%A.jpg", "d=10x10", undefined)).status, 400);
   t.is(refusal(() => planner.plan("/unsafe/10x10/a/../b.jpg", "", undefined)).status, 400);
 });
+
+test("filter chains are bounded: at most 12 filters and 3 blur/sharpen/convolution", (t) => {
+  const ok = "/unsafe/10x10/filters:blur(2):blur(2):sharpen(1,1,true):grayscale()/a.jpg";
+  t.is(planner.plan(ok, "", undefined).kind, "variant");
+  const costly = refusal(() => planner.plan("/unsafe/10x10/filters:blur(2):blur(2):blur(2):convolution(1;2;1,3)/a.jpg", "", undefined));
+  t.is(costly.status, 400);
+  t.regex(costly.reason, /4 blur\/sharpen\/convolution filters, the limit is 3/);
+  const many = refusal(() => planner.plan(`/unsafe/10x10/filters:${Array(13).fill("grayscale()").join(":")}/a.jpg`, "", undefined));
+  t.regex(many.reason, /13 filters, the limit is 12/);
+});

@@ -20,3 +20,18 @@ export class RequestError extends Error {
 export function isRequestError(err: unknown): err is RequestError {
   return err instanceof RequestError;
 }
+
+/**
+ * A RequestError without a captured stack trace. Refusals are the answer to bad input, not bugs:
+ * nobody reads their stack, and capturing it was the largest single cost of answering a bad URL
+ * (viewer-request runs on every request, so a flood of bad URLs must stay cheap).
+ */
+export function refusal(status: RefusalStatus, reason: string): RequestError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new RequestError(status, reason);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}

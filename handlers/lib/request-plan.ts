@@ -11,10 +11,11 @@
  *   /*path                     an original, passed through untouched
  */
 import { match } from "path-to-regexp";
-import { RequestError } from "./errors.js";
+import { refusal } from "./errors.js";
 import { parseFilterList } from "./filters.js";
 import { IMPLEMENTED_FILTERS } from "./filter-support.js";
 import { checkOriginalKey, originalKeyFromThumborImage } from "./image-path.js";
+import { checkPlanLimits } from "./plan-limits.js";
 import { basePlan, canonicalPlan, type FitMode, type OutputFormat, type TransformPlan } from "./plan.js";
 import { parseSizeEntry, type Settings } from "./settings.js";
 import { verifyThumborSignature } from "./signature.js";
@@ -58,7 +59,7 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
     if (!settings.thumbor.allowUnsafe && !isDimensionsPlan(p)) {
       throw refusal(403, "this variant can only be requested through a signed URL");
     }
-    checkLimits(p);
+    checkPlanLimits(p, settings);
     return { kind: "variant", key, plan: p };
   }
 
@@ -142,19 +143,9 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
   }
 
   function variant(p: TransformPlan): ViewerRoute {
-    checkLimits(p);
+    checkPlanLimits(p, settings);
     const canonical = canonicalPlan(p);
     return { kind: "variant", key: variantKey(canonical, settings), plan: canonical };
-  }
-
-  /** Requested sides beyond the maximum are refused outright (thumbor would clamp; a clear 400 is safer). */
-  function checkLimits(p: TransformPlan): void {
-    if (typeof p.width === "number" && p.width > settings.maxWidth) {
-      throw refusal(400, `width ${p.width} exceeds the maximum ${settings.maxWidth}`);
-    }
-    if (typeof p.height === "number" && p.height > settings.maxHeight) {
-      throw refusal(400, `height ${p.height} exceeds the maximum ${settings.maxHeight}`);
-    }
   }
 
   /** AVIF (when enabled) or WebP when the browser names it in Accept with q > 0; null = the original's format. */
@@ -193,21 +184,6 @@ export function accepts(accept: string, type: string): boolean {
 function fitMode(url: ThumborUrl): FitMode {
   if (!url.fitIn) return "crop";
   return `${url.adaptive ? "adaptive-" : ""}${url.full ? "full-" : ""}fit-in` as FitMode;
-}
-
-/**
- * A RequestError without a captured stack trace. Refusals are the answer to bad input, not bugs:
- * nobody reads their stack, and capturing it was the largest single cost of answering a bad URL
- * (viewer-request runs on every request, so a flood of bad URLs must stay cheap).
- */
-function refusal(status: RequestError["status"], reason: string): RequestError {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return new RequestError(status, reason);
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
 }
 
 function truncate(text: string): string {
