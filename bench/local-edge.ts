@@ -78,7 +78,8 @@ async function hammer(url: string, connections: number, seconds: number): Promis
     (instance as unknown as NodeJS.EventEmitter).on("tick", (t: { counter: number }) => perSecond.push(t.counter));
     instance.on("response", (_client, _status, _bytes, ms) => latencies.push(ms));
   });
-  return { perSecond, latencies, non2xx: result.non2xx, errors: result.errors };
+  // autocannon ticks once more as it stops, counting a fraction of a second (often 0): whole seconds only.
+  return { perSecond: perSecond.slice(0, seconds), latencies, non2xx: result.non2xx, errors: result.errors };
 }
 
 interface MissRun {

@@ -44,8 +44,8 @@ export interface CaseResult {
 }
 
 function runsFor(photo: Photo, quick: boolean): number {
-  if (quick) return photo.megapixels > 10 ? 1 : 2;
-  return photo.megapixels > 10 ? 5 : 7;
+  if (quick) return photo.megapixels > 10 ? 1 : 3;
+  return photo.megapixels > 10 ? 5 : 21;
 }
 
 export async function runOriginResponseBench(ctx: BenchContext): Promise<BenchResult> {
@@ -53,7 +53,8 @@ export async function runOriginResponseBench(ctx: BenchContext): Promise<BenchRe
     title: "origin-response: a miss, end to end",
     text: [
       "Each case is one child process running the esbuild bundle of bench/origin-response-case.ts with plain `node` " +
-        "(the handler, the AWS SDK and sharp, as in the Lambda bundle): one warm-up miss, then the timed misses through " +
+        "(the handler, the AWS SDK and sharp, as in the Lambda bundle): three warm-up misses, then the timed misses " +
+        `(${runsFor(PHOTOS[0]!, ctx.quick)} per case up to 4 MP, ${runsFor(PHOTOS[2]!, ctx.quick)} for the 18 MP photos) through ` +
         "`createOriginResponseHandler` against the embedded s3rver (GET of the original, render, PUT of the variant, base64 answer), " +
         "then bare sharp (`sharp(buffer).resize(w, h).<format>(same encoder options)`) on the same buffer in the same process.",
       "**own work** is the handler's CPU time per miss (user + system, every thread of the process) outside its S3 calls: the " +

@@ -1,4 +1,6 @@
 import test from "ava";
+import type { CaseOutput } from "../bench/origin-response-case.js";
+import { PHOTOS, originBudgets, type CaseResult } from "../bench/origin-response.js";
 import { renderReport, renderTable, verdictSummary } from "../bench/report.js";
 import { evaluateBudget, formatNumber, meets, median, percentile, ratio, summarize, type Budget } from "../bench/stats.js";
 
@@ -113,4 +115,47 @@ test("renderReport: facts, the budget table with counts, then each section", (t)
   t.regex(md, /\| SKIP \| throughput \(ops\/s\) \| no photos \|/);
   t.regex(md, /## viewer-request\n\nHow it was measured\.\n\n\| x \|\n\|---\|\n\| 1 \|\n\n- a note\n$/);
   t.notRegex(md, /\n{3,}/);
+});
+
+// originBudgets: the verdict inputs taken from the per-case results (no benchmark runs here).
+
+function caseResult(file: string, width: number, format: "jpeg" | "webp" | "avif", own: number[], bare: number[], peak = 100): CaseResult {
+  const photo = PHOTOS.find((p) => p.file === file)!;
+  const output: CaseOutput = {
+    variantKey: "", status: "200", outputWidth: width, outputHeight: 1, outputBytes: 1,
+    endToEnd: own, s3: own.map(() => 0), own, ownCpu: own, s3Cpu: own.map(() => 0), baseline: bare, baselineCpu: bare,
+    peakRssMiB: peak, idleRssMiB: 90, sharpConcurrency: 1,
+  };
+  return { photo, width, format, output };
+}
+
+test("originBudgets: the worst own/bare ratio decides and is named; AVIF is paired with WebP of the same photo and width", (t) => {
+  const results = [
+    caseResult("RainDrops.jpg", 320, "webp", [10, 11, 12], [10, 10, 10]),
+    caseResult("RainDrops.jpg", 320, "avif", [30, 31, 29], [25, 25, 25]),
+    caseResult("RainDrops.jpg", 800, "webp", [50, 50, 50], [40, 40, 40]),
+    caseResult("RainDrops.jpg", 800, "avif", [90, 90, 90], [90, 90, 90]),
+    caseResult("Elephants_5640x3172.jpg", 800, "webp", [500], [500], 395.5),
+    { photo: PHOTOS[1]!, width: 800, format: "webp", error: "child crashed" },
+  ];
+  const [own, rssProgressive, rssBaseline, avif] = originBudgets(results).map(evaluateBudget);
+  t.is(own!.value, 1.25);
+  t.regex(own!.measure, /worst case of 5: RainDrops\.jpg → 800 webp/);
+  t.is(own!.verdict, "FAIL");
+  t.is(rssProgressive!.value, 395.5);
+  t.is(rssProgressive!.verdict, "PASS");
+  t.is(rssBaseline!.verdict, "SKIP", "the baseline Elephants case did not run");
+  // Medians: 320 px AVIF 30 / WebP 11 = 2.73, 800 px 90 / 50 = 1.8.
+  t.is(avif!.value!.toFixed(3), "2.727");
+  t.regex(avif!.measure, /RainDrops\.jpg → 320/);
+  t.is(avif!.verdict, "FAIL");
+});
+
+test("originBudgets: without the photos every budget is a SKIP carrying the reason", (t) => {
+  const budgets = originBudgets([], "../shared/fixtures/photos not found").map(evaluateBudget);
+  t.is(budgets.length, 4);
+  for (const b of budgets) {
+    t.is(b.verdict, "SKIP");
+    t.regex(b.line, /photos not found/);
+  }
 });
