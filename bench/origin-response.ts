@@ -15,8 +15,8 @@ import type { Section } from "./report.js";
 import { formatNumber, formatRatio, median, ratio, summarize, type Budget } from "./stats.js";
 import type { BenchContext, BenchResult } from "./types.js";
 
-/** The photos of the issue, in `../shared/fixtures/photos/` beside the repository. */
-export const PHOTOS_DIR = resolve(PROJECT_ROOT, "..", "shared", "fixtures", "photos");
+/** The photos of the issue, in `../shared/fixtures/photos/` beside the repository (or `BENCH_PHOTOS_DIR`). */
+export const PHOTOS_DIR = process.env.BENCH_PHOTOS_DIR ? resolve(process.env.BENCH_PHOTOS_DIR) : resolve(PROJECT_ROOT, "..", "shared", "fixtures", "photos");
 
 export interface Photo {
   file: string;

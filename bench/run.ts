@@ -2,6 +2,8 @@
  * `npm run bench [-- --quick] [-- --only viewer,origin,avif,edge] [-- --out <file>]`: runs the
  * benchmark suite, prints one PASS/FAIL/SKIP line per budget and writes BENCHMARKS.md.
  * Exits 0 even when a budget fails: it is a measurement, not a test (a crash still exits 1).
+ * The origin-response cases need the photos of `../shared/fixtures/photos/` (or the folder named
+ * by BENCH_PHOTOS_DIR); without them those cases are skipped, each with a line saying so.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
