@@ -136,7 +136,7 @@ test("originBudgets: the worst own/bare ratio decides and is named; AVIF is pair
     caseResult("RainDrops.jpg", 800, "webp", [50, 50, 50], [40, 40, 40]),
     caseResult("RainDrops.jpg", 800, "avif", [90, 90, 90], [90, 90, 90]),
     caseResult("Elephants_5640x3172.jpg", 800, "webp", [500], [500], 395.5),
-    { photo: PHOTOS[1]!, width: 800, format: "webp", error: "child crashed" },
+    { photo: PHOTOS[1]!, width: 800, format: "webp", error: "child crashed" } satisfies CaseResult,
   ];
   const [own, rssProgressive, rssBaseline, avif] = originBudgets(results).map(evaluateBudget);
   t.is(own!.value, 1.25);
