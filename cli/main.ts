@@ -13,12 +13,13 @@ import { auditExitCode, Auditor, formatReport, reportToJson } from "./audit.js";
 import { openLines } from "./input.js";
 import { createProgressBar } from "./progress.js";
 
-const USAGE = "usage: edge-resizer audit <file> [--json] [--settings settings.json] [--strict]";
+const USAGE = "usage: edge-resizer audit <file|-> [--json] [--settings settings.json] [--strict]";
 const HELP = `${USAGE}
 
 Reads thumbor URLs (one per line, absolute or paths) or access logs (nginx combined, CloudFront
-standard, ALB; plain or gzipped) and tells, for each distinct thumbor URL, whether edge-resizer
-serves it identically, approximately (which features differ) or not at all (why).
+standard, ALB; plain or gzipped) from <file>, or standard input for "-", and tells, for each
+distinct thumbor URL, whether edge-resizer serves it identically, approximately (which features
+differ) or not at all (why).
 
   --json               one JSON document: per-URL entries and totals
   --settings <file>    the settings.json you will deploy (default: the built-in defaults);
@@ -132,12 +133,21 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+let finished = false;
+// Safety net: if a stream never ends, the event loop drains and Node would exit 0 with no report.
+process.once("beforeExit", () => {
+  if (finished) return;
+  process.stderr.write("edge-resizer: internal error: the input stopped without ending\n");
+  process.exitCode = 2;
+});
 main(process.argv.slice(2)).then(
   (code) => {
+    finished = true;
     // exitCode, not exit(): a large report written to a pipe must be flushed first.
     process.exitCode = code;
   },
   (err: unknown) => {
+    finished = true;
     process.stderr.write(`edge-resizer: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 2;
   },

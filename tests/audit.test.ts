@@ -400,15 +400,32 @@ test("progress bar: only on a TTY and for inputs of a few MB, redrawn at most ev
 
 // ---- the command itself, as a user runs it ----
 
-async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function runCli(args: string[], stdin?: Buffer): Promise<{ code: number; stdout: string; stderr: string }> {
+  const run = execFileP(process.execPath, [BIN, ...args], { cwd: ROOT });
+  run.child.stdin!.end(stdin);
   try {
-    const { stdout, stderr } = await execFileP(process.execPath, [BIN, ...args], { cwd: ROOT });
+    const { stdout, stderr } = await run;
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }
+
+test("CLI: a gzipped log on standard input (-)", async (t) => {
+  const { code, stdout } = await runCli(["audit", "-", "--settings", SETTINGS_FILE], gzipSync(readFileSync(join(FIXTURES, "access.log"))));
+  t.is(code, 1);
+  t.true(stdout.includes("15 distinct thumbor URLs in 25 requests; 6 other requests ignored; 31 lines read."));
+});
+
+test("CLI: an empty file reports no thumbor URLs and exits 0", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "audit-"));
+  writeFileSync(join(dir, "empty.log"), "");
+  const { code, stdout, stderr } = await runCli(["audit", join(dir, "empty.log")]);
+  t.is(code, 0);
+  t.is(stdout, "No thumbor URLs found (0 lines read, 0 ignored).\n");
+  t.is(stderr, "");
+});
 
 test("CLI: the nginx log with broken URLs exits 1 and prints the table", async (t) => {
   const { code, stdout, stderr } = await runCli(["audit", join(FIXTURES, "access.log"), "--settings", SETTINGS_FILE]);
@@ -465,7 +482,7 @@ test("CLI: usage errors exit 2 with a one-line message", async (t) => {
     t.is(stdout, "", args.join(" "));
     t.regex(stderr, /^edge-resizer: [^\n]+\n$/, args.join(" "));
     t.regex(stderr, message, args.join(" "));
-    t.is(stderr.includes("(usage: edge-resizer audit <file>"), usage, args.join(" "));
+    t.is(stderr.includes("(usage: edge-resizer audit <file|->"), usage, args.join(" "));
   }
 });
 
