@@ -68,7 +68,7 @@ export interface CaseOutput {
 }
 
 /** Misses before the timed ones (V8 compiles the handler's and the SDK's code meanwhile). */
-const WARM_UP_MISSES = 3;
+const WARM_UP_MISSES = 5;
 
 const distribution: Distribution = { domainName: "bench.cloudfront.net", distributionId: "BENCH", bucket: "", region: LOCAL_REGION };
 const CHROME_ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";

@@ -53,7 +53,7 @@ export async function runOriginResponseBench(ctx: BenchContext): Promise<BenchRe
     title: "origin-response: a miss, end to end",
     text: [
       "Each case is one child process running the esbuild bundle of bench/origin-response-case.ts with plain `node` " +
-        "(the handler, the AWS SDK and sharp, as in the Lambda bundle): three warm-up misses, then the timed misses " +
+        "(the handler, the AWS SDK and sharp, as in the Lambda bundle): five warm-up misses, then the timed misses " +
         `(${runsFor(PHOTOS[0]!, ctx.quick)} per case up to 4 MP, ${runsFor(PHOTOS[2]!, ctx.quick)} for the 18 MP photos) through ` +
         "`createOriginResponseHandler` against the embedded s3rver (GET of the original, render, PUT of the variant, base64 answer), " +
         "then bare sharp (`sharp(buffer).resize(w, h).<format>(same encoder options)`) on the same buffer in the same process.",
