@@ -126,11 +126,6 @@ export const APPROXIMATE_FEATURES: readonly ApproximateFeature[] = [
     // A JPEG original has no alpha channel, so there the result is thumbor's.
     applies: (ctx) => hasCall(ctx, "rgb") && !/\.jpe?g$/i.test(ctx.plan.source),
   },
-  {
-    feature: "round_corner",
-    reason: "thumbor's anti-aliasing pass along each arc is not reproduced: the corners are hard-edged, a one-to-two pixel band along each arc differs",
-    applies: (ctx) => hasCall(ctx, "round_corner"),
-  },
 ];
 
 /** The names of the approximate features a URL uses, in table order. */

@@ -203,7 +203,7 @@ test("feature rules: noise only without a seed, rgb not on JPEG, fill(blur) but 
   t.deepEqual(features("/unsafe/300x200/filters:format(png)/a.jpg"), []);
   // A GIF original with only pre-load filters is served as thumbor serves it.
   t.deepEqual(features("/unsafe/300x200/filters:focal(1x1:20x20)/a.gif"), []);
-  t.deepEqual(features("/unsafe/filters:round_corner(20,255,255,255)/a.jpg"), ["round_corner"]);
+  t.deepEqual(features("/unsafe/filters:round_corner(20,255,255,255)/a.jpg"), []);
   t.deepEqual(features("/unsafe/filters:rotate(90)/a.png"), []);
   t.deepEqual(features("/unsafe/filters:watermark(logos/w.png,10,10,50)/a.jpg"), []);
   t.deepEqual(features("/unsafe/filters:watermark(https://images.example.com/w.png,10,10,50)/a.jpg"), ["absolute-url"]);
