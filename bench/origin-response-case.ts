@@ -3,9 +3,10 @@
  * bundles this file with esbuild and runs it with plain `node`, as Lambda runs the bundle), so
  * that `process.resourceUsage().maxRSS` is the peak of this case alone.
  *
- * In order: warm-up misses, `runs` timed misses through the real handler against the embedded
- * S3 (the peak RSS is read right after them, before the baseline allocates anything), then
- * `runs` timed bare-sharp resizes of the same original to the same pixels and format.
+ * In order: a memory phase of 8 misses through the real handler against the embedded S3 (a warm
+ * Lambda; the peak RSS is read right after it, before the baseline allocates anything), then a
+ * timing phase of `runs` misses, each followed by bare sharp resizing the same original to the
+ * same pixels and format.
  *
  * The handler's own work is what is left of a miss once the S3 calls (and the reading of a GET's
  * body) are taken out, both by the clock and in CPU time: see timedS3.
@@ -60,15 +61,15 @@ export interface CaseOutput {
   baseline: number[];
   /** CPU ms per bare-sharp resize. */
   baselineCpu: number[];
-  /** MiB: peak RSS after the warm-up and the timed misses. */
+  /** MiB: peak RSS after the memory phase's misses (before any baseline run). */
   peakRssMiB: number;
   /** MiB: RSS once everything is loaded, before the first miss. */
   idleRssMiB: number;
   sharpConcurrency: number;
 }
 
-/** Misses before the timed ones (V8 compiles the handler's and the SDK's code meanwhile). */
-const WARM_UP_MISSES = 5;
+/** Misses of the memory phase, before the timed ones (V8 compiles the handler's and the SDK's code meanwhile). */
+const MEMORY_PHASE_MISSES = 8;
 
 const distribution: Distribution = { domainName: "bench.cloudfront.net", distributionId: "BENCH", bucket: "", region: LOCAL_REGION };
 const CHROME_ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
@@ -153,12 +154,15 @@ export async function runCase(input: CaseInput): Promise<CaseOutput> {
   };
 
   const idleRssMiB = process.memoryUsage.rss() / (1024 * 1024);
-  // Warm-up: a warm Lambda's steady state, with V8's compilation of the handler and SDK done.
-  for (let i = 1; i < WARM_UP_MISSES; i++) await miss();
+  // Memory phase: a warm Lambda's steady state (V8 has compiled the handler and the SDK, the
+  // allocator has seen several images); the peak RSS is read before the baseline allocates anything.
+  for (let i = 1; i < MEMORY_PHASE_MISSES; i++) await miss();
   const warm = await miss();
   if (warm.answer.status !== "200" && warm.answer.status !== "302") {
     throw new Error(`origin-response answered ${warm.answer.status}: ${warm.answer.body ?? ""}`);
   }
+  const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+
   // What was stored under the key (the same bytes as answered, or the target of the 302).
   const stored = await client.send(new GetObjectCommand({ Bucket: input.bucket, Key: uriToKey(rewritten.uri) }));
   const body = Buffer.from(await stored.Body!.transformToByteArray());
@@ -169,11 +173,17 @@ export async function runCase(input: CaseInput): Promise<CaseOutput> {
   const outputWidth = meta.width;
   const outputHeight = meta.height;
 
+  // Timing phase: each miss followed by bare sharp on the same pixels, so both see the same
+  // machine state (encoders' times drift in streaks of several runs, AVIF's most).
+  const original = readFileSync(input.file);
+  await bareSharp(original, outputWidth, outputHeight, input.format);
   const endToEnd: number[] = [];
   const s3: number[] = [];
   const own: number[] = [];
   const ownCpu: number[] = [];
   const s3Cpu: number[] = [];
+  const baseline: number[] = [];
+  const baselineCpu: number[] = [];
   for (let i = 0; i < input.runs; i++) {
     const r = await miss();
     if (r.answer.status !== warm.answer.status) throw new Error(`run ${i} answered ${r.answer.status}`);
@@ -182,14 +192,6 @@ export async function runCase(input: CaseInput): Promise<CaseOutput> {
     own.push(r.total - r.s3);
     ownCpu.push(r.cpu);
     s3Cpu.push(r.s3Cpu);
-  }
-  const peakRssMiB = process.resourceUsage().maxRSS / 1024;
-
-  const original = readFileSync(input.file);
-  await bareSharp(original, outputWidth, outputHeight, input.format);
-  const baseline: number[] = [];
-  const baselineCpu: number[] = [];
-  for (let i = 0; i < input.runs; i++) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     await bareSharp(original, outputWidth, outputHeight, input.format);
