@@ -45,7 +45,7 @@ export interface CaseResult {
 
 function runsFor(photo: Photo, quick: boolean): number {
   if (quick) return photo.megapixels > 10 ? 1 : 3;
-  return photo.megapixels > 10 ? 5 : 21;
+  return photo.megapixels > 10 ? 5 : 31;
 }
 
 export async function runOriginResponseBench(ctx: BenchContext): Promise<BenchResult> {
