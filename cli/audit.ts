@@ -51,14 +51,14 @@ export function classifyThumborUrl(path: string, settings: Settings, planner: Re
     // No Accept header: the output format is irrelevant to whether and how a URL is served.
     route = planner.plan(path, "", undefined);
   } catch (err) {
-    return refusal(path, err, settings);
+    return brokenVerdict(path, err, settings);
   }
   if (route.kind !== "variant") return null;
   try {
     checkFilterImages(route.plan.filters, settings);
     checkOriginalKind(route.plan.source, settings);
   } catch (err) {
-    return refusal(path, err, settings);
+    return brokenVerdict(path, err, settings);
   }
   const url = parseThumborPath(path);
   const calls: FilterCall[] = url.filters === null ? [] : parseFilterList(url.filters, { strict: false });
@@ -101,7 +101,7 @@ function checkOriginalKind(source: string, settings: Settings): void {
   }
 }
 
-function refusal(path: string, err: unknown, settings: Settings): UrlVerdict {
+function brokenVerdict(path: string, err: unknown, settings: Settings): UrlVerdict {
   if (!isRequestError(err)) {
     // A bug in the handler's own code: it would answer 500. Say so rather than crash the audit.
     return { status: "broken", features: [], httpStatus: 500, reason: `handler error: ${err instanceof Error ? err.message : String(err)}` };
