@@ -17,7 +17,7 @@
  * - keys that could escape or confuse a key space (empty, "." or ".." segments, control
  *   characters) or not fit S3 once a variant suffix is added are refused with a 400.
  */
-import { RequestError } from "./errors.js";
+import { RequestError, refusal } from "./errors.js";
 import type { ThumborSettings } from "./settings.js";
 
 /** Longest original key, in UTF-8 bytes: S3 allows 1024 and variant keys add their suffix. */
@@ -28,6 +28,7 @@ const LEADING_SLASHES = /^\/+/;
 const TRAILING_SLASHES = /\/+$/;
 // C0 controls (NUL included), DEL and C1 controls.
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+const RARE_CHARACTER = /[\u0000-\u001f\u007f-\u009f\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const MAX_REASON_TEXT = 100;
 const clip = (s: string): string => (s.length > MAX_REASON_TEXT ? `${s.slice(0, MAX_REASON_TEXT)}...` : s);
@@ -72,15 +73,25 @@ export function originalKeyFromThumborImage(image: string, thumbor: Pick<Thumbor
  * path), else throws RequestError(400) saying what is wrong with it.
  */
 export function checkOriginalKey(key: string): string {
-  if (key === "") throw new RequestError(400, "empty image path");
-  if (CONTROL_CHARACTER.test(key)) throw new RequestError(400, "image path contains a control character");
-  if (LONE_SURROGATE.test(key)) throw new RequestError(400, "image path is not valid Unicode");
-  if (Buffer.byteLength(key, "utf8") > MAX_ORIGINAL_KEY_BYTES) {
-    throw new RequestError(400, `image path is longer than ${MAX_ORIGINAL_KEY_BYTES} bytes`);
+  if (key === "") throw refusal(400, "empty image path");
+  // One scan finds every rare character; the precise checks run only when there is one.
+  if (RARE_CHARACTER.test(key)) {
+    if (CONTROL_CHARACTER.test(key)) throw refusal(400, "image path contains a control character");
+    if (LONE_SURROGATE.test(key)) throw refusal(400, "image path is not valid Unicode");
   }
-  for (const segment of key.split("/")) {
-    if (segment === "") throw new RequestError(400, "image path has an empty segment (a leading, trailing or double /)");
-    if (segment === "." || segment === "..") throw new RequestError(400, `image path has a "${segment}" segment`);
+  // A UTF-16 unit is at most 3 UTF-8 bytes: only long keys need counting.
+  if (key.length * 3 > MAX_ORIGINAL_KEY_BYTES && Buffer.byteLength(key, "utf8") > MAX_ORIGINAL_KEY_BYTES) {
+    throw refusal(400, `image path is longer than ${MAX_ORIGINAL_KEY_BYTES} bytes`);
+  }
+  for (let start = 0; start <= key.length; ) {
+    let end = key.indexOf("/", start);
+    if (end < 0) end = key.length;
+    const length = end - start;
+    if (length === 0) throw refusal(400, "image path has an empty segment (a leading, trailing or double /)");
+    if (length <= 2 && key.charCodeAt(start) === 0x2e && (length === 1 || key.charCodeAt(start + 1) === 0x2e)) {
+      throw refusal(400, `image path has a "${key.slice(start, end)}" segment`);
+    }
+    start = end + 1;
   }
   return key;
 }

@@ -65,7 +65,8 @@ export function variantKey(plan: TransformPlan, settings: Pick<Settings, "varian
   const ext = p.meta ? "json" : p.format ? EXT_OF_FORMAT[p.format] : "orig";
   if (!p.meta) tokens.push(`q${p.quality}`);
   const key = `${variantPrefixOf(p.source, settings)}${tokens.join(",")}.${ext}`;
-  if (Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: only long keys need counting.
+  if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) {
     throw new RequestError(414, `variant key would be ${Buffer.byteLength(key, "utf8")} bytes, S3 allows ${MAX_KEY_BYTES}`);
   }
   return key;
