@@ -144,8 +144,12 @@ export function parseVariantKey(key: string, settings: Pick<Settings, "variantPr
 
 /** Percent-encodes a key for a CloudFront/S3 request URI ("/" kept, everything S3 may mangle escaped). */
 export function variantKeyToUri(key: string): string {
-  return "/" + key.split("/").map(encodeUriSegment).join("/");
+  return "/" + encodeURIComponent(key).replace(SLASH_OR_RESERVED, (c) => (c === "%2F" ? "/" : RESERVED_ESCAPES[c]!));
 }
+
+/** "/" stays a separator; encodeURIComponent leaves !'()* as they are, S3-safe spellings escape them. */
+const SLASH_OR_RESERVED = /%2F|[!'()*]/g;
+const RESERVED_ESCAPES: Record<string, string> = { "!": "%21", "'": "%27", "(": "%28", ")": "%29", "*": "%2A" };
 
 /** The S3 key a request URI names (S3 decodes the URI path once). Throws RequestError(400) on bad escapes. */
 export function uriToKey(uri: string): string {
@@ -154,10 +158,6 @@ export function uriToKey(uri: string): string {
   } catch {
     throw new RequestError(400, "malformed percent-encoding in path");
   }
-}
-
-function encodeUriSegment(segment: string): string {
-  return encodeURIComponent(segment).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
 }
 
 /** Splits options on "," outside parentheses (string arguments never hold a raw "(" or ")"). */
