@@ -20,18 +20,10 @@ import { GlibcRandom, noise } from "../handlers/lib/effects/noise.js";
 import { rgb } from "../handlers/lib/effects/rgb.js";
 import { saturation } from "../handlers/lib/effects/saturation.js";
 import { FIXTURES, photo, runEffect, type Pixels } from "./helpers/effect-harness.js";
-import { maxAbsDiff, psnr } from "./helpers/psnr.js";
+import { assertClose, psnr } from "./helpers/psnr.js";
 import * as ref from "./helpers/reference.js";
 
 const CHANGED_BELOW_DB = 35;
-
-function assertClose(t: import("ava").ExecutionContext, got: Pixels, want: Uint8Array, maxLevels: number, minDb: number) {
-  const db = psnr(got.data, want);
-  const worst = maxAbsDiff(got.data, want);
-  t.log(`PSNR ${db.toFixed(2)} dB, worst sample ${worst} level(s)`);
-  t.true(worst <= maxLevels, `worst sample differs by ${worst} levels`);
-  t.true(db >= minDb, `PSNR ${db} dB`);
-}
 
 function assertChanged(t: import("ava").ExecutionContext, got: Pixels, input: Pixels) {
   const db = psnr(got.data, input.data);

@@ -13,16 +13,8 @@ import { convolution, thumborKernel } from "../handlers/lib/effects/convolution.
 import { sharpen } from "../handlers/lib/effects/sharpen.js";
 import sharp from "sharp";
 import { decode, photo, runEffect, type Pixels } from "./helpers/effect-harness.js";
-import { maxAbsDiff, psnr } from "./helpers/psnr.js";
+import { assertClose, psnr } from "./helpers/psnr.js";
 import * as ref from "./helpers/reference.js";
-
-function assertClose(t: import("ava").ExecutionContext, got: Pixels, want: Uint8Array, maxLevels: number, minDb: number) {
-  const db = psnr(got.data, want);
-  const worst = maxAbsDiff(got.data, want);
-  t.log(`PSNR ${db.toFixed(2)} dB, worst sample ${worst} level(s)`);
-  t.true(worst <= maxLevels, `worst sample differs by ${worst} levels`);
-  t.true(db >= minDb, `PSNR ${db} dB`);
-}
 
 /** Mean absolute difference between horizontally adjacent samples: a measure of fine detail. */
 function detail(p: Pixels): number {
