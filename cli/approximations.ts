@@ -120,6 +120,12 @@ export const APPROXIMATE_FEATURES: readonly ApproximateFeature[] = [
     applies: (ctx) => hasCall(ctx, "noise", (c) => c.args[1] === undefined || Number(c.args[1]) === 0),
   },
   {
+    feature: "extract_focal",
+    reason:
+      "thumbor 7.8 looks for the nested URL's manual crop in the re-quoted image URL, where `:` is `%3A`, so the crop never matches and the filter does nothing; edge-resizer does what thumbor's documentation describes: the nested original, with the crop box as a focal point",
+    applies: (ctx) => ctx.calls.some((c) => c.name === "extract_focal"),
+  },
+  {
     feature: "rgb",
     reason:
       "on images with an alpha channel thumbor shifts the wrong bytes (its loop steps 3 bytes per RGBA pixel); edge-resizer shifts the colour channels and leaves alpha alone (identical on opaque images)",

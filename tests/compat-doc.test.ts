@@ -1,7 +1,7 @@
 /**
  * docs/thumbor-compatibility.md must stay true: every thumbor filter has a row, each row's status
- * follows from what the code implements (IMPLEMENTED_FILTERS, plus format/quality, which the
- * planner turns into plan fields) and from the one table of approximations the audit uses
+ * follows from what the code implements (IMPLEMENTED_FILTERS, plus PLANNER_FILTERS, which the
+ * planner turns into plan fields or other plan parts) and from the one table of approximations the audit uses
  * (cli/approximations.ts), whose reasons the doc repeats word for word. An effect whose own doc
  * comment calls it approximate must be in that table too.
  */
@@ -11,12 +11,11 @@ import { join } from "node:path";
 import { APPROXIMATE_FEATURES } from "../cli/approximations.js";
 import { IMPLEMENTED_FILTERS } from "../handlers/lib/filter-support.js";
 import { THUMBOR_FILTERS } from "../handlers/lib/filters.js";
+import { PLANNER_FILTERS } from "../handlers/lib/request-plan.js";
 
 const ROOT = join(__dirname, "..");
 const DOC = readFileSync(join(ROOT, "docs", "thumbor-compatibility.md"), "utf8");
 const STATUSES = new Set(["identical", "approximate", "not supported"]);
-/** Filters request-plan.ts reads into the plan itself (plan.format, plan.quality) rather than listing them. */
-const PLAN_FIELD_FILTERS = new Set(["format", "quality"]);
 
 interface Row {
   /** The first `code` span of the first cell: the element, filter or feature name. */
@@ -73,7 +72,7 @@ test("every thumbor filter has exactly one row in the filters table", (t) => {
 test("filter statuses agree with IMPLEMENTED_FILTERS and the approximations table", (t) => {
   for (const row of tableAfter("Filters")) {
     const filter = row.name.replace(/\(.*$/, "");
-    const supported = IMPLEMENTED_FILTERS.has(filter) || PLAN_FIELD_FILTERS.has(filter);
+    const supported = IMPLEMENTED_FILTERS.has(filter) || PLANNER_FILTERS.has(filter);
     const expected = !supported ? "not supported" : featureByName.has(row.name) ? "approximate" : "identical";
     t.is(row.status, expected, `filters table: ${row.name}`);
   }

@@ -135,3 +135,14 @@ test("filter chains are bounded: at most 12 filters and 3 blur/sharpen/convoluti
   const many = refusal(() => planner.plan(`/unsafe/10x10/filters:${Array(13).fill("grayscale()").join(":")}/a.jpg`, "", undefined));
   t.regex(many.reason, /13 filters, the limit is 12/);
 });
+
+test("extract_focal takes the original and a focal point from a nested thumbor URL's manual crop", (t) => {
+  const viaFocal = keyOf(planner.plan("/unsafe/300x100/filters:focal(240x220:480x260)/images/cat.jpg", "", undefined));
+  t.is(keyOf(planner.plan("/unsafe/300x100/filters:extract_focal()/localhost:8888/unsafe/240x220:480x260/images/cat.jpg", "", undefined)), viaFocal);
+  // Two levels deep, the inner one signed: the first level with a crop decides.
+  const nested = "/unsafe/300x100/filters:extract_focal()/thumbor.example.com/unsafe/fit-in/500x500/thumbor.example.com/AAAAAAAAAAAAAAAAAAAAAAAAAAA=/240x220:480x260/images/cat.jpg";
+  t.is(keyOf(planner.plan(nested, "", undefined)), viaFocal);
+  // No manual crop anywhere: thumbor ignores the filter.
+  const plain = "/unsafe/300x100/localhost:8888/unsafe/100x100/images/cat.jpg";
+  t.is(keyOf(planner.plan(plain.replace("300x100/", "300x100/filters:extract_focal()/"), "", undefined)), keyOf(planner.plan(plain, "", undefined)));
+});

@@ -16,7 +16,7 @@ import { parseFilterList } from "./filters.js";
 import { IMPLEMENTED_FILTERS } from "./filter-support.js";
 import { checkOriginalKey, originalKeyFromThumborImage } from "./image-path.js";
 import { checkPlanLimits } from "./plan-limits.js";
-import { basePlan, canonicalPlan, type FitMode, type OutputFormat, type TransformPlan } from "./plan.js";
+import { basePlan, canonicalPlan, type CropBox, type FitMode, type OutputFormat, type TransformPlan } from "./plan.js";
 import { parseSizeEntry, type Settings } from "./settings.js";
 import { verifyThumborSignature } from "./signature.js";
 import { parseThumborPath, type ThumborUrl } from "./thumbor-url.js";
@@ -112,7 +112,19 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
   }
 
   function planFromThumbor(url: ThumborUrl, accept: string | undefined): TransformPlan {
-    const p = basePlan(originalKeyFromThumborImage(url.image, settings.thumbor), settings.defaultQuality);
+    const calls = url.filters === null ? [] : parseFilterList(url.filters, { strict: settings.thumbor.strictFilters });
+    // extract_focal (pre-load) swaps the image for the original inside a nested thumbor URL and
+    // turns that URL's manual crop into a focal point: the same plan as focal() on that original.
+    let image = url.image;
+    const filters = calls.flatMap((call) => {
+      if (call.name !== "extract_focal") return [call];
+      const inner = extractFocalSource(url.image);
+      if (!inner) return [];
+      image = inner.image;
+      const { left, top, right, bottom } = inner.crop;
+      return parseFilterList(`focal(${left}x${top}:${right}x${bottom})`, { strict: false });
+    });
+    const p = basePlan(originalKeyFromThumborImage(image, settings.thumbor), settings.defaultQuality);
     p.meta = url.meta;
     p.trim = url.trim;
     p.crop = url.crop;
@@ -125,7 +137,7 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
     p.valign = url.valign ?? "middle";
     p.smart = url.smart;
     let explicitFormat: OutputFormat | null = null;
-    for (const call of url.filters === null ? [] : parseFilterList(url.filters, { strict: settings.thumbor.strictFilters })) {
+    for (const call of filters) {
       if (call.name === "format") {
         // thumbor: the last format() wins; a format we cannot encode (heif) falls back to automatic choice.
         explicitFormat = OUTPUT_FORMATS.has(String(call.args[0])) ? (call.args[0] as OutputFormat) : null;
@@ -179,6 +191,37 @@ export function accepts(accept: string, type: string): boolean {
     at = lower.indexOf(type, at + 1);
   }
   return false;
+}
+
+/** Filters the planner itself turns into plan fields or other plan parts (not in IMPLEMENTED_FILTERS). */
+export const PLANNER_FILTERS: ReadonlySet<string> = new Set(["format", "quality", "extract_focal"]);
+
+/** How deep extract_focal looks into nested thumbor URLs (thumbor's MAX_LEVEL). */
+const EXTRACT_FOCAL_MAX_LEVEL = 10;
+/** thumbor strips everything up to the first "/" (scheme and host, or the thumbor host) on each level. */
+const EXTRACT_FOCAL_DOMAIN = /^(?:https?:\/\/)?.*?\//;
+
+/**
+ * thumbor's extract_focal: the image is itself a thumbor URL (possibly nested, with its host);
+ * the first level with a manual crop gives the inner original and the crop box. Null when
+ * there is none (thumbor then ignores the filter). It reads the decoded image path, as thumbor's
+ * documentation describes; thumbor 7.8 itself reads the re-quoted one, where ":" is "%3A", so its
+ * crop never matches (see docs/thumbor-compatibility.md).
+ */
+export function extractFocalSource(image: string): { image: string; crop: CropBox } | null {
+  let url = image;
+  for (let level = 0; level < EXTRACT_FOCAL_MAX_LEVEL; level++) {
+    url = url.replace(EXTRACT_FOCAL_DOMAIN, "");
+    let inner: ThumborUrl;
+    try {
+      inner = parseThumborPath(url);
+    } catch {
+      return null;
+    }
+    if (inner.crop) return { image: inner.image, crop: inner.crop };
+    url = inner.image;
+  }
+  return null;
 }
 
 function fitMode(url: ThumborUrl): FitMode {
