@@ -123,7 +123,8 @@ export const APPROXIMATE_FEATURES: readonly ApproximateFeature[] = [
     feature: "extract_focal",
     reason:
       "thumbor 7.8 looks for the nested URL's manual crop in the re-quoted image URL, where `:` is `%3A`, so the crop never matches and the filter does nothing; edge-resizer does what thumbor's documentation describes: the nested original, with the crop box as a focal point",
-    applies: (ctx) => ctx.calls.some((c) => c.name === "extract_focal"),
+    // Only when it found a nested crop (it then added a focal point): otherwise both ignore it.
+    applies: (ctx) => ctx.plan.filters.filter((c) => c.name === "focal").length > ctx.calls.filter((c) => c.name === "focal").length,
   },
   {
     feature: "rgb",

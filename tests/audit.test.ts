@@ -208,6 +208,9 @@ test("feature rules: noise only without a seed, rgb not on JPEG, fill(blur) but 
   t.deepEqual(features("/unsafe/filters:watermark(logos/w.png,10,10,50)/a.jpg"), []);
   t.deepEqual(features("/unsafe/filters:watermark(https://images.example.com/w.png,10,10,50)/a.jpg"), ["absolute-url"]);
   t.deepEqual(features("/unsafe/filters:watermark(https%3A%2F%2Fimages.example.com%2Fw.png,-10,center,0)/a.jpg"), ["absolute-url"]);
+  // extract_focal differs from thumbor 7.8 only when it finds a nested manual crop.
+  t.deepEqual(features("/unsafe/300x200/filters:extract_focal()/thumbor.example.com/unsafe/100x100:200x200/images/cat.jpg"), ["extract_focal"]);
+  t.deepEqual(features("/unsafe/300x200/filters:extract_focal():focal(1x1:5x5)/images/cat.jpg"), []);
   // smart with fit-in does nothing in thumbor, nor here (the plan drops it).
   t.deepEqual(features("/unsafe/fit-in/300x200/smart/a.jpg"), []);
 });
