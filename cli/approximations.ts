@@ -96,12 +96,6 @@ export const APPROXIMATE_FEATURES: readonly ApproximateFeature[] = [
     applies: (ctx) => ctx.calls.some((c) => c.name === "format" && /^hei[cf]$/i.test(String(c.args[0] ?? ""))),
   },
   {
-    feature: "grayscale",
-    reason:
-      "sharp's greyscale weighs the channels differently from Pillow's ITU-R 601 luma (0.299 R + 0.587 G + 0.114 B): pure red becomes 127 here, 76 in thumbor",
-    applies: (ctx) => hasCall(ctx, "grayscale"),
-  },
-  {
     feature: "blur(large)",
     reason:
       "past a work budget (kernel taps × output pixels over 60 million: `blur(150)` beyond about 446×446 px, `blur(10)` beyond about 1690×1690 px) libvips' approximate Gaussian with the same spread replaces thumbor's kernel, so the render fits Lambda@Edge's time limit: the same soft look, not bit-close (flagged unless the requested size keeps the output under the budget)",

@@ -141,6 +141,18 @@ test("grayscale() removes colour", async (t) => {
   t.true(raw.some((v, i) => i % 3 === 0 && (v !== raw[i + 1] || v !== raw[i + 2])), "the source does have colour");
 });
 
+test("grayscale() is Pillow's ITU-R 601-2 luma, as thumbor's: pure red 76, green 150, blue 29; alpha kept", async (t) => {
+  const bars = await sharp(Buffer.from([255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 128]), { raw: { width: 3, height: 1, channels: 4 } })
+    .png()
+    .toBuffer();
+  const { out } = await render(bars, { format: "png", filters: [{ name: "grayscale", args: [] }] });
+  const { data, info } = await sharp(out.body).raw().toBuffer({ resolveWithObject: true });
+  const luma = [0, 1, 2].map((x) => data[x * info.channels]);
+  t.deepEqual(luma, [76, 150, 29]);
+  t.true(info.channels === 2 || info.channels === 4, "alpha channel kept");
+  t.is(data[2 * info.channels + info.channels - 1], 128, "alpha value kept");
+});
+
 test("metadata is stripped; an ICC source keeps an sRGB profile unless strip_icc()", async (t) => {
   const tagged = await sharp(fixture("raindrops-480.jpg")).withExif({ IFD0: { Copyright: "someone" } }).withIccProfile("p3").jpeg().toBuffer();
   const kept = await render(tagged, { format: "jpeg" });

@@ -391,7 +391,7 @@ async function applyPixelFilter(call: FilterCall, px: Pixels, request: Size, lim
   const image = fromPixels(px);
   switch (call.name) {
     case "grayscale":
-      return { image: image.greyscale() };
+      return { image: fromPixels(pillowLuma(px)) };
     case "proportion": {
       const p = asNumber(call.args[0]);
       const to = p === null ? null : proportionSize(px.width, px.height, p);
@@ -408,6 +408,23 @@ async function applyPixelFilter(call: FilterCall, px: Pixels, request: Size, lim
     default:
       throw new Error(`not a pipeline pixel filter: ${call.name}`);
   }
+}
+
+/**
+ * thumbor's grayscale() is Pillow's `convert("L")` (or "LA" with alpha): ITU-R 601-2 luma in
+ * Pillow's fixed point, L = (19595 R + 38470 G + 7471 B + 32768) >> 16. sharp's greyscale()
+ * weighs the channels differently (pure red: 127 there, 76 here and in thumbor).
+ */
+function pillowLuma(px: Pixels): Pixels {
+  if (px.channels <= 2) return px;
+  const alpha = px.channels === 4;
+  const count = px.data.length / px.channels;
+  const out = Buffer.allocUnsafe(count * (alpha ? 2 : 1));
+  for (let i = 0, o = 0; i < px.data.length; i += px.channels) {
+    out[o++] = (px.data[i]! * 19595 + px.data[i + 1]! * 38470 + px.data[i + 2]! * 7471 + 0x8000) >>> 16;
+    if (alpha) out[o++] = px.data[i + 3]!;
+  }
+  return { data: out, width: px.width, height: px.height, frames: px.frames, channels: alpha ? 2 : 1 };
 }
 
 function hasAlphaChannel(px: Pixels): boolean {
