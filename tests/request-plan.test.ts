@@ -146,3 +146,9 @@ test("extract_focal takes the original and a focal point from a nested thumbor U
   const plain = "/unsafe/300x100/localhost:8888/unsafe/100x100/images/cat.jpg";
   t.is(keyOf(planner.plan(plain.replace("300x100/", "300x100/filters:extract_focal()/"), "", undefined)), keyOf(planner.plan(plain, "", undefined)));
 });
+
+test("gifv() is ignored as by a default thumbor (no gifv optimizer), refused when strict", (t) => {
+  t.is(keyOf(planner.plan("/unsafe/10x10/filters:gifv(webm)/a.gif", "", undefined)), keyOf(planner.plan("/unsafe/10x10/a.gif", "", undefined)));
+  const strict = createRequestPlanner(settingsWith({ thumbor: { strictFilters: true } }));
+  t.is(refusal(() => strict.plan("/unsafe/10x10/filters:gifv()/a.gif", "", undefined)).status, 400);
+});

@@ -117,6 +117,12 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
     // turns that URL's manual crop into a focal point: the same plan as focal() on that original.
     let image = url.image;
     const filters = calls.flatMap((call) => {
+      // gifv() only acts when thumbor's gifv optimizer is configured (not by default): ignored,
+      // like an unknown filter, unless strict.
+      if (call.name === "gifv") {
+        if (settings.thumbor.strictFilters) throw refusal(400, "filter not supported: gifv (video output)");
+        return [];
+      }
       if (call.name !== "extract_focal") return [call];
       const inner = extractFocalSource(url.image);
       if (!inner) return [];
@@ -194,7 +200,7 @@ export function accepts(accept: string, type: string): boolean {
 }
 
 /** Filters the planner itself turns into plan fields or other plan parts (not in IMPLEMENTED_FILTERS). */
-export const PLANNER_FILTERS: ReadonlySet<string> = new Set(["format", "quality", "extract_focal"]);
+export const PLANNER_FILTERS: ReadonlySet<string> = new Set(["format", "quality", "extract_focal", "gifv"]);
 
 /** How deep extract_focal looks into nested thumbor URLs (thumbor's MAX_LEVEL). */
 const EXTRACT_FOCAL_MAX_LEVEL = 10;
