@@ -9,12 +9,11 @@
  * exactly what the handler would. The approximate features come from cli/approximations.ts, the
  * same table the compatibility doc follows. Pure: no files, no network, no AWS.
  */
-import { unquote } from "../handlers/lib/effects/bucket-image.js";
 import { isRequestError, RequestError } from "../handlers/lib/errors.js";
 import { parseFilterList } from "../handlers/lib/filters.js";
 import type { FilterCall } from "../handlers/lib/plan.js";
 import { createRequestPlanner, type RequestPlanner } from "../handlers/lib/request-plan.js";
-import { originalKeyFromThumborImage } from "../handlers/lib/image-path.js";
+import { filterImageKey } from "../handlers/lib/image-path.js";
 import type { Settings } from "../handlers/lib/settings.js";
 import { parseThumborPath } from "../handlers/lib/thumbor-url.js";
 import { APPROXIMATE_FEATURES, approximateFeaturesOf } from "./approximations.js";
@@ -72,18 +71,13 @@ export const FILTERS_WITH_IMAGES: ReadonlySet<string> = new Set(["watermark", "f
 /**
  * The image a watermark or frame names is mapped to a bucket key only when the variant is
  * rendered (origin-response), after the viewer side accepted the URL. The mapping needs no
- * bucket, so the audit runs it here, as effects/bucket-image.ts does (one more percent-decoding,
- * then image-path.ts), and reports the 400 the render would answer for a URL it cannot map.
+ * bucket, so the audit runs the render's own mapping (image-path.ts `filterImageKey`) and reports
+ * the 400 the render would answer for a URL it cannot map.
  */
 function checkFilterImages(filters: readonly FilterCall[], settings: Settings): void {
   for (const call of filters) {
     if (!FILTERS_WITH_IMAGES.has(call.name)) continue;
-    try {
-      originalKeyFromThumborImage(unquote(String(call.args[0])), settings.thumbor);
-    } catch (err) {
-      if (isRequestError(err)) throw new RequestError(400, `${call.name}: ${err.reason}`);
-      throw err;
-    }
+    filterImageKey(call.name, String(call.args[0]), settings.thumbor);
   }
 }
 

@@ -19,6 +19,7 @@
  */
 import { RequestError, refusal } from "./errors.js";
 import type { ThumborSettings } from "./settings.js";
+import { unquoteLikePython } from "./thumbor-url.js";
 
 /** Longest original key, in UTF-8 bytes: S3 allows 1024 and variant keys add their suffix. */
 export const MAX_ORIGINAL_KEY_BYTES = 900;
@@ -94,4 +95,19 @@ export function checkOriginalKey(key: string): string {
     start = end + 1;
   }
   return key;
+}
+
+/**
+ * The bucket key of an image a filter names (watermark, frame). thumbor fetches it through its
+ * loader, and thumbor-aws's loader percent-decodes the argument, which reaches it still encoded
+ * once: so one more decoding (Python's unquote), then the same mapping as originals. A URL that
+ * maps to no acceptable key is a 400 "<filter>: <why>".
+ */
+export function filterImageKey(filter: string, url: string, thumbor: Pick<ThumborSettings, "pathPrefix" | "stripHosts">): string {
+  try {
+    return originalKeyFromThumborImage(unquoteLikePython(url), thumbor);
+  } catch (err) {
+    if (err instanceof RequestError) throw new RequestError(400, `${filter}: ${err.reason}`);
+    throw err;
+  }
 }

@@ -42,9 +42,3 @@ export function stringArg(filter: string, args: FilterArg[], index: number, fall
   if (typeof v === "number") return Object.is(v, -0) ? "-0" : String(v);
   return v;
 }
-
-/** Python 3's round(): to nearest, ties to even (thumbor's sizes and positions use it). */
-export function pyRound(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : r;
-}

@@ -1,27 +1,15 @@
 /**
  * Images that filters name by URL (watermark, frame): thumbor fetches them through its loader;
  * here they are read from the originals' bucket with the same key mapping as the image itself
- * (image-path.ts: thumbor.stripHosts, thumbor.pathPrefix). thumbor-aws's loader percent-decodes
- * the url it is given, and the filter argument reaches it still encoded once, so it is decoded
- * once more here.
+ * (image-path.ts `filterImageKey`: one more percent-decoding, then thumbor.stripHosts and
+ * thumbor.pathPrefix).
  */
 import sharp from "sharp";
-import { RequestError, isRequestError } from "../errors.js";
-import { originalKeyFromThumborImage } from "../image-path.js";
+import { RequestError } from "../errors.js";
+import { filterImageKey } from "../image-path.js";
 import type { EffectContext } from "./index.js";
 import type { RawImage } from "./raw.js";
 import { materialise } from "./raw.js";
-
-/** Python's unquote: %XX runs decoded as UTF-8; malformed escapes stay as they are. */
-export function unquote(text: string): string {
-  return text.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
-    try {
-      return decodeURIComponent(run);
-    } catch {
-      return run;
-    }
-  });
-}
 
 /**
  * Reads and decodes the image a filter names, as 8-bit RGBA (first frame). A URL that maps to no
@@ -29,13 +17,7 @@ export function unquote(text: string): string {
  * "<what> not found: <key>".
  */
 export async function loadBucketImage(filter: string, what: string, url: string, ctx: EffectContext): Promise<RawImage & { key: string }> {
-  let key: string;
-  try {
-    key = originalKeyFromThumborImage(unquote(url), ctx.settings.thumbor);
-  } catch (err) {
-    if (isRequestError(err)) throw new RequestError(400, `${filter}: ${err.reason}`);
-    throw err;
-  }
+  const key = filterImageKey(filter, url, ctx.settings.thumbor);
   const bytes = await ctx.loadObject(key);
   if (!bytes) throw new RequestError(400, `${what} not found: ${key}`);
   let raw: RawImage;
