@@ -9,7 +9,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { startLocalEdge } from "../local/server.js";
-import { DEFAULT_SETTINGS } from "../handlers/lib/settings.js";
+import { DEFAULT_SETTINGS } from "../handlers/core/settings.js";
 
 interface Args {
   originals: string;

@@ -19,11 +19,11 @@ import sharp from "sharp";
 import type { CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
 import { createOriginResponseHandler } from "../handlers/origin-response.js";
 import { createViewerRequestHandler } from "../handlers/viewer-request.js";
-import { DEFAULT_SETTINGS, type Settings } from "../handlers/lib/settings.js";
+import { DEFAULT_SETTINGS, type Settings } from "../handlers/core/settings.js";
 import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client } from "../local/s3.js";
 import { originResponseEvent, viewerRequestEvent, type Distribution } from "../local/events.js";
 import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
-import { uriToKey } from "../handlers/lib/variant-key.js";
+import { uriToKey } from "../handlers/core/variant-key.js";
 
 export type BenchFormat = "jpeg" | "webp" | "avif";
 
@@ -106,7 +106,7 @@ function timedS3(client: S3Client, clock: { ms: number; cpuMs: number }): S3Clie
   return client;
 }
 
-/** Bare sharp: the same resize and encoder settings as handlers/lib/pipeline.ts (keep them in step), nothing else. */
+/** Bare sharp: the same resize and encoder settings as handlers/render/pipeline.ts (keep them in step), nothing else. */
 function bareSharp(original: Buffer, width: number, height: number, format: BenchFormat): Promise<Buffer> {
   const image = sharp(original).resize(width, height, { fit: "fill" });
   switch (format) {

@@ -4,8 +4,8 @@
  * answer each one must get so the suite can check it measures the intended path.
  */
 import type { CloudFrontRequestEvent } from "aws-lambda";
-import { DEFAULT_SETTINGS, type Settings } from "../handlers/lib/settings.js";
-import { signThumborPath } from "../handlers/lib/signature.js";
+import { DEFAULT_SETTINGS, type Settings } from "../handlers/core/settings.js";
+import { signThumborPath } from "../handlers/url/signature.js";
 import { viewerRequestEvent, type Distribution } from "../local/events.js";
 
 export const BENCH_SECURITY_KEY = "bench-security-key-0123456789";

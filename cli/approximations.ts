@@ -14,11 +14,11 @@
  * to one level of rounding per channel and the resampling and encoder differences between sharp
  * (libvips) and Pillow. Anything beyond that is listed here.
  */
-import { EXACT_BLUR_BUDGET, MAX_BLUR_RADIUS } from "../handlers/lib/effects/blur.js";
-import { THUMBOR_FILTERS } from "../handlers/lib/filters.js";
-import type { FilterCall, TransformPlan } from "../handlers/lib/plan.js";
-import type { Settings } from "../handlers/lib/settings.js";
-import type { ThumborUrl } from "../handlers/lib/thumbor-url.js";
+import { EXACT_BLUR_BUDGET, MAX_BLUR_RADIUS } from "../handlers/render/effects/blur.js";
+import { THUMBOR_FILTERS } from "../handlers/url/filters.js";
+import type { FilterCall, TransformPlan } from "../handlers/core/plan.js";
+import type { Settings } from "../handlers/core/settings.js";
+import type { ThumborUrl } from "../handlers/url/thumbor-url.js";
 
 export interface FeatureContext {
   /** The canonical plan the planner made (what the variant key encodes). */

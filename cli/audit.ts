@@ -9,13 +9,13 @@
  * exactly what the handler would. The approximate features come from cli/approximations.ts, the
  * same table the compatibility doc follows. Pure: no files, no network, no AWS.
  */
-import { isRequestError, RequestError } from "../handlers/lib/errors.js";
-import { parseFilterList } from "../handlers/lib/filters.js";
-import type { FilterCall } from "../handlers/lib/plan.js";
-import { createRequestPlanner, type RequestPlanner } from "../handlers/lib/request-plan.js";
-import { filterImageKey } from "../handlers/lib/image-path.js";
-import type { Settings } from "../handlers/lib/settings.js";
-import { parseThumborPath } from "../handlers/lib/thumbor-url.js";
+import { isRequestError, RequestError } from "../handlers/core/errors.js";
+import { parseFilterList } from "../handlers/url/filters.js";
+import type { FilterCall } from "../handlers/core/plan.js";
+import { createRequestPlanner, type RequestPlanner } from "../handlers/url/request-plan.js";
+import { filterImageKey } from "../handlers/core/image-path.js";
+import type { Settings } from "../handlers/core/settings.js";
+import { parseThumborPath } from "../handlers/url/thumbor-url.js";
 import { APPROXIMATE_FEATURES, approximateFeaturesOf } from "./approximations.js";
 import { LogReader } from "./log-formats.js";
 

@@ -8,7 +8,7 @@
  * (usage error, unreadable input or settings), always with a one-line message on stderr.
  */
 import { parseArgs } from "node:util";
-import { DEFAULT_SETTINGS, loadSettingsFile, SettingsError, type Settings } from "../handlers/lib/settings.js";
+import { DEFAULT_SETTINGS, loadSettingsFile, SettingsError, type Settings } from "../handlers/core/settings.js";
 import { auditExitCode, Auditor, formatReport, reportToJson } from "./audit.js";
 import { openLines } from "./input.js";
 import { createProgressBar } from "./progress.js";

@@ -14,7 +14,7 @@ import {
   cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync,
 } from "node:fs";
 import { join, resolve } from "node:path";
-import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/lib/settings.js";
+import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/core/settings.js";
 import { zipDirectory } from "./zip.js";
 
 /** The repository root: handlers, package-lock.json and the `.cache/` folder live there. */

@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
-import { DEFAULT_SETTINGS, validateSettings, type Settings, type ThumborSettings } from "../handlers/lib/settings.js";
+import { DEFAULT_SETTINGS, validateSettings, type Settings, type ThumborSettings } from "../handlers/core/settings.js";
 import { buildEdgeBundles, PROJECT_ROOT } from "./bundle.js";
 
 /** Settings baked into both functions; the security keys may be Pulumi secrets. Absent keys take DEFAULT_SETTINGS. */

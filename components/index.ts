@@ -17,4 +17,4 @@ export {
 } from "./image-resizer.js";
 export { buildEdgeBundles, buildEdgeFunction, ensureLambdaSharp, lockedSharpVersion, type EdgeBundle, type EdgeBundles } from "./bundle.js";
 export { imageResizerArgsFromConfig, INFRA_CONFIG_KEYS, SETTINGS_CONFIG_KEYS } from "./stack-config.js";
-export { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/lib/settings.js";
+export { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/core/settings.js";

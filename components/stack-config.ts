@@ -6,7 +6,7 @@
  * typo never silently becomes a default.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { Settings, ThumborSettings } from "../handlers/lib/settings.js";
+import type { Settings, ThumborSettings } from "../handlers/core/settings.js";
 import type { ImageResizerArgs, ImageResizerSettings, PriceClass } from "./image-resizer.js";
 
 type ConfigKind = "string" | "integer" | "number" | "boolean" | "string[]";

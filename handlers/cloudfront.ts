@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import type { CloudFrontHeaders, CloudFrontResultResponse } from "aws-lambda";
-import { loadSettingsFile, type Settings } from "./lib/settings.js";
+import { loadSettingsFile, type Settings } from "./core/settings.js";
 
 /**
  * The viewer URL a variant was asked for, carried to origin-response for the large-variant

@@ -6,12 +6,12 @@
 import type { CloudFrontRequest, CloudFrontResponseEvent, CloudFrontResultResponse } from "aws-lambda";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { VIEWER_URL_HEADER, errorResponse, headerValue, withBundledSettings } from "./cloudfront.js";
-import { RequestError, isRequestError } from "./lib/errors.js";
-import { checkOriginalKey } from "./lib/image-path.js";
-import { checkPlanLimits } from "./lib/plan-limits.js";
-import { renderVariant } from "./lib/pipeline.js";
-import type { Settings } from "./lib/settings.js";
-import { isUnderVariantPrefix, parseVariantKey, uriToKey, variantKeyToUri } from "./lib/variant-key.js";
+import { RequestError, isRequestError } from "./core/errors.js";
+import { checkOriginalKey } from "./core/image-path.js";
+import { checkPlanLimits } from "./core/plan-limits.js";
+import { renderVariant } from "./render/pipeline.js";
+import type { Settings } from "./core/settings.js";
+import { isUnderVariantPrefix, parseVariantKey, uriToKey, variantKeyToUri } from "./core/variant-key.js";
 import { OriginalTooLargeError, StoreError, regionalS3Client, s3ObjectStore } from "./s3-store.js";
 
 /**

@@ -5,10 +5,10 @@
  */
 import type { CloudFrontRequest, CloudFrontRequestEvent, CloudFrontResultResponse } from "aws-lambda";
 import { VIEWER_URL_HEADER, errorResponse, headerValue, withBundledSettings } from "./cloudfront.js";
-import { isRequestError } from "./lib/errors.js";
-import { createRequestPlanner } from "./lib/request-plan.js";
-import type { Settings } from "./lib/settings.js";
-import { variantKeyToUri } from "./lib/variant-key.js";
+import { isRequestError } from "./core/errors.js";
+import { createRequestPlanner } from "./url/request-plan.js";
+import type { Settings } from "./core/settings.js";
+import { variantKeyToUri } from "./core/variant-key.js";
 
 export type ViewerRequestHandler = (event: CloudFrontRequestEvent) => Promise<CloudFrontRequest | CloudFrontResultResponse>;
 

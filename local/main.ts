@@ -6,7 +6,7 @@
  * Start-up problems are one line on stderr and exit code 1, never a stack.
  */
 import { relative } from "node:path";
-import { loadSettingsFile, SettingsError, DEFAULT_SETTINGS } from "../handlers/lib/settings.js";
+import { loadSettingsFile, SettingsError, DEFAULT_SETTINGS } from "../handlers/core/settings.js";
 import { S3UnreachableError } from "./s3.js";
 import { DEFAULT_DATA_DIR, REPO_ROOT } from "./locations.js";
 import { DEFAULT_CACHE_BYTES, StartupError, startLocalEdge, type LocalEdgeOptions } from "./server.js";

@@ -10,7 +10,7 @@
  */
 import { parseArgs } from "node:util";
 import { relative } from "node:path";
-import { DEFAULT_SETTINGS, loadSettingsFile, SettingsError } from "../handlers/lib/settings.js";
+import { DEFAULT_SETTINGS, loadSettingsFile, SettingsError } from "../handlers/core/settings.js";
 import { LOCAL_REGION, S3RVER_CREDENTIALS, S3UnreachableError, createS3Client, describeS3Error, ensureBucket, startEmbeddedS3, type S3Target } from "./s3.js";
 import { DEFAULT_DATA_DIR, LOCAL_BUCKET, REPO_ROOT } from "./locations.js";
 import { UploadError, uploadFolder, type UploadProgress } from "./upload-folder.js";

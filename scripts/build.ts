@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { relative, resolve } from "node:path";
 import { buildEdgeBundles, PROJECT_ROOT, VIEWER_PACKAGE_LIMIT_BYTES, type EdgeBundle } from "../components/bundle.js";
-import { DEFAULT_SETTINGS, loadSettingsFile } from "../handlers/lib/settings.js";
+import { DEFAULT_SETTINGS, loadSettingsFile } from "../handlers/core/settings.js";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

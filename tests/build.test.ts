@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { buildEdgeBundles, buildEdgeFunction, VIEWER_PACKAGE_LIMIT_BYTES, type EdgeBundles } from "../components/bundle.js";
 import { createZip, readZip, zipDirectory } from "../components/zip.js";
-import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/lib/settings.js";
+import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/core/settings.js";
 import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
 
 const ROOT = join(__dirname, "..");

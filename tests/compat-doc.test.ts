@@ -9,9 +9,9 @@ import test from "ava";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { APPROXIMATE_FEATURES } from "../cli/approximations.js";
-import { IMPLEMENTED_FILTERS } from "../handlers/lib/filter-support.js";
-import { THUMBOR_FILTERS } from "../handlers/lib/filters.js";
-import { PLANNER_FILTERS } from "../handlers/lib/request-plan.js";
+import { IMPLEMENTED_FILTERS } from "../handlers/url/filter-support.js";
+import { THUMBOR_FILTERS } from "../handlers/url/filters.js";
+import { PLANNER_FILTERS } from "../handlers/url/request-plan.js";
 
 const ROOT = join(__dirname, "..");
 const DOC = readFileSync(join(ROOT, "docs", "thumbor-compatibility.md"), "utf8");
@@ -102,7 +102,7 @@ test("every approximate feature that is a filter variant names a thumbor filter"
 });
 
 test("an effect whose doc comment calls it approximate is in the approximations table", (t) => {
-  const dir = join(ROOT, "handlers", "lib", "effects");
+  const dir = join(ROOT, "handlers", "render", "effects");
   let checked = 0;
   for (const file of readdirSync(dir)) {
     const filter = file.replace(/\.ts$/, "").replace(/-/g, "_");

@@ -8,9 +8,9 @@
  * sharpen is reimplemented in float32 against a float64 reference: one level, 50 dB.
  */
 import test from "ava";
-import { EXACT_BLUR_BUDGET, blur, blurKernel } from "../handlers/lib/effects/blur.js";
-import { convolution, thumborKernel } from "../handlers/lib/effects/convolution.js";
-import { sharpen } from "../handlers/lib/effects/sharpen.js";
+import { EXACT_BLUR_BUDGET, blur, blurKernel } from "../handlers/render/effects/blur.js";
+import { convolution, thumborKernel } from "../handlers/render/effects/convolution.js";
+import { sharpen } from "../handlers/render/effects/sharpen.js";
 import sharp from "sharp";
 import { decode, photo, runEffect, type Pixels } from "./helpers/effect-harness.js";
 import { assertClose, psnr } from "./helpers/psnr.js";

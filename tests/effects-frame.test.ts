@@ -8,8 +8,8 @@
  */
 import test from "ava";
 import sharp from "sharp";
-import { frame, ninePatchPadding, ninePatchSegments, segmentLengths } from "../handlers/lib/effects/frame.js";
-import { RequestError } from "../handlers/lib/errors.js";
+import { frame, ninePatchPadding, ninePatchSegments, segmentLengths } from "../handlers/render/effects/frame.js";
+import { RequestError } from "../handlers/core/errors.js";
 import { context, photo, runEffect, type Pixels } from "./helpers/effect-harness.js";
 import { maxAbsDiff } from "./helpers/psnr.js";
 

@@ -5,8 +5,8 @@
  */
 import test from "ava";
 import sharp from "sharp";
-import { rotate, thumborRotation } from "../handlers/lib/effects/rotate.js";
-import { cornerRuns, roundCorner } from "../handlers/lib/effects/round-corner.js";
+import { rotate, thumborRotation } from "../handlers/render/effects/rotate.js";
+import { cornerRuns, roundCorner } from "../handlers/render/effects/round-corner.js";
 import { context, photo, runEffect, type Pixels } from "./helpers/effect-harness.js";
 import { psnr } from "./helpers/psnr.js";
 import * as ref from "./helpers/reference.js";

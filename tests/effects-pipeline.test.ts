@@ -7,8 +7,8 @@
 import test from "ava";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { renderVariant } from "../handlers/lib/pipeline.js";
-import type { FilterCall } from "../handlers/lib/plan.js";
+import { renderVariant } from "../handlers/render/pipeline.js";
+import type { FilterCall } from "../handlers/core/plan.js";
 import { FIXTURES, decode, type Pixels } from "./helpers/effect-harness.js";
 import { plan, settings } from "./helpers/images.js";
 import * as ref from "./helpers/reference.js";

@@ -4,9 +4,9 @@
  * runs but nobody lists would never be reachable.
  */
 import test from "ava";
-import { POST_FILTER_EFFECTS } from "../handlers/lib/effects/index.js";
-import { IMPLEMENTED_FILTERS } from "../handlers/lib/filter-support.js";
-import { PIPELINE_FILTERS, renderVariant } from "../handlers/lib/pipeline.js";
+import { POST_FILTER_EFFECTS } from "../handlers/render/effects/index.js";
+import { IMPLEMENTED_FILTERS } from "../handlers/url/filter-support.js";
+import { PIPELINE_FILTERS, renderVariant } from "../handlers/render/pipeline.js";
 import { plan, quadrantImage, settings } from "./helpers/images.js";
 
 test("every implemented filter is handled by the pipeline or registered as an effect", (t) => {

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import test from "ava";
 import fc from "fast-check";
-import { RequestError } from "../handlers/lib/errors.js";
+import { RequestError } from "../handlers/core/errors.js";
 import {
   compileFilterGrammar,
   filterArgsWithDefaults,
@@ -16,7 +16,7 @@ import {
   type FilterDefinition,
   type FilterParam,
   type ParamType,
-} from "../handlers/lib/filters.js";
+} from "../handlers/url/filters.js";
 import { filterVectors, requestVectors } from "./helpers/thumbor-vectors.js";
 
 const lax = { strict: false };

@@ -19,8 +19,8 @@ import {
   trimBox,
   type FocalPoint,
   type ThumborOperation,
-} from "../handlers/lib/geometry.js";
-import { basePlan, type FitMode, type TransformPlan } from "../handlers/lib/plan.js";
+} from "../handlers/render/geometry.js";
+import { basePlan, type FitMode, type TransformPlan } from "../handlers/core/plan.js";
 
 const vectors = JSON.parse(readFileSync(join(__dirname, "fixtures/thumbor-vectors/thumbor_transformer_vectors.json"), "utf8"));
 

@@ -19,8 +19,8 @@ import type { CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
 import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
 import { createOriginResponseHandler } from "../handlers/origin-response.js";
 import { createViewerRequestHandler } from "../handlers/viewer-request.js";
-import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/lib/settings.js";
-import { variantKeyToUri } from "../handlers/lib/variant-key.js";
+import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/core/settings.js";
+import { variantKeyToUri } from "../handlers/core/variant-key.js";
 import { newRequestId, originResponseEvent, viewerRequestEvent, type Distribution } from "../local/events.js";
 import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client, startEmbeddedS3, type EmbeddedS3 } from "../local/s3.js";
 

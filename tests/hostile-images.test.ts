@@ -20,8 +20,8 @@ import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Clien
 import type { CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
 import { createOriginResponseHandler } from "../handlers/origin-response.js";
 import { createViewerRequestHandler } from "../handlers/viewer-request.js";
-import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/lib/settings.js";
-import { uriToKey } from "../handlers/lib/variant-key.js";
+import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/core/settings.js";
+import { uriToKey } from "../handlers/core/variant-key.js";
 import { newRequestId, originResponseEvent, viewerRequestEvent, type Distribution } from "../local/events.js";
 import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client, startEmbeddedS3, type EmbeddedS3 } from "../local/s3.js";
 import { BLUE, GREEN, RED, WHITE, near, pixelAt, quadrantPixels } from "./helpers/images.js";
@@ -144,7 +144,7 @@ test("pixel bombs are refused without the memory decoding would need (child proc
   const script = `
     const { createOriginResponseHandler } = require(${JSON.stringify(join(REPO, "handlers/origin-response.ts"))});
     const { createS3Client, S3RVER_CREDENTIALS } = require(${JSON.stringify(join(REPO, "local/s3.ts"))});
-    const { DEFAULT_SETTINGS } = require(${JSON.stringify(join(REPO, "handlers/lib/settings.ts"))});
+    const { DEFAULT_SETTINGS } = require(${JSON.stringify(join(REPO, "handlers/core/settings.ts"))});
     (async () => {
       const client = createS3Client({ endpoint: process.env.S3_ENDPOINT, region: "us-east-1", credentials: S3RVER_CREDENTIALS });
       const handler = createOriginResponseHandler(DEFAULT_SETTINGS, { s3Client: () => client });

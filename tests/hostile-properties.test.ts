@@ -15,12 +15,12 @@ import test from "ava";
 import fc from "fast-check";
 import type { CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
 import { createViewerRequestHandler } from "../handlers/viewer-request.js";
-import { RequestError } from "../handlers/lib/errors.js";
-import type { FitMode } from "../handlers/lib/plan.js";
-import { createRequestPlanner, type ViewerRoute } from "../handlers/lib/request-plan.js";
-import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/lib/settings.js";
-import { signThumborPath } from "../handlers/lib/signature.js";
-import { MAX_KEY_BYTES, parseVariantKey, uriToKey, variantKeyToUri } from "../handlers/lib/variant-key.js";
+import { RequestError } from "../handlers/core/errors.js";
+import type { FitMode } from "../handlers/core/plan.js";
+import { createRequestPlanner, type ViewerRoute } from "../handlers/url/request-plan.js";
+import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/core/settings.js";
+import { signThumborPath } from "../handlers/url/signature.js";
+import { MAX_KEY_BYTES, parseVariantKey, uriToKey, variantKeyToUri } from "../handlers/core/variant-key.js";
 import { newRequestId, viewerRequestEvent, type Distribution } from "../local/events.js";
 
 const distribution: Distribution = { domainName: "d1.cloudfront.net", distributionId: "E1", bucket: "originals", region: "us-east-1" };

@@ -25,8 +25,8 @@ import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
 import { createOriginResponseHandler } from "../handlers/origin-response.js";
 import { createViewerRequestHandler } from "../handlers/viewer-request.js";
-import { SettingsError, loadSettingsFile, validateSettings } from "../handlers/lib/settings.js";
-import { signThumborPath, verifyThumborSignature } from "../handlers/lib/signature.js";
+import { SettingsError, loadSettingsFile, validateSettings } from "../handlers/core/settings.js";
+import { signThumborPath, verifyThumborSignature } from "../handlers/url/signature.js";
 import { newRequestId, originResponseEvent, viewerRequestEvent, type Distribution } from "../local/events.js";
 import { startLocalEdge } from "../local/server.js";
 

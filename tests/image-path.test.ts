@@ -1,9 +1,9 @@
 import test from "ava";
 import fc from "fast-check";
-import { RequestError } from "../handlers/lib/errors.js";
-import { checkOriginalKey, MAX_ORIGINAL_KEY_BYTES, originalKeyFromThumborImage } from "../handlers/lib/image-path.js";
-import { DEFAULT_SETTINGS } from "../handlers/lib/settings.js";
-import { parseThumborPath } from "../handlers/lib/thumbor-url.js";
+import { RequestError } from "../handlers/core/errors.js";
+import { checkOriginalKey, MAX_ORIGINAL_KEY_BYTES, originalKeyFromThumborImage } from "../handlers/core/image-path.js";
+import { DEFAULT_SETTINGS } from "../handlers/core/settings.js";
+import { parseThumborPath } from "../handlers/url/thumbor-url.js";
 import { requestVectors } from "./helpers/thumbor-vectors.js";
 
 const none = { pathPrefix: "", stripHosts: [] as string[] };

@@ -12,7 +12,7 @@ import { buildEdgeBundles } from "../components/bundle.js";
 import {
   archiveMembers, installPulumiMocks, unwrapSecret, valueOf, type PulumiMocks, type RecordedResource,
 } from "../components/pulumi-mocks.js";
-import { DEFAULT_SETTINGS, validateSettings } from "../handlers/lib/settings.js";
+import { DEFAULT_SETTINGS, validateSettings } from "../handlers/core/settings.js";
 import { disallowedEdgeHeader, type ImageResizer as ImageResizerClass, type ImageResizerArgs } from "../components/image-resizer.js";
 import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
 

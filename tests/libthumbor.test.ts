@@ -5,9 +5,9 @@
  */
 import { execFileSync } from "node:child_process";
 import test from "ava";
-import { RequestError } from "../handlers/lib/errors.js";
-import { signThumborPath, verifyThumborSignature } from "../handlers/lib/signature.js";
-import { parseThumborPath, type ThumborUrl } from "../handlers/lib/thumbor-url.js";
+import { RequestError } from "../handlers/core/errors.js";
+import { signThumborPath, verifyThumborSignature } from "../handlers/url/signature.js";
+import { parseThumborPath, type ThumborUrl } from "../handlers/url/thumbor-url.js";
 
 const PYTHON = "/usr/bin/python3";
 const KEY = "libthumbor-test-key";

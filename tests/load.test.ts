@@ -27,8 +27,8 @@ import autocannon from "autocannon";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import type { CloudFrontResultResponse } from "aws-lambda";
 import { createViewerRequestHandler } from "../handlers/viewer-request.js";
-import { createRequestPlanner } from "../handlers/lib/request-plan.js";
-import { DEFAULT_SETTINGS } from "../handlers/lib/settings.js";
+import { createRequestPlanner } from "../handlers/url/request-plan.js";
+import { DEFAULT_SETTINGS } from "../handlers/core/settings.js";
 import { newRequestId, viewerRequestEvent } from "../local/events.js";
 import { startLocalEdge, type LocalEdgeServer } from "../local/server.js";
 

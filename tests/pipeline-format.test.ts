@@ -4,8 +4,8 @@
  */
 import test from "ava";
 import sharp from "sharp";
-import { outputFormatFor, renderVariant } from "../handlers/lib/pipeline.js";
-import type { OutputFormat, TransformPlan } from "../handlers/lib/plan.js";
+import { outputFormatFor, renderVariant } from "../handlers/render/pipeline.js";
+import type { OutputFormat, TransformPlan } from "../handlers/core/plan.js";
 import { fixture, near, pixelAt, plan, settings } from "./helpers/images.js";
 
 async function render(name: string | Buffer, over: Partial<TransformPlan> = {}) {

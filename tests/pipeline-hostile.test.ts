@@ -6,10 +6,10 @@ import test from "ava";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import sharp from "sharp";
-import { RequestError } from "../handlers/lib/errors.js";
-import { renderVariant } from "../handlers/lib/pipeline.js";
-import type { TransformPlan } from "../handlers/lib/plan.js";
-import type { Settings } from "../handlers/lib/settings.js";
+import { RequestError } from "../handlers/core/errors.js";
+import { renderVariant } from "../handlers/render/pipeline.js";
+import type { TransformPlan } from "../handlers/core/plan.js";
+import type { Settings } from "../handlers/core/settings.js";
 import { fixture, plan, settings } from "./helpers/images.js";
 
 async function refusal(original: Buffer, over: Partial<TransformPlan> = {}, s: Settings = settings): Promise<RequestError> {

@@ -2,8 +2,8 @@
  * `meta` plans answer thumbor's JSON document (README §5.9) without encoding an image.
  */
 import test from "ava";
-import { renderVariant } from "../handlers/lib/pipeline.js";
-import type { TransformPlan } from "../handlers/lib/plan.js";
+import { renderVariant } from "../handlers/render/pipeline.js";
+import type { TransformPlan } from "../handlers/core/plan.js";
 import { fixture, plan, settings } from "./helpers/images.js";
 
 async function meta(name: string, over: Partial<TransformPlan> = {}) {

@@ -5,8 +5,8 @@
  */
 import test from "ava";
 import sharp from "sharp";
-import { renderVariant } from "../handlers/lib/pipeline.js";
-import type { TransformPlan } from "../handlers/lib/plan.js";
+import { renderVariant } from "../handlers/render/pipeline.js";
+import type { TransformPlan } from "../handlers/core/plan.js";
 import { BLUE, GREEN, RED, WHITE, fixture, near, pixelAt, plan, quadrantPixels, settings } from "./helpers/images.js";
 
 const W = 40;

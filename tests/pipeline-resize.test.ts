@@ -4,8 +4,8 @@
  */
 import test from "ava";
 import sharp from "sharp";
-import { renderVariant } from "../handlers/lib/pipeline.js";
-import type { TransformPlan } from "../handlers/lib/plan.js";
+import { renderVariant } from "../handlers/render/pipeline.js";
+import type { TransformPlan } from "../handlers/core/plan.js";
 import { BLUE, GREEN, RED, WHITE, fixture, near, pixelAt, plan, quadrantImage, settings } from "./helpers/images.js";
 
 async function render(over: Partial<TransformPlan>, original?: Buffer) {
@@ -163,7 +163,7 @@ test("a JPEG downscaling crop matches thumbor's crop-then-resize to within resam
   const photo = fixture("raindrops-480.jpg"); // 480x300
   for (const [w, h, halign] of [[100, 100, "center"], [150, 40, "left"], [60, 90, "right"]] as const) {
     const ours = await renderVariant({ plan: plan({ format: "png", width: w, height: h, halign }), original: photo, settings });
-    const ops = (await import("../handlers/lib/geometry.js")).planOperations(plan({ width: w, height: h, halign }), 480, 300);
+    const ops = (await import("../handlers/render/geometry.js")).planOperations(plan({ width: w, height: h, halign }), 480, 300);
     const box = ops.autoCrop!;
     const exact = await sharp(photo).extract(box).resize(w, h, { fit: "fill" }).raw().toBuffer();
     const got = await sharp(ours.body).raw().toBuffer();

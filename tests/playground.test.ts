@@ -8,9 +8,9 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { createRequestPlanner } from "../handlers/lib/request-plan.js";
-import { DEFAULT_SETTINGS, type Settings } from "../handlers/lib/settings.js";
-import { signThumborPath } from "../handlers/lib/signature.js";
+import { createRequestPlanner } from "../handlers/url/request-plan.js";
+import { DEFAULT_SETTINGS, type Settings } from "../handlers/core/settings.js";
+import { signThumborPath } from "../handlers/url/signature.js";
 import { startLocalEdge, type LocalEdgeServer } from "../local/server.js";
 
 const CHROMIUM = "/usr/bin/chromium";

@@ -1,8 +1,8 @@
 import test from "ava";
 import { createHmac } from "node:crypto";
-import { RequestError } from "../handlers/lib/errors.js";
-import { accepts, createRequestPlanner, type ViewerRoute } from "../handlers/lib/request-plan.js";
-import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/lib/settings.js";
+import { RequestError } from "../handlers/core/errors.js";
+import { accepts, createRequestPlanner, type ViewerRoute } from "../handlers/url/request-plan.js";
+import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/core/settings.js";
 
 const WEBP = "image/avif,image/webp,image/apng,image/*,*/*;q=0.8";
 

@@ -2,7 +2,7 @@ import test from "ava";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_SETTINGS, SettingsError, loadSettingsFile, validateSettings } from "../handlers/lib/settings.js";
+import { DEFAULT_SETTINGS, SettingsError, loadSettingsFile, validateSettings } from "../handlers/core/settings.js";
 
 test("an empty document takes every default, and the defaults are valid", (t) => {
   t.deepEqual(validateSettings({}), DEFAULT_SETTINGS);

@@ -1,8 +1,8 @@
 import { createHmac } from "node:crypto";
 import test from "ava";
 import fc from "fast-check";
-import { signThumborPath, verifyThumborSignature } from "../handlers/lib/signature.js";
-import { parseThumborPath } from "../handlers/lib/thumbor-url.js";
+import { signThumborPath, verifyThumborSignature } from "../handlers/url/signature.js";
+import { parseThumborPath } from "../handlers/url/thumbor-url.js";
 import { requestVectors, signatureDocVectors, signatureVectors, urlVectors } from "./helpers/thumbor-vectors.js";
 
 /** Vectors that describe libthumbor-client or historical behaviour rather than thumbor's server today. */

@@ -14,7 +14,7 @@ import {
   archiveMembers, installPulumiMocks, unwrapSecret, valueOf, type PulumiMocks,
 } from "../components/pulumi-mocks.js";
 import { INFRA_CONFIG_KEYS, SETTINGS_CONFIG_KEYS, imageResizerArgsFromConfig } from "../components/stack-config.js";
-import { DEFAULT_SETTINGS, validateSettings } from "../handlers/lib/settings.js";
+import { DEFAULT_SETTINGS, validateSettings } from "../handlers/core/settings.js";
 
 // js-yaml is what @pulumi/pulumi itself depends on; it has no bundled types, hence the shape here.
 const yaml: { load(text: string): unknown } = require("js-yaml");

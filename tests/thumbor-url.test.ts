@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import test from "ava";
 import fc from "fast-check";
-import { RequestError } from "../handlers/lib/errors.js";
+import { RequestError } from "../handlers/core/errors.js";
 import {
   parseThumborPath,
   quoteLikePython,
@@ -10,7 +10,7 @@ import {
   unquoteLikePython,
   unquoteToBytes,
   type ThumborUrl,
-} from "../handlers/lib/thumbor-url.js";
+} from "../handlers/url/thumbor-url.js";
 import { requestVectors, urlVectors, type ParsedByUpstream, type UrlVector } from "./helpers/thumbor-vectors.js";
 
 function rejects400(t: import("ava").ExecutionContext, path: string, reason?: RegExp | string): RequestError {

@@ -1,8 +1,8 @@
 import test from "ava";
 import fc from "fast-check";
-import { RequestError } from "../handlers/lib/errors.js";
-import { basePlan, canonicalPlan, FIT_MODES, type TransformPlan } from "../handlers/lib/plan.js";
-import { DEFAULT_SETTINGS } from "../handlers/lib/settings.js";
+import { RequestError } from "../handlers/core/errors.js";
+import { basePlan, canonicalPlan, FIT_MODES, type TransformPlan } from "../handlers/core/plan.js";
+import { DEFAULT_SETTINGS } from "../handlers/core/settings.js";
 import {
   MAX_KEY_BYTES,
   parseVariantKey,
@@ -10,7 +10,7 @@ import {
   variantKey,
   variantKeyToUri,
   variantPrefixOf,
-} from "../handlers/lib/variant-key.js";
+} from "../handlers/core/variant-key.js";
 
 const settings = DEFAULT_SETTINGS;
 

@@ -1,7 +1,7 @@
 import test from "ava";
 import type { CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
 import { createViewerRequestHandler } from "../handlers/viewer-request.js";
-import { DEFAULT_SETTINGS } from "../handlers/lib/settings.js";
+import { DEFAULT_SETTINGS } from "../handlers/core/settings.js";
 import { newRequestId, viewerRequestEvent, type Distribution } from "../local/events.js";
 
 const distribution: Distribution = { domainName: "d111111abcdef8.cloudfront.net", distributionId: "EDFDVBD6EXAMPLE", bucket: "images", region: "eu-west-1" };

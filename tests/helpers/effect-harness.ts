@@ -5,9 +5,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import sharp from "sharp";
-import type { EffectContext, PostFilterEffect } from "../../handlers/lib/effects/index.js";
-import type { FilterArg } from "../../handlers/lib/plan.js";
-import { DEFAULT_SETTINGS } from "../../handlers/lib/settings.js";
+import type { EffectContext, PostFilterEffect } from "../../handlers/render/effects/index.js";
+import type { FilterArg } from "../../handlers/core/plan.js";
+import { DEFAULT_SETTINGS } from "../../handlers/core/settings.js";
 
 export const FIXTURES = join(__dirname, "..", "fixtures");
 

@@ -4,8 +4,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import sharp from "sharp";
-import { basePlan, type TransformPlan } from "../../handlers/lib/plan.js";
-import { DEFAULT_SETTINGS, type Settings } from "../../handlers/lib/settings.js";
+import { basePlan, type TransformPlan } from "../../handlers/core/plan.js";
+import { DEFAULT_SETTINGS, type Settings } from "../../handlers/core/settings.js";
 
 export const settings: Settings = DEFAULT_SETTINGS;
 

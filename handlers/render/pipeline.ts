@@ -32,10 +32,10 @@
  */
 import sharp, { type Metadata, type Sharp } from "sharp";
 import { POST_FILTER_EFFECTS } from "./effects/index.js";
-import { RequestError } from "./errors.js";
+import { RequestError } from "../core/errors.js";
 import { fillLayout, filterCalls, hasFilter, metaDocument, planOperations, proportionSize, trimBox, type Region, type Size } from "./geometry.js";
-import type { FilterArg, FilterCall, OutputFormat, TransformPlan } from "./plan.js";
-import type { Settings } from "./settings.js";
+import type { FilterArg, FilterCall, OutputFormat, TransformPlan } from "../core/plan.js";
+import type { Settings } from "../core/settings.js";
 
 // Lambda handles one image at a time: sharp's operation cache would only hold memory.
 sharp.cache(false);

@@ -10,7 +10,7 @@
  * convolved premultiplied here, straight in thumbor.
  * sharp takes kernels up to 1001×1001.
  */
-import { RequestError } from "../errors.js";
+import { RequestError } from "../../core/errors.js";
 import { booleanArg, integerArg, stringArg } from "./args.js";
 import { convolveRaw } from "./kernel.js";
 import { perFrame } from "./raw.js";

@@ -16,8 +16,8 @@
  * - Python's `\d` also matches non-ASCII decimal digits; raw paths are percent-encoded ASCII, so
  *   a raw non-ASCII digit simply does not count as a digit here.
  */
-import { RequestError } from "./errors.js";
-import type { CropBox, Dimension, HAlign, TrimCorner, VAlign } from "./plan.js";
+import { RequestError } from "../core/errors.js";
+import type { CropBox, Dimension, HAlign, TrimCorner, VAlign } from "../core/plan.js";
 
 /**
  * libthumbor's `Url.regex()` (libthumbor/url.py:161-196), character for character. libthumbor's

@@ -20,7 +20,7 @@
  *    so that URL answers a valid 134x1 image rather than an error. The same applies to an
  *    auto-crop box of width or height 0 (200x400 → 0x1 gives thumbor the box (0,0,0,400)).
  */
-import type { CropBox, FilterCall, HAlign, TransformPlan, TrimCorner, VAlign } from "./plan.js";
+import type { CropBox, FilterCall, HAlign, TransformPlan, TrimCorner, VAlign } from "../core/plan.js";
 
 export interface Size {
   width: number;

@@ -4,8 +4,8 @@
  * accept the spellings a canonical argument can have (a number or a numeric string, a boolean
  * or `1`/`0`) and refuse anything else with a 400 naming the filter.
  */
-import { RequestError } from "../errors.js";
-import type { FilterArg } from "../plan.js";
+import { RequestError } from "../../core/errors.js";
+import type { FilterArg } from "../../core/plan.js";
 
 function missing(filter: string, index: number): never {
   throw new RequestError(400, `${filter}: argument ${index + 1} is missing`);

@@ -10,7 +10,7 @@
  * thumbor's C) is the identity here, and points whose x does not increase are ignored here
  * (thumbor divides by zero or skips the segment).
  */
-import { RequestError } from "../errors.js";
+import { RequestError } from "../../core/errors.js";
 import { stringArg } from "./args.js";
 import { applyChannelTables, perFrame } from "./raw.js";
 

@@ -11,16 +11,16 @@
  *   /*path                     an original, passed through untouched
  */
 import { match } from "path-to-regexp";
-import { refusal } from "./errors.js";
+import { refusal } from "../core/errors.js";
 import { parseFilterList } from "./filters.js";
 import { IMPLEMENTED_FILTERS } from "./filter-support.js";
-import { checkOriginalKey, originalKeyFromThumborImage } from "./image-path.js";
-import { checkPlanLimits } from "./plan-limits.js";
-import { basePlan, canonicalPlan, type CropBox, type FitMode, type OutputFormat, type TransformPlan } from "./plan.js";
-import { parseSizeEntry, type Settings } from "./settings.js";
+import { checkOriginalKey, originalKeyFromThumborImage } from "../core/image-path.js";
+import { checkPlanLimits } from "../core/plan-limits.js";
+import { basePlan, canonicalPlan, type CropBox, type FitMode, type OutputFormat, type TransformPlan } from "../core/plan.js";
+import { parseSizeEntry, type Settings } from "../core/settings.js";
 import { verifyThumborSignature } from "./signature.js";
 import { parseThumborPath, type ThumborUrl } from "./thumbor-url.js";
-import { isUnderVariantPrefix, parseVariantKey, uriToKey, variantKey } from "./variant-key.js";
+import { isUnderVariantPrefix, parseVariantKey, uriToKey, variantKey } from "../core/variant-key.js";
 
 export type ViewerRoute =
   | { kind: "original" }

@@ -5,8 +5,8 @@
  * thumbor.pathPrefix).
  */
 import sharp from "sharp";
-import { RequestError } from "../errors.js";
-import { filterImageKey } from "../image-path.js";
+import { RequestError } from "../../core/errors.js";
+import { filterImageKey } from "../../core/image-path.js";
 import type { EffectContext } from "./index.js";
 import type { RawImage } from "./raw.js";
 import { materialise } from "./raw.js";

@@ -7,7 +7,7 @@
  * Parity: exact in the tests (sharp's cast to 8 bits floors, as thumbor's truncation does for
  * these non-negative values); float rounding could move a value on an exact integer by 1 level.
  */
-import { RequestError } from "../errors.js";
+import { RequestError } from "../../core/errors.js";
 import { integerArg, stringArg } from "./args.js";
 import { fromRaw, materialise, perFrame } from "./raw.js";
 

@@ -4,8 +4,8 @@
  * plan's post-transform filters in URL order and looks here for every name it does not own.
  * Every name registered here must also be listed in filter-support.ts (IMPLEMENTED_FILTERS).
  */
-import type { FilterArg } from "../plan.js";
-import type { Settings } from "../settings.js";
+import type { FilterArg } from "../../core/plan.js";
+import type { Settings } from "../../core/settings.js";
 import { blur } from "./blur.js";
 import { brightness } from "./brightness.js";
 import { colorize } from "./colorize.js";

@@ -15,7 +15,7 @@
  * (positions outside the image, where thumbor's C would write out of bounds, are skipped).
  * Parity: exact as far as these rules go; a radius of 0 changes nothing.
  */
-import { RequestError } from "../errors.js";
+import { RequestError } from "../../core/errors.js";
 import { booleanArg, integerArg, stringArg } from "./args.js";
 import type { RawImage } from "./raw.js";
 import { perFrame } from "./raw.js";

@@ -20,9 +20,9 @@
  * compositing maths); a resized watermark can differ a little more along its edges (sharp's and
  * PIL's Lanczos filters are not the same code).
  */
-import { RequestError } from "../errors.js";
-import { resolveWatermarkPosition } from "../filters.js";
-import type { FilterArg } from "../plan.js";
+import { RequestError } from "../../core/errors.js";
+import { resolveWatermarkPosition } from "../../url/filters.js";
+import type { FilterArg } from "../../core/plan.js";
 import type { PostFilterEffect } from "./index.js";
 import { pyRound } from "../geometry.js";
 import { integerArg, stringArg } from "./args.js";

@@ -1,7 +1,7 @@
 /**
  * thumbor's filter-list grammar (`thumbor/filters/__init__.py`): from the decoded `filters:`
  * segment to canonical FilterCalls in URL order. Grammar only: what a filter does is the
- * pipeline's business (handlers/lib/effects/), and `format`/`quality` become plan fields in
+ * pipeline's business (handlers/render/effects/), and `format`/`quality` become plan fields in
  * request-plan.ts.
  *
  * thumbor's rules, reproduced:
@@ -27,8 +27,8 @@
  *
  * Every regular expression is compiled once, at module load (or when a custom grammar is built).
  */
-import { RequestError } from "./errors.js";
-import type { FilterArg, FilterCall } from "./plan.js";
+import { RequestError } from "../core/errors.js";
+import type { FilterArg, FilterCall } from "../core/plan.js";
 
 export type { FilterArg, FilterCall };
 

@@ -12,7 +12,7 @@
  * each frame on its own, so a rotation or a watermark lands on every frame, not once on the strip.
  */
 import sharp, { type Sharp } from "sharp";
-import type { FilterArg } from "../plan.js";
+import type { FilterArg } from "../../core/plan.js";
 import type { EffectContext, PostFilterEffect } from "./index.js";
 
 /** 8-bit sRGB pixels, interleaved, 3 (RGB) or 4 (RGBA, straight alpha) channels; `frames` frames of width×height stacked. */
