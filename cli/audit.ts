@@ -13,7 +13,7 @@ import { isRequestError, RequestError } from "../handlers/core/errors.js";
 import { parseFilterList } from "../handlers/url/filters.js";
 import type { FilterCall } from "../handlers/core/plan.js";
 import { createRequestPlanner, type RequestPlanner } from "../handlers/url/request-plan.js";
-import { filterImageKey } from "../handlers/core/image-path.js";
+import { FILTERS_WITH_IMAGES, filterImageKey } from "../handlers/core/image-path.js";
 import type { Settings } from "../handlers/core/settings.js";
 import { parseThumborPath } from "../handlers/url/thumbor-url.js";
 import { APPROXIMATE_FEATURES, approximateFeaturesOf } from "./approximations.js";
@@ -65,8 +65,7 @@ export function classifyThumborUrl(path: string, settings: Settings, planner: Re
   return { status: features.length > 0 ? "approximate" : "identical", features, variantKey: route.key };
 }
 
-/** Filters whose first argument names another image, read from the bucket (effects/bucket-image.ts). */
-export const FILTERS_WITH_IMAGES: ReadonlySet<string> = new Set(["watermark", "frame"]);
+export { FILTERS_WITH_IMAGES };
 
 /**
  * The image a watermark or frame names is mapped to a bucket key only when the variant is

@@ -97,6 +97,9 @@ export function checkOriginalKey(key: string): string {
   return key;
 }
 
+/** Filters whose first argument names another image, read from the bucket (effects/bucket-image.ts). */
+export const FILTERS_WITH_IMAGES: ReadonlySet<string> = new Set(["watermark", "frame"]);
+
 /**
  * The bucket key of an image a filter names (watermark, frame). thumbor fetches it through its
  * loader, and thumbor-aws's loader percent-decodes the argument, which reaches it still encoded

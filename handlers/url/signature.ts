@@ -10,15 +10,18 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { unquoteToBytes } from "./thumbor-url.js";
 
-/** The signature thumbor expects for `signedPart` under `key` (UTF-8). */
-export function signThumborPath(key: string, signedPart: string): string {
-  if (key === "") throw new Error("signThumborPath: the key is empty");
+/**
+ * The signature thumbor expects for `signedPart` under `key`: a string key is UTF-8 (thumbor's
+ * server); bytes are used as they are (libthumbor's Latin-1 `str` keys, for compatibility).
+ */
+export function signThumborPath(key: string | Uint8Array, signedPart: string): string {
+  if (key.length === 0) throw new Error("signThumborPath: the key is empty");
   return expectedSignature(key, signedPart).toString("latin1");
 }
 
 const URL_UNSAFE_BASE64 = /[+/]/g;
 
-function expectedSignature(key: string, signedPart: string): Buffer {
+function expectedSignature(key: string | Uint8Array, signedPart: string): Buffer {
   const b64 = createHmac("sha1", key).update(signedPart, "utf8").digest("base64");
   // base64url with padding: Node's "base64url" drops the "=", thumbor keeps it.
   return Buffer.from(b64.replace(URL_UNSAFE_BASE64, (c) => (c === "+" ? "-" : "_")), "latin1");
