@@ -12,6 +12,7 @@ import { DEFAULT_SETTINGS, loadSettingsFile, SettingsError, type Settings } from
 import { auditExitCode, Auditor, formatReport, reportToJson } from "./audit.js";
 import { openLines } from "./input.js";
 import { createProgressBar } from "./progress.js";
+import { runSign } from "./sign.js";
 
 const USAGE = "usage: edge-resizer audit <file|-> [--json] [--settings settings.json] [--strict]";
 const HELP = `${USAGE}
@@ -27,6 +28,9 @@ differ) or not at all (why).
   --strict             exit 1 when any URL is only approximate, not just when one breaks
 
 Exit status: 0 all served, 1 some URL would break (or, with --strict, is approximate), 2 error.
+
+edge-resizer sign <thumbor path> [--key-file <file>] [--settings settings.json] [--base-url <url>]
+  prints the signed URL; the key comes from $EDGE_RESIZER_SECURITY_KEY or --key-file (cli/sign.ts)
 `;
 
 /** The audit cannot run: bad arguments (`usage` set: the usage line is shown too) or unreadable input. */
@@ -117,6 +121,7 @@ function describeIoError(err: unknown): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "sign") return runSign(argv.slice(1), { env: process.env, stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
   try {
     const command = parseCommandLine(argv);
     if (command.kind === "help") {
