@@ -53,6 +53,10 @@ export interface ImageResizerArgs {
   bundleDir?: string;
   /** Keep the bucket (and its privacy settings) when the stack is destroyed. Default true: originals are never deleted by a destroy. */
   retainBucketOnDelete?: boolean;
+  /** This stack is open on purpose (unsigned thumbor URLs, any `?d=` size): silences the warnings about it. Default false. */
+  acknowledgeOpenStack?: boolean;
+  /** AWS WAF rate limit: requests per client IP per 5 minutes on variant URLs (10 to 2,000,000,000). 0 = no web ACL. Default 0. */
+  wafRateLimit?: number;
 }
 
 /** The defaults of every infrastructure argument, in one place for the docs and Pulumi.yaml. */
@@ -65,6 +69,8 @@ export const IMAGE_RESIZER_DEFAULTS = Object.freeze({
   originResponseTimeoutSeconds: 30,
   errorCachingMinTtl: 10,
   retainBucketOnDelete: true,
+  acknowledgeOpenStack: false,
+  wafRateLimit: 0,
 });
 
 /** viewer-request runs on every request: kept to the old viewer-trigger limits (128 MB, 5 s). */
@@ -115,6 +121,8 @@ interface ResolvedArgs {
   originResponseTimeoutSeconds: number;
   errorCachingMinTtl: number;
   retainBucketOnDelete: boolean;
+  acknowledgeOpenStack: boolean;
+  wafRateLimit: number;
 }
 
 export class ImageResizer extends pulumi.ComponentResource {
@@ -141,6 +149,7 @@ export class ImageResizer extends pulumi.ComponentResource {
     super("edge-resizer:index:ImageResizer", name, {}, opts);
     const label = `ImageResizer "${name}"`;
     const infra = resolveImageResizerArgs(label, args);
+    warnOnOpenStack(args.settings, infra.acknowledgeOpenStack, this);
     const settings = checkSettings(label, args.settings);
     const variantPrefix = settings.plain.variantPrefix;
     const bundles = locateBundles(label, args.bundleDir);
@@ -156,6 +165,7 @@ export class ImageResizer extends pulumi.ComponentResource {
     const edge = { role, bundles, settingsJson, provider: usEast1, parent: this };
     this.viewerRequestFunction = edgeFunction(name, "viewer-request", VIEWER_REQUEST_MEMORY_MB, VIEWER_REQUEST_TIMEOUT_SECONDS, edge);
     this.originResponseFunction = edgeFunction(name, "origin-response", infra.originResponseMemoryMb, infra.originResponseTimeoutSeconds, edge);
+    const webAcl = infra.wafRateLimit > 0 ? rateLimitAcl(name, infra.wafRateLimit, variantPrefix, this) : undefined;
     const rolePolicy = edgeAccess(name, role, bucket.arn, variantPrefix, [this.viewerRequestFunction, this.originResponseFunction], this);
     this.distribution = imagesDistribution(name, {
       infra,
@@ -163,6 +173,7 @@ export class ImageResizer extends pulumi.ComponentResource {
       oai,
       viewerRequest: this.viewerRequestFunction,
       originResponse: this.originResponseFunction,
+      webAclArn: webAcl?.arn,
     }, { parent: this, dependsOn: [rolePolicy] });
 
     this.bucketName = bucket.name;
@@ -339,6 +350,8 @@ interface DistributionParts {
   oai: aws.cloudfront.OriginAccessIdentity;
   viewerRequest: aws.lambda.Function;
   originResponse: aws.lambda.Function;
+  /** The WAF web ACL guarding the distribution (WAFv2 takes the ACL's ARN), if any. */
+  webAclArn?: pulumi.Output<string>;
 }
 
 /** The CDN: the S3 origin through the OAI, both edge functions on the default behaviour, its policies. */
@@ -376,6 +389,7 @@ function imagesDistribution(name: string, parts: DistributionParts, opts: pulumi
     // Errors are cached briefly so a fixed or newly uploaded original shows up soon.
     customErrorResponses: SHORT_CACHED_ERRORS.map((errorCode) => ({ errorCode, errorCachingMinTtl: infra.errorCachingMinTtl })),
     restrictions: { geoRestriction: { restrictionType: "none" } },
+    webAclId: parts.webAclArn,
     viewerCertificate: infra.certificateArn
       ? { acmCertificateArn: infra.certificateArn, sslSupportMethod: "sni-only", minimumProtocolVersion: "TLSv1.2_2021" }
       : { cloudfrontDefaultCertificate: true },
@@ -383,6 +397,86 @@ function imagesDistribution(name: string, parts: DistributionParts, opts: pulumi
       ? { bucket: `${infra.accessLogsBucket}.s3.amazonaws.com`, prefix: infra.accessLogsPrefix, includeCookies: false }
       : undefined,
   }, opts);
+}
+
+/** Configuration that leaves a public stack open to cost amplification, one warning line each (see README "Before you go live"). */
+export function openStackWarnings(input: ImageResizerSettings | undefined): string[] {
+  const allowUnsafe = input?.thumbor?.allowUnsafe ?? DEFAULT_SETTINGS.thumbor.allowUnsafe;
+  const sizes = input?.sizes ?? DEFAULT_SETTINGS.sizes;
+  const key = input?.thumbor?.securityKey ?? DEFAULT_SETTINGS.thumbor.securityKey;
+  const warnings: string[] = [];
+  if (allowUnsafe) {
+    warnings.push("unsigned thumbor URLs (/unsafe/...) are accepted, so anyone can make any variant: set edge-resizer:allowUnsafe false and edge-resizer:securityKey");
+  }
+  if (sizes.length === 0) {
+    warnings.push("?d= accepts any size up to maxWidth x maxHeight, so anyone can make any number of variants: set edge-resizer:sizes to the sizes your pages use");
+  }
+  return warnings;
+}
+
+/**
+ * Warns at preview and up when the stack is open to anyone (unless acknowledged), and always
+ * when no thumbor URL could work (unsafe URLs off and no security key: validation then fails).
+ */
+function warnOnOpenStack(input: ImageResizerSettings | undefined, acknowledged: boolean, parent: pulumi.Resource): void {
+  const allowUnsafe = input?.thumbor?.allowUnsafe ?? DEFAULT_SETTINGS.thumbor.allowUnsafe;
+  if (!allowUnsafe && (input?.thumbor?.securityKey ?? "") === "") {
+    pulumi.log.warn("unsafe thumbor URLs are off and there is no security key, so no thumbor URL can work: set edge-resizer:securityKey", parent);
+  }
+  if (acknowledged) return;
+  for (const warning of openStackWarnings(input)) pulumi.log.warn(`${warning} (or edge-resizer:acknowledgeOpenStack true)`, parent);
+}
+
+/** AWS WAF's range for a rate-based rule's limit (requests per evaluation window). */
+const WAF_RATE_LIMIT_MIN = 10;
+const WAF_RATE_LIMIT_MAX = 2_000_000_000;
+/** WAF counts each client's requests over the last 5 minutes (its default window; 60, 120 and 600 are the others). */
+const WAF_EVALUATION_WINDOW_SECONDS = 300;
+
+/**
+ * Viewer URLs that can make a render: `?d=`, `/unsafe/`, a signature-shaped first segment, and
+ * direct variant keys. Originals are not counted. Regexes of AWS WAF's RegexMatchStatement.
+ */
+function variantUrlPatterns(variantPrefix: string) {
+  const prefix = variantPrefix.replace(/[.]/g, "\\.");
+  return { path: `^/(unsafe|[A-Za-z0-9_-]{27}(=|%3D)|${prefix})/`, query: "(^|&)d=" };
+}
+
+/** Optional rate limiting: a WAF web ACL that blocks a client IP sending too many variant requests. */
+function rateLimitAcl(name: string, limit: number, variantPrefix: string, parent: pulumi.Resource): aws.wafv2.WebAcl {
+  const patterns = variantUrlPatterns(variantPrefix);
+  const none = [{ priority: 0, type: "NONE" }];
+  const visibility = (metric: string) => ({ cloudwatchMetricsEnabled: true, metricName: metric, sampledRequestsEnabled: true });
+  // Caps how many renders one client IP can cause: each new variant URL is a Lambda run and an S3
+  // object. CloudFront web ACLs live in us-east-1 (scope CLOUDFRONT), whatever the stack's region.
+  return new aws.wafv2.WebAcl(`${name}-rate-limit`, {
+    region: "us-east-1",
+    scope: "CLOUDFRONT",
+    description: `edge-resizer ${name}: at most ${limit} variant requests per client IP per 5 minutes`,
+    defaultAction: { allow: {} },
+    rules: [{
+      name: "variant-requests-per-ip",
+      priority: 0,
+      action: { block: {} },
+      statement: {
+        rateBasedStatement: {
+          limit,
+          aggregateKeyType: "IP",
+          evaluationWindowSec: WAF_EVALUATION_WINDOW_SECONDS,
+          scopeDownStatement: {
+            orStatement: {
+              statements: [
+                { regexMatchStatement: { regexString: patterns.path, fieldToMatch: { uriPath: {} }, textTransformations: none } },
+                { regexMatchStatement: { regexString: patterns.query, fieldToMatch: { queryString: {} }, textTransformations: none } },
+              ],
+            },
+          },
+        },
+      },
+      visibilityConfig: visibility(`${name}-variant-requests-per-ip`),
+    }],
+    visibilityConfig: visibility(`${name}-rate-limit`),
+  }, { parent });
 }
 
 /** The distribution's cache policy (path only) and origin request policy (the viewer URL header). */
@@ -445,6 +539,12 @@ export function resolveImageResizerArgs(label: string, args: ImageResizerArgs): 
   };
   const accessLogsPrefix = args.accessLogsPrefix ?? d.accessLogsPrefix;
   if (typeof accessLogsPrefix !== "string") fail("accessLogsPrefix", "a string", accessLogsPrefix);
+  const acknowledgeOpenStack = args.acknowledgeOpenStack ?? d.acknowledgeOpenStack;
+  if (typeof acknowledgeOpenStack !== "boolean") fail("acknowledgeOpenStack", "true or false", acknowledgeOpenStack);
+  const wafRateLimit = args.wafRateLimit ?? d.wafRateLimit;
+  if (wafRateLimit !== 0 && !(Number.isInteger(wafRateLimit) && wafRateLimit >= WAF_RATE_LIMIT_MIN && wafRateLimit <= WAF_RATE_LIMIT_MAX)) {
+    fail("wafRateLimit", `0 (off) or an integer from ${WAF_RATE_LIMIT_MIN} to ${WAF_RATE_LIMIT_MAX} (AWS WAF's range)`, wafRateLimit);
+  }
   const retainBucketOnDelete = args.retainBucketOnDelete ?? d.retainBucketOnDelete;
   if (typeof retainBucketOnDelete !== "boolean") fail("retainBucketOnDelete", "true or false", retainBucketOnDelete);
   return {
@@ -459,6 +559,8 @@ export function resolveImageResizerArgs(label: string, args: ImageResizerArgs): 
     originResponseTimeoutSeconds: int("originResponseTimeoutSeconds", 1, 30, d.originResponseTimeoutSeconds),
     errorCachingMinTtl: int("errorCachingMinTtl", 0, 31_536_000, d.errorCachingMinTtl),
     retainBucketOnDelete,
+    acknowledgeOpenStack,
+    wafRateLimit,
   };
 }
 

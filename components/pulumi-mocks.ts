@@ -66,6 +66,10 @@ export async function installPulumiMocks(project = "edge-resizer", stack = "test
           state.version = args.inputs.publish ? "1" : "$LATEST";
           state.qualifiedArn = `${state.arn}:${state.version}`;
           break;
+        case "aws:wafv2/webAcl:WebAcl":
+          // CloudFront web ACLs are global (scope CLOUDFRONT), managed through us-east-1.
+          state.arn = `arn:aws:wafv2:us-east-1:${ACCOUNT_ID}:global/webacl/${args.name}/${id}`;
+          break;
         case "aws:cloudfront/distribution:Distribution":
           state.domainName = "d111111abcdef8.cloudfront.net";
           state.arn = `arn:aws:cloudfront::${ACCOUNT_ID}:distribution/${id}`;

@@ -56,6 +56,8 @@ export const INFRA_CONFIG_KEYS: Readonly<Record<string, ConfigKind>> = Object.fr
   errorCachingMinTtl: "integer",
   bundleDir: "string",
   retainBucketOnDelete: "boolean",
+  acknowledgeOpenStack: "boolean",
+  wafRateLimit: "integer",
 });
 
 /** Reads the project's stack config into the arguments of one ImageResizer. */
