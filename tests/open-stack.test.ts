@@ -6,19 +6,15 @@
  */
 import test from "ava";
 import * as pulumi from "@pulumi/pulumi";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildEdgeBundles } from "../components/bundle.js";
 import { installPulumiMocks, valueOf, type PulumiMocks } from "../components/pulumi-mocks.js";
 import type { ImageResizer as ImageResizerClass } from "../components/image-resizer.js";
 import { imageResizerArgsFromConfig } from "../components/stack-config.js";
+import { prodStack, programConfig, SECRET_KEYS } from "./helpers/stack-files.js";
 
-const yaml: { load(text: string): unknown } = require("js-yaml");
-const ROOT = join(__dirname, "..");
-const project = yaml.load(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")) as { name: string; config: Record<string, { default?: unknown }> };
-const prodStack = yaml.load(readFileSync(join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
-const SECRET_KEYS = ["edge-resizer:securityKey", "edge-resizer:retiredSecurityKeys"];
 const WEB_ACL = "aws:wafv2/webAcl:WebAcl";
 
 let mocks: PulumiMocks;
@@ -35,15 +31,6 @@ test.before(async () => {
 test.after.always(() => {
   if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
 });
-
-/** Config as the CLI hands it to the program: Pulumi.yaml's defaults, overlaid by the stack's values. */
-function programConfig(stackValues: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = {};
-  const put = (key: string, value: unknown) => { out[key] = typeof value === "string" ? value : JSON.stringify(value); };
-  for (const [key, declared] of Object.entries(project.config)) if (declared.default !== undefined) put(`${project.name}:${key}`, declared.default);
-  for (const [key, value] of Object.entries(stackValues)) put(key, value);
-  return out;
-}
 
 /** Constructs a resizer from stack values as index.ts does, and returns it with the warnings it logged on itself. */
 async function deployWith(name: string, stackValues: Record<string, unknown>): Promise<{ resizer: ImageResizerClass; warnings: string[] }> {

@@ -5,7 +5,7 @@
  */
 import test from "ava";
 import * as pulumi from "@pulumi/pulumi";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildEdgeBundles } from "../components/bundle.js";
@@ -15,14 +15,7 @@ import {
 } from "../components/pulumi-mocks.js";
 import { INFRA_CONFIG_KEYS, SETTINGS_CONFIG_KEYS, imageResizerArgsFromConfig } from "../components/stack-config.js";
 import { DEFAULT_SETTINGS, validateSettings } from "../handlers/core/settings.js";
-
-// js-yaml is what @pulumi/pulumi itself depends on; it has no bundled types, hence the shape here.
-const yaml: { load(text: string): unknown } = require("js-yaml");
-
-const ROOT = join(__dirname, "..");
-type Declared = { type: string; items?: { type: string }; default?: unknown; description?: string; secret?: boolean };
-const project = yaml.load(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")) as { name: string; main?: string; config: Record<string, Declared> };
-const prodStack = yaml.load(readFileSync(join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
+import { prodStack, programConfig, project, SECRET_KEYS } from "./helpers/stack-files.js";
 
 let mocks: PulumiMocks;
 let bundleDir: string;
@@ -37,16 +30,6 @@ test.after.always(() => {
   if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
 });
 
-/** Config as the CLI hands it to the program: project defaults, overlaid by the stack file, values as strings. */
-function programConfig(stackValues: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = {};
-  const put = (key: string, value: unknown) => { out[key] = typeof value === "string" ? value : JSON.stringify(value); };
-  for (const [key, declared] of Object.entries(project.config)) if (declared.default !== undefined) put(`${project.name}:${key}`, declared.default);
-  for (const [key, value] of Object.entries(stackValues)) put(key, value);
-  return out;
-}
-
-const SECRET_KEYS = ["edge-resizer:securityKey", "edge-resizer:retiredSecurityKeys"];
 
 function settingsLeaves(): string[] {
   const { thumbor, ...top } = DEFAULT_SETTINGS;
