@@ -33,6 +33,7 @@
 import sharp, { type Metadata, type Sharp } from "sharp";
 import { POST_FILTER_EFFECTS, type EffectContext } from "./effects/index.js";
 import { fromRaw, materialise } from "./effects/raw.js";
+import { naiveCmykToRgb } from "./cmyk.js";
 import { RequestError } from "../core/errors.js";
 import { filterCalls, hasFilter, metaDocument, planOperations, trimBox, type Region, type Size } from "./geometry.js";
 import type { FilterArg, OutputFormat, TransformPlan } from "../core/plan.js";
@@ -126,6 +127,8 @@ interface Header {
   hasAlpha: boolean;
   isPalette: boolean;
   hasProfile: boolean;
+  /** The original's colour space as libvips reads it ("cmyk" for CMYK JPEGs). */
+  space?: string;
   compression?: string;
   /** Animation timing, re-applied on output (materialised pixels lose it). */
   loop?: number;
@@ -166,6 +169,7 @@ async function readHeader(original: Buffer, settings: Settings): Promise<Header>
     hasAlpha: m.hasAlpha,
     isPalette: m.isPalette,
     hasProfile: m.hasProfile,
+    space: m.space,
     compression: m.compression,
     loop: m.loop,
     delay: m.delay,
@@ -253,6 +257,9 @@ export async function renderVariant(input: RenderInput): Promise<RenderedVariant
       limitInputPixels: settings.maxInputPixels * frames,
       ...(keepFrames ? { animated: true } : {}),
     });
+  // cmykConversion "naive": thumbor's profile-blind CMYK conversion instead of libvips' colour-managed one.
+  const naiveCmyk = header.space === "cmyk" && settings.cmykConversion === "naive";
+  const decodeRgb = async (): Promise<Sharp> => (naiveCmyk ? run(naiveCmykToRgb(decode())) : decode());
 
   // Trim needs the pixels: decode once to raw and continue from there. Animated originals are not
   // trimmed (thumbor skips trim for GIFs too).
@@ -260,7 +267,7 @@ export async function renderVariant(input: RenderInput): Promise<RenderedVariant
   let size: Size = { width: header.orientedWidth, height: header.orientedHeight };
   let trimmed: Region | null = null;
   if (plan.trim && frames === 1) {
-    const px = await run(materialise(decode(), "keep", 1));
+    const px = await run(materialise(await decodeRgb(), "keep", 1));
     trimmed = trimBox(px.data, px.width, px.height, px.channels, plan.trim.corner, plan.trim.tolerance);
     image = fromRaw(px);
     if (trimmed) {
@@ -270,7 +277,7 @@ export async function renderVariant(input: RenderInput): Promise<RenderedVariant
       image = fromRaw(await materialise(image, "keep", 1));
     }
   } else {
-    image = decode();
+    image = await decodeRgb();
   }
 
   if (plan.meta) {
@@ -292,7 +299,8 @@ export async function renderVariant(input: RenderInput): Promise<RenderedVariant
 
   // Transform stage, in sharp's own order: one extract, one resize, then flips.
   let region: Region | null = ops.manualCrop;
-  const smart = ops.smartCrop && frames === 1; // sharp's attention strategy refuses multi-page images
+  // sharp's attention strategy refuses multi-page images; "alignment" is thumbor without detectors.
+  const smart = ops.smartCrop && frames === 1 && settings.thumbor.smartCrop === "attention";
   if (ops.autoCrop && !smart) {
     const base = region ?? { left: 0, top: 0, width: size.width, height: size.height };
     region = { left: base.left + ops.autoCrop.left, top: base.top + ops.autoCrop.top, width: ops.autoCrop.width, height: ops.autoCrop.height };

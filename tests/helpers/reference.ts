@@ -254,3 +254,13 @@ export function refAutoFillColour(p: Pixels): [number, number, number] {
   const n = p.width * p.height;
   return [cdiv(sums[0], n), cdiv(sums[1], n), cdiv(sums[2], n)];
 }
+
+/** Pillow's `convert("RGB")` of CMYK ink values (profile ignored): nk − round(ink·nk/255), nk = 255 − K. */
+export function refPillowCmykToRgb(cmyk: Uint8Array): Uint8Array {
+  const out = new Uint8Array((cmyk.length / 4) * 3);
+  for (let i = 0, o = 0; i < cmyk.length; i += 4) {
+    const nk = 255 - cmyk[i + 3];
+    for (let c = 0; c < 3; c++) out[o++] = nk - Math.round((cmyk[i + c] * nk) / 255);
+  }
+  return out;
+}
