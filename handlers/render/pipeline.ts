@@ -23,7 +23,7 @@
  *    physical units (in, cm) come out smaller than thumbor's SVG_DPI=150;
  *  - animated originals kept animated: no trim (thumbor skips it for GIFs too), `smart` uses the
  *    alignment/focal crop (sharp's attention strategy refuses multi-page images), and
- *    `fill(blur)` uses the median colour;
+ *    `fill(blur)` uses `fill(auto)`'s colour;
  *  - a pixel bomb answers 400 like thumbor's MAX_PIXELS check.
  *
  * sharp applies its operations in a fixed order, not in call order, and keeps one slot per kind
