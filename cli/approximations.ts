@@ -17,7 +17,7 @@
 import { EXACT_BLUR_BUDGET, MAX_BLUR_RADIUS } from "../handlers/render/effects/blur.js";
 import { THUMBOR_FILTERS } from "../handlers/url/filters.js";
 import type { FilterCall, TransformPlan } from "../handlers/core/plan.js";
-import type { Settings } from "../handlers/core/settings.js";
+import type { Settings, ThumborSettings } from "../handlers/core/settings.js";
 import type { ThumborUrl } from "../handlers/url/thumbor-url.js";
 
 export interface FeatureContext {
@@ -27,7 +27,7 @@ export interface FeatureContext {
   url: ThumborUrl;
   /** Every filter of the URL as parsed, in URL order, including `format` and `quality`. */
   calls: readonly FilterCall[];
-  settings: Pick<Settings, "maxWidth" | "maxHeight">;
+  settings: Pick<Settings, "maxWidth" | "maxHeight"> & { thumbor: Pick<ThumborSettings, "smartCrop"> };
 }
 
 export interface ApproximateFeature {
@@ -67,8 +67,9 @@ export const APPROXIMATE_FEATURES: readonly ApproximateFeature[] = [
   {
     feature: "smart",
     reason:
-      "thumbor's face and feature detectors (OpenCV, when DETECTORS is configured) are approximated by sharp's attention strategy: the crop window can sit elsewhere",
-    applies: (ctx) => ctx.plan.smart,
+      "thumbor's face and feature detectors (OpenCV, when DETECTORS is configured) are approximated by sharp's attention strategy (`thumbor.smartCrop` \"attention\", the default): the crop window can sit elsewhere. A thumbor without detectors (its default, `DETECTORS = []`) kept the alignment crop; `thumbor.smartCrop` \"alignment\" does that, and `smart` is then not reported",
+    // With "alignment" the render drops smart (variant-key.ts renderedPlan): thumbor's default.
+    applies: (ctx) => ctx.plan.smart && ctx.settings.thumbor.smartCrop === "attention",
   },
   {
     feature: "debug",
@@ -104,7 +105,7 @@ export const APPROXIMATE_FEATURES: readonly ApproximateFeature[] = [
   {
     feature: "fill(blur)",
     reason:
-      "the blurred backdrop uses sharp's Gaussian (sigma 25) for thumbor's radius-50 blur, and the median colour for animated images",
+      "the blurred backdrop uses sharp's Gaussian (sigma 25) for thumbor's radius-50 blur, and `fill(auto)`'s colour for animated images",
     applies: (ctx) => hasCall(ctx, "fill", (c) => String(c.args[0]).toLowerCase() === "blur"),
   },
   {

@@ -34,12 +34,14 @@ export const SETTINGS_CONFIG_KEYS: Readonly<Record<string, SettingKey>> = Object
   variantPrefix: { path: ["variantPrefix"], kind: "string" },
   cacheControl: { path: ["cacheControl"], kind: "string" },
   errorCacheControl: { path: ["errorCacheControl"], kind: "string" },
+  cmykConversion: { path: ["cmykConversion"], kind: "string" },
   allowUnsafe: { path: ["thumbor", "allowUnsafe"], kind: "boolean" },
   securityKey: { path: ["thumbor", "securityKey"], kind: "string", secret: true },
   retiredSecurityKeys: { path: ["thumbor", "retiredSecurityKeys"], kind: "string[]", secret: true },
   pathPrefix: { path: ["thumbor", "pathPrefix"], kind: "string" },
   stripHosts: { path: ["thumbor", "stripHosts"], kind: "string[]" },
   strictFilters: { path: ["thumbor", "strictFilters"], kind: "boolean" },
+  smartCrop: { path: ["thumbor", "smartCrop"], kind: "string" },
 });
 
 /** Config keys of the infrastructure (ImageResizerArgs other than settings). */

@@ -371,6 +371,17 @@ test("human report: a table broken first, then totals per status and per feature
   t.regex(text, /\n {2}smart\s+1 URL\s+3 requests {2}thumbor's face/);
 });
 
+test("smart is approximate with thumbor.smartCrop attention (the default) and identical with alignment, thumbor's default", (t) => {
+  const url = "/unsafe/300x200/smart/images/people.jpg";
+  const attention = classifyThumborUrl(url, DEFAULT_SETTINGS)!;
+  t.is(attention.status, "approximate");
+  t.deepEqual(attention.features, ["smart"]);
+  const aligned = validateSettings({ thumbor: { smartCrop: "alignment" } });
+  const verdict = classifyThumborUrl(url, aligned)!;
+  t.is(verdict.status, "identical");
+  t.deepEqual(verdict.features ?? [], []);
+});
+
 test("exit status: 1 with any broken URL, with --strict also when approximate", (t) => {
   const onlyApproximate = auditLines(["/unsafe/300x200/smart/a.jpg", "/unsafe/300x200/a.jpg"], settings);
   t.is(auditExitCode(onlyApproximate), 0);

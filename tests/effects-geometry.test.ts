@@ -7,7 +7,9 @@ import test from "ava";
 import sharp from "sharp";
 import { rotate, thumborRotation } from "../handlers/render/effects/rotate.js";
 import { cornerRuns, roundCorner } from "../handlers/render/effects/round-corner.js";
-import { context, photo, runEffect, type Pixels } from "./helpers/effect-harness.js";
+import { renderVariant } from "../handlers/render/pipeline.js";
+import { context, decode, photo, rgbOnly, runEffect, type Pixels } from "./helpers/effect-harness.js";
+import { plan, settings } from "./helpers/images.js";
 import { psnr } from "./helpers/psnr.js";
 import * as ref from "./helpers/reference.js";
 
@@ -160,6 +162,31 @@ test("round_corner(..., true) makes exactly thumbor's painted runs transparent a
   }
   assertOnlyCorners(t, input, got, 25, 25);
   t.deepEqual(pixel(got, 0, got.height - 1), [10, 20, 30, 0]);
+});
+
+test("round_corner(4,0,0,0,true) on a JPEG variant: thumbor's corners with the alpha dropped, not flattened onto white", async (t) => {
+  // Black corners: thumbor's transparent-mode blend (last · (1 - aa)) equals the coloured one, so
+  // the hand-worked grid is what thumbor's JPEG shows once Pillow has dropped the alpha.
+  const grey = await sharp(Buffer.alloc(20 * 20 * 3, 100), { raw: { width: 20, height: 20, channels: 3 } }).png().toBuffer();
+  const filters = [{ name: "round_corner", args: ["4", 0, 0, 0, true] }];
+  const out = await renderVariant({ plan: plan({ format: "jpeg", quality: 100, filters }), original: grey, settings });
+  const got = await decode(out.body);
+  for (const [row, [left, right]] of Object.entries(HAND_WORKED)) {
+    const y = Number(row);
+    const seen = [...[0, 1, 2, 3, 4], ...[15, 16, 17, 18, 19]].map((x) => pixel(got, x, y)[0]!);
+    const want = [...left, ...right];
+    t.true(seen.every((v, i) => Math.abs(v - want[i]!) <= 3), `row ${y}: got ${seen.join(",")}, thumbor ${want.join(",")}`);
+  }
+});
+
+test("round_corner(..., true) for a JPEG paints the corners in transparent mode without adding alpha", async (t) => {
+  const input = await photo();
+  const forJpeg = await runEffect(roundCorner, input, ["25", 10, 20, 30, true], context({ outputFormat: "jpeg" }));
+  const withAlpha = await runEffect(roundCorner, input, ["25", 10, 20, 30, true], context({ outputFormat: "png" }));
+  t.is(forJpeg.channels, 3);
+  t.deepEqual(forJpeg.data, Buffer.from(rgbOnly(withAlpha)), "same colours as the transparent PNG, alpha dropped");
+  t.deepEqual(pixel(forJpeg, 0, forJpeg.height - 1), [10, 20, 30]);
+  assertOnlyCorners(t, input, forJpeg, 25, 25);
 });
 
 test("round_corner(0,...) changes nothing", async (t) => {

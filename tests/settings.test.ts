@@ -18,6 +18,15 @@ test("present keys override defaults, nested thumbor keys one by one", (t) => {
   t.deepEqual(s.thumbor.stripHosts, []);
 });
 
+test("smartCrop and cmykConversion: defaults keep today's behaviour, thumbor's are accepted", (t) => {
+  const d = validateSettings({});
+  t.is(d.thumbor.smartCrop, "attention");
+  t.is(d.cmykConversion, "colour-managed");
+  const s = validateSettings({ cmykConversion: "naive", thumbor: { smartCrop: "alignment" } });
+  t.is(s.thumbor.smartCrop, "alignment");
+  t.is(s.cmykConversion, "naive");
+});
+
 const invalid: Array<[string, unknown, RegExp]> = [
   ["a size of 0x0", { sizes: ["0x0"] }, /sizes\[0\] must be "WxH".*got "0x0"/],
   ["a size over the maximum", { maxWidth: 100, sizes: ["300x200"] }, /sizes\[0\]/],
@@ -31,6 +40,8 @@ const invalid: Array<[string, unknown, RegExp]> = [
   ["unsafe off without a key", { thumbor: { allowUnsafe: false } }, /securityKey is empty/],
   ["a tolerance of 1", { sizeTolerance: 1 }, /sizeTolerance/],
   ["an array document", [], /must be a JSON object/],
+  ["an unknown smart crop mode", { thumbor: { smartCrop: "faces" } }, /thumbor.smartCrop must be one of "attention", "alignment", got "faces"/],
+  ["an unknown CMYK conversion", { cmykConversion: true }, /cmykConversion must be one of "colour-managed", "naive", got true/],
 ];
 for (const [what, doc, message] of invalid) {
   test(`refuses ${what} with a precise message`, (t) => {

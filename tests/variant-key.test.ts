@@ -185,3 +185,22 @@ test("property: parseVariantKey never throws anything but RequestError on arbitr
   );
   t.pass();
 });
+
+test("smartCrop alignment leaves smart out of the key (it changes nothing); a smart key is then refused", (t) => {
+  const aligned = { ...settings, thumbor: { ...settings.thumbor, smartCrop: "alignment" as const } };
+  const smart = plan({ width: 300, height: 200, smart: true, format: "webp" });
+  t.is(variantKey(smart, settings), "variants/images/cat.jpg/300x200,smart,q80.webp", "default: unchanged");
+  t.is(variantKey(smart, aligned), variantKey(plan({ width: 300, height: 200, format: "webp" }), aligned));
+  t.throws(() => parseVariantKey("variants/images/cat.jpg/300x200,smart,q80.webp", aligned), { message: /canonical/ });
+});
+
+test("cmykConversion naive adds cmyk-naive to every image key; keys of one setting are refused under the other", (t) => {
+  const naive = { ...settings, cmykConversion: "naive" as const };
+  const p = plan({ width: 300, height: 200, format: "jpeg" });
+  t.is(variantKey(p, settings), "variants/images/cat.jpg/300x200,q80.jpg");
+  t.is(variantKey(p, naive), "variants/images/cat.jpg/300x200,cmyk-naive,q80.jpg");
+  t.deepEqual(parseVariantKey("variants/images/cat.jpg/300x200,cmyk-naive,q80.jpg", naive), canonicalPlan(p));
+  t.throws(() => parseVariantKey("variants/images/cat.jpg/300x200,cmyk-naive,q80.jpg", settings), { message: /canonical/ });
+  t.throws(() => parseVariantKey("variants/images/cat.jpg/300x200,q80.jpg", naive), { message: /canonical/ });
+  t.is(variantKey(plan({ meta: true, width: 10, height: 10 }), naive), "variants/images/cat.jpg/10x10.json", "meta has no pixels");
+});

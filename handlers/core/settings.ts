@@ -9,6 +9,22 @@ import { readFileSync } from "node:fs";
 
 export type OutputFormat = "jpeg" | "png" | "webp" | "avif" | "gif";
 
+/**
+ * How `smart` positions a crop. "attention": sharp's attention strategy (closest to a thumbor
+ * with face or feature detectors). "alignment": thumbor without detectors (its default
+ * `DETECTORS = []`), where `smart` changes nothing and the crop stays on the alignment/focal point.
+ */
+export const SMART_CROP_MODES = ["attention", "alignment"] as const;
+export type SmartCropMode = (typeof SMART_CROP_MODES)[number];
+
+/**
+ * How CMYK originals become RGB. "colour-managed": through the embedded ICC profile (libvips'
+ * CMYK profile when there is none). "naive": thumbor's Pillow conversion, which ignores the
+ * profile (R = (255 - K) - C·(255 - K)/255, the same for G with M and B with Y).
+ */
+export const CMYK_CONVERSIONS = ["colour-managed", "naive"] as const;
+export type CmykConversion = (typeof CMYK_CONVERSIONS)[number];
+
 export interface ThumborSettings {
   /** Accept `/unsafe/...` URLs. Switch off in production. */
   allowUnsafe: boolean;
@@ -22,6 +38,8 @@ export interface ThumborSettings {
   stripHosts: string[];
   /** Reject unknown filters and filters with invalid arguments (400) instead of ignoring them as thumbor does. */
   strictFilters: boolean;
+  /** How `smart` crops (SMART_CROP_MODES). Part of the variant key when not the default. */
+  smartCrop: SmartCropMode;
 }
 
 export interface Settings {
@@ -50,6 +68,8 @@ export interface Settings {
   cacheControl: string;
   /** Cache-Control of every error answer (4xx and 5xx): short, so a fixed original shows up soon. */
   errorCacheControl: string;
+  /** How CMYK originals become RGB (CMYK_CONVERSIONS). Part of the variant key when not the default. */
+  cmykConversion: CmykConversion;
   thumbor: ThumborSettings;
 }
 
@@ -67,6 +87,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   variantPrefix: "variants",
   cacheControl: "public, max-age=31536000, immutable",
   errorCacheControl: "public, max-age=10",
+  cmykConversion: "colour-managed",
   thumbor: Object.freeze({
     allowUnsafe: true,
     securityKey: "",
@@ -74,6 +95,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
     pathPrefix: "",
     stripHosts: [],
     strictFilters: false,
+    smartCrop: "attention",
   }),
 }) as Settings;
 
@@ -112,6 +134,8 @@ export function validateSettings(input: unknown, origin = "settings"): Settings 
     typeof v === "string" && (allowEmpty || v.length > 0) ? v : fail(path, allowEmpty ? "a string" : "a non-empty string", v);
   const strList = (path: string, v: unknown): string[] =>
     Array.isArray(v) && v.every((s) => typeof s === "string") ? [...(v as string[])] : fail(path, "an array of strings", v);
+  const oneOf = <T extends string>(path: string, v: unknown, allowed: readonly T[]): T =>
+    allowed.includes(v as T) ? (v as T) : fail(path, `one of ${allowed.map((a) => `"${a}"`).join(", ")}`, v);
   const pick = <K extends keyof Settings>(k: K): unknown => (k in doc ? doc[k] : DEFAULT_SETTINGS[k]);
 
   const maxWidth = int("maxWidth", pick("maxWidth"), 1, 16383);
@@ -145,6 +169,7 @@ export function validateSettings(input: unknown, origin = "settings"): Settings 
     pathPrefix: str("thumbor.pathPrefix", tp("pathPrefix"), true),
     stripHosts: strList("thumbor.stripHosts", tp("stripHosts")),
     strictFilters: bool("thumbor.strictFilters", tp("strictFilters")),
+    smartCrop: oneOf("thumbor.smartCrop", tp("smartCrop"), SMART_CROP_MODES),
   };
   thumbor.retiredSecurityKeys.forEach((k, i) => { if (k === "") fail(`thumbor.retiredSecurityKeys[${i}]`, "a non-empty string", k); });
   if (!thumbor.allowUnsafe && thumbor.securityKey === "") {
@@ -165,6 +190,7 @@ export function validateSettings(input: unknown, origin = "settings"): Settings 
     variantPrefix,
     cacheControl,
     errorCacheControl,
+    cmykConversion: oneOf("cmykConversion", pick("cmykConversion"), CMYK_CONVERSIONS),
     thumbor,
   };
 }

@@ -22,6 +22,13 @@
  * written `~HH`, so "," "(" ")" "/" and "~" never appear raw. The extension is the output format
  * (`jpg`, `png`, `webp`, `avif`, `gif`), `orig` for "the original's own format", or `json` for
  * thumbor's `meta` document.
+ *
+ * Settings that change the picture of the same URL take part too, so changing one never serves
+ * a variant made under the other (keys under the defaults are unchanged):
+ *  - `thumbor.smartCrop: "alignment"`: `smart` changes nothing (thumbor without detectors), so it
+ *    is left out of the key and the variant is the one the same URL without `smart` has;
+ *  - `cmykConversion: "naive"`: the token `cmyk-naive` before the quality, on every image key
+ *    (whether the original is CMYK is only known once it is read).
  */
 import { RequestError } from "./errors.js";
 import { checkOriginalKey } from "./image-path.js";
@@ -35,7 +42,13 @@ import {
   type OutputFormat,
   type TransformPlan,
 } from "./plan.js";
-import type { Settings } from "./settings.js";
+import type { Settings, ThumborSettings } from "./settings.js";
+
+/** What a key depends on: the prefix, and the rendering settings (absent = their default). */
+export type KeySettings = Pick<Settings, "variantPrefix"> &
+  Partial<Pick<Settings, "cmykConversion">> & { thumbor?: Partial<Pick<ThumborSettings, "smartCrop">> };
+
+const NAIVE_CMYK_TOKEN = "cmyk-naive";
 
 /** S3 refuses keys over 1024 bytes of UTF-8. */
 export const MAX_KEY_BYTES = 1024;
@@ -52,8 +65,8 @@ const NUMBER_ARG = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
 const ESCAPE_SAFE = /[A-Za-z0-9.-]/;
 
 /** The S3 key of a plan's variant. Throws RequestError(414) when the key would exceed S3's limit. */
-export function variantKey(plan: TransformPlan, settings: Pick<Settings, "variantPrefix">): string {
-  const p = canonicalPlan(plan);
+export function variantKey(plan: TransformPlan, settings: KeySettings): string {
+  const p = renderedPlan(canonicalPlan(plan), settings);
   const tokens = [sizeToken(p)];
   if (p.trim) tokens.push(`trim:${p.trim.corner}:${p.trim.tolerance}`);
   if (p.crop) tokens.push(`crop:${p.crop.left}x${p.crop.top}:${p.crop.right}x${p.crop.bottom}`);
@@ -63,6 +76,7 @@ export function variantKey(plan: TransformPlan, settings: Pick<Settings, "varian
   if (p.smart) tokens.push("smart");
   for (const f of p.filters) tokens.push(filterToken(f));
   const ext = p.meta ? "json" : p.format ? EXT_OF_FORMAT[p.format] : "orig";
+  if (!p.meta && settings.cmykConversion === "naive") tokens.push(NAIVE_CMYK_TOKEN);
   if (!p.meta) tokens.push(`q${p.quality}`);
   const key = `${variantPrefixOf(p.source, settings)}${tokens.join(",")}.${ext}`;
   // A UTF-16 unit is at most 3 UTF-8 bytes: only long keys need counting.
@@ -70,6 +84,11 @@ export function variantKey(plan: TransformPlan, settings: Pick<Settings, "varian
     throw new RequestError(414, `variant key would be ${Buffer.byteLength(key, "utf8")} bytes, S3 allows ${MAX_KEY_BYTES}`);
   }
   return key;
+}
+
+/** The plan as these settings render it: `smart` is dropped where it changes nothing (smartCrop "alignment"). */
+export function renderedPlan(plan: TransformPlan, settings: KeySettings): TransformPlan {
+  return plan.smart && settings.thumbor?.smartCrop === "alignment" ? { ...plan, smart: false } : plan;
 }
 
 /** The prefix under which every variant of one original lives: delete it to purge them all. */
@@ -86,7 +105,7 @@ export function isUnderVariantPrefix(key: string, settings: Pick<Settings, "vari
  * Rebuilds the plan from a variant key. Refuses (RequestError 400) anything that is not
  * exactly the canonical key of the plan it decodes to, so no two keys ever mean one variant.
  */
-export function parseVariantKey(key: string, settings: Pick<Settings, "variantPrefix">): TransformPlan {
+export function parseVariantKey(key: string, settings: KeySettings): TransformPlan {
   const bad = (why: string): never => {
     throw new RequestError(400, `not a variant key: ${why}`);
   };
@@ -125,6 +144,7 @@ export function parseVariantKey(key: string, settings: Pick<Settings, "variantPr
     else if (token === "left" || token === "right") plan.halign = token;
     else if (token === "top" || token === "bottom") plan.valign = token;
     else if (token === "smart") plan.smart = true;
+    else if (token === NAIVE_CMYK_TOKEN) continue; // settings-derived: the re-encoding below checks it
     else if ((m = QUALITY_TOKEN.exec(token))) plan.quality = Number(m[1]);
     else if ((m = FILTER_TOKEN.exec(token))) plan.filters.push({ name: m[1], args: parseArgs(m[2], bad) });
     else bad(`unknown option "${token}"`);

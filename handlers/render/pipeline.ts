@@ -23,7 +23,7 @@
  *    physical units (in, cm) come out smaller than thumbor's SVG_DPI=150;
  *  - animated originals kept animated: no trim (thumbor skips it for GIFs too), `smart` uses the
  *    alignment/focal crop (sharp's attention strategy refuses multi-page images), and
- *    `fill(blur)` uses the median colour;
+ *    `fill(blur)` uses `fill(auto)`'s colour;
  *  - a pixel bomb answers 400 like thumbor's MAX_PIXELS check.
  *
  * sharp applies its operations in a fixed order, not in call order, and keeps one slot per kind
@@ -31,10 +31,12 @@
  * post-transform filter starts from materialised pixels so URL order is honoured.
  */
 import sharp, { type Metadata, type Sharp } from "sharp";
-import { POST_FILTER_EFFECTS } from "./effects/index.js";
+import { POST_FILTER_EFFECTS, type EffectContext } from "./effects/index.js";
+import { fromRaw, materialise } from "./effects/raw.js";
+import { naiveCmykToRgb } from "./cmyk.js";
 import { RequestError } from "../core/errors.js";
-import { fillLayout, filterCalls, hasFilter, metaDocument, planOperations, proportionSize, trimBox, type Region, type Size } from "./geometry.js";
-import type { FilterArg, FilterCall, OutputFormat, TransformPlan } from "../core/plan.js";
+import { filterCalls, hasFilter, metaDocument, planOperations, trimBox, type Region, type Size } from "./geometry.js";
+import type { FilterArg, OutputFormat, TransformPlan } from "../core/plan.js";
 import type { Settings } from "../core/settings.js";
 
 // Lambda handles one image at a time: sharp's operation cache would only hold memory.
@@ -79,12 +81,10 @@ const INPUT_FORMATS = new Set(["jpeg", "png", "webp", "gif", "heif", "tiff", "sv
 /**
  * Filters the pipeline handles itself. Geometry ones (`focal`, `stretch`, `no_upscale`,
  * `upscale`) act in geometry.ts; encoder ones (`strip_exif`, `strip_icc`, `autojpg`,
- * `max_bytes`, `max_age`) act at encoding; `cover` picks the first frame; the pixel ones run in
- * URL order among the effects.
+ * `max_bytes`, `max_age`) act at encoding; `cover` picks the first frame. Every pixel filter is
+ * an effect (effects/index.ts) and runs in URL order.
  */
-const PIPELINE_PIXEL_FILTERS = new Set(["fill", "grayscale", "proportion", "background_color"]);
 export const PIPELINE_FILTERS: ReadonlySet<string> = new Set([
-  ...PIPELINE_PIXEL_FILTERS,
   "focal",
   "stretch",
   "no_upscale",
@@ -127,6 +127,8 @@ interface Header {
   hasAlpha: boolean;
   isPalette: boolean;
   hasProfile: boolean;
+  /** The original's colour space as libvips reads it ("cmyk" for CMYK JPEGs). */
+  space?: string;
   compression?: string;
   /** Animation timing, re-applied on output (materialised pixels lose it). */
   loop?: number;
@@ -167,6 +169,7 @@ async function readHeader(original: Buffer, settings: Settings): Promise<Header>
     hasAlpha: m.hasAlpha,
     isPalette: m.isPalette,
     hasProfile: m.hasProfile,
+    space: m.space,
     compression: m.compression,
     loop: m.loop,
     delay: m.delay,
@@ -213,36 +216,6 @@ function asNumber(arg: FilterArg | undefined): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-/** A colour argument: a CSS name or hex without "#" (thumbor's spelling), as sharp takes it. */
-function parseColour(arg: FilterArg | undefined): string {
-  const text = String(arg ?? "").trim().toLowerCase();
-  if (/^[0-9a-f]{3}$|^[0-9a-f]{6}$/.test(text)) return `#${text}`;
-  if (/^[a-z]+$/.test(text)) return text;
-  throw new RequestError(400, `not a colour: ${String(arg)}`);
-}
-
-/** A decoded image between steps: 8-bit pixels, possibly several frames stacked vertically. */
-interface Pixels {
-  data: Buffer;
-  width: number;
-  /** One frame's height. */
-  height: number;
-  frames: number;
-  channels: 1 | 2 | 3 | 4;
-}
-
-async function materialise(image: Sharp, frames: number): Promise<Pixels> {
-  const { data, info } = await image.toColourspace("srgb").raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
-  const height = frames > 1 ? info.height / frames : info.height;
-  return { data, width: info.width, height, frames, channels: info.channels as Pixels["channels"] };
-}
-
-function fromPixels(p: Pixels): Sharp {
-  return sharp(p.data, {
-    raw: { width: p.width, height: p.height * p.frames, channels: p.channels, ...(p.frames > 1 ? { pageHeight: p.height } : {}) },
-  });
-}
-
 /**
  * Runs sharp, turning its failures into a 400. The header was readable and of an accepted
  * format, so a libvips error from here on is the original's pixel data that cannot be decoded
@@ -284,6 +257,9 @@ export async function renderVariant(input: RenderInput): Promise<RenderedVariant
       limitInputPixels: settings.maxInputPixels * frames,
       ...(keepFrames ? { animated: true } : {}),
     });
+  // cmykConversion "naive": thumbor's profile-blind CMYK conversion instead of libvips' colour-managed one.
+  const naiveCmyk = header.space === "cmyk" && settings.cmykConversion === "naive";
+  const decodeRgb = async (): Promise<Sharp> => (naiveCmyk ? run(naiveCmykToRgb(decode())) : decode());
 
   // Trim needs the pixels: decode once to raw and continue from there. Animated originals are not
   // trimmed (thumbor skips trim for GIFs too).
@@ -291,17 +267,17 @@ export async function renderVariant(input: RenderInput): Promise<RenderedVariant
   let size: Size = { width: header.orientedWidth, height: header.orientedHeight };
   let trimmed: Region | null = null;
   if (plan.trim && frames === 1) {
-    const px = await run(materialise(decode(), 1));
+    const px = await run(materialise(await decodeRgb(), "keep", 1));
     trimmed = trimBox(px.data, px.width, px.height, px.channels, plan.trim.corner, plan.trim.tolerance);
-    image = fromPixels(px);
+    image = fromRaw(px);
     if (trimmed) {
       image = image.extract(trimmed);
       size = { width: trimmed.width, height: trimmed.height };
       // The extract is pending on `image`; geometry's crop must apply to the trimmed pixels.
-      image = fromPixels(await materialise(image, 1));
+      image = fromRaw(await materialise(image, "keep", 1));
     }
   } else {
-    image = decode();
+    image = await decodeRgb();
   }
 
   if (plan.meta) {
@@ -323,7 +299,8 @@ export async function renderVariant(input: RenderInput): Promise<RenderedVariant
 
   // Transform stage, in sharp's own order: one extract, one resize, then flips.
   let region: Region | null = ops.manualCrop;
-  const smart = ops.smartCrop && frames === 1; // sharp's attention strategy refuses multi-page images
+  // sharp's attention strategy refuses multi-page images; "alignment" is thumbor without detectors.
+  const smart = ops.smartCrop && frames === 1 && settings.thumbor.smartCrop === "attention";
   if (ops.autoCrop && !smart) {
     const base = region ?? { left: 0, top: 0, width: size.width, height: size.height };
     region = { left: base.left + ops.autoCrop.left, top: base.top + ops.autoCrop.top, width: ops.autoCrop.width, height: ops.autoCrop.height };
@@ -359,21 +336,15 @@ export async function renderVariant(input: RenderInput): Promise<RenderedVariant
   if (ops.flipVertical) image = image.flip();
 
   // Post-transform filters in URL order.
-  let background: string | null = null;
+  const chain: Omit<EffectContext, "width" | "height"> = { loadObject, settings, request: ops.request, outputFormat: format, flatten: { colour: null } };
   for (const call of plan.filters) {
-    if (PIPELINE_FILTERS.has(call.name) && !PIPELINE_PIXEL_FILTERS.has(call.name)) continue;
-    const px = await run(materialise(image, frames));
-    if (PIPELINE_PIXEL_FILTERS.has(call.name)) {
-      const result = await applyPixelFilter(call, px, ops.request, settings);
-      image = result.image;
-      if (result.background) background = result.background;
-      continue;
-    }
+    if (PIPELINE_FILTERS.has(call.name)) continue;
+    const px = await run(materialise(image, "keep", frames));
     const effect = POST_FILTER_EFFECTS[call.name]!;
-    image = await effect(fromPixels(px), call.args, { width: px.width, height: px.height, loadObject, settings });
+    image = await effect(fromRaw(px), call.args, { ...chain, width: px.width, height: px.height });
   }
 
-  const encoded = await run(encode(image, plan, format, { frames, header, background }));
+  const encoded = await run(encode(image, plan, format, { frames, header, background: chain.flatten.colour }));
   const maxAgeCall = filterCalls(plan, "max_age").at(-1);
   const maxAge = maxAgeCall ? asNumber(maxAgeCall.args[0]) : null;
   return {
@@ -384,117 +355,6 @@ export async function renderVariant(input: RenderInput): Promise<RenderedVariant
     height: encoded.height,
     ...(maxAge !== null && maxAge >= 0 ? { maxAge: Math.floor(maxAge) } : {}),
   };
-}
-
-/** `fill`, `grayscale`, `proportion`, `background_color` on materialised pixels. */
-async function applyPixelFilter(call: FilterCall, px: Pixels, request: Size, limits: Pick<Settings, "maxWidth" | "maxHeight">): Promise<{ image: Sharp; background?: string }> {
-  const image = fromPixels(px);
-  switch (call.name) {
-    case "grayscale":
-      return { image: fromPixels(pillowLuma(px)) };
-    case "proportion": {
-      const p = asNumber(call.args[0]);
-      const to = p === null ? null : proportionSize(px.width, px.height, p);
-      return { image: to ? image.resize(to.width, to.height, { fit: "fill" }) : image };
-    }
-    case "background_color": {
-      const colour = String(call.args[0] ?? "").toLowerCase();
-      if (colour === "transparent" || colour === "") return { image };
-      const bg = colour === "auto" ? medianColour(px) : parseColour(call.args[0]);
-      return { image: hasAlphaChannel(px) ? image.flatten({ background: bg }) : image, background: bg };
-    }
-    case "fill":
-      return fill(call, px, request, limits);
-    default:
-      throw new Error(`not a pipeline pixel filter: ${call.name}`);
-  }
-}
-
-/**
- * thumbor's grayscale() is Pillow's `convert("L")` (or "LA" with alpha): ITU-R 601-2 luma in
- * Pillow's fixed point, L = (19595 R + 38470 G + 7471 B + 32768) >> 16. sharp's greyscale()
- * weighs the channels differently (pure red: 127 there, 76 here and in thumbor).
- */
-function pillowLuma(px: Pixels): Pixels {
-  if (px.channels <= 2) return px;
-  const alpha = px.channels === 4;
-  const count = px.data.length / px.channels;
-  const out = Buffer.allocUnsafe(count * (alpha ? 2 : 1));
-  for (let i = 0, o = 0; i < px.data.length; i += px.channels) {
-    out[o++] = (px.data[i]! * 19595 + px.data[i + 1]! * 38470 + px.data[i + 2]! * 7471 + 0x8000) >>> 16;
-    if (alpha) out[o++] = px.data[i + 3]!;
-  }
-  return { data: out, width: px.width, height: px.height, frames: px.frames, channels: alpha ? 2 : 1 };
-}
-
-function hasAlphaChannel(px: Pixels): boolean {
-  return px.channels === 2 || px.channels === 4;
-}
-
-/** thumbor's `fill(auto)`: the median of each colour channel over all pixels (first frame). */
-function medianColour(px: Pixels): string {
-  const n = px.width * px.height;
-  const grey = px.channels <= 2;
-  const out: number[] = [];
-  for (let c = 0; c < (grey ? 1 : 3); c++) {
-    const hist = new Uint32Array(256);
-    for (let i = 0; i < n; i++) hist[px.data[i * px.channels + c]!]!++;
-    let seen = 0;
-    let v = 0;
-    for (; v < 256; v++) {
-      seen += hist[v]!;
-      if (seen * 2 >= n) break;
-    }
-    out.push(v);
-  }
-  const [r, g, b] = grey ? [out[0]!, out[0]!, out[0]!] : out;
-  return `#${[r, g, b].map((v) => v!.toString(16).padStart(2, "0")).join("")}`;
-}
-
-/**
- * `fill(color[, fill_transparent])`: a canvas of the request size (a 0 side uses the image's),
- * the image centred on it. `transparent` keeps an alpha canvas, `auto` uses the median colour,
- * `blur` the image itself stretched and blurred (thumbor's radius-50 blur; the median colour for
- * animated images, which sharp cannot composite frame by frame). `fill_transparent` also paints
- * the image's own transparent pixels.
- */
-async function fill(call: FilterCall, px: Pixels, request: Size, limits: Pick<Settings, "maxWidth" | "maxHeight">): Promise<{ image: Sharp; background?: string }> {
-  const mode = String(call.args[0] ?? "").toLowerCase();
-  const fillTransparent = asBoolean(call.args[1], false);
-  const layout = fillLayout(request, { width: px.width, height: px.height });
-  if (layout.canvas.width > limits.maxWidth || layout.canvas.height > limits.maxHeight) {
-    throw new RequestError(400, `fill canvas ${layout.canvas.width}x${layout.canvas.height} exceeds the maximum ${limits.maxWidth}x${limits.maxHeight}`);
-  }
-  let image = fromPixels(px);
-  let w = px.width;
-  let h = px.height;
-  // The image is larger than the canvas on an axis: keep its centre (Pillow's paste clips).
-  if (layout.left < 0 || layout.top < 0) {
-    const cut = { left: Math.max(0, -layout.left), top: Math.max(0, -layout.top), width: Math.min(w, layout.canvas.width), height: Math.min(h, layout.canvas.height) };
-    image = fromPixels(await materialise(image.extract(cut), px.frames));
-    w = cut.width;
-    h = cut.height;
-  }
-  const left = Math.max(0, layout.left);
-  const top = Math.max(0, layout.top);
-  const pad = { left, top, right: layout.canvas.width - w - left, bottom: layout.canvas.height - h - top };
-
-  if (mode === "blur" && px.frames === 1) {
-    const sigma = 25; // thumbor blurs with radius 50
-    const backdrop = await fromPixels(px).resize(layout.canvas.width, layout.canvas.height, { fit: "fill" }).blur(sigma).removeAlpha().png().toBuffer();
-    let fg = image;
-    if (fillTransparent && hasAlphaChannel(px)) fg = fg.flatten({ background: medianColour(px) });
-    const fgBuffer = await fg.png().toBuffer();
-    return { image: sharp(backdrop).composite([{ input: fgBuffer, left, top }]) };
-  }
-  let colour: string | { r: number; g: number; b: number; alpha: number };
-  if (mode === "transparent") colour = { r: 0, g: 0, b: 0, alpha: 0 };
-  else if (mode === "auto" || mode === "blur") colour = medianColour(px);
-  else colour = parseColour(call.args[0]);
-  if (fillTransparent && hasAlphaChannel(px) && typeof colour === "string") image = fromPixels(await materialise(image.flatten({ background: colour }), px.frames));
-  if (typeof colour !== "string") image = image.ensureAlpha();
-  image = image.extend({ ...pad, background: colour });
-  return { image, ...(typeof colour === "string" ? { background: colour } : {}) };
 }
 
 interface EncodeContext {
@@ -510,7 +370,7 @@ async function encode(image: Sharp, plan: TransformPlan, format: OutputFormat, c
   const maxBytes = maxBytesCall ? asNumber(maxBytesCall.args[0]) : null;
   const mayRetry = maxBytes !== null && maxBytes > 0 && (format === "jpeg" || format === "webp");
   // Retried encodes must not decode and resize the original again: run the pipeline once.
-  const source = mayRetry ? fromPixels(await materialise(image, ctx.frames)) : image;
+  const source = mayRetry ? fromRaw(await materialise(image, "keep", ctx.frames)) : image;
   const prepared = (): Sharp => {
     // 8-bit sRGB output whatever came in (CMYK, 16-bit, grey with a profile). Only max_bytes
     // encodes more than once, and then from the small materialised pixels: sharp's clone()

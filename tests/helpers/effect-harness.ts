@@ -30,7 +30,16 @@ export async function decode(bytes: Buffer): Promise<Pixels> {
 }
 
 export function context(over: Partial<EffectContext> = {}): EffectContext {
-  return { width: 0, height: 0, loadObject: async () => null, settings: DEFAULT_SETTINGS, ...over };
+  return {
+    width: 0,
+    height: 0,
+    loadObject: async () => null,
+    settings: DEFAULT_SETTINGS,
+    request: { width: 0, height: 0 },
+    outputFormat: "png",
+    flatten: { colour: null },
+    ...over,
+  };
 }
 
 /** Runs the effect on these pixels (as the pipeline hands them over: a raw sharp image) and reads the result back. */

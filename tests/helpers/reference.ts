@@ -228,3 +228,39 @@ export function refOver(base: Pixels, mark: Pixels, left: number, top: number): 
   }
   return out;
 }
+
+/**
+ * thumbor's background_color: `_composite.c` merging RGBA pixels onto an opaque canvas of one
+ * colour, per its macros (ALPHA_COMPOSITE_COLOR_CHANNEL, ADJUST_COLOR_DOUBLE: truncation), with
+ * the canvas's transparency fixed at 0. Returns RGBA.
+ */
+export function refBackgroundColour(p: Pixels, colour: [number, number, number]): Uint8Array {
+  const out = new Uint8Array(p.width * p.height * 4);
+  for (let i = 0, o = 0; i < p.data.length; i += 4, o += 4) {
+    const a2 = 255 - p.data[i + 3]; // the image's transparency, as _composite inverts it
+    for (let c = 0; c < 3; c++) {
+      const v = (1.0 - a2 / 255.0) * p.data[i + c] + (1.0 - 0 / 255.0) * colour[c] * (a2 / 255.0);
+      out[o + c] = Math.trunc(Math.min(255, Math.max(0, v)));
+    }
+    out[o + 3] = 255;
+  }
+  return out;
+}
+
+/** thumbor's `fill(auto)` colour (`_fill.apply`): each of R, G, B summed over every pixel, then C's integer division by the pixel count. */
+export function refAutoFillColour(p: Pixels): [number, number, number] {
+  const sums = [0, 0, 0];
+  for (let i = 0; i < p.data.length; i += p.channels) for (let c = 0; c < 3; c++) sums[c] += p.data[i + c];
+  const n = p.width * p.height;
+  return [cdiv(sums[0], n), cdiv(sums[1], n), cdiv(sums[2], n)];
+}
+
+/** Pillow's `convert("RGB")` of CMYK ink values (profile ignored): nk − round(ink·nk/255), nk = 255 − K. */
+export function refPillowCmykToRgb(cmyk: Uint8Array): Uint8Array {
+  const out = new Uint8Array((cmyk.length / 4) * 3);
+  for (let i = 0, o = 0; i < cmyk.length; i += 4) {
+    const nk = 255 - cmyk[i + 3];
+    for (let c = 0; c < 3; c++) out[o++] = nk - Math.round((cmyk[i + c] * nk) / 255);
+  }
+  return out;
+}

@@ -1,11 +1,13 @@
 /**
- * Post-transform pixel filters that the pipeline (pipeline.ts) does not handle itself (blur,
- * sharpen, brightness, watermark, ...), keyed by thumbor filter name. The pipeline applies the
- * plan's post-transform filters in URL order and looks here for every name it does not own.
+ * Post-transform pixel filters (blur, fill, grayscale, watermark, ...), keyed by thumbor filter
+ * name. The pipeline (pipeline.ts) applies the plan's post-transform filters in URL order and
+ * looks here for every name it does not handle itself (geometry and encoder filters).
  * Every name registered here must also be listed in filter-support.ts (IMPLEMENTED_FILTERS).
  */
-import type { FilterArg } from "../../core/plan.js";
+import type { FilterArg, OutputFormat } from "../../core/plan.js";
 import type { Settings } from "../../core/settings.js";
+import type { Size } from "../geometry.js";
+import { backgroundColor } from "./background-color.js";
 import { blur } from "./blur.js";
 import { brightness } from "./brightness.js";
 import { colorize } from "./colorize.js";
@@ -13,8 +15,11 @@ import { contrast } from "./contrast.js";
 import { convolution } from "./convolution.js";
 import { curve } from "./curve.js";
 import { equalize } from "./equalize.js";
+import { fill } from "./fill.js";
 import { frame } from "./frame.js";
+import { grayscale } from "./grayscale.js";
 import { noise } from "./noise.js";
+import { proportion } from "./proportion.js";
 import { rgb } from "./rgb.js";
 import { rotate } from "./rotate.js";
 import { roundCorner } from "./round-corner.js";
@@ -29,12 +34,19 @@ export interface EffectContext {
   /** Reads another object of the originals' bucket (watermark, frame); null when missing. */
   loadObject: (key: string) => Promise<Buffer | null>;
   settings: Settings;
+  /** The URL's requested size (a 0 side: none asked), as thumbor's `context.request` (fill's canvas). */
+  request: Size;
+  /** The format the variant will be encoded in (an effect may need to know whether it keeps alpha). */
+  outputFormat: OutputFormat;
+  /** Shared along the filter chain: the colour a JPEG encode flattens alpha onto (the last fill or background_color; white when null). */
+  flatten: { colour: string | null };
 }
 
 export type PostFilterEffect = (image: import("sharp").Sharp, args: FilterArg[], ctx: EffectContext) => Promise<import("sharp").Sharp>;
 
 /** Each effect's file starts with what thumbor computes, what we compute, and the difference (if any). */
 export const POST_FILTER_EFFECTS: Record<string, PostFilterEffect> = {
+  background_color: backgroundColor,
   blur,
   brightness,
   colorize,
@@ -42,8 +54,11 @@ export const POST_FILTER_EFFECTS: Record<string, PostFilterEffect> = {
   convolution,
   curve,
   equalize,
+  fill,
   frame,
+  grayscale,
   noise,
+  proportion,
   rgb,
   rotate,
   round_corner: roundCorner,

@@ -15,35 +15,58 @@ import sharp, { type Sharp } from "sharp";
 import type { FilterArg } from "../../core/plan.js";
 import type { EffectContext, PostFilterEffect } from "./index.js";
 
-/** 8-bit sRGB pixels, interleaved, 3 (RGB) or 4 (RGBA, straight alpha) channels; `frames` frames of width×height stacked. */
+/**
+ * The one decoded-pixel type of the render: 8-bit sRGB, interleaved, `frames` frames of
+ * width×height stacked vertically. Grey images have 1 (L) or 2 (LA) channels, colour images 3
+ * (RGB) or 4 (RGBA, straight alpha).
+ */
 export interface RawImage {
   data: Buffer;
   width: number;
   /** Height of one frame. */
   height: number;
-  channels: 3 | 4;
+  channels: 1 | 2 | 3 | 4;
   frames: number;
 }
 
-/** Runs the pending pipeline and returns its pixels as 8-bit RGB or RGBA (grey is expanded, as thumbor converts L/LA to RGB/RGBA). */
-export async function materialise(image: Sharp): Promise<RawImage> {
+/**
+ * What `materialise` does with a grey image. Most effects work on RGB(A), as thumbor's filters
+ * convert L/LA to RGB/RGBA first ("expand"); the pipeline's own steps and grayscale() keep grey
+ * so a grey image stays a one-channel image ("keep").
+ */
+export type GreyHandling = "expand" | "keep";
+
+/**
+ * Runs the pending pipeline and returns its pixels. `frames` is the number of stacked frames
+ * when the caller knows it; otherwise it is read from sharp's page height.
+ */
+export async function materialise(image: Sharp, grey: GreyHandling = "expand", frames?: number): Promise<RawImage> {
   const { data, info } = await image.toColourspace("srgb").raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
   const { width, channels } = info;
-  const frames = info.pageHeight && info.pages && info.pages > 1 && info.pageHeight * info.pages === info.height ? info.pages : 1;
-  const height = info.height / frames;
-  if (channels === 3 || channels === 4) return { data, width, height, channels, frames };
-  if (channels === 1 || channels === 2) {
-    const hasAlpha = channels === 2;
-    const out = Buffer.alloc(width * info.height * (hasAlpha ? 4 : 3));
-    for (let i = 0, o = 0; i < data.length; i += channels) {
-      out[o++] = data[i];
-      out[o++] = data[i];
-      out[o++] = data[i];
-      if (hasAlpha) out[o++] = data[i + 1];
-    }
-    return { data: out, width, height, channels: hasAlpha ? 4 : 3, frames };
+  const count = frames ?? (info.pageHeight && info.pages && info.pages > 1 && info.pageHeight * info.pages === info.height ? info.pages : 1);
+  const raw: RawImage = { data, width, height: info.height / count, channels: channels as RawImage["channels"], frames: count };
+  if (channels < 1 || channels > 4) throw new Error(`cannot apply a filter to an image with ${channels} channels`);
+  return grey === "expand" ? greyToRgb(raw) : raw;
+}
+
+/** L → RGB and LA → RGBA (thumbor's conversion before its filters); colour images unchanged. */
+export function greyToRgb(raw: RawImage): RawImage {
+  if (raw.channels >= 3) return raw;
+  const hasAlpha = raw.channels === 2;
+  const { data } = raw;
+  const out = Buffer.alloc((data.length / raw.channels) * (hasAlpha ? 4 : 3));
+  for (let i = 0, o = 0; i < data.length; i += raw.channels) {
+    out[o++] = data[i];
+    out[o++] = data[i];
+    out[o++] = data[i];
+    if (hasAlpha) out[o++] = data[i + 1];
   }
-  throw new Error(`cannot apply a filter to an image with ${channels} channels`);
+  return { ...raw, data: out, channels: hasAlpha ? 4 : 3 };
+}
+
+/** True when the pixels carry an alpha channel (LA or RGBA). */
+export function hasAlphaChannel(raw: Pick<RawImage, "channels">): boolean {
+  return raw.channels === 2 || raw.channels === 4;
 }
 
 /** A fresh sharp pipeline over raw pixels (animated images keep their frames). */

@@ -14,6 +14,12 @@
  * one past the last column lands on the first pixel of the next row, as it does in thumbor
  * (positions outside the image, where thumbor's C would write out of bounds, are skipped).
  * Parity: exact as far as these rules go; a radius of 0 changes nothing.
+ *
+ * Transparent corners on a JPEG: thumbor's Pillow drops the alpha channel when it saves a JPEG,
+ * so its corners show the painted colour (and the darkened blend), not a background. Here the
+ * same: when the variant is a JPEG, the corners are painted as in transparent mode but no alpha
+ * is added (an alpha the image already had is left as it was), so the encoder has nothing to
+ * flatten there.
  */
 import { RequestError } from "../../core/errors.js";
 import { booleanArg, integerArg, stringArg } from "./args.js";
@@ -56,8 +62,12 @@ export function cornerRuns(width: number, height: number, aRadius: number, bRadi
   return runs;
 }
 
-/** Paints and anti-aliases the four corners of `raw` in place (3 or 4 channels; alpha only when transparent). */
-export function paintRoundCorners(raw: RawImage, aRadius: number, bRadius: number, colour: number[], transparent: boolean): void {
+/**
+ * Paints and anti-aliases the four corners of `raw` in place (3 or 4 channels). `transparent`
+ * selects thumbor's transparent-mode blend; `clearAlpha` (needs 4 channels) also sets the
+ * painted pixels' alpha to 0.
+ */
+export function paintRoundCorners(raw: RawImage, aRadius: number, bRadius: number, colour: number[], transparent: boolean, clearAlpha = transparent): void {
   const { width: W, height: H, channels: n, data } = raw;
   const { a, b } = cornerRadii(W, H, aRadius, bRadius);
   if (a <= 0 || b <= 0) return;
@@ -70,7 +80,7 @@ export function paintRoundCorners(raw: RawImage, aRadius: number, bRadius: numbe
     data[p * n] = colour[0];
     data[p * n + 1] = colour[1];
     data[p * n + 2] = colour[2];
-    if (transparent) data[p * n + 3] = 0;
+    if (clearAlpha) data[p * n + 3] = 0;
   };
   const blend = (p: number, last: number, aa: number) => {
     if (!inside(p) || !inside(last)) return;
@@ -148,7 +158,7 @@ function toRgba(raw: RawImage): RawImage {
   return { data: out, width: raw.width, height: raw.height, channels: 4, frames: raw.frames };
 }
 
-export const roundCorner = perFrame((input, args) => {
+export const roundCorner = perFrame((input, args, ctx) => {
   const radii = stringArg("round_corner", args, 0);
   const m = /^(\d+)(?:\|(\d+))?$/.exec(radii);
   if (!m) throw new RequestError(400, "round_corner: the radius must be a number or a|b");
@@ -157,7 +167,8 @@ export const roundCorner = perFrame((input, args) => {
   // thumbor stores each colour in an unsigned char.
   const colour = [1, 2, 3].map((i) => integerArg("round_corner", args, i) & 255);
   const transparent = booleanArg("round_corner", args, 4, false);
-  const raw = transparent ? toRgba(input) : { ...input, data: Buffer.from(input.data) };
-  paintRoundCorners(raw, aRadius, bRadius, colour, transparent);
+  const clearAlpha = transparent && ctx.outputFormat !== "jpeg";
+  const raw = clearAlpha ? toRgba(input) : { ...input, data: Buffer.from(input.data) };
+  paintRoundCorners(raw, aRadius, bRadius, colour, transparent, clearAlpha);
   return raw;
 });
