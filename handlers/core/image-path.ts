@@ -19,7 +19,7 @@
  */
 import { RequestError, refusal } from "./errors.js";
 import type { ThumborSettings } from "./settings.js";
-import { unquoteLikePython } from "../url/thumbor-url.js";
+import { unquoteLikePython } from "./python.js";
 
 /** Longest original key, in UTF-8 bytes: S3 allows 1024 and variant keys add their suffix. */
 export const MAX_ORIGINAL_KEY_BYTES = 900;

@@ -7,8 +7,6 @@
  */
 import { readFileSync } from "node:fs";
 
-export type OutputFormat = "jpeg" | "png" | "webp" | "avif" | "gif";
-
 export interface ThumborSettings {
   /** Accept `/unsafe/...` URLs. Switch off in production. */
   allowUnsafe: boolean;

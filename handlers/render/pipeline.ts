@@ -34,7 +34,8 @@ import sharp, { type Metadata, type Sharp } from "sharp";
 import { POST_FILTER_EFFECTS } from "./effects/index.js";
 import { RequestError } from "../core/errors.js";
 import { fillLayout, filterCalls, hasFilter, metaDocument, planOperations, proportionSize, trimBox, type Region, type Size } from "./geometry.js";
-import type { FilterArg, FilterCall, OutputFormat, TransformPlan } from "../core/plan.js";
+import { CONTENT_TYPES, READABLE_SHARP_FORMATS, type OutputFormat } from "../core/formats.js";
+import type { FilterArg, FilterCall, TransformPlan } from "../core/plan.js";
 import type { Settings } from "../core/settings.js";
 
 // Lambda handles one image at a time: sharp's operation cache would only hold memory.
@@ -63,18 +64,6 @@ export interface RenderedVariant {
   /** `max_age(seconds)`: the Cache-Control max-age the handler should send instead of the default. */
   maxAge?: number;
 }
-
-export const CONTENT_TYPES: Record<OutputFormat | "json", string> = {
-  jpeg: "image/jpeg",
-  png: "image/png",
-  webp: "image/webp",
-  avif: "image/avif",
-  gif: "image/gif",
-  json: "application/json",
-};
-
-/** Decoders we accept. Everything else sharp might read (vips, ppm, fits, ...) is refused. */
-const INPUT_FORMATS = new Set(["jpeg", "png", "webp", "gif", "heif", "tiff", "svg"]);
 
 /**
  * Filters the pipeline handles itself. Geometry ones (`focal`, `stretch`, `no_upscale`,
@@ -149,7 +138,7 @@ async function readHeader(original: Buffer, settings: Settings): Promise<Header>
   } catch (err) {
     throw new RequestError(400, `not a supported image: ${shortReason(err)}`);
   }
-  if (!INPUT_FORMATS.has(m.format)) throw new RequestError(400, `not a supported image: ${m.format} input is not accepted`);
+  if (!READABLE_SHARP_FORMATS.has(m.format)) throw new RequestError(400, `not a supported image: ${m.format} input is not accepted`);
   if (m.format === "heif" && m.compression === "hevc") throw new RequestError(400, "not a supported image: HEIC (HEVC) originals cannot be decoded here");
   if (m.format === "svg" && !settings.allowSvg) throw new RequestError(415, "SVG originals are not enabled (allowSvg)");
   const frames = m.pages && m.pages > 1 && (m.format === "gif" || m.format === "webp") ? m.pages : 1;

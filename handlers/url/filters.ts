@@ -28,6 +28,8 @@
  * Every regular expression is compiled once, at module load (or when a custom grammar is built).
  */
 import { RequestError } from "../core/errors.js";
+import { THUMBOR_FORMAT_NAMES } from "../core/formats.js";
+import { pyRound } from "../core/python.js";
 import type { FilterArg, FilterCall } from "../core/plan.js";
 
 export type { FilterArg, FilterCall };
@@ -90,12 +92,6 @@ function stripQuotes(raw: string): string {
 
 const asIs = (raw: string): string => raw;
 
-/** The values thumbor's format() accepts (case-insensitive), spelled canonically. */
-const FORMAT_NAMES: ReadonlyMap<string, string> = new Map([
-  ["png", "png"], ["jpeg", "jpeg"], ["jpg", "jpeg"], ["gif", "gif"], ["webp", "webp"],
-  ["avif", "avif"], ["heic", "heic"], ["heif", "heif"],
-]);
-
 /** thumbor's BaseFilter parameter types, and the special per-filter patterns of its filters. */
 export const PARAM_TYPES = Object.freeze({
   Number: { regex: "[-]?[\\d]+", parse: toInt },
@@ -110,7 +106,7 @@ export const PARAM_TYPES = Object.freeze({
   /** colorize's fill colour: a String that is a hex colour. */
   ColorString: { regex: "(?:'.+?')|(?:[^,]+?)", parse: (raw: string) => stripQuotes(raw).toLowerCase(), quotable: true },
   /** format(): a String; anything but a known format is None in thumbor, so the call is dropped. */
-  FormatName: { regex: "(?:'.+?')|(?:[^,]+?)", parse: (raw: string) => FORMAT_NAMES.get(stripQuotes(raw).toLowerCase()), quotable: true },
+  FormatName: { regex: "(?:'.+?')|(?:[^,]+?)", parse: (raw: string) => THUMBOR_FORMAT_NAMES.get(stripQuotes(raw).toLowerCase()), quotable: true },
   ConvolutionMatrix: { regex: "-?\\d+(?:\\.\\d*)?(?:;-?\\d+(?:\\.\\d*)?)*", parse: asIs },
   Curve: { regex: "\\[(?:\\(\\d+,\\d+\\),?)*\\]", parse: asIs },
   /** round_corner: "a" or "a|b" (elliptical radii). */
@@ -333,11 +329,5 @@ function plainNumber(n: number): string {
 export function resolveWatermarkPosition(pos: string, length: number): string {
   const m = /^(-?)([0-9]+)p$/.exec(pos);
   if (m === null) return pos;
-  return `${m[1]}${roundHalfEven((length * Number(m[2])) / 100 + 1e-5)}`;
-}
-
-/** Python's round(): half to even. */
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  return `${m[1]}${pyRound((length * Number(m[2])) / 100 + 1e-5)}`;
 }

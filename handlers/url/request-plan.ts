@@ -16,7 +16,8 @@ import { parseFilterList } from "./filters.js";
 import { IMPLEMENTED_FILTERS } from "./filter-support.js";
 import { checkOriginalKey, originalKeyFromThumborImage } from "../core/image-path.js";
 import { checkPlanLimits } from "../core/plan-limits.js";
-import { basePlan, canonicalPlan, type CropBox, type FitMode, type OutputFormat, type TransformPlan } from "../core/plan.js";
+import { isOutputFormat, type OutputFormat } from "../core/formats.js";
+import { basePlan, canonicalPlan, type CropBox, type FitMode, type TransformPlan } from "../core/plan.js";
 import { parseSizeEntry, type Settings } from "../core/settings.js";
 import { verifyThumborSignature } from "./signature.js";
 import { parseThumborPath, type ThumborUrl } from "./thumbor-url.js";
@@ -30,7 +31,6 @@ export type ViewerRoute =
 const SIGNATURE_SEGMENT = /^[A-Za-z0-9_-]{27}(?:=|%3D)$/;
 const D_PARAM = /(?:^|&)d=([^&]*)/;
 const D_VALUE = /^(\d{1,5})(?:x(\d{1,5}))?$/;
-const OUTPUT_FORMATS: ReadonlySet<string> = new Set(["jpeg", "png", "webp", "avif", "gif"]);
 
 export interface RequestPlanner {
   plan(uri: string, querystring: string, accept: string | undefined): ViewerRoute;
@@ -146,7 +146,7 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
     for (const call of filters) {
       if (call.name === "format") {
         // thumbor: the last format() wins; a format we cannot encode (heif) falls back to automatic choice.
-        explicitFormat = OUTPUT_FORMATS.has(String(call.args[0])) ? (call.args[0] as OutputFormat) : null;
+        explicitFormat = isOutputFormat(String(call.args[0])) ? (call.args[0] as OutputFormat) : null;
       } else if (call.name === "quality") {
         const q = Number(call.args[0]);
         p.quality = Math.min(100, Math.max(1, q));
