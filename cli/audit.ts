@@ -10,6 +10,7 @@
  * same table the compatibility doc follows. Pure: no files, no network, no AWS.
  */
 import { isRequestError, RequestError } from "../handlers/core/errors.js";
+import { FILTERS_WITH_IMAGES } from "../handlers/core/filter-registry.js";
 import { parseFilterList } from "../handlers/url/filters.js";
 import type { FilterCall } from "../handlers/core/plan.js";
 import { createRequestPlanner, type RequestPlanner } from "../handlers/url/request-plan.js";
@@ -64,9 +65,6 @@ export function classifyThumborUrl(path: string, settings: Settings, planner: Re
   const features = approximateFeaturesOf({ plan: route.plan, url, calls, settings });
   return { status: features.length > 0 ? "approximate" : "identical", features, variantKey: route.key };
 }
-
-/** Filters whose first argument names another image, read from the bucket (effects/bucket-image.ts). */
-export const FILTERS_WITH_IMAGES: ReadonlySet<string> = new Set(["watermark", "frame"]);
 
 /**
  * The image a watermark or frame names is mapped to a bucket key only when the variant is

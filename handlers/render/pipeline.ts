@@ -33,6 +33,7 @@
 import sharp, { type Metadata, type Sharp } from "sharp";
 import { POST_FILTER_EFFECTS } from "./effects/index.js";
 import { RequestError } from "../core/errors.js";
+import { EFFECT_FILTERS, IMPLEMENTED_FILTERS } from "../core/filter-registry.js";
 import { fillLayout, filterCalls, hasFilter, metaDocument, planOperations, proportionSize, trimBox, type Region, type Size } from "./geometry.js";
 import { CONTENT_TYPES, READABLE_SHARP_FORMATS, type OutputFormat } from "../core/formats.js";
 import type { FilterArg, FilterCall, TransformPlan } from "../core/plan.js";
@@ -71,19 +72,10 @@ export interface RenderedVariant {
  * `max_bytes`, `max_age`) act at encoding; `cover` picks the first frame; the pixel ones run in
  * URL order among the effects.
  */
-const PIPELINE_PIXEL_FILTERS = new Set(["fill", "grayscale", "proportion", "background_color"]);
+const PIPELINE_PIXEL_FILTERS: ReadonlySet<string> = new Set([...EFFECT_FILTERS].filter((name) => !Object.hasOwn(POST_FILTER_EFFECTS, name)));
 export const PIPELINE_FILTERS: ReadonlySet<string> = new Set([
   ...PIPELINE_PIXEL_FILTERS,
-  "focal",
-  "stretch",
-  "no_upscale",
-  "upscale",
-  "strip_exif",
-  "strip_icc",
-  "autojpg",
-  "max_bytes",
-  "max_age",
-  "cover",
+  ...[...IMPLEMENTED_FILTERS].filter((name) => !EFFECT_FILTERS.has(name)),
 ]);
 
 /**

@@ -12,8 +12,8 @@
  */
 import { match } from "path-to-regexp";
 import { refusal } from "../core/errors.js";
+import { IMPLEMENTED_FILTERS } from "../core/filter-registry.js";
 import { parseFilterList } from "./filters.js";
-import { IMPLEMENTED_FILTERS } from "./filter-support.js";
 import { checkOriginalKey, originalKeyFromThumborImage } from "../core/image-path.js";
 import { checkPlanLimits } from "../core/plan-limits.js";
 import { isOutputFormat, type OutputFormat } from "../core/formats.js";
@@ -21,7 +21,7 @@ import { basePlan, canonicalPlan, type CropBox, type FitMode, type TransformPlan
 import { parseSizeEntry, type Settings } from "../core/settings.js";
 import { verifyThumborSignature } from "./signature.js";
 import { parseThumborPath, type ThumborUrl } from "./thumbor-url.js";
-import { isUnderVariantPrefix, parseVariantKey, uriToKey, variantKey } from "../core/variant-key.js";
+import { parseVariantKey, uriToKey, variantKey } from "../core/variant-key.js";
 
 export type ViewerRoute =
   | { kind: "original" }
@@ -198,9 +198,6 @@ export function accepts(accept: string, type: string): boolean {
   }
   return false;
 }
-
-/** Filters the planner itself turns into plan fields or other plan parts (not in IMPLEMENTED_FILTERS). */
-export const PLANNER_FILTERS: ReadonlySet<string> = new Set(["format", "quality", "extract_focal", "gifv"]);
 
 /** How deep extract_focal looks into nested thumbor URLs (thumbor's MAX_LEVEL). */
 const EXTRACT_FOCAL_MAX_LEVEL = 10;

@@ -2,8 +2,10 @@
  * Post-transform pixel filters that the pipeline (pipeline.ts) does not handle itself (blur,
  * sharpen, brightness, watermark, ...), keyed by thumbor filter name. The pipeline applies the
  * plan's post-transform filters in URL order and looks here for every name it does not own.
- * Every name registered here must also be listed in filter-support.ts (IMPLEMENTED_FILTERS).
+ * Every key must be an "effect" of the filter registry (core/filter-registry.ts): checked when
+ * this module loads.
  */
+import { filterDefinition } from "../../core/filter-registry.js";
 import type { FilterArg } from "../../core/plan.js";
 import type { Settings } from "../../core/settings.js";
 import { blur } from "./blur.js";
@@ -51,3 +53,7 @@ export const POST_FILTER_EFFECTS: Record<string, PostFilterEffect> = {
   sharpen,
   watermark,
 };
+
+for (const name of Object.keys(POST_FILTER_EFFECTS)) {
+  if (filterDefinition(name)?.handledBy !== "effect") throw new Error(`effects/index.ts: ${name} is not an effect of the filter registry`);
+}
