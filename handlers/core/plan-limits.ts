@@ -12,7 +12,7 @@ export const MAX_FILTERS = 12;
 
 /**
  * Neighbourhood filters (the registry's costly ones) cost time in proportion to pixels × kernel
- * size (see BENCHMARKS.md); a few of them per variant keep a miss inside Lambda@Edge's 30 s.
+ * size (docs/encoder-tuning.md); a few of them per variant keep a miss inside Lambda@Edge's 30 s.
  */
 export const MAX_COSTLY_FILTERS = 3;
 const COSTLY_NAMES = [...COSTLY_FILTERS].join("/");
