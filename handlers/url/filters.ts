@@ -27,7 +27,7 @@
  *
  * Every regular expression is compiled once, at module load (or when a custom grammar is built).
  */
-import { RequestError } from "../core/errors.js";
+import { clipText, RequestError } from "../core/errors.js";
 import type { ParamType } from "../core/filter-params.js";
 import { THUMBOR_FILTERS, type FilterSyntax } from "../core/filter-registry.js";
 import { pyRound } from "../core/python.js";
@@ -79,7 +79,6 @@ export interface ParseFilterOptions {
 }
 
 const MAX_REASON_TEXT = 80;
-const clip = (s: string): string => (s.length > MAX_REASON_TEXT ? `${s.slice(0, MAX_REASON_TEXT)}...` : s);
 
 /** Parses a decoded `filters:` list with thumbor's built-in filters. */
 export function parseFilterList(raw: string, options: ParseFilterOptions): FilterCall[] {
@@ -97,12 +96,12 @@ export function parseFilterListWith(grammar: FilterGrammar, raw: string, options
     const name = piece.split("(", 1)[0]!;
     const compiled = grammar.filters.get(name);
     if (compiled === undefined) {
-      if (options.strict) throw new RequestError(400, `unknown filter: ${clip(name)}`);
+      if (options.strict) throw new RequestError(400, `unknown filter: ${clipText(name, MAX_REASON_TEXT)}`);
       continue;
     }
     const args = matchArgs(compiled, piece, options.strict);
     if (args === undefined) {
-      if (options.strict) throw new RequestError(400, `invalid arguments for filter ${clip(piece)}`);
+      if (options.strict) throw new RequestError(400, `invalid arguments for filter ${clipText(piece, MAX_REASON_TEXT)}`);
       continue;
     }
     calls.push({ name, args });
@@ -157,7 +156,7 @@ export function formatFilterCall(call: FilterCall, grammar: FilterGrammar = THUM
     // Read it back exactly as parseFilterList would: one piece of the list, then the regex.
     const back = text.slice(0, -1).includes("):") ? undefined : matchArgs(compiled, text, true);
     if (back === undefined || back.length !== call.args.length || back.some((b, i) => !Object.is(b, call.args[i]))) {
-      throw new Error(`formatFilterCall: ${clip(text)} does not read back as the same call`);
+      throw new Error(`formatFilterCall: ${clipText(text, MAX_REASON_TEXT)} does not read back as the same call`);
     }
   }
   return text;

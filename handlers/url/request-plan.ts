@@ -11,7 +11,7 @@
  *   /*path                     an original, passed through untouched
  */
 import { match } from "path-to-regexp";
-import { refusal } from "../core/errors.js";
+import { clipText, refusal } from "../core/errors.js";
 import { IMPLEMENTED_FILTERS } from "../core/filter-registry.js";
 import { parseFilterList } from "./filters.js";
 import { checkOriginalKey, originalKeyFromThumborImage } from "../core/image-path.js";
@@ -75,7 +75,7 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
 
   function dimensions(uri: string, raw: string, accept: string | undefined): ViewerRoute {
     const m = D_VALUE.exec(raw);
-    if (!m) throw refusal(400, `d must be WxH (e.g. d=300x200), got "${truncate(raw)}"`);
+    if (!m) throw refusal(400, `d must be WxH (e.g. d=300x200), got "${clipText(raw, 40, "…")}"`);
     const size = snapSize(Number(m[1]), m[2] === undefined ? 0 : Number(m[2]));
     const source = checkOriginalKey(uriToKey(uri));
     const p = basePlan(source, settings.defaultQuality);
@@ -230,8 +230,4 @@ export function extractFocalSource(image: string): { image: string; crop: CropBo
 function fitMode(url: ThumborUrl): FitMode {
   if (!url.fitIn) return "crop";
   return `${url.adaptive ? "adaptive-" : ""}${url.full ? "full-" : ""}fit-in` as FitMode;
-}
-
-function truncate(text: string): string {
-  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
