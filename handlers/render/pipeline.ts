@@ -31,6 +31,7 @@
  * post-transform filter starts from materialised pixels so URL order is honoured.
  */
 import sharp, { type Metadata, type Sharp } from "sharp";
+import { asBoolean, asNumber } from "./effects/args.js";
 import { POST_FILTER_EFFECTS } from "./effects/index.js";
 import { RequestError } from "../core/errors.js";
 import { EFFECT_FILTERS, IMPLEMENTED_FILTERS } from "../core/filter-registry.js";
@@ -166,19 +167,6 @@ export function outputFormatFor(plan: TransformPlan, header: Pick<Header, "forma
   const autojpg = filterCalls(plan, "autojpg").at(-1);
   if (autojpg && asBoolean(autojpg.args[0], true) && format === "png" && !header.hasAlpha) format = "jpeg";
   return format;
-}
-
-function asBoolean(arg: FilterArg | undefined, fallback: boolean): boolean {
-  if (arg === undefined) return fallback;
-  if (typeof arg === "boolean") return arg;
-  if (typeof arg === "number") return arg !== 0;
-  return !/^(false|0|no|off)$/i.test(arg.trim());
-}
-
-function asNumber(arg: FilterArg | undefined): number | null {
-  if (arg === undefined || typeof arg === "boolean") return null;
-  const n = Number(arg);
-  return Number.isFinite(n) ? n : null;
 }
 
 /** A colour argument: a CSS name or hex without "#" (thumbor's spelling), as sharp takes it. */
