@@ -6,6 +6,7 @@
  * error with a precise message; nothing falls back silently to a default.
  */
 import { readFileSync } from "node:fs";
+import { valueChecks } from "./value-checks.js";
 
 export interface ThumborSettings {
   /** Accept `/unsafe/...` URLs. Switch off in production. */
@@ -95,21 +96,13 @@ export function parseSizeEntry(entry: string): { width: number; height: number }
  * not silently become a default).
  */
 export function validateSettings(input: unknown, origin = "settings"): Settings {
-  const fail = (path: string, want: string, got: unknown): never => {
-    throw new SettingsError(`${origin}: ${path} must be ${want}, got ${shownValue(path, got)}`);
-  };
+  const checks = valueChecks(origin, { error: (message) => new SettingsError(message), show: shownValue });
+  const { fail, integer: int, boolean: bool, string: str, stringList: strList } = checks;
   if (!isObject(input)) fail("the document", "a JSON object", input);
   const doc = input as Record<string, unknown>;
   const known = new Set([...Object.keys(DEFAULT_SETTINGS), "$schema"]);
   for (const k of Object.keys(doc)) if (!known.has(k)) throw new SettingsError(`${origin}: unknown key "${k}"`);
 
-  const int = (path: string, v: unknown, min: number, max: number): number =>
-    Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? (v as number) : fail(path, `an integer from ${min} to ${max}`, v);
-  const bool = (path: string, v: unknown): boolean => (typeof v === "boolean" ? v : fail(path, "true or false", v));
-  const str = (path: string, v: unknown, allowEmpty: boolean): string =>
-    typeof v === "string" && (allowEmpty || v.length > 0) ? v : fail(path, allowEmpty ? "a string" : "a non-empty string", v);
-  const strList = (path: string, v: unknown): string[] =>
-    Array.isArray(v) && v.every((s) => typeof s === "string") ? [...(v as string[])] : fail(path, "an array of strings", v);
   const pick = <K extends keyof Settings>(k: K): unknown => (k in doc ? doc[k] : DEFAULT_SETTINGS[k]);
 
   const maxWidth = int("maxWidth", pick("maxWidth"), 1, 16383);
