@@ -6,7 +6,7 @@
  * error with a precise message; nothing falls back silently to a default.
  */
 import { readFileSync } from "node:fs";
-import { valueChecks } from "./value-checks.js";
+import { valueChecks, type ValueChecks } from "./value-checks.js";
 
 export interface ThumborSettings {
   /** Accept `/unsafe/...` URLs. Switch off in production. */
@@ -124,23 +124,7 @@ export function validateSettings(input: unknown, origin = "settings"): Settings 
   const cacheControl = str("cacheControl", pick("cacheControl"), false);
   const errorCacheControl = str("errorCacheControl", pick("errorCacheControl"), false);
 
-  const thumborIn = pick("thumbor");
-  if (!isObject(thumborIn)) fail("thumbor", "an object", thumborIn);
-  const t = thumborIn as Record<string, unknown>;
-  for (const k of Object.keys(t)) if (!(k in DEFAULT_SETTINGS.thumbor)) throw new SettingsError(`${origin}: unknown key "thumbor.${k}"`);
-  const tp = <K extends keyof ThumborSettings>(k: K): unknown => (k in t ? t[k] : DEFAULT_SETTINGS.thumbor[k]);
-  const thumbor: ThumborSettings = {
-    allowUnsafe: bool("thumbor.allowUnsafe", tp("allowUnsafe")),
-    securityKey: str("thumbor.securityKey", tp("securityKey"), true),
-    retiredSecurityKeys: strList("thumbor.retiredSecurityKeys", tp("retiredSecurityKeys")),
-    pathPrefix: str("thumbor.pathPrefix", tp("pathPrefix"), true),
-    stripHosts: strList("thumbor.stripHosts", tp("stripHosts")),
-    strictFilters: bool("thumbor.strictFilters", tp("strictFilters")),
-  };
-  thumbor.retiredSecurityKeys.forEach((k, i) => { if (k === "") fail(`thumbor.retiredSecurityKeys[${i}]`, "a non-empty string", k); });
-  if (!thumbor.allowUnsafe && thumbor.securityKey === "") {
-    throw new SettingsError(`${origin}: thumbor.allowUnsafe is false but thumbor.securityKey is empty, so no thumbor URL could ever be served`);
-  }
+  const thumbor = validateThumborSettings(pick("thumbor"), checks, origin);
 
   return {
     sizes,
@@ -158,6 +142,28 @@ export function validateSettings(input: unknown, origin = "settings"): Settings 
     errorCacheControl,
     thumbor,
   };
+}
+
+/** The `thumbor` object of a settings document, checked as validateSettings checks the rest. */
+function validateThumborSettings(input: unknown, checks: ValueChecks, origin: string): ThumborSettings {
+  const { fail, boolean: bool, string: str, stringList: strList } = checks;
+  if (!isObject(input)) fail("thumbor", "an object", input);
+  const t = input as Record<string, unknown>;
+  for (const k of Object.keys(t)) if (!(k in DEFAULT_SETTINGS.thumbor)) throw new SettingsError(`${origin}: unknown key "thumbor.${k}"`);
+  const tp = <K extends keyof ThumborSettings>(k: K): unknown => (k in t ? t[k] : DEFAULT_SETTINGS.thumbor[k]);
+  const thumbor: ThumborSettings = {
+    allowUnsafe: bool("thumbor.allowUnsafe", tp("allowUnsafe")),
+    securityKey: str("thumbor.securityKey", tp("securityKey"), true),
+    retiredSecurityKeys: strList("thumbor.retiredSecurityKeys", tp("retiredSecurityKeys")),
+    pathPrefix: str("thumbor.pathPrefix", tp("pathPrefix"), true),
+    stripHosts: strList("thumbor.stripHosts", tp("stripHosts")),
+    strictFilters: bool("thumbor.strictFilters", tp("strictFilters")),
+  };
+  thumbor.retiredSecurityKeys.forEach((k, i) => { if (k === "") fail(`thumbor.retiredSecurityKeys[${i}]`, "a non-empty string", k); });
+  if (!thumbor.allowUnsafe && thumbor.securityKey === "") {
+    throw new SettingsError(`${origin}: thumbor.allowUnsafe is false but thumbor.securityKey is empty, so no thumbor URL could ever be served`);
+  }
+  return thumbor;
 }
 
 /** Reads and validates a settings file; throws a SettingsError naming the file for any problem. */
