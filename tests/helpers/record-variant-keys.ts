@@ -1,12 +1,12 @@
 /**
- * Records tests/fixtures/variant-keys-before-restructure.json. Run once (`npx tsx scripts/record-variant-keys.ts`),
+ * Records tests/fixtures/variant-keys-before-restructure.json. Run once (`npx tsx tests/helpers/record-variant-keys.ts`),
  * before the issue-11 restructuring; afterwards the fixture is the reference and must not be re-recorded to
  * make a test pass. It gathers the URL vectors and plans each under the fixed combinations.
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { computeResults, writeFixture } from "../tests/helpers/variant-key-fixture.js";
-const root = join(__dirname, "..", "tests");
+import { computeResults, writeFixture } from "./variant-key-fixture.js";
+const root = join(__dirname, "..");
 const urls: string[] = [];
 const add = (u: string) => { if (!urls.includes(u)) urls.push(u); };
 const tv = JSON.parse(readFileSync(`${root}/fixtures/thumbor-vectors/thumbor_vectors.json`, "utf8"));
