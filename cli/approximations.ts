@@ -14,8 +14,8 @@
  * to one level of rounding per channel and the resampling and encoder differences between sharp
  * (libvips) and Pillow. Anything beyond that is listed here.
  */
-import { EXACT_BLUR_BUDGET, MAX_BLUR_RADIUS } from "../handlers/render/effects/blur.js";
-import { THUMBOR_FILTERS } from "../handlers/url/filters.js";
+import { FILTERS_WITH_IMAGES, filterDefinition } from "../handlers/core/filter-registry.js";
+import { EXACT_BLUR_BUDGET, MAX_BLUR_RADIUS } from "../handlers/core/plan-limits.js";
 import type { FilterCall, TransformPlan } from "../handlers/core/plan.js";
 import type { Settings, ThumborSettings } from "../handlers/core/settings.js";
 import type { ThumborUrl } from "../handlers/url/thumbor-url.js";
@@ -39,7 +39,7 @@ export interface ApproximateFeature {
 }
 
 /** A filter module of thumbor's post-transform phase (not `cover`, which the transformer reads). */
-const isPostTransformFilter = (c: FilterCall): boolean => THUMBOR_FILTERS[c.name]?.phase === "post" && THUMBOR_FILTERS[c.name]?.appliedBy === "filter";
+const isPostTransformFilter = (c: FilterCall): boolean => filterDefinition(c.name)?.phase === "post" && filterDefinition(c.name)?.appliedBy === "filter";
 
 const hasCall = (ctx: FeatureContext, name: string, test: (c: FilterCall) => boolean = () => true): boolean =>
   ctx.plan.filters.some((c) => c.name === name && test(c));
@@ -83,7 +83,7 @@ export const APPROXIMATE_FEATURES: readonly ApproximateFeature[] = [
     // The image itself, or a watermark or frame composited with it (read the same way).
     applies: (ctx) =>
       /^https?:\/\//i.test(ctx.url.image) ||
-      ctx.plan.filters.some((c) => (c.name === "watermark" || c.name === "frame") && /^https?(?::|%3A)/i.test(String(c.args[0]))),
+      ctx.plan.filters.some((c) => FILTERS_WITH_IMAGES.has(c.name) && /^https?(?::|%3A)/i.test(String(c.args[0]))),
   },
   {
     feature: "gif-source",

@@ -10,10 +10,11 @@
  * same table the compatibility doc follows. Pure: no files, no network, no AWS.
  */
 import { isRequestError, RequestError } from "../handlers/core/errors.js";
+import { FILTERS_WITH_IMAGES } from "../handlers/core/filter-registry.js";
 import { parseFilterList } from "../handlers/url/filters.js";
 import type { FilterCall } from "../handlers/core/plan.js";
 import { createRequestPlanner, type RequestPlanner } from "../handlers/url/request-plan.js";
-import { FILTERS_WITH_IMAGES, filterImageKey } from "../handlers/core/image-path.js";
+import { filterImageKey } from "../handlers/core/image-path.js";
 import type { Settings } from "../handlers/core/settings.js";
 import { parseThumborPath } from "../handlers/url/thumbor-url.js";
 import { APPROXIMATE_FEATURES, approximateFeaturesOf } from "./approximations.js";
@@ -64,8 +65,6 @@ export function classifyThumborUrl(path: string, settings: Settings, planner: Re
   const features = approximateFeaturesOf({ plan: route.plan, url, calls, settings });
   return { status: features.length > 0 ? "approximate" : "identical", features, variantKey: route.key };
 }
-
-export { FILTERS_WITH_IMAGES };
 
 /**
  * The image a watermark or frame names is mapped to a bucket key only when the variant is

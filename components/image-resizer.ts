@@ -13,6 +13,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
 import { DEFAULT_SETTINGS, validateSettings, type Settings, type ThumborSettings } from "../handlers/core/settings.js";
+import { valueChecks } from "../handlers/core/value-checks.js";
 import { buildEdgeBundles, PROJECT_ROOT } from "./bundle.js";
 
 /** Settings baked into both functions; the security keys may be Pulumi secrets. Absent keys take DEFAULT_SETTINGS. */
@@ -403,7 +404,6 @@ function imagesDistribution(name: string, parts: DistributionParts, opts: pulumi
 export function openStackWarnings(input: ImageResizerSettings | undefined): string[] {
   const allowUnsafe = input?.thumbor?.allowUnsafe ?? DEFAULT_SETTINGS.thumbor.allowUnsafe;
   const sizes = input?.sizes ?? DEFAULT_SETTINGS.sizes;
-  const key = input?.thumbor?.securityKey ?? DEFAULT_SETTINGS.thumbor.securityKey;
   const warnings: string[] = [];
   if (allowUnsafe) {
     warnings.push("unsigned thumbor URLs (/unsafe/...) are accepted, so anyone can make any variant: set edge-resizer:allowUnsafe false and edge-resizer:securityKey");
@@ -510,56 +510,43 @@ function distributionPolicies(name: string, parent: pulumi.Resource) {
 
 /** Validates the infrastructure arguments and applies their defaults; errors name the key. */
 export function resolveImageResizerArgs(label: string, args: ImageResizerArgs): ResolvedArgs {
-  const fail = (key: string, want: string, got: unknown): never => {
-    throw new Error(`${label}: ${key} must be ${want}, got ${JSON.stringify(got)}`);
-  };
+  const check = valueChecks(label);
   const d = IMAGE_RESIZER_DEFAULTS;
-  const int = (key: keyof ImageResizerArgs, min: number, max: number, fallback: number): number => {
-    const v = args[key] ?? fallback;
-    return Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? (v as number) : fail(key, `an integer from ${min} to ${max}`, v);
-  };
-  const priceClass = args.priceClass ?? d.priceClass;
-  if (!(PRICE_CLASSES as readonly string[]).includes(priceClass)) fail("priceClass", `one of ${PRICE_CLASSES.join(", ")}`, priceClass);
+  const int = (key: keyof ImageResizerArgs, min: number, max: number, fallback: number): number => check.integer(key, args[key] ?? fallback, min, max);
+  const priceClass = check.oneOf("priceClass", args.priceClass ?? d.priceClass, PRICE_CLASSES);
 
   const aliases = args.aliases ?? d.aliases;
-  if (!Array.isArray(aliases)) fail("aliases", "an array of host names", aliases);
-  aliases.forEach((host, i) => { if (typeof host !== "string" || !HOST_NAME.test(host)) fail(`aliases[${i}]`, "a lower-case host name like images.example.com", host); });
+  if (!Array.isArray(aliases)) check.fail("aliases", "an array of host names", aliases);
+  aliases.forEach((host, i) => check.matching(`aliases[${i}]`, host, HOST_NAME, "a lower-case host name like images.example.com"));
   const certificateArn = args.certificateArn || undefined;
   if (aliases.length > 0 && !certificateArn) {
     throw new Error(`${label}: aliases ${JSON.stringify(aliases)} need certificateArn, an ACM certificate in us-east-1 covering them`);
   }
   if (certificateArn !== undefined) {
-    if (!ACM_ARN_US_EAST_1.test(certificateArn)) fail("certificateArn", "an ACM certificate ARN in us-east-1 (CloudFront only uses certificates there)", certificateArn);
+    check.matching("certificateArn", certificateArn, ACM_ARN_US_EAST_1, "an ACM certificate ARN in us-east-1 (CloudFront only uses certificates there)");
     if (aliases.length === 0) throw new Error(`${label}: certificateArn is set but aliases is empty; CloudFront serves its own domain with its own certificate`);
   }
   const bucketName = (key: keyof ImageResizerArgs): string | undefined => {
     const v = args[key];
-    if (v === undefined || v === "") return undefined;
-    return typeof v === "string" && BUCKET_NAME.test(v) ? v : fail(key, "an S3 bucket name (3-63 of a-z, 0-9, '.', '-')", v);
+    return v === undefined || v === "" ? undefined : check.matching(key, v, BUCKET_NAME, "an S3 bucket name (3-63 of a-z, 0-9, '.', '-')");
   };
-  const accessLogsPrefix = args.accessLogsPrefix ?? d.accessLogsPrefix;
-  if (typeof accessLogsPrefix !== "string") fail("accessLogsPrefix", "a string", accessLogsPrefix);
-  const acknowledgeOpenStack = args.acknowledgeOpenStack ?? d.acknowledgeOpenStack;
-  if (typeof acknowledgeOpenStack !== "boolean") fail("acknowledgeOpenStack", "true or false", acknowledgeOpenStack);
   const wafRateLimit = args.wafRateLimit ?? d.wafRateLimit;
   if (wafRateLimit !== 0 && !(Number.isInteger(wafRateLimit) && wafRateLimit >= WAF_RATE_LIMIT_MIN && wafRateLimit <= WAF_RATE_LIMIT_MAX)) {
-    fail("wafRateLimit", `0 (off) or an integer from ${WAF_RATE_LIMIT_MIN} to ${WAF_RATE_LIMIT_MAX} (AWS WAF's range)`, wafRateLimit);
+    check.fail("wafRateLimit", `0 (off) or an integer from ${WAF_RATE_LIMIT_MIN} to ${WAF_RATE_LIMIT_MAX} (AWS WAF's range)`, wafRateLimit);
   }
-  const retainBucketOnDelete = args.retainBucketOnDelete ?? d.retainBucketOnDelete;
-  if (typeof retainBucketOnDelete !== "boolean") fail("retainBucketOnDelete", "true or false", retainBucketOnDelete);
   return {
     priceClass,
     aliases,
     certificateArn,
     existingBucketName: bucketName("existingBucketName"),
     accessLogsBucket: bucketName("accessLogsBucket"),
-    accessLogsPrefix,
+    accessLogsPrefix: check.string("accessLogsPrefix", args.accessLogsPrefix ?? d.accessLogsPrefix, true),
     variantExpirationDays: int("variantExpirationDays", 0, 36_500, d.variantExpirationDays),
     originResponseMemoryMb: int("originResponseMemoryMb", 128, 10_240, d.originResponseMemoryMb),
     originResponseTimeoutSeconds: int("originResponseTimeoutSeconds", 1, 30, d.originResponseTimeoutSeconds),
     errorCachingMinTtl: int("errorCachingMinTtl", 0, 31_536_000, d.errorCachingMinTtl),
-    retainBucketOnDelete,
-    acknowledgeOpenStack,
+    retainBucketOnDelete: check.boolean("retainBucketOnDelete", args.retainBucketOnDelete ?? d.retainBucketOnDelete),
+    acknowledgeOpenStack: check.boolean("acknowledgeOpenStack", args.acknowledgeOpenStack ?? d.acknowledgeOpenStack),
     wafRateLimit,
   };
 }

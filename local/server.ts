@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { join, relative } from "node:path";
 import { createOriginResponseHandler } from "../handlers/origin-response.js";
 import { createViewerRequestHandler } from "../handlers/viewer-request.js";
+import { clipText } from "../handlers/core/errors.js";
 import { DEFAULT_SETTINGS, type Settings } from "../handlers/core/settings.js";
 import { isUnderVariantPrefix, parseVariantKey, uriToKey } from "../handlers/core/variant-key.js";
 import { DEFAULT_DATA_DIR, LOCAL_BUCKET, SAMPLES_DIR, SAMPLES_PREFIX } from "./locations.js";
@@ -212,8 +213,9 @@ function send(res: ServerResponse, method: string, status: number, headers: Map<
   res.end(method === "HEAD" ? undefined : body);
 }
 
+/** A URL in a log line: at most 117 characters and the "..." that says it was cut. */
 function short(url: string): string {
-  return url.length > 120 ? url.slice(0, 117) + "..." : url;
+  return clipText(url, 117);
 }
 
 /** The playground page and its JSON endpoints. */

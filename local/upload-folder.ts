@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { extname, join, relative, sep } from "node:path";
 import { HeadObjectCommand, PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
+import { contentTypeOfExtension } from "../handlers/core/formats.js";
 
 export interface UploadOptions {
   client: S3Client;
@@ -45,26 +46,16 @@ export class UploadError extends Error {
   override name = "UploadError";
 }
 
-const CONTENT_TYPES: Record<string, string> = {
-  ".jpg": "image/jpeg",
-  ".jpeg": "image/jpeg",
-  ".png": "image/png",
-  ".webp": "image/webp",
-  ".avif": "image/avif",
-  ".gif": "image/gif",
-  ".tif": "image/tiff",
-  ".tiff": "image/tiff",
-  ".svg": "image/svg+xml",
-  ".heic": "image/heic",
-  ".heif": "image/heif",
-};
+function imageContentType(path: string): string | undefined {
+  return contentTypeOfExtension(extname(path).slice(1).toLowerCase());
+}
 
 export function contentTypeOf(path: string): string {
-  return CONTENT_TYPES[extname(path).toLowerCase()] ?? "application/octet-stream";
+  return imageContentType(path) ?? "application/octet-stream";
 }
 
 export function isImagePath(path: string): boolean {
-  return extname(path).toLowerCase() in CONTENT_TYPES;
+  return imageContentType(path) !== undefined;
 }
 
 /** `prefix` + relative path as an S3 key, `/`-separated, no leading slash. */

@@ -20,7 +20,7 @@ import {
 } from "../cli/audit.js";
 import { isGzip, openLines } from "../cli/input.js";
 import { createProgressBar, PROGRESS_MIN_BYTES, renderProgress } from "../cli/progress.js";
-import { IMPLEMENTED_FILTERS } from "../handlers/url/filter-support.js";
+import { IMPLEMENTED_FILTERS } from "../handlers/core/filter-registry.js";
 import { DEFAULT_SETTINGS, loadSettingsFile, validateSettings } from "../handlers/core/settings.js";
 
 const execFileP = promisify(execFile);

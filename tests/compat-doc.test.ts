@@ -9,9 +9,7 @@ import test from "ava";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { APPROXIMATE_FEATURES } from "../cli/approximations.js";
-import { IMPLEMENTED_FILTERS } from "../handlers/url/filter-support.js";
-import { THUMBOR_FILTERS } from "../handlers/url/filters.js";
-import { PLANNER_FILTERS } from "../handlers/url/request-plan.js";
+import { IMPLEMENTED_FILTERS, PLANNER_FILTERS, THUMBOR_FILTERS } from "../handlers/core/filter-registry.js";
 
 const ROOT = join(__dirname, "..");
 const DOC = readFileSync(join(ROOT, "docs", "thumbor-compatibility.md"), "utf8");

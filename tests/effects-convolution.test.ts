@@ -8,7 +8,8 @@
  * sharpen is reimplemented in float32 against a float64 reference: one level, 50 dB.
  */
 import test from "ava";
-import { EXACT_BLUR_BUDGET, blur, blurKernel } from "../handlers/render/effects/blur.js";
+import { EXACT_BLUR_BUDGET } from "../handlers/core/plan-limits.js";
+import { blur, blurKernel } from "../handlers/render/effects/blur.js";
 import { convolution, thumborKernel } from "../handlers/render/effects/convolution.js";
 import { sharpen } from "../handlers/render/effects/sharpen.js";
 import sharp from "sharp";

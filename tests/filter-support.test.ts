@@ -1,11 +1,11 @@
 /**
- * IMPLEMENTED_FILTERS (what the viewer side accepts) and what the pipeline can run must be the
- * same set: a listed filter nobody runs would be a 400 after a key was made; a filter someone
- * runs but nobody lists would never be reachable.
+ * The filter registry (core/filter-registry.ts) says where each filter is handled; the render
+ * must agree: every filter a plan may carry runs somewhere, nothing runs that the registry does
+ * not list, and every effect has exactly one runner.
  */
 import test from "ava";
+import { EFFECT_FILTERS, IMPLEMENTED_FILTERS } from "../handlers/core/filter-registry.js";
 import { POST_FILTER_EFFECTS } from "../handlers/render/effects/index.js";
-import { IMPLEMENTED_FILTERS } from "../handlers/url/filter-support.js";
 import { PIPELINE_FILTERS, renderVariant } from "../handlers/render/pipeline.js";
 import { plan, quadrantImage, settings } from "./helpers/images.js";
 
@@ -23,6 +23,11 @@ test("every filter the pipeline or the effects run is listed in IMPLEMENTED_FILT
 
 test("the pipeline and the effects never both claim a filter", (t) => {
   t.deepEqual(Object.keys(POST_FILTER_EFFECTS).filter((name) => PIPELINE_FILTERS.has(name)), []);
+});
+
+test("every registry effect has its effects/ module: the pipeline runs no pixel filter of its own", (t) => {
+  const withoutModule = [...EFFECT_FILTERS].filter((name) => !Object.hasOwn(POST_FILTER_EFFECTS, name));
+  t.deepEqual(withoutModule, []);
 });
 
 test("a post filter found nowhere answers 400 \"filter not supported\"", async (t) => {

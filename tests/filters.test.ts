@@ -6,24 +6,21 @@ import {
   compileFilterGrammar,
   filterArgsWithDefaults,
   formatFilterCall,
-  PARAM_TYPES,
   parseFilterList,
   parseFilterListWith,
   resolveWatermarkPosition,
   THUMBOR_FILTER_GRAMMAR,
-  THUMBOR_FILTERS,
   type FilterCall,
-  type FilterDefinition,
-  type FilterParam,
-  type ParamType,
 } from "../handlers/url/filters.js";
+import { PARAM_TYPES, type FilterParam, type ParamType } from "../handlers/core/filter-params.js";
+import { THUMBOR_FILTERS, type FilterSyntax } from "../handlers/core/filter-registry.js";
 import { filterVectors, requestVectors } from "./helpers/thumbor-vectors.js";
 
 const lax = { strict: false };
 const strict = { strict: true };
 
 function oneParamGrammar(type: ParamType) {
-  return compileFilterGrammar([{ name: "x", params: [{ type }], phase: "post", enabledByDefault: true, appliedBy: "filter" }]);
+  return compileFilterGrammar([{ name: "x", params: [{ type }], phase: "post" }]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -70,11 +67,9 @@ function testGrammar(signatures: Record<string, string> = {}) {
     my_optional_filter: "(String, String='not provided')",
     ...signatures,
   };
-  const defs: FilterDefinition[] = Object.entries(base).map(([name, sig]) => ({
+  const defs: FilterSyntax[] = Object.entries(base).map(([name, sig]) => ({
     name,
     phase: name === "my_pre_load_filter" ? "pre" : "post",
-    enabledByDefault: true,
-    appliedBy: "filter",
     params: sig
       .slice(1, -1)
       .split(",")
@@ -225,7 +220,6 @@ test("THUMBOR_FILTERS has every filter of the report's table, with thumbor's pha
   t.like(phases, { extract_focal: "pre", focal: "pre", stretch: "pre", no_upscale: "after", blur: "post", quality: "post" });
   t.is(Object.values(THUMBOR_FILTERS).filter((d) => d.phase === "pre").length, 3);
   t.is(Object.values(THUMBOR_FILTERS).filter((d) => d.phase === "after").length, 1);
-  t.deepEqual(Object.values(THUMBOR_FILTERS).filter((d) => !d.enabledByDefault).map((d) => d.name).sort(), ["autojpg", "red_eye"]);
   t.is(THUMBOR_FILTERS.cover!.appliedBy, "transformer");
   t.is(THUMBOR_FILTERS.gifv!.appliedBy, "optimizer");
   t.is(THUMBOR_FILTER_GRAMMAR.filters.size, names.length);
@@ -432,7 +426,7 @@ test("differential: Python's re captures the same arguments as our filter regexe
   const defs = Object.values(THUMBOR_FILTERS);
   const filters = Object.fromEntries(defs.map((d) => [d.name, d.params.map((p) => [p.type.regex, p.default !== undefined])]));
   const odd = fc.constantFrom("\u001c", "\u0085", "\u00a0", "\ufeff", "\u2028", "\r", "\n", "\t", " ", "'", ",", ")", "(", "é", "٣");
-  const withOddities = (d: FilterDefinition) =>
+  const withOddities = (d: FilterSyntax) =>
     fc.tuple(fc.tuple(...d.params.map((p) => argFor(p.type))), fc.array(fc.tuple(fc.nat(), odd), { maxLength: 2 })).map(([args, inserts]) => {
       let text = `${d.name}(${(args as string[]).join(",")})`;
       for (const [at, c] of inserts) {

@@ -14,13 +14,12 @@ import {
   parseFocalBox,
   planOperations,
   proportionSize,
-  pyRound,
-  pyRound2,
   trimBox,
   type FocalPoint,
   type ThumborOperation,
 } from "../handlers/render/geometry.js";
 import { basePlan, type FitMode, type TransformPlan } from "../handlers/core/plan.js";
+import { pyRound, pyRound2 } from "../handlers/core/python.js";
 
 const vectors = JSON.parse(readFileSync(join(__dirname, "fixtures/thumbor-vectors/thumbor_transformer_vectors.json"), "utf8"));
 

@@ -24,7 +24,8 @@ import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/c
 import { uriToKey } from "../handlers/core/variant-key.js";
 import { newRequestId, originResponseEvent, viewerRequestEvent, type Distribution } from "../local/events.js";
 import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client, startEmbeddedS3, type EmbeddedS3 } from "../local/s3.js";
-import { BLUE, GREEN, RED, WHITE, near, pixelAt, quadrantPixels } from "./helpers/images.js";
+import { assertPixel, PIXEL_TOLERANCE } from "./helpers/assert-pixel.js";
+import { BLUE, GREEN, RED, WHITE, pixelAt, quadrantPixels } from "./helpers/images.js";
 
 const REPO = resolve(__dirname, "..");
 const BUCKET = "originals";
@@ -288,7 +289,10 @@ for (let o = 1; o <= 8; o++) {
     const body = bodyOf(out);
     t.like(await sharp(body).metadata(), { width: 40, height: 20 });
     const corners = [await pixelAt(body, 3, 3), await pixelAt(body, 36, 3), await pixelAt(body, 3, 16), await pixelAt(body, 36, 16)];
-    t.true(near(corners[0]!, RED) && near(corners[1]!, GREEN) && near(corners[2]!, BLUE) && near(corners[3]!, WHITE), JSON.stringify(corners));
+    assertPixel(t, corners[0]!, RED, PIXEL_TOLERANCE, JSON.stringify(corners));
+    assertPixel(t, corners[1]!, GREEN, PIXEL_TOLERANCE, JSON.stringify(corners));
+    assertPixel(t, corners[2]!, BLUE, PIXEL_TOLERANCE, JSON.stringify(corners));
+    assertPixel(t, corners[3]!, WHITE, PIXEL_TOLERANCE, JSON.stringify(corners));
   });
 }
 

@@ -330,7 +330,7 @@ test("invalid arguments fail at construction with a message naming the key", (t)
   const cases: Array<[ImageResizerArgs, RegExp]> = [
     [{ settings: { sizes: ["0x0"] } }, /settings: sizes\[0\] must be "WxH".*got "0x0"/],
     [{ settings: { sizes: ["300x200", "big"] } }, /sizes\[1\] must be .*got "big"/],
-    [{ priceClass: "PriceClass_50" as never }, /priceClass must be one of PriceClass_100, PriceClass_200, PriceClass_All, got "PriceClass_50"/],
+    [{ priceClass: "PriceClass_50" as never }, /priceClass must be one of "PriceClass_100", "PriceClass_200", "PriceClass_All", got "PriceClass_50"/],
     [{ settings: { variantPrefix: "/variants/" } }, /variantPrefix must be path segments/],
     [{ settings: { thumbor: { allowUnsafe: false } } }, /thumbor.allowUnsafe is false but thumbor.securityKey is empty/],
     [{ settings: { colour: "red" } as never }, /unknown key "colour"/],

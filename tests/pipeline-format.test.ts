@@ -6,7 +6,8 @@ import test from "ava";
 import sharp from "sharp";
 import { outputFormatFor, renderVariant } from "../handlers/render/pipeline.js";
 import type { OutputFormat, TransformPlan } from "../handlers/core/plan.js";
-import { fixture, near, pixelAt, plan, settings } from "./helpers/images.js";
+import { assertPixel } from "./helpers/assert-pixel.js";
+import { fixture, pixelAt, plan, settings } from "./helpers/images.js";
 
 async function render(name: string | Buffer, over: Partial<TransformPlan> = {}) {
   const out = await renderVariant({ plan: plan(over), original: typeof name === "string" ? fixture(name) : name, settings });
@@ -84,7 +85,7 @@ test("alpha is kept for PNG and WebP and flattened onto white for JPEG", async (
   const src = await sharp(fixture("paletted-transparent.png")).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   const at = firstTransparent(src.data, src.info.width);
   t.truthy(at, "the fixture has a fully transparent pixel");
-  t.true(near(await pixelAt(jpeg.out.body, at!.x, at!.y), [255, 255, 255, 255], 12), "transparent pixels become white in JPEG");
+  assertPixel(t, await pixelAt(jpeg.out.body, at!.x, at!.y), [255, 255, 255, 255], 12, "transparent pixels become white in JPEG");
 });
 
 test("background_color(000000) composites alpha onto that colour", async (t) => {

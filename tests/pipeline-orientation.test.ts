@@ -7,7 +7,8 @@ import test from "ava";
 import sharp from "sharp";
 import { renderVariant } from "../handlers/render/pipeline.js";
 import type { TransformPlan } from "../handlers/core/plan.js";
-import { BLUE, GREEN, RED, WHITE, fixture, near, pixelAt, plan, quadrantPixels, settings } from "./helpers/images.js";
+import { assertPixel, PIXEL_TOLERANCE } from "./helpers/assert-pixel.js";
+import { BLUE, GREEN, RED, WHITE, fixture, pixelAt, plan, quadrantPixels, settings } from "./helpers/images.js";
 
 const W = 40;
 const H = 20;
@@ -67,18 +68,18 @@ for (let o = 1; o <= 8; o++) {
       const out = await renderVariant({ plan: plan({ format: "png", ...over }), original, settings });
       t.deepEqual([out.width, out.height], [w, h], JSON.stringify(over));
       const [tl, tr, bl, br] = await corners(out.body, w, h);
-      t.true(near(tl!, [...RED, 255]), `top-left ${JSON.stringify(over)}: ${tl}`);
-      t.true(near(tr!, [...GREEN, 255]), `top-right ${JSON.stringify(over)}: ${tr}`);
-      t.true(near(bl!, [...BLUE, 255]), `bottom-left ${JSON.stringify(over)}: ${bl}`);
-      t.true(near(br!, [...WHITE, 255]), `bottom-right ${JSON.stringify(over)}: ${br}`);
+      assertPixel(t, tl!, [...RED, 255], PIXEL_TOLERANCE, `top-left ${JSON.stringify(over)}: ${tl}`);
+      assertPixel(t, tr!, [...GREEN, 255], PIXEL_TOLERANCE, `top-right ${JSON.stringify(over)}: ${tr}`);
+      assertPixel(t, bl!, [...BLUE, 255], PIXEL_TOLERANCE, `bottom-left ${JSON.stringify(over)}: ${bl}`);
+      assertPixel(t, br!, [...WHITE, 255], PIXEL_TOLERANCE, `bottom-right ${JSON.stringify(over)}: ${br}`);
     }
   });
 
   test(`EXIF orientation ${o}: a requested flip applies to the upright image`, async (t) => {
     const out = await renderVariant({ plan: plan({ format: "png", flipHorizontal: true }), original: await taggedJpeg(o), settings });
     const [tl, , , br] = await corners(out.body, out.width, out.height);
-    t.true(near(tl!, [...GREEN, 255]));
-    t.true(near(br!, [...BLUE, 255]));
+    assertPixel(t, tl!, [...GREEN, 255]);
+    assertPixel(t, br!, [...BLUE, 255]);
   });
 }
 
@@ -101,8 +102,8 @@ for (const o of [3, 6, 8]) {
     // the right half of the upright image: green on top, white below
     const out = await renderVariant({ plan: plan({ format: "png", crop: { left: 20, top: 0, right: 40, bottom: 20 } }), original: await taggedJpeg(o), settings });
     t.deepEqual([out.width, out.height], [20, 20]);
-    t.true(near(await pixelAt(out.body, 2, 2), [...GREEN, 255]));
-    t.true(near(await pixelAt(out.body, 17, 17), [...WHITE, 255]));
+    assertPixel(t, await pixelAt(out.body, 2, 2), [...GREEN, 255]);
+    assertPixel(t, await pixelAt(out.body, 17, 17), [...WHITE, 255]);
   });
 }
 
@@ -111,7 +112,7 @@ for (let o = 1; o <= 8; o++) {
     const out = await renderVariant({ plan: plan({ format: "png", width: 10, height: 10, halign: "right", flipVertical: true }), original: await taggedJpeg(o), settings });
     t.deepEqual([out.width, out.height], [10, 10]);
     // the right half (green over white), upside down
-    t.true(near(await pixelAt(out.body, 5, 1), [...WHITE, 255]));
-    t.true(near(await pixelAt(out.body, 5, 8), [...GREEN, 255]));
+    assertPixel(t, await pixelAt(out.body, 5, 1), [...WHITE, 255]);
+    assertPixel(t, await pixelAt(out.body, 5, 8), [...GREEN, 255]);
   });
 }

@@ -6,7 +6,8 @@ import test from "ava";
 import sharp from "sharp";
 import { renderVariant } from "../handlers/render/pipeline.js";
 import type { TransformPlan } from "../handlers/core/plan.js";
-import { BLUE, GREEN, RED, WHITE, fixture, near, pixelAt, plan, quadrantImage, settings } from "./helpers/images.js";
+import { assertPixel, PIXEL_TOLERANCE } from "./helpers/assert-pixel.js";
+import { BLUE, GREEN, RED, WHITE, fixture, pixelAt, plan, quadrantImage, settings } from "./helpers/images.js";
 
 async function render(over: Partial<TransformPlan>, original?: Buffer) {
   const out = await renderVariant({ plan: plan({ format: "png", ...over }), original: original ?? (await quadrantImage(400, 200)), settings });
@@ -44,25 +45,25 @@ for (const [name, over, w, h] of sizes) {
 test("crop 200x200 of a 400x200 image keeps the centre, left-aligned keeps the left half", async (t) => {
   const centre = (await render({ width: 200, height: 200 })).out.body;
   // centre crop spans the middle: left edge red (top) / blue (bottom), right edge green / white
-  t.true(near(await pixelAt(centre, 5, 5), [...RED, 255]));
-  t.true(near(await pixelAt(centre, 194, 5), [...GREEN, 255]));
+  assertPixel(t, await pixelAt(centre, 5, 5), [...RED, 255]);
+  assertPixel(t, await pixelAt(centre, 194, 5), [...GREEN, 255]);
   const left = (await render({ width: 200, height: 200, halign: "left" })).out.body;
-  t.true(near(await pixelAt(left, 194, 5), [...RED, 255]), "the whole crop is the red quadrant");
-  t.true(near(await pixelAt(left, 194, 194), [...BLUE, 255]));
+  assertPixel(t, await pixelAt(left, 194, 5), [...RED, 255], PIXEL_TOLERANCE, "the whole crop is the red quadrant");
+  assertPixel(t, await pixelAt(left, 194, 194), [...BLUE, 255]);
   const right = (await render({ width: 200, height: 200, halign: "right" })).out.body;
-  t.true(near(await pixelAt(right, 5, 5), [...GREEN, 255]));
+  assertPixel(t, await pixelAt(right, 5, 5), [...GREEN, 255]);
 });
 
 test("focal() moves the crop to the focal point", async (t) => {
   const out = (await render({ width: 100, height: 200, filters: [{ name: "focal", args: ["340x20:360x40"] }] })).out.body;
-  t.true(near(await pixelAt(out, 5, 5), [...GREEN, 255]));
-  t.true(near(await pixelAt(out, 95, 195), [...WHITE, 255]));
+  assertPixel(t, await pixelAt(out, 5, 5), [...GREEN, 255]);
+  assertPixel(t, await pixelAt(out, 95, 195), [...WHITE, 255]);
 });
 
 test("manual crop extracts the requested region", async (t) => {
   const out = (await render({ crop: { left: 200, top: 100, right: 400, bottom: 200 } })).out;
   t.deepEqual([out.width, out.height], [200, 100]);
-  t.true(near(await pixelAt(out.body, 100, 50), [...WHITE, 255]));
+  assertPixel(t, await pixelAt(out.body, 100, 50), [...WHITE, 255]);
 });
 
 const flips: [string, Partial<TransformPlan>, [number, number, number][]][] = [
@@ -76,10 +77,10 @@ for (const [name, over, [tl, tr, bl, br]] of flips) {
       const out = (await render({ ...over, ...size })).out;
       const w = out.width;
       const h = out.height;
-      t.true(near(await pixelAt(out.body, 2, 2), [...tl!, 255]), `top-left ${JSON.stringify(size)}`);
-      t.true(near(await pixelAt(out.body, w - 3, 2), [...tr!, 255]), `top-right ${JSON.stringify(size)}`);
-      t.true(near(await pixelAt(out.body, 2, h - 3), [...bl!, 255]), `bottom-left ${JSON.stringify(size)}`);
-      t.true(near(await pixelAt(out.body, w - 3, h - 3), [...br!, 255]), `bottom-right ${JSON.stringify(size)}`);
+      assertPixel(t, await pixelAt(out.body, 2, 2), [...tl!, 255], PIXEL_TOLERANCE, `top-left ${JSON.stringify(size)}`);
+      assertPixel(t, await pixelAt(out.body, w - 3, 2), [...tr!, 255], PIXEL_TOLERANCE, `top-right ${JSON.stringify(size)}`);
+      assertPixel(t, await pixelAt(out.body, 2, h - 3), [...bl!, 255], PIXEL_TOLERANCE, `bottom-left ${JSON.stringify(size)}`);
+      assertPixel(t, await pixelAt(out.body, w - 3, h - 3), [...br!, 255], PIXEL_TOLERANCE, `bottom-right ${JSON.stringify(size)}`);
     }
   });
 }
@@ -87,8 +88,8 @@ for (const [name, over, [tl, tr, bl, br]] of flips) {
 test("flip after a left-aligned crop mirrors the cropped part (thumbor flips after crop and resize)", async (t) => {
   const out = (await render({ width: 200, height: 200, halign: "left", flipHorizontal: true })).out.body;
   // the crop is the left (red/blue) half; mirrored it is still red/blue only
-  t.true(near(await pixelAt(out, 2, 2), [...RED, 255]));
-  t.true(near(await pixelAt(out, 197, 197), [...BLUE, 255]));
+  assertPixel(t, await pixelAt(out, 2, 2), [...RED, 255]);
+  assertPixel(t, await pixelAt(out, 197, 197), [...BLUE, 255]);
 });
 
 test("smart crop uses sharp's attention strategy and keeps the target size", async (t) => {
@@ -99,12 +100,12 @@ test("smart crop uses sharp's attention strategy and keeps the target size", asy
 test("fill(ff0000) on fit-in letterboxes to the request size", async (t) => {
   const { out } = await render({ fit: "fit-in", width: 200, height: 200, filters: [{ name: "fill", args: ["ff0000"] }] }, await quadrantImage(400, 200));
   t.deepEqual([out.width, out.height], [200, 200]);
-  t.true(near(await pixelAt(out.body, 100, 10), [255, 0, 0, 255]), "band above the image is the fill colour");
+  assertPixel(t, await pixelAt(out.body, 100, 10), [255, 0, 0, 255], PIXEL_TOLERANCE, "band above the image is the fill colour");
   // the 200x100 image sits at top = 50: its quadrants show in the middle band
-  t.true(near(await pixelAt(out.body, 10, 60), [...RED, 255]), "image in the middle band");
-  t.true(near(await pixelAt(out.body, 150, 60), [...GREEN, 255]));
-  t.true(near(await pixelAt(out.body, 150, 140), [...WHITE, 255]));
-  t.true(near(await pixelAt(out.body, 100, 190), [255, 0, 0, 255]), "band below the image is the fill colour");
+  assertPixel(t, await pixelAt(out.body, 10, 60), [...RED, 255], PIXEL_TOLERANCE, "image in the middle band");
+  assertPixel(t, await pixelAt(out.body, 150, 60), [...GREEN, 255]);
+  assertPixel(t, await pixelAt(out.body, 150, 140), [...WHITE, 255]);
+  assertPixel(t, await pixelAt(out.body, 100, 190), [255, 0, 0, 255], PIXEL_TOLERANCE, "band below the image is the fill colour");
 });
 
 test("fill(transparent) keeps an alpha canvas; fill(auto) and fill(blur) give the request size", async (t) => {
@@ -134,7 +135,7 @@ test("trim removes a uniform border before the resize", async (t) => {
   const png = await sharp(raw, { raw: { width: 60, height: 40, channels: 3 } }).png().toBuffer();
   const { out } = await render({ trim: { corner: "top-left", tolerance: 0 } }, png);
   t.deepEqual([out.width, out.height], [20, 10]);
-  t.true(near(await pixelAt(out.body, 0, 0), [...RED, 255], 5));
+  assertPixel(t, await pixelAt(out.body, 0, 0), [...RED, 255], 5);
 });
 
 test("a fill canvas above maxWidth x maxHeight is refused with 400", async (t) => {
@@ -148,15 +149,15 @@ test("JPEG downscaling crops (scaled first for shrink-on-load) keep position and
   // left-aligned 100x100 of 800x400: the 400x400 left half → red over blue
   const left = (await render({ format: "png", width: 100, height: 100, halign: "left" }, jpeg)).out;
   t.deepEqual([left.width, left.height], [100, 100]);
-  t.true(near(await pixelAt(left.body, 95, 5), [...RED, 255]));
-  t.true(near(await pixelAt(left.body, 95, 95), [...BLUE, 255]));
+  assertPixel(t, await pixelAt(left.body, 95, 5), [...RED, 255]);
+  assertPixel(t, await pixelAt(left.body, 95, 95), [...BLUE, 255]);
   const right = (await render({ format: "png", width: 100, height: 100, halign: "right", flipHorizontal: true, flipVertical: true }, jpeg)).out;
-  t.true(near(await pixelAt(right.body, 5, 5), [...WHITE, 255]), "right half (green over white), flipped both ways");
-  t.true(near(await pixelAt(right.body, 95, 95), [...GREEN, 255]));
+  assertPixel(t, await pixelAt(right.body, 5, 5), [...WHITE, 255], PIXEL_TOLERANCE, "right half (green over white), flipped both ways");
+  assertPixel(t, await pixelAt(right.body, 95, 95), [...GREEN, 255]);
   // centre 200x100 of 800x400 with orientation 6 still upright
   const centre = (await render({ format: "png", width: 200, height: 50 }, jpeg)).out;
-  t.true(near(await pixelAt(centre.body, 5, 2), [...RED, 255]));
-  t.true(near(await pixelAt(centre.body, 195, 47), [...WHITE, 255]));
+  assertPixel(t, await pixelAt(centre.body, 5, 2), [...RED, 255]);
+  assertPixel(t, await pixelAt(centre.body, 195, 47), [...WHITE, 255]);
 });
 
 test("a JPEG downscaling crop matches thumbor's crop-then-resize to within resampling noise", async (t) => {

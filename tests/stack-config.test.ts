@@ -122,7 +122,7 @@ test.serial("a size of 0x0 in the stack config fails with the offending entry", 
 
 test.serial("an unknown price class in the stack config fails with the allowed values", (t) => {
   const err = t.throws(() => deployWith("price", { "edge-resizer:priceClass": "PriceClass_Cheapest" }));
-  t.regex(err?.message ?? "", /priceClass must be one of PriceClass_100, PriceClass_200, PriceClass_All, got "PriceClass_Cheapest"/);
+  t.regex(err?.message ?? "", /priceClass must be one of "PriceClass_100", "PriceClass_200", "PriceClass_All", got "PriceClass_Cheapest"/);
 });
 
 test.serial("a misspelt config key fails instead of silently taking a default", (t) => {

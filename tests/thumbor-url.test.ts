@@ -2,13 +2,11 @@ import { execFileSync } from "node:child_process";
 import test from "ava";
 import fc from "fast-check";
 import { RequestError } from "../handlers/core/errors.js";
+import { quoteLikePython, unquoteLikePython, unquoteToBytes } from "../handlers/core/python.js";
 import {
   parseThumborPath,
-  quoteLikePython,
   THUMBOR_URL_PATTERN,
   THUMBOR_URL_REGEX,
-  unquoteLikePython,
-  unquoteToBytes,
   type ThumborUrl,
 } from "../handlers/url/thumbor-url.js";
 import { requestVectors, urlVectors, type ParsedByUpstream, type UrlVector } from "./helpers/thumbor-vectors.js";

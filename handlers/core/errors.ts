@@ -35,3 +35,11 @@ export function refusal(status: RefusalStatus, reason: string): RequestError {
     Error.stackTraceLimit = limit;
   }
 }
+
+/**
+ * A caller's text quoted in a reason or a log line, cut after `max` characters (then `marker`
+ * says it was cut): a hostile URL must not make an answer or a log line as long as itself.
+ */
+export function clipText(text: string, max: number, marker = "..."): string {
+  return text.length > max ? `${text.slice(0, max)}${marker}` : text;
+}

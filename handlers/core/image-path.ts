@@ -17,9 +17,9 @@
  * - keys that could escape or confuse a key space (empty, "." or ".." segments, control
  *   characters) or not fit S3 once a variant suffix is added are refused with a 400.
  */
-import { RequestError, refusal } from "./errors.js";
+import { clipText, RequestError, refusal } from "./errors.js";
 import type { ThumborSettings } from "./settings.js";
-import { unquoteLikePython } from "../url/thumbor-url.js";
+import { unquoteLikePython } from "./python.js";
 
 /** Longest original key, in UTF-8 bytes: S3 allows 1024 and variant keys add their suffix. */
 export const MAX_ORIGINAL_KEY_BYTES = 900;
@@ -32,7 +32,6 @@ const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 const RARE_CHARACTER = /[\u0000-\u001f\u007f-\u009f\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const MAX_REASON_TEXT = 100;
-const clip = (s: string): string => (s.length > MAX_REASON_TEXT ? `${s.slice(0, MAX_REASON_TEXT)}...` : s);
 
 /**
  * The bucket key of the original a thumbor image part names (`image` as parseThumborPath
@@ -49,14 +48,14 @@ export function originalKeyFromThumborImage(image: string, thumbor: Pick<Thumbor
     const authority = absolute[2]!;
     const rest = absolute[3]!;
     if (scheme !== "http" && scheme !== "https") {
-      throw new RequestError(400, `absolute image URLs are not served: scheme ${clip(scheme)} is not http or https`);
+      throw new RequestError(400, `absolute image URLs are not served: scheme ${clipText(scheme, MAX_REASON_TEXT)} is not http or https`);
     }
     if (authority.includes("@")) {
       throw new RequestError(400, "absolute image URLs with user information are not served");
     }
     const host = authority.toLowerCase();
     if (!thumbor.stripHosts.some((h) => h.toLowerCase() === host)) {
-      throw new RequestError(400, `absolute image URLs are not served: ${clip(host)} is not in thumbor.stripHosts`);
+      throw new RequestError(400, `absolute image URLs are not served: ${clipText(host, MAX_REASON_TEXT)} is not in thumbor.stripHosts`);
     }
     if (rest.includes("?") || rest.includes("#")) {
       // The bucket key would ignore it, so two different originals upstream would share a key.
@@ -97,8 +96,6 @@ export function checkOriginalKey(key: string): string {
   return key;
 }
 
-/** Filters whose first argument names another image, read from the bucket (effects/bucket-image.ts). */
-export const FILTERS_WITH_IMAGES: ReadonlySet<string> = new Set(["watermark", "frame"]);
 
 /**
  * The bucket key of an image a filter names (watermark, frame). thumbor fetches it through its

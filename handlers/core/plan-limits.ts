@@ -3,6 +3,7 @@
  * checks them again on the plan it decodes from the key, so a forged key never gets past them.
  */
 import { refusal } from "./errors.js";
+import { COSTLY_FILTERS } from "./filter-registry.js";
 import type { TransformPlan } from "./plan.js";
 import type { Settings } from "./settings.js";
 
@@ -10,11 +11,20 @@ import type { Settings } from "./settings.js";
 export const MAX_FILTERS = 12;
 
 /**
- * Neighbourhood filters cost time in proportion to pixels × kernel size (ten blur(20) on a
- * 4096×4096 output take about 11 s); a few of them per variant keep a miss inside Lambda@Edge's 30 s.
+ * Neighbourhood filters (the registry's costly ones) cost time in proportion to pixels × kernel
+ * size (docs/encoder-tuning.md); a few of them per variant keep a miss inside Lambda@Edge's 30 s.
  */
-export const COSTLY_FILTERS: ReadonlySet<string> = new Set(["blur", "sharpen", "convolution"]);
 export const MAX_COSTLY_FILTERS = 3;
+const COSTLY_NAMES = [...COSTLY_FILTERS].join("/");
+
+/** blur()'s radius cap (thumbor's). */
+export const MAX_BLUR_RADIUS = 150;
+
+/**
+ * Kernel taps × pixels per frame above which blur() gives way to libvips' approximate Gaussian
+ * (render/effects/blur.ts); the audit (cli/approximations.ts) flags URLs that may cross it.
+ */
+export const EXACT_BLUR_BUDGET = 60_000_000;
 
 export function checkPlanLimits(plan: TransformPlan, settings: Pick<Settings, "maxWidth" | "maxHeight">): void {
   // Requested sides beyond the maximum are refused outright (thumbor would clamp; a clear 400 is safer).
@@ -29,6 +39,6 @@ export function checkPlanLimits(plan: TransformPlan, settings: Pick<Settings, "m
   }
   const costly = plan.filters.filter((f) => COSTLY_FILTERS.has(f.name)).length;
   if (costly > MAX_COSTLY_FILTERS) {
-    throw refusal(400, `${costly} blur/sharpen/convolution filters, the limit is ${MAX_COSTLY_FILTERS}`);
+    throw refusal(400, `${costly} ${COSTLY_NAMES} filters, the limit is ${MAX_COSTLY_FILTERS}`);
   }
 }

@@ -7,7 +7,7 @@
  * pipeline (pipeline.ts). Geometry (geometry.ts) turns a plan plus the original's size into
  * concrete operations.
  */
-import type { OutputFormat } from "./settings.js";
+import type { OutputFormat } from "./formats.js";
 
 export type { OutputFormat };
 

@@ -6,8 +6,7 @@
  * error with a precise message; nothing falls back silently to a default.
  */
 import { readFileSync } from "node:fs";
-
-export type OutputFormat = "jpeg" | "png" | "webp" | "avif" | "gif";
+import { valueChecks, type ValueChecks } from "./value-checks.js";
 
 /**
  * How `smart` positions a crop. "attention": sharp's attention strategy (closest to a thumbor
@@ -119,23 +118,13 @@ export function parseSizeEntry(entry: string): { width: number; height: number }
  * not silently become a default).
  */
 export function validateSettings(input: unknown, origin = "settings"): Settings {
-  const fail = (path: string, want: string, got: unknown): never => {
-    throw new SettingsError(`${origin}: ${path} must be ${want}, got ${shownValue(path, got)}`);
-  };
+  const checks = valueChecks(origin, { error: (message) => new SettingsError(message), show: shownValue });
+  const { fail, integer: int, boolean: bool, string: str, stringList: strList } = checks;
   if (!isObject(input)) fail("the document", "a JSON object", input);
   const doc = input as Record<string, unknown>;
   const known = new Set([...Object.keys(DEFAULT_SETTINGS), "$schema"]);
   for (const k of Object.keys(doc)) if (!known.has(k)) throw new SettingsError(`${origin}: unknown key "${k}"`);
 
-  const int = (path: string, v: unknown, min: number, max: number): number =>
-    Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? (v as number) : fail(path, `an integer from ${min} to ${max}`, v);
-  const bool = (path: string, v: unknown): boolean => (typeof v === "boolean" ? v : fail(path, "true or false", v));
-  const str = (path: string, v: unknown, allowEmpty: boolean): string =>
-    typeof v === "string" && (allowEmpty || v.length > 0) ? v : fail(path, allowEmpty ? "a string" : "a non-empty string", v);
-  const strList = (path: string, v: unknown): string[] =>
-    Array.isArray(v) && v.every((s) => typeof s === "string") ? [...(v as string[])] : fail(path, "an array of strings", v);
-  const oneOf = <T extends string>(path: string, v: unknown, allowed: readonly T[]): T =>
-    allowed.includes(v as T) ? (v as T) : fail(path, `one of ${allowed.map((a) => `"${a}"`).join(", ")}`, v);
   const pick = <K extends keyof Settings>(k: K): unknown => (k in doc ? doc[k] : DEFAULT_SETTINGS[k]);
 
   const maxWidth = int("maxWidth", pick("maxWidth"), 1, 16383);
@@ -157,24 +146,7 @@ export function validateSettings(input: unknown, origin = "settings"): Settings 
   const cacheControl = str("cacheControl", pick("cacheControl"), false);
   const errorCacheControl = str("errorCacheControl", pick("errorCacheControl"), false);
 
-  const thumborIn = pick("thumbor");
-  if (!isObject(thumborIn)) fail("thumbor", "an object", thumborIn);
-  const t = thumborIn as Record<string, unknown>;
-  for (const k of Object.keys(t)) if (!(k in DEFAULT_SETTINGS.thumbor)) throw new SettingsError(`${origin}: unknown key "thumbor.${k}"`);
-  const tp = <K extends keyof ThumborSettings>(k: K): unknown => (k in t ? t[k] : DEFAULT_SETTINGS.thumbor[k]);
-  const thumbor: ThumborSettings = {
-    allowUnsafe: bool("thumbor.allowUnsafe", tp("allowUnsafe")),
-    securityKey: str("thumbor.securityKey", tp("securityKey"), true),
-    retiredSecurityKeys: strList("thumbor.retiredSecurityKeys", tp("retiredSecurityKeys")),
-    pathPrefix: str("thumbor.pathPrefix", tp("pathPrefix"), true),
-    stripHosts: strList("thumbor.stripHosts", tp("stripHosts")),
-    strictFilters: bool("thumbor.strictFilters", tp("strictFilters")),
-    smartCrop: oneOf("thumbor.smartCrop", tp("smartCrop"), SMART_CROP_MODES),
-  };
-  thumbor.retiredSecurityKeys.forEach((k, i) => { if (k === "") fail(`thumbor.retiredSecurityKeys[${i}]`, "a non-empty string", k); });
-  if (!thumbor.allowUnsafe && thumbor.securityKey === "") {
-    throw new SettingsError(`${origin}: thumbor.allowUnsafe is false but thumbor.securityKey is empty, so no thumbor URL could ever be served`);
-  }
+  const thumbor = validateThumborSettings(pick("thumbor"), checks, origin);
 
   return {
     sizes,
@@ -190,9 +162,32 @@ export function validateSettings(input: unknown, origin = "settings"): Settings 
     variantPrefix,
     cacheControl,
     errorCacheControl,
-    cmykConversion: oneOf("cmykConversion", pick("cmykConversion"), CMYK_CONVERSIONS),
+    cmykConversion: checks.oneOf("cmykConversion", pick("cmykConversion"), CMYK_CONVERSIONS),
     thumbor,
   };
+}
+
+/** The `thumbor` object of a settings document, checked as validateSettings checks the rest. */
+function validateThumborSettings(input: unknown, checks: ValueChecks, origin: string): ThumborSettings {
+  const { fail, boolean: bool, string: str, stringList: strList } = checks;
+  if (!isObject(input)) fail("thumbor", "an object", input);
+  const t = input as Record<string, unknown>;
+  for (const k of Object.keys(t)) if (!(k in DEFAULT_SETTINGS.thumbor)) throw new SettingsError(`${origin}: unknown key "thumbor.${k}"`);
+  const tp = <K extends keyof ThumborSettings>(k: K): unknown => (k in t ? t[k] : DEFAULT_SETTINGS.thumbor[k]);
+  const thumbor: ThumborSettings = {
+    allowUnsafe: bool("thumbor.allowUnsafe", tp("allowUnsafe")),
+    securityKey: str("thumbor.securityKey", tp("securityKey"), true),
+    retiredSecurityKeys: strList("thumbor.retiredSecurityKeys", tp("retiredSecurityKeys")),
+    pathPrefix: str("thumbor.pathPrefix", tp("pathPrefix"), true),
+    stripHosts: strList("thumbor.stripHosts", tp("stripHosts")),
+    strictFilters: bool("thumbor.strictFilters", tp("strictFilters")),
+    smartCrop: checks.oneOf("thumbor.smartCrop", tp("smartCrop"), SMART_CROP_MODES),
+  };
+  thumbor.retiredSecurityKeys.forEach((k, i) => { if (k === "") fail(`thumbor.retiredSecurityKeys[${i}]`, "a non-empty string", k); });
+  if (!thumbor.allowUnsafe && thumbor.securityKey === "") {
+    throw new SettingsError(`${origin}: thumbor.allowUnsafe is false but thumbor.securityKey is empty, so no thumbor URL could ever be served`);
+  }
+  return thumbor;
 }
 
 /** Reads and validates a settings file; throws a SettingsError naming the file for any problem. */

@@ -31,6 +31,7 @@
  *    (whether the original is CMYK is only known once it is read).
  */
 import { RequestError } from "./errors.js";
+import { outputFormatOfExtension, variantExtension } from "./formats.js";
 import { checkOriginalKey } from "./image-path.js";
 import {
   FIT_MODES,
@@ -39,7 +40,6 @@ import {
   type FilterArg,
   type FilterCall,
   type FitMode,
-  type OutputFormat,
   type TransformPlan,
 } from "./plan.js";
 import type { Settings, ThumborSettings } from "./settings.js";
@@ -53,8 +53,8 @@ const NAIVE_CMYK_TOKEN = "cmyk-naive";
 /** S3 refuses keys over 1024 bytes of UTF-8. */
 export const MAX_KEY_BYTES = 1024;
 
-const EXT_OF_FORMAT: Record<OutputFormat, string> = { jpeg: "jpg", png: "png", webp: "webp", avif: "avif", gif: "gif" };
-const FORMAT_OF_EXT: Record<string, OutputFormat | null> = { jpg: "jpeg", png: "png", webp: "webp", avif: "avif", gif: "gif", orig: null };
+/** The extension of a variant in the original's own format, decided when origin-response reads it. */
+const ORIGINAL_FORMAT_EXT = "orig";
 
 const SIZE_TOKEN = /^(-?)(0|[1-9]\d{0,4}|orig)x(-?)(0|[1-9]\d{0,4}|orig)$/;
 const TRIM_TOKEN = /^trim:(top-left|bottom-right):(0|[1-9]\d{0,3})$/;
@@ -75,7 +75,7 @@ export function variantKey(plan: TransformPlan, settings: KeySettings): string {
   if (p.valign !== "middle") tokens.push(p.valign);
   if (p.smart) tokens.push("smart");
   for (const f of p.filters) tokens.push(filterToken(f));
-  const ext = p.meta ? "json" : p.format ? EXT_OF_FORMAT[p.format] : "orig";
+  const ext = p.meta ? "json" : p.format ? variantExtension(p.format) : ORIGINAL_FORMAT_EXT;
   if (!p.meta && settings.cmykConversion === "naive") tokens.push(NAIVE_CMYK_TOKEN);
   if (!p.meta) tokens.push(`q${p.quality}`);
   const key = `${variantPrefixOf(p.source, settings)}${tokens.join(",")}.${ext}`;
@@ -126,8 +126,9 @@ export function parseVariantKey(key: string, settings: KeySettings): TransformPl
     filters: [], format: null, quality: 0,
   };
   if (!plan.meta) {
-    if (!(ext in FORMAT_OF_EXT)) bad(`unknown extension ".${ext}"`);
-    plan.format = FORMAT_OF_EXT[ext] as OutputFormat | null;
+    const format = ext === ORIGINAL_FORMAT_EXT ? null : outputFormatOfExtension(ext);
+    if (format === undefined) bad(`unknown extension ".${ext}"`);
+    plan.format = format ?? null;
   }
 
   const size = SIZE_TOKEN.exec(tokens[0] ?? "") ?? bad(`"${tokens[0]}" is not a size`);

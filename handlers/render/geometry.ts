@@ -21,6 +21,7 @@
  *    auto-crop box of width or height 0 (200x400 → 0x1 gives thumbor the box (0,0,0,400)).
  */
 import type { CropBox, FilterCall, HAlign, TransformPlan, TrimCorner, VAlign } from "../core/plan.js";
+import { pyRound, pyRound2 } from "../core/python.js";
 
 export interface Size {
   width: number;
@@ -79,28 +80,6 @@ export interface Operations {
   focalPoints: FocalPoint[];
   /** The engine calls in thumbor's order, for the meta document. */
   steps: ThumborOperation[];
-}
-
-/** Python 3 `round(x)`: nearest integer, ties to even. */
-export function pyRound(x: number): number {
-  const floor = Math.floor(x);
-  const diff = x - floor;
-  if (diff > 0.5) return floor + 1;
-  if (diff < 0.5) return floor;
-  return floor % 2 === 0 ? floor : floor + 1;
-}
-
-/**
- * Python 3 `round(x, 2)` for non-negative ratios. `toFixed` already rounds the exact binary value
- * (so 2.675 → 2.67 as in Python); the only exact decimal ties at 2 places are multiples of 1/8
- * (x.125, x.375, x.625, x.875), where Python goes to even and `toFixed` goes up.
- */
-export function pyRound2(x: number): number {
-  if (Number.isInteger(x * 8) && !Number.isInteger(x * 4)) {
-    const hundredths = Math.floor(x * 100); // x*100 = n + 0.5 exactly
-    return (hundredths % 2 === 0 ? hundredths : hundredths + 1) / 100;
-  }
-  return Number(x.toFixed(2));
 }
 
 const ALIGN_X: Record<HAlign, number> = { left: 0, center: 0.5, right: 1 };

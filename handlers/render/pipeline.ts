@@ -31,21 +31,21 @@
  * post-transform filter starts from materialised pixels so URL order is honoured.
  */
 import sharp, { type Metadata, type Sharp } from "sharp";
+import { asBoolean, asNumber } from "./effects/args.js";
 import { POST_FILTER_EFFECTS, type EffectContext } from "./effects/index.js";
 import { fromRaw, materialise } from "./effects/raw.js";
 import { naiveCmykToRgb } from "./cmyk.js";
 import { RequestError } from "../core/errors.js";
+import { EFFECT_FILTERS, IMPLEMENTED_FILTERS } from "../core/filter-registry.js";
 import { filterCalls, hasFilter, metaDocument, planOperations, trimBox, type Region, type Size } from "./geometry.js";
-import type { FilterArg, OutputFormat, TransformPlan } from "../core/plan.js";
+import { CONTENT_TYPES, READABLE_SHARP_FORMATS, type OutputFormat } from "../core/formats.js";
+import type { TransformPlan } from "../core/plan.js";
 import type { Settings } from "../core/settings.js";
 
 // Lambda handles one image at a time: sharp's operation cache would only hold memory.
 sharp.cache(false);
-// One libvips worker thread per image, whatever sharp detects (it already picks 1 under glibc,
-// which Lambda runs). More threads bought nothing here: JPEG decode, WebP and AVIF encode at
-// these sizes are sequential (npm run bench, 2 vCPU, concurrency 2 vs 1: same wall time within
-// 3 % for RainDrops, TwoWings and Elephants to 800/1600 px), but they cost memory (peak RSS of
-// 18 MP progressive JPEG -> 800 px WebP 358 vs 312 MiB; TwoWings -> 1600 px AVIF 311 vs 257 MiB).
+// One libvips worker thread per image, whatever sharp detects: more threads bought no speed at
+// these sizes but cost memory (measurements: docs/encoder-tuning.md).
 sharp.concurrency(1);
 
 export interface RenderInput {
@@ -66,18 +66,6 @@ export interface RenderedVariant {
   maxAge?: number;
 }
 
-export const CONTENT_TYPES: Record<OutputFormat | "json", string> = {
-  jpeg: "image/jpeg",
-  png: "image/png",
-  webp: "image/webp",
-  avif: "image/avif",
-  gif: "image/gif",
-  json: "application/json",
-};
-
-/** Decoders we accept. Everything else sharp might read (vips, ppm, fits, ...) is refused. */
-const INPUT_FORMATS = new Set(["jpeg", "png", "webp", "gif", "heif", "tiff", "svg"]);
-
 /**
  * Filters the pipeline handles itself. Geometry ones (`focal`, `stretch`, `no_upscale`,
  * `upscale`) act in geometry.ts; encoder ones (`strip_exif`, `strip_icc`, `autojpg`,
@@ -85,33 +73,14 @@ const INPUT_FORMATS = new Set(["jpeg", "png", "webp", "gif", "heif", "tiff", "sv
  * an effect (effects/index.ts) and runs in URL order.
  */
 export const PIPELINE_FILTERS: ReadonlySet<string> = new Set([
-  "focal",
-  "stretch",
-  "no_upscale",
-  "upscale",
-  "strip_exif",
-  "strip_icc",
-  "autojpg",
-  "max_bytes",
-  "max_age",
-  "cover",
+  ...[...IMPLEMENTED_FILTERS].filter((name) => !EFFECT_FILTERS.has(name)),
 ]);
 
 /**
- * Encoder effort, tuned for a Lambda@Edge budget. Measured with sharp 0.35.5 on this machine
- * (2 vCPU, libvips concurrency 1), quality 80, RainDrops photo, mean of 5 encodes:
- *
- *   size      JPEG    WebP e4   AVIF e0   AVIF e1   AVIF e2   AVIF e4 (sharp's default)
- *   480x300   4 ms    31 ms     22 ms     44 ms     71 ms     656 ms
- *   1200x750  19 ms   109 ms    91 ms     209 ms    485 ms    2801 ms
- *
- * WebP effort 4 is libwebp's default balance (effort 6 saved 1.5% for up to 2x the time).
- * AVIF effort 0: effort 1 stays within 2x WebP on RainDrops but not on detailed photos (the
- * 18 MP Elephants resized to 1600 px: WebP e4 173 ms, AVIF e0 169 ms, e1 592 ms CPU). The price
- * of effort 0, measured at 800 and 1600 px on RainDrops, TwoWings and Elephants, quality 80:
- * files 1-7 % larger and PSNR against the resized source 0.0-0.5 dB lower than effort 1
- * (BENCHMARKS.md, "AVIF effort"). effort 4 is 15-25x slower for files about 10% smaller, which a
- * viewer-facing cache miss cannot afford.
+ * Encoder effort, tuned for a Lambda@Edge budget: WebP at libwebp's default balance; AVIF at
+ * effort 0, because higher efforts are several times slower on detailed photos for files a few
+ * percent smaller, which a viewer-facing cache miss cannot afford. The measurements:
+ * docs/encoder-tuning.md and BENCHMARKS.md ("AVIF effort").
  */
 const WEBP_EFFORT = 4;
 const AVIF_EFFORT = 0;
@@ -151,7 +120,7 @@ async function readHeader(original: Buffer, settings: Settings): Promise<Header>
   } catch (err) {
     throw new RequestError(400, `not a supported image: ${shortReason(err)}`);
   }
-  if (!INPUT_FORMATS.has(m.format)) throw new RequestError(400, `not a supported image: ${m.format} input is not accepted`);
+  if (!READABLE_SHARP_FORMATS.has(m.format)) throw new RequestError(400, `not a supported image: ${m.format} input is not accepted`);
   if (m.format === "heif" && m.compression === "hevc") throw new RequestError(400, "not a supported image: HEIC (HEVC) originals cannot be decoded here");
   if (m.format === "svg" && !settings.allowSvg) throw new RequestError(415, "SVG originals are not enabled (allowSvg)");
   const frames = m.pages && m.pages > 1 && (m.format === "gif" || m.format === "webp") ? m.pages : 1;
@@ -201,19 +170,6 @@ export function outputFormatFor(plan: TransformPlan, header: Pick<Header, "forma
   const autojpg = filterCalls(plan, "autojpg").at(-1);
   if (autojpg && asBoolean(autojpg.args[0], true) && format === "png" && !header.hasAlpha) format = "jpeg";
   return format;
-}
-
-function asBoolean(arg: FilterArg | undefined, fallback: boolean): boolean {
-  if (arg === undefined) return fallback;
-  if (typeof arg === "boolean") return arg;
-  if (typeof arg === "number") return arg !== 0;
-  return !/^(false|0|no|off)$/i.test(arg.trim());
-}
-
-function asNumber(arg: FilterArg | undefined): number | null {
-  if (arg === undefined || typeof arg === "boolean") return null;
-  const n = Number(arg);
-  return Number.isFinite(n) ? n : null;
 }
 
 /**

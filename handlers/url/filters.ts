@@ -27,158 +27,21 @@
  *
  * Every regular expression is compiled once, at module load (or when a custom grammar is built).
  */
-import { RequestError } from "../core/errors.js";
+import { clipText, RequestError } from "../core/errors.js";
+import type { ParamType } from "../core/filter-params.js";
+import { THUMBOR_FILTERS, type FilterSyntax } from "../core/filter-registry.js";
+import { pyRound } from "../core/python.js";
 import type { FilterArg, FilterCall } from "../core/plan.js";
 
 export type { FilterArg, FilterCall };
-
-/** When thumbor runs a filter: before loading, after loading (before the transform), or after. */
-export type FilterPhase = "pre" | "after" | "post";
-
-/** One parameter type: thumbor's regex and how a captured text becomes a canonical argument. */
-export interface ParamType {
-  /** Regex source, Python syntax restricted to what means the same in JS (no capturing groups). */
-  readonly regex: string;
-  /** Canonical value of a captured text, or undefined when thumbor would not apply it. */
-  readonly parse: (raw: string) => FilterArg | undefined;
-  /** String-like: may be written in single quotes by formatFilterCall. */
-  readonly quotable?: boolean;
-}
-
-export interface FilterParam {
-  readonly type: ParamType;
-  /** The Python default; a parameter with a default is optional. */
-  readonly default?: FilterArg;
-}
-
-export interface FilterDefinition {
-  readonly name: string;
-  readonly params: readonly FilterParam[];
-  readonly phase: FilterPhase;
-  /** In thumbor's BUILTIN_FILTERS (autojpg and red_eye must be added to FILTERS explicitly). */
-  readonly enabledByDefault: boolean;
-  /**
-   * Who reads it in thumbor: a filter module, or (cover, gifv) the transformer/optimizer looking
-   * at the raw filter string. We parse them all the same way.
-   */
-  readonly appliedBy: "filter" | "transformer" | "optimizer";
-}
 
 // Python's `\s` on str patterns (str.isspace()), spelled out: JS's `\s` differs (it has U+FEFF
 // but not U+001C..U+001F or U+0085).
 const PY_SPACE = "[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
 const PY_SPACE_AT_ENDS = new RegExp(`^${PY_SPACE}|${PY_SPACE}$`);
-// thumbor's STRIP_QUOTE `^'(.+)'$` (Python's "." is anything but "\n").
-const STRIP_QUOTE = /^'([^\n]+)'$/;
-
-function toInt(raw: string): number | undefined {
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n)) return undefined;
-  return n === 0 ? 0 : n;
-}
-
-function toDecimal(raw: string): number | undefined {
-  const n = Number(raw);
-  if (!Number.isFinite(n)) return undefined;
-  return n === 0 ? 0 : n;
-}
-
-function stripQuotes(raw: string): string {
-  const m = STRIP_QUOTE.exec(raw);
-  return m ? m[1]! : raw;
-}
-
-const asIs = (raw: string): string => raw;
-
-/** The values thumbor's format() accepts (case-insensitive), spelled canonically. */
-const FORMAT_NAMES: ReadonlyMap<string, string> = new Map([
-  ["png", "png"], ["jpeg", "jpeg"], ["jpg", "jpeg"], ["gif", "gif"], ["webp", "webp"],
-  ["avif", "avif"], ["heic", "heic"], ["heif", "heif"],
-]);
-
-/** thumbor's BaseFilter parameter types, and the special per-filter patterns of its filters. */
-export const PARAM_TYPES = Object.freeze({
-  Number: { regex: "[-]?[\\d]+", parse: toInt },
-  PositiveNumber: { regex: "[\\d]+", parse: toInt },
-  PositiveNonZeroNumber: { regex: "[\\d]*[1-9][\\d]*", parse: toInt },
-  NegativeNumber: { regex: "[-][\\d]+", parse: toInt },
-  DecimalNumber: { regex: "[-]?(?:(?:[\\d]+\\.?[\\d]*)|(?:[\\d]*\\.?[\\d]+))", parse: toDecimal },
-  Boolean: { regex: "[Tt]rue|[Ff]alse|1|0", parse: (raw: string) => raw === "true" || raw === "True" || raw === "1" },
-  String: { regex: "(?:'.+?')|(?:[^,]+?)", parse: stripQuotes, quotable: true },
-  /** fill, background_color: a CSS name or hex without "#" (and fill's auto/blur/transparent). */
-  Color: { regex: "[\\w]+", parse: (raw: string) => raw.toLowerCase() },
-  /** colorize's fill colour: a String that is a hex colour. */
-  ColorString: { regex: "(?:'.+?')|(?:[^,]+?)", parse: (raw: string) => stripQuotes(raw).toLowerCase(), quotable: true },
-  /** format(): a String; anything but a known format is None in thumbor, so the call is dropped. */
-  FormatName: { regex: "(?:'.+?')|(?:[^,]+?)", parse: (raw: string) => FORMAT_NAMES.get(stripQuotes(raw).toLowerCase()), quotable: true },
-  ConvolutionMatrix: { regex: "-?\\d+(?:\\.\\d*)?(?:;-?\\d+(?:\\.\\d*)?)*", parse: asIs },
-  Curve: { regex: "\\[(?:\\(\\d+,\\d+\\),?)*\\]", parse: asIs },
-  /** round_corner: "a" or "a|b" (elliptical radii). */
-  CornerRadius: { regex: "\\d+(?:\\|\\d+)?", parse: asIs },
-  /** watermark x/y: pixels (negative = from the right/bottom, "-0" included), "Np" percent, center, repeat. */
-  WatermarkPosition: { regex: "(?:-?\\d+p?)|center|repeat", parse: asIs },
-  /** watermark w_ratio/h_ratio: a percentage, or "none" (= thumbor's default False). */
-  WatermarkRatio: { regex: "(?:-?\\d+)|none", parse: (raw: string) => (raw === "none" ? "none" : toInt(raw)) },
-  /** gifv's output container. */
-  GifvFormat: { regex: "mp4|webm", parse: asIs },
-} satisfies Record<string, ParamType>);
-
-const T = PARAM_TYPES;
-const p = (type: ParamType, ...dflt: [FilterArg?]): FilterParam => (dflt.length > 0 ? { type, default: dflt[0] } : { type });
-const def = (
-  name: string,
-  params: FilterParam[],
-  phase: FilterPhase = "post",
-  more: Partial<Pick<FilterDefinition, "enabledByDefault" | "appliedBy">> = {},
-): FilterDefinition => Object.freeze({ name, params: Object.freeze(params), phase, enabledByDefault: true, appliedBy: "filter", ...more });
-
-/** Every built-in thumbor filter (research report §4), by URL name. */
-export const THUMBOR_FILTERS: Readonly<Record<string, FilterDefinition>> = Object.freeze(
-  Object.fromEntries(
-    [
-      def("autojpg", [p(T.Boolean, true)], "post", { enabledByDefault: false }),
-      def("background_color", [p(T.Color)]),
-      def("blur", [p(T.PositiveNonZeroNumber), p(T.DecimalNumber, 0)]),
-      def("brightness", [p(T.Number)]),
-      def("colorize", [p(T.PositiveNumber), p(T.PositiveNumber), p(T.PositiveNumber), p(T.ColorString)]),
-      def("contrast", [p(T.Number)]),
-      def("convolution", [p(T.ConvolutionMatrix), p(T.PositiveNonZeroNumber), p(T.Boolean, true)]),
-      def("cover", [], "post", { appliedBy: "transformer" }),
-      def("curve", [p(T.Curve), p(T.Curve), p(T.Curve), p(T.Curve)]),
-      def("equalize", []),
-      def("extract_focal", [], "pre"),
-      def("fill", [p(T.Color), p(T.Boolean, false)]),
-      def("focal", [p(T.String)], "pre"),
-      def("format", [p(T.FormatName)]),
-      def("frame", [p(T.String)]),
-      def("gifv", [p(T.GifvFormat, "mp4")], "post", { appliedBy: "optimizer" }),
-      def("grayscale", []),
-      def("max_age", [p(T.PositiveNumber)]),
-      def("max_bytes", [p(T.PositiveNumber)]),
-      def("no_upscale", [], "after"),
-      def("noise", [p(T.PositiveNumber), p(T.PositiveNumber, 0)]),
-      def("proportion", [p(T.DecimalNumber)]),
-      def("quality", [p(T.PositiveNumber)]),
-      def("red_eye", [], "post", { enabledByDefault: false }),
-      def("rgb", [p(T.Number), p(T.Number), p(T.Number)]),
-      def("rotate", [p(T.Number)]),
-      def("round_corner", [p(T.CornerRadius), p(T.PositiveNumber), p(T.PositiveNumber), p(T.PositiveNumber), p(T.Boolean, false)]),
-      def("saturation", [p(T.DecimalNumber)]),
-      def("sharpen", [p(T.DecimalNumber), p(T.DecimalNumber), p(T.Boolean)]),
-      def("stretch", [], "pre"),
-      def("strip_exif", []),
-      def("strip_icc", []),
-      def("upscale", []),
-      def("watermark", [
-        p(T.String), p(T.WatermarkPosition), p(T.WatermarkPosition), p(T.PositiveNumber),
-        p(T.WatermarkRatio, "none"), p(T.WatermarkRatio, "none"),
-      ]),
-    ].map((d) => [d.name, d]),
-  ),
-);
 
 interface CompiledFilter {
-  readonly def: FilterDefinition;
+  readonly def: FilterSyntax;
   /** `name\(...\)` anchored at the start only (thumbor's re.match). */
   readonly regex: RegExp;
 }
@@ -192,7 +55,7 @@ function pyRegex(source: string): string {
   return source.replace(/(^|[^\\])\./g, "$1[^\\n]");
 }
 
-function compileOne(d: FilterDefinition): CompiledFilter {
+function compileOne(d: FilterSyntax): CompiledFilter {
   const parts = d.params.map((param, i) => {
     const comma = i > 0 ? "," : "";
     const optional = param.default !== undefined ? "?" : "";
@@ -203,7 +66,7 @@ function compileOne(d: FilterDefinition): CompiledFilter {
 }
 
 /** Compiles a set of filter definitions (thumbor's FiltersFactory + BaseFilter.compile_regex). */
-export function compileFilterGrammar(definitions: readonly FilterDefinition[]): FilterGrammar {
+export function compileFilterGrammar(definitions: readonly FilterSyntax[]): FilterGrammar {
   return { filters: new Map(definitions.map((d) => [d.name, compileOne(d)])) };
 }
 
@@ -216,7 +79,6 @@ export interface ParseFilterOptions {
 }
 
 const MAX_REASON_TEXT = 80;
-const clip = (s: string): string => (s.length > MAX_REASON_TEXT ? `${s.slice(0, MAX_REASON_TEXT)}...` : s);
 
 /** Parses a decoded `filters:` list with thumbor's built-in filters. */
 export function parseFilterList(raw: string, options: ParseFilterOptions): FilterCall[] {
@@ -234,12 +96,12 @@ export function parseFilterListWith(grammar: FilterGrammar, raw: string, options
     const name = piece.split("(", 1)[0]!;
     const compiled = grammar.filters.get(name);
     if (compiled === undefined) {
-      if (options.strict) throw new RequestError(400, `unknown filter: ${clip(name)}`);
+      if (options.strict) throw new RequestError(400, `unknown filter: ${clipText(name, MAX_REASON_TEXT)}`);
       continue;
     }
     const args = matchArgs(compiled, piece, options.strict);
     if (args === undefined) {
-      if (options.strict) throw new RequestError(400, `invalid arguments for filter ${clip(piece)}`);
+      if (options.strict) throw new RequestError(400, `invalid arguments for filter ${clipText(piece, MAX_REASON_TEXT)}`);
       continue;
     }
     calls.push({ name, args });
@@ -294,7 +156,7 @@ export function formatFilterCall(call: FilterCall, grammar: FilterGrammar = THUM
     // Read it back exactly as parseFilterList would: one piece of the list, then the regex.
     const back = text.slice(0, -1).includes("):") ? undefined : matchArgs(compiled, text, true);
     if (back === undefined || back.length !== call.args.length || back.some((b, i) => !Object.is(b, call.args[i]))) {
-      throw new Error(`formatFilterCall: ${clip(text)} does not read back as the same call`);
+      throw new Error(`formatFilterCall: ${clipText(text, MAX_REASON_TEXT)} does not read back as the same call`);
     }
   }
   return text;
@@ -333,11 +195,5 @@ function plainNumber(n: number): string {
 export function resolveWatermarkPosition(pos: string, length: number): string {
   const m = /^(-?)([0-9]+)p$/.exec(pos);
   if (m === null) return pos;
-  return `${m[1]}${roundHalfEven((length * Number(m[2])) / 100 + 1e-5)}`;
-}
-
-/** Python's round(): half to even. */
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  return `${m[1]}${pyRound((length * Number(m[2])) / 100 + 1e-5)}`;
 }

@@ -11,16 +11,17 @@
  *   /*path                     an original, passed through untouched
  */
 import { match } from "path-to-regexp";
-import { refusal } from "../core/errors.js";
+import { clipText, refusal } from "../core/errors.js";
+import { IMPLEMENTED_FILTERS } from "../core/filter-registry.js";
 import { parseFilterList } from "./filters.js";
-import { IMPLEMENTED_FILTERS } from "./filter-support.js";
 import { checkOriginalKey, originalKeyFromThumborImage } from "../core/image-path.js";
 import { checkPlanLimits } from "../core/plan-limits.js";
-import { basePlan, canonicalPlan, type CropBox, type FitMode, type OutputFormat, type TransformPlan } from "../core/plan.js";
+import { isOutputFormat, type OutputFormat } from "../core/formats.js";
+import { basePlan, canonicalPlan, type CropBox, type FitMode, type TransformPlan } from "../core/plan.js";
 import { parseSizeEntry, type Settings } from "../core/settings.js";
 import { verifyThumborSignature } from "./signature.js";
 import { parseThumborPath, type ThumborUrl } from "./thumbor-url.js";
-import { isUnderVariantPrefix, parseVariantKey, uriToKey, variantKey } from "../core/variant-key.js";
+import { parseVariantKey, uriToKey, variantKey } from "../core/variant-key.js";
 
 export type ViewerRoute =
   | { kind: "original" }
@@ -30,7 +31,6 @@ export type ViewerRoute =
 const SIGNATURE_SEGMENT = /^[A-Za-z0-9_-]{27}(?:=|%3D)$/;
 const D_PARAM = /(?:^|&)d=([^&]*)/;
 const D_VALUE = /^(\d{1,5})(?:x(\d{1,5}))?$/;
-const OUTPUT_FORMATS: ReadonlySet<string> = new Set(["jpeg", "png", "webp", "avif", "gif"]);
 
 export interface RequestPlanner {
   plan(uri: string, querystring: string, accept: string | undefined): ViewerRoute;
@@ -75,7 +75,7 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
 
   function dimensions(uri: string, raw: string, accept: string | undefined): ViewerRoute {
     const m = D_VALUE.exec(raw);
-    if (!m) throw refusal(400, `d must be WxH (e.g. d=300x200), got "${truncate(raw)}"`);
+    if (!m) throw refusal(400, `d must be WxH (e.g. d=300x200), got "${clipText(raw, 40, "…")}"`);
     const size = snapSize(Number(m[1]), m[2] === undefined ? 0 : Number(m[2]));
     const source = checkOriginalKey(uriToKey(uri));
     const p = basePlan(source, settings.defaultQuality);
@@ -146,7 +146,7 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
     for (const call of filters) {
       if (call.name === "format") {
         // thumbor: the last format() wins; a format we cannot encode (heif) falls back to automatic choice.
-        explicitFormat = OUTPUT_FORMATS.has(String(call.args[0])) ? (call.args[0] as OutputFormat) : null;
+        explicitFormat = isOutputFormat(String(call.args[0])) ? (call.args[0] as OutputFormat) : null;
       } else if (call.name === "quality") {
         const q = Number(call.args[0]);
         p.quality = Math.min(100, Math.max(1, q));
@@ -199,9 +199,6 @@ export function accepts(accept: string, type: string): boolean {
   return false;
 }
 
-/** Filters the planner itself turns into plan fields or other plan parts (not in IMPLEMENTED_FILTERS). */
-export const PLANNER_FILTERS: ReadonlySet<string> = new Set(["format", "quality", "extract_focal", "gifv"]);
-
 /** How deep extract_focal looks into nested thumbor URLs (thumbor's MAX_LEVEL). */
 const EXTRACT_FOCAL_MAX_LEVEL = 10;
 /** thumbor strips everything up to the first "/" (scheme and host, or the thumbor host) on each level. */
@@ -233,8 +230,4 @@ export function extractFocalSource(image: string): { image: string; crop: CropBo
 function fitMode(url: ThumborUrl): FitMode {
   if (!url.fitIn) return "crop";
   return `${url.adaptive ? "adaptive-" : ""}${url.full ? "full-" : ""}fit-in` as FitMode;
-}
-
-function truncate(text: string): string {
-  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }

@@ -8,7 +8,7 @@
  * non-ASCII key the client and the server disagree; we side with the server.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { unquoteToBytes } from "./thumbor-url.js";
+import { unquoteToBytes } from "../core/python.js";
 
 /**
  * The signature thumbor expects for `signedPart` under `key`: a string key is UTF-8 (thumbor's

@@ -17,6 +17,7 @@
  *   a raw non-ASCII digit simply does not count as a digit here.
  */
 import { RequestError } from "../core/errors.js";
+import { quoteLikePython, unquoteToBytes } from "../core/python.js";
 import type { CropBox, Dimension, HAlign, TrimCorner, VAlign } from "../core/plan.js";
 
 /**
@@ -166,7 +167,6 @@ function afterUnsafe(rawPath: string): string {
 }
 
 const UTF8_STRICT = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-const UTF8_LENIENT = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function hasLoneSurrogate(s: string): boolean {
@@ -190,55 +190,3 @@ function decodeGroup(raw: string, what: string): string {
   }
 }
 
-/**
- * Python's `urllib.parse.unquote_to_bytes(s)`: the UTF-8 bytes of `s` with every `%XX` (two hex
- * digits, either case) replaced by its byte. `+` stays `+`; a `%` not followed by two hex digits
- * stays literal (where JS's decodeURIComponent would throw).
- */
-export function unquoteToBytes(s: string): Uint8Array {
-  const src = Buffer.from(s, "utf8");
-  const out = new Uint8Array(src.length);
-  let n = 0;
-  for (let i = 0; i < src.length; i++) {
-    const b = src[i]!;
-    if (b === 0x25 && i + 2 < src.length) {
-      const hi = hexValue(src[i + 1]!);
-      const lo = hexValue(src[i + 2]!);
-      if (hi >= 0 && lo >= 0) {
-        out[n++] = (hi << 4) | lo;
-        i += 2;
-        continue;
-      }
-    }
-    out[n++] = b;
-  }
-  return out.subarray(0, n);
-}
-
-/** Python's `urllib.parse.unquote(s)`: `unquote_to_bytes`, then UTF-8 with U+FFFD for bad bytes. */
-export function unquoteLikePython(s: string): string {
-  return s.includes("%") ? UTF8_LENIENT.decode(unquoteToBytes(s)) : s;
-}
-
-function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  return -1;
-}
-
-const QUOTE_NOTHING_TO_DO = /^[A-Za-z0-9_.\-~/]*$/;
-const KEPT_BY_ENCODE_URI_COMPONENT_ONLY = /[!'()*]/g;
-
-/**
- * Python's `urllib.parse.quote(s, safe='/')`: keeps `A-Z a-z 0-9 _ . - ~` and `/`, and writes
- * every other UTF-8 byte as `%XX` (upper case), including `%`, `:`, `?`, `#` and spaces.
- * That is encodeURIComponent, plus "/" kept and `! ' ( ) *` escaped. `s` must be well-formed
- * Unicode (it always is: it comes from a strict UTF-8 decode).
- */
-export function quoteLikePython(s: string): string {
-  if (QUOTE_NOTHING_TO_DO.test(s)) return s;
-  return encodeURIComponent(s)
-    .replace(/%2F/g, "/")
-    .replace(KEPT_BY_ENCODE_URI_COMPONENT_ONLY, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}

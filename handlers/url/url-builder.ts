@@ -17,15 +17,16 @@
  * Keys are secrets: build signed URLs on a server, never in a browser.
  */
 import { isRequestError } from "../core/errors.js";
-import { checkOriginalKey, filterImageKey, FILTERS_WITH_IMAGES } from "../core/image-path.js";
+import { FILTERS_WITH_IMAGES, IMPLEMENTED_FILTERS, PLANNER_FILTERS } from "../core/filter-registry.js";
+import { checkOriginalKey, filterImageKey } from "../core/image-path.js";
 import type { CropBox, Dimension, FilterCall, FitMode, HAlign, TrimCorner, VAlign } from "../core/plan.js";
 import { DEFAULT_SETTINGS, validateSettings, type Settings, type ThumborSettings } from "../core/settings.js";
 import { parseVariantKey, variantKeyToUri } from "../core/variant-key.js";
-import { IMPLEMENTED_FILTERS } from "./filter-support.js";
 import { formatFilterCall, parseFilterList } from "./filters.js";
-import { createRequestPlanner, PLANNER_FILTERS, type RequestPlanner } from "./request-plan.js";
+import { createRequestPlanner, type RequestPlanner } from "./request-plan.js";
 import { signThumborPath } from "./signature.js";
-import { parseThumborPath, quoteLikePython, unquoteLikePython, type ThumborUrl } from "./thumbor-url.js";
+import { quoteLikePython, unquoteLikePython } from "../core/python.js";
+import { parseThumborPath, type ThumborUrl } from "./thumbor-url.js";
 
 export type { CropBox, Dimension, FilterCall, HAlign, TrimCorner, VAlign };
 

@@ -51,9 +51,3 @@ export async function pixelAt(encoded: Buffer, x: number, y: number): Promise<[n
   const i = (y * info.width + x) * 4;
   return [data[i]!, data[i + 1]!, data[i + 2]!, data[i + 3]!];
 }
-
-/** True when `actual` is within `tolerance` of `expected` on each channel (lossy encoders). */
-export function near(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance = 40): boolean {
-  for (let i = 0; i < expected.length; i++) if (Math.abs(actual[i]! - expected[i]!) > tolerance) return false;
-  return true;
-}

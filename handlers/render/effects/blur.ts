@@ -14,14 +14,10 @@
  * approximate Gaussian, whose cost does not grow with the radius: visually the same soft blur,
  * no longer bit-close to thumbor's.
  */
+import { EXACT_BLUR_BUDGET, MAX_BLUR_RADIUS } from "../../core/plan-limits.js";
 import { integerArg, numberArg } from "./args.js";
 import { convolveRaw } from "./kernel.js";
 import { fromRaw, materialise, perFrame } from "./raw.js";
-
-export const MAX_BLUR_RADIUS = 150;
-
-/** Taps × pixels per frame above which the exact two-pass kernel gives way to the approximation. */
-export const EXACT_BLUR_BUDGET = 60_000_000;
 
 /** Standard deviation of a normalised symmetric kernel (the spread an equivalent Gaussian needs). */
 export function kernelSigma(kernel: number[]): number {

@@ -1,9 +1,11 @@
 /**
- * Post-transform pixel filters (blur, fill, grayscale, watermark, ...), keyed by thumbor filter
- * name. The pipeline (pipeline.ts) applies the plan's post-transform filters in URL order and
- * looks here for every name it does not handle itself (geometry and encoder filters).
- * Every name registered here must also be listed in filter-support.ts (IMPLEMENTED_FILTERS).
+ * Post-transform pixel filters that the pipeline (pipeline.ts) does not handle itself (blur,
+ * sharpen, brightness, watermark, ...), keyed by thumbor filter name. The pipeline applies the
+ * plan's post-transform filters in URL order and looks here for every name it does not own.
+ * Every key must be an "effect" of the filter registry (core/filter-registry.ts): checked when
+ * this module loads.
  */
+import { filterDefinition } from "../../core/filter-registry.js";
 import type { FilterArg, OutputFormat } from "../../core/plan.js";
 import type { Settings } from "../../core/settings.js";
 import type { Size } from "../geometry.js";
@@ -66,3 +68,7 @@ export const POST_FILTER_EFFECTS: Record<string, PostFilterEffect> = {
   sharpen,
   watermark,
 };
+
+for (const name of Object.keys(POST_FILTER_EFFECTS)) {
+  if (filterDefinition(name)?.handledBy !== "effect") throw new Error(`effects/index.ts: ${name} is not an effect of the filter registry`);
+}

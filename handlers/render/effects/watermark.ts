@@ -24,7 +24,7 @@ import { RequestError } from "../../core/errors.js";
 import { resolveWatermarkPosition } from "../../url/filters.js";
 import type { FilterArg } from "../../core/plan.js";
 import type { PostFilterEffect } from "./index.js";
-import { pyRound } from "../geometry.js";
+import { pyRound } from "../../core/python.js";
 import { integerArg, stringArg } from "./args.js";
 import { loadBucketImage } from "./bucket-image.js";
 import type { RawImage } from "./raw.js";

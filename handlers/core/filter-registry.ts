@@ -1,0 +1,129 @@
+/**
+ * The filter registry: every built-in thumbor filter, once. Its URL name, its argument grammar
+ * (thumbor's parameter types), when thumbor runs it, where edge-resizer handles it, whether it
+ * is costly and whether it reads another image. Every other list of filter names derives from
+ * here: the grammar (url/filters.ts), what viewer-request accepts and the planner consumes
+ * (url/request-plan.ts), the limits (plan-limits.ts), the render's dispatch (render/pipeline.ts,
+ * render/effects/index.ts, checked against this table by tests/filter-support.test.ts) and the
+ * audit. Pure: no sharp, no AWS.
+ *
+ * Adding a filter: one entry here, one module in render/effects/ registered in its index, one test.
+ */
+import { PARAM_TYPES as T, type FilterParam, type ParamType } from "./filter-params.js";
+import type { FilterArg } from "./plan.js";
+
+/** When thumbor runs a filter: before loading, after loading (before the transform), or after. */
+export type FilterPhase = "pre" | "after" | "post";
+
+/**
+ * Where edge-resizer handles a filter:
+ * - planner: url/request-plan.ts turns it into plan fields or another plan part; never in a key's filters;
+ * - geometry: render/geometry.ts, in the crop and resize arithmetic;
+ * - encoder: render/pipeline.ts, when choosing the output (format, frames, metadata, size, lifetime);
+ * - effect: a pixel step, run in URL order after the transform (render/effects/);
+ * - unsupported: refused with a 400 naming the filter (the reason says why).
+ */
+export type FilterHandler = "planner" | "geometry" | "encoder" | "effect" | "unsupported";
+
+/** What thumbor's grammar needs of a filter (custom grammars in tests declare only this). */
+export interface FilterSyntax {
+  readonly name: string;
+  readonly params: readonly FilterParam[];
+  readonly phase: FilterPhase;
+}
+
+export interface FilterDefinition extends FilterSyntax {
+  /**
+   * Who reads it in thumbor: a filter module, or (cover, gifv) the transformer/optimizer looking
+   * at the raw filter string. We parse them all the same way.
+   */
+  readonly appliedBy: "filter" | "transformer" | "optimizer";
+  readonly handledBy: FilterHandler;
+  /** Why an unsupported filter is refused. */
+  readonly unsupportedReason?: string;
+  /** Costs time in proportion to pixels × kernel size: plan-limits.ts caps how many one URL chains. */
+  readonly costly: boolean;
+  /** Its first argument names another image, read from the bucket (render/effects/bucket-image.ts). */
+  readonly readsImage: boolean;
+}
+
+type Extra = Partial<Pick<FilterDefinition, "phase" | "appliedBy" | "costly" | "readsImage" | "unsupportedReason">>;
+
+const p = (type: ParamType, ...dflt: [FilterArg?]): FilterParam => (dflt.length > 0 ? { type, default: dflt[0] } : { type });
+const def = (name: string, handledBy: FilterHandler, params: FilterParam[], more: Extra = {}): FilterDefinition =>
+  Object.freeze({ name, params: Object.freeze(params), phase: "post", appliedBy: "filter", handledBy, costly: false, readsImage: false, ...more });
+
+const costly = { costly: true } as const;
+const readsImage = { readsImage: true } as const;
+
+/** Every built-in thumbor filter (research report §4), by URL name, grouped by where it is handled. */
+export const THUMBOR_FILTERS: Readonly<Record<string, FilterDefinition>> = Object.freeze(
+  Object.fromEntries(
+    [
+      def("format", "planner", [p(T.FormatName)]),
+      def("quality", "planner", [p(T.PositiveNumber)]),
+      def("extract_focal", "planner", [], { phase: "pre" }),
+      // Acts only when thumbor's gifv optimizer is configured (not by default): ignored unless strict.
+      def("gifv", "planner", [p(T.GifvFormat, "mp4")], { appliedBy: "optimizer" }),
+      def("focal", "geometry", [p(T.String)], { phase: "pre" }),
+      def("stretch", "geometry", [], { phase: "pre" }),
+      def("no_upscale", "geometry", [], { phase: "after" }),
+      def("upscale", "geometry", []),
+      def("autojpg", "encoder", [p(T.Boolean, true)]),
+      def("cover", "encoder", [], { appliedBy: "transformer" }),
+      def("max_age", "encoder", [p(T.PositiveNumber)]),
+      def("max_bytes", "encoder", [p(T.PositiveNumber)]),
+      def("strip_exif", "encoder", []),
+      def("strip_icc", "encoder", []),
+      // Neighbourhood effects first: the costly ones.
+      def("blur", "effect", [p(T.PositiveNonZeroNumber), p(T.DecimalNumber, 0)], costly),
+      def("sharpen", "effect", [p(T.DecimalNumber), p(T.DecimalNumber), p(T.Boolean)], costly),
+      def("convolution", "effect", [p(T.ConvolutionMatrix), p(T.PositiveNonZeroNumber), p(T.Boolean, true)], costly),
+      def("background_color", "effect", [p(T.Color)]),
+      def("brightness", "effect", [p(T.Number)]),
+      def("colorize", "effect", [p(T.PositiveNumber), p(T.PositiveNumber), p(T.PositiveNumber), p(T.ColorString)]),
+      def("contrast", "effect", [p(T.Number)]),
+      def("curve", "effect", [p(T.Curve), p(T.Curve), p(T.Curve), p(T.Curve)]),
+      def("equalize", "effect", []),
+      def("fill", "effect", [p(T.Color), p(T.Boolean, false)]),
+      def("frame", "effect", [p(T.String)], readsImage),
+      def("grayscale", "effect", []),
+      def("noise", "effect", [p(T.PositiveNumber), p(T.PositiveNumber, 0)]),
+      def("proportion", "effect", [p(T.DecimalNumber)]),
+      def("rgb", "effect", [p(T.Number), p(T.Number), p(T.Number)]),
+      def("rotate", "effect", [p(T.Number)]),
+      def("round_corner", "effect", [p(T.CornerRadius), p(T.PositiveNumber), p(T.PositiveNumber), p(T.PositiveNumber), p(T.Boolean, false)]),
+      def("saturation", "effect", [p(T.DecimalNumber)]),
+      def(
+        "watermark",
+        "effect",
+        [p(T.String), p(T.WatermarkPosition), p(T.WatermarkPosition), p(T.PositiveNumber), p(T.WatermarkRatio, "none"), p(T.WatermarkRatio, "none")],
+        readsImage,
+      ),
+      // thumbor's redeye module (not in its BUILTIN_FILTERS) lowers red inside eyes found by OpenCV's
+      // face and eye cascades; desaturating red everywhere would damage pictures thumbor leaves alone.
+      def("red_eye", "unsupported", [], { unsupportedReason: "needs face and eye detection (OpenCV in thumbor); not available at the edge" }),
+    ].map((d) => [d.name, d]),
+  ),
+);
+
+const DEFINITIONS = Object.values(THUMBOR_FILTERS);
+const namesWhere = (test: (d: FilterDefinition) => boolean): ReadonlySet<string> => new Set(DEFINITIONS.filter(test).map((d) => d.name));
+
+/** The registry entry of a filter name, or undefined (never an Object.prototype member). */
+export function filterDefinition(name: string): FilterDefinition | undefined {
+  return Object.hasOwn(THUMBOR_FILTERS, name) ? THUMBOR_FILTERS[name] : undefined;
+}
+
+/** Filters the planner turns into plan fields or other plan parts: never in a plan's filter list. */
+export const PLANNER_FILTERS = namesWhere((d) => d.handledBy === "planner");
+
+/** Filters a plan may carry to the render (a key's filters): geometry, encoder and effects. */
+export const IMPLEMENTED_FILTERS = namesWhere((d) => d.handledBy === "geometry" || d.handledBy === "encoder" || d.handledBy === "effect");
+
+/** Filters that run as pixel steps in URL order. */
+export const EFFECT_FILTERS = namesWhere((d) => d.handledBy === "effect");
+
+export const COSTLY_FILTERS = namesWhere((d) => d.costly);
+
+export const FILTERS_WITH_IMAGES = namesWhere((d) => d.readsImage);

@@ -1,0 +1,79 @@
+/**
+ * The one table of image formats: every name, spelling, extension and content type edge-resizer
+ * uses, and which formats it reads (originals) and writes (variants). Everything else derives
+ * from it: the output-format type, the variant key's extensions, thumbor's format() names, the
+ * decoders the pipeline accepts, the content types of answers and of uploaded originals.
+ * Pure: no sharp, no AWS.
+ */
+
+interface ImageFormat {
+  readonly contentType: string;
+  /** File-name extensions (lower case); the first is the variant key's extension. */
+  readonly extensions: readonly string[];
+  /** How thumbor's format() may name it (case-insensitive); empty: format() cannot ask for it. */
+  readonly thumborNames: readonly string[];
+  /** The name sharp's metadata() reports for it ("heif" covers AVIF, HEIF and HEIC). */
+  readonly sharpName: string;
+  /** Decoded as an original (SVG only when `allowSvg`). */
+  readonly readable: boolean;
+  /** Encoded as a variant: one of the OutputFormats. */
+  readonly writable: boolean;
+}
+
+export const IMAGE_FORMATS = {
+  jpeg: { contentType: "image/jpeg", extensions: ["jpg", "jpeg"], thumborNames: ["jpeg", "jpg"], sharpName: "jpeg", readable: true, writable: true },
+  png: { contentType: "image/png", extensions: ["png"], thumborNames: ["png"], sharpName: "png", readable: true, writable: true },
+  webp: { contentType: "image/webp", extensions: ["webp"], thumborNames: ["webp"], sharpName: "webp", readable: true, writable: true },
+  avif: { contentType: "image/avif", extensions: ["avif"], thumborNames: ["avif"], sharpName: "heif", readable: true, writable: true },
+  gif: { contentType: "image/gif", extensions: ["gif"], thumborNames: ["gif"], sharpName: "gif", readable: true, writable: true },
+  // No HEVC encoder (nor decoder) in sharp's prebuilt libvips: format(heif) falls back to the automatic choice.
+  heif: { contentType: "image/heif", extensions: ["heif"], thumborNames: ["heif"], sharpName: "heif", readable: true, writable: false },
+  heic: { contentType: "image/heic", extensions: ["heic"], thumborNames: ["heic"], sharpName: "heif", readable: false, writable: false },
+  tiff: { contentType: "image/tiff", extensions: ["tif", "tiff"], thumborNames: [], sharpName: "tiff", readable: true, writable: false },
+  svg: { contentType: "image/svg+xml", extensions: ["svg"], thumborNames: [], sharpName: "svg", readable: true, writable: false },
+} as const satisfies Record<string, ImageFormat>;
+
+type FormatName = keyof typeof IMAGE_FORMATS;
+
+/** The formats a variant can be encoded in. */
+export type OutputFormat = { [K in FormatName]: (typeof IMAGE_FORMATS)[K]["writable"] extends true ? K : never }[FormatName];
+
+const ENTRIES = Object.entries(IMAGE_FORMATS) as [FormatName, ImageFormat][];
+
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ENTRIES.filter(([, f]) => f.writable).map(([name]) => name as OutputFormat);
+
+export function isOutputFormat(name: string): name is OutputFormat {
+  return (OUTPUT_FORMATS as readonly string[]).includes(name);
+}
+
+/** The variant key's extension of an output format (`jpg` for JPEG). */
+export function variantExtension(format: OutputFormat): string {
+  return IMAGE_FORMATS[format].extensions[0];
+}
+
+/** The output format a variant key's extension names, or undefined. */
+export function outputFormatOfExtension(ext: string): OutputFormat | undefined {
+  return OUTPUT_FORMATS.find((f) => variantExtension(f) === ext);
+}
+
+/** The content type of thumbor's `meta` document. */
+export const META_CONTENT_TYPE = "application/json";
+
+/** The Content-Type of every answer origin-response renders. */
+export const CONTENT_TYPES: Readonly<Record<OutputFormat | "json", string>> = Object.freeze({
+  ...(Object.fromEntries(OUTPUT_FORMATS.map((f) => [f, IMAGE_FORMATS[f].contentType])) as Record<OutputFormat, string>),
+  json: META_CONTENT_TYPE,
+});
+
+/** thumbor's format() argument (lower-cased) → canonical format name (`jpg` → `jpeg`). */
+export const THUMBOR_FORMAT_NAMES: ReadonlyMap<string, string> = new Map(
+  ENTRIES.flatMap(([name, f]) => f.thumborNames.map((spelling) => [spelling, name] as const)),
+);
+
+/** sharp's names of the formats whose originals we decode. Anything else sharp reads is refused. */
+export const READABLE_SHARP_FORMATS: ReadonlySet<string> = new Set(ENTRIES.filter(([, f]) => f.readable).map(([, f]) => f.sharpName));
+
+/** The content type of an original, from its file extension (lower case, without the dot); undefined when not an image. */
+export function contentTypeOfExtension(ext: string): string | undefined {
+  return ENTRIES.find(([, f]) => f.extensions.includes(ext))?.[1].contentType;
+}

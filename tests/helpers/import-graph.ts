@@ -1,0 +1,106 @@
+/**
+ * The project's import graph, read from the sources with TypeScript's own pre-processor (static,
+ * type-only, re-export and dynamic imports alike), and the boundaries it must respect. Pure
+ * functions over `{ file → source }`, so tests/import-boundaries.test.ts can run the same checks on
+ * the real tree and on made-up graphs that must fail.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { posix } from "node:path";
+import ts from "typescript";
+
+/** Repository-relative file (`handlers/core/plan.ts`) → the files and packages it imports. */
+export type ImportGraph = ReadonlyMap<string, readonly string[]>;
+
+/** Folders of code that ships or runs for users; bench/ measures bare sharp on purpose and is left out. */
+export const CHECKED_ROOTS = ["handlers", "cli", "components", "local", "scripts", "index.ts"];
+
+/** The package a bare specifier names (`@aws-sdk/client-s3/x` → `@aws-sdk/client-s3`, `node:fs` stays). */
+function packageOf(spec: string): string {
+  const parts = spec.split("/");
+  return spec.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0]!;
+}
+
+function resolve(from: string, spec: string, files: ReadonlySet<string>): string {
+  if (!spec.startsWith(".")) return packageOf(spec);
+  const target = posix.normalize(posix.join(posix.dirname(from), spec)).replace(/\.js$/, ".ts");
+  if (files.has(target)) return target;
+  const index = posix.join(target.replace(/\.ts$/, ""), "index.ts");
+  return files.has(index) ? index : target;
+}
+
+export function buildImportGraph(sources: ReadonlyMap<string, string>): ImportGraph {
+  const files = new Set(sources.keys());
+  const graph = new Map<string, string[]>();
+  for (const [file, text] of sources) {
+    const specs = ts.preProcessFile(text, true, true).importedFiles.map((f) => f.fileName);
+    graph.set(file, [...new Set(specs.map((spec) => resolve(file, spec, files)))]);
+  }
+  return graph;
+}
+
+/** Every .ts file under the checked roots of the repository at `root`. */
+export function readSources(root: string): Map<string, string> {
+  const sources = new Map<string, string>();
+  const visit = (rel: string): void => {
+    const abs = posix.join(root, rel);
+    if (rel.endsWith(".ts")) {
+      sources.set(rel, readFileSync(abs, "utf8"));
+      return;
+    }
+    for (const entry of readdirSync(abs, { withFileTypes: true })) {
+      if (entry.name === "node_modules") continue;
+      if (entry.isDirectory() || entry.name.endsWith(".ts")) visit(posix.join(rel, entry.name));
+    }
+  };
+  for (const r of CHECKED_ROOTS) visit(r);
+  return sources;
+}
+
+/** The import chain from `start` to the first node `target` accepts, or null when none is reachable. */
+export function findPath(graph: ImportGraph, start: string, target: (node: string) => boolean): string[] | null {
+  const previous = new Map<string, string | null>([[start, null]]);
+  const queue = [start];
+  while (queue.length > 0) {
+    const node = queue.shift()!;
+    if (node !== start && target(node)) {
+      const chain = [node];
+      for (let at = previous.get(node); at != null; at = previous.get(at)) chain.unshift(at);
+      return chain;
+    }
+    for (const next of graph.get(node) ?? []) {
+      if (!previous.has(next)) {
+        previous.set(next, node);
+        queue.push(next);
+      }
+    }
+  }
+  return null;
+}
+
+const isRender = (node: string): boolean => node.startsWith("handlers/render/");
+/** The thin Lambda adapters: the .ts files directly in handlers/. */
+const isAdapter = (node: string): boolean => /^handlers\/[^/]+\.ts$/.test(node);
+
+/** Each broken boundary, as one line naming the file and what it imports or reaches. */
+export function boundaryViolations(graph: ImportGraph): string[] {
+  const out: string[] = [];
+  for (const [file, deps] of graph) {
+    for (const dep of deps) {
+      if (dep === "sharp" && !isRender(file)) out.push(`${file} imports sharp (only handlers/render/ may)`);
+      if (file.startsWith("handlers/core/") && (dep.startsWith("handlers/url/") || isRender(dep) || isAdapter(dep))) {
+        out.push(`${file} (core) imports ${dep}`);
+      }
+      if (file.startsWith("handlers/url/") && isRender(dep)) out.push(`${file} (url) imports ${dep}`);
+    }
+  }
+  if (graph.has("handlers/viewer-request.ts")) {
+    const chain = findPath(graph, "handlers/viewer-request.ts", (n) => isRender(n) || n === "sharp");
+    if (chain) out.push(`viewer-request reaches ${chain.at(-1)}: ${chain.join(" → ")}`);
+  }
+  for (const file of graph.keys()) {
+    if (!file.startsWith("cli/")) continue;
+    const chain = findPath(graph, file, (n) => n === "sharp");
+    if (chain) out.push(`${file} reaches sharp: ${chain.join(" → ")}`);
+  }
+  return out;
+}

@@ -1,0 +1,72 @@
+/**
+ * The folders mirror the two bundles: only handlers/render/ uses sharp; core/ is shared and
+ * imports neither bundle's folder nor the adapters; url/ (viewer-request) never imports render/;
+ * viewer-request and the audit CLI never reach render/ or sharp, however indirectly.
+ */
+import test from "ava";
+import { join } from "node:path";
+import { boundaryViolations, buildImportGraph, findPath, readSources } from "./helpers/import-graph.js";
+
+const graph = buildImportGraph(readSources(join(__dirname, "..")));
+
+/** A graph from made-up sources: file → its import lines. */
+function fakeGraph(files: Record<string, string[]>) {
+  return buildImportGraph(new Map(Object.entries(files).map(([file, lines]) => [file, lines.join("\n")])));
+}
+
+test("the real tree respects every boundary", (t) => {
+  t.deepEqual(boundaryViolations(graph), []);
+});
+
+test("the graph is the real one: the handlers, the render's sharp and the CLI are all in it", (t) => {
+  t.true(graph.size > 50);
+  t.true(graph.get("handlers/render/pipeline.ts")?.includes("sharp"));
+  t.deepEqual(findPath(graph, "handlers/origin-response.ts", (n) => n === "sharp")?.at(-1), "sharp");
+  t.truthy(findPath(graph, "handlers/viewer-request.ts", (n) => n === "handlers/url/request-plan.ts"));
+  t.truthy(findPath(graph, "cli/main.ts", (n) => n === "handlers/url/request-plan.ts"));
+});
+
+test("the checker fails when a file outside render/ imports sharp, whatever the import's form", (t) => {
+  for (const line of [`import sharp from "sharp";`, `import type { Sharp } from "sharp";`, `type S = import("sharp").Sharp;`, `export { default } from "sharp";`]) {
+    const violations = boundaryViolations(fakeGraph({ "handlers/core/colour.ts": [line], "handlers/render/ok.ts": [`import sharp from "sharp";`] }));
+    t.deepEqual(violations, ["handlers/core/colour.ts imports sharp (only handlers/render/ may)"], line);
+  }
+});
+
+test("the checker fails on core → url/render/adapter and url → render imports", (t) => {
+  const violations = boundaryViolations(
+    fakeGraph({
+      "handlers/core/a.ts": [`import { x } from "../url/b.js";`, `import { y } from "../render/c.js";`, `import { z } from "../viewer-request.js";`],
+      "handlers/url/b.ts": [`import { y } from "../render/c.js";`],
+      "handlers/render/c.ts": [],
+      "handlers/viewer-request.ts": [],
+    }),
+  );
+  t.deepEqual(violations, [
+    "handlers/core/a.ts (core) imports handlers/url/b.ts",
+    "handlers/core/a.ts (core) imports handlers/render/c.ts",
+    "handlers/core/a.ts (core) imports handlers/viewer-request.ts",
+    "handlers/url/b.ts (url) imports handlers/render/c.ts",
+  ]);
+});
+
+test("the checker follows chains: viewer-request reaching render/ or the CLI reaching sharp through other files fails", (t) => {
+  const violations = boundaryViolations(
+    fakeGraph({
+      "handlers/viewer-request.ts": [`import { plan } from "./core/a.js";`],
+      "handlers/core/a.ts": [`import { b } from "../../local/b.js";`],
+      "local/b.ts": [`import { c } from "../handlers/render/c.js";`],
+      "handlers/render/c.ts": [`import sharp from "sharp";`],
+      "cli/main.ts": [`import { b } from "../local/b.js";`],
+    }),
+  );
+  t.deepEqual(violations, [
+    "viewer-request reaches handlers/render/c.ts: handlers/viewer-request.ts → handlers/core/a.ts → local/b.ts → handlers/render/c.ts",
+    "cli/main.ts reaches sharp: cli/main.ts → local/b.ts → handlers/render/c.ts → sharp",
+  ]);
+});
+
+test("imports mentioned in comments or strings are not imports", (t) => {
+  const g = fakeGraph({ "handlers/core/a.ts": [`// import sharp from "sharp";`, `const accept = "image/*,*/*"; /* import("sharp") */`] });
+  t.deepEqual(g.get("handlers/core/a.ts"), []);
+});
