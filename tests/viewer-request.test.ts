@@ -3,9 +3,10 @@ import type { CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
 import { createViewerRequestHandler } from "../handlers/viewer-request.js";
 import { DEFAULT_SETTINGS } from "../handlers/core/settings.js";
 import { newRequestId, viewerRequestEvent, type Distribution } from "../local/events.js";
+import { checked } from "./helpers/edge-contract.js";
 
 const distribution: Distribution = { domainName: "d111111abcdef8.cloudfront.net", distributionId: "EDFDVBD6EXAMPLE", bucket: "images", region: "eu-west-1" };
-const handler = createViewerRequestHandler(DEFAULT_SETTINGS);
+const handler = checked(createViewerRequestHandler(DEFAULT_SETTINGS));
 
 function event(url: string, headers: Record<string, string> = {}) {
   const rawHeaders = Object.entries({ Host: distribution.domainName, ...headers }).flat();
