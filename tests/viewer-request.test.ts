@@ -53,3 +53,12 @@ test("bad URLs are answered here: short reason, text/plain, the short error cach
     t.notRegex(out.body ?? "", /at .*\.ts:\d+/, "no stack trace");
   }
 });
+
+test("the read-only headers of viewer-request (Host, Via, Content-Length, Transfer-Encoding) come back untouched", async (t) => {
+  const readOnly = { Host: distribution.domainName, Via: "1.1 proxy.example (squid)", "Content-Length": "0", "Transfer-Encoding": "chunked" };
+  for (const url of ["/images/cat.jpg?d=300x200", "/unsafe/300x200/images/cat.jpg", "/images/cat.jpg"]) {
+    const out = await handler(event(url, { ...readOnly, Accept: "image/webp" }));
+    if (isResponse(out)) return t.fail(`${url} was answered ${out.status}`);
+    for (const [key, value] of Object.entries(readOnly)) t.deepEqual(out.headers[key.toLowerCase()], [{ key, value }], `${url}: ${key}`);
+  }
+});
