@@ -14,6 +14,7 @@ import { join, resolve } from "node:path";
 import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
 import { DEFAULT_SETTINGS, validateSettings, type Settings, type ThumborSettings } from "../handlers/core/settings.js";
 import { valueChecks } from "../handlers/core/value-checks.js";
+import { CUSTOM_ERROR_CODES, EDGE_FUNCTION_REGION, TRIGGER_LIMITS, disallowedEdgeHeader } from "../handlers/edge-rules.js";
 import { buildEdgeBundles, PROJECT_ROOT } from "./bundle.js";
 
 /** Settings baked into both functions; the security keys may be Pulumi secrets. Absent keys take DEFAULT_SETTINGS. */
@@ -75,35 +76,18 @@ export const IMAGE_RESIZER_DEFAULTS = Object.freeze({
 });
 
 /** viewer-request runs on every request: kept to the old viewer-trigger limits (128 MB, 5 s). */
-const VIEWER_REQUEST_MEMORY_MB = 128;
-const VIEWER_REQUEST_TIMEOUT_SECONDS = 5;
+const VIEWER_REQUEST_MEMORY_MB = TRIGGER_LIMITS.value["viewer-request"].maxMemoryMb;
+const VIEWER_REQUEST_TIMEOUT_SECONDS = TRIGGER_LIMITS.value["viewer-request"].maxTimeoutSeconds;
+const ORIGIN_RESPONSE_LIMITS = TRIGGER_LIMITS.value["origin-response"];
 /** Lambda@Edge accepts only current Node runtimes; 22 still allows the async handlers we use. */
 const EDGE_RUNTIME = aws.lambda.Runtime.NodeJS22dX;
-/** Error codes whose caching we shorten; 4xx from the handlers carry their own short Cache-Control too. */
-const SHORT_CACHED_ERRORS = [400, 403, 404, 405, 413, 414, 415, 500, 501, 502, 503, 504];
+/**
+ * Error codes whose caching we shorten: every code CloudFront accepts a custom error response for,
+ * but 416, which it never caches. Other codes (413, 415, ...) carry the handlers' short Cache-Control.
+ */
+const SHORT_CACHED_ERRORS = CUSTOM_ERROR_CODES.value.filter((code) => code !== 416);
 /** The key "/" maps to; with ListBucket granted to the OAI, "/" would otherwise list the bucket. */
 const DEFAULT_ROOT_OBJECT = "index.html";
-
-/**
- * Headers an edge function may not add: CloudFront fails such a request with a 502 ("Restrictions
- * on all edge functions", CloudFront Developer Guide). A trailing * matches any suffix.
- */
-const DISALLOWED_EDGE_HEADERS = [
-  "Connection", "Expect", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Proxy-Connection", "Trailer",
-  "Upgrade", "X-Accel-Buffering", "X-Accel-Charset", "X-Accel-Limit-Rate", "X-Accel-Redirect", "X-Amz-Cf-*",
-  "X-Amzn-Auth", "X-Amzn-Cf-Billing", "X-Amzn-Cf-Id", "X-Amzn-Cf-Xff", "X-Amzn-Errortype", "X-Amzn-Fle-Profile",
-  "X-Amzn-Header-Count", "X-Amzn-Header-Order", "X-Amzn-Lambda-Integration-Tag", "X-Amzn-RequestId", "X-Cache",
-  "X-Edge-*", "X-Forwarded-Proto", "X-Real-IP",
-];
-
-/** The rule of DISALLOWED_EDGE_HEADERS that forbids adding `name` in an edge function, if any. */
-export function disallowedEdgeHeader(name: string): string | undefined {
-  const lower = name.toLowerCase();
-  return DISALLOWED_EDGE_HEADERS.find((rule) => {
-    const r = rule.toLowerCase();
-    return r.endsWith("*") ? lower.startsWith(r.slice(0, -1)) : lower === r;
-  });
-}
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const HOST_NAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -156,14 +140,12 @@ export class ImageResizer extends pulumi.ComponentResource {
     const bundles = locateBundles(label, args.bundleDir);
     warnOnForbiddenViewerHeader(this);
 
-    // Lambda@Edge functions must live in us-east-1 whatever the stack's region; only they use this provider.
-    const usEast1 = new aws.Provider(`${name}-us-east-1`, { region: "us-east-1", profile: aws.config.profile }, { parent: this });
     const bucket = imagesBucket(name, infra, this);
     if (infra.variantExpirationDays > 0) variantExpiry(name, bucket, variantPrefix, infra.variantExpirationDays, this);
     const oai = cloudFrontReadAccess(name, bucket, this);
     const settingsJson = bakedSettingsJson(label, settings);
     const role = edgeRole(name, this);
-    const edge = { role, bundles, settingsJson, provider: usEast1, parent: this };
+    const edge = { role, bundles, settingsJson, parent: this };
     this.viewerRequestFunction = edgeFunction(name, "viewer-request", VIEWER_REQUEST_MEMORY_MB, VIEWER_REQUEST_TIMEOUT_SECONDS, edge);
     this.originResponseFunction = edgeFunction(name, "origin-response", infra.originResponseMemoryMb, infra.originResponseTimeoutSeconds, edge);
     const webAcl = infra.wafRateLimit > 0 ? rateLimitAcl(name, infra.wafRateLimit, variantPrefix, this) : undefined;
@@ -206,6 +188,8 @@ interface ImagesBucket {
   name: pulumi.Output<string>;
   arn: pulumi.Output<string>;
   regionalDomainName: pulumi.Output<string>;
+  /** The region of an existing bucket, which may differ from the stack's; undefined for a created one (the stack's). */
+  region?: pulumi.Output<string>;
   /** Resources the bucket policy must wait for (the privacy settings of a created bucket). */
   guards: pulumi.Resource[];
 }
@@ -221,9 +205,7 @@ function warnOnForbiddenViewerHeader(parent: pulumi.Resource): void {
 /** The bucket of originals and variants: a new private one, or an existing one that is read, not managed. */
 function imagesBucket(name: string, infra: ResolvedArgs, parent: pulumi.Resource): ImagesBucket {
   if (infra.existingBucketName) {
-    // An existing bucket (e.g. thumbor's) is read, not managed: its settings stay the owner's.
-    const existing = aws.s3.getBucketOutput({ bucket: infra.existingBucketName }, { parent });
-    return { name: existing.bucket, arn: existing.arn, regionalDomainName: existing.bucketRegionalDomainName, guards: [] };
+    return existingImagesBucket(infra.existingBucketName, parent);
   }
   // Retained resources survive `pulumi destroy`: originals are the team's data, and the bucket
   // must stay private and encrypted for as long as it exists.
@@ -251,11 +233,44 @@ function imagesBucket(name: string, infra: ResolvedArgs, parent: pulumi.Resource
   return { name: bucket.bucket, arn: bucket.arn, regionalDomainName: bucket.bucketRegionalDomainName, guards: [publicAccessBlock, ownership, encryption] };
 }
 
+/**
+ * An existing bucket (e.g. thumbor's) is read, not managed: its settings stay the owner's. It
+ * may be in another region than the stack (the policy and lifecycle calls go to its region);
+ * an SSE-KMS bucket is refused at preview: an OAI cannot read SSE-KMS objects, so every original
+ * would read as "not found".
+ */
+function existingImagesBucket(bucketName: string, parent: pulumi.Resource): ImagesBucket {
+  const existing = aws.s3.getBucketOutput({ bucket: bucketName }, { parent });
+  const described = aws.cloudcontrol.getResourceOutput({ typeName: "AWS::S3::Bucket", identifier: existing.bucket, region: existing.region }, { parent });
+  const checkedName = pulumi.all([existing.bucket, described.properties]).apply(([bucket, properties]) => {
+    const refusal = existingBucketRefusal(bucket, properties);
+    if (refusal) throw new Error(refusal);
+    return bucket;
+  });
+  return { name: checkedName, arn: existing.arn, regionalDomainName: existing.bucketRegionalDomainName, region: existing.region, guards: [] };
+}
+
+/** Why an existing bucket cannot serve as the images bucket (from its Cloud Control description), or undefined. */
+export function existingBucketRefusal(bucket: string, propertiesJson: string): string | undefined {
+  const algorithm = kmsEncryptionOf(propertiesJson);
+  if (!algorithm) return undefined;
+  return `existingBucketName ${bucket} encrypts objects with ${algorithm} (SSE-KMS): CloudFront's Origin Access Identity `
+    + "cannot read SSE-KMS objects, so every image would answer 403. Use a bucket encrypted with SSE-S3 (AES256), or let ImageResizer create one.";
+}
+
+/** The SSE-KMS algorithm a bucket's CloudFormation description sets by default, if any. */
+function kmsEncryptionOf(propertiesJson: string): string | undefined {
+  const properties = JSON.parse(propertiesJson || "{}") as { BucketEncryption?: { ServerSideEncryptionConfiguration?: { ServerSideEncryptionByDefault?: { SSEAlgorithm?: string } }[] } };
+  const rules = properties.BucketEncryption?.ServerSideEncryptionConfiguration ?? [];
+  return rules.map((r) => r.ServerSideEncryptionByDefault?.SSEAlgorithm).find((a) => a !== undefined && a.startsWith("aws:kms"));
+}
+
 /** Expires stored variants after `days`; only the variant prefix is touched, originals never expire. */
 function variantExpiry(name: string, bucket: ImagesBucket, variantPrefix: string, days: number, parent: pulumi.Resource): void {
   // Variants are a cache: expiring them bounds storage, and any expired one is re-made on demand.
   new aws.s3.BucketLifecycleConfiguration(`${name}-variant-expiry`, {
     bucket: bucket.name,
+    region: bucket.region,
     rules: [{
       id: "expire-variants",
       status: "Enabled",
@@ -273,6 +288,7 @@ function cloudFrontReadAccess(name: string, bucket: ImagesBucket, parent: pulumi
   // missing key is a 404 (not a 403) that origin-response and the error caching can tell apart.
   new aws.s3.BucketPolicy(`${name}-images-policy`, {
     bucket: bucket.name,
+    region: bucket.region,
     policy: pulumi.all([bucket.arn, oai.iamArn]).apply(([arn, oaiArn]) => JSON.stringify(oaiReadPolicy(arn, oaiArn))),
   }, { parent, dependsOn: bucket.guards });
   return oai;
@@ -301,7 +317,6 @@ interface EdgeFunctionContext {
   role: aws.iam.Role;
   bundles: pulumi.Output<BundleDirs>;
   settingsJson: pulumi.Output<string>;
-  provider: aws.Provider;
   parent: pulumi.Resource;
 }
 
@@ -315,6 +330,8 @@ const EDGE_FUNCTION_DESCRIPTIONS: Record<EdgeFunctionName, string> = {
 /**
  * One Lambda@Edge function: a published version in us-east-1, retained on delete because
  * CloudFront's replicas keep it undeletable for hours after the distribution lets go (see docs/deploy.md).
+ * The per-resource `region` (not a second provider) keeps every other setting of the stack's
+ * provider: credentials, `aws:assumeRoles`, `allowedAccountIds`, `defaultTags`.
  */
 function edgeFunction(name: string, fn: EdgeFunctionName, memorySize: number, timeout: number, ctx: EdgeFunctionContext): aws.lambda.Function {
   return new aws.lambda.Function(`${name}-${fn}`, {
@@ -327,7 +344,8 @@ function edgeFunction(name: string, fn: EdgeFunctionName, memorySize: number, ti
     publish: true,
     memorySize,
     timeout,
-  }, { parent: ctx.parent, provider: ctx.provider, retainOnDelete: true });
+    region: EDGE_FUNCTION_REGION.value,
+  }, { parent: ctx.parent, retainOnDelete: true });
 }
 
 /** The role's least-privilege policy: read originals, write variants under the prefix only, write own logs. */
@@ -542,8 +560,8 @@ export function resolveImageResizerArgs(label: string, args: ImageResizerArgs): 
     accessLogsBucket: bucketName("accessLogsBucket"),
     accessLogsPrefix: check.string("accessLogsPrefix", args.accessLogsPrefix ?? d.accessLogsPrefix, true),
     variantExpirationDays: int("variantExpirationDays", 0, 36_500, d.variantExpirationDays),
-    originResponseMemoryMb: int("originResponseMemoryMb", 128, 10_240, d.originResponseMemoryMb),
-    originResponseTimeoutSeconds: int("originResponseTimeoutSeconds", 1, 30, d.originResponseTimeoutSeconds),
+    originResponseMemoryMb: int("originResponseMemoryMb", 128, ORIGIN_RESPONSE_LIMITS.maxMemoryMb, d.originResponseMemoryMb),
+    originResponseTimeoutSeconds: int("originResponseTimeoutSeconds", 1, ORIGIN_RESPONSE_LIMITS.maxTimeoutSeconds, d.originResponseTimeoutSeconds),
     errorCachingMinTtl: int("errorCachingMinTtl", 0, 31_536_000, d.errorCachingMinTtl),
     retainBucketOnDelete: check.boolean("retainBucketOnDelete", args.retainBucketOnDelete ?? d.retainBucketOnDelete),
     acknowledgeOpenStack: check.boolean("acknowledgeOpenStack", args.acknowledgeOpenStack ?? d.acknowledgeOpenStack),

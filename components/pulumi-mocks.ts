@@ -3,8 +3,11 @@
  * team testing its own program). `pulumi.runtime.setMocks` replaces the engine: no CLI, no cloud.
  * The mocks record every resource registered and synthesise the outputs AWS would compute
  * (ARNs, the published version's qualified ARN, the OAI's identities, the distribution's domain).
+ * Every distribution is checked against CloudFront's and Lambda@Edge's rules (handlers/edge-rules.ts),
+ * with the functions it associates: what AWS would refuse is listed in `violations`.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { checkDistributionInputs, checkEdgeFunctionInputs, type EdgeEventType } from "../handlers/edge-rules.js";
 
 export interface RecordedResource {
   type: string;
@@ -30,6 +33,10 @@ export interface PulumiMocks {
   ofType(type: string): RecordedResource[];
   /** The one resource of this type whose name ends with `suffix`; throws if there is not exactly one. */
   one(type: string, suffix?: string): RecordedResource;
+  /** What CloudFront or Lambda would refuse in the distributions registered so far (and their functions). */
+  violations: string[];
+  /** CloudFormation properties of existing buckets (as Cloud Control describes them), by name; default `{}`. */
+  existingBuckets: Map<string, { region?: string; properties?: Record<string, unknown> }>;
 }
 
 export const ACCOUNT_ID = "123456789012";
@@ -38,6 +45,8 @@ export const ACCOUNT_ID = "123456789012";
 export async function installPulumiMocks(project = "edge-resizer", stack = "test", bucketRegion = "eu-west-1"): Promise<PulumiMocks> {
   const resources: RecordedResource[] = [];
   const calls: RecordedCall[] = [];
+  const violations: string[] = [];
+  const existingBuckets: PulumiMocks["existingBuckets"] = new Map();
   // Resource options are not part of MockResourceArgs: they are read off the registration request.
   const options = new Map<string, { parent: string; retainOnDelete: boolean }>();
   await pulumi.runtime.setMocks({
@@ -62,7 +71,8 @@ export async function installPulumiMocks(project = "edge-resizer", stack = "test
           break;
         case "aws:lambda/function:Function":
           state.name = args.name;
-          state.arn = `arn:aws:lambda:us-east-1:${ACCOUNT_ID}:function:${args.name}`;
+          // Without a `region` input a function lands in the stack's region, as with the real provider.
+          state.arn = `arn:aws:lambda:${args.inputs.region ?? bucketRegion}:${ACCOUNT_ID}:function:${args.name}`;
           state.version = args.inputs.publish ? "1" : "$LATEST";
           state.qualifiedArn = `${state.arn}:${state.version}`;
           break;
@@ -73,6 +83,7 @@ export async function installPulumiMocks(project = "edge-resizer", stack = "test
         case "aws:cloudfront/distribution:Distribution":
           state.domainName = "d111111abcdef8.cloudfront.net";
           state.arn = `arn:aws:cloudfront::${ACCOUNT_ID}:distribution/${id}`;
+          violations.push(...distributionViolations(args.name, args.inputs, resources));
           break;
       }
       return { id, state };
@@ -81,13 +92,18 @@ export async function installPulumiMocks(project = "edge-resizer", stack = "test
       calls.push({ token: args.token, inputs: args.inputs });
       if (args.token === "aws:s3/getBucket:getBucket") {
         const bucket = args.inputs.bucket as string;
+        const region = existingBuckets.get(bucket)?.region ?? bucketRegion;
         return {
           bucket,
           id: bucket,
           arn: `arn:aws:s3:::${bucket}`,
-          bucketRegionalDomainName: `${bucket}.s3.${bucketRegion}.amazonaws.com`,
-          region: bucketRegion,
+          bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com`,
+          region,
         };
+      }
+      if (args.token === "aws:cloudcontrol/getResource:getResource" && args.inputs.typeName === "AWS::S3::Bucket") {
+        const described = existingBuckets.get(args.inputs.identifier);
+        return { ...args.inputs, id: args.inputs.identifier, properties: JSON.stringify(described?.properties ?? {}), region: args.inputs.region ?? bucketRegion };
       }
       throw new Error(`unexpected invoke ${args.token}`);
     },
@@ -103,6 +119,8 @@ export async function installPulumiMocks(project = "edge-resizer", stack = "test
   return {
     resources,
     calls,
+    violations,
+    existingBuckets,
     ofType,
     one(type, suffix = "") {
       const found = ofType(type).filter((r) => r.name.endsWith(suffix));
@@ -110,6 +128,19 @@ export async function installPulumiMocks(project = "edge-resizer", stack = "test
       return found[0]!;
     },
   };
+}
+
+/** A distribution's violations, with those of every function it associates (found by its qualified ARN). */
+function distributionViolations(name: string, inputs: Record<string, any>, resources: RecordedResource[]): string[] {
+  const found = checkDistributionInputs(inputs);
+  const behaviours = [inputs.defaultCacheBehavior, ...(inputs.orderedCacheBehaviors ?? [])].filter(Boolean);
+  for (const association of behaviours.flatMap((b) => b.lambdaFunctionAssociations ?? [])) {
+    const functionName = /:function:([^:]+)/.exec(String(association.lambdaArn))?.[1];
+    const fn = resources.find((r) => r.type === "aws:lambda/function:Function" && r.name === functionName);
+    if (!fn) found.push(`${association.eventType}: no function registered for ${association.lambdaArn}`);
+    else found.push(...checkEdgeFunctionInputs(association.eventType as EdgeEventType, fn.inputs).map((v) => `${fn.name}: ${v}`));
+  }
+  return found.map((v) => `${name}: ${v}`);
 }
 
 /** The value of an Output (mocks run with preview off, so every mocked value is known). */

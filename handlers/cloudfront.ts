@@ -3,7 +3,7 @@
  * loading settings.json once per cold start. Knows HTTP shapes, nothing of images.
  */
 import { join } from "node:path";
-import type { CloudFrontHeaders, CloudFrontResultResponse } from "aws-lambda";
+import type { CloudFrontHeaders, CloudFrontResponse, CloudFrontResultResponse } from "aws-lambda";
 import { loadSettingsFile, type Settings } from "./core/settings.js";
 
 /**
@@ -29,6 +29,31 @@ export function errorResponse(status: number, reason: string, settings: Pick<Set
     body: `${status} ${reason}\n`,
     bodyEncoding: "text",
   };
+}
+
+/**
+ * Headers of the origin's response that describe the origin's own body (S3's XML error, or the
+ * object): they no longer fit once a function answers with another body, so they go.
+ */
+const ORIGIN_BODY_HEADERS = ["content-type", "content-length", "content-encoding", "content-range", "content-md5", "content-disposition", "content-language", "etag", "last-modified", "accept-ranges", "expires"];
+
+/**
+ * An origin-response answer made from the origin's response, as CloudFront requires: the
+ * function may not add, change or delete `Transfer-Encoding` or `Via` there (handlers/edge-rules.ts),
+ * so everything the origin sent stays except what described its body, and `answer`'s status,
+ * headers and body replace the rest. The origin's response object is changed in place and returned.
+ */
+export function answerFromOrigin(origin: CloudFrontResponse, answer: CloudFrontResultResponse): CloudFrontResultResponse {
+  const result = origin as CloudFrontResultResponse;
+  const headers = (result.headers ??= {});
+  for (const name of ORIGIN_BODY_HEADERS) if (headers[name] !== undefined) delete headers[name];
+  Object.assign(headers, answer.headers);
+  result.status = answer.status;
+  result.statusDescription = answer.statusDescription;
+  // Without a body of its own the answer would carry the origin's (S3's XML error) on to the viewer.
+  result.body = answer.body ?? "";
+  result.bodyEncoding = answer.bodyEncoding ?? "text";
+  return result;
 }
 
 const STATUS_TEXT: Record<number, string> = {

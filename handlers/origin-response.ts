@@ -3,9 +3,10 @@
  * does not exist yet). Reads the original, renders the plan decoded from the key alone, stores
  * the variant under that key and answers it; every later request is a CloudFront or S3 hit.
  */
-import type { CloudFrontRequest, CloudFrontResponseEvent, CloudFrontResultResponse } from "aws-lambda";
+import type { CloudFrontRequest, CloudFrontResponse, CloudFrontResponseEvent, CloudFrontResultResponse } from "aws-lambda";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { VIEWER_URL_HEADER, errorResponse, headerValue, withBundledSettings } from "./cloudfront.js";
+import { VIEWER_URL_HEADER, answerFromOrigin, errorResponse, headerValue, withBundledSettings } from "./cloudfront.js";
+import { GENERATED_RESPONSE_MAX_BYTES, generatedResponseBytes } from "./edge-rules.js";
 import { RequestError, isRequestError } from "./core/errors.js";
 import { checkOriginalKey } from "./core/image-path.js";
 import { checkPlanLimits } from "./core/plan-limits.js";
@@ -14,11 +15,8 @@ import type { Settings } from "./core/settings.js";
 import { isUnderVariantPrefix, parseVariantKey, uriToKey, variantKeyToUri } from "./core/variant-key.js";
 import { OriginalTooLargeError, StoreError, regionalS3Client, s3ObjectStore } from "./s3-store.js";
 
-/**
- * CloudFront refuses generated responses over 1 MB (headers and base64 body). Leave room for
- * headers; larger variants are stored and the viewer is redirected to fetch them from S3.
- */
-export const MAX_INLINE_BODY_BYTES = 1_000_000 - 8 * 1024;
+/** CloudFront refuses a generated origin response over this (headers and base64 body): larger variants are redirected to. */
+const MAX_GENERATED_BYTES = GENERATED_RESPONSE_MAX_BYTES.value["origin-response"];
 
 export interface OriginResponseDeps {
   /** The S3 client for a bucket region (the local edge aims it at its own S3). */
@@ -41,20 +39,25 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
     // Originals that are missing stay S3's own answer; only variants are made here.
     if (!isUnderVariantPrefix(key, settings)) return response;
     try {
-      return await makeVariant(request, key);
+      return await makeVariant(request, response, key);
     } catch (err) {
-      if (isRequestError(err)) return errorResponse(err.status, err.reason, settings);
-      if (err instanceof OriginalTooLargeError) return errorResponse(413, err.message, settings);
-      if (err instanceof StoreError) {
-        console.error("origin-response: storage unavailable", { key, error: err.message });
-        return errorResponse(503, "storage unavailable, try again", settings);
-      }
-      console.error("origin-response failed", { key, error: String(err) });
-      return errorResponse(500, "internal error", settings);
+      return answerFromOrigin(response, failureAnswer(err, key));
     }
   };
 
-  async function makeVariant(request: CloudFrontRequest, key: string): Promise<CloudFrontResultResponse> {
+  function failureAnswer(err: unknown, key: string): CloudFrontResultResponse {
+    if (isRequestError(err)) return errorResponse(err.status, err.reason, settings);
+    if (err instanceof OriginalTooLargeError) return errorResponse(413, err.message, settings);
+    if (err instanceof StoreError) {
+      console.error("origin-response: storage unavailable", { key, error: err.message });
+      return errorResponse(503, "storage unavailable, try again", settings);
+    }
+    console.error("origin-response failed", { key, error: String(err) });
+    return errorResponse(500, "internal error", settings);
+  }
+
+  /** Renders, stores and answers the variant; the answer is made from S3's response (see answerFromOrigin). */
+  async function makeVariant(request: CloudFrontRequest, origin: CloudFrontResponse, key: string): Promise<CloudFrontResultResponse> {
     const plan = parseVariantKey(key, settings);
     // viewer-request already refused plans over the limits; a key forged past it
     // (e.g. 5000x5000,fit-in, whose output would fit) is never rendered or stored either.
@@ -71,27 +74,28 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
     });
     const cacheControl = rendered.maxAge === undefined ? settings.cacheControl : `public, max-age=${rendered.maxAge}`;
     await store.put(bucket, key, rendered.body, rendered.contentType, cacheControl);
-    if (base64Length(rendered.body.byteLength) <= MAX_INLINE_BODY_BYTES) {
-      return {
-        status: "200",
-        statusDescription: "OK",
-        headers: {
-          "content-type": [{ key: "Content-Type", value: rendered.contentType }],
-          "cache-control": [{ key: "Cache-Control", value: cacheControl }],
-        },
-        body: rendered.body.toString("base64"),
-        bodyEncoding: "base64",
-      };
+    const inline = answerFromOrigin(origin, {
+      status: "200",
+      statusDescription: "OK",
+      headers: {
+        "content-type": [{ key: "Content-Type", value: rendered.contentType }],
+        "cache-control": [{ key: "Cache-Control", value: cacheControl }],
+      },
+    });
+    if (generatedResponseBytes({ ...inline, body: "" }) + base64Length(rendered.body.byteLength) <= MAX_GENERATED_BYTES) {
+      inline.body = rendered.body.toString("base64");
+      inline.bodyEncoding = "base64";
+      return inline;
     }
     // Too big to answer inline: it is stored now, so the same URL will be an S3 hit.
-    return {
+    return answerFromOrigin(origin, {
       status: "302",
       statusDescription: "Found",
       headers: {
         location: [{ key: "Location", value: redirectTarget(request, key) }],
         "cache-control": [{ key: "Cache-Control", value: "no-store" }],
       },
-    };
+    });
   }
 }
 

@@ -68,6 +68,21 @@ export interface OriginAnswer {
   headers: CloudFrontHeaders;
 }
 
+/**
+ * S3's answer to a GET of a missing key (404 with ListBucket, 403 without), with the headers S3
+ * sends on it: an XML error body sent chunked, its request ids and server name.
+ */
+export function s3ErrorAnswer(status: 403 | 404, date = new Date()): OriginAnswer {
+  const headers: CloudFrontHeaders = {};
+  setHeader(headers, "x-amz-request-id", randomBytes(8).toString("hex").toUpperCase());
+  setHeader(headers, "x-amz-id-2", randomBytes(48).toString("base64"));
+  setHeader(headers, "Content-Type", "application/xml");
+  setHeader(headers, "Transfer-Encoding", "chunked");
+  setHeader(headers, "Date", date.toUTCString());
+  setHeader(headers, "Server", "AmazonS3");
+  return { status, statusDescription: status === 404 ? "Not Found" : "Forbidden", headers };
+}
+
 /** The deployed origin request policy forwards this header only (components/image-resizer.ts). */
 export const ORIGIN_FORWARDED_HEADERS: readonly string[] = [VIEWER_URL_HEADER];
 
@@ -76,7 +91,8 @@ export const ORIGIN_FORWARDED_HEADERS: readonly string[] = [VIEWER_URL_HEADER];
  * rewrote it) answered by the S3 origin with `answer`. As on CloudFront, the origin request
  * carries only what the origin request policy forwards (`forwardHeaders`, no query string) plus
  * the headers CloudFront sets itself, so a handler that leans on a viewer header that the real
- * distribution does not forward fails here too.
+ * distribution does not forward fails here too. CloudFront's `Via` is on the origin's response as
+ * well (read-only there: a handler must keep it).
  */
 export function originResponseEvent(
   request: CloudFrontRequest,
@@ -93,7 +109,8 @@ export function originResponseEvent(
   }
   setHeader(headers, "Host", s3Domain);
   setHeader(headers, "User-Agent", "Amazon CloudFront");
-  setHeader(headers, "Via", `1.1 ${distribution.domainName} (CloudFront)`);
+  const via = `1.1 ${distribution.domainName} (CloudFront)`;
+  setHeader(headers, "Via", via);
   setHeader(headers, "X-Forwarded-For", request.clientIp);
   const originRequest: CloudFrontRequest = {
     clientIp: request.clientIp,
@@ -110,7 +127,7 @@ export function originResponseEvent(
       cf: {
         config: config(distribution, "origin-response", requestId),
         request: originRequest,
-        response: { status: String(answer.status), statusDescription: answer.statusDescription, headers: answer.headers },
+        response: { status: String(answer.status), statusDescription: answer.statusDescription, headers: { ...answer.headers, via: [{ key: "Via", value: via }] } },
       },
     }],
   };

@@ -14,7 +14,8 @@ import { DEFAULT_SETTINGS, type Settings } from "../handlers/core/settings.js";
 import { isUnderVariantPrefix, parseVariantKey, uriToKey } from "../handlers/core/variant-key.js";
 import { DEFAULT_DATA_DIR, LOCAL_BUCKET, SAMPLES_DIR, SAMPLES_PREFIX } from "./locations.js";
 import { EdgeCache, type CacheStats } from "./cloudfront-cache.js";
-import { LocalEdge, type EdgeAnswer, type EdgeStats } from "./edge.js";
+import { NoSuchKey } from "@aws-sdk/client-s3";
+import { LocalEdge, storableKey, type EdgeAnswer, type EdgeHandlers, type EdgeStats } from "./edge.js";
 import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client, ensureBucket, startEmbeddedS3, type EmbeddedS3, type S3Target } from "./s3.js";
 import { isImagePath, uploadFolder, type UploadResult } from "./upload-folder.js";
 
@@ -41,6 +42,8 @@ export interface LocalEdgeOptions {
   cacheBytes?: number;
   /** One line per request and per notable event. Default: console.log. */
   log?: (line: string) => void;
+  /** Wraps or replaces the real handlers (tests inject broken ones to see the edge refuse their results). */
+  handlers?: (real: EdgeHandlers) => EdgeHandlers;
 }
 
 export interface LocalEdgeStats extends EdgeStats {
@@ -79,11 +82,12 @@ export async function startLocalEdge(options: LocalEdgeOptions = {}): Promise<Lo
     const handlerClient = createS3Client({ endpoint: s3.endpoint, region: s3.region, credentials: options.s3 ? undefined : S3RVER_CREDENTIALS });
     cleanups.push(async () => handlerClient.destroy());
     const cache = new EdgeCache(options.cacheBytes ?? DEFAULT_CACHE_BYTES);
+    const realHandlers: EdgeHandlers = {
+      viewerRequest: createViewerRequestHandler(settings),
+      originResponse: createOriginResponseHandler(settings, { s3Client: () => handlerClient }),
+    };
     const edge = new LocalEdge(
-      {
-        viewerRequest: createViewerRequestHandler(settings),
-        originResponse: createOriginResponseHandler(settings, { s3Client: () => handlerClient }),
-      },
+      options.handlers ? options.handlers(realHandlers) : realHandlers,
       s3,
       { domainName: "localhost", distributionId: "LOCALEDGE", bucket: s3.bucket, region: s3.region },
       cache,
@@ -93,6 +97,11 @@ export async function startLocalEdge(options: LocalEdgeOptions = {}): Promise<Lo
     handlerClient.middlewareStack.add(
       (next, context) => (args) => {
         if (context.commandName === "PutObjectCommand") edge.stats.s3Puts++;
+        // S3 answers a key no filesystem-backed store can hold as missing, not with a 500.
+        const key = (args.input as { Key?: string }).Key;
+        if (context.commandName === "GetObjectCommand" && key !== undefined && !storableKey(key)) {
+          throw new NoSuchKey({ message: "The specified key does not exist.", $metadata: { httpStatusCode: 404 } });
+        }
         return next(args);
       },
       { step: "initialize", name: "countVariantPuts" },

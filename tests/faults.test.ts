@@ -20,9 +20,10 @@ import { createOriginResponseHandler } from "../handlers/origin-response.js";
 import { DEFAULT_SETTINGS } from "../handlers/core/settings.js";
 import { parseVariantKey, variantKeyToUri } from "../handlers/core/variant-key.js";
 import { S3_CLIENT_LIMITS } from "../handlers/s3-store.js";
-import { newRequestId, originResponseEvent, type Distribution } from "../local/events.js";
+import { newRequestId, originResponseEvent, s3ErrorAnswer, type Distribution } from "../local/events.js";
 import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client, startEmbeddedS3, type EmbeddedS3 } from "../local/s3.js";
 import { FaultProxy, type Fault } from "./helpers/fault-proxy.js";
+import { checked } from "./helpers/edge-contract.js";
 
 /** Lambda@Edge's limit for an origin-facing function: the handler must have answered by then. */
 const LAMBDA_EDGE_ORIGIN_TIMEOUT_MS = 30_000;
@@ -69,11 +70,11 @@ async function faultyS3(): Promise<{ proxy: FaultProxy; handler: (key: string) =
   proxies.push(proxy);
   const client = new S3Client({ ...S3_CLIENT_LIMITS, region: LOCAL_REGION, endpoint: proxy.url, forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
   clients.push(client);
-  const originResponse = createOriginResponseHandler(settings, { s3Client: () => client });
+  const originResponse = checked(createOriginResponseHandler(settings, { s3Client: () => client }));
   const handler = async (key: string) => {
     const request: CloudFrontRequest = { clientIp: "192.0.2.1", method: "GET", uri: variantKeyToUri(key), querystring: "", headers: {} };
     const started = performance.now();
-    const out = await originResponse(originResponseEvent(request, { status: 404, statusDescription: "Not Found", headers: {} }, distribution, newRequestId()));
+    const out = await originResponse(originResponseEvent(request, s3ErrorAnswer(404), distribution, newRequestId()));
     return { out, ms: performance.now() - started };
   };
   return { proxy, handler };

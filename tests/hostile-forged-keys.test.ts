@@ -21,8 +21,9 @@ import { createOriginResponseHandler } from "../handlers/origin-response.js";
 import { createViewerRequestHandler } from "../handlers/viewer-request.js";
 import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/core/settings.js";
 import { variantKeyToUri } from "../handlers/core/variant-key.js";
-import { newRequestId, originResponseEvent, viewerRequestEvent, type Distribution } from "../local/events.js";
+import { newRequestId, originResponseEvent, viewerRequestEvent, s3ErrorAnswer, type Distribution } from "../local/events.js";
 import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client, startEmbeddedS3, type EmbeddedS3 } from "../local/s3.js";
+import { checked } from "./helpers/edge-contract.js";
 
 const BUCKET = "originals";
 const distribution: Distribution = { domainName: "d1.cloudfront.net", distributionId: "E1", bucket: BUCKET, region: LOCAL_REGION };
@@ -63,7 +64,7 @@ async function list(prefix: string): Promise<{ key: string; etag: string }[]> {
 const isResponse = (r: CloudFrontRequest | CloudFrontResultResponse): r is CloudFrontResultResponse => "status" in r;
 
 async function viewer(uri: string, settings: Settings) {
-  return createViewerRequestHandler(settings)(
+  return checked(createViewerRequestHandler(settings))(
     viewerRequestEvent({ method: "GET", url: uri, rawHeaders: ["Accept", "image/webp,*/*"], clientIp: "198.51.100.7" }, distribution, newRequestId()),
   );
 }
@@ -77,8 +78,8 @@ async function originDirect(uri: string, settings: Settings, extraHeaders: Recor
     querystring: "",
     headers: Object.fromEntries(Object.entries(extraHeaders).map(([k, v]) => [k.toLowerCase(), [{ key: k, value: v }]])),
   };
-  const event = originResponseEvent(request, { status: 404, statusDescription: "Not Found", headers: {} }, distribution, newRequestId(), Object.keys(extraHeaders));
-  return createOriginResponseHandler(settings, { s3Client: () => client })(event);
+  const event = originResponseEvent(request, s3ErrorAnswer(404), distribution, newRequestId(), Object.keys(extraHeaders));
+  return checked(createOriginResponseHandler(settings, { s3Client: () => client }))(event);
 }
 
 // ---- viewer-request ----

@@ -22,10 +22,11 @@ import { createOriginResponseHandler } from "../handlers/origin-response.js";
 import { createViewerRequestHandler } from "../handlers/viewer-request.js";
 import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/core/settings.js";
 import { uriToKey } from "../handlers/core/variant-key.js";
-import { newRequestId, originResponseEvent, viewerRequestEvent, type Distribution } from "../local/events.js";
+import { newRequestId, originResponseEvent, viewerRequestEvent, s3ErrorAnswer, type Distribution } from "../local/events.js";
 import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client, startEmbeddedS3, type EmbeddedS3 } from "../local/s3.js";
 import { assertPixel, PIXEL_TOLERANCE } from "./helpers/assert-pixel.js";
 import { BLUE, GREEN, RED, WHITE, pixelAt, quadrantPixels } from "./helpers/images.js";
+import { checked } from "./helpers/edge-contract.js";
 
 const REPO = resolve(__dirname, "..");
 const BUCKET = "originals";
@@ -99,12 +100,12 @@ const isResponse = (r: CloudFrontRequest | CloudFrontResultResponse): r is Cloud
 
 /** A viewer URL through viewer-request, then (if it rewrote) origin-response after S3's 404. */
 async function edge(url: string, settings: Settings = DEFAULT_SETTINGS, accept = WEBP): Promise<{ out: CloudFrontResultResponse; key?: string; at: "viewer" | "origin" }> {
-  const viewer = await createViewerRequestHandler(settings)(
+  const viewer = await checked(createViewerRequestHandler(settings))(
     viewerRequestEvent({ method: "GET", url, rawHeaders: ["Accept", accept], clientIp: "203.0.113.5" }, distribution, newRequestId()),
   );
   if (isResponse(viewer)) return { out: viewer, at: "viewer" };
-  const out = await createOriginResponseHandler(settings, { s3Client: () => client })(
-    originResponseEvent(viewer, { status: 404, statusDescription: "Not Found", headers: {} }, distribution, newRequestId()),
+  const out = await checked(createOriginResponseHandler(settings, { s3Client: () => client }))(
+    originResponseEvent(viewer, s3ErrorAnswer(404), distribution, newRequestId()),
   );
   return { out, key: uriToKey(viewer.uri), at: "origin" };
 }

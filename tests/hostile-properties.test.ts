@@ -22,6 +22,7 @@ import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/c
 import { signThumborPath } from "../handlers/url/signature.js";
 import { MAX_KEY_BYTES, parseVariantKey, uriToKey, variantKeyToUri } from "../handlers/core/variant-key.js";
 import { newRequestId, viewerRequestEvent, type Distribution } from "../local/events.js";
+import { checked } from "./helpers/edge-contract.js";
 
 const distribution: Distribution = { domainName: "d1.cloudfront.net", distributionId: "E1", bucket: "originals", region: "us-east-1" };
 
@@ -120,7 +121,7 @@ test("property: the viewer-request handler never answers 5xx; a rewrite is alway
         const rawHeaders = accept === undefined ? [] : ["Accept", accept];
         const event = viewerRequestEvent({ method: "GET", url, rawHeaders, clientIp: "203.0.113.9" }, distribution, newRequestId());
         const sent = { ...event.Records[0]!.cf.request };
-        const out = await createViewerRequestHandler(settings)(event);
+        const out = await checked(createViewerRequestHandler(settings))(event);
         if (isResponse(out)) {
           const status = Number(out.status);
           if (!(status >= 400 && status < 500)) throw new Error(`${JSON.stringify(url)} answered ${out.status}: ${out.body}`);
@@ -287,7 +288,7 @@ test("property: every valid option set gives a variant whose key holds the invar
 });
 
 test("property: the same options through the handler, and the key's own URI through the handler, land on one URI", async (t) => {
-  const handler = createViewerRequestHandler(DEFAULT_SETTINGS);
+  const handler = checked(createViewerRequestHandler(DEFAULT_SETTINGS));
   const run = async (url: string, accept: string) => {
     const out = await handler(viewerRequestEvent({ method: "GET", url, rawHeaders: ["Accept", accept], clientIp: "203.0.113.9" }, distribution, newRequestId()));
     if (isResponse(out)) throw new Error(`${url} answered ${out.status} ${out.body}`);

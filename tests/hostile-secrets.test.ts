@@ -27,8 +27,9 @@ import { createOriginResponseHandler } from "../handlers/origin-response.js";
 import { createViewerRequestHandler } from "../handlers/viewer-request.js";
 import { SettingsError, loadSettingsFile, validateSettings } from "../handlers/core/settings.js";
 import { signThumborPath, verifyThumborSignature } from "../handlers/url/signature.js";
-import { newRequestId, originResponseEvent, viewerRequestEvent, type Distribution } from "../local/events.js";
+import { newRequestId, originResponseEvent, viewerRequestEvent, s3ErrorAnswer, type Distribution } from "../local/events.js";
 import { startLocalEdge } from "../local/server.js";
+import { checked } from "./helpers/edge-contract.js";
 
 const KEY = "sEcReT-kEy-7f3a9c-do-not-log";
 const RETIRED = "oLd-SeCrEt-42b1-rotated-out";
@@ -95,7 +96,7 @@ function viewerUrls(): string[] {
 }
 
 test.serial("the key appears in no viewer-request answer, header or log line, for any failing signed request", async (t) => {
-  const handler = createViewerRequestHandler(settings);
+  const handler = checked(createViewerRequestHandler(settings));
   const { result, output } = await captured(async () => {
     const answers: string[] = [];
     for (const url of viewerUrls()) {
@@ -115,12 +116,12 @@ test.serial("the key appears in no viewer-request answer, header or log line, fo
 test.serial("the key appears in no origin-response answer or log line when S3 is unreachable or the original is bad", async (t) => {
   // A client aimed at a port nobody listens on, failing fast: the handler logs and answers 503.
   const dead = new S3Client({ region: "us-east-1", endpoint: "http://127.0.0.1:9", forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: "x", secretAccessKey: "y" } });
-  const handler = createOriginResponseHandler(settings, { s3Client: () => dead });
+  const handler = checked(createOriginResponseHandler(settings, { s3Client: () => dead }));
   const { result, output } = await captured(async () => {
     const out: CloudFrontResultResponse[] = [];
     for (const key of ["variants/images/cat.jpg/300x200,q80.webp", "variants/images/cat.jpg/300x200,q080.webp", "variants/images/cat.jpg/5000x200,q80.webp"]) {
       const request: CloudFrontRequest = { clientIp: "198.51.100.1", method: "GET", uri: `/${key}`, querystring: "", headers: {} };
-      out.push(await handler(originResponseEvent(request, { status: 404, statusDescription: "Not Found", headers: {} }, distribution, newRequestId())));
+      out.push(await handler(originResponseEvent(request, s3ErrorAnswer(404), distribution, newRequestId())));
     }
     return out;
   });

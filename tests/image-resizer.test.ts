@@ -13,8 +13,9 @@ import {
   archiveMembers, installPulumiMocks, unwrapSecret, valueOf, type PulumiMocks, type RecordedResource,
 } from "../components/pulumi-mocks.js";
 import { DEFAULT_SETTINGS, validateSettings } from "../handlers/core/settings.js";
-import { disallowedEdgeHeader, type ImageResizer as ImageResizerClass, type ImageResizerArgs } from "../components/image-resizer.js";
+import { existingBucketRefusal, type ImageResizer as ImageResizerClass, type ImageResizerArgs } from "../components/image-resizer.js";
 import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
+import { CUSTOM_ERROR_CODES, checkDistributionInputs, checkEdgeFunctionInputs, disallowedEdgeHeader } from "../handlers/edge-rules.js";
 
 let mocks: PulumiMocks;
 let bundleDir: string;
@@ -32,6 +33,7 @@ const T = {
   rolePolicy: "aws:iam/rolePolicy:RolePolicy",
   fn: "aws:lambda/function:Function",
   provider: "pulumi:providers:aws",
+  cloudControl: "aws:cloudcontrol/getResource:getResource",
   cachePolicy: "aws:cloudfront/cachePolicy:CachePolicy",
   originRequestPolicy: "aws:cloudfront/originRequestPolicy:OriginRequestPolicy",
   distribution: "aws:cloudfront/distribution:Distribution",
@@ -48,13 +50,19 @@ test.after.always(() => {
   if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
 });
 
-/** Creates a resizer and waits until every child is registered with the mocks. */
+/**
+ * Creates a resizer and waits until every child is registered with the mocks. Fails when its
+ * distribution or functions break a CloudFront or Lambda@Edge rule (handlers/edge-rules.ts):
+ * what AWS would refuse at `pulumi up` fails every test here.
+ */
 async function deploy(name: string, args: ImageResizerArgs = {}): Promise<ImageResizerClass> {
   const resizer = new ImageResizer(name, { bundleDir, ...args });
   await valueOf(pulumi.all([resizer.distributionId, resizer.bucketName, resizer.edgeRoleArn]));
   // The policies register after their apply()s resolve: wait for them too.
   await waitFor(() => mocks.resources.some((r) => r.type === T.rolePolicy && r.name === `${name}-edge-access`)
     && mocks.resources.some((r) => r.type === T.bucketPolicy && r.name === `${name}-images-policy`));
+  const refused = mocks.violations.filter((v) => v.startsWith(`${name}-cdn: `));
+  if (refused.length > 0) throw new Error(`AWS would refuse ImageResizer "${name}":\n${refused.join("\n")}`);
   return resizer;
 }
 
@@ -137,17 +145,18 @@ test("the edge role is trusted by lambda and edgelambda and can write only under
   t.false(allows(policy, "logs:PutLogEvents", "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/us-east-1.unrelated:log-stream:x"));
 });
 
-test("both functions are in us-east-1 through an explicit provider, published, x86_64, nodejs22.x, sized per role", async (t) => {
+test("both functions are in us-east-1 through their own region input, published, x86_64, nodejs22.x, sized per role", async (t) => {
   await deploy("fns", { originResponseMemoryMb: 2048, originResponseTimeoutSeconds: 20 });
-  const provider = named(T.provider, "fns-us-east-1");
-  t.is(provider.inputs.region, "us-east-1");
+  // No second provider: it would drop the stack's aws:assumeRoles, allowedAccountIds, defaultTags...
+  t.false(mocks.resources.some((r) => r.type === T.provider && r.name.startsWith("fns")));
   const expected = {
     "fns-viewer-request": { memorySize: 128, timeout: 5 },
     "fns-origin-response": { memorySize: 2048, timeout: 20 },
   };
   for (const [name, size] of Object.entries(expected)) {
     const fn = named(T.fn, name);
-    t.regex(fn.provider ?? "", /[:$]pulumi:providers:aws::fns-us-east-1::fns-us-east-1-id$/, `${name} uses the us-east-1 provider`);
+    t.is(fn.inputs.region, "us-east-1", `${name} is created in us-east-1`);
+    t.falsy(fn.provider, `${name} uses the stack's own provider`);
     t.true(fn.inputs.publish, `${name} publishes versions`);
     t.deepEqual(fn.inputs.architectures, ["x86_64"]);
     t.is(fn.inputs.runtime, "nodejs22.x");
@@ -158,9 +167,48 @@ test("both functions are in us-east-1 through an explicit provider, published, x
     t.is(fn.inputs.environment, undefined, "Lambda@Edge has no environment variables");
     t.is(fn.inputs.layers, undefined, "Lambda@Edge has no layers");
   }
-  // Nothing but the functions runs in the us-east-1 provider.
-  t.deepEqual(mocks.resources.filter((r) => r.provider?.includes("::fns-us-east-1::")).map((r) => r.name).sort(),
+  // Nothing else is pinned to a region: the bucket, IAM and CloudFront follow the stack.
+  t.deepEqual(mocks.resources.filter((r) => r.name.startsWith("fns") && r.inputs.region !== undefined).map((r) => r.name).sort(),
     ["fns-origin-response", "fns-viewer-request"]);
+});
+
+test("the distribution asks only for custom error codes CloudFront accepts, and the mocks refuse any other", async (t) => {
+  await deploy("codes");
+  const d = named(T.distribution, "codes-cdn").inputs;
+  const codes = d.customErrorResponses.map((e: { errorCode: number }) => e.errorCode);
+  t.true(codes.length > 0);
+  for (const code of codes) t.true(CUSTOM_ERROR_CODES.value.includes(code), `${code}`);
+  t.false(codes.includes(413));
+  t.false(codes.includes(415));
+  t.deepEqual(checkDistributionInputs(d), []);
+  // The configuration of issue 10 (413 and 415 asked for) is what CloudFront refuses and the mocks catch.
+  const old = { ...d, customErrorResponses: [...d.customErrorResponses, { errorCode: 413 }, { errorCode: 415 }] };
+  const found = checkDistributionInputs(old);
+  t.is(found.length, 2);
+  t.regex(found[0]!, /custom error response for 413: CloudFront accepts only 400, 403, 404, 405, 414, 416, 500/);
+});
+
+test("the mocks check each associated function against its trigger's limits and Lambda@Edge's unsupported features", async (t) => {
+  await deploy("limits");
+  const viewer = named(T.fn, "limits-viewer-request").inputs;
+  const origin = named(T.fn, "limits-origin-response").inputs;
+  t.deepEqual(checkEdgeFunctionInputs("viewer-request", viewer), []);
+  t.deepEqual(checkEdgeFunctionInputs("origin-response", origin), []);
+  // The origin-response function would be refused on a viewer trigger (1536 MB, 30 s).
+  t.is(checkEdgeFunctionInputs("viewer-request", origin).length, 2);
+  const refused = checkEdgeFunctionInputs("viewer-request", {
+    ...viewer, architectures: ["arm64"], environment: { variables: { A: "1" } }, layers: ["arn:layer"], publish: false,
+    region: "eu-west-1", ephemeralStorage: { size: 1024 }, vpcConfig: { subnetIds: ["s"] }, deadLetterConfig: { targetArn: "q" }, packageType: "Image",
+  });
+  for (const what of ["arm64", "environment variables", "layers", "publish", "region eu-west-1", "ephemeral storage", "VPC", "dead-letter", "container images"]) {
+    t.true(refused.some((v) => v.includes(what)), what);
+  }
+  const unqualified = { ...named(T.distribution, "limits-cdn").inputs };
+  unqualified.defaultCacheBehavior = {
+    ...unqualified.defaultCacheBehavior,
+    lambdaFunctionAssociations: [{ eventType: "viewer-request", lambdaArn: "arn:aws:lambda:us-east-1:123456789012:function:limits-viewer-request:$LATEST" }],
+  };
+  t.regex(checkDistributionInputs(unqualified).join("\n"), /not a numbered version in us-east-1/);
 });
 
 test("the distribution associates the qualified ARN of each function with its own event", async (t) => {
@@ -242,6 +290,28 @@ test("variants expire after N days through a lifecycle rule limited to the varia
   t.false(mocks.resources.some((r) => r.type === T.lifecycle && r.name.startsWith("noexpiry")));
 });
 
+test("an existing bucket in another region than the stack gets its policy and lifecycle in its own region", async (t) => {
+  mocks.existingBuckets.set("far-originals", { region: "ap-southeast-2", properties: { BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }] } } });
+  await deploy("far", { existingBucketName: "far-originals", variantExpirationDays: 30 });
+  t.is(named(T.bucketPolicy, "far-images-policy").inputs.region, "ap-southeast-2");
+  t.is(named(T.lifecycle, "far-variant-expiry").inputs.region, "ap-southeast-2");
+  t.is(named(T.distribution, "far-cdn").inputs.origins[0].domainName, "far-originals.s3.ap-southeast-2.amazonaws.com");
+  await deploy("near", { variantExpirationDays: 30 });
+  t.is(named(T.bucketPolicy, "near-images-policy").inputs.region, undefined, "a created bucket is in the stack's region");
+});
+
+test("an existing SSE-KMS bucket is refused at preview with the reason; SSE-S3 is served", async (t) => {
+  const described = (algorithm: string) => JSON.stringify({ BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: algorithm } }] } });
+  t.regex(existingBucketRefusal("kms-originals", described("aws:kms")) ?? "", /^existingBucketName kms-originals encrypts objects with aws:kms \(SSE-KMS\): CloudFront's Origin Access Identity cannot read/);
+  t.regex(existingBucketRefusal("b", described("aws:kms:dsse")) ?? "", /aws:kms:dsse/);
+  t.is(existingBucketRefusal("b", described("AES256")), undefined);
+  t.is(existingBucketRefusal("b", "{}"), undefined, "no default encryption is served");
+  // The component asks Cloud Control for the bucket's description, in the bucket's own region.
+  mocks.existingBuckets.set("sse-originals", { region: "eu-central-1", properties: JSON.parse(described("AES256")) });
+  await deploy("sse", { existingBucketName: "sse-originals" });
+  t.true(mocks.calls.some((c) => c.token === T.cloudControl && c.inputs.identifier === "sse-originals" && c.inputs.typeName === "AWS::S3::Bucket" && c.inputs.region === "eu-central-1"));
+});
+
 test("an existing bucket is looked up, not created, and gets the OAI policy", async (t) => {
   await deploy("legacy", { existingBucketName: "thumbor-originals" });
   t.false(mocks.resources.some((r) => r.type === T.bucket && r.name.startsWith("legacy")));
@@ -302,7 +372,7 @@ test("every resource is a child of the component; functions and the bucket's gua
   await deploy("tree", { variantExpirationDays: 7 });
   named("edge-resizer:index:ImageResizer", "tree");
   const children = mocks.resources.filter((r) => r.name.startsWith("tree-"));
-  t.true(children.length >= 15, `${children.length} children`);
+  t.true(children.length >= 14, `${children.length} children`);
   for (const child of children) t.regex(child.parent, /edge-resizer:index:ImageResizer::tree$/, `${child.type} ${child.name}`);
   // Lambda@Edge replicas keep the functions undeletable for hours: a destroy must forget, not delete, them.
   t.true(named(T.fn, "tree-viewer-request").retainOnDelete);

@@ -176,6 +176,30 @@ test.serial("a variant of a missing original is origin-response's 404, cached fo
   t.deepEqual(await listKeys("variants/samples/not-there.jpg/"), []);
 });
 
+test.serial("paths S3 would answer 403/404 get that, never a 5xx: empty segments and segments over 255 bytes", async (t) => {
+  const long = "a".repeat(300);
+  for (const path of ["//samples/elephants.jpg", "/samples//elephants.jpg", "/samples/elephants.jpg/", `/samples/${long}.jpg`, `/${long}/x.jpg`]) {
+    const { res } = await get(path);
+    t.is(res.status, 404, path);
+  }
+  // A variant of an original that no store can hold: origin-response's own 404 from S3's answer.
+  const variant = await get(`/samples/${long}.jpg?d=100x100`);
+  t.true(variant.res.status === 404 || variant.res.status === 400, `${variant.res.status}`);
+  t.is(edge.stats.lambdaErrors, 0);
+});
+
+test.serial("a variant with a very long option string is made and stored, not a 5xx", async (t) => {
+  // A curve of 30 points: its key's option segment is about 480 bytes, over what s3rver or MinIO can store.
+  const points = Array.from({ length: 30 }, (_, i) => `(${i * 8},${255 - i * 8})`).join("");
+  const path = `/unsafe/120x80/filters:curve([${points}],[],[],[])/samples/elephants.jpg`;
+  const key = canonicalKey(path, "");
+  t.true(key.length > 400);
+  const { res, body } = await get(path);
+  t.is(res.status, 200, body.toString().slice(0, 200));
+  t.deepEqual(await listKeys(key), [key], "stored under its canonical key");
+  t.is(edge.stats.lambdaErrors, 0);
+});
+
 test.serial("the explain endpoint shows the canonical key or the refusal", async (t) => {
   const { res, body } = await get(`/_edge/explain?url=${encodeURIComponent("https://img.example.com/unsafe/300x200/samples/elephants.jpg")}&accept=${encodeURIComponent(ACCEPT)}`);
   t.is(res.status, 200);
@@ -371,4 +395,38 @@ test("concurrent misses share one trip; after a no-store answer the waiters make
   const uncached = await Promise.all(Array.from({ length: 5 }, () => cache.get("/n", slow("no-store"))));
   t.is(trips, 5);
   t.true(uncached.every((r) => r.outcome === "Miss"));
+});
+
+test("a handler result that breaks a CloudFront rule answers 502 with CloudFront's reason, as a deploy would", async (t) => {
+  const brokenDir = mkdtempSync(join(tmpdir(), "local-edge-broken-"));
+  const lines: string[] = [];
+  const broken = await startLocalEdge({
+    port: 0, dataDir: brokenDir, uploadSamples: false, log: (line) => lines.push(line),
+    handlers: (real) => ({
+      // The old defect: a brand-new response object, which drops S3's Transfer-Encoding and Via.
+      originResponse: async () => ({ status: "200", statusDescription: "OK", headers: { "content-type": [{ key: "Content-Type", value: "text/plain" }] }, body: "made", bodyEncoding: "text" }),
+      // A viewer-request that rewrites Host, read-only on that event.
+      viewerRequest: async (event) => {
+        const out = await real.viewerRequest(event);
+        if (event.Records[0]!.cf.request.uri.startsWith("/host/")) event.Records[0]!.cf.request.headers.host = [{ key: "Host", value: "elsewhere.example" }];
+        return out;
+      },
+    }),
+  });
+  try {
+    const variant = await fetch(`${broken.url}/unsafe/100x100/samples/elephants.jpg`);
+    t.is(variant.status, 502);
+    const text = await variant.text();
+    t.regex(text, /The Lambda function result failed validation: origin-response: the function deleted read-only header Transfer-Encoding/);
+    t.regex(text, /deleted read-only header Via/);
+    const host = await fetch(`${broken.url}/host/a.jpg`);
+    t.is(host.status, 502);
+    t.regex(await host.text(), /viewer-request: the function changed read-only header Host/);
+    t.is(host.headers.get("x-cache"), "LambdaValidationError from cloudfront");
+    t.is(broken.stats.lambdaErrors, 2);
+    t.true(lines.some((l) => l.includes("refused as CloudFront would (502)")));
+  } finally {
+    await broken.close();
+    rmSync(brokenDir, { recursive: true, force: true });
+  }
 });

@@ -9,7 +9,9 @@ import type { CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
 import { createOriginResponseHandler } from "../handlers/origin-response.js";
 import { createViewerRequestHandler } from "../handlers/viewer-request.js";
 import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/core/settings.js";
-import { newRequestId, originResponseEvent, viewerRequestEvent, type Distribution } from "../local/events.js";
+import { newRequestId, originResponseEvent, s3ErrorAnswer, viewerRequestEvent, type Distribution } from "../local/events.js";
+import { checkEdgeResult } from "../handlers/edge-rules.js";
+import { checked } from "./helpers/edge-contract.js";
 import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client, startEmbeddedS3, type EmbeddedS3 } from "../local/s3.js";
 
 const BUCKET = "originals";
@@ -47,16 +49,18 @@ async function put(key: string, body: Buffer, contentType: string) {
   await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentType: contentType }));
 }
 
-/** Runs a viewer URL through viewer-request, then origin-response as CloudFront would after S3 said `status`. */
-async function edge(url: string, status: number, settings: Settings = DEFAULT_SETTINGS, accept = "image/webp,*/*") {
-  const viewer = await createViewerRequestHandler(settings)(
+/**
+ * Runs a viewer URL through viewer-request, then origin-response as CloudFront would after S3
+ * answered `status` with its usual headers; both results must pass the edge contract's checker.
+ */
+async function edge(url: string, status: 403 | 404, settings: Settings = DEFAULT_SETTINGS, accept = "image/webp,*/*") {
+  const viewer = await checked(createViewerRequestHandler(settings))(
     viewerRequestEvent({ method: "GET", url, rawHeaders: ["Accept", accept], clientIp: "127.0.0.1" }, distribution, newRequestId()),
   );
   if ("status" in viewer) throw new Error(`viewer-request answered ${viewer.status}`);
   const request = viewer as CloudFrontRequest;
-  const originResponse = createOriginResponseHandler(settings, { s3Client: () => client });
-  const answer = { status, statusDescription: status === 404 ? "Not Found" : "Forbidden", headers: { server: [{ key: "Server", value: "AmazonS3" }] } };
-  const out = await originResponse(originResponseEvent(request, answer, distribution, newRequestId()));
+  const originResponse = checked(createOriginResponseHandler(settings, { s3Client: () => client }));
+  const out = await originResponse(originResponseEvent(request, s3ErrorAnswer(status), distribution, newRequestId()));
   return { request, out: out as CloudFrontResultResponse, key: decodeURIComponent(request.uri.slice(1)) };
 }
 
@@ -110,12 +114,12 @@ test("crop gravity and flips reach the picture", async (t) => {
 
 test("responses pass through when S3 had the object, or when the key is not a variant", async (t) => {
   const request = { clientIp: "1.1.1.1", method: "GET", uri: "/variants/images/cat.jpg/300x200,q80.webp", querystring: "", headers: {} };
-  const handler = createOriginResponseHandler(DEFAULT_SETTINGS, { s3Client: () => client });
+  const handler = checked(createOriginResponseHandler(DEFAULT_SETTINGS, { s3Client: () => client }));
   const ok = { status: 200, statusDescription: "OK", headers: {} };
   const passed = await handler(originResponseEvent(request, ok, distribution, newRequestId()));
   t.is(passed.status, "200");
   t.is(passed.body, undefined);
-  const original = await handler(originResponseEvent({ ...request, uri: "/images/missing.jpg" }, { ...ok, status: 404 }, distribution, newRequestId()));
+  const original = await handler(originResponseEvent({ ...request, uri: "/images/missing.jpg" }, s3ErrorAnswer(404), distribution, newRequestId()));
   t.is(original.status, "404");
   t.is(original.body, undefined, "S3's own 404 for a missing original");
 });
@@ -154,4 +158,32 @@ test("a variant over the 1 MB generated-response cap is stored and the viewer is
   t.is(out.headers?.["cache-control"]?.[0]?.value, "no-store");
   const stored = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
   t.true((stored.ContentLength ?? 0) > 1_000_000);
+});
+
+test("answers are S3's response changed in place: Transfer-Encoding, Via and S3's ids kept, the XML body's headers gone", async (t) => {
+  const made = await edge("/images/cat.jpg?d=120x80", 404);
+  const refused = await edge("/images/not-an-image.jpg?d=100x100", 403);
+  const redirected = await edge("/unsafe/2000x2000/filters:format(png)/images/noise.png", 404);
+  for (const { out } of [made, refused, redirected]) {
+    t.is(out.headers?.["transfer-encoding"]?.[0]?.value, "chunked", out.status);
+    t.regex(out.headers?.via?.[0]?.value ?? "", /\(CloudFront\)$/, out.status);
+    t.truthy(out.headers?.["x-amz-request-id"]?.[0]?.value, out.status);
+    t.is(out.headers?.server?.[0]?.value, "AmazonS3", out.status);
+    t.not(out.headers?.["content-type"]?.[0]?.value, "application/xml", `${out.status}: S3's error body is not what is sent`);
+    t.not(out.body, undefined, `${out.status}: an answer of its own, never S3's XML body`);
+  }
+  t.deepEqual([made.out.status, refused.out.status, redirected.out.status], ["200", "400", "302"]);
+  t.is(made.out.headers?.["content-type"]?.[0]?.value, "image/webp");
+});
+
+test("the checker catches the old defect: a brand-new response object drops S3's Transfer-Encoding and Via", async (t) => {
+  const event = originResponseEvent({ clientIp: "1.1.1.1", method: "GET", uri: "/variants/images/cat.jpg/1x1,q80.jpg", querystring: "", headers: {} }, s3ErrorAnswer(404), distribution, newRequestId());
+  const given = structuredClone(event.Records[0]!.cf);
+  const brandNew = { status: "200", statusDescription: "OK", headers: { "content-type": [{ key: "Content-Type", value: "image/jpeg" }] }, body: "", bodyEncoding: "base64" as const };
+  const violations = checkEdgeResult("origin-response", given, brandNew);
+  t.is(violations.length, 2);
+  t.regex(violations[0]!, /origin-response: the function deleted read-only header Transfer-Encoding/);
+  t.regex(violations[1]!, /origin-response: the function deleted read-only header Via/);
+  const handler = checked(async () => brandNew);
+  await t.throwsAsync(handler(event), { message: /CloudFront would answer 502 \(the Lambda function result failed validation\)/ });
 });

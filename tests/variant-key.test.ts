@@ -5,6 +5,7 @@ import { basePlan, canonicalPlan, FIT_MODES, type TransformPlan } from "../handl
 import { DEFAULT_SETTINGS } from "../handlers/core/settings.js";
 import {
   MAX_KEY_BYTES,
+  MAX_OPTION_SEGMENT_BYTES,
   parseVariantKey,
   uriToKey,
   variantKey,
@@ -165,7 +166,8 @@ test("property: keys stay under the variant prefix of their original, without //
       t.false(key.split("/").includes(".."));
       t.false(key.includes("\0"));
       t.true(Buffer.byteLength(key) <= MAX_KEY_BYTES);
-      t.is(key.slice(variantPrefixOf(p.source, settings).length).includes("/"), false);
+      const options = key.slice(variantPrefixOf(p.source, settings).length);
+      if (options.length <= MAX_OPTION_SEGMENT_BYTES) t.false(options.includes("/"), "short options are one segment");
     }),
     { numRuns: 300 },
   );
@@ -203,4 +205,79 @@ test("cmykConversion naive adds cmyk-naive to every image key; keys of one setti
   t.throws(() => parseVariantKey("variants/images/cat.jpg/300x200,cmyk-naive,q80.jpg", settings), { message: /canonical/ });
   t.throws(() => parseVariantKey("variants/images/cat.jpg/300x200,q80.jpg", naive), { message: /canonical/ });
   t.is(variantKey(plan({ meta: true, width: 10, height: 10 }), naive), "variants/images/cat.jpg/10x10.json", "meta has no pixels");
+});
+
+// Portable keys: long option strings are cut into marked segments no store refuses.
+const longString = fc.string({ unit: fc.constantFrom(..."abc019-.,()'~/é😀 "), minLength: 20, maxLength: 90 });
+const longFilter = fc.record({
+  name: fc.constantFrom("curve", "watermark", "frame", "fill"),
+  args: fc.array(fc.oneof(longString, fc.integer({ min: -9999, max: 9999 }), fc.boolean()), { minLength: 1, maxLength: 4 }),
+});
+const tildeSource = fc.array(fc.oneof(segment, segment.map((s) => `~${s}`), fc.constantFrom("300x200,q80.webp", "~q80.jpg")), { minLength: 1, maxLength: 4 }).map((s) => s.join("/"));
+const longPlanArb: fc.Arbitrary<TransformPlan> = fc
+  .tuple(planArb, tildeSource, fc.array(longFilter, { minLength: 1, maxLength: 4 }))
+  .map(([p, src, filters]) => ({ ...p, source: src, filters }));
+
+/** The key's plan, or undefined when it would not fit S3's 1024 bytes (414, tested above). */
+function keyOrTooLong(p: TransformPlan): string | undefined {
+  try {
+    return variantKey(p, settings);
+  } catch (err) {
+    if (err instanceof RequestError && err.status === 414) return undefined;
+    throw err;
+  }
+}
+
+test("property: long option strings give segments of at most 200 bytes, none empty, and the key still decodes to its plan", (t) => {
+  let split = 0;
+  fc.assert(
+    fc.property(longPlanArb, (p) => {
+      const key = keyOrTooLong(p);
+      if (key === undefined) return;
+      const options = key.slice(variantPrefixOf(p.source, settings).length).split("/");
+      if (options.length > 1) split++;
+      for (const [i, segment] of options.entries()) {
+        t.true(segment.length > 0 && Buffer.byteLength(segment) <= MAX_OPTION_SEGMENT_BYTES, segment);
+        t.is(segment.startsWith("~"), i > 0, "continuations, and only they, start with ~");
+      }
+      t.false(key.split("/").includes(""), "no empty segment");
+      t.deepEqual(parseVariantKey(key, settings), canonicalPlan(p));
+      t.is(uriToKey(variantKeyToUri(key)), key);
+    }),
+    { numRuns: 400 },
+  );
+  t.true(split > 100, `${split} keys were split`);
+});
+
+test("property: split keys stay injective, also against originals whose segments look like option segments", (t) => {
+  fc.assert(
+    fc.property(longPlanArb, fc.oneof(planArb, longPlanArb), (a, b) => {
+      const [ka, kb] = [keyOrTooLong(a), keyOrTooLong(b)];
+      if (ka === undefined || kb === undefined) return;
+      if (ka === kb) t.deepEqual(canonicalPlan(a), canonicalPlan(b));
+      else t.notDeepEqual(canonicalPlan(a), canonicalPlan(b));
+      // The original named by a's key up to its last option segment is another plan, with another key.
+      const segments = ka.slice("variants/".length).split("/");
+      const twin = { ...b, source: segments.slice(0, -1).join("/") };
+      const kt = keyOrTooLong(twin);
+      if (kt !== undefined) t.not(kt, ka);
+    }),
+    { numRuns: 300 },
+  );
+  t.pass();
+});
+
+test("keys whose options fit one segment are unchanged; long options are cut after a comma, else at the limit", (t) => {
+  const short = plan({ width: 300, height: 200, format: "webp", filters: [{ name: "watermark", args: ["a".repeat(150), 10, 10, 50] }] });
+  const shortKey = variantKey(short, settings);
+  t.is(shortKey, `variants/images/cat.jpg/300x200,watermark('${"a".repeat(150)},10,10,50),q80.webp`);
+  const curve = plan({ width: 120, height: 80, format: "webp", filters: [{ name: "curve", args: ["x".repeat(250), "[]"] }] });
+  const key = variantKey(curve, settings);
+  // Cut after the size's comma (the last in reach), then at the limit inside the long argument.
+  const inSecond = MAX_OPTION_SEGMENT_BYTES - "~curve('".length;
+  t.is(key, `variants/images/cat.jpg/120x80,/~curve('${"x".repeat(inSecond)}/~${"x".repeat(250 - inSecond)},'~5B~5D),q80.webp`);
+  t.deepEqual(parseVariantKey(key, settings), canonicalPlan(curve));
+  // A key cut anywhere else is not canonical.
+  t.throws(() => parseVariantKey(key.replace("/~", ""), settings), { instanceOf: RequestError });
+  t.throws(() => parseVariantKey(key.replace("xxxx/~", "xxx/~x"), settings), { instanceOf: RequestError });
 });

@@ -29,6 +29,15 @@
  *    is left out of the key and the variant is the one the same URL without `smart` has;
  *  - `cmykConversion: "naive"`: the token `cmyk-naive` before the quality, on every image key
  *    (whether the original is CMYK is only known once it is read).
+ *
+ * Portable: `<options>.<ext>` longer than MAX_OPTION_SEGMENT_BYTES (long filter arguments) is cut
+ * into several segments, each continuation starting with "~", cut after a "," when one is in reach:
+ *   variants/images/cat.jpg/300x0,curve('~5B...,/~'~5B~5D),q80.webp
+ * A size never starts with "~", so the last segment not starting with "~" is where the options
+ * begin, whatever the original's key holds. So no segment we write is empty or longer than a
+ * filesystem-backed store (s3rver, MinIO) can name; shorter option strings are never cut, so
+ * their keys are what they always were. The original's own key is kept as it is (it is a key the
+ * store already holds).
  */
 import { RequestError } from "./errors.js";
 import { outputFormatOfExtension, variantExtension } from "./formats.js";
@@ -55,6 +64,14 @@ export const MAX_KEY_BYTES = 1024;
 
 /** The extension of a variant in the original's own format, decided when origin-response reads it. */
 const ORIGINAL_FORMAT_EXT = "orig";
+/**
+ * Longest segment of options written: filesystems name at most 255 bytes, and s3rver adds a
+ * 22-byte suffix ("._S3rver_metadata.json") to the last segment of a key.
+ */
+export const MAX_OPTION_SEGMENT_BYTES = 200;
+/** Starts every option segment that continues the one before it. */
+const CONTINUATION = "~";
+
 
 const SIZE_TOKEN = /^(-?)(0|[1-9]\d{0,4}|orig)x(-?)(0|[1-9]\d{0,4}|orig)$/;
 const TRIM_TOKEN = /^trim:(top-left|bottom-right):(0|[1-9]\d{0,3})$/;
@@ -78,7 +95,7 @@ export function variantKey(plan: TransformPlan, settings: KeySettings): string {
   const ext = p.meta ? "json" : p.format ? variantExtension(p.format) : ORIGINAL_FORMAT_EXT;
   if (!p.meta && settings.cmykConversion === "naive") tokens.push(NAIVE_CMYK_TOKEN);
   if (!p.meta) tokens.push(`q${p.quality}`);
-  const key = `${variantPrefixOf(p.source, settings)}${tokens.join(",")}.${ext}`;
+  const key = `${variantPrefixOf(p.source, settings)}${optionSegments(`${tokens.join(",")}.${ext}`).join("/")}`;
   // A UTF-16 unit is at most 3 UTF-8 bytes: only long keys need counting.
   if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) {
     throw new RequestError(414, `variant key would be ${Buffer.byteLength(key, "utf8")} bytes, S3 allows ${MAX_KEY_BYTES}`);
@@ -111,10 +128,12 @@ export function parseVariantKey(key: string, settings: KeySettings): TransformPl
   };
   const head = `${settings.variantPrefix}/`;
   if (!key.startsWith(head)) bad(`outside "${head}"`);
-  const lastSlash = key.lastIndexOf("/");
-  if (lastSlash < head.length) bad("no original key");
-  const source = checkOriginalKey(key.slice(head.length, lastSlash));
-  const name = key.slice(lastSlash + 1);
+  const segments = key.slice(head.length).split("/");
+  let first = segments.length - 1;
+  while (first > 0 && segments[first]!.startsWith(CONTINUATION)) first--;
+  if (first < 1) bad("no original key");
+  const source = checkOriginalKey(segments.slice(0, first).join("/"));
+  const name = segments[first] + segments.slice(first + 1).map((s) => s.slice(CONTINUATION.length)).join("");
   const dot = name.lastIndexOf(".");
   if (dot < 0) bad("no extension");
   const ext = name.slice(dot + 1);
@@ -179,6 +198,29 @@ export function uriToKey(uri: string): string {
   } catch {
     throw new RequestError(400, "malformed percent-encoding in path");
   }
+}
+
+/**
+ * `<options>.<ext>` as key segments: itself when short enough, else cut into segments of at most
+ * MAX_OPTION_SEGMENT_BYTES (after the last "," in reach, or at the limit), continuations marked.
+ * The text is ASCII (string arguments are escaped), so characters are bytes.
+ */
+function optionSegments(name: string): string[] {
+  if (name.length <= MAX_OPTION_SEGMENT_BYTES) return [name];
+  const out: string[] = [];
+  let rest = name;
+  while (rest.length > 0) {
+    const marker = out.length === 0 ? "" : CONTINUATION;
+    const room = MAX_OPTION_SEGMENT_BYTES - marker.length;
+    let cut = rest.length;
+    if (rest.length > room) {
+      const comma = rest.lastIndexOf(",", room - 1);
+      cut = comma > 0 ? comma + 1 : room;
+    }
+    out.push(marker + rest.slice(0, cut));
+    rest = rest.slice(cut);
+  }
+  return out;
 }
 
 /** Splits options on "," outside parentheses (string arguments never hold a raw "(" or ")"). */
