@@ -5,7 +5,9 @@
  */
 import { mkdirSync } from "node:fs";
 import { CreateBucketCommand, HeadBucketCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import type { EventEmitter } from "node:events";
 import S3rver from "s3rver";
+import type { S3rverEvent } from "./purge.js";
 
 export interface S3Target {
   client: S3Client;
@@ -42,6 +44,8 @@ export function createS3Client(options: {
 
 export interface EmbeddedS3 {
   endpoint: string;
+  /** Listens to s3rver's S3-style event for each object PUT, POST, COPY and DELETE (the purge hook). */
+  onObjectEvent(listener: (event: S3rverEvent) => void): void;
   close(): Promise<void>;
 }
 
@@ -59,6 +63,7 @@ export async function startEmbeddedS3(directory: string, bucket: string): Promis
   const address = await server.run();
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
+    onObjectEvent: (listener) => void (server as unknown as EventEmitter).on("event", listener),
     close: () => server.close(),
   };
 }
