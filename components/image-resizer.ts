@@ -141,199 +141,32 @@ export class ImageResizer extends pulumi.ComponentResource {
     super("edge-resizer:index:ImageResizer", name, {}, opts);
     const label = `ImageResizer "${name}"`;
     const infra = resolveImageResizerArgs(label, args);
-    const { plain: settings, securityKey, retiredSecurityKeys } = checkSettings(label, args.settings);
+    const settings = checkSettings(label, args.settings);
+    const variantPrefix = settings.plain.variantPrefix;
     const bundles = locateBundles(label, args.bundleDir);
-    const parent = { parent: this };
-    const forbiddenBy = disallowedEdgeHeader(VIEWER_URL_HEADER);
-    if (forbiddenBy) {
-      pulumi.log.warn(`the viewer-request handler adds header ${VIEWER_URL_HEADER}, which Lambda@Edge forbids (${forbiddenBy}): `
-        + "CloudFront will answer 502 to every variant request until handlers/cloudfront.ts renames it", this);
-    }
+    warnOnForbiddenViewerHeader(this);
 
     // Lambda@Edge functions must live in us-east-1 whatever the stack's region; only they use this provider.
-    const usEast1 = new aws.Provider(`${name}-us-east-1`, { region: "us-east-1", profile: aws.config.profile }, parent);
-
-    // ---- The bucket -------------------------------------------------------------------------
-    let bucketName: pulumi.Output<string>;
-    let bucketArn: pulumi.Output<string>;
-    let bucketDomain: pulumi.Output<string>;
-    const bucketGuards: pulumi.Resource[] = [];
-    // Retained resources survive `pulumi destroy`: originals are the team's data, and the bucket
-    // must stay private and encrypted for as long as it exists.
-    const keep = { parent: this, retainOnDelete: infra.retainBucketOnDelete };
-    if (infra.existingBucketName) {
-      // An existing bucket (e.g. thumbor's) is read, not managed: its settings stay the owner's.
-      const existing = aws.s3.getBucketOutput({ bucket: infra.existingBucketName }, parent);
-      bucketName = existing.bucket;
-      bucketArn = existing.arn;
-      bucketDomain = existing.bucketRegionalDomainName;
-    } else {
-      // Originals and variants; never force-destroyed, so a destroy cannot delete originals.
-      const bucket = new aws.s3.Bucket(`${name}-images`, { forceDestroy: false }, keep);
-      // Nothing in the bucket may ever be public: CloudFront reads it through the OAI only.
-      const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(`${name}-images-private`, {
-        bucket: bucket.id,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-      }, keep);
-      // ACLs off: the bucket owner owns every object, so access is decided by policies alone.
-      const ownership = new aws.s3.BucketOwnershipControls(`${name}-images-ownership`, {
-        bucket: bucket.id,
-        rule: { objectOwnership: "BucketOwnerEnforced" },
-      }, keep);
-      // Encryption at rest with S3-managed keys (SSE-KMS would need a key policy for the OAI, which OAI cannot use).
-      const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-images-encryption`, {
-        bucket: bucket.id,
-        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
-      }, keep);
-      bucketGuards.push(publicAccessBlock, ownership, encryption);
-      bucketName = bucket.bucket;
-      bucketArn = bucket.arn;
-      bucketDomain = bucket.bucketRegionalDomainName;
-    }
-
-    if (infra.variantExpirationDays > 0) {
-      // Variants are a cache: expiring them bounds storage, and any expired one is re-made on demand.
-      // Only the variant prefix is touched; originals never expire.
-      new aws.s3.BucketLifecycleConfiguration(`${name}-variant-expiry`, {
-        bucket: bucketName,
-        rules: [{
-          id: "expire-variants",
-          status: "Enabled",
-          filter: { prefix: `${settings.variantPrefix}/` },
-          expiration: { days: infra.variantExpirationDays },
-        }],
-      }, parent);
-    }
-
-    // ---- CloudFront's read access -----------------------------------------------------------
-    // The identity CloudFront uses to read the private bucket.
-    const oai = new aws.cloudfront.OriginAccessIdentity(`${name}-oai`, { comment: `edge-resizer ${name}: reads the images bucket` }, parent);
-    // Only the OAI may read through the bucket policy: GetObject for objects, ListBucket so a
-    // missing key is a 404 (not a 403) that origin-response and the error caching can tell apart.
-    new aws.s3.BucketPolicy(`${name}-images-policy`, {
-      bucket: bucketName,
-      policy: pulumi.all([bucketArn, oai.iamArn]).apply(([arn, oaiArn]) => JSON.stringify(oaiReadPolicy(arn, oaiArn))),
-    }, { parent: this, dependsOn: bucketGuards });
-
-    // ---- The functions' role ----------------------------------------------------------------
-    // Lambda@Edge assumes the role through both services; nothing else may.
-    const role = new aws.iam.Role(`${name}-edge-role`, {
-      description: `edge-resizer ${name}: Lambda@Edge execution role`,
-      assumeRolePolicy: JSON.stringify(edgeTrustPolicy()),
-    }, parent);
-
-    const codeFor = (fn: "viewer-request" | "origin-response", baked: pulumi.Output<string>) =>
-      pulumi.all([bundles, baked]).apply(([dirs, json]) => edgeCodeArchive(dirs[fn], json));
-
-    const settingsJson = pulumi.all([pulumi.output(securityKey), pulumi.output(retiredSecurityKeys)]).apply(([key, retired]) =>
-      `${JSON.stringify(validateSettings({ ...settings, thumbor: { ...settings.thumbor, securityKey: key, retiredSecurityKeys: retired } }, `${label} settings`), null, 2)}\n`);
-
-    // Edge functions: published versions in us-east-1, retained on delete because CloudFront's
-    // replicas keep them undeletable for hours after the distribution lets go (see docs/deploy.md).
-    const edgeOptions: pulumi.CustomResourceOptions = { parent: this, provider: usEast1, retainOnDelete: true };
-    // viewer-request: matches and rewrites every request, so small and fast (no sharp).
-    this.viewerRequestFunction = new aws.lambda.Function(`${name}-viewer-request`, {
-      description: `edge-resizer ${name}: rewrites ?d= and thumbor URLs to canonical variant keys`,
-      runtime: EDGE_RUNTIME,
-      architectures: ["x86_64"],
-      handler: "index.handler",
-      role: role.arn,
-      code: codeFor("viewer-request", settingsJson),
-      publish: true,
-      memorySize: VIEWER_REQUEST_MEMORY_MB,
-      timeout: VIEWER_REQUEST_TIMEOUT_SECONDS,
-    }, edgeOptions);
-    // origin-response: makes a missing variant with sharp; memory buys CPU time.
-    this.originResponseFunction = new aws.lambda.Function(`${name}-origin-response`, {
-      description: `edge-resizer ${name}: renders and stores missing variants`,
-      runtime: EDGE_RUNTIME,
-      architectures: ["x86_64"],
-      handler: "index.handler",
-      role: role.arn,
-      code: codeFor("origin-response", settingsJson),
-      publish: true,
-      memorySize: infra.originResponseMemoryMb,
-      timeout: infra.originResponseTimeoutSeconds,
-    }, edgeOptions);
-
-    // Least privilege: read originals, write variants under the prefix only, write own logs.
-    const rolePolicy = new aws.iam.RolePolicy(`${name}-edge-access`, {
-      role: role.id,
-      policy: pulumi
-        .all([bucketArn, this.viewerRequestFunction.name, this.originResponseFunction.name])
-        .apply(([arn, viewerName, originName]) => JSON.stringify(edgeAccessPolicy(arn, settings.variantPrefix, [viewerName, originName]))),
-    }, parent);
-
-    // ---- The distribution -------------------------------------------------------------------
-    // The cache key is the rewritten path alone: viewer-request already folded ?d=, thumbor
-    // options and Accept into it, so query strings, headers and cookies would only split the cache.
-    const cachePolicy = new aws.cloudfront.CachePolicy(`${name}-path-only`, {
-      comment: `edge-resizer ${name}: cache key = variant path`,
-      minTtl: 0,
-      defaultTtl: 86_400,
-      maxTtl: 31_536_000,
-      parametersInCacheKeyAndForwardedToOrigin: {
-        queryStringsConfig: { queryStringBehavior: "none" },
-        headersConfig: { headerBehavior: "none" },
-        cookiesConfig: { cookieBehavior: "none" },
-        // Images are already compressed; gzip/brotli variants would only duplicate cache entries.
-        enableAcceptEncodingGzip: false,
-        enableAcceptEncodingBrotli: false,
-      },
-    }, parent);
-    // Forwards the viewer URL header set by viewer-request to the origin (so origin-response can
-    // redirect large variants to it) without putting it in the cache key.
-    const originRequestPolicy = new aws.cloudfront.OriginRequestPolicy(`${name}-viewer-url`, {
-      comment: `edge-resizer ${name}: forward ${VIEWER_URL_HEADER} to origin-response`,
-      headersConfig: { headerBehavior: "whitelist", headers: { items: [VIEWER_URL_HEADER] } },
-      queryStringsConfig: { queryStringBehavior: "none" },
-      cookiesConfig: { cookieBehavior: "none" },
-    }, parent);
-
-    const originId = "images-bucket";
-    // The CDN itself: S3 origin through the OAI, both edge functions on the default behaviour.
-    this.distribution = new aws.cloudfront.Distribution(`${name}-cdn`, {
-      enabled: true,
-      comment: `edge-resizer ${name}`,
-      httpVersion: "http2and3",
-      isIpv6Enabled: true,
-      priceClass: infra.priceClass,
-      aliases: infra.aliases.length > 0 ? infra.aliases : undefined,
-      defaultRootObject: DEFAULT_ROOT_OBJECT,
-      origins: [{
-        originId,
-        domainName: bucketDomain,
-        s3OriginConfig: { originAccessIdentity: oai.cloudfrontAccessIdentityPath },
-      }],
-      defaultCacheBehavior: {
-        targetOriginId: originId,
-        viewerProtocolPolicy: "redirect-to-https",
-        allowedMethods: ["GET", "HEAD"],
-        cachedMethods: ["GET", "HEAD"],
-        compress: false,
-        cachePolicyId: cachePolicy.id,
-        originRequestPolicyId: originRequestPolicy.id,
-        lambdaFunctionAssociations: [
-          { eventType: "viewer-request", lambdaArn: this.viewerRequestFunction.qualifiedArn, includeBody: false },
-          { eventType: "origin-response", lambdaArn: this.originResponseFunction.qualifiedArn, includeBody: false },
-        ],
-      },
-      // Errors are cached briefly so a fixed or newly uploaded original shows up soon.
-      customErrorResponses: SHORT_CACHED_ERRORS.map((errorCode) => ({ errorCode, errorCachingMinTtl: infra.errorCachingMinTtl })),
-      restrictions: { geoRestriction: { restrictionType: "none" } },
-      viewerCertificate: infra.certificateArn
-        ? { acmCertificateArn: infra.certificateArn, sslSupportMethod: "sni-only", minimumProtocolVersion: "TLSv1.2_2021" }
-        : { cloudfrontDefaultCertificate: true },
-      loggingConfig: infra.accessLogsBucket
-        ? { bucket: `${infra.accessLogsBucket}.s3.amazonaws.com`, prefix: infra.accessLogsPrefix, includeCookies: false }
-        : undefined,
+    const usEast1 = new aws.Provider(`${name}-us-east-1`, { region: "us-east-1", profile: aws.config.profile }, { parent: this });
+    const bucket = imagesBucket(name, infra, this);
+    if (infra.variantExpirationDays > 0) variantExpiry(name, bucket, variantPrefix, infra.variantExpirationDays, this);
+    const oai = cloudFrontReadAccess(name, bucket, this);
+    const settingsJson = bakedSettingsJson(label, settings);
+    const role = edgeRole(name, this);
+    const edge = { role, bundles, settingsJson, provider: usEast1, parent: this };
+    this.viewerRequestFunction = edgeFunction(name, "viewer-request", VIEWER_REQUEST_MEMORY_MB, VIEWER_REQUEST_TIMEOUT_SECONDS, edge);
+    this.originResponseFunction = edgeFunction(name, "origin-response", infra.originResponseMemoryMb, infra.originResponseTimeoutSeconds, edge);
+    const rolePolicy = edgeAccess(name, role, bucket.arn, variantPrefix, [this.viewerRequestFunction, this.originResponseFunction], this);
+    this.distribution = imagesDistribution(name, {
+      infra,
+      bucket,
+      oai,
+      viewerRequest: this.viewerRequestFunction,
+      originResponse: this.originResponseFunction,
     }, { parent: this, dependsOn: [rolePolicy] });
 
-    this.bucketName = bucketName;
-    this.bucketArn = bucketArn;
+    this.bucketName = bucket.name;
+    this.bucketArn = bucket.arn;
     this.distributionId = this.distribution.id;
     this.distributionArn = this.distribution.arn;
     this.distributionDomainName = this.distribution.domainName;
@@ -354,6 +187,231 @@ export class ImageResizer extends pulumi.ComponentResource {
       originAccessIdentityIamArn: this.originAccessIdentityIamArn,
     });
   }
+}
+
+/** The images bucket as the other resource groups see it, whether created here or existing. */
+interface ImagesBucket {
+  name: pulumi.Output<string>;
+  arn: pulumi.Output<string>;
+  regionalDomainName: pulumi.Output<string>;
+  /** Resources the bucket policy must wait for (the privacy settings of a created bucket). */
+  guards: pulumi.Resource[];
+}
+
+/** A flagged header name would make CloudFront answer 502 to every variant request: say so at preview. */
+function warnOnForbiddenViewerHeader(parent: pulumi.Resource): void {
+  const forbiddenBy = disallowedEdgeHeader(VIEWER_URL_HEADER);
+  if (!forbiddenBy) return;
+  pulumi.log.warn(`the viewer-request handler adds header ${VIEWER_URL_HEADER}, which Lambda@Edge forbids (${forbiddenBy}): `
+    + "CloudFront will answer 502 to every variant request until handlers/cloudfront.ts renames it", parent);
+}
+
+/** The bucket of originals and variants: a new private one, or an existing one that is read, not managed. */
+function imagesBucket(name: string, infra: ResolvedArgs, parent: pulumi.Resource): ImagesBucket {
+  if (infra.existingBucketName) {
+    // An existing bucket (e.g. thumbor's) is read, not managed: its settings stay the owner's.
+    const existing = aws.s3.getBucketOutput({ bucket: infra.existingBucketName }, { parent });
+    return { name: existing.bucket, arn: existing.arn, regionalDomainName: existing.bucketRegionalDomainName, guards: [] };
+  }
+  // Retained resources survive `pulumi destroy`: originals are the team's data, and the bucket
+  // must stay private and encrypted for as long as it exists.
+  const keep = { parent, retainOnDelete: infra.retainBucketOnDelete };
+  // Originals and variants; never force-destroyed, so a destroy cannot delete originals.
+  const bucket = new aws.s3.Bucket(`${name}-images`, { forceDestroy: false }, keep);
+  // Nothing in the bucket may ever be public: CloudFront reads it through the OAI only.
+  const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(`${name}-images-private`, {
+    bucket: bucket.id,
+    blockPublicAcls: true,
+    blockPublicPolicy: true,
+    ignorePublicAcls: true,
+    restrictPublicBuckets: true,
+  }, keep);
+  // ACLs off: the bucket owner owns every object, so access is decided by policies alone.
+  const ownership = new aws.s3.BucketOwnershipControls(`${name}-images-ownership`, {
+    bucket: bucket.id,
+    rule: { objectOwnership: "BucketOwnerEnforced" },
+  }, keep);
+  // Encryption at rest with S3-managed keys (SSE-KMS would need a key policy for the OAI, which OAI cannot use).
+  const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-images-encryption`, {
+    bucket: bucket.id,
+    rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+  }, keep);
+  return { name: bucket.bucket, arn: bucket.arn, regionalDomainName: bucket.bucketRegionalDomainName, guards: [publicAccessBlock, ownership, encryption] };
+}
+
+/** Expires stored variants after `days`; only the variant prefix is touched, originals never expire. */
+function variantExpiry(name: string, bucket: ImagesBucket, variantPrefix: string, days: number, parent: pulumi.Resource): void {
+  // Variants are a cache: expiring them bounds storage, and any expired one is re-made on demand.
+  new aws.s3.BucketLifecycleConfiguration(`${name}-variant-expiry`, {
+    bucket: bucket.name,
+    rules: [{
+      id: "expire-variants",
+      status: "Enabled",
+      filter: { prefix: `${variantPrefix}/` },
+      expiration: { days },
+    }],
+  }, { parent });
+}
+
+/** CloudFront's read access to the private bucket: an Origin Access Identity and a policy for it alone. */
+function cloudFrontReadAccess(name: string, bucket: ImagesBucket, parent: pulumi.Resource): aws.cloudfront.OriginAccessIdentity {
+  // The identity CloudFront uses to read the private bucket.
+  const oai = new aws.cloudfront.OriginAccessIdentity(`${name}-oai`, { comment: `edge-resizer ${name}: reads the images bucket` }, { parent });
+  // Only the OAI may read through the bucket policy: GetObject for objects, ListBucket so a
+  // missing key is a 404 (not a 403) that origin-response and the error caching can tell apart.
+  new aws.s3.BucketPolicy(`${name}-images-policy`, {
+    bucket: bucket.name,
+    policy: pulumi.all([bucket.arn, oai.iamArn]).apply(([arn, oaiArn]) => JSON.stringify(oaiReadPolicy(arn, oaiArn))),
+  }, { parent, dependsOn: bucket.guards });
+  return oai;
+}
+
+/** The settings file baked into both archives, validated again once the (secret) keys are known. */
+function bakedSettingsJson(label: string, checked: CheckedSettings): pulumi.Output<string> {
+  const { plain, securityKey, retiredSecurityKeys } = checked;
+  return pulumi.all([pulumi.output(securityKey), pulumi.output(retiredSecurityKeys)]).apply(([key, retired]) =>
+    `${JSON.stringify(validateSettings({ ...plain, thumbor: { ...plain.thumbor, securityKey: key, retiredSecurityKeys: retired } }, `${label} settings`), null, 2)}\n`);
+}
+
+/** The execution role of both edge functions. */
+function edgeRole(name: string, parent: pulumi.Resource): aws.iam.Role {
+  // Lambda@Edge assumes the role through both services; nothing else may.
+  return new aws.iam.Role(`${name}-edge-role`, {
+    description: `edge-resizer ${name}: Lambda@Edge execution role`,
+    assumeRolePolicy: JSON.stringify(edgeTrustPolicy()),
+  }, { parent });
+}
+
+type EdgeFunctionName = keyof BundleDirs;
+
+/** What both edge functions share: their role, code, baked settings and placement. */
+interface EdgeFunctionContext {
+  role: aws.iam.Role;
+  bundles: pulumi.Output<BundleDirs>;
+  settingsJson: pulumi.Output<string>;
+  provider: aws.Provider;
+  parent: pulumi.Resource;
+}
+
+const EDGE_FUNCTION_DESCRIPTIONS: Record<EdgeFunctionName, string> = {
+  // viewer-request: matches and rewrites every request, so small and fast (no sharp).
+  "viewer-request": "rewrites ?d= and thumbor URLs to canonical variant keys",
+  // origin-response: makes a missing variant with sharp; memory buys CPU time.
+  "origin-response": "renders and stores missing variants",
+};
+
+/**
+ * One Lambda@Edge function: a published version in us-east-1, retained on delete because
+ * CloudFront's replicas keep it undeletable for hours after the distribution lets go (see docs/deploy.md).
+ */
+function edgeFunction(name: string, fn: EdgeFunctionName, memorySize: number, timeout: number, ctx: EdgeFunctionContext): aws.lambda.Function {
+  return new aws.lambda.Function(`${name}-${fn}`, {
+    description: `edge-resizer ${name}: ${EDGE_FUNCTION_DESCRIPTIONS[fn]}`,
+    runtime: EDGE_RUNTIME,
+    architectures: ["x86_64"],
+    handler: "index.handler",
+    role: ctx.role.arn,
+    code: pulumi.all([ctx.bundles, ctx.settingsJson]).apply(([dirs, json]) => edgeCodeArchive(dirs[fn], json)),
+    publish: true,
+    memorySize,
+    timeout,
+  }, { parent: ctx.parent, provider: ctx.provider, retainOnDelete: true });
+}
+
+/** The role's least-privilege policy: read originals, write variants under the prefix only, write own logs. */
+function edgeAccess(
+  name: string, role: aws.iam.Role, bucketArn: pulumi.Output<string>, variantPrefix: string,
+  functions: aws.lambda.Function[], parent: pulumi.Resource,
+): aws.iam.RolePolicy {
+  // Attached to the edge role; scoped by edgeAccessPolicy below.
+  return new aws.iam.RolePolicy(`${name}-edge-access`, {
+    role: role.id,
+    policy: pulumi
+      .all([bucketArn, ...functions.map((f) => f.name)])
+      .apply(([arn, ...names]) => JSON.stringify(edgeAccessPolicy(arn, variantPrefix, names))),
+  }, { parent });
+}
+
+/** What the distribution is made of. */
+interface DistributionParts {
+  infra: ResolvedArgs;
+  bucket: ImagesBucket;
+  oai: aws.cloudfront.OriginAccessIdentity;
+  viewerRequest: aws.lambda.Function;
+  originResponse: aws.lambda.Function;
+}
+
+/** The CDN: the S3 origin through the OAI, both edge functions on the default behaviour, its policies. */
+function imagesDistribution(name: string, parts: DistributionParts, opts: pulumi.CustomResourceOptions): aws.cloudfront.Distribution {
+  const { infra, bucket, oai, viewerRequest, originResponse } = parts;
+  const policies = distributionPolicies(name, opts.parent!);
+  const originId = "images-bucket";
+  // The CDN itself: S3 origin through the OAI, both edge functions on the default behaviour.
+  return new aws.cloudfront.Distribution(`${name}-cdn`, {
+    enabled: true,
+    comment: `edge-resizer ${name}`,
+    httpVersion: "http2and3",
+    isIpv6Enabled: true,
+    priceClass: infra.priceClass,
+    aliases: infra.aliases.length > 0 ? infra.aliases : undefined,
+    defaultRootObject: DEFAULT_ROOT_OBJECT,
+    origins: [{
+      originId,
+      domainName: bucket.regionalDomainName,
+      s3OriginConfig: { originAccessIdentity: oai.cloudfrontAccessIdentityPath },
+    }],
+    defaultCacheBehavior: {
+      targetOriginId: originId,
+      viewerProtocolPolicy: "redirect-to-https",
+      allowedMethods: ["GET", "HEAD"],
+      cachedMethods: ["GET", "HEAD"],
+      compress: false,
+      cachePolicyId: policies.cache.id,
+      originRequestPolicyId: policies.originRequest.id,
+      lambdaFunctionAssociations: [
+        { eventType: "viewer-request", lambdaArn: viewerRequest.qualifiedArn, includeBody: false },
+        { eventType: "origin-response", lambdaArn: originResponse.qualifiedArn, includeBody: false },
+      ],
+    },
+    // Errors are cached briefly so a fixed or newly uploaded original shows up soon.
+    customErrorResponses: SHORT_CACHED_ERRORS.map((errorCode) => ({ errorCode, errorCachingMinTtl: infra.errorCachingMinTtl })),
+    restrictions: { geoRestriction: { restrictionType: "none" } },
+    viewerCertificate: infra.certificateArn
+      ? { acmCertificateArn: infra.certificateArn, sslSupportMethod: "sni-only", minimumProtocolVersion: "TLSv1.2_2021" }
+      : { cloudfrontDefaultCertificate: true },
+    loggingConfig: infra.accessLogsBucket
+      ? { bucket: `${infra.accessLogsBucket}.s3.amazonaws.com`, prefix: infra.accessLogsPrefix, includeCookies: false }
+      : undefined,
+  }, opts);
+}
+
+/** The distribution's cache policy (path only) and origin request policy (the viewer URL header). */
+function distributionPolicies(name: string, parent: pulumi.Resource) {
+  // The cache key is the rewritten path alone: viewer-request already folded ?d=, thumbor
+  // options and Accept into it, so query strings, headers and cookies would only split the cache.
+  const cache = new aws.cloudfront.CachePolicy(`${name}-path-only`, {
+    comment: `edge-resizer ${name}: cache key = variant path`,
+    minTtl: 0,
+    defaultTtl: 86_400,
+    maxTtl: 31_536_000,
+    parametersInCacheKeyAndForwardedToOrigin: {
+      queryStringsConfig: { queryStringBehavior: "none" },
+      headersConfig: { headerBehavior: "none" },
+      cookiesConfig: { cookieBehavior: "none" },
+      // Images are already compressed; gzip/brotli variants would only duplicate cache entries.
+      enableAcceptEncodingGzip: false,
+      enableAcceptEncodingBrotli: false,
+    },
+  }, { parent });
+  // Forwards the viewer URL header set by viewer-request to the origin (so origin-response can
+  // redirect large variants to it) without putting it in the cache key.
+  const originRequest = new aws.cloudfront.OriginRequestPolicy(`${name}-viewer-url`, {
+    comment: `edge-resizer ${name}: forward ${VIEWER_URL_HEADER} to origin-response`,
+    headersConfig: { headerBehavior: "whitelist", headers: { items: [VIEWER_URL_HEADER] } },
+    queryStringsConfig: { queryStringBehavior: "none" },
+    cookiesConfig: { cookieBehavior: "none" },
+  }, { parent });
+  return { cache, originRequest };
 }
 
 /** Validates the infrastructure arguments and applies their defaults; errors name the key. */
@@ -404,18 +462,21 @@ export function resolveImageResizerArgs(label: string, args: ImageResizerArgs): 
   };
 }
 
+/** Settings checked at preview time, with the security keys kept apart (they may be secrets known only later). */
+interface CheckedSettings {
+  plain: Settings;
+  securityKey: pulumi.Input<string>;
+  retiredSecurityKeys: pulumi.Input<string[]>;
+}
+
 /**
  * Validates the settings now with validateSettings (so a bad size fails `pulumi preview`, not
  * the first request) and separates the security keys, which may be secrets known only later.
  */
-function checkSettings(label: string, input: ImageResizerSettings | undefined): {
-  plain: Settings;
-  securityKey: pulumi.Input<string>;
-  retiredSecurityKeys: pulumi.Input<string[]>;
-} {
+function checkSettings(label: string, input: ImageResizerSettings | undefined): CheckedSettings {
   const { thumbor = {}, ...rest } = input ?? {};
   const { securityKey = DEFAULT_SETTINGS.thumbor.securityKey, retiredSecurityKeys = DEFAULT_SETTINGS.thumbor.retiredSecurityKeys, ...thumborRest } = thumbor;
-  // A key that is an Output is checked again, for real, when its value is known (see settingsJson).
+  // A key that is an Output is checked again, for real, when its value is known (see bakedSettingsJson).
   const keyNow = typeof securityKey === "string" ? securityKey : "(secret, checked at deployment)";
   const retiredNow = Array.isArray(retiredSecurityKeys) && retiredSecurityKeys.every((k) => typeof k === "string") ? retiredSecurityKeys as string[] : [];
   const plain = validateSettings({ ...rest, thumbor: { ...thumborRest, securityKey: keyNow, retiredSecurityKeys: retiredNow } }, `${label} settings`);
