@@ -14,6 +14,7 @@ import { join, resolve } from "node:path";
 import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
 import { DEFAULT_SETTINGS, validateSettings, type Settings, type ThumborSettings } from "../handlers/core/settings.js";
 import { buildEdgeBundles, PROJECT_ROOT } from "./bundle.js";
+import { purgeOnChange } from "./freshness.js";
 
 /** Settings baked into both functions; the security keys may be Pulumi secrets. Absent keys take DEFAULT_SETTINGS. */
 export type ImageResizerSettings = Partial<Omit<Settings, "thumbor">> & {
@@ -53,6 +54,8 @@ export interface ImageResizerArgs {
   bundleDir?: string;
   /** Keep the bucket (and its privacy settings) when the stack is destroyed. Default true: originals are never deleted by a destroy. */
   retainBucketOnDelete?: boolean;
+  /** Delete and invalidate an original's variants when it is created, replaced or deleted (components/freshness.ts). Default true. */
+  purgeOnChange?: boolean;
 }
 
 /** The defaults of every infrastructure argument, in one place for the docs and Pulumi.yaml. */
@@ -65,6 +68,7 @@ export const IMAGE_RESIZER_DEFAULTS = Object.freeze({
   originResponseTimeoutSeconds: 30,
   errorCachingMinTtl: 10,
   retainBucketOnDelete: true,
+  purgeOnChange: true,
 });
 
 /** viewer-request runs on every request: kept to the old viewer-trigger limits (128 MB, 5 s). */
@@ -115,6 +119,7 @@ interface ResolvedArgs {
   originResponseTimeoutSeconds: number;
   errorCachingMinTtl: number;
   retainBucketOnDelete: boolean;
+  purgeOnChange: boolean;
 }
 
 export class ImageResizer extends pulumi.ComponentResource {
@@ -136,6 +141,8 @@ export class ImageResizer extends pulumi.ComponentResource {
   public readonly viewerRequestFunction: aws.lambda.Function;
   public readonly originResponseFunction: aws.lambda.Function;
   public readonly distribution: aws.cloudfront.Distribution;
+  /** The function that purges the variants of changed originals; undefined when `purgeOnChange` is false. */
+  public readonly purgeFunction?: aws.lambda.Function;
 
   constructor(name: string, args: ImageResizerArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("edge-resizer:index:ImageResizer", name, {}, opts);
@@ -165,6 +172,8 @@ export class ImageResizer extends pulumi.ComponentResource {
       originResponse: this.originResponseFunction,
     }, { parent: this, dependsOn: [rolePolicy] });
 
+    if (infra.purgeOnChange) this.purgeFunction = purgeOnChange(name, { bucket, variantPrefix, distribution: this.distribution, bundles, existingBucket: !!infra.existingBucketName }, this);
+
     this.bucketName = bucket.name;
     this.bucketArn = bucket.arn;
     this.distributionId = this.distribution.id;
@@ -190,7 +199,7 @@ export class ImageResizer extends pulumi.ComponentResource {
 }
 
 /** The images bucket as the other resource groups see it, whether created here or existing. */
-interface ImagesBucket {
+export interface ImagesBucket {
   name: pulumi.Output<string>;
   arn: pulumi.Output<string>;
   regionalDomainName: pulumi.Output<string>;
@@ -282,7 +291,7 @@ function edgeRole(name: string, parent: pulumi.Resource): aws.iam.Role {
   }, { parent });
 }
 
-type EdgeFunctionName = keyof BundleDirs;
+type EdgeFunctionName = Exclude<keyof BundleDirs, "purge">;
 
 /** What both edge functions share: their role, code, baked settings and placement. */
 interface EdgeFunctionContext {
@@ -447,6 +456,8 @@ export function resolveImageResizerArgs(label: string, args: ImageResizerArgs): 
   if (typeof accessLogsPrefix !== "string") fail("accessLogsPrefix", "a string", accessLogsPrefix);
   const retainBucketOnDelete = args.retainBucketOnDelete ?? d.retainBucketOnDelete;
   if (typeof retainBucketOnDelete !== "boolean") fail("retainBucketOnDelete", "true or false", retainBucketOnDelete);
+  const purgeOnChange = args.purgeOnChange ?? d.purgeOnChange;
+  if (typeof purgeOnChange !== "boolean") fail("purgeOnChange", "true or false", purgeOnChange);
   return {
     priceClass,
     aliases,
@@ -459,6 +470,7 @@ export function resolveImageResizerArgs(label: string, args: ImageResizerArgs): 
     originResponseTimeoutSeconds: int("originResponseTimeoutSeconds", 1, 30, d.originResponseTimeoutSeconds),
     errorCachingMinTtl: int("errorCachingMinTtl", 0, 31_536_000, d.errorCachingMinTtl),
     retainBucketOnDelete,
+    purgeOnChange,
   };
 }
 
@@ -483,7 +495,7 @@ function checkSettings(label: string, input: ImageResizerSettings | undefined): 
   return { plain, securityKey, retiredSecurityKeys };
 }
 
-type BundleDirs = { "viewer-request": string; "origin-response": string };
+type BundleDirs = { "viewer-request": string; "origin-response": string; purge: string };
 
 /** The built bundle folders: a given `bundleDir` is checked now; otherwise they are built into dist/. */
 function locateBundles(label: string, bundleDir: string | undefined): pulumi.Output<BundleDirs> {
@@ -502,7 +514,8 @@ function checkBundleDir(label: string, dir: string): BundleDirs {
   need("origin-response/index.js", "the origin-response bundle");
   need("origin-response/node_modules/sharp/package.json", "sharp beside origin-response");
   need("origin-response/node_modules/@img/sharp-linux-x64/package.json", "sharp's linux-x64 binary");
-  return { "viewer-request": join(dir, "viewer-request"), "origin-response": join(dir, "origin-response") };
+  need("purge/index.js", "the purge function");
+  return { "viewer-request": join(dir, "viewer-request"), "origin-response": join(dir, "origin-response"), purge: join(dir, "purge") };
 }
 
 /**

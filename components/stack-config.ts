@@ -56,6 +56,7 @@ export const INFRA_CONFIG_KEYS: Readonly<Record<string, ConfigKind>> = Object.fr
   errorCachingMinTtl: "integer",
   bundleDir: "string",
   retainBucketOnDelete: "boolean",
+  purgeOnChange: "boolean",
 });
 
 /** Reads the project's stack config into the arguments of one ImageResizer. */

@@ -48,7 +48,8 @@ export function s3VariantBucket(client: S3Client, bucket: string): VariantBucket
   };
 }
 
+/** The purge may list only the variant prefix, so S3 answers a missing original with 403, not 404. */
 function isMissing(err: unknown): boolean {
   const status = (err as S3ServiceException).$metadata?.httpStatusCode;
-  return (err as Error).name === "NotFound" || (err as Error).name === "NoSuchKey" || status === 404;
+  return (err as Error).name === "NotFound" || (err as Error).name === "NoSuchKey" || status === 404 || status === 403;
 }
