@@ -168,7 +168,7 @@ async function openBucket(options: LocalEdgeOptions, cleanups: (() => Promise<vo
     const region = options.s3.region ?? LOCAL_REGION;
     target = { client: createS3Client({ endpoint: options.s3.endpoint, region }), bucket: options.s3.bucket, region, endpoint: options.s3.endpoint };
   } else {
-    const started = await startEmbeddedS3(options.dataDir ?? DEFAULT_DATA_DIR, LOCAL_BUCKET);
+    const started = await startEmbeddedS3(options.dataDir ?? DEFAULT_DATA_DIR, LOCAL_BUCKET, { announce: true });
     embedded = started;
     cleanups.push(() => started.close());
     target = {

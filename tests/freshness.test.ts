@@ -17,7 +17,10 @@ import { SOURCE_ETAG_METADATA, normalizeEtag } from "../handlers/core/variant-so
 import { EdgeCache } from "../local/cloudfront-cache.js";
 import { newRequestId, originResponseEvent, type Distribution } from "../local/events.js";
 import { LocalPurger } from "../local/purge.js";
-import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client, ensureBucket, startEmbeddedS3, type EmbeddedS3, type S3Target } from "../local/s3.js";
+import {
+  LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client, embeddedEndpointFile, ensureBucket, runningEmbeddedS3, startEmbeddedS3, type EmbeddedS3, type S3Target,
+} from "../local/s3.js";
+import { existsSync } from "node:fs";
 import { startLocalEdge, type LocalEdgeServer } from "../local/server.js";
 
 const settings = DEFAULT_SETTINGS;
@@ -179,4 +182,13 @@ test.serial("race: a render that read the old original and stored after the purg
   t.is(kept.Metadata?.[SOURCE_ETAG_METADATA], newEtag);
   slow.client.destroy();
   s3.client.destroy();
+});
+
+test.serial("a running local edge announces its embedded S3, so npm run upload writes through it (and its events purge)", async (t) => {
+  const dataDir = tempDir();
+  const edge = await startLocalEdge({ port: 0, dataDir, uploadSamples: false, log: quiet, recheck: () => {} });
+  t.is(await runningEmbeddedS3(dataDir, edge.s3.bucket), edge.s3.endpoint);
+  await edge.close();
+  t.false(existsSync(embeddedEndpointFile(dataDir)));
+  t.is(await runningEmbeddedS3(dataDir, edge.s3.bucket), undefined);
 });
