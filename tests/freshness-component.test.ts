@@ -5,7 +5,7 @@
  */
 import test from "ava";
 import * as pulumi from "@pulumi/pulumi";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildEdgeBundles } from "../components/bundle.js";
@@ -122,4 +122,14 @@ test.serial("purgeOnChange: false creates none of it", async (t) => {
   for (const type of Object.values(T).filter((type) => type !== T.rolePolicy && type !== T.fn)) t.is(mine("off", type).length, 0, type);
   t.false(mocks.resources.some((r) => r.name.startsWith("off-purge")));
   t.throws(() => new ImageResizer("bad", { bundleDir, purgeOnChange: "yes" as unknown as boolean }), { message: /purgeOnChange must be true or false/ });
+});
+
+test("the purge bundle is built beside the edge bundles: one index.js exporting handler, without sharp or settings.json", (t) => {
+  const dir = join(bundleDir, "purge");
+  t.deepEqual(readdirSync(dir), ["index.js"]);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const loaded = require(join(dir, "index.js")) as { handler?: unknown };
+  t.is(typeof loaded.handler, "function");
+  t.false(/require\(["']sharp["']\)/.test(readFileSync(join(dir, "index.js"), "utf8")));
+  t.true(existsSync(join(bundleDir, "purge.zip")));
 });
