@@ -13,6 +13,7 @@ import { auditExitCode, Auditor, formatReport, reportToJson } from "./audit.js";
 import { openLines } from "./input.js";
 import { createProgressBar } from "./progress.js";
 import { runSign } from "./sign.js";
+import { PURGE_USAGE, PurgeUsageError, runPurgeCommand } from "./purge.js";
 
 const USAGE = "usage: edge-resizer audit <file|-> [--json] [--settings settings.json] [--strict]";
 const HELP = `${USAGE}
@@ -31,6 +32,7 @@ Exit status: 0 all served, 1 some URL would break (or, with --strict, is approxi
 
 edge-resizer sign <thumbor path> [--key-file <file>] [--settings settings.json] [--base-url <url>]
   prints the signed URL; the key comes from $EDGE_RESIZER_SECURITY_KEY or --key-file (cli/sign.ts)
+edge-resizer purge --help: delete and invalidate the variants of changed originals by hand.
 `;
 
 /** The audit cannot run: bad arguments (`usage` set: the usage line is shown too) or unreadable input. */
@@ -112,6 +114,14 @@ async function runAudit(options: AuditOptions): Promise<number> {
   return auditExitCode(report, options.strict);
 }
 
+/** All of standard input (for `pulumi stack output --json | edge-resizer purge ...`); empty on a terminal. */
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) return "";
+  let text = "";
+  for await (const chunk of process.stdin) text += chunk;
+  return text;
+}
+
 function describeIoError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   if (e.code === "ENOENT") return "no such file";
@@ -123,6 +133,7 @@ function describeIoError(err: unknown): string {
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === "sign") return runSign(argv.slice(1), { env: process.env, stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
   try {
+    if (argv[0] === "purge") return await runPurgeCommand(argv.slice(1), { out: process.stdout, err: process.stderr, readStdin });
     const command = parseCommandLine(argv);
     if (command.kind === "help") {
       process.stdout.write(HELP);
@@ -130,6 +141,10 @@ async function main(argv: string[]): Promise<number> {
     }
     return await runAudit(command);
   } catch (err) {
+    if (err instanceof PurgeUsageError) {
+      process.stderr.write(`edge-resizer: ${err.message} (${PURGE_USAGE})\n`);
+      return 2;
+    }
     if (err instanceof UsageError) {
       process.stderr.write(`edge-resizer: ${err.message}${err.usage ? ` (${USAGE})` : ""}\n`);
       return 2;

@@ -21,9 +21,17 @@ export interface ProgressTarget {
 
 const NO_PROGRESS: ProgressBar = { update() {}, done() {} };
 
-/** A bar on `out` for a file of `total` bytes, or one that draws nothing when it would not help. */
-export function createProgressBar(out: ProgressTarget, total: number, now: () => number = Date.now): ProgressBar {
-  if (!out.isTTY || total < PROGRESS_MIN_BYTES) return NO_PROGRESS;
+/** What the bar counts: the smallest total worth a bar, and how one state is drawn. */
+export interface ProgressUnit {
+  minTotal: number;
+  render(done: number, total: number): string;
+}
+
+export const BYTES: ProgressUnit = { minTotal: PROGRESS_MIN_BYTES, render: (done, total) => renderProgress(done, total) };
+
+/** A bar on `out` for `total` bytes (or another unit), or one that draws nothing when it would not help. */
+export function createProgressBar(out: ProgressTarget, total: number, now: () => number = Date.now, unit: ProgressUnit = BYTES): ProgressBar {
+  if (!out.isTTY || total < unit.minTotal) return NO_PROGRESS;
   let last = -Infinity;
   let drawn = false;
   return {
@@ -32,20 +40,25 @@ export function createProgressBar(out: ProgressTarget, total: number, now: () =>
       if (t - last < REDRAW_EVERY_MS) return;
       last = t;
       drawn = true;
-      out.write(`\r${renderProgress(bytes, total)}`);
+      out.write(`\r${unit.render(bytes, total)}`);
     },
     done() {
-      if (drawn) out.write(`\r${" ".repeat(renderProgress(total, total).length)}\r`);
+      if (drawn) out.write(`\r${" ".repeat(unit.render(total, total).length)}\r`);
     },
   };
 }
 
 /** `[#######.......]  47%  1.2 GB / 2.6 GB` */
 export function renderProgress(bytes: number, total: number): string {
-  const fraction = total > 0 ? Math.min(1, bytes / total) : 1;
+  return `${renderBar(bytes, total)}  ${humanBytes(bytes)} / ${humanBytes(total)}`;
+}
+
+/** `[#######.......]  47%` */
+export function renderBar(done: number, total: number): string {
+  const fraction = total > 0 ? Math.min(1, done / total) : 1;
   const filled = Math.round(fraction * BAR_WIDTH);
   const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
-  return `[${"#".repeat(filled)}${".".repeat(BAR_WIDTH - filled)}] ${percent}  ${humanBytes(bytes)} / ${humanBytes(total)}`;
+  return `[${"#".repeat(filled)}${".".repeat(BAR_WIDTH - filled)}] ${percent}`;
 }
 
 export function humanBytes(n: number): string {

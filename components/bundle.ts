@@ -42,6 +42,17 @@ export interface EdgeBundle {
 export interface EdgeBundles {
   viewerRequest: EdgeBundle;
   originResponse: EdgeBundle;
+  /** The purge function (a regular regional Lambda, not an edge one). */
+  purge: PurgeBundle;
+}
+
+/** The purge function's folder (`index.js` alone: it is configured by environment variables) and zip. */
+export interface PurgeBundle {
+  name: "purge";
+  dir: string;
+  zipPath: string;
+  bundleBytes: number;
+  zipBytes: number;
 }
 
 export interface BuildEdgeBundlesOptions {
@@ -55,7 +66,7 @@ export interface BuildEdgeBundlesOptions {
   log?: (line: string) => void;
 }
 
-/** Builds both edge bundles from `handlers/viewer-request.ts` and `handlers/origin-response.ts`. */
+/** Builds both edge bundles (and the purge function's) from `handlers/viewer-request.ts` and `handlers/origin-response.ts`. */
 export async function buildEdgeBundles(options: BuildEdgeBundlesOptions): Promise<EdgeBundles> {
   const root = options.projectRoot ?? PROJECT_ROOT;
   const settings = validateSettings(options.settings ?? DEFAULT_SETTINGS, "build settings");
@@ -66,7 +77,38 @@ export async function buildEdgeBundles(options: BuildEdgeBundlesOptions): Promis
   const originResponse = await buildEdgeFunction({
     ...common, name: "origin-response", entry: join(root, "handlers", "origin-response.ts"), withSharp: true,
   });
-  return { viewerRequest, originResponse };
+  const purge = await buildPurgeFunction({ outDir: common.outDir, entry: join(root, "handlers", "purge-handler.ts"), log: options.log });
+  return { viewerRequest, originResponse, purge };
+}
+
+/**
+ * Bundles the purge function into `<outDir>/purge/` and `<outDir>/purge.zip`: one CJS file with
+ * the AWS SDK clients inside (the versions the tests ran, not whatever the runtime carries).
+ */
+export async function buildPurgeFunction(options: { outDir: string; entry: string; log?: (line: string) => void }): Promise<PurgeBundle> {
+  const dir = join(options.outDir, "purge");
+  const zipPath = join(options.outDir, "purge.zip");
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(zipPath, { force: true });
+  mkdirSync(dir, { recursive: true });
+  const result = await build({
+    entryPoints: [options.entry], outfile: join(dir, "index.js"), bundle: true, platform: "node", target: "node20",
+    format: "cjs", minify: true, logLevel: "silent", legalComments: "none",
+    plugins: [forbidSharp()],
+  });
+  for (const warning of result.warnings) options.log?.(`  esbuild warning (purge): ${warning.text}`);
+  const bundleBytes = statSync(join(dir, "index.js")).size;
+  return { name: "purge", dir, zipPath, bundleBytes, zipBytes: zipDirectory(dir, zipPath) };
+}
+
+/** esbuild plugin: the purge never renders, so sharp in its bundle would be a mistake. */
+function forbidSharp(): Plugin {
+  return {
+    name: "forbid-sharp",
+    setup(b) {
+      b.onResolve({ filter: /^(sharp|@img\/)/ }, (args) => ({ errors: [{ text: `purge must not import "${args.path}" (imported from ${args.importer})` }] }));
+    },
+  };
 }
 
 export interface BuildEdgeFunctionOptions {

@@ -16,6 +16,7 @@ import { DEFAULT_SETTINGS, validateSettings, type Settings, type ThumborSettings
 import { valueChecks } from "../handlers/core/value-checks.js";
 import { CUSTOM_ERROR_CODES, EDGE_FUNCTION_REGION, TRIGGER_LIMITS, disallowedEdgeHeader } from "../handlers/edge-rules.js";
 import { buildEdgeBundles, PROJECT_ROOT } from "./bundle.js";
+import { purgeOnChange } from "./freshness.js";
 
 /** Settings baked into both functions; the security keys may be Pulumi secrets. Absent keys take DEFAULT_SETTINGS. */
 export type ImageResizerSettings = Partial<Omit<Settings, "thumbor">> & {
@@ -59,6 +60,8 @@ export interface ImageResizerArgs {
   acknowledgeOpenStack?: boolean;
   /** AWS WAF rate limit: requests per client IP per 5 minutes on variant URLs (10 to 2,000,000,000). 0 = no web ACL. Default 0. */
   wafRateLimit?: number;
+  /** Delete and invalidate an original's variants when it is created, replaced or deleted (components/freshness.ts). Default true. */
+  purgeOnChange?: boolean;
 }
 
 /** The defaults of every infrastructure argument, in one place for the docs and Pulumi.yaml. */
@@ -73,6 +76,7 @@ export const IMAGE_RESIZER_DEFAULTS = Object.freeze({
   retainBucketOnDelete: true,
   acknowledgeOpenStack: false,
   wafRateLimit: 0,
+  purgeOnChange: true,
 });
 
 /** viewer-request runs on every request: kept to the old viewer-trigger limits (128 MB, 5 s). */
@@ -108,6 +112,7 @@ interface ResolvedArgs {
   retainBucketOnDelete: boolean;
   acknowledgeOpenStack: boolean;
   wafRateLimit: number;
+  purgeOnChange: boolean;
 }
 
 export class ImageResizer extends pulumi.ComponentResource {
@@ -129,6 +134,8 @@ export class ImageResizer extends pulumi.ComponentResource {
   public readonly viewerRequestFunction: aws.lambda.Function;
   public readonly originResponseFunction: aws.lambda.Function;
   public readonly distribution: aws.cloudfront.Distribution;
+  /** The function that purges the variants of changed originals; undefined when `purgeOnChange` is false. */
+  public readonly purgeFunction?: aws.lambda.Function;
 
   constructor(name: string, args: ImageResizerArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("edge-resizer:index:ImageResizer", name, {}, opts);
@@ -159,6 +166,8 @@ export class ImageResizer extends pulumi.ComponentResource {
       webAclArn: webAcl?.arn,
     }, { parent: this, dependsOn: [rolePolicy] });
 
+    if (infra.purgeOnChange) this.purgeFunction = purgeOnChange(name, { bucket, variantPrefix, distribution: this.distribution, bundles, existingBucket: !!infra.existingBucketName }, this);
+
     this.bucketName = bucket.name;
     this.bucketArn = bucket.arn;
     this.distributionId = this.distribution.id;
@@ -184,7 +193,7 @@ export class ImageResizer extends pulumi.ComponentResource {
 }
 
 /** The images bucket as the other resource groups see it, whether created here or existing. */
-interface ImagesBucket {
+export interface ImagesBucket {
   name: pulumi.Output<string>;
   arn: pulumi.Output<string>;
   regionalDomainName: pulumi.Output<string>;
@@ -310,7 +319,7 @@ function edgeRole(name: string, parent: pulumi.Resource): aws.iam.Role {
   }, { parent });
 }
 
-type EdgeFunctionName = keyof BundleDirs;
+type EdgeFunctionName = Exclude<keyof BundleDirs, "purge">;
 
 /** What both edge functions share: their role, code, baked settings and placement. */
 interface EdgeFunctionContext {
@@ -566,6 +575,7 @@ export function resolveImageResizerArgs(label: string, args: ImageResizerArgs): 
     retainBucketOnDelete: check.boolean("retainBucketOnDelete", args.retainBucketOnDelete ?? d.retainBucketOnDelete),
     acknowledgeOpenStack: check.boolean("acknowledgeOpenStack", args.acknowledgeOpenStack ?? d.acknowledgeOpenStack),
     wafRateLimit,
+    purgeOnChange: check.boolean("purgeOnChange", args.purgeOnChange ?? d.purgeOnChange),
   };
 }
 
@@ -590,7 +600,7 @@ function checkSettings(label: string, input: ImageResizerSettings | undefined): 
   return { plain, securityKey, retiredSecurityKeys };
 }
 
-type BundleDirs = { "viewer-request": string; "origin-response": string };
+type BundleDirs = { "viewer-request": string; "origin-response": string; purge: string };
 
 /** The built bundle folders: a given `bundleDir` is checked now; otherwise they are built into dist/. */
 function locateBundles(label: string, bundleDir: string | undefined): pulumi.Output<BundleDirs> {
@@ -609,7 +619,8 @@ function checkBundleDir(label: string, dir: string): BundleDirs {
   need("origin-response/index.js", "the origin-response bundle");
   need("origin-response/node_modules/sharp/package.json", "sharp beside origin-response");
   need("origin-response/node_modules/@img/sharp-linux-x64/package.json", "sharp's linux-x64 binary");
-  return { "viewer-request": join(dir, "viewer-request"), "origin-response": join(dir, "origin-response") };
+  need("purge/index.js", "the purge function");
+  return { "viewer-request": join(dir, "viewer-request"), "origin-response": join(dir, "origin-response"), purge: join(dir, "purge") };
 }
 
 /**

@@ -80,6 +80,14 @@ export async function installPulumiMocks(project = "edge-resizer", stack = "test
           // CloudFront web ACLs are global (scope CLOUDFRONT), managed through us-east-1.
           state.arn = `arn:aws:wafv2:us-east-1:${ACCOUNT_ID}:global/webacl/${args.name}/${id}`;
           break;
+        case "aws:sqs/queue:Queue":
+          state.arn = `arn:aws:sqs:${bucketRegion}:${ACCOUNT_ID}:${args.name}`;
+          state.url = `https://sqs.${bucketRegion}.amazonaws.com/${ACCOUNT_ID}/${args.name}`;
+          break;
+        case "aws:cloudwatch/eventRule:EventRule":
+          state.name = args.name;
+          state.arn = `arn:aws:events:${bucketRegion}:${ACCOUNT_ID}:rule/${args.name}`;
+          break;
         case "aws:cloudfront/distribution:Distribution":
           state.domainName = "d111111abcdef8.cloudfront.net";
           state.arn = `arn:aws:cloudfront::${ACCOUNT_ID}:distribution/${id}`;

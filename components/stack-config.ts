@@ -60,6 +60,7 @@ export const INFRA_CONFIG_KEYS: Readonly<Record<string, ConfigKind>> = Object.fr
   retainBucketOnDelete: "boolean",
   acknowledgeOpenStack: "boolean",
   wafRateLimit: "integer",
+  purgeOnChange: "boolean",
 });
 
 /** Reads the project's stack config into the arguments of one ImageResizer. */

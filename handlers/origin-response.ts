@@ -13,6 +13,7 @@ import { checkPlanLimits } from "./core/plan-limits.js";
 import { renderVariant } from "./render/pipeline.js";
 import type { Settings } from "./core/settings.js";
 import { isUnderVariantPrefix, parseVariantKey, uriToKey, variantKeyToUri } from "./core/variant-key.js";
+import { SOURCE_ETAG_METADATA, normalizeEtag } from "./core/variant-source.js";
 import { OriginalTooLargeError, StoreError, regionalS3Client, s3ObjectStore } from "./s3-store.js";
 
 /** CloudFront refuses a generated origin response over this (headers and base64 body): larger variants are redirected to. */
@@ -73,7 +74,9 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
       loadObject: async (other) => (await store.get(bucket, checkOriginalKey(other)))?.body ?? null,
     });
     const cacheControl = rendered.maxAge === undefined ? settings.cacheControl : `public, max-age=${rendered.maxAge}`;
-    await store.put(bucket, key, rendered.body, rendered.contentType, cacheControl);
+    // The purge compares this with the original's current ETag: a render that raced a replacement is found stale.
+    const source = normalizeEtag(original.etag);
+    await store.put(bucket, key, rendered.body, rendered.contentType, cacheControl, source ? { [SOURCE_ETAG_METADATA]: source } : undefined);
     const inline = answerFromOrigin(origin, {
       status: "200",
       statusDescription: "OK",

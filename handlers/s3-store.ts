@@ -7,12 +7,14 @@ import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException, type 
 export interface StoredObject {
   body: Buffer;
   contentType?: string;
+  /** S3's ETag of what was read (recorded on variants as their source). */
+  etag?: string;
 }
 
 export interface ObjectStore {
   /** The object's bytes, or null when it does not exist. Other failures throw StoreError. */
   get(bucket: string, key: string): Promise<StoredObject | null>;
-  put(bucket: string, key: string, body: Buffer, contentType: string, cacheControl: string): Promise<void>;
+  put(bucket: string, key: string, body: Buffer, contentType: string, cacheControl: string, metadata?: Record<string, string>): Promise<void>;
 }
 
 /** S3 failed in a way retries did not fix: the handler answers 503 with a short cache lifetime. */
@@ -81,7 +83,7 @@ export function s3ObjectStore(client: S3Client, budgetMs: number = S3_INVOCATION
       if (out.ContentLength !== undefined && bytes.byteLength !== out.ContentLength) {
         throw new BodyReadError(`short read of ${key}: ${bytes.byteLength} of ${out.ContentLength} bytes`);
       }
-      return { body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), contentType: out.ContentType };
+      return { body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), contentType: out.ContentType, etag: out.ETag };
     } catch (err) {
       if (err instanceof OriginalTooLargeError || err instanceof StoreError) throw err;
       const status = (err as S3ServiceException).$metadata?.httpStatusCode;
@@ -102,11 +104,11 @@ export function s3ObjectStore(client: S3Client, budgetMs: number = S3_INVOCATION
         }
       }
     },
-    async put(bucket, key, body, contentType, cacheControl) {
+    async put(bucket, key, body, contentType, cacheControl, metadata) {
       try {
         const abortSignal = budget("PUT");
         await client.send(
-          new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, CacheControl: cacheControl }),
+          new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, CacheControl: cacheControl, Metadata: metadata }),
           { abortSignal },
         );
       } catch (err) {

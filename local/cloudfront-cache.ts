@@ -125,6 +125,21 @@ export class EdgeCache {
     return { response: await trip, outcome: "Miss", age: 0 };
   }
 
+  /**
+   * CloudFront's invalidation: each path removes the entry with exactly that key, or, ending in
+   * "*", every entry whose key starts with what precedes it. Returns how many entries went.
+   */
+  invalidate(paths: readonly string[]): number {
+    let removed = 0;
+    for (const [key, entry] of [...this.entries]) {
+      if (paths.some((p) => (p.endsWith("*") ? key.startsWith(p.slice(0, -1)) : key === p))) {
+        this.remove(key, entry);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
   /** Drops everything (the local equivalent of an invalidation of `/*`). */
   clear(): void {
     this.entries.clear();

@@ -48,6 +48,8 @@ async function main(): Promise<void> {
   const edge = await startLocalEdge(options);
   const where = options.s3 ? `bucket "${edge.s3.bucket}" at ${edge.s3.endpoint ?? "AWS S3"}` : `embedded S3 in ${relative(REPO_ROOT, DEFAULT_DATA_DIR)}/`;
   console.log(`edge-resizer local edge: ${edge.url}  (originals from ${where}; Ctrl-C stops)`);
+  // Any S3 client may change originals there; the edge purges their variants as it sees the change.
+  if (!options.s3) console.log(`embedded S3: ${edge.s3.endpoint}  bucket "${edge.s3.bucket}", access key and secret both S3RVER`);
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -3,9 +3,11 @@
  * s3rver (data kept in a folder across restarts), and a start-up check that the bucket is
  * reachable, so a wrong endpoint is one clear line instead of a failure on the first request.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { CreateBucketCommand, HeadBucketCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import type { EventEmitter } from "node:events";
 import S3rver from "s3rver";
+import type { S3rverEvent } from "./purge.js";
 
 export interface S3Target {
   client: S3Client;
@@ -42,11 +44,40 @@ export function createS3Client(options: {
 
 export interface EmbeddedS3 {
   endpoint: string;
+  /** Listens to s3rver's S3-style event for each object PUT, POST, COPY and DELETE (the purge hook). */
+  onObjectEvent(listener: (event: S3rverEvent) => void): void;
   close(): Promise<void>;
 }
 
+/**
+ * Where the local edge announces its embedded S3 while it runs: `npm run upload` then writes
+ * through it (not through a second s3rver on the same folder), so its events purge variants.
+ */
+export function embeddedEndpointFile(directory: string): string {
+  return `${directory.replace(/[\\/]+$/, "")}.endpoint`;
+}
+
+/** The endpoint of the local edge's embedded S3 when one is running on `directory` and answers. */
+export async function runningEmbeddedS3(directory: string, bucket: string): Promise<string | undefined> {
+  let endpoint: string;
+  try {
+    endpoint = readFileSync(embeddedEndpointFile(directory), "utf8").trim();
+  } catch {
+    return undefined;
+  }
+  const client = createS3Client({ endpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS });
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: AbortSignal.timeout(2_000) });
+    return endpoint;
+  } catch {
+    return undefined; // a stale file from an edge that did not stop cleanly
+  } finally {
+    client.destroy();
+  }
+}
+
 /** Starts s3rver on loopback (any free port), keeping its objects in `directory`, with `bucket` created. */
-export async function startEmbeddedS3(directory: string, bucket: string): Promise<EmbeddedS3> {
+export async function startEmbeddedS3(directory: string, bucket: string, options: { announce?: boolean } = {}): Promise<EmbeddedS3> {
   mkdirSync(directory, { recursive: true });
   const server = new S3rver({
     address: "127.0.0.1",
@@ -57,9 +88,16 @@ export async function startEmbeddedS3(directory: string, bucket: string): Promis
     configureBuckets: [{ name: bucket, configs: [] }],
   });
   const address = await server.run();
+  const endpoint = `http://127.0.0.1:${address.port}`;
+  const announcement = embeddedEndpointFile(directory);
+  if (options.announce) writeFileSync(announcement, `${endpoint}\n`);
   return {
-    endpoint: `http://127.0.0.1:${address.port}`,
-    close: () => server.close(),
+    endpoint,
+    onObjectEvent: (listener) => void (server as unknown as EventEmitter).on("event", listener),
+    close: async () => {
+      if (options.announce) rmSync(announcement, { force: true });
+      await server.close();
+    },
   };
 }
 

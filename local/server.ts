@@ -16,6 +16,7 @@ import { DEFAULT_DATA_DIR, LOCAL_BUCKET, SAMPLES_DIR, SAMPLES_PREFIX } from "./l
 import { EdgeCache, type CacheStats } from "./cloudfront-cache.js";
 import { NoSuchKey } from "@aws-sdk/client-s3";
 import { LocalEdge, storableKey, type EdgeAnswer, type EdgeHandlers, type EdgeStats } from "./edge.js";
+import { LocalPurger, purgeByHand } from "./purge.js";
 import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client, ensureBucket, startEmbeddedS3, type EmbeddedS3, type S3Target } from "./s3.js";
 import { isImagePath, uploadFolder, type UploadResult } from "./upload-folder.js";
 
@@ -40,6 +41,8 @@ export interface LocalEdgeOptions {
   originals?: string;
   /** Byte budget of the CloudFront-like cache. Default 256 MiB. */
   cacheBytes?: number;
+  /** The purge's second ("stale") pass after an original changes: a delay (default LOCAL_RECHECK_DELAY_MS) or a scheduler. */
+  recheck?: number | ((run: () => void) => void);
   /** One line per request and per notable event. Default: console.log. */
   log?: (line: string) => void;
   /** Wraps or replaces the real handlers (tests inject broken ones to see the edge refuse their results). */
@@ -58,6 +61,8 @@ export interface LocalEdgeServer {
   /** What the start-up uploads did (samples first, then `originals`). */
   uploads: UploadResult[];
   readonly stats: LocalEdgeStats;
+  /** Purges variants and cache entries when originals change (and by hand: POST /_edge/purge). */
+  purger: LocalPurger;
   close(): Promise<void>;
 }
 
@@ -76,7 +81,7 @@ export async function startLocalEdge(options: LocalEdgeOptions = {}): Promise<Lo
   };
 
   try {
-    const s3 = await openBucket(options, cleanups);
+    const { s3, embedded } = await openBucket(options, cleanups);
 
     // The handlers get their own client so the PUTs they make can be counted.
     const handlerClient = createS3Client({ endpoint: s3.endpoint, region: s3.region, credentials: options.s3 ? undefined : S3RVER_CREDENTIALS });
@@ -107,9 +112,13 @@ export async function startLocalEdge(options: LocalEdgeOptions = {}): Promise<Lo
       { step: "initialize", name: "countVariantPuts" },
     );
 
+    const purger = new LocalPurger(s3, cache, settings, log, options.recheck);
+    cleanups.push(async () => purger.close());
+    embedded?.onObjectEvent((event) => purger.onS3Event(event));
+
     const playground = new Playground(edge, settings);
     const server = createServer((req, res) => {
-      serve(req, res, edge, playground, log).catch((err) => {
+      serve(req, res, edge, playground, purger, log).catch((err) => {
         log(`local edge failed on ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
         if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
         res.end("500 local edge failure (see its log)\n");
@@ -150,6 +159,7 @@ export async function startLocalEdge(options: LocalEdgeOptions = {}): Promise<Lo
       url,
       s3,
       uploads,
+      purger,
       get stats(): LocalEdgeStats {
         return { ...edge.stats, cache: { ...cache.stats } };
       },
@@ -161,31 +171,39 @@ export async function startLocalEdge(options: LocalEdgeOptions = {}): Promise<Lo
   }
 }
 
-async function openBucket(options: LocalEdgeOptions, cleanups: (() => Promise<void>)[]): Promise<S3Target> {
+async function openBucket(options: LocalEdgeOptions, cleanups: (() => Promise<void>)[]): Promise<{ s3: S3Target; embedded?: EmbeddedS3 }> {
   let target: S3Target;
+  let embedded: EmbeddedS3 | undefined;
   if (options.s3) {
     const region = options.s3.region ?? LOCAL_REGION;
     target = { client: createS3Client({ endpoint: options.s3.endpoint, region }), bucket: options.s3.bucket, region, endpoint: options.s3.endpoint };
   } else {
-    const embedded: EmbeddedS3 = await startEmbeddedS3(options.dataDir ?? DEFAULT_DATA_DIR, LOCAL_BUCKET);
-    cleanups.push(() => embedded.close());
+    const started = await startEmbeddedS3(options.dataDir ?? DEFAULT_DATA_DIR, LOCAL_BUCKET, { announce: true });
+    embedded = started;
+    cleanups.push(() => started.close());
     target = {
-      client: createS3Client({ endpoint: embedded.endpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS }),
+      client: createS3Client({ endpoint: started.endpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS }),
       bucket: LOCAL_BUCKET,
       region: LOCAL_REGION,
-      endpoint: embedded.endpoint,
+      endpoint: started.endpoint,
     };
   }
   cleanups.push(async () => target.client.destroy());
   await ensureBucket(target);
-  return target;
+  return { s3: target, embedded };
 }
 
-async function serve(req: IncomingMessage, res: ServerResponse, edge: LocalEdge, playground: Playground, log: (line: string) => void): Promise<void> {
+async function serve(req: IncomingMessage, res: ServerResponse, edge: LocalEdge, playground: Playground, purger: LocalPurger, log: (line: string) => void): Promise<void> {
   const started = performance.now();
   const method = req.method ?? "GET";
   const url = req.url ?? "/";
   const path = url.split("?", 1)[0]!;
+  if (path === "/_edge/purge" && method === "POST") {
+    const { status, body } = await purgeByHand(purger, req);
+    send(res, method, status, new Map([["content-type", ["application/json; charset=utf-8"]], ["cache-control", ["no-store"]]]), Buffer.from(body));
+    log(`${method} ${path} ${status}`);
+    return;
+  }
   if (path === "/" || path.startsWith("/_edge/")) {
     const status = await playground.serve(req, res, url);
     log(`${method} ${short(url)} ${status} playground ${(performance.now() - started).toFixed(0)} ms`);
@@ -197,6 +215,8 @@ async function serve(req: IncomingMessage, res: ServerResponse, edge: LocalEdge,
     log(`${method} ${short(url)} 403 method not allowed`);
     return;
   }
+  // A change to an original is purged before any later request is answered (as soon as on CloudFront, sooner).
+  await purger.idle();
   const answer = await edge.handle({ method, url, rawHeaders: req.rawHeaders, clientIp: req.socket.remoteAddress ?? "127.0.0.1" });
   const ms = performance.now() - started;
   sendEdgeAnswer(res, method, answer, ms);

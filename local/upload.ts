@@ -11,7 +11,7 @@
 import { parseArgs } from "node:util";
 import { relative } from "node:path";
 import { DEFAULT_SETTINGS, loadSettingsFile, SettingsError } from "../handlers/core/settings.js";
-import { LOCAL_REGION, S3RVER_CREDENTIALS, S3UnreachableError, createS3Client, describeS3Error, ensureBucket, startEmbeddedS3, type S3Target } from "./s3.js";
+import { LOCAL_REGION, S3RVER_CREDENTIALS, S3UnreachableError, createS3Client, describeS3Error, ensureBucket, runningEmbeddedS3, startEmbeddedS3, type S3Target } from "./s3.js";
 import { DEFAULT_DATA_DIR, LOCAL_BUCKET, REPO_ROOT } from "./locations.js";
 import { UploadError, uploadFolder, type UploadProgress } from "./upload-folder.js";
 
@@ -79,15 +79,18 @@ async function main(): Promise<number> {
     target = { client: createS3Client({ endpoint, region }), bucket, region, endpoint };
     where = `s3://${bucket} at ${endpoint ?? `AWS S3 (${region})`}`;
   } else {
-    const embedded = await startEmbeddedS3(DEFAULT_DATA_DIR, LOCAL_BUCKET);
-    closeEmbedded = embedded.close;
+    // Through a running local edge's own S3 when there is one, so it sees the changes and purges.
+    const running = await runningEmbeddedS3(DEFAULT_DATA_DIR, LOCAL_BUCKET);
+    const embedded = running ? undefined : await startEmbeddedS3(DEFAULT_DATA_DIR, LOCAL_BUCKET);
+    closeEmbedded = embedded?.close;
+    const embeddedEndpoint = running ?? embedded!.endpoint;
     target = {
-      client: createS3Client({ endpoint: embedded.endpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS }),
+      client: createS3Client({ endpoint: embeddedEndpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS }),
       bucket: LOCAL_BUCKET,
       region: LOCAL_REGION,
-      endpoint: embedded.endpoint,
+      endpoint: embeddedEndpoint,
     };
-    where = `the local edge's embedded S3 (${relative(REPO_ROOT, DEFAULT_DATA_DIR)}/)`;
+    where = `the local edge's embedded S3 (${relative(REPO_ROOT, DEFAULT_DATA_DIR)}/${running ? `, through the running edge at ${running}` : ""})`;
   }
   try {
     await ensureBucket(target);

@@ -63,7 +63,11 @@ export interface Settings {
   allowSvg: boolean;
   /** Key prefix (one or more path segments) under which every variant is stored, away from originals. */
   variantPrefix: string;
-  /** Cache-Control of every variant (stored in S3 and answered to CloudFront). */
+  /**
+   * Cache-Control of every variant (stored in S3 and answered to CloudFront): `max-age` is the
+   * browsers' lifetime, `s-maxage` CloudFront's. CloudFront's copies are purged when an original
+   * changes; browsers' copies are not, so `max-age` bounds how long a browser shows an old picture.
+   */
   cacheControl: string;
   /** Cache-Control of every error answer (4xx and 5xx): short, so a fixed original shows up soon. */
   errorCacheControl: string;
@@ -84,7 +88,8 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   defaultQuality: 80,
   allowSvg: false,
   variantPrefix: "variants",
-  cacheControl: "public, max-age=31536000, immutable",
+  // Browsers re-check after a day; CloudFront keeps a year, since a changed original purges it (issue 13).
+  cacheControl: "public, max-age=86400, s-maxage=31536000",
   errorCacheControl: "public, max-age=10",
   cmykConversion: "colour-managed",
   thumbor: Object.freeze({
