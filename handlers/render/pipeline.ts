@@ -1,10 +1,9 @@
 /**
- * The sharp pipeline: the only module that touches sharp (apart from the effects it calls).
- * It turns a TransformPlan and the bytes of an original into the bytes of one variant.
- *
- * Order, as thumbor's (README §5.1), with thumbor's RESPECT_ORIENTATION always on:
- *   header check → decode (auto-oriented) → trim → geometry (manual crop, auto-crop or fit-in,
- *   resize, flips; numbers from geometry.ts) → post-transform filters in URL order → encode.
+ * The render: a TransformPlan and the bytes of an original in, the bytes of one variant out.
+ * It reads as thumbor's order (README §5.1), one named step per line of `renderVariant`:
+ *   header check (load.ts) → format (format.ts) → decode, auto-oriented, trim (decode.ts) →
+ *   geometry: crop, resize, flips (transform.ts, numbers from geometry.ts) → post-transform
+ *   filters in URL order (here and effects/) → encode, max_bytes (encode.ts, fit-bytes.ts).
  *
  * Safety (the original is untrusted input):
  *  - the header is read first (no pixel decode) and a pixel bomb is refused before decoding;
@@ -26,24 +25,30 @@
  *    `fill(blur)` uses the median colour;
  *  - a pixel bomb answers 400 like thumbor's MAX_PIXELS check.
  *
- * sharp applies its operations in a fixed order, not in call order, and keeps one slot per kind
- * of operation. The transform stage (extract → resize → flip/flop) matches that order; every
- * post-transform filter starts from materialised pixels so URL order is honoured.
+ * Every post-transform filter starts from materialised pixels so URL order is honoured.
  */
-import sharp, { type Metadata, type Sharp } from "sharp";
+import sharp, { type Sharp } from "sharp";
 import { POST_FILTER_EFFECTS } from "./effects/index.js";
 import { RequestError } from "../core/errors.js";
-import { fillLayout, filterCalls, hasFilter, metaDocument, planOperations, proportionSize, trimBox, type Region, type Size } from "./geometry.js";
+import { fillLayout, filterCalls, metaDocument, proportionSize, type Operations, type Region, type Size } from "./geometry.js";
 import type { FilterArg, FilterCall, OutputFormat, TransformPlan } from "../core/plan.js";
 import type { Settings } from "../core/settings.js";
+import { decodeOriginal } from "./decode.js";
+import { encodeVariant, type Encoded } from "./encode.js";
+import { asBoolean, asNumber } from "./filter-values.js";
+import { CONTENT_TYPES, outputFormatFor } from "./format.js";
+import { framesToRender, readHeader, type Header } from "./load.js";
+import { fromPixels, materialise, type Pixels } from "./pixels.js";
+import { run } from "./sharp-errors.js";
+import { applyGeometry, planGeometry } from "./transform.js";
+
+export { CONTENT_TYPES, outputFormatFor };
 
 // Lambda handles one image at a time: sharp's operation cache would only hold memory.
 sharp.cache(false);
 // One libvips worker thread per image, whatever sharp detects (it already picks 1 under glibc,
 // which Lambda runs). More threads bought nothing here: JPEG decode, WebP and AVIF encode at
-// these sizes are sequential (npm run bench, 2 vCPU, concurrency 2 vs 1: same wall time within
-// 3 % for RainDrops, TwoWings and Elephants to 800/1600 px), but they cost memory (peak RSS of
-// 18 MP progressive JPEG -> 800 px WebP 358 vs 312 MiB; TwoWings -> 1600 px AVIF 311 vs 257 MiB).
+// these sizes are sequential (BENCHMARKS.md), but they cost memory.
 sharp.concurrency(1);
 
 export interface RenderInput {
@@ -63,18 +68,6 @@ export interface RenderedVariant {
   /** `max_age(seconds)`: the Cache-Control max-age the handler should send instead of the default. */
   maxAge?: number;
 }
-
-export const CONTENT_TYPES: Record<OutputFormat | "json", string> = {
-  jpeg: "image/jpeg",
-  png: "image/png",
-  webp: "image/webp",
-  avif: "image/avif",
-  gif: "image/gif",
-  json: "application/json",
-};
-
-/** Decoders we accept. Everything else sharp might read (vips, ppm, fits, ...) is refused. */
-const INPUT_FORMATS = new Set(["jpeg", "png", "webp", "gif", "heif", "tiff", "svg"]);
 
 /**
  * Filters the pipeline handles itself. Geometry ones (`focal`, `stretch`, `no_upscale`,
@@ -97,283 +90,57 @@ export const PIPELINE_FILTERS: ReadonlySet<string> = new Set([
   "cover",
 ]);
 
-/**
- * Encoder effort, tuned for a Lambda@Edge budget. Measured with sharp 0.35.5 on this machine
- * (2 vCPU, libvips concurrency 1), quality 80, RainDrops photo, mean of 5 encodes:
- *
- *   size      JPEG    WebP e4   AVIF e0   AVIF e1   AVIF e2   AVIF e4 (sharp's default)
- *   480x300   4 ms    31 ms     22 ms     44 ms     71 ms     656 ms
- *   1200x750  19 ms   109 ms    91 ms     209 ms    485 ms    2801 ms
- *
- * WebP effort 4 is libwebp's default balance (effort 6 saved 1.5% for up to 2x the time).
- * AVIF effort 0: effort 1 stays within 2x WebP on RainDrops but not on detailed photos (the
- * 18 MP Elephants resized to 1600 px: WebP e4 173 ms, AVIF e0 169 ms, e1 592 ms CPU). The price
- * of effort 0, measured at 800 and 1600 px on RainDrops, TwoWings and Elephants, quality 80:
- * files 1-7 % larger and PSNR against the resized source 0.0-0.5 dB lower than effort 1
- * (BENCHMARKS.md, "AVIF effort"). effort 4 is 15-25x slower for files about 10% smaller, which a
- * viewer-facing cache miss cannot afford.
- */
-const WEBP_EFFORT = 4;
-const AVIF_EFFORT = 0;
-
-interface Header {
-  format: string;
-  width: number;
-  /** One frame's height (the whole image for still images). */
-  frameHeight: number;
-  frames: number;
-  orientedWidth: number;
-  orientedHeight: number;
-  hasAlpha: boolean;
-  isPalette: boolean;
-  hasProfile: boolean;
-  compression?: string;
-  /** Animation timing, re-applied on output (materialised pixels lose it). */
-  loop?: number;
-  delay?: number[];
-}
-
-/** First line of a sharp/libvips error: enough to say why, nothing about our internals. */
-function shortReason(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return (text.split("\n")[0] ?? "").replace(/^[^:]*\/[^:]*: /, "").slice(0, 120);
-}
-
-/** Reads the header only (no pixel decode). Garbage, HTML, empty input → 400. */
-async function readHeader(original: Buffer, settings: Settings): Promise<Header> {
-  if (original.length === 0) throw new RequestError(400, "not a supported image: empty file");
-  let m: Metadata;
-  try {
-    // No pixel limit here: the header of a bomb must be readable so we can refuse it ourselves.
-    m = await sharp(original, { limitInputPixels: false }).metadata();
-  } catch (err) {
-    throw new RequestError(400, `not a supported image: ${shortReason(err)}`);
-  }
-  if (!INPUT_FORMATS.has(m.format)) throw new RequestError(400, `not a supported image: ${m.format} input is not accepted`);
-  if (m.format === "heif" && m.compression === "hevc") throw new RequestError(400, "not a supported image: HEIC (HEVC) originals cannot be decoded here");
-  if (m.format === "svg" && !settings.allowSvg) throw new RequestError(415, "SVG originals are not enabled (allowSvg)");
-  const frames = m.pages && m.pages > 1 && (m.format === "gif" || m.format === "webp") ? m.pages : 1;
-  const frameHeight = m.pageHeight ?? m.height;
-  if (m.width * frameHeight > settings.maxInputPixels) {
-    throw new RequestError(400, `image too large: ${m.width}x${frameHeight} px exceeds maxInputPixels ${settings.maxInputPixels}`);
-  }
-  return {
-    format: m.format,
-    width: m.width,
-    frameHeight,
-    frames,
-    orientedWidth: m.autoOrient?.width ?? m.width,
-    orientedHeight: frames > 1 ? frameHeight : (m.autoOrient?.height ?? m.height),
-    hasAlpha: m.hasAlpha,
-    isPalette: m.isPalette,
-    hasProfile: m.hasProfile,
-    compression: m.compression,
-    loop: m.loop,
-    delay: m.delay,
-  };
-}
-
-/**
- * The format of the answer. `plan.format` wins; otherwise the original's own format as thumbor
- * serves it (§5.8): TIFF → PNG (thumbor's FORMATS table), SVG → PNG (rasterised, as
- * cairosvg does), AVIF → AVIF, HEIC → JPEG (no HEVC encoder in sharp's build). `autojpg()` turns
- * an opaque PNG into JPEG (thumbor's AUTO_PNG_TO_JPG, per request).
- */
-export function outputFormatFor(plan: TransformPlan, header: Pick<Header, "format" | "hasAlpha" | "compression">): OutputFormat {
-  if (plan.format) return plan.format;
-  let format: OutputFormat;
-  switch (header.format) {
-    case "jpeg":
-    case "png":
-    case "webp":
-    case "gif":
-      format = header.format;
-      break;
-    case "heif":
-      format = header.compression === "av1" ? "avif" : "jpeg";
-      break;
-    default:
-      format = "png";
-  }
-  const autojpg = filterCalls(plan, "autojpg").at(-1);
-  if (autojpg && asBoolean(autojpg.args[0], true) && format === "png" && !header.hasAlpha) format = "jpeg";
-  return format;
-}
-
-function asBoolean(arg: FilterArg | undefined, fallback: boolean): boolean {
-  if (arg === undefined) return fallback;
-  if (typeof arg === "boolean") return arg;
-  if (typeof arg === "number") return arg !== 0;
-  return !/^(false|0|no|off)$/i.test(arg.trim());
-}
-
-function asNumber(arg: FilterArg | undefined): number | null {
-  if (arg === undefined || typeof arg === "boolean") return null;
-  const n = Number(arg);
-  return Number.isFinite(n) ? n : null;
-}
-
-/** A colour argument: a CSS name or hex without "#" (thumbor's spelling), as sharp takes it. */
-function parseColour(arg: FilterArg | undefined): string {
-  const text = String(arg ?? "").trim().toLowerCase();
-  if (/^[0-9a-f]{3}$|^[0-9a-f]{6}$/.test(text)) return `#${text}`;
-  if (/^[a-z]+$/.test(text)) return text;
-  throw new RequestError(400, `not a colour: ${String(arg)}`);
-}
-
-/** A decoded image between steps: 8-bit pixels, possibly several frames stacked vertically. */
-interface Pixels {
-  data: Buffer;
-  width: number;
-  /** One frame's height. */
-  height: number;
-  frames: number;
-  channels: 1 | 2 | 3 | 4;
-}
-
-async function materialise(image: Sharp, frames: number): Promise<Pixels> {
-  const { data, info } = await image.toColourspace("srgb").raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
-  const height = frames > 1 ? info.height / frames : info.height;
-  return { data, width: info.width, height, frames, channels: info.channels as Pixels["channels"] };
-}
-
-function fromPixels(p: Pixels): Sharp {
-  return sharp(p.data, {
-    raw: { width: p.width, height: p.height * p.frames, channels: p.channels, ...(p.frames > 1 ? { pageHeight: p.height } : {}) },
-  });
-}
-
-/**
- * Runs sharp, turning its failures into a 400. The header was readable and of an accepted
- * format, so a libvips error from here on is the original's pixel data that cannot be decoded
- * (a corrupt body, an HEVC-coded HEIC without a decoder: libvips then says "Unknown error").
- * Programming errors (TypeError and friends) are not sharp's and stay 500s.
- */
-async function run<T>(what: Promise<T>): Promise<T> {
-  try {
-    return await what;
-  } catch (err) {
-    if (err instanceof RequestError) throw err;
-    if (err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || !(err instanceof Error)) throw err;
-    throw new RequestError(400, `not a supported image: ${shortReason(err)}`);
-  }
-}
-
 export async function renderVariant(input: RenderInput): Promise<RenderedVariant> {
   const { plan, original, settings } = input;
-  const loadObject = input.loadObject ?? (async () => null);
-  // Refuse an unknown filter before any pixel work.
+  refuseUnknownFilters(plan);
+  const header = await readHeader(original, settings);
+  const format = outputFormatFor(plan, header);
+  const frames = framesToRender(plan, header, format, settings);
+  const decoded = await decodeOriginal(original, header, plan, settings, frames);
+  if (plan.meta) return metaVariant(plan, header, decoded.trimmed);
+  const ops = planGeometry(plan, decoded, frames, settings);
+  const transformed = applyGeometry(decoded, ops, plan, header, frames);
+  const filtered = await applyFilters(transformed, plan, ops, frames, input);
+  const encoded = await run(encodeVariant(filtered.image, plan, format, { frames, header, background: filtered.background }));
+  return imageVariant(encoded, plan, format);
+}
+
+/** Refuses an unknown filter before any pixel work. */
+function refuseUnknownFilters(plan: TransformPlan): void {
   for (const call of plan.filters) {
     if (!PIPELINE_FILTERS.has(call.name) && !Object.hasOwn(POST_FILTER_EFFECTS, call.name)) throw new RequestError(400, `filter not supported: ${call.name}`);
   }
-  const header = await readHeader(original, settings);
-  const format = outputFormatFor(plan, header);
-  const keepFrames = header.frames > 1 && !plan.meta && !hasFilter(plan, "cover") && (format === "gif" || format === "webp");
-  if (keepFrames && header.frames > settings.maxFrames) {
-    throw new RequestError(400, `animated image has ${header.frames} frames, limit is ${settings.maxFrames}`);
-  }
-  const frames = keepFrames ? header.frames : 1;
-  // Every kept frame is decoded: the pixel budget covers them all, not just one.
-  if (keepFrames && header.width * header.frameHeight * frames > settings.maxInputPixels) {
-    throw new RequestError(400, `animated image too large: ${frames} frames of ${header.width}x${header.frameHeight} px exceed maxInputPixels ${settings.maxInputPixels}`);
-  }
-  const decode = (): Sharp =>
-    sharp(original, {
-      autoOrient: true,
-      failOn: "none",
-      limitInputPixels: settings.maxInputPixels * frames,
-      ...(keepFrames ? { animated: true } : {}),
-    });
+}
 
-  // Trim needs the pixels: decode once to raw and continue from there. Animated originals are not
-  // trimmed (thumbor skips trim for GIFs too).
-  let image: Sharp;
-  let size: Size = { width: header.orientedWidth, height: header.orientedHeight };
-  let trimmed: Region | null = null;
-  if (plan.trim && frames === 1) {
-    const px = await run(materialise(decode(), 1));
-    trimmed = trimBox(px.data, px.width, px.height, px.channels, plan.trim.corner, plan.trim.tolerance);
-    image = fromPixels(px);
-    if (trimmed) {
-      image = image.extract(trimmed);
-      size = { width: trimmed.width, height: trimmed.height };
-      // The extract is pending on `image`; geometry's crop must apply to the trimmed pixels.
-      image = fromPixels(await materialise(image, 1));
-    }
-  } else {
-    image = decode();
-  }
+/** `meta`: thumbor's JSON document of the operations instead of an image. */
+function metaVariant(plan: TransformPlan, header: Header, trimmed: Region | null): RenderedVariant {
+  const doc = metaDocument(plan, { url: plan.source, width: header.orientedWidth, height: header.orientedHeight, frameCount: header.frames, trimmed });
+  const body = Buffer.from(JSON.stringify(doc));
+  const target = doc.thumbor.target as Size;
+  return { body, contentType: CONTENT_TYPES.json, format: "json", width: target.width, height: target.height };
+}
 
-  if (plan.meta) {
-    const doc = metaDocument(plan, { url: plan.source, width: header.orientedWidth, height: header.orientedHeight, frameCount: header.frames, trimmed });
-    const body = Buffer.from(JSON.stringify(doc));
-    const target = doc.thumbor.target as Size;
-    return { body, contentType: CONTENT_TYPES.json, format: "json", width: target.width, height: target.height };
-  }
-
-  const ops = planOperations(plan, size.width, size.height, trimmed ? { left: trimmed.left, top: trimmed.top } : undefined);
-  if (ops.target.width > settings.maxWidth || ops.target.height > settings.maxHeight) {
-    throw new RequestError(400, `output ${ops.target.width}x${ops.target.height} exceeds the maximum ${settings.maxWidth}x${settings.maxHeight}`);
-  }
-  // Every kept frame is also rendered and encoded at the target size: the pixel budget covers
-  // the output too (measured: 100 frames of 16x16 asked at 2000x2000 took 153 s, 145 MB of GIF).
-  if (frames > 1 && ops.target.width * ops.target.height * frames > settings.maxInputPixels) {
-    throw new RequestError(400, `animated output too large: ${frames} frames of ${ops.target.width}x${ops.target.height} px exceed maxInputPixels ${settings.maxInputPixels}`);
-  }
-
-  // Transform stage, in sharp's own order: one extract, one resize, then flips.
-  let region: Region | null = ops.manualCrop;
-  const smart = ops.smartCrop && frames === 1; // sharp's attention strategy refuses multi-page images
-  if (ops.autoCrop && !smart) {
-    const base = region ?? { left: 0, top: 0, width: size.width, height: size.height };
-    region = { left: base.left + ops.autoCrop.left, top: base.top + ops.autoCrop.top, width: ops.autoCrop.width, height: ops.autoCrop.height };
-  }
-  const shrinkOnLoad = !plan.trim && frames === 1 && (header.format === "jpeg" || header.format === "webp");
-  const auto = ops.autoCrop;
-  const down = ops.resize;
-  if (!smart && shrinkOnLoad && auto && !ops.manualCrop && down && down.width < auto.width && down.height < auto.height) {
-    // Same picture, faster: thumbor crops then downscales the box; scaling the whole image first
-    // and cutting the scaled box lets libjpeg/libwebp decode at a fraction of the size
-    // (measured on a 5640x3172 JPEG → 300x300: 285 ms crop-first, 82 ms scale-first). The two
-    // differ only by sub-pixel resampling at the box's edges (a test bounds the difference).
-    const sx = down.width / auto.width;
-    const sy = down.height / auto.height;
-    const scaled = { width: Math.max(down.width, Math.round(size.width * sx)), height: Math.max(down.height, Math.round(size.height * sy)) };
-    let left = Math.min(Math.round(auto.left * sx), scaled.width - down.width);
-    let top = Math.min(Math.round(auto.top * sy), scaled.height - down.height);
-    // sharp flips before a post-resize extract: cut the mirrored box so that the result is
-    // flip(crop(image)), thumbor's order.
-    if (ops.flipHorizontal) left = scaled.width - down.width - left;
-    if (ops.flipVertical) top = scaled.height - down.height - top;
-    image = image.resize(scaled.width, scaled.height, { fit: "fill" }).extract({ left, top, width: down.width, height: down.height });
-  } else {
-    if (region) image = image.extract(region);
-    if (smart) {
-      const box = down ?? { width: auto!.width, height: auto!.height };
-      image = image.resize(box.width, box.height, { fit: "cover", position: sharp.strategy.attention });
-    } else if (down) {
-      image = image.resize(down.width, down.height, { fit: "fill" });
-    }
-  }
-  if (ops.flipHorizontal) image = image.flop();
-  if (ops.flipVertical) image = image.flip();
-
-  // Post-transform filters in URL order.
+/** Post-transform filters in URL order, each on materialised pixels. */
+async function applyFilters(image: Sharp, plan: TransformPlan, ops: Operations, frames: number, input: RenderInput): Promise<{ image: Sharp; background: string | null }> {
+  const loadObject = input.loadObject ?? (async () => null);
   let background: string | null = null;
   for (const call of plan.filters) {
     if (PIPELINE_FILTERS.has(call.name) && !PIPELINE_PIXEL_FILTERS.has(call.name)) continue;
     const px = await run(materialise(image, frames));
     if (PIPELINE_PIXEL_FILTERS.has(call.name)) {
-      const result = await applyPixelFilter(call, px, ops.request, settings);
+      const result = await applyPixelFilter(call, px, ops.request, input.settings);
       image = result.image;
       if (result.background) background = result.background;
       continue;
     }
     const effect = POST_FILTER_EFFECTS[call.name]!;
-    image = await effect(fromPixels(px), call.args, { width: px.width, height: px.height, loadObject, settings });
+    image = await effect(fromPixels(px), call.args, { width: px.width, height: px.height, loadObject, settings: input.settings });
   }
+  return { image, background };
+}
 
-  const encoded = await run(encode(image, plan, format, { frames, header, background }));
+/** The encoded image as the handler stores it, with `max_age` when the plan asks. */
+function imageVariant(encoded: Encoded, plan: TransformPlan, format: OutputFormat): RenderedVariant {
   const maxAgeCall = filterCalls(plan, "max_age").at(-1);
   const maxAge = maxAgeCall ? asNumber(maxAgeCall.args[0]) : null;
   return {
@@ -384,6 +151,14 @@ export async function renderVariant(input: RenderInput): Promise<RenderedVariant
     height: encoded.height,
     ...(maxAge !== null && maxAge >= 0 ? { maxAge: Math.floor(maxAge) } : {}),
   };
+}
+
+/** A colour argument: a CSS name or hex without "#" (thumbor's spelling), as sharp takes it. */
+function parseColour(arg: FilterArg | undefined): string {
+  const text = String(arg ?? "").trim().toLowerCase();
+  if (/^[0-9a-f]{3}$|^[0-9a-f]{6}$/.test(text)) return `#${text}`;
+  if (/^[a-z]+$/.test(text)) return text;
+  throw new RequestError(400, `not a colour: ${String(arg)}`);
 }
 
 /** `fill`, `grayscale`, `proportion`, `background_color` on materialised pixels. */
@@ -495,83 +270,4 @@ async function fill(call: FilterCall, px: Pixels, request: Size, limits: Pick<Se
   if (typeof colour !== "string") image = image.ensureAlpha();
   image = image.extend({ ...pad, background: colour });
   return { image, ...(typeof colour === "string" ? { background: colour } : {}) };
-}
-
-interface EncodeContext {
-  frames: number;
-  header: Header;
-  /** Last fill/background colour: JPEG flattens alpha onto it (white otherwise). */
-  background: string | null;
-}
-
-async function encode(image: Sharp, plan: TransformPlan, format: OutputFormat, ctx: EncodeContext): Promise<{ data: Buffer; width: number; height: number }> {
-  const quality = plan.quality;
-  const maxBytesCall = filterCalls(plan, "max_bytes").at(-1);
-  const maxBytes = maxBytesCall ? asNumber(maxBytesCall.args[0]) : null;
-  const mayRetry = maxBytes !== null && maxBytes > 0 && (format === "jpeg" || format === "webp");
-  // Retried encodes must not decode and resize the original again: run the pipeline once.
-  const source = mayRetry ? fromPixels(await materialise(image, ctx.frames)) : image;
-  const prepared = (): Sharp => {
-    // 8-bit sRGB output whatever came in (CMYK, 16-bit, grey with a profile). Only max_bytes
-    // encodes more than once, and then from the small materialised pixels: sharp's clone()
-    // copies its input, which otherwise is the whole original (16 MB more garbage per miss on
-    // the Elephants JPEG).
-    let img = (mayRetry ? source.clone() : source).toColourspace("srgb");
-    if (ctx.header.hasProfile && !hasFilter(plan, "strip_icc")) img = img.withIccProfile("srgb");
-    if (format === "jpeg") img = img.flatten({ background: ctx.background ?? "#ffffff" });
-    return img;
-  };
-
-  const encodeAt = async (q: number) => {
-    const out = withEncoder(prepared(), format, q, ctx);
-    const { data, info } = await out.toBuffer({ resolveWithObject: true });
-    const height = ctx.frames > 1 ? (info.pageHeight ?? info.height / ctx.frames) : info.height;
-    return { data, width: info.width, height };
-  };
-  let result = await encodeAt(quality);
-  if (mayRetry && result.data.length > maxBytes!) {
-    // thumbor's max_bytes: lower the quality by x0.75 steps (not below 10) until it fits, then
-    // climb back by x1.1 steps while it still fits.
-    let q = quality;
-    let tooBig = quality;
-    while (result.data.length > maxBytes! && q > 10) {
-      tooBig = q;
-      q = Math.max(10, Math.floor(q * 0.75));
-      result = await encodeAt(q);
-    }
-    if (result.data.length <= maxBytes!) {
-      for (let up = Math.floor(q * 1.1); up > q && up < tooBig; up = Math.floor(up * 1.1)) {
-        const attempt = await encodeAt(up);
-        if (attempt.data.length > maxBytes!) break;
-        result = attempt;
-        q = up;
-      }
-    }
-  }
-  return result;
-}
-
-function animation(ctx: EncodeContext): { loop?: number; delay?: number[] } {
-  if (ctx.frames <= 1) return {};
-  return {
-    ...(ctx.header.loop !== undefined ? { loop: ctx.header.loop } : {}),
-    ...(ctx.header.delay && ctx.header.delay.length === ctx.frames ? { delay: ctx.header.delay } : {}),
-  };
-}
-
-function withEncoder(img: Sharp, format: OutputFormat, quality: number, ctx: EncodeContext): Sharp {
-  switch (format) {
-    case "jpeg":
-      return img.jpeg({ quality, progressive: true, mozjpeg: false });
-    case "png":
-      // thumbor keeps palette sources paletted (PILLOW_PRESERVE_INDEXED_MODE), tRNS included.
-      return img.png({ palette: ctx.header.isPalette, compressionLevel: 6 });
-    case "webp":
-      // thumbor: WebP quality 100 means lossless.
-      return img.webp({ quality, effort: WEBP_EFFORT, ...(quality >= 100 ? { lossless: true } : {}), ...animation(ctx) });
-    case "avif":
-      return img.avif({ quality, effort: AVIF_EFFORT });
-    case "gif":
-      return img.gif(animation(ctx));
-  }
 }

@@ -1,0 +1,87 @@
+/**
+ * Step 5 of the render: 8-bit sRGB pixels out, the format's encoder with thumbor's options, and
+ * `max_bytes` (fit-bytes.ts) when the plan asks for it.
+ */
+import type { Sharp } from "sharp";
+import type { OutputFormat, TransformPlan } from "../core/plan.js";
+import { filterCalls, hasFilter } from "./geometry.js";
+import { asNumber } from "./filter-values.js";
+import { fitToMaxBytes } from "./fit-bytes.js";
+import type { Header } from "./load.js";
+import { fromPixels, materialise } from "./pixels.js";
+
+/**
+ * Encoder effort, tuned for a Lambda@Edge budget (BENCHMARKS.md, "AVIF effort"). WebP effort 4
+ * is libwebp's default balance (effort 6 saved 1.5% for up to 2x the time). AVIF effort 0:
+ * effort 1 stays within 2x WebP on small photos but not on detailed ones; effort 0 costs files
+ * 1-7 % larger and PSNR 0.0-0.5 dB lower than effort 1, and effort 4 is 15-25x slower for files
+ * about 10% smaller, which a viewer-facing cache miss cannot afford.
+ */
+const WEBP_EFFORT = 4;
+const AVIF_EFFORT = 0;
+
+export interface EncodeContext {
+  frames: number;
+  header: Header;
+  /** Last fill/background colour: JPEG flattens alpha onto it (white otherwise). */
+  background: string | null;
+}
+
+export interface Encoded {
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+export async function encodeVariant(image: Sharp, plan: TransformPlan, format: OutputFormat, ctx: EncodeContext): Promise<Encoded> {
+  const maxBytesCall = filterCalls(plan, "max_bytes").at(-1);
+  const maxBytes = maxBytesCall ? asNumber(maxBytesCall.args[0]) : null;
+  if (maxBytes === null || maxBytes <= 0 || (format !== "jpeg" && format !== "webp")) {
+    return encodeAt(prepareForEncoder(image, plan, format, ctx), format, plan.quality, ctx);
+  }
+  // Retried encodes must not decode and resize the original again: run the pipeline once.
+  // sharp's clone() copies its input, which otherwise is the whole original (16 MB more garbage
+  // per miss on the Elephants JPEG), so each attempt clones the small materialised pixels.
+  const source = fromPixels(await materialise(image, ctx.frames));
+  const attempt = (q: number) => encodeAt(prepareForEncoder(source.clone(), plan, format, ctx), format, q, ctx);
+  return fitToMaxBytes(attempt, plan.quality, maxBytes);
+}
+
+/** 8-bit sRGB output whatever came in (CMYK, 16-bit, grey with a profile); JPEG has no alpha. */
+function prepareForEncoder(image: Sharp, plan: TransformPlan, format: OutputFormat, ctx: EncodeContext): Sharp {
+  let img = image.toColourspace("srgb");
+  if (ctx.header.hasProfile && !hasFilter(plan, "strip_icc")) img = img.withIccProfile("srgb");
+  if (format === "jpeg") img = img.flatten({ background: ctx.background ?? "#ffffff" });
+  return img;
+}
+
+async function encodeAt(image: Sharp, format: OutputFormat, quality: number, ctx: EncodeContext): Promise<Encoded> {
+  const { data, info } = await withEncoder(image, format, quality, ctx).toBuffer({ resolveWithObject: true });
+  const height = ctx.frames > 1 ? (info.pageHeight ?? info.height / ctx.frames) : info.height;
+  return { data, width: info.width, height };
+}
+
+function animation(ctx: EncodeContext): { loop?: number; delay?: number[] } {
+  if (ctx.frames <= 1) return {};
+  return {
+    ...(ctx.header.loop !== undefined ? { loop: ctx.header.loop } : {}),
+    ...(ctx.header.delay && ctx.header.delay.length === ctx.frames ? { delay: ctx.header.delay } : {}),
+  };
+}
+
+function withEncoder(img: Sharp, format: OutputFormat, quality: number, ctx: EncodeContext): Sharp {
+  switch (format) {
+    case "jpeg":
+      return img.jpeg({ quality, progressive: true, mozjpeg: false });
+    case "png":
+      // thumbor keeps palette sources paletted (PILLOW_PRESERVE_INDEXED_MODE), tRNS included.
+      return img.png({ palette: ctx.header.isPalette, compressionLevel: 6 });
+    case "webp":
+      // thumbor: WebP quality 100 means lossless.
+      return img.webp({ quality, effort: WEBP_EFFORT, ...(quality >= 100 ? { lossless: true } : {}), ...animation(ctx) });
+    case "avif":
+      return img.avif({ quality, effort: AVIF_EFFORT });
+    case "gif":
+      return img.gif(animation(ctx));
+  }
+}
