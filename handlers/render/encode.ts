@@ -2,7 +2,7 @@
  * Step 5 of the render: 8-bit sRGB pixels out, the format's encoder with thumbor's options, and
  * `max_bytes` (fit-bytes.ts) when the plan asks for it.
  */
-import type { Sharp } from "sharp";
+import type { JpegOptions, Sharp, WebpOptions } from "sharp";
 import type { OutputFormat, TransformPlan } from "../core/plan.js";
 import { filterCalls, hasFilter } from "./geometry.js";
 import { asNumber } from "./filter-values.js";
@@ -69,16 +69,22 @@ function animation(ctx: EncodeContext): { loop?: number; delay?: number[] } {
   };
 }
 
+/** The JPEG and still WebP encoder options at a quality (bench/ times the encoder with them too). */
+export function stillEncoderOptions(format: "jpeg" | "webp", quality: number): JpegOptions | WebpOptions {
+  if (format === "jpeg") return { quality, progressive: true, mozjpeg: false };
+  // thumbor: WebP quality 100 means lossless.
+  return { quality, effort: WEBP_EFFORT, ...(quality >= 100 ? { lossless: true } : {}) };
+}
+
 function withEncoder(img: Sharp, format: OutputFormat, quality: number, ctx: EncodeContext): Sharp {
   switch (format) {
     case "jpeg":
-      return img.jpeg({ quality, progressive: true, mozjpeg: false });
+      return img.jpeg(stillEncoderOptions("jpeg", quality));
     case "png":
       // thumbor keeps palette sources paletted (PILLOW_PRESERVE_INDEXED_MODE), tRNS included.
       return img.png({ palette: ctx.header.isPalette, compressionLevel: 6 });
     case "webp":
-      // thumbor: WebP quality 100 means lossless.
-      return img.webp({ quality, effort: WEBP_EFFORT, ...(quality >= 100 ? { lossless: true } : {}), ...animation(ctx) });
+      return img.webp({ ...stillEncoderOptions("webp", quality), ...animation(ctx) });
     case "avif":
       return img.avif({ quality, effort: AVIF_EFFORT });
     case "gif":
