@@ -7,7 +7,7 @@
  * The S3 server (s3rver) runs in this process; each workload's misses run in a child process.
  * Pillow needs a Python with Pillow: `BENCH_PYTHON` names it (the anchor script is found beside
  * the photos, `../bench/pillow-anchor.py`, or by `BENCH_PILLOW_ANCHOR`); without it that column
- * is skipped with a line saying so.
+ * is skipped with a line saying so. `BENCH_NODE_ARGS` (e.g. `--cpu-prof`) is passed to the children's node.
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -99,7 +99,7 @@ async function profileWorkload(script: string, bundle: string, endpoint: string,
     encoder: { format: workload.format, options: stillEncoderOptions(workload.format, QUALITY) },
   };
   const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", AWS_ENDPOINT_URL_S3: endpoint, AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey };
-  return childJson<ProfileOutput>(await runNode(script, [JSON.stringify(input)], { env }), `miss profile ${workload.label}`);
+  return childJson<ProfileOutput>(await runNode(script, [JSON.stringify(input)], { env, nodeArgs: process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) }), `miss profile ${workload.label}`);
 }
 
 /** Runs every workload (own misses, then the Pillow anchor) and returns the results. */

@@ -72,16 +72,7 @@ export function s3ObjectStore(client: S3Client, budgetMs: number = S3_INVOCATION
         out.Body?.transformToWebStream().cancel().catch(() => {});
         throw new OriginalTooLargeError(`original is ${out.ContentLength} bytes, the limit is ${MAX_ORIGINAL_BYTES}`);
       }
-      let bytes: Uint8Array;
-      try {
-        bytes = await out.Body!.transformToByteArray();
-      } catch (err) {
-        throw new BodyReadError(`GET body of ${key} broke off: ${(err as Error).name}`);
-      }
-      if (out.ContentLength !== undefined && bytes.byteLength !== out.ContentLength) {
-        throw new BodyReadError(`short read of ${key}: ${bytes.byteLength} of ${out.ContentLength} bytes`);
-      }
-      return { body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), contentType: out.ContentType };
+      return { body: await readBody(out.Body as AsyncIterable<Uint8Array>, out.ContentLength, key), contentType: out.ContentType };
     } catch (err) {
       if (err instanceof OriginalTooLargeError || err instanceof StoreError) throw err;
       const status = (err as S3ServiceException).$metadata?.httpStatusCode;
@@ -116,6 +107,31 @@ export function s3ObjectStore(client: S3Client, budgetMs: number = S3_INVOCATION
       }
     },
   };
+}
+
+/**
+ * A GET's body in one buffer. With the announced length (S3 always sends it) each chunk is copied
+ * once into a buffer of that size, instead of keeping the chunks and concatenating them (the
+ * SDK's `transformToByteArray`): half the memory per miss and one copy less of the original.
+ */
+async function readBody(body: AsyncIterable<Uint8Array>, length: number | undefined, key: string): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  const out = length === undefined ? null : Buffer.allocUnsafe(length);
+  let read = 0;
+  try {
+    for await (const chunk of body) {
+      if (out && read + chunk.byteLength > out.byteLength) throw new BodyReadError(`long read of ${key}: more than ${length} bytes`);
+      if (out) out.set(chunk, read);
+      else chunks.push(chunk);
+      read += chunk.byteLength;
+    }
+  } catch (err) {
+    if (err instanceof BodyReadError) throw err;
+    throw new BodyReadError(`GET body of ${key} broke off: ${(err as Error).name}`);
+  }
+  if (!out) return Buffer.concat(chunks, read);
+  if (read !== out.byteLength) throw new BodyReadError(`short read of ${key}: ${read} of ${length} bytes`);
+  return out;
 }
 
 /** The body of a GET ended early or broke off: a StoreError, retried once by `get`. */

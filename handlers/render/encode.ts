@@ -11,13 +11,15 @@ import type { Header } from "./load.js";
 import { fromPixels, materialise } from "./pixels.js";
 
 /**
- * Encoder effort, tuned for a Lambda@Edge budget (BENCHMARKS.md, "AVIF effort"). WebP effort 4
- * is libwebp's default balance (effort 6 saved 1.5% for up to 2x the time). AVIF effort 0:
- * effort 1 stays within 2x WebP on small photos but not on detailed ones; effort 0 costs files
- * 1-7 % larger and PSNR 0.0-0.5 dB lower than effort 1, and effort 4 is 15-25x slower for files
- * about 10% smaller, which a viewer-facing cache miss cannot afford.
+ * Encoder effort, tuned for a Lambda@Edge budget (BENCHMARKS.md, "AVIF effort" and "CPU per
+ * miss"). WebP effort 2: half the encode CPU of libwebp's default 4 on the 800x500 photo
+ * workloads, for files 3-4 % larger and PSNR 0.1-0.3 dB lower, still within 5 % of the size
+ * Pillow (thumbor's engine) writes at the same quality. AVIF effort 0: effort 1 stays within 2x
+ * WebP on small photos but not on detailed ones; effort 0 costs files 1-7 % larger and PSNR
+ * 0.0-0.5 dB lower than effort 1, and effort 4 is 15-25x slower for files about 10% smaller,
+ * which a viewer-facing cache miss cannot afford.
  */
-const WEBP_EFFORT = 4;
+const WEBP_EFFORT = 2;
 const AVIF_EFFORT = 0;
 
 export interface EncodeContext {
