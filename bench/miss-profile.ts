@@ -27,7 +27,7 @@ import { missChartSvg } from "./miss-chart.js";
 import { PHASES, PHASE_LABELS, phaseMedians, type ProfileInput, type ProfileOutput } from "./miss-profile-child.js";
 import { PHOTOS_DIR } from "./origin-response.js";
 import type { Section, Table } from "./report.js";
-import { formatNumber, formatRatio, median, percentile, ratio } from "./stats.js";
+import { formatNumber, formatRatio, median, percentile, ratio, type Budget } from "./stats.js";
 import type { BenchContext, BenchResult } from "./types.js";
 
 export interface Workload {
@@ -196,6 +196,32 @@ function phaseTable(results: WorkloadResult[]): Table {
   };
 }
 
+/** Issue 15's targets as budgets: the milestone (at or below Pillow), the goal (half) and the overhead. */
+export function missBudgets(results: WorkloadResult[], pillowNote: string | null): Budget[] {
+  const measured = results.filter((r) => r.own);
+  const withPillow = measured.filter((r) => r.pillow);
+  const worst = (rows: WorkloadResult[], value: (r: WorkloadResult) => number) => (rows.length === 0 ? null : Math.max(...rows.map(value)));
+  const toPillow = worst(withPillow, (r) => phaseMedians(r.own!).total / r.pillow!.cpuMs);
+  const skip = toPillow === null ? { skipReason: pillowNote ?? "no workload measured" } : {};
+  const overhead = worst(measured, (r) => {
+    const m = phaseMedians(r.own!);
+    return m.get + m.put + m.answer;
+  });
+  return [
+    { name: "miss CPU vs Pillow, milestone", measure: "worst workload, whole-process CPU medians", comparison: "<=", limit: 1, unit: "x", value: toPillow, ...skip },
+    { name: "miss CPU vs Pillow, goal", measure: "worst workload, whole-process CPU medians", comparison: "<=", limit: 0.5, unit: "x", value: toPillow, ...skip },
+    {
+      name: "miss CPU outside the render",
+      measure: "worst workload, S3 GET + S3 PUT + answer, CPU ms median",
+      comparison: "<",
+      limit: 5,
+      unit: "ms",
+      value: overhead,
+      ...(overhead === null ? { skipReason: "no workload measured" } : {}),
+    },
+  ];
+}
+
 export async function runMissProfileBench(ctx: BenchContext): Promise<BenchResult> {
   const section: Section = {
     title: "origin-response: CPU per miss, side by side with Pillow",
@@ -219,7 +245,7 @@ export async function runMissProfileBench(ctx: BenchContext): Promise<BenchResul
   };
   if (!existsSync(PHOTOS_DIR)) {
     section.notes!.push(`SKIPPED: ${PHOTOS_DIR} not found (set BENCH_PHOTOS_DIR).`);
-    return { section, budgets: [] };
+    return { section, budgets: missBudgets([], "photos not found") };
   }
   const { results, pillowNote } = await measureWorkloads(ctx);
   section.tables.push(comparisonTable(results), phaseTable(results));
@@ -230,5 +256,5 @@ export async function runMissProfileBench(ctx: BenchContext): Promise<BenchResul
   const chart = join(PROJECT_ROOT, CHART_PATH);
   mkdirSync(dirname(chart), { recursive: true });
   writeFileSync(chart, missChartSvg(results, { date: new Date().toISOString().slice(0, 10) }));
-  return { section, budgets: [] };
+  return { section, budgets: missBudgets(results, pillowNote) };
 }
