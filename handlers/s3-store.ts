@@ -2,6 +2,8 @@
  * The bucket as origin-response sees it: read an object, write a variant. The only module of
  * the handlers that speaks the S3 API.
  */
+import type { Readable } from "node:stream";
+import { finished } from "node:stream/promises";
 import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException, type S3ClientConfig } from "@aws-sdk/client-s3";
 
 export interface StoredObject {
@@ -72,7 +74,7 @@ export function s3ObjectStore(client: S3Client, budgetMs: number = S3_INVOCATION
         out.Body?.transformToWebStream().cancel().catch(() => {});
         throw new OriginalTooLargeError(`original is ${out.ContentLength} bytes, the limit is ${MAX_ORIGINAL_BYTES}`);
       }
-      return { body: await readBody(out.Body as AsyncIterable<Uint8Array>, out.ContentLength, key), contentType: out.ContentType };
+      return { body: await readBody(out.Body as Readable, out.ContentLength, key), contentType: out.ContentType };
     } catch (err) {
       if (err instanceof OriginalTooLargeError || err instanceof StoreError) throw err;
       const status = (err as S3ServiceException).$metadata?.httpStatusCode;
@@ -111,20 +113,25 @@ export function s3ObjectStore(client: S3Client, budgetMs: number = S3_INVOCATION
 
 /**
  * A GET's body in one buffer. With the announced length (S3 always sends it) each chunk is copied
- * once into a buffer of that size, instead of keeping the chunks and concatenating them (the
- * SDK's `transformToByteArray`): half the memory per miss and one copy less of the original.
+ * once into a buffer of that size as it arrives ('data' events: the async iterator would first
+ * join the chunks it has buffered), instead of keeping the chunks and concatenating them (the
+ * SDK's `transformToByteArray`): half the memory per miss and fewer copies of the original.
  */
-async function readBody(body: AsyncIterable<Uint8Array>, length: number | undefined, key: string): Promise<Buffer> {
-  const chunks: Uint8Array[] = [];
+async function readBody(body: Readable, length: number | undefined, key: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
   const out = length === undefined ? null : Buffer.allocUnsafe(length);
   let read = 0;
-  try {
-    for await (const chunk of body) {
-      if (out && read + chunk.byteLength > out.byteLength) throw new BodyReadError(`long read of ${key}: more than ${length} bytes`);
-      if (out) out.set(chunk, read);
-      else chunks.push(chunk);
-      read += chunk.byteLength;
+  body.on("data", (chunk: Buffer) => {
+    if (out && read + chunk.byteLength > out.byteLength) {
+      body.destroy(new BodyReadError(`long read of ${key}: more than ${length} bytes`));
+      return;
     }
+    if (out) out.set(chunk, read);
+    else chunks.push(chunk);
+    read += chunk.byteLength;
+  });
+  try {
+    await finished(body);
   } catch (err) {
     if (err instanceof BodyReadError) throw err;
     throw new BodyReadError(`GET body of ${key} broke off: ${(err as Error).name}`);
