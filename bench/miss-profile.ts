@@ -241,7 +241,19 @@ export async function runMissProfileBench(ctx: BenchContext): Promise<BenchResul
         `the machine and its load. Chart: [${CHART_PATH}](${CHART_PATH}).`,
     ],
     tables: [],
-    notes: [],
+    notes: [
+      "What limits a miss (measured on 2 Dec 2026 with sharp alone, apart from this table): **decode** is entropy-bound. " +
+        "RainDrops' baseline JPEG costs as much CPU decoded at 1/2 scale (shrink-on-load, which sharp applies here, as Pillow's " +
+        "`draft` does) as at full size, because libjpeg-turbo's Huffman decoding is the same at any scale and this detailed photo " +
+        "is 1.2 MB for 2.3 MP; the 18 MP progressive original must decode every scan of every coefficient before any scaling. " +
+        "Pillow uses the same libjpeg-turbo, so neither library halves the other's decode. **encode**: WebP effort 2 (half the " +
+        "CPU of effort 4; sizes in the first table) and progressive JPEG as thumbor writes it (a baseline JPEG with optimised " +
+        "Huffman tables would save 3-5 ms per 800x500 miss at 1-2 % size either way, but changes how browsers draw the image). " +
+        "**Outside the render**: the AWS SDK's GET costs about twice a bare node:http GET of the same bytes from the same server " +
+        "(middleware, signing, endpoint rules, its stream handling), plus V8's garbage collection of the received chunks; a 16 MB " +
+        "original costs 40-110 ms CPU to receive through the SDK. The handler copies the body once into a buffer of the announced " +
+        "length; S3 time is not the render's and grows with the original's bytes.",
+    ],
   };
   if (!existsSync(PHOTOS_DIR)) {
     section.notes!.push(`SKIPPED: ${PHOTOS_DIR} not found (set BENCH_PHOTOS_DIR).`);
