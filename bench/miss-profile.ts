@@ -238,7 +238,8 @@ export async function runMissProfileBench(ctx: BenchContext): Promise<BenchResul
       "**Pillow (thumbor's engine)**: `pillow-anchor.py` (../shared/bench/) in the same run: Pillow 12.3 doing what thumbor 7.8's engine " +
         "does for the same URL (lazy open, `draft`, LANCZOS resize, save with thumbor's defaults), CPU per request, best of three loops. " +
         "A thumbor server costs more than this (its HTTP and Python around it). Ratios come from one run: absolute numbers move with " +
-        `the machine and its load. Chart: [${CHART_PATH}](${CHART_PATH}).`,
+        `the machine and its load.`,
+      `![CPU per miss, edge-resizer vs Pillow](${CHART_PATH})`,
     ],
     tables: [],
     notes: [
