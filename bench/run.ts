@@ -4,6 +4,8 @@
  * Exits 0 even when a budget fails: it is a measurement, not a test (a crash still exits 1).
  * The origin-response cases need the photos of `../shared/fixtures/photos/` (or the folder named
  * by BENCH_PHOTOS_DIR); without them those cases are skipped, each with a line saying so.
+ * The per-miss profile (`miss`) compares with Pillow when BENCH_PYTHON names a Python with
+ * Pillow 12.3 (skipped with a line otherwise) and writes its chart to docs/miss-cpu.svg.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
