@@ -24,6 +24,7 @@ import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client } from "../local/s3.js
 import { originResponseEvent, viewerRequestEvent, type Distribution } from "../local/events.js";
 import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
 import { uriToKey } from "../handlers/core/variant-key.js";
+import { stillEncoderOptions } from "../handlers/render/encode.js";
 
 export type BenchFormat = "jpeg" | "webp" | "avif";
 
@@ -106,14 +107,14 @@ function timedS3(client: S3Client, clock: { ms: number; cpuMs: number }): S3Clie
   return client;
 }
 
-/** Bare sharp: the same resize and encoder settings as handlers/render/pipeline.ts (keep them in step), nothing else. */
+/** Bare sharp: the same resize and encoder settings as handlers/render/encode.ts, nothing else. */
 function bareSharp(original: Buffer, width: number, height: number, format: BenchFormat): Promise<Buffer> {
   const image = sharp(original).resize(width, height, { fit: "fill" });
   switch (format) {
     case "jpeg":
-      return image.jpeg({ quality: 80, progressive: true, mozjpeg: false }).toBuffer();
+      return image.jpeg(stillEncoderOptions("jpeg", 80)).toBuffer();
     case "webp":
-      return image.webp({ quality: 80, effort: 4 }).toBuffer();
+      return image.webp(stillEncoderOptions("webp", 80)).toBuffer();
     case "avif":
       return image.avif({ quality: 80, effort: 0 }).toBuffer();
   }

@@ -1,9 +1,11 @@
 /**
- * `npm run bench [-- --quick] [-- --only viewer,origin,avif,edge] [-- --out <file>]`: runs the
+ * `npm run bench [-- --quick] [-- --only viewer,origin,miss,avif,edge] [-- --out <file>]`: runs the
  * benchmark suite, prints one PASS/FAIL/SKIP line per budget and writes BENCHMARKS.md.
  * Exits 0 even when a budget fails: it is a measurement, not a test (a crash still exits 1).
  * The origin-response cases need the photos of `../shared/fixtures/photos/` (or the folder named
  * by BENCH_PHOTOS_DIR); without them those cases are skipped, each with a line saying so.
+ * The per-miss profile (`miss`) compares with Pillow when BENCH_PYTHON names a Python with
+ * Pillow 12.3 (skipped with a line otherwise) and writes its chart to docs/miss-cpu.svg.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,6 +14,7 @@ import { PROJECT_ROOT } from "./child.js";
 import { runAvifEffortBench } from "./avif-effort.js";
 import { runLocalEdgeBench } from "./local-edge.js";
 import { machineFacts, loadNote } from "./machine.js";
+import { runMissProfileBench } from "./miss-profile.js";
 import { runOriginResponseBench } from "./origin-response.js";
 import { renderReport, verdictSummary, type Section } from "./report.js";
 import { evaluateBudget, type Budget } from "./stats.js";
@@ -21,6 +24,7 @@ import { runViewerRequestBench } from "./viewer-request.js";
 const BENCHES: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
   viewer: runViewerRequestBench,
   origin: runOriginResponseBench,
+  miss: runMissProfileBench,
   avif: async (ctx) => ({ section: await runAvifEffortBench(ctx), budgets: [] }),
   edge: runLocalEdgeBench,
 };
@@ -35,7 +39,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    console.log("usage: npm run bench [-- --quick] [-- --only viewer,origin,avif,edge] [-- --out BENCHMARKS.md]");
+    console.log("usage: npm run bench [-- --quick] [-- --only viewer,origin,miss,avif,edge] [-- --out BENCHMARKS.md]");
     return;
   }
   const only = values.only ? values.only.split(",").map((s) => s.trim()) : Object.keys(BENCHES);

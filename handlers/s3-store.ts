@@ -2,6 +2,8 @@
  * The bucket as origin-response sees it: read an object, write a variant. The only module of
  * the handlers that speaks the S3 API.
  */
+import type { Readable } from "node:stream";
+import { finished } from "node:stream/promises";
 import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException, type S3ClientConfig } from "@aws-sdk/client-s3";
 
 export interface StoredObject {
@@ -74,16 +76,7 @@ export function s3ObjectStore(client: S3Client, budgetMs: number = S3_INVOCATION
         out.Body?.transformToWebStream().cancel().catch(() => {});
         throw new OriginalTooLargeError(`original is ${out.ContentLength} bytes, the limit is ${MAX_ORIGINAL_BYTES}`);
       }
-      let bytes: Uint8Array;
-      try {
-        bytes = await out.Body!.transformToByteArray();
-      } catch (err) {
-        throw new BodyReadError(`GET body of ${key} broke off: ${(err as Error).name}`);
-      }
-      if (out.ContentLength !== undefined && bytes.byteLength !== out.ContentLength) {
-        throw new BodyReadError(`short read of ${key}: ${bytes.byteLength} of ${out.ContentLength} bytes`);
-      }
-      return { body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), contentType: out.ContentType, etag: out.ETag };
+      return { body: await readBody(out.Body as Readable, out.ContentLength, key), contentType: out.ContentType, etag: out.ETag };
     } catch (err) {
       if (err instanceof OriginalTooLargeError || err instanceof StoreError) throw err;
       const status = (err as S3ServiceException).$metadata?.httpStatusCode;
@@ -118,6 +111,36 @@ export function s3ObjectStore(client: S3Client, budgetMs: number = S3_INVOCATION
       }
     },
   };
+}
+
+/**
+ * A GET's body in one buffer. With the announced length (S3 always sends it) each chunk is copied
+ * once into a buffer of that size as it arrives ('data' events: the async iterator would first
+ * join the chunks it has buffered), instead of keeping the chunks and concatenating them (the
+ * SDK's `transformToByteArray`): half the memory per miss and fewer copies of the original.
+ */
+async function readBody(body: Readable, length: number | undefined, key: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const out = length === undefined ? null : Buffer.allocUnsafe(length);
+  let read = 0;
+  body.on("data", (chunk: Buffer) => {
+    if (out && read + chunk.byteLength > out.byteLength) {
+      body.destroy(new BodyReadError(`long read of ${key}: more than ${length} bytes`));
+      return;
+    }
+    if (out) out.set(chunk, read);
+    else chunks.push(chunk);
+    read += chunk.byteLength;
+  });
+  try {
+    await finished(body);
+  } catch (err) {
+    if (err instanceof BodyReadError) throw err;
+    throw new BodyReadError(`GET body of ${key} broke off: ${(err as Error).name}`);
+  }
+  if (!out) return Buffer.concat(chunks, read);
+  if (read !== out.byteLength) throw new BodyReadError(`short read of ${key}: ${read} of ${length} bytes`);
+  return out;
 }
 
 /** The body of a GET ended early or broke off: a StoreError, retried once by `get`. */

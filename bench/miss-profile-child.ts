@@ -1,0 +1,197 @@
+/**
+ * One workload of the per-miss profile, in a child process of its own: the BUILT origin-response
+ * bundle (`dist/origin-response/index.js`, the code Lambda runs, its own AWS SDK copy and the
+ * linux-x64 sharp beside it) answers S3 403s for a new variant, against an S3 server that runs
+ * in the parent process. The bundle's own `handler` is called, as Lambda calls it; its S3 client
+ * is aimed at that server by the SDK's standard `AWS_ENDPOINT_URL_S3` variable.
+ *
+ * CPU is whole-process (user + system, every thread: libvips runs on libuv's threads), read at
+ * phase boundaries that the child observes from outside the bundle, without touching its code:
+ *   start → sharp's first call (the original's header)          = S3 GET (key, plan, GET, body)
+ *   → the last `toBuffer` resolved                              = render (decode, resize, encode)
+ *   → the PUT's response headers (node:http diagnostics channel) = S3 PUT
+ *   → the handler's answer                                      = answer (SDK parse, base64, object)
+ * Encode alone is measured apart on the output's pixels (the render's libvips pipeline decodes,
+ * resizes and encodes in one pass, so it has no boundary to read).
+ */
+import { subscribe } from "node:diagnostics_channel";
+import { createRequire } from "node:module";
+import { performance, PerformanceObserver } from "node:perf_hooks";
+import type { CloudFrontResponseEvent, CloudFrontResultResponse } from "aws-lambda";
+import type SharpModule from "sharp";
+import { median } from "./stats.js";
+
+export interface ProfileInput {
+  /** Absolute path of the built dist/origin-response/index.js. */
+  bundle: string;
+  /** The origin-response event of one miss (a 403 for the variant key). */
+  event: CloudFrontResponseEvent;
+  warmups: number;
+  runs: number;
+  /** The encoder options of the variant, to time encode alone on the output's pixels. */
+  encoder: { format: "jpeg" | "webp"; options: object };
+}
+
+export const PHASES = ["get", "render", "put", "answer"] as const;
+export type Phase = (typeof PHASES)[number];
+export const PHASE_LABELS: Record<Phase, string> = { get: "S3 GET", render: "decode + render + encode", put: "S3 PUT", answer: "answer" };
+
+export interface MissSample {
+  /** CPU ms per phase and in total (the total is the whole handler call). */
+  cpu: Record<Phase | "total", number>;
+  wallMs: number;
+  /** Wall ms of V8's garbage collections during the miss. */
+  gcMs: number;
+}
+
+export interface ProfileOutput {
+  status: string;
+  outputBytes: number;
+  outputWidth: number;
+  outputHeight: number;
+  samples: MissSample[];
+  /** CPU ms of the encoder alone on the output's pixels, per run. */
+  encodeCpu: number[];
+  sharpConcurrency: number;
+  /** RSS MiB after the runs (peak). */
+  peakRssMiB: number;
+}
+
+export function phaseMedians(own: ProfileOutput): Record<Phase | "total", number> {
+  const of = (k: Phase | "total") => median(own.samples.map((s) => s.cpu[k]));
+  return { get: of("get"), render: of("render"), put: of("put"), answer: of("answer"), total: of("total") };
+}
+
+type Handler = (event: CloudFrontResponseEvent) => Promise<CloudFrontResultResponse>;
+
+const cpuNow = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Phase boundaries of the miss in flight, in CPU ms of the process. */
+class MissClock {
+  marks = new Map<string, number>();
+  active = false;
+  httpRequests = 0;
+  mark(name: string): void {
+    if (this.active) this.marks.set(name, cpuNow());
+  }
+  markOnce(name: string): void {
+    if (this.active && !this.marks.has(name)) this.marks.set(name, cpuNow());
+  }
+}
+
+function instrumentSharp(sharp: typeof SharpModule, clock: MissClock): void {
+  const proto = (sharp as unknown as { prototype: Record<string, (...args: unknown[]) => unknown> }).prototype;
+  const metadata = proto.metadata!;
+  proto.metadata = function (this: unknown, ...args: unknown[]) {
+    clock.markOnce("firstSharp");
+    return metadata.apply(this, args);
+  };
+  const toBuffer = proto.toBuffer!;
+  proto.toBuffer = function (this: unknown, ...args: unknown[]) {
+    clock.markOnce("firstSharp");
+    const out = toBuffer.apply(this, args);
+    if (out instanceof Promise) return out.then((v) => (clock.mark("lastSharp"), v));
+    return out;
+  };
+}
+
+function instrumentHttp(clock: MissClock): void {
+  subscribe("http.client.request.start", () => {
+    clock.httpRequests++;
+  });
+  // The PUT's answer: the second request of a miss (the first is the GET of the original).
+  subscribe("http.client.response.finish", () => {
+    if (clock.httpRequests >= 2) clock.markOnce("putAnswered");
+  });
+}
+
+function phasesOf(marks: Map<string, number>, start: number, end: number): Record<Phase | "total", number> {
+  const first = marks.get("firstSharp") ?? start;
+  const last = marks.get("lastSharp") ?? first;
+  const put = marks.get("putAnswered") ?? end;
+  return { get: first - start, render: last - first, put: put - last, answer: end - put, total: end - start };
+}
+
+export async function profileMisses(input: ProfileInput): Promise<ProfileOutput> {
+  const bundleRequire = createRequire(input.bundle);
+  // The very module instance the bundle loads (sharp is external to it, beside it in node_modules).
+  const sharp = bundleRequire("sharp") as typeof SharpModule;
+  const clock = new MissClock();
+  instrumentSharp(sharp, clock);
+  instrumentHttp(clock);
+  let gcMs = 0;
+  new PerformanceObserver((list) => {
+    if (clock.active) for (const e of list.getEntries()) gcMs += e.duration;
+  }).observe({ entryTypes: ["gc"] });
+  const { handler } = bundleRequire(input.bundle) as { handler: Handler };
+
+  const miss = async (): Promise<{ answer: CloudFrontResultResponse; sample: MissSample }> => {
+    const event = structuredClone(input.event);
+    clock.marks.clear();
+    clock.httpRequests = 0;
+    gcMs = 0;
+    clock.active = true;
+    const t0 = performance.now();
+    const start = cpuNow();
+    const answer = await handler(event);
+    const end = cpuNow();
+    const wallMs = performance.now() - t0;
+    clock.active = false;
+    // GC entries are delivered asynchronously: let them arrive before reading the sum.
+    await new Promise((r) => setImmediate(r));
+    return { answer, sample: { cpu: phasesOf(clock.marks, start, end), wallMs, gcMs } };
+  };
+
+  let last = await miss();
+  for (let i = 1; i < input.warmups; i++) last = await miss();
+  if (last.answer.status !== "200") throw new Error(`origin-response answered ${last.answer.status}: ${last.answer.body ?? ""}`);
+  const samples: MissSample[] = [];
+  for (let i = 0; i < input.runs; i++) {
+    const r = await miss();
+    if (r.answer.status !== "200") throw new Error(`run ${i} answered ${r.answer.status}`);
+    samples.push(r.sample);
+  }
+  const output = Buffer.from(last.answer.body ?? "", "base64");
+  const encodeCpu = await timeEncode(sharp, output, input);
+  const meta = await sharp(output).metadata();
+  return {
+    status: last.answer.status,
+    outputBytes: output.byteLength,
+    outputWidth: meta.width,
+    outputHeight: meta.height,
+    samples,
+    encodeCpu,
+    sharpConcurrency: sharp.concurrency(),
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  };
+}
+
+/** The encoder alone: the output's decoded pixels encoded again with the variant's options. */
+async function timeEncode(sharp: typeof SharpModule, output: Buffer, input: ProfileInput): Promise<number[]> {
+  const { data, info } = await sharp(output).raw().toBuffer({ resolveWithObject: true });
+  const raw = { width: info.width, height: info.height, channels: info.channels };
+  const encode = () => sharp(data, { raw }).toFormat(input.encoder.format, input.encoder.options).toBuffer();
+  await encode();
+  const times: number[] = [];
+  for (let i = 0; i < input.runs; i++) {
+    const c0 = cpuNow();
+    await encode();
+    times.push(cpuNow() - c0);
+  }
+  return times;
+}
+
+// Child-process entry: one JSON argument in, one JSON line out.
+if (require.main === module) {
+  const input = JSON.parse(process.argv[2] ?? "{}") as ProfileInput;
+  profileMisses(input).then(
+    (out) => process.stdout.write(`${JSON.stringify(out)}\n`),
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

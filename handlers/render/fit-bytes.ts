@@ -1,0 +1,23 @@
+/**
+ * thumbor's `max_bytes`: lower the quality by x0.75 steps (not below 10) until the encoded file
+ * fits, then climb back by x1.1 steps while it still fits. Pure search over an encoder callback.
+ */
+export async function fitToMaxBytes<T extends { data: { length: number } }>(encodeAt: (quality: number) => Promise<T>, quality: number, maxBytes: number): Promise<T> {
+  let result = await encodeAt(quality);
+  if (result.data.length <= maxBytes) return result;
+  let q = quality;
+  let tooBig = quality;
+  while (result.data.length > maxBytes && q > 10) {
+    tooBig = q;
+    q = Math.max(10, Math.floor(q * 0.75));
+    result = await encodeAt(q);
+  }
+  if (result.data.length > maxBytes) return result;
+  for (let up = Math.floor(q * 1.1); up > q && up < tooBig; up = Math.floor(up * 1.1)) {
+    const attempt = await encodeAt(up);
+    if (attempt.data.length > maxBytes) break;
+    result = attempt;
+    q = up;
+  }
+  return result;
+}

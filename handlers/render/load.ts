@@ -1,0 +1,83 @@
+/**
+ * Step 1 of the render: read the original's header (no pixel decode) and decide how many frames
+ * will be rendered. The original is untrusted: a pixel bomb, an unaccepted format or garbage is
+ * refused here, before any pixel is decoded.
+ */
+import sharp, { type Metadata } from "sharp";
+import { RequestError } from "../core/errors.js";
+import { READABLE_SHARP_FORMATS } from "../core/formats.js";
+import type { OutputFormat, TransformPlan } from "../core/plan.js";
+import type { Settings } from "../core/settings.js";
+import { hasFilter } from "./geometry.js";
+import { shortReason } from "./sharp-errors.js";
+
+
+export interface Header {
+  format: string;
+  width: number;
+  /** One frame's height (the whole image for still images). */
+  frameHeight: number;
+  frames: number;
+  orientedWidth: number;
+  orientedHeight: number;
+  hasAlpha: boolean;
+  isPalette: boolean;
+  hasProfile: boolean;
+  /** The original's colour space as libvips reads it ("cmyk" for CMYK JPEGs). */
+  space?: string;
+  compression?: string;
+  /** Animation timing, re-applied on output (materialised pixels lose it). */
+  loop?: number;
+  delay?: number[];
+}
+
+/** Reads the header only (no pixel decode). Garbage, HTML, empty input → 400. */
+export async function readHeader(original: Buffer, settings: Settings): Promise<Header> {
+  if (original.length === 0) throw new RequestError(400, "not a supported image: empty file");
+  let m: Metadata;
+  try {
+    // No pixel limit here: the header of a bomb must be readable so we can refuse it ourselves.
+    m = await sharp(original, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw new RequestError(400, `not a supported image: ${shortReason(err)}`);
+  }
+  if (!READABLE_SHARP_FORMATS.has(m.format)) throw new RequestError(400, `not a supported image: ${m.format} input is not accepted`);
+  if (m.format === "heif" && m.compression === "hevc") throw new RequestError(400, "not a supported image: HEIC (HEVC) originals cannot be decoded here");
+  if (m.format === "svg" && !settings.allowSvg) throw new RequestError(415, "SVG originals are not enabled (allowSvg)");
+  const frames = m.pages && m.pages > 1 && (m.format === "gif" || m.format === "webp") ? m.pages : 1;
+  const frameHeight = m.pageHeight ?? m.height;
+  if (m.width * frameHeight > settings.maxInputPixels) {
+    throw new RequestError(400, `image too large: ${m.width}x${frameHeight} px exceeds maxInputPixels ${settings.maxInputPixels}`);
+  }
+  return {
+    format: m.format,
+    width: m.width,
+    frameHeight,
+    frames,
+    orientedWidth: m.autoOrient?.width ?? m.width,
+    orientedHeight: frames > 1 ? frameHeight : (m.autoOrient?.height ?? m.height),
+    hasAlpha: m.hasAlpha,
+    isPalette: m.isPalette,
+    hasProfile: m.hasProfile,
+    space: m.space,
+    compression: m.compression,
+    loop: m.loop,
+    delay: m.delay,
+  };
+}
+
+/**
+ * How many frames are rendered: all of an animation kept animated (GIF or WebP out, no `meta`,
+ * no `cover`), else one. Every kept frame is decoded, so the pixel budget covers them all.
+ */
+export function framesToRender(plan: TransformPlan, header: Header, format: OutputFormat, settings: Settings): number {
+  const keepFrames = header.frames > 1 && !plan.meta && !hasFilter(plan, "cover") && (format === "gif" || format === "webp");
+  if (!keepFrames) return 1;
+  if (header.frames > settings.maxFrames) {
+    throw new RequestError(400, `animated image has ${header.frames} frames, limit is ${settings.maxFrames}`);
+  }
+  if (header.width * header.frameHeight * header.frames > settings.maxInputPixels) {
+    throw new RequestError(400, `animated image too large: ${header.frames} frames of ${header.width}x${header.frameHeight} px exceed maxInputPixels ${settings.maxInputPixels}`);
+  }
+  return header.frames;
+}
