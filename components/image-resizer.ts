@@ -13,7 +13,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
 import { DEFAULT_SETTINGS, validateSettings, type Settings, type ThumborSettings } from "../handlers/core/settings.js";
-import { buildEdgeBundles, PROJECT_ROOT } from "./bundle.js";
+import { defaultBundleDir } from "./bundle.js";
 
 /** Settings baked into both functions; the security keys may be Pulumi secrets. Absent keys take DEFAULT_SETTINGS. */
 export type ImageResizerSettings = Partial<Omit<Settings, "thumbor">> & {
@@ -427,8 +427,7 @@ type BundleDirs = { "viewer-request": string; "origin-response": string };
 /** The built bundle folders: a given `bundleDir` is checked now; otherwise they are built into dist/. */
 function locateBundles(label: string, bundleDir: string | undefined): pulumi.Output<BundleDirs> {
   if (bundleDir === undefined || bundleDir === "") {
-    const outDir = join(PROJECT_ROOT, "dist");
-    return pulumi.output(buildEdgeBundles({ outDir }).then(() => checkBundleDir(label, outDir)));
+    return pulumi.output(defaultBundleDir().then((outDir) => checkBundleDir(label, outDir)));
   }
   return pulumi.output(checkBundleDir(label, resolve(bundleDir)));
 }
