@@ -8,17 +8,40 @@
  * Each gets a validated `settings.json` beside `index.js` (Lambda@Edge has no environment
  * variables) and a reproducible `<name>.zip`.
  */
-import { build, type Metafile, type Plugin } from "esbuild";
+import type { Metafile, Plugin } from "esbuild";
 import { execFileSync } from "node:child_process";
 import {
   cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync,
 } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/core/settings.js";
 import { zipDirectory } from "./zip.js";
 
-/** The repository root: handlers, package-lock.json and the `.cache/` folder live there. */
-export const PROJECT_ROOT = resolve(__dirname, "..");
+/**
+ * The package root, where package.json is: the repository root when run from source
+ * (`components/`), or the installed package's root when run compiled (`lib/components/`).
+ */
+export const PROJECT_ROOT = packageRoot(__dirname);
+
+function packageRoot(from: string): string {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "package.json"))) return dir;
+    if (dirname(dir) === dir) throw new Error(`edge-resizer: no package.json above ${from}`);
+  }
+}
+
+/** Where `npm run build` writes by default, and where `npm pack` (prepack) ships the bundles. */
+export const DEFAULT_BUNDLE_DIR = join(PROJECT_ROOT, "dist");
+
+/**
+ * The bundle folder an ImageResizer deploys when given none: from a source checkout (handlers in
+ * TypeScript beside us) both bundles are built into dist/ now, so they match the source; from the
+ * installed package (no handler sources, no esbuild) it is the dist/ that `npm pack` built.
+ */
+export async function defaultBundleDir(): Promise<string> {
+  if (existsSync(join(PROJECT_ROOT, "handlers", "viewer-request.ts"))) await buildEdgeBundles({ outDir: DEFAULT_BUNDLE_DIR });
+  return DEFAULT_BUNDLE_DIR;
+}
 
 export type EdgeFunctionName = "viewer-request" | "origin-response";
 
@@ -91,6 +114,8 @@ export async function buildPurgeFunction(options: { outDir: string; entry: strin
   rmSync(dir, { recursive: true, force: true });
   rmSync(zipPath, { force: true });
   mkdirSync(dir, { recursive: true });
+  // Loaded here, not at the top: the installed package ships prebuilt bundles and no esbuild.
+  const { build } = await import("esbuild");
   const result = await build({
     entryPoints: [options.entry], outfile: join(dir, "index.js"), bundle: true, platform: "node", target: "node20",
     format: "cjs", minify: true, logLevel: "silent", legalComments: "none",
@@ -137,6 +162,8 @@ export async function buildEdgeFunction(options: BuildEdgeFunctionOptions): Prom
   rmSync(zipPath, { force: true });
   mkdirSync(dir, { recursive: true });
 
+  // Loaded here, not at the top: the installed package ships prebuilt bundles and no esbuild.
+  const { build } = await import("esbuild");
   const result = await build({
     entryPoints: [entry],
     outfile: join(dir, "index.js"),

@@ -15,7 +15,7 @@ import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
 import { DEFAULT_SETTINGS, validateSettings, type Settings, type ThumborSettings } from "../handlers/core/settings.js";
 import { valueChecks } from "../handlers/core/value-checks.js";
 import { CUSTOM_ERROR_CODES, EDGE_FUNCTION_REGION, TRIGGER_LIMITS, disallowedEdgeHeader } from "../handlers/edge-rules.js";
-import { buildEdgeBundles, PROJECT_ROOT } from "./bundle.js";
+import { defaultBundleDir } from "./bundle.js";
 import { purgeOnChange } from "./freshness.js";
 
 /** Settings baked into both functions; the security keys may be Pulumi secrets. Absent keys take DEFAULT_SETTINGS. */
@@ -605,8 +605,7 @@ type BundleDirs = { "viewer-request": string; "origin-response": string; purge: 
 /** The built bundle folders: a given `bundleDir` is checked now; otherwise they are built into dist/. */
 function locateBundles(label: string, bundleDir: string | undefined): pulumi.Output<BundleDirs> {
   if (bundleDir === undefined || bundleDir === "") {
-    const outDir = join(PROJECT_ROOT, "dist");
-    return pulumi.output(buildEdgeBundles({ outDir }).then(() => checkBundleDir(label, outDir)));
+    return pulumi.output(defaultBundleDir().then((outDir) => checkBundleDir(label, outDir)));
   }
   return pulumi.output(checkBundleDir(label, resolve(bundleDir)));
 }

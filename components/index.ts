@@ -16,5 +16,6 @@ export {
   type PriceClass,
 } from "./image-resizer.js";
 export { buildEdgeBundles, buildEdgeFunction, ensureLambdaSharp, lockedSharpVersion, type EdgeBundle, type EdgeBundles } from "./bundle.js";
+export { archiveMembers, installPulumiMocks, valueOf, type PulumiMocks, type RecordedResource } from "./pulumi-mocks.js";
 export { imageResizerArgsFromConfig, INFRA_CONFIG_KEYS, SETTINGS_CONFIG_KEYS } from "./stack-config.js";
 export { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/core/settings.js";

@@ -1,10 +1,12 @@
 /**
- * The playground page in real headless Chromium (Debian's `chromium`, driven by playwright-core):
- * entering a thumbor URL (unsafe or signed) shows the image at its size and the canonical key,
+ * The playground page in real headless Chromium, driven by playwright-core. The browser is the one
+ * `@sparticuz/chromium` ships inside its npm package (unpacked to a temporary folder on first use),
+ * so the test needs nothing beyond `npm ci`; PLAYGROUND_CHROMIUM may name another Chromium binary.
+ * Entering a thumbor URL (unsafe or signed) shows the image at its size and the canonical key,
  * a refusal shows its reason, and the gallery's `?d=` and `/unsafe/` images agree in size.
  */
 import test from "ava";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -13,7 +15,6 @@ import { DEFAULT_SETTINGS, type Settings } from "../handlers/core/settings.js";
 import { signThumborPath } from "../handlers/url/signature.js";
 import { startLocalEdge, type LocalEdgeServer } from "../local/server.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 /** The Accept the playground sends (as Chromium does for <img>); the key depends on it. */
 const IMAGE_ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
 const SECURITY_KEY = "playground-test-key";
@@ -22,13 +23,23 @@ const dataDir = mkdtempSync(join(tmpdir(), "playground-"));
 let edge: LocalEdgeServer | undefined;
 let browser: Browser | undefined;
 
+/** Flags for a headless run on a machine without a display, sandbox helper or network. */
+const CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+/** The npm-shipped Chromium, unless PLAYGROUND_CHROMIUM names a binary. */
+async function launchChromium(): Promise<Browser> {
+  const chosen = process.env.PLAYGROUND_CHROMIUM;
+  if (chosen) return chromium.launch({ executablePath: chosen, args: CHROMIUM_FLAGS });
+  const shipped = (await import("@sparticuz/chromium")).default;
+  // Its Lambda flags, less --single-process (there the browser exits when its last page closes)
+  // and --disable-web-security (the page must run under a normal browser's rules).
+  const args = shipped.args.filter((flag) => flag !== "--single-process" && flag !== "--disable-web-security");
+  return chromium.launch({ executablePath: await shipped.executablePath(), args: [...args, ...CHROMIUM_FLAGS] });
+}
+
 test.before(async () => {
-  if (!existsSync(CHROMIUM)) return; // each test fails with the install hint below
   edge = await startLocalEdge({ port: 0, dataDir, settings, log: () => {} });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 });
 
 test.after.always(async () => {
@@ -38,7 +49,6 @@ test.after.always(async () => {
 });
 
 async function openPlayground(): Promise<Page> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run apt-get install chromium (Debian's package; .ci/run installs it)`);
   const page = await browser!.newPage({ viewport: { width: 1280, height: 5000 } });
   await page.goto(edge!.url + "/");
   return page;
