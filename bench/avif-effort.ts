@@ -39,7 +39,11 @@ export async function runAvifEffortBench(ctx: BenchContext): Promise<Section> {
   const table: Table = { columns: ["photo", "width", ...ENCODERS.map(([n]) => n)], rows: [] };
   for (const photo of photos) {
     for (const width of ctx.quick ? [800] : [800, 1600]) {
-      const resized = await sharp(readFileSync(join(PHOTOS_DIR, photo.file))).resize(width).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      const resized = await sharp(readFileSync(join(PHOTOS_DIR, photo.file)))
+        .resize(width)
+        .removeAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       const source = () => sharp(resized.data, { raw: { width: resized.info.width, height: resized.info.height, channels: 3 } });
       const cells: string[] = [];
       for (const [, encode] of ENCODERS) {

@@ -36,12 +36,21 @@ export interface ChildResult {
 }
 
 /** Runs `node <script> ...args` and collects its output; never rejects on a non-zero exit. */
-export function runNode(script: string, args: string[], options: { timeoutMs?: number; cwd?: string; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {}): Promise<ChildResult> {
+export function runNode(
+  script: string,
+  args: string[],
+  options: { timeoutMs?: number; cwd?: string; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {},
+): Promise<ChildResult> {
   return new Promise((done) => {
     execFile(
       process.execPath,
       [...(options.nodeArgs ?? []), script, ...args],
-      { cwd: options.cwd ?? PROJECT_ROOT, env: options.env ?? process.env, timeout: options.timeoutMs ?? 300_000, maxBuffer: 64 * 1024 * 1024 },
+      {
+        cwd: options.cwd ?? PROJECT_ROOT,
+        env: options.env ?? process.env,
+        timeout: options.timeoutMs ?? 300_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
       (err, stdout, stderr) => {
         const code = err ? ((err as { code?: number }).code ?? 1) : 0;
         done({ stdout, stderr, code: typeof code === "number" ? code : 1 });

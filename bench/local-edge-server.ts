@@ -33,7 +33,8 @@ async function main(): Promise<void> {
   if (first.status !== 200) throw new Error(`priming ${args.hitPath} answered ${first.status}: ${body.toString().slice(0, 200)}`);
   const second = await fetch(`${edge.url}${args.hitPath}`, { headers: { accept: args.accept } });
   await second.arrayBuffer();
-  if (!/^Hit/.test(second.headers.get("x-cache") ?? "")) throw new Error(`second request of ${args.hitPath} was not a hit: ${second.headers.get("x-cache")}`);
+  if (!/^Hit/.test(second.headers.get("x-cache") ?? ""))
+    throw new Error(`second request of ${args.hitPath} was not a hit: ${second.headers.get("x-cache")}`);
   const contentType = first.headers.get("content-type") ?? "application/octet-stream";
 
   const bare = createServer((_req, res) => {

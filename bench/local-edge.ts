@@ -28,16 +28,22 @@ interface EdgeChild {
 }
 
 async function startEdgeChild(originals: string, dataDir: string): Promise<EdgeChild> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(__dirname, "local-edge-server.ts"), JSON.stringify({ originals, dataDir, hitPath: HIT_PATH, accept: ACCEPT })], {
-    cwd: PROJECT_ROOT,
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(__dirname, "local-edge-server.ts"), JSON.stringify({ originals, dataDir, hitPath: HIT_PATH, accept: ACCEPT })],
+    {
+      cwd: PROJECT_ROOT,
+      stdio: ["pipe", "pipe", "pipe"],
+    },
+  );
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   const lines = createInterface({ input: child.stdout! });
   const first = await new Promise<string>((resolveLine, reject) => {
     lines.once("line", resolveLine);
-    child.once("exit", (code) => reject(new Error(`the local edge exited (${code}) before it was ready: ${stderr.trim().split("\n").slice(0, 5).join(" / ")}`)));
+    child.once("exit", (code) =>
+      reject(new Error(`the local edge exited (${code}) before it was ready: ${stderr.trim().split("\n").slice(0, 5).join(" / ")}`)),
+    );
   });
   const info = JSON.parse(first) as Omit<EdgeChild, "process">;
   return { process: child, ...info };
@@ -95,24 +101,27 @@ async function misses(url: string, connections: number, amount: number, nextWidt
   const other: string[] = [];
   let count = 0;
   const started = performance.now();
-  await cannon({
-    url,
-    connections,
-    amount,
-    timeout: 60,
-    headers: { accept: ACCEPT },
-    requests: [
-      {
-        method: "GET",
-        setupRequest: (req) => ({ ...req, path: `/original.jpg?d=${nextWidth()}x0` }),
-        onResponse: (status, _body, _context, headers) => {
-          const xCache = String(headers?.["x-cache"] ?? "");
-          if (status === 200 && xCache.startsWith("Miss")) count++;
-          else if (other.length < 5) other.push(`${status} ${xCache}`);
+  await cannon(
+    {
+      url,
+      connections,
+      amount,
+      timeout: 60,
+      headers: { accept: ACCEPT },
+      requests: [
+        {
+          method: "GET",
+          setupRequest: (req) => ({ ...req, path: `/original.jpg?d=${nextWidth()}x0` }),
+          onResponse: (status, _body, _context, headers) => {
+            const xCache = String(headers?.["x-cache"] ?? "");
+            if (status === 200 && xCache.startsWith("Miss")) count++;
+            else if (other.length < 5) other.push(`${status} ${xCache}`);
+          },
         },
-      },
-    ],
-  }, (instance) => instance.on("response", (_client, _status, _bytes, ms) => latencies.push(ms)));
+      ],
+    },
+    (instance) => instance.on("response", (_client, _status, _bytes, ms) => latencies.push(ms)),
+  );
   return { latencies, misses: count, other, seconds: (performance.now() - started) / 1000 };
 }
 
@@ -131,7 +140,17 @@ export async function runLocalEdgeBench(ctx: BenchContext): Promise<BenchResult>
 
   const hitSeconds = ctx.quick ? 3 : 8;
   const hitConnections = 10;
-  const missPlan: [number, number][] = ctx.quick ? [[1, 4], [4, 8], [16, 16]] : [[1, 12], [4, 24], [16, 48]];
+  const missPlan: [number, number][] = ctx.quick
+    ? [
+        [1, 4],
+        [4, 8],
+        [16, 16],
+      ]
+    : [
+        [1, 12],
+        [4, 24],
+        [16, 48],
+      ];
   let width = 400;
   const nextWidth = () => width++;
 
@@ -147,8 +166,13 @@ export async function runLocalEdgeBench(ctx: BenchContext): Promise<BenchResult>
     for (const [connections, amount] of missPlan) {
       const run = await misses(edge.edgeUrl, connections, amount, nextWidth);
       missRuns.push([connections, run]);
-      ctx.log(`  local edge misses, ${connections} client(s): median ${formatNumber(median(run.latencies))} ms over ${run.latencies.length}`);
-      if (run.misses !== amount) notes.push(`${connections} client(s): ${amount - run.misses} of ${amount} answers were not fresh misses (${run.other.join(", ")}).`);
+      ctx.log(
+        `  local edge misses, ${connections} client(s): median ${formatNumber(median(run.latencies))} ms over ${run.latencies.length}`,
+      );
+      if (run.misses !== amount)
+        notes.push(
+          `${connections} client(s): ${amount - run.misses} of ${amount} answers were not fresh misses (${run.other.join(", ")}).`,
+        );
     }
   } finally {
     await stopChild(edge.process);
@@ -168,16 +192,44 @@ export async function runLocalEdgeBench(ctx: BenchContext): Promise<BenchResult>
   const hitRate = summarize(hits.perSecond);
   const bareRate = summarize(bare.perSecond);
   tables.push({
-    columns: ["cache hits", "requests/s median", "requests/s, slowest 5 % of seconds", "latency ms median / p95", "ratio to baseline (rate)", "non-2xx / errors"],
+    columns: [
+      "cache hits",
+      "requests/s median",
+      "requests/s, slowest 5 % of seconds",
+      "latency ms median / p95",
+      "ratio to baseline (rate)",
+      "non-2xx / errors",
+    ],
     rows: [
-      ["baseline: bare Node HTTP server, same bytes", formatNumber(bareRate.median), formatNumber(percentile(bare.perSecond, 5)), `${formatNumber(median(bare.latencies))} / ${formatNumber(percentile(bare.latencies, 95))}`, "1.00x", `${bare.non2xx} / ${bare.errors}`],
-      [`local edge, \`${HIT_PATH}\` (viewer-request + cache)`, formatNumber(hitRate.median), formatNumber(percentile(hits.perSecond, 5)), `${formatNumber(median(hits.latencies))} / ${formatNumber(percentile(hits.latencies, 95))}`, formatRatio(ratio(hitRate.median, bareRate.median)), `${hits.non2xx} / ${hits.errors}`],
+      [
+        "baseline: bare Node HTTP server, same bytes",
+        formatNumber(bareRate.median),
+        formatNumber(percentile(bare.perSecond, 5)),
+        `${formatNumber(median(bare.latencies))} / ${formatNumber(percentile(bare.latencies, 95))}`,
+        "1.00x",
+        `${bare.non2xx} / ${bare.errors}`,
+      ],
+      [
+        `local edge, \`${HIT_PATH}\` (viewer-request + cache)`,
+        formatNumber(hitRate.median),
+        formatNumber(percentile(hits.perSecond, 5)),
+        `${formatNumber(median(hits.latencies))} / ${formatNumber(percentile(hits.latencies, 95))}`,
+        formatRatio(ratio(hitRate.median, bareRate.median)),
+        `${hits.non2xx} / ${hits.errors}`,
+      ],
     ],
   });
   tables.push({
     columns: ["misses", "requests", "latency ms median", "latency ms p95", "misses/s", "ratio to bare sharp (median)"],
     rows: [
-      ["baseline: bare sharp, one variant in this process", String(bareMs.length), formatNumber(bareMiss), formatNumber(percentile(bareMs, 95)), formatNumber(1000 / bareMiss), "1.00x"],
+      [
+        "baseline: bare sharp, one variant in this process",
+        String(bareMs.length),
+        formatNumber(bareMiss),
+        formatNumber(percentile(bareMs, 95)),
+        formatNumber(1000 / bareMiss),
+        "1.00x",
+      ],
       ...missRuns.map(([c, r]) => [
         `${c} concurrent client${c > 1 ? "s" : ""}`,
         String(r.latencies.length),

@@ -31,9 +31,18 @@ export function missChartSvg(results: ChartRow[], facts: { date: string }): stri
   const top = 70;
   const height = top + measured.length * rowHeight + 60;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${LEFT + PLOT + 200}" height="${height}" font-family="sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${LEFT + PLOT + 200}" height="${height}" font-family="sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="100%" height="100%" fill="white"/>`);
-  out.push(text(10, 20, "CPU ms per origin-response miss (built bundle, S3 over HTTP) vs Pillow doing thumbor's engine work", 'font-weight="bold" font-size="14"'));
+  out.push(
+    text(
+      10,
+      20,
+      "CPU ms per origin-response miss (built bundle, S3 over HTTP) vs Pillow doing thumbor's engine work",
+      'font-weight="bold" font-size="14"',
+    ),
+  );
   const machine = `${cpus()[0]?.model.trim() ?? "?"}, ${cpus().length} cores; Node ${process.version}; sharp ${sharp.versions.sharp ?? "?"} / libvips ${sharp.versions.vips}; ${facts.date}`;
   out.push(text(10, 38, `${machine}; bars scaled per workload`, 'fill="#555"'));
   measured.forEach((r, i) => {
@@ -46,7 +55,9 @@ export function missChartSvg(results: ChartRow[], facts: { date: string }): stri
     let x = LEFT;
     for (const phase of PHASES) {
       const w = m[phase] * scale;
-      out.push(`<rect x="${x.toFixed(1)}" y="${y}" width="${Math.max(0, w).toFixed(1)}" height="${BAR}" fill="${COLOURS[phase]}"><title>${escapeXml(`${PHASE_LABELS[phase]}: ${m[phase].toFixed(1)} ms`)}</title></rect>`);
+      out.push(
+        `<rect x="${x.toFixed(1)}" y="${y}" width="${Math.max(0, w).toFixed(1)}" height="${BAR}" fill="${COLOURS[phase]}"><title>${escapeXml(`${PHASE_LABELS[phase]}: ${m[phase].toFixed(1)} ms`)}</title></rect>`,
+      );
       x += Math.max(0, w);
     }
     out.push(text(x + 4, y + BAR - 4, `edge-resizer ${m.total.toFixed(1)} ms`));

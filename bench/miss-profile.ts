@@ -66,7 +66,9 @@ export interface WorkloadResult {
 export const CHART_PATH = "docs/miss-cpu.svg";
 
 function anchorScript(): string {
-  return process.env.BENCH_PILLOW_ANCHOR ? resolve(process.env.BENCH_PILLOW_ANCHOR) : resolve(PHOTOS_DIR, "..", "..", "bench", "pillow-anchor.py");
+  return process.env.BENCH_PILLOW_ANCHOR
+    ? resolve(process.env.BENCH_PILLOW_ANCHOR)
+    : resolve(PHOTOS_DIR, "..", "..", "bench", "pillow-anchor.py");
 }
 
 function runPillow(python: string, photo: string, format: string, n: number): Promise<PillowResult> {
@@ -84,12 +86,26 @@ const isResponse = (r: CloudFrontRequest | CloudFrontResultResponse): r is Cloud
 async function missEvent(workload: Workload) {
   const viewer = createViewerRequestHandler(DEFAULT_SETTINGS);
   const url = `/unsafe/800x500/filters:format(${workload.format}):quality(${QUALITY})/photos/${workload.file}`;
-  const rewritten = await viewer(viewerRequestEvent({ method: "GET", url, rawHeaders: ["Host", distribution.domainName, "Accept", "image/*"], clientIp: "203.0.113.9" }, distribution, "bench"));
+  const rewritten = await viewer(
+    viewerRequestEvent(
+      { method: "GET", url, rawHeaders: ["Host", distribution.domainName, "Accept", "image/*"], clientIp: "203.0.113.9" },
+      distribution,
+      "bench",
+    ),
+  );
   if (isResponse(rewritten)) throw new Error(`viewer-request refused ${url}: ${rewritten.status}`);
-  return originResponseEvent(rewritten, { status: 403, statusDescription: "Forbidden", headers: {} }, distribution, "bench", [VIEWER_URL_HEADER]);
+  return originResponseEvent(rewritten, { status: 403, statusDescription: "Forbidden", headers: {} }, distribution, "bench", [
+    VIEWER_URL_HEADER,
+  ]);
 }
 
-async function profileWorkload(script: string, bundle: string, endpoint: string, workload: Workload, quick: boolean): Promise<ProfileOutput> {
+async function profileWorkload(
+  script: string,
+  bundle: string,
+  endpoint: string,
+  workload: Workload,
+  quick: boolean,
+): Promise<ProfileOutput> {
   const runs = quick ? 5 : workload.big ? 9 : 41;
   const input: ProfileInput = {
     bundle,
@@ -98,12 +114,24 @@ async function profileWorkload(script: string, bundle: string, endpoint: string,
     runs,
     encoder: { format: workload.format, options: stillEncoderOptions(workload.format, QUALITY) },
   };
-  const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", AWS_ENDPOINT_URL_S3: endpoint, AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey };
-  return childJson<ProfileOutput>(await runNode(script, [JSON.stringify(input)], { env, nodeArgs: process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) }), `miss profile ${workload.label}`);
+  const env = {
+    ...process.env,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    AWS_ENDPOINT_URL_S3: endpoint,
+    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+  };
+  return childJson<ProfileOutput>(
+    await runNode(script, [JSON.stringify(input)], { env, nodeArgs: process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) }),
+    `miss profile ${workload.label}`,
+  );
 }
 
 /** Runs every workload (own misses, then the Pillow anchor) and returns the results. */
-export async function measureWorkloads(ctx: BenchContext, workloads: Workload[] = WORKLOADS): Promise<{ results: WorkloadResult[]; pillowNote: string | null }> {
+export async function measureWorkloads(
+  ctx: BenchContext,
+  workloads: Workload[] = WORKLOADS,
+): Promise<{ results: WorkloadResult[]; pillowNote: string | null }> {
   ctx.log("  building dist/ (npm run build's bundles)…");
   const bundles = await buildEdgeBundles({ outDir: join(PROJECT_ROOT, "dist"), settings: DEFAULT_SETTINGS, log: () => {} });
   const bundle = join(bundles.originResponse.dir, "index.js");
@@ -121,14 +149,22 @@ export async function measureWorkloads(ctx: BenchContext, workloads: Workload[] 
   try {
     const client = createS3Client({ endpoint: s3.endpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS });
     for (const file of new Set(workloads.map((w) => w.file))) {
-      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `photos/${file}`, Body: readFileSync(join(PHOTOS_DIR, file)), ContentType: "image/jpeg" }));
+      await client.send(
+        new PutObjectCommand({
+          Bucket: BUCKET,
+          Key: `photos/${file}`,
+          Body: readFileSync(join(PHOTOS_DIR, file)),
+          ContentType: "image/jpeg",
+        }),
+      );
     }
     client.destroy();
     for (const workload of workloads) {
       const result: WorkloadResult = { workload };
       try {
         result.own = await profileWorkload(script, bundle, s3.endpoint, workload, ctx.quick);
-        if (python && !pillowNote) result.pillow = await runPillow(python, join(PHOTOS_DIR, workload.file), workload.format, ctx.quick ? 5 : workload.big ? 5 : 20);
+        if (python && !pillowNote)
+          result.pillow = await runPillow(python, join(PHOTOS_DIR, workload.file), workload.format, ctx.quick ? 5 : workload.big ? 5 : 20);
         ctx.log(`  ${workload.label}: ${describe(result)}`);
       } catch (err) {
         result.error = err instanceof Error ? err.message : String(err);
@@ -155,7 +191,10 @@ function comparisonTable(results: WorkloadResult[]): Table {
   const rows = results.map((r) => {
     if (!r.own) return [r.workload.label, `failed: ${r.error ?? "?"}`, "", "", "", "", "", ""];
     const m = phaseMedians(r.own);
-    const p95 = percentile(r.own.samples.map((s) => s.cpu.total), 95);
+    const p95 = percentile(
+      r.own.samples.map((s) => s.cpu.total),
+      95,
+    );
     const pillow = r.pillow;
     const sizeRatio = pillow ? ratio(r.own.outputBytes, pillow.bytes) : null;
     return [
@@ -170,28 +209,47 @@ function comparisonTable(results: WorkloadResult[]): Table {
     ];
   });
   return {
-    columns: ["workload", "edge-resizer miss CPU ms median / p95", "of which outside the render", "Pillow (thumbor's engine) CPU ms", "ratio to Pillow", "our output", "Pillow's output", "size vs Pillow"],
+    columns: [
+      "workload",
+      "edge-resizer miss CPU ms median / p95",
+      "of which outside the render",
+      "Pillow (thumbor's engine) CPU ms",
+      "ratio to Pillow",
+      "our output",
+      "Pillow's output",
+      "size vs Pillow",
+    ],
     rows,
   };
 }
 
 function phaseTable(results: WorkloadResult[]): Table {
-  const rows = results.filter((r) => r.own).map((r) => {
-    const own = r.own!;
-    const m = phaseMedians(own);
-    const wall = own.samples.map((s) => s.wallMs);
-    return [
-      r.workload.label,
-      ...PHASES.map((p) => formatNumber(m[p])),
-      formatNumber(median(own.encodeCpu)),
-      formatNumber(median(own.samples.map((s) => s.gcMs))),
-      `${formatNumber(percentile(wall, 50))} / ${formatNumber(percentile(wall, 95))} / ${formatNumber(percentile(wall, 99))}`,
-      `${own.samples.length}`,
-      own.peakRssMiB.toFixed(0),
-    ];
-  });
+  const rows = results
+    .filter((r) => r.own)
+    .map((r) => {
+      const own = r.own!;
+      const m = phaseMedians(own);
+      const wall = own.samples.map((s) => s.wallMs);
+      return [
+        r.workload.label,
+        ...PHASES.map((p) => formatNumber(m[p])),
+        formatNumber(median(own.encodeCpu)),
+        formatNumber(median(own.samples.map((s) => s.gcMs))),
+        `${formatNumber(percentile(wall, 50))} / ${formatNumber(percentile(wall, 95))} / ${formatNumber(percentile(wall, 99))}`,
+        `${own.samples.length}`,
+        own.peakRssMiB.toFixed(0),
+      ];
+    });
   return {
-    columns: ["workload", ...PHASES.map((p) => `${PHASE_LABELS[p]} CPU ms`), "encode alone CPU ms", "GC wall ms", "latency ms p50 / p95 / p99", "misses", "peak RSS MiB"],
+    columns: [
+      "workload",
+      ...PHASES.map((p) => `${PHASE_LABELS[p]} CPU ms`),
+      "encode alone CPU ms",
+      "GC wall ms",
+      "latency ms p50 / p95 / p99",
+      "misses",
+      "peak RSS MiB",
+    ],
     rows,
   };
 }
@@ -208,8 +266,24 @@ export function missBudgets(results: WorkloadResult[], pillowNote: string | null
     return m.get + m.put + m.answer;
   });
   return [
-    { name: "miss CPU vs Pillow, milestone", measure: "worst workload, whole-process CPU medians", comparison: "<=", limit: 1, unit: "x", value: toPillow, ...skip },
-    { name: "miss CPU vs Pillow, goal", measure: "worst workload, whole-process CPU medians", comparison: "<=", limit: 0.5, unit: "x", value: toPillow, ...skip },
+    {
+      name: "miss CPU vs Pillow, milestone",
+      measure: "worst workload, whole-process CPU medians",
+      comparison: "<=",
+      limit: 1,
+      unit: "x",
+      value: toPillow,
+      ...skip,
+    },
+    {
+      name: "miss CPU vs Pillow, goal",
+      measure: "worst workload, whole-process CPU medians",
+      comparison: "<=",
+      limit: 0.5,
+      unit: "x",
+      value: toPillow,
+      ...skip,
+    },
     {
       name: "miss CPU outside the render",
       measure: "worst workload, S3 GET + S3 PUT + answer, CPU ms median",

@@ -137,7 +137,13 @@ export async function runCase(input: CaseInput): Promise<CaseOutput> {
 
   // The URI CloudFront would ask S3 for: the viewer-request handler's rewrite of a thumbor URL.
   const url = `/unsafe/${input.width}x0/filters:format(${input.format})/${input.key}`;
-  const rewritten = await viewer(viewerRequestEvent({ method: "GET", url, rawHeaders: ["Host", dist.domainName, "Accept", CHROME_ACCEPT], clientIp: "203.0.113.9" }, dist, "bench"));
+  const rewritten = await viewer(
+    viewerRequestEvent(
+      { method: "GET", url, rawHeaders: ["Host", dist.domainName, "Accept", CHROME_ACCEPT], clientIp: "203.0.113.9" },
+      dist,
+      "bench",
+    ),
+  );
   if (isResponse(rewritten)) throw new Error(`viewer-request refused ${url}: ${rewritten.status} ${rewritten.body ?? ""}`);
   const missEvent = () =>
     originResponseEvent(rewritten, { status: 403, statusDescription: "Forbidden", headers: {} }, dist, "bench", [VIEWER_URL_HEADER]);

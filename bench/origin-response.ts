@@ -16,7 +16,9 @@ import { formatNumber, formatRatio, median, ratio, summarize, type Budget } from
 import type { BenchContext, BenchResult } from "./types.js";
 
 /** The photos of the issue, in `../shared/fixtures/photos/` beside the repository (or `BENCH_PHOTOS_DIR`). */
-export const PHOTOS_DIR = process.env.BENCH_PHOTOS_DIR ? resolve(process.env.BENCH_PHOTOS_DIR) : resolve(PROJECT_ROOT, "..", "shared", "fixtures", "photos");
+export const PHOTOS_DIR = process.env.BENCH_PHOTOS_DIR
+  ? resolve(process.env.BENCH_PHOTOS_DIR)
+  : resolve(PROJECT_ROOT, "..", "shared", "fixtures", "photos");
 
 export interface Photo {
   file: string;
@@ -93,7 +95,14 @@ export async function runOriginResponseBench(ctx: BenchContext): Promise<BenchRe
   try {
     const client = createS3Client({ endpoint: s3.endpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS });
     for (const photo of photos) {
-      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `photos/${photo.file}`, Body: readFileSync(join(PHOTOS_DIR, photo.file)), ContentType: "image/jpeg" }));
+      await client.send(
+        new PutObjectCommand({
+          Bucket: BUCKET,
+          Key: `photos/${photo.file}`,
+          Body: readFileSync(join(PHOTOS_DIR, photo.file)),
+          ContentType: "image/jpeg",
+        }),
+      );
     }
     client.destroy();
     for (const photo of photos) {
@@ -133,7 +142,8 @@ export async function runOriginResponseBench(ctx: BenchContext): Promise<BenchRe
   section.tables.push(caseTable(results));
   section.tables.push(memoryTable(results));
   const concurrency = results.find((r) => r.output)?.output?.sharpConcurrency;
-  if (concurrency !== undefined) section.notes!.push(`sharp.concurrency() in the handler's process: ${concurrency} libvips thread(s) per image.`);
+  if (concurrency !== undefined)
+    section.notes!.push(`sharp.concurrency() in the handler's process: ${concurrency} libvips thread(s) per image.`);
   budgets.push(...originBudgets(results));
   return { section, budgets };
 }
@@ -161,8 +171,18 @@ function caseTable(results: CaseResult[]) {
   });
   return {
     columns: [
-      "photo", "width", "format", "output", "own work CPU ms median / p95", "bare sharp CPU ms median / p95", "ratio (CPU)",
-      "own (clock) ms median", "ratio (clock)", "end-to-end ms median / p95", "S3 wall / CPU ms median", "peak RSS MiB",
+      "photo",
+      "width",
+      "format",
+      "output",
+      "own work CPU ms median / p95",
+      "bare sharp CPU ms median / p95",
+      "ratio (CPU)",
+      "own (clock) ms median",
+      "ratio (clock)",
+      "end-to-end ms median / p95",
+      "S3 wall / CPU ms median",
+      "peak RSS MiB",
     ],
     rows,
   };
@@ -195,15 +215,17 @@ export function originBudgets(results: CaseResult[], skip?: string): Budget[] {
     const q = ratio(median(r.output.ownCpu), median(r.output.baselineCpu));
     if (q !== null && (!worst || q > worst.value)) worst = { value: q, what: `${r.photo.file} → ${r.width} ${r.format}` };
   }
-  const budgets: Budget[] = [{
-    name: "origin-response own work vs bare sharp",
-    measure: worst ? `worst case of ${ok.length}: ${worst.what}, CPU medians` : "CPU medians",
-    comparison: "<=",
-    limit: 1.15,
-    unit: "x",
-    value: worst?.value ?? null,
-    skipReason: none("no case completed"),
-  }];
+  const budgets: Budget[] = [
+    {
+      name: "origin-response own work vs bare sharp",
+      measure: worst ? `worst case of ${ok.length}: ${worst.what}, CPU medians` : "CPU medians",
+      comparison: "<=",
+      limit: 1.15,
+      unit: "x",
+      value: worst?.value ?? null,
+      skipReason: none("no case completed"),
+    },
+  ];
 
   for (const file of ["Elephants_5640x3172.jpg", "Elephants_5640x3172_baseline.jpg"]) {
     const r = ok.find((c) => c.photo.file === file && c.width === 800 && c.format === "webp");
@@ -236,4 +258,3 @@ export function originBudgets(results: CaseResult[], skip?: string): Budget[] {
   });
   return budgets;
 }
-

@@ -43,7 +43,8 @@ async function main(): Promise<void> {
     return;
   }
   const only = values.only ? values.only.split(",").map((s) => s.trim()) : Object.keys(BENCHES);
-  for (const name of only) if (!BENCHES[name]) throw new Error(`--only: unknown benchmark "${name}" (known: ${Object.keys(BENCHES).join(", ")})`);
+  for (const name of only)
+    if (!BENCHES[name]) throw new Error(`--only: unknown benchmark "${name}" (known: ${Object.keys(BENCHES).join(", ")})`);
 
   const ctx: BenchContext = { quick: values.quick!, log: (line) => console.log(line) };
   const started = Date.now();
@@ -61,14 +62,25 @@ async function main(): Promise<void> {
       const message = err instanceof Error ? err.message : String(err);
       console.error(`${name} benchmark failed: ${message}`);
       sections.push({ title: `${name}: failed`, text: [`The benchmark failed: ${message}`], tables: [] });
-      budgets.push({ name: `${name} benchmark`, measure: "ran to the end", comparison: ">=", limit: 1, unit: "", value: null, skipReason: `failed: ${message}` });
+      budgets.push({
+        name: `${name} benchmark`,
+        measure: "ran to the end",
+        comparison: ">=",
+        limit: 1,
+        unit: "",
+        value: null,
+        skipReason: `failed: ${message}`,
+      });
     }
   }
   const results = budgets.map(evaluateBudget);
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
   const facts = await machineFacts();
   facts.push(["load average (1 min) before / after", `${loadBefore} / ${loadNote()}`]);
-  facts.push(["command", `npm run bench${values.quick ? " -- --quick" : ""}${values.only ? ` -- --only ${values.only}` : ""} (${minutes} min)`]);
+  facts.push([
+    "command",
+    `npm run bench${values.quick ? " -- --quick" : ""}${values.only ? ` -- --only ${values.only}` : ""} (${minutes} min)`,
+  ]);
   writeFileSync(values.out!, renderReport({ title: "Benchmarks", facts, budgets: results, sections }));
 
   console.log("");

@@ -27,7 +27,8 @@ export interface MixEntry {
 }
 
 const CHROME = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
-const SAFARI = "image/webp,image/avif,image/jxl,image/heic,image/heic-sequence,video/*;q=0.8,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5";
+const SAFARI =
+  "image/webp,image/avif,image/jxl,image/heic,image/heic-sequence,video/*;q=0.8,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5";
 const FIREFOX = "image/avif,image/webp,*/*";
 const CURL = "*/*";
 const HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
@@ -68,7 +69,9 @@ export const VIEWER_MIX: MixEntry[] = [
   },
   {
     category: "signed thumbor + filters",
-    url: signed("trim/100x100/center/middle/filters:sharpen(1.5,0.5,true):round_corner(20,255,255,255)/photos/summer%20holiday/IMG_0042.JPG"),
+    url: signed(
+      "trim/100x100/center/middle/filters:sharpen(1.5,0.5,true):round_corner(20,255,255,255)/photos/summer%20holiday/IMG_0042.JPG",
+    ),
     accept: FIREFOX,
     expected: "variant",
   },
@@ -85,21 +88,36 @@ export const VIEWER_MIX: MixEntry[] = [
   { category: "bad URL", url: "/AAAAAAAAAAAAAAAAAAAAAAAAAAA=/300x200/images/cat.jpg", accept: CHROME, expected: "4xx" },
 ];
 
-const distribution: Distribution = { domainName: "d111111abcdef8.cloudfront.net", distributionId: "EDFDVBD6EXAMPLE", bucket: "images", region: "us-east-1" };
+const distribution: Distribution = {
+  domainName: "d111111abcdef8.cloudfront.net",
+  distributionId: "EDFDVBD6EXAMPLE",
+  bucket: "images",
+  region: "us-east-1",
+};
 
 /** The event CloudFront would send for `entry`, with a browser's usual headers. */
 export function mixEvent(entry: MixEntry, requestId = "bench-request-id-0000000000000000000000000000000000"): CloudFrontRequestEvent {
   const rawHeaders = [
-    "Host", distribution.domainName,
-    "User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-    "Accept", entry.accept,
-    "Accept-Encoding", "gzip, deflate, br, zstd",
-    "Accept-Language", "en-GB,en;q=0.9,de;q=0.8",
-    "Referer", "https://www.example.com/shop/category/shoes?page=2",
-    "Sec-Fetch-Dest", "image",
-    "Sec-Fetch-Mode", "no-cors",
-    "Sec-Fetch-Site", "cross-site",
-    "CloudFront-Viewer-Country", "DE",
+    "Host",
+    distribution.domainName,
+    "User-Agent",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+    "Accept",
+    entry.accept,
+    "Accept-Encoding",
+    "gzip, deflate, br, zstd",
+    "Accept-Language",
+    "en-GB,en;q=0.9,de;q=0.8",
+    "Referer",
+    "https://www.example.com/shop/category/shoes?page=2",
+    "Sec-Fetch-Dest",
+    "image",
+    "Sec-Fetch-Mode",
+    "no-cors",
+    "Sec-Fetch-Site",
+    "cross-site",
+    "CloudFront-Viewer-Country",
+    "DE",
   ];
   return viewerRequestEvent({ method: "GET", url: entry.url, rawHeaders, clientIp: "203.0.113.178" }, distribution, requestId);
 }
@@ -116,6 +134,8 @@ export function freshEvent(template: CloudFrontRequestEvent): CloudFrontRequestE
   const headers: typeof r.headers = {};
   for (const name in r.headers) headers[name] = r.headers[name]!;
   return {
-    Records: [{ cf: { config: cf.config, request: { clientIp: r.clientIp, method: r.method, uri: r.uri, querystring: r.querystring, headers } } }],
+    Records: [
+      { cf: { config: cf.config, request: { clientIp: r.clientIp, method: r.method, uri: r.uri, querystring: r.querystring, headers } } },
+    ],
   };
 }

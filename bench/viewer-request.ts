@@ -45,7 +45,7 @@ async function round(handler: Handler | null, templates: CloudFrontRequestEvent[
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(c0);
   if (sink === 0) throw new Error("unreachable: keeps the loop from being optimised away");
-  return { cpuUs: ((cpu.user + cpu.system) / calls), wallUs: (wall * 1000) / calls };
+  return { cpuUs: (cpu.user + cpu.system) / calls, wallUs: (wall * 1000) / calls };
 }
 
 function kindOf(out: CloudFrontRequest | CloudFrontResultResponse, template: CloudFrontRequestEvent): string {
@@ -73,7 +73,8 @@ export async function runViewerRequestBench(ctx: BenchContext): Promise<BenchRes
   const build = ensureViewerBundle(ctx);
   if (build.note) notes.push(build.note);
   const bundled = require(VIEWER_BUNDLE) as { createViewerRequestHandler?: typeof createViewerRequestHandler };
-  if (typeof bundled.createViewerRequestHandler !== "function") throw new Error(`${VIEWER_BUNDLE} does not export createViewerRequestHandler`);
+  if (typeof bundled.createViewerRequestHandler !== "function")
+    throw new Error(`${VIEWER_BUNDLE} does not export createViewerRequestHandler`);
   const handler = bundled.createViewerRequestHandler(VIEWER_BENCH_SETTINGS);
   const noop: Handler = async (event) => event.Records[0]!.cf.request;
   const templates = VIEWER_MIX.map((e) => mixEvent(e));
@@ -103,16 +104,43 @@ export async function runViewerRequestBench(ctx: BenchContext): Promise<BenchRes
 
   const row = (what: string, cpu: number[], wall: number[], baselineCpu: number | null) => {
     const s = summarize(cpu);
-    return [what, formatNumber(s.median), formatNumber(s.p95), formatNumber(1e6 / s.median), formatNumber(median(wall)), formatRatio(baselineCpu === null ? null : ratio(s.median, baselineCpu))];
+    return [
+      what,
+      formatNumber(s.median),
+      formatNumber(s.p95),
+      formatNumber(1e6 / s.median),
+      formatNumber(median(wall)),
+      formatRatio(baselineCpu === null ? null : ratio(s.median, baselineCpu)),
+    ];
   };
   const baseCpu = median(base.map((b) => b.cpuUs));
   tables.push({
     columns: ["what (per call)", "CPU µs median", "CPU µs p95", "calls/s per core (median)", "wall µs median", "ratio to baseline (CPU)"],
     rows: [
-      row("event copy only", copy.map((c) => c.cpuUs), copy.map((c) => c.wallUs), null),
-      row("baseline: copy + await of a no-op async handler", base.map((c) => c.cpuUs), base.map((c) => c.wallUs), baseCpu),
-      row("copy + viewer-request handler", full.map((c) => c.cpuUs), full.map((c) => c.wallUs), baseCpu),
-      row("viewer-request handler (copy subtracted)", net, full.map((c, i) => c.wallUs - copy[i]!.wallUs), baseCpu),
+      row(
+        "event copy only",
+        copy.map((c) => c.cpuUs),
+        copy.map((c) => c.wallUs),
+        null,
+      ),
+      row(
+        "baseline: copy + await of a no-op async handler",
+        base.map((c) => c.cpuUs),
+        base.map((c) => c.wallUs),
+        baseCpu,
+      ),
+      row(
+        "copy + viewer-request handler",
+        full.map((c) => c.cpuUs),
+        full.map((c) => c.wallUs),
+        baseCpu,
+      ),
+      row(
+        "viewer-request handler (copy subtracted)",
+        net,
+        full.map((c, i) => c.wallUs - copy[i]!.wallUs),
+        baseCpu,
+      ),
     ],
   });
 
@@ -120,7 +148,9 @@ export async function runViewerRequestBench(ctx: BenchContext): Promise<BenchRes
   const categoryRows: string[][] = [];
   const categories = [...new Set(VIEWER_MIX.map((e) => e.category))] as Category[];
   for (const category of categories) {
-    const subset = VIEWER_MIX.map((e, i) => [e, templates[i]!] as const).filter(([e]) => e.category === category).map(([, t]) => t);
+    const subset = VIEWER_MIX.map((e, i) => [e, templates[i]!] as const)
+      .filter(([e]) => e.category === category)
+      .map(([, t]) => t);
     const samples: number[] = [];
     const catCalls = Math.round(calls / 4);
     await round(handler, subset, catCalls);
@@ -146,19 +176,43 @@ export async function runViewerRequestBench(ctx: BenchContext): Promise<BenchRes
   // The built bundle: size and cold start.
   const bundleBytes = statSync(VIEWER_BUNDLE).size;
   const gzipBytes = gzipSync(readFileSync(VIEWER_BUNDLE), { level: 9 }).byteLength;
-  budgets.push({ name: "viewer-request bundle size", measure: "dist/viewer-request/index.js, minified", comparison: "<", limit: BUNDLE_LIMIT_BYTES, unit: "bytes", value: bundleBytes });
+  budgets.push({
+    name: "viewer-request bundle size",
+    measure: "dist/viewer-request/index.js, minified",
+    comparison: "<",
+    limit: BUNDLE_LIMIT_BYTES,
+    unit: "bytes",
+    value: bundleBytes,
+  });
 
   const cold = await coldStarts(ctx.quick ? 8 : 20);
-  ctx.log(`  viewer-request cold start: ${formatNumber(median(cold.totalCpu))} ms CPU, ${formatNumber(median(cold.total))} ms wall (median of ${cold.total.length})`);
+  ctx.log(
+    `  viewer-request cold start: ${formatNumber(median(cold.totalCpu))} ms CPU, ${formatNumber(median(cold.total))} ms wall (median of ${cold.total.length})`,
+  );
   const c = summarize(cold.total);
   const cc = summarize(cold.totalCpu);
   const boot = median(cold.boot);
   tables.push({
     columns: ["what", "median", "p95", "ratio to Node's own start-up"],
     rows: [
-      ["baseline: Node's own start-up before the script runs (wall ms)", formatNumber(boot), formatNumber(summarize(cold.boot).p95), "1.00x"],
-      ["module load: require(index.js) (wall ms)", formatNumber(median(cold.load)), formatNumber(summarize(cold.load).p95), formatRatio(ratio(median(cold.load), boot))],
-      ["first call, reads settings.json (wall ms)", formatNumber(median(cold.firstCall)), formatNumber(summarize(cold.firstCall).p95), formatRatio(ratio(median(cold.firstCall), boot))],
+      [
+        "baseline: Node's own start-up before the script runs (wall ms)",
+        formatNumber(boot),
+        formatNumber(summarize(cold.boot).p95),
+        "1.00x",
+      ],
+      [
+        "module load: require(index.js) (wall ms)",
+        formatNumber(median(cold.load)),
+        formatNumber(summarize(cold.load).p95),
+        formatRatio(ratio(median(cold.load), boot)),
+      ],
+      [
+        "first call, reads settings.json (wall ms)",
+        formatNumber(median(cold.firstCall)),
+        formatNumber(summarize(cold.firstCall).p95),
+        formatRatio(ratio(median(cold.firstCall), boot)),
+      ],
       ["cold start = load + first call (wall ms)", formatNumber(c.median), formatNumber(c.p95), formatRatio(ratio(c.median, boot))],
       ["cold start = load + first call (CPU ms)", formatNumber(cc.median), formatNumber(cc.p95), formatRatio(ratio(cc.median, boot))],
       [`bundle: ${formatBytes(bundleBytes)} minified, ${formatBytes(gzipBytes)} gzip -9`, "", "", ""],
@@ -212,7 +266,10 @@ function ensureViewerBundle(ctx: BenchContext): { note?: string } {
   if (existsSync(VIEWER_BUNDLE) && statSync(VIEWER_BUNDLE).mtimeMs >= sources) return {};
   const why = existsSync(VIEWER_BUNDLE) ? "older than handlers/" : "missing";
   ctx.log(`  dist/viewer-request/index.js is ${why}: running npm run build`);
-  execFileSync(process.platform === "win32" ? "npm.cmd" : "npm", ["run", "build"], { cwd: PROJECT_ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync(process.platform === "win32" ? "npm.cmd" : "npm", ["run", "build"], {
+    cwd: PROJECT_ROOT,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   return { note: `dist/viewer-request/index.js was ${why}; the suite ran \`npm run build\` first.` };
 }
 

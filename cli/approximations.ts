@@ -39,7 +39,8 @@ export interface ApproximateFeature {
 }
 
 /** A filter module of thumbor's post-transform phase (not `cover`, which the transformer reads). */
-const isPostTransformFilter = (c: FilterCall): boolean => filterDefinition(c.name)?.phase === "post" && filterDefinition(c.name)?.appliedBy === "filter";
+const isPostTransformFilter = (c: FilterCall): boolean =>
+  filterDefinition(c.name)?.phase === "post" && filterDefinition(c.name)?.appliedBy === "filter";
 
 const hasCall = (ctx: FeatureContext, name: string, test: (c: FilterCall) => boolean = () => true): boolean =>
   ctx.plan.filters.some((c) => c.name === name && test(c));
@@ -67,7 +68,7 @@ export const APPROXIMATE_FEATURES: readonly ApproximateFeature[] = [
   {
     feature: "smart",
     reason:
-      "thumbor's face and feature detectors (OpenCV, when DETECTORS is configured) are approximated by sharp's attention strategy (`thumbor.smartCrop` \"attention\", the default): the crop window can sit elsewhere. A thumbor without detectors (its default, `DETECTORS = []`) kept the alignment crop; `thumbor.smartCrop` \"alignment\" does that, and `smart` is then not reported",
+      'thumbor\'s face and feature detectors (OpenCV, when DETECTORS is configured) are approximated by sharp\'s attention strategy (`thumbor.smartCrop` "attention", the default): the crop window can sit elsewhere. A thumbor without detectors (its default, `DETECTORS = []`) kept the alignment crop; `thumbor.smartCrop` "alignment" does that, and `smart` is then not reported',
     // With "alignment" the render drops smart (variant-key.ts renderedPlan): thumbor's default.
     applies: (ctx) => ctx.plan.smart && ctx.settings.thumbor.smartCrop === "attention",
   },
@@ -93,7 +94,8 @@ export const APPROXIMATE_FEATURES: readonly ApproximateFeature[] = [
   },
   {
     feature: "format(heif)",
-    reason: "edge-resizer cannot encode HEIF (no HEVC encoder in sharp's build): `format(heif)` / `format(heic)` fall back to the automatic format choice",
+    reason:
+      "edge-resizer cannot encode HEIF (no HEVC encoder in sharp's build): `format(heif)` / `format(heic)` fall back to the automatic format choice",
     applies: (ctx) => ctx.calls.some((c) => c.name === "format" && /^hei[cf]$/i.test(String(c.args[0] ?? ""))),
   },
   {

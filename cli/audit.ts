@@ -96,7 +96,12 @@ function checkOriginalKind(source: string, settings: Settings): void {
 function brokenVerdict(path: string, err: unknown, settings: Settings): UrlVerdict {
   if (!isRequestError(err)) {
     // A bug in the handler's own code: it would answer 500. Say so rather than crash the audit.
-    return { status: "broken", features: [], httpStatus: 500, reason: `handler error: ${err instanceof Error ? err.message : String(err)}` };
+    return {
+      status: "broken",
+      features: [],
+      httpStatus: 500,
+      reason: `handler error: ${err instanceof Error ? err.message : String(err)}`,
+    };
   }
   const keys = [settings.thumbor.securityKey, ...settings.thumbor.retiredSecurityKeys].filter((k) => k !== "");
   if (err.status === 403 && keys.length === 0 && !/^\/unsafe\//.test(path)) {
@@ -185,7 +190,8 @@ export class Auditor {
 
   report(): AuditReport {
     const urls = [...this.seen.values()].sort(
-      (a, b) => STATUSES.indexOf(a.status) - STATUSES.indexOf(b.status) || b.count - a.count || (a.url < b.url ? -1 : a.url > b.url ? 1 : 0),
+      (a, b) =>
+        STATUSES.indexOf(a.status) - STATUSES.indexOf(b.status) || b.count - a.count || (a.url < b.url ? -1 : a.url > b.url ? 1 : 0),
     );
     const statuses = Object.fromEntries(STATUSES.map((s) => [s, { urls: 0, requests: 0 }])) as Record<UrlStatus, Tally>;
     const used = new Map<string, Tally>();

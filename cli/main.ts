@@ -37,7 +37,10 @@ edge-resizer purge --help: delete and invalidate the variants of changed origina
 
 /** The audit cannot run: bad arguments (`usage` set: the usage line is shown too) or unreadable input. */
 class UsageError extends Error {
-  constructor(message: string, readonly usage = true) {
+  constructor(
+    message: string,
+    readonly usage = true,
+  ) {
     super(message);
   }
 }
@@ -131,7 +134,8 @@ function describeIoError(err: unknown): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === "sign") return runSign(argv.slice(1), { env: process.env, stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
+  if (argv[0] === "sign")
+    return runSign(argv.slice(1), { env: process.env, stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
   try {
     if (argv[0] === "purge") return await runPurgeCommand(argv.slice(1), { out: process.stdout, err: process.stderr, readStdin });
     const command = parseCommandLine(argv);

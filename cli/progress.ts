@@ -30,7 +30,12 @@ export interface ProgressUnit {
 export const BYTES: ProgressUnit = { minTotal: PROGRESS_MIN_BYTES, render: (done, total) => renderProgress(done, total) };
 
 /** A bar on `out` for `total` bytes (or another unit), or one that draws nothing when it would not help. */
-export function createProgressBar(out: ProgressTarget, total: number, now: () => number = Date.now, unit: ProgressUnit = BYTES): ProgressBar {
+export function createProgressBar(
+  out: ProgressTarget,
+  total: number,
+  now: () => number = Date.now,
+  unit: ProgressUnit = BYTES,
+): ProgressBar {
   if (!out.isTTY || total < unit.minTotal) return NO_PROGRESS;
   let last = -Infinity;
   let drawn = false;

@@ -18,7 +18,8 @@ import { runPurge, type PurgeReport } from "../handlers/purge/purger.js";
 import { s3VariantBucket } from "../handlers/purge/s3-variant-bucket.js";
 import { createProgressBar, renderBar, type ProgressUnit } from "./progress.js";
 
-export const PURGE_USAGE = "usage: edge-resizer purge <key|prefix/>... [--bucket b --distribution id --region r | --local url] [--dry-run] [--settings f]";
+export const PURGE_USAGE =
+  "usage: edge-resizer purge <key|prefix/>... [--bucket b --distribution id --region r | --local url] [--dry-run] [--settings f]";
 
 export const PURGE_HELP = `${PURGE_USAGE}
 
@@ -51,10 +52,17 @@ export function parsePurgeCommandLine(argv: string[]): PurgeCommand | "help" {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv, allowPositionals: true, strict: true,
+      args: argv,
+      allowPositionals: true,
+      strict: true,
       options: {
-        bucket: { type: "string" }, distribution: { type: "string" }, region: { type: "string" }, local: { type: "string" },
-        "dry-run": { type: "boolean" }, settings: { type: "string" }, help: { type: "boolean", short: "h" },
+        bucket: { type: "string" },
+        distribution: { type: "string" },
+        region: { type: "string" },
+        local: { type: "string" },
+        "dry-run": { type: "boolean" },
+        settings: { type: "string" },
+        help: { type: "boolean", short: "h" },
       },
     });
   } catch (err) {
@@ -63,7 +71,8 @@ export function parsePurgeCommandLine(argv: string[]): PurgeCommand | "help" {
   const { values, positionals } = parsed;
   if (values.help) return "help";
   if (positionals.length === 0) throw new PurgeUsageError("purge needs at least one original key or prefix");
-  if (values.local !== undefined && (values.bucket || values.distribution)) throw new PurgeUsageError("--local purges the local edge: drop --bucket and --distribution");
+  if (values.local !== undefined && (values.bucket || values.distribution))
+    throw new PurgeUsageError("--local purges the local edge: drop --bucket and --distribution");
   let settings: Settings = DEFAULT_SETTINGS;
   if (values.settings !== undefined) {
     try {
@@ -74,9 +83,10 @@ export function parsePurgeCommandLine(argv: string[]): PurgeCommand | "help" {
     }
   }
   const targets = positionals.map((p) => purgeTargetOf(p === "/" ? "" : p.replace(/^\//, "")));
-  const where = values.local !== undefined
-    ? { kind: "local" as const, url: values.local.replace(/\/+$/, "") }
-    : { kind: "aws" as const, bucket: values.bucket, distribution: values.distribution, region: values.region };
+  const where =
+    values.local !== undefined
+      ? { kind: "local" as const, url: values.local.replace(/\/+$/, "") }
+      : { kind: "aws" as const, bucket: values.bucket, distribution: values.distribution, region: values.region };
   return { targets, dryRun: values["dry-run"] ?? false, settings, where };
 }
 
@@ -115,8 +125,10 @@ export async function runPurgeCommand(
   }
   const verb = command.dryRun ? "would delete" : "deleted";
   for (const key of report.deleted) io.out.write(`${verb} ${key}\n`);
-  io.out.write(`${command.dryRun ? "dry run: " : ""}${report.deleted.length} variant(s) ${command.dryRun ? "would be deleted" : "deleted"}; ` +
-    `${report.invalidated.length ? `invalidate${command.dryRun ? "" : "d"} ${report.invalidated.join(" ")}` : "nothing to invalidate"}\n`);
+  io.out.write(
+    `${command.dryRun ? "dry run: " : ""}${report.deleted.length} variant(s) ${command.dryRun ? "would be deleted" : "deleted"}; ` +
+      `${report.invalidated.length ? `invalidate${command.dryRun ? "" : "d"} ${report.invalidated.join(" ")}` : "nothing to invalidate"}\n`,
+  );
   return 0;
 }
 
@@ -128,16 +140,24 @@ async function purgeAws(command: PurgeCommand, io: Parameters<typeof runPurgeCom
     bucket ??= fromStack.bucket;
     distribution ??= fromStack.distribution;
   }
-  if (!bucket || !distribution) throw new PurgeUsageError("name the bucket and distribution (--bucket, --distribution) or pipe in `pulumi stack output --json`");
+  if (!bucket || !distribution)
+    throw new PurgeUsageError("name the bucket and distribution (--bucket, --distribution) or pipe in `pulumi stack output --json`");
   const region = where.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   const s3 = new S3Client(region ? { region } : {});
   const cloudFront = new CloudFrontClient({ region: "us-east-1" });
   const plan = planPurge(command.targets, command.settings);
   const progress = createProgressBar(io.err, plan.variantPrefixes.length, Date.now, PREFIXES);
   try {
-    return await runPurge(plan, { bucket: s3VariantBucket(s3, bucket), invalidator: cloudFrontInvalidator(cloudFront, distribution) }, command.settings, {
-      mode: "all", dryRun: command.dryRun, onPrefixDone: (done) => progress.update(done),
-    });
+    return await runPurge(
+      plan,
+      { bucket: s3VariantBucket(s3, bucket), invalidator: cloudFrontInvalidator(cloudFront, distribution) },
+      command.settings,
+      {
+        mode: "all",
+        dryRun: command.dryRun,
+        onPrefixDone: (done) => progress.update(done),
+      },
+    );
   } finally {
     progress.done();
     s3.destroy();
@@ -152,7 +172,9 @@ async function purgeLocal(command: PurgeCommand, url: string): Promise<PurgeRepo
   try {
     res = await fetch(`${url}/_edge/purge`, { method: "POST", body: JSON.stringify({ targets, dryRun: command.dryRun }) });
   } catch (err) {
-    throw new PurgeUsageError(`no local edge answers at ${url} (${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}); start it with npm start`);
+    throw new PurgeUsageError(
+      `no local edge answers at ${url} (${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}); start it with npm start`,
+    );
   }
   const body = (await res.json()) as PurgeReport & { error?: string };
   if (!res.ok) throw new Error(body.error ?? `local edge answered ${res.status}`);

@@ -11,7 +11,17 @@
 import type { Metafile, Plugin } from "esbuild";
 import { execFileSync } from "node:child_process";
 import {
-  cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
 } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/core/settings.js";
@@ -95,10 +105,16 @@ export async function buildEdgeBundles(options: BuildEdgeBundlesOptions): Promis
   const settings = validateSettings(options.settings ?? DEFAULT_SETTINGS, "build settings");
   const common = { outDir: resolve(options.outDir), settings, projectRoot: root, log: options.log };
   const viewerRequest = await buildEdgeFunction({
-    ...common, name: "viewer-request", entry: join(root, "handlers", "viewer-request.ts"), withSharp: false,
+    ...common,
+    name: "viewer-request",
+    entry: join(root, "handlers", "viewer-request.ts"),
+    withSharp: false,
   });
   const originResponse = await buildEdgeFunction({
-    ...common, name: "origin-response", entry: join(root, "handlers", "origin-response.ts"), withSharp: true,
+    ...common,
+    name: "origin-response",
+    entry: join(root, "handlers", "origin-response.ts"),
+    withSharp: true,
   });
   const purge = await buildPurgeFunction({ outDir: common.outDir, entry: join(root, "handlers", "purge-handler.ts"), log: options.log });
   return { viewerRequest, originResponse, purge };
@@ -117,8 +133,15 @@ export async function buildPurgeFunction(options: { outDir: string; entry: strin
   // Loaded here, not at the top: the installed package ships prebuilt bundles and no esbuild.
   const { build } = await import("esbuild");
   const result = await build({
-    entryPoints: [options.entry], outfile: join(dir, "index.js"), bundle: true, platform: "node", target: "node20",
-    format: "cjs", minify: true, logLevel: "silent", legalComments: "none",
+    entryPoints: [options.entry],
+    outfile: join(dir, "index.js"),
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    minify: true,
+    logLevel: "silent",
+    legalComments: "none",
     plugins: [forbidSharp()],
   });
   for (const warning of result.warnings) options.log?.(`  esbuild warning (purge): ${warning.text}`);
@@ -131,7 +154,9 @@ function forbidSharp(): Plugin {
   return {
     name: "forbid-sharp",
     setup(b) {
-      b.onResolve({ filter: /^(sharp|@img\/)/ }, (args) => ({ errors: [{ text: `purge must not import "${args.path}" (imported from ${args.importer})` }] }));
+      b.onResolve({ filter: /^(sharp|@img\/)/ }, (args) => ({
+        errors: [{ text: `purge must not import "${args.path}" (imported from ${args.importer})` }],
+      }));
     },
   };
 }
@@ -201,7 +226,11 @@ function forbidModules(name: string): Plugin {
     name: "forbid-heavy-modules",
     setup(b) {
       b.onResolve({ filter: VIEWER_FORBIDDEN }, (args) => ({
-        errors: [{ text: `${name} must not import "${args.path}" (imported from ${args.importer}): it would bloat the viewer bundle past its 1 MB quota` }],
+        errors: [
+          {
+            text: `${name} must not import "${args.path}" (imported from ${args.importer}): it would bloat the viewer bundle past its 1 MB quota`,
+          },
+        ],
       }));
     },
   };
@@ -242,8 +271,19 @@ export function ensureLambdaSharp(projectRoot: string = PROJECT_ROOT, log: (line
     try {
       execFileSync(
         process.platform === "win32" ? "npm.cmd" : "npm",
-        ["install", "--os=linux", "--cpu=x64", "--libc=glibc", "--omit=dev", "--no-save", "--package-lock=false",
-          "--ignore-scripts", "--no-audit", "--no-fund", `sharp@${version}`],
+        [
+          "install",
+          "--os=linux",
+          "--cpu=x64",
+          "--libc=glibc",
+          "--omit=dev",
+          "--no-save",
+          "--package-lock=false",
+          "--ignore-scripts",
+          "--no-audit",
+          "--no-fund",
+          `sharp@${version}`,
+        ],
         { cwd: scratch, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" },
       );
     } catch (err) {
@@ -273,10 +313,12 @@ export function ensureLambdaSharp(projectRoot: string = PROJECT_ROOT, log: (line
 function isCompleteSharpInstall(modules: string, version: string): boolean {
   try {
     const sharpPkg = JSON.parse(readFileSync(join(modules, "sharp", "package.json"), "utf8")) as { version?: string };
-    return sharpPkg.version === version
-      && existsSync(join(modules, "@img", "sharp-linux-x64", "package.json"))
-      && existsSync(join(modules, "@img", "sharp-libvips-linux-x64", "package.json"))
-      && !hasSymlink(modules);
+    return (
+      sharpPkg.version === version &&
+      existsSync(join(modules, "@img", "sharp-linux-x64", "package.json")) &&
+      existsSync(join(modules, "@img", "sharp-libvips-linux-x64", "package.json")) &&
+      !hasSymlink(modules)
+    );
   } catch {
     return false;
   }

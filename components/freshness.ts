@@ -48,8 +48,11 @@ export function originChangePattern(bucketName: string, variantPrefix: string) {
 export function purgeOnChange(name: string, parts: FreshnessParts, parent: pulumi.Resource): aws.lambda.Function {
   const opts = { parent };
   if (parts.existingBucket) {
-    pulumi.log.warn("purgeOnChange replaces the existing bucket's event notification configuration (S3 keeps one per bucket); "
-      + "move other notifications to EventBridge rules, or set purgeOnChange to false (docs/deploy.md)", parent);
+    pulumi.log.warn(
+      "purgeOnChange replaces the existing bucket's event notification configuration (S3 keeps one per bucket); " +
+        "move other notifications to EventBridge rules, or set purgeOnChange to false (docs/deploy.md)",
+      parent,
+    );
   }
   // S3 sends every object event of the bucket to EventBridge (the rule below picks originals).
   new aws.s3.BucketNotification(`${name}-events`, { bucket: parts.bucket.name, eventbridge: true }, opts);
@@ -61,95 +64,141 @@ export function purgeOnChange(name: string, parts: FreshnessParts, parent: pulum
   // First pass: changes delivered at once.
   const now = new aws.sqs.Queue(`${name}-purge`, { visibilityTimeoutSeconds, redrivePolicy }, opts);
   // Second pass: the same changes delivered RECHECK_DELAY_SECONDS later, for renders that raced them.
-  const later = new aws.sqs.Queue(`${name}-purge-recheck`, { visibilityTimeoutSeconds, redrivePolicy, delaySeconds: RECHECK_DELAY_SECONDS }, opts);
+  const later = new aws.sqs.Queue(
+    `${name}-purge-recheck`,
+    { visibilityTimeoutSeconds, redrivePolicy, delaySeconds: RECHECK_DELAY_SECONDS },
+    opts,
+  );
 
   // Matches changes to originals only: a stored variant (under the prefix) never triggers a purge.
-  const rule = new aws.cloudwatch.EventRule(`${name}-original-changed`, {
-    description: `edge-resizer ${name}: an original was created, replaced or deleted`,
-    eventPattern: parts.bucket.name.apply((bucket) => JSON.stringify(originChangePattern(bucket, parts.variantPrefix))),
-  }, opts);
-  for (const [suffix, queue] of [["now", now], ["later", later]] as const) {
+  const rule = new aws.cloudwatch.EventRule(
+    `${name}-original-changed`,
+    {
+      description: `edge-resizer ${name}: an original was created, replaced or deleted`,
+      eventPattern: parts.bucket.name.apply((bucket) => JSON.stringify(originChangePattern(bucket, parts.variantPrefix))),
+    },
+    opts,
+  );
+  for (const [suffix, queue] of [
+    ["now", now],
+    ["later", later],
+  ] as const) {
     // Only this rule may send to the queue.
-    new aws.sqs.QueuePolicy(`${name}-purge-${suffix}-policy`, {
-      queueUrl: queue.url,
-      policy: pulumi.all([queue.arn, rule.arn]).apply(([queueArn, ruleArn]) => JSON.stringify(queueSendPolicy(queueArn, ruleArn))),
-    }, opts);
+    new aws.sqs.QueuePolicy(
+      `${name}-purge-${suffix}-policy`,
+      {
+        queueUrl: queue.url,
+        policy: pulumi.all([queue.arn, rule.arn]).apply(([queueArn, ruleArn]) => JSON.stringify(queueSendPolicy(queueArn, ruleArn))),
+      },
+      opts,
+    );
     // The rule delivers each matching event to the queue.
     new aws.cloudwatch.EventTarget(`${name}-purge-${suffix}-target`, { rule: rule.name, arn: queue.arn }, opts);
   }
 
   const purgeFunction = purgeLambda(name, parts, { now, later }, opts);
-  for (const [suffix, queue] of [["now", now], ["later", later]] as const) {
+  for (const [suffix, queue] of [
+    ["now", now],
+    ["later", later],
+  ] as const) {
     // The function drains the queue in batches gathered over BATCH_WINDOW_SECONDS (one plan each).
-    new aws.lambda.EventSourceMapping(`${name}-purge-${suffix}-source`, {
-      eventSourceArn: queue.arn,
-      functionName: purgeFunction.arn,
-      batchSize: BATCH_SIZE,
-      maximumBatchingWindowInSeconds: BATCH_WINDOW_SECONDS,
-    }, opts);
+    new aws.lambda.EventSourceMapping(
+      `${name}-purge-${suffix}-source`,
+      {
+        eventSourceArn: queue.arn,
+        functionName: purgeFunction.arn,
+        batchSize: BATCH_SIZE,
+        maximumBatchingWindowInSeconds: BATCH_WINDOW_SECONDS,
+      },
+      opts,
+    );
   }
   return purgeFunction;
 }
 
 /** The purge function, its role and its least-privilege policy. */
 function purgeLambda(
-  name: string, parts: FreshnessParts, queues: { now: aws.sqs.Queue; later: aws.sqs.Queue }, opts: pulumi.CustomResourceOptions,
+  name: string,
+  parts: FreshnessParts,
+  queues: { now: aws.sqs.Queue; later: aws.sqs.Queue },
+  opts: pulumi.CustomResourceOptions,
 ): aws.lambda.Function {
   // The purge function's identity; only Lambda may assume it.
-  const role = new aws.iam.Role(`${name}-purge-role`, {
-    description: `edge-resizer ${name}: purge function`,
-    assumeRolePolicy: JSON.stringify({
-      Version: "2012-10-17",
-      Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
-    }),
-  }, opts);
+  const role = new aws.iam.Role(
+    `${name}-purge-role`,
+    {
+      description: `edge-resizer ${name}: purge function`,
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      }),
+    },
+    opts,
+  );
   // Its own logs in CloudWatch.
   new aws.iam.RolePolicyAttachment(`${name}-purge-logs`, { role: role.name, policyArn: BASIC_EXECUTION_POLICY }, opts);
   // List and delete only under the variant prefix, read originals' ETags, invalidate this distribution, drain the queues.
-  const access = new aws.iam.RolePolicy(`${name}-purge-access`, {
-    role: role.id,
-    policy: pulumi.all([parts.bucket.arn, parts.distribution.arn]).apply(([bucketArn, distributionArn]) =>
-      JSON.stringify(purgeAccessPolicy(bucketArn, parts.variantPrefix, distributionArn))),
-  }, opts);
+  const access = new aws.iam.RolePolicy(
+    `${name}-purge-access`,
+    {
+      role: role.id,
+      policy: pulumi
+        .all([parts.bucket.arn, parts.distribution.arn])
+        .apply(([bucketArn, distributionArn]) => JSON.stringify(purgeAccessPolicy(bucketArn, parts.variantPrefix, distributionArn))),
+    },
+    opts,
+  );
   // Drains its two queues and no other.
-  const drain = new aws.iam.RolePolicy(`${name}-purge-queues`, {
-    role: role.id,
-    policy: pulumi.all([queues.now.arn, queues.later.arn]).apply((arns) => JSON.stringify({
-      Version: "2012-10-17",
-      Statement: [{ Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: arns }],
-    })),
-  }, opts);
+  const drain = new aws.iam.RolePolicy(
+    `${name}-purge-queues`,
+    {
+      role: role.id,
+      policy: pulumi.all([queues.now.arn, queues.later.arn]).apply((arns) =>
+        JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: arns }],
+        }),
+      ),
+    },
+    opts,
+  );
   // The purge itself: a regular Lambda in the bucket's region, configured by environment variables.
-  return new aws.lambda.Function(`${name}-purge`, {
-    description: `edge-resizer ${name}: deletes and invalidates the variants of changed originals`,
-    runtime: aws.lambda.Runtime.NodeJS22dX,
-    handler: "index.handler",
-    role: role.arn,
-    code: parts.bundles.apply((dirs) => new pulumi.asset.FileArchive(dirs.purge)),
-    memorySize: 256,
-    timeout: PURGE_TIMEOUT_SECONDS,
-    environment: {
-      variables: {
-        [PURGE_ENV.bucket]: parts.bucket.name,
-        [PURGE_ENV.distributionId]: parts.distribution.id,
-        [PURGE_ENV.variantPrefix]: parts.variantPrefix,
-        [PURGE_ENV.recheckQueueArn]: queues.later.arn,
+  return new aws.lambda.Function(
+    `${name}-purge`,
+    {
+      description: `edge-resizer ${name}: deletes and invalidates the variants of changed originals`,
+      runtime: aws.lambda.Runtime.NodeJS22dX,
+      handler: "index.handler",
+      role: role.arn,
+      code: parts.bundles.apply((dirs) => new pulumi.asset.FileArchive(dirs.purge)),
+      memorySize: 256,
+      timeout: PURGE_TIMEOUT_SECONDS,
+      environment: {
+        variables: {
+          [PURGE_ENV.bucket]: parts.bucket.name,
+          [PURGE_ENV.distributionId]: parts.distribution.id,
+          [PURGE_ENV.variantPrefix]: parts.variantPrefix,
+          [PURGE_ENV.recheckQueueArn]: queues.later.arn,
+        },
       },
     },
-  }, { ...opts, dependsOn: [access, drain] });
+    { ...opts, dependsOn: [access, drain] },
+  );
 }
 
 /** The queue accepts messages from EventBridge for this rule only. */
 export function queueSendPolicy(queueArn: string, ruleArn: string) {
   return {
     Version: "2012-10-17",
-    Statement: [{
-      Effect: "Allow",
-      Principal: { Service: "events.amazonaws.com" },
-      Action: "sqs:SendMessage",
-      Resource: queueArn,
-      Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
-    }],
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: "events.amazonaws.com" },
+        Action: "sqs:SendMessage",
+        Resource: queueArn,
+        Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
+      },
+    ],
   };
 }
 
@@ -162,7 +211,13 @@ export function purgeAccessPolicy(bucketArn: string, variantPrefix: string, dist
   return {
     Version: "2012-10-17",
     Statement: [
-      { Sid: "ListVariantsOnly", Effect: "Allow", Action: "s3:ListBucket", Resource: bucketArn, Condition: { StringLike: { "s3:prefix": [`${variantPrefix}/*`] } } },
+      {
+        Sid: "ListVariantsOnly",
+        Effect: "Allow",
+        Action: "s3:ListBucket",
+        Resource: bucketArn,
+        Condition: { StringLike: { "s3:prefix": [`${variantPrefix}/*`] } },
+      },
       { Sid: "DeleteVariantsOnly", Effect: "Allow", Action: "s3:DeleteObject", Resource: `${bucketArn}/${variantPrefix}/*` },
       { Sid: "ReadEtags", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/*` },
       { Sid: "InvalidateThisDistribution", Effect: "Allow", Action: "cloudfront:CreateInvalidation", Resource: distributionArn },

@@ -154,19 +154,34 @@ export class ImageResizer extends pulumi.ComponentResource {
     const role = edgeRole(name, this);
     const edge = { role, bundles, settingsJson, parent: this };
     this.viewerRequestFunction = edgeFunction(name, "viewer-request", VIEWER_REQUEST_MEMORY_MB, VIEWER_REQUEST_TIMEOUT_SECONDS, edge);
-    this.originResponseFunction = edgeFunction(name, "origin-response", infra.originResponseMemoryMb, infra.originResponseTimeoutSeconds, edge);
+    this.originResponseFunction = edgeFunction(
+      name,
+      "origin-response",
+      infra.originResponseMemoryMb,
+      infra.originResponseTimeoutSeconds,
+      edge,
+    );
     const webAcl = infra.wafRateLimit > 0 ? rateLimitAcl(name, infra.wafRateLimit, variantPrefix, this) : undefined;
     const rolePolicy = edgeAccess(name, role, bucket.arn, variantPrefix, [this.viewerRequestFunction, this.originResponseFunction], this);
-    this.distribution = imagesDistribution(name, {
-      infra,
-      bucket,
-      oai,
-      viewerRequest: this.viewerRequestFunction,
-      originResponse: this.originResponseFunction,
-      webAclArn: webAcl?.arn,
-    }, { parent: this, dependsOn: [rolePolicy] });
+    this.distribution = imagesDistribution(
+      name,
+      {
+        infra,
+        bucket,
+        oai,
+        viewerRequest: this.viewerRequestFunction,
+        originResponse: this.originResponseFunction,
+        webAclArn: webAcl?.arn,
+      },
+      { parent: this, dependsOn: [rolePolicy] },
+    );
 
-    if (infra.purgeOnChange) this.purgeFunction = purgeOnChange(name, { bucket, variantPrefix, distribution: this.distribution, bundles, existingBucket: !!infra.existingBucketName }, this);
+    if (infra.purgeOnChange)
+      this.purgeFunction = purgeOnChange(
+        name,
+        { bucket, variantPrefix, distribution: this.distribution, bundles, existingBucket: !!infra.existingBucketName },
+        this,
+      );
 
     this.bucketName = bucket.name;
     this.bucketArn = bucket.arn;
@@ -207,8 +222,11 @@ export interface ImagesBucket {
 function warnOnForbiddenViewerHeader(parent: pulumi.Resource): void {
   const forbiddenBy = disallowedEdgeHeader(VIEWER_URL_HEADER);
   if (!forbiddenBy) return;
-  pulumi.log.warn(`the viewer-request handler adds header ${VIEWER_URL_HEADER}, which Lambda@Edge forbids (${forbiddenBy}): `
-    + "CloudFront will answer 502 to every variant request until handlers/cloudfront.ts renames it", parent);
+  pulumi.log.warn(
+    `the viewer-request handler adds header ${VIEWER_URL_HEADER}, which Lambda@Edge forbids (${forbiddenBy}): ` +
+      "CloudFront will answer 502 to every variant request until handlers/cloudfront.ts renames it",
+    parent,
+  );
 }
 
 /** The bucket of originals and variants: a new private one, or an existing one that is read, not managed. */
@@ -222,24 +240,41 @@ function imagesBucket(name: string, infra: ResolvedArgs, parent: pulumi.Resource
   // Originals and variants; never force-destroyed, so a destroy cannot delete originals.
   const bucket = new aws.s3.Bucket(`${name}-images`, { forceDestroy: false }, keep);
   // Nothing in the bucket may ever be public: CloudFront reads it through the OAI only.
-  const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(`${name}-images-private`, {
-    bucket: bucket.id,
-    blockPublicAcls: true,
-    blockPublicPolicy: true,
-    ignorePublicAcls: true,
-    restrictPublicBuckets: true,
-  }, keep);
+  const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
+    `${name}-images-private`,
+    {
+      bucket: bucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    },
+    keep,
+  );
   // ACLs off: the bucket owner owns every object, so access is decided by policies alone.
-  const ownership = new aws.s3.BucketOwnershipControls(`${name}-images-ownership`, {
-    bucket: bucket.id,
-    rule: { objectOwnership: "BucketOwnerEnforced" },
-  }, keep);
+  const ownership = new aws.s3.BucketOwnershipControls(
+    `${name}-images-ownership`,
+    {
+      bucket: bucket.id,
+      rule: { objectOwnership: "BucketOwnerEnforced" },
+    },
+    keep,
+  );
   // Encryption at rest with S3-managed keys (SSE-KMS would need a key policy for the OAI, which OAI cannot use).
-  const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-images-encryption`, {
-    bucket: bucket.id,
-    rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
-  }, keep);
-  return { name: bucket.bucket, arn: bucket.arn, regionalDomainName: bucket.bucketRegionalDomainName, guards: [publicAccessBlock, ownership, encryption] };
+  const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
+    `${name}-images-encryption`,
+    {
+      bucket: bucket.id,
+      rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+    },
+    keep,
+  );
+  return {
+    name: bucket.bucket,
+    arn: bucket.arn,
+    regionalDomainName: bucket.bucketRegionalDomainName,
+    guards: [publicAccessBlock, ownership, encryption],
+  };
 }
 
 /**
@@ -250,26 +285,39 @@ function imagesBucket(name: string, infra: ResolvedArgs, parent: pulumi.Resource
  */
 function existingImagesBucket(bucketName: string, parent: pulumi.Resource): ImagesBucket {
   const existing = aws.s3.getBucketOutput({ bucket: bucketName }, { parent });
-  const described = aws.cloudcontrol.getResourceOutput({ typeName: "AWS::S3::Bucket", identifier: existing.bucket, region: existing.region }, { parent });
+  const described = aws.cloudcontrol.getResourceOutput(
+    { typeName: "AWS::S3::Bucket", identifier: existing.bucket, region: existing.region },
+    { parent },
+  );
   const checkedName = pulumi.all([existing.bucket, described.properties]).apply(([bucket, properties]) => {
     const refusal = existingBucketRefusal(bucket, properties);
     if (refusal) throw new Error(refusal);
     return bucket;
   });
-  return { name: checkedName, arn: existing.arn, regionalDomainName: existing.bucketRegionalDomainName, region: existing.region, guards: [] };
+  return {
+    name: checkedName,
+    arn: existing.arn,
+    regionalDomainName: existing.bucketRegionalDomainName,
+    region: existing.region,
+    guards: [],
+  };
 }
 
 /** Why an existing bucket cannot serve as the images bucket (from its Cloud Control description), or undefined. */
 export function existingBucketRefusal(bucket: string, propertiesJson: string): string | undefined {
   const algorithm = kmsEncryptionOf(propertiesJson);
   if (!algorithm) return undefined;
-  return `existingBucketName ${bucket} encrypts objects with ${algorithm} (SSE-KMS): CloudFront's Origin Access Identity `
-    + "cannot read SSE-KMS objects, so every image would answer 403. Use a bucket encrypted with SSE-S3 (AES256), or let ImageResizer create one.";
+  return (
+    `existingBucketName ${bucket} encrypts objects with ${algorithm} (SSE-KMS): CloudFront's Origin Access Identity ` +
+    "cannot read SSE-KMS objects, so every image would answer 403. Use a bucket encrypted with SSE-S3 (AES256), or let ImageResizer create one."
+  );
 }
 
 /** The SSE-KMS algorithm a bucket's CloudFormation description sets by default, if any. */
 function kmsEncryptionOf(propertiesJson: string): string | undefined {
-  const properties = JSON.parse(propertiesJson || "{}") as { BucketEncryption?: { ServerSideEncryptionConfiguration?: { ServerSideEncryptionByDefault?: { SSEAlgorithm?: string } }[] } };
+  const properties = JSON.parse(propertiesJson || "{}") as {
+    BucketEncryption?: { ServerSideEncryptionConfiguration?: { ServerSideEncryptionByDefault?: { SSEAlgorithm?: string } }[] };
+  };
   const rules = properties.BucketEncryption?.ServerSideEncryptionConfiguration ?? [];
   return rules.map((r) => r.ServerSideEncryptionByDefault?.SSEAlgorithm).find((a) => a !== undefined && a.startsWith("aws:kms"));
 }
@@ -277,46 +325,68 @@ function kmsEncryptionOf(propertiesJson: string): string | undefined {
 /** Expires stored variants after `days`; only the variant prefix is touched, originals never expire. */
 function variantExpiry(name: string, bucket: ImagesBucket, variantPrefix: string, days: number, parent: pulumi.Resource): void {
   // Variants are a cache: expiring them bounds storage, and any expired one is re-made on demand.
-  new aws.s3.BucketLifecycleConfiguration(`${name}-variant-expiry`, {
-    bucket: bucket.name,
-    region: bucket.region,
-    rules: [{
-      id: "expire-variants",
-      status: "Enabled",
-      filter: { prefix: `${variantPrefix}/` },
-      expiration: { days },
-    }],
-  }, { parent });
+  new aws.s3.BucketLifecycleConfiguration(
+    `${name}-variant-expiry`,
+    {
+      bucket: bucket.name,
+      region: bucket.region,
+      rules: [
+        {
+          id: "expire-variants",
+          status: "Enabled",
+          filter: { prefix: `${variantPrefix}/` },
+          expiration: { days },
+        },
+      ],
+    },
+    { parent },
+  );
 }
 
 /** CloudFront's read access to the private bucket: an Origin Access Identity and a policy for it alone. */
 function cloudFrontReadAccess(name: string, bucket: ImagesBucket, parent: pulumi.Resource): aws.cloudfront.OriginAccessIdentity {
   // The identity CloudFront uses to read the private bucket.
-  const oai = new aws.cloudfront.OriginAccessIdentity(`${name}-oai`, { comment: `edge-resizer ${name}: reads the images bucket` }, { parent });
+  const oai = new aws.cloudfront.OriginAccessIdentity(
+    `${name}-oai`,
+    { comment: `edge-resizer ${name}: reads the images bucket` },
+    { parent },
+  );
   // Only the OAI may read through the bucket policy: GetObject for objects, ListBucket so a
   // missing key is a 404 (not a 403) that origin-response and the error caching can tell apart.
-  new aws.s3.BucketPolicy(`${name}-images-policy`, {
-    bucket: bucket.name,
-    region: bucket.region,
-    policy: pulumi.all([bucket.arn, oai.iamArn]).apply(([arn, oaiArn]) => JSON.stringify(oaiReadPolicy(arn, oaiArn))),
-  }, { parent, dependsOn: bucket.guards });
+  new aws.s3.BucketPolicy(
+    `${name}-images-policy`,
+    {
+      bucket: bucket.name,
+      region: bucket.region,
+      policy: pulumi.all([bucket.arn, oai.iamArn]).apply(([arn, oaiArn]) => JSON.stringify(oaiReadPolicy(arn, oaiArn))),
+    },
+    { parent, dependsOn: bucket.guards },
+  );
   return oai;
 }
 
 /** The settings file baked into both archives, validated again once the (secret) keys are known. */
 function bakedSettingsJson(label: string, checked: CheckedSettings): pulumi.Output<string> {
   const { plain, securityKey, retiredSecurityKeys } = checked;
-  return pulumi.all([pulumi.output(securityKey), pulumi.output(retiredSecurityKeys)]).apply(([key, retired]) =>
-    `${JSON.stringify(validateSettings({ ...plain, thumbor: { ...plain.thumbor, securityKey: key, retiredSecurityKeys: retired } }, `${label} settings`), null, 2)}\n`);
+  return pulumi
+    .all([pulumi.output(securityKey), pulumi.output(retiredSecurityKeys)])
+    .apply(
+      ([key, retired]) =>
+        `${JSON.stringify(validateSettings({ ...plain, thumbor: { ...plain.thumbor, securityKey: key, retiredSecurityKeys: retired } }, `${label} settings`), null, 2)}\n`,
+    );
 }
 
 /** The execution role of both edge functions. */
 function edgeRole(name: string, parent: pulumi.Resource): aws.iam.Role {
   // Lambda@Edge assumes the role through both services; nothing else may.
-  return new aws.iam.Role(`${name}-edge-role`, {
-    description: `edge-resizer ${name}: Lambda@Edge execution role`,
-    assumeRolePolicy: JSON.stringify(edgeTrustPolicy()),
-  }, { parent });
+  return new aws.iam.Role(
+    `${name}-edge-role`,
+    {
+      description: `edge-resizer ${name}: Lambda@Edge execution role`,
+      assumeRolePolicy: JSON.stringify(edgeTrustPolicy()),
+    },
+    { parent },
+  );
 }
 
 type EdgeFunctionName = Exclude<keyof BundleDirs, "purge">;
@@ -342,33 +412,51 @@ const EDGE_FUNCTION_DESCRIPTIONS: Record<EdgeFunctionName, string> = {
  * The per-resource `region` (not a second provider) keeps every other setting of the stack's
  * provider: credentials, `aws:assumeRoles`, `allowedAccountIds`, `defaultTags`.
  */
-function edgeFunction(name: string, fn: EdgeFunctionName, memorySize: number, timeout: number, ctx: EdgeFunctionContext): aws.lambda.Function {
-  return new aws.lambda.Function(`${name}-${fn}`, {
-    description: `edge-resizer ${name}: ${EDGE_FUNCTION_DESCRIPTIONS[fn]}`,
-    runtime: EDGE_RUNTIME,
-    architectures: ["x86_64"],
-    handler: "index.handler",
-    role: ctx.role.arn,
-    code: pulumi.all([ctx.bundles, ctx.settingsJson]).apply(([dirs, json]) => edgeCodeArchive(dirs[fn], json)),
-    publish: true,
-    memorySize,
-    timeout,
-    region: EDGE_FUNCTION_REGION.value,
-  }, { parent: ctx.parent, retainOnDelete: true });
+function edgeFunction(
+  name: string,
+  fn: EdgeFunctionName,
+  memorySize: number,
+  timeout: number,
+  ctx: EdgeFunctionContext,
+): aws.lambda.Function {
+  return new aws.lambda.Function(
+    `${name}-${fn}`,
+    {
+      description: `edge-resizer ${name}: ${EDGE_FUNCTION_DESCRIPTIONS[fn]}`,
+      runtime: EDGE_RUNTIME,
+      architectures: ["x86_64"],
+      handler: "index.handler",
+      role: ctx.role.arn,
+      code: pulumi.all([ctx.bundles, ctx.settingsJson]).apply(([dirs, json]) => edgeCodeArchive(dirs[fn], json)),
+      publish: true,
+      memorySize,
+      timeout,
+      region: EDGE_FUNCTION_REGION.value,
+    },
+    { parent: ctx.parent, retainOnDelete: true },
+  );
 }
 
 /** The role's least-privilege policy: read originals, write variants under the prefix only, write own logs. */
 function edgeAccess(
-  name: string, role: aws.iam.Role, bucketArn: pulumi.Output<string>, variantPrefix: string,
-  functions: aws.lambda.Function[], parent: pulumi.Resource,
+  name: string,
+  role: aws.iam.Role,
+  bucketArn: pulumi.Output<string>,
+  variantPrefix: string,
+  functions: aws.lambda.Function[],
+  parent: pulumi.Resource,
 ): aws.iam.RolePolicy {
   // Attached to the edge role; scoped by edgeAccessPolicy below.
-  return new aws.iam.RolePolicy(`${name}-edge-access`, {
-    role: role.id,
-    policy: pulumi
-      .all([bucketArn, ...functions.map((f) => f.name)])
-      .apply(([arn, ...names]) => JSON.stringify(edgeAccessPolicy(arn, variantPrefix, names))),
-  }, { parent });
+  return new aws.iam.RolePolicy(
+    `${name}-edge-access`,
+    {
+      role: role.id,
+      policy: pulumi
+        .all([bucketArn, ...functions.map((f) => f.name)])
+        .apply(([arn, ...names]) => JSON.stringify(edgeAccessPolicy(arn, variantPrefix, names))),
+    },
+    { parent },
+  );
 }
 
 /** What the distribution is made of. */
@@ -388,43 +476,49 @@ function imagesDistribution(name: string, parts: DistributionParts, opts: pulumi
   const policies = distributionPolicies(name, opts.parent!);
   const originId = "images-bucket";
   // The CDN itself: S3 origin through the OAI, both edge functions on the default behaviour.
-  return new aws.cloudfront.Distribution(`${name}-cdn`, {
-    enabled: true,
-    comment: `edge-resizer ${name}`,
-    httpVersion: "http2and3",
-    isIpv6Enabled: true,
-    priceClass: infra.priceClass,
-    aliases: infra.aliases.length > 0 ? infra.aliases : undefined,
-    defaultRootObject: DEFAULT_ROOT_OBJECT,
-    origins: [{
-      originId,
-      domainName: bucket.regionalDomainName,
-      s3OriginConfig: { originAccessIdentity: oai.cloudfrontAccessIdentityPath },
-    }],
-    defaultCacheBehavior: {
-      targetOriginId: originId,
-      viewerProtocolPolicy: "redirect-to-https",
-      allowedMethods: ["GET", "HEAD"],
-      cachedMethods: ["GET", "HEAD"],
-      compress: false,
-      cachePolicyId: policies.cache.id,
-      originRequestPolicyId: policies.originRequest.id,
-      lambdaFunctionAssociations: [
-        { eventType: "viewer-request", lambdaArn: viewerRequest.qualifiedArn, includeBody: false },
-        { eventType: "origin-response", lambdaArn: originResponse.qualifiedArn, includeBody: false },
+  return new aws.cloudfront.Distribution(
+    `${name}-cdn`,
+    {
+      enabled: true,
+      comment: `edge-resizer ${name}`,
+      httpVersion: "http2and3",
+      isIpv6Enabled: true,
+      priceClass: infra.priceClass,
+      aliases: infra.aliases.length > 0 ? infra.aliases : undefined,
+      defaultRootObject: DEFAULT_ROOT_OBJECT,
+      origins: [
+        {
+          originId,
+          domainName: bucket.regionalDomainName,
+          s3OriginConfig: { originAccessIdentity: oai.cloudfrontAccessIdentityPath },
+        },
       ],
+      defaultCacheBehavior: {
+        targetOriginId: originId,
+        viewerProtocolPolicy: "redirect-to-https",
+        allowedMethods: ["GET", "HEAD"],
+        cachedMethods: ["GET", "HEAD"],
+        compress: false,
+        cachePolicyId: policies.cache.id,
+        originRequestPolicyId: policies.originRequest.id,
+        lambdaFunctionAssociations: [
+          { eventType: "viewer-request", lambdaArn: viewerRequest.qualifiedArn, includeBody: false },
+          { eventType: "origin-response", lambdaArn: originResponse.qualifiedArn, includeBody: false },
+        ],
+      },
+      // Errors are cached briefly so a fixed or newly uploaded original shows up soon.
+      customErrorResponses: SHORT_CACHED_ERRORS.map((errorCode) => ({ errorCode, errorCachingMinTtl: infra.errorCachingMinTtl })),
+      restrictions: { geoRestriction: { restrictionType: "none" } },
+      webAclId: parts.webAclArn,
+      viewerCertificate: infra.certificateArn
+        ? { acmCertificateArn: infra.certificateArn, sslSupportMethod: "sni-only", minimumProtocolVersion: "TLSv1.2_2021" }
+        : { cloudfrontDefaultCertificate: true },
+      loggingConfig: infra.accessLogsBucket
+        ? { bucket: `${infra.accessLogsBucket}.s3.amazonaws.com`, prefix: infra.accessLogsPrefix, includeCookies: false }
+        : undefined,
     },
-    // Errors are cached briefly so a fixed or newly uploaded original shows up soon.
-    customErrorResponses: SHORT_CACHED_ERRORS.map((errorCode) => ({ errorCode, errorCachingMinTtl: infra.errorCachingMinTtl })),
-    restrictions: { geoRestriction: { restrictionType: "none" } },
-    webAclId: parts.webAclArn,
-    viewerCertificate: infra.certificateArn
-      ? { acmCertificateArn: infra.certificateArn, sslSupportMethod: "sni-only", minimumProtocolVersion: "TLSv1.2_2021" }
-      : { cloudfrontDefaultCertificate: true },
-    loggingConfig: infra.accessLogsBucket
-      ? { bucket: `${infra.accessLogsBucket}.s3.amazonaws.com`, prefix: infra.accessLogsPrefix, includeCookies: false }
-      : undefined,
-  }, opts);
+    opts,
+  );
 }
 
 /** Configuration that leaves a public stack open to cost amplification, one warning line each (see README "Before you go live"). */
@@ -433,10 +527,14 @@ export function openStackWarnings(input: ImageResizerSettings | undefined): stri
   const sizes = input?.sizes ?? DEFAULT_SETTINGS.sizes;
   const warnings: string[] = [];
   if (allowUnsafe) {
-    warnings.push("unsigned thumbor URLs (/unsafe/...) are accepted, so anyone can make any variant: set edge-resizer:allowUnsafe false and edge-resizer:securityKey");
+    warnings.push(
+      "unsigned thumbor URLs (/unsafe/...) are accepted, so anyone can make any variant: set edge-resizer:allowUnsafe false and edge-resizer:securityKey",
+    );
   }
   if (sizes.length === 0) {
-    warnings.push("?d= accepts any size up to maxWidth x maxHeight, so anyone can make any number of variants: set edge-resizer:sizes to the sizes your pages use");
+    warnings.push(
+      "?d= accepts any size up to maxWidth x maxHeight, so anyone can make any number of variants: set edge-resizer:sizes to the sizes your pages use",
+    );
   }
   return warnings;
 }
@@ -448,7 +546,10 @@ export function openStackWarnings(input: ImageResizerSettings | undefined): stri
 function warnOnOpenStack(input: ImageResizerSettings | undefined, acknowledged: boolean, parent: pulumi.Resource): void {
   const allowUnsafe = input?.thumbor?.allowUnsafe ?? DEFAULT_SETTINGS.thumbor.allowUnsafe;
   if (!allowUnsafe && (input?.thumbor?.securityKey ?? "") === "") {
-    pulumi.log.warn("unsafe thumbor URLs are off and there is no security key, so no thumbor URL can work: set edge-resizer:securityKey", parent);
+    pulumi.log.warn(
+      "unsafe thumbor URLs are off and there is no security key, so no thumbor URL can work: set edge-resizer:securityKey",
+      parent,
+    );
   }
   if (acknowledged) return;
   for (const warning of openStackWarnings(input)) pulumi.log.warn(`${warning} (or edge-resizer:acknowledgeOpenStack true)`, parent);
@@ -476,62 +577,76 @@ function rateLimitAcl(name: string, limit: number, variantPrefix: string, parent
   const visibility = (metric: string) => ({ cloudwatchMetricsEnabled: true, metricName: metric, sampledRequestsEnabled: true });
   // Caps how many renders one client IP can cause: each new variant URL is a Lambda run and an S3
   // object. CloudFront web ACLs live in us-east-1 (scope CLOUDFRONT), whatever the stack's region.
-  return new aws.wafv2.WebAcl(`${name}-rate-limit`, {
-    region: "us-east-1",
-    scope: "CLOUDFRONT",
-    description: `edge-resizer ${name}: at most ${limit} variant requests per client IP per 5 minutes`,
-    defaultAction: { allow: {} },
-    rules: [{
-      name: "variant-requests-per-ip",
-      priority: 0,
-      action: { block: {} },
-      statement: {
-        rateBasedStatement: {
-          limit,
-          aggregateKeyType: "IP",
-          evaluationWindowSec: WAF_EVALUATION_WINDOW_SECONDS,
-          scopeDownStatement: {
-            orStatement: {
-              statements: [
-                { regexMatchStatement: { regexString: patterns.path, fieldToMatch: { uriPath: {} }, textTransformations: none } },
-                { regexMatchStatement: { regexString: patterns.query, fieldToMatch: { queryString: {} }, textTransformations: none } },
-              ],
+  return new aws.wafv2.WebAcl(
+    `${name}-rate-limit`,
+    {
+      region: "us-east-1",
+      scope: "CLOUDFRONT",
+      description: `edge-resizer ${name}: at most ${limit} variant requests per client IP per 5 minutes`,
+      defaultAction: { allow: {} },
+      rules: [
+        {
+          name: "variant-requests-per-ip",
+          priority: 0,
+          action: { block: {} },
+          statement: {
+            rateBasedStatement: {
+              limit,
+              aggregateKeyType: "IP",
+              evaluationWindowSec: WAF_EVALUATION_WINDOW_SECONDS,
+              scopeDownStatement: {
+                orStatement: {
+                  statements: [
+                    { regexMatchStatement: { regexString: patterns.path, fieldToMatch: { uriPath: {} }, textTransformations: none } },
+                    { regexMatchStatement: { regexString: patterns.query, fieldToMatch: { queryString: {} }, textTransformations: none } },
+                  ],
+                },
+              },
             },
           },
+          visibilityConfig: visibility(`${name}-variant-requests-per-ip`),
         },
-      },
-      visibilityConfig: visibility(`${name}-variant-requests-per-ip`),
-    }],
-    visibilityConfig: visibility(`${name}-rate-limit`),
-  }, { parent });
+      ],
+      visibilityConfig: visibility(`${name}-rate-limit`),
+    },
+    { parent },
+  );
 }
 
 /** The distribution's cache policy (path only) and origin request policy (the viewer URL header). */
 function distributionPolicies(name: string, parent: pulumi.Resource) {
   // The cache key is the rewritten path alone: viewer-request already folded ?d=, thumbor
   // options and Accept into it, so query strings, headers and cookies would only split the cache.
-  const cache = new aws.cloudfront.CachePolicy(`${name}-path-only`, {
-    comment: `edge-resizer ${name}: cache key = variant path`,
-    minTtl: 0,
-    defaultTtl: 86_400,
-    maxTtl: 31_536_000,
-    parametersInCacheKeyAndForwardedToOrigin: {
-      queryStringsConfig: { queryStringBehavior: "none" },
-      headersConfig: { headerBehavior: "none" },
-      cookiesConfig: { cookieBehavior: "none" },
-      // Images are already compressed; gzip/brotli variants would only duplicate cache entries.
-      enableAcceptEncodingGzip: false,
-      enableAcceptEncodingBrotli: false,
+  const cache = new aws.cloudfront.CachePolicy(
+    `${name}-path-only`,
+    {
+      comment: `edge-resizer ${name}: cache key = variant path`,
+      minTtl: 0,
+      defaultTtl: 86_400,
+      maxTtl: 31_536_000,
+      parametersInCacheKeyAndForwardedToOrigin: {
+        queryStringsConfig: { queryStringBehavior: "none" },
+        headersConfig: { headerBehavior: "none" },
+        cookiesConfig: { cookieBehavior: "none" },
+        // Images are already compressed; gzip/brotli variants would only duplicate cache entries.
+        enableAcceptEncodingGzip: false,
+        enableAcceptEncodingBrotli: false,
+      },
     },
-  }, { parent });
+    { parent },
+  );
   // Forwards the viewer URL header set by viewer-request to the origin (so origin-response can
   // redirect large variants to it) without putting it in the cache key.
-  const originRequest = new aws.cloudfront.OriginRequestPolicy(`${name}-viewer-url`, {
-    comment: `edge-resizer ${name}: forward ${VIEWER_URL_HEADER} to origin-response`,
-    headersConfig: { headerBehavior: "whitelist", headers: { items: [VIEWER_URL_HEADER] } },
-    queryStringsConfig: { queryStringBehavior: "none" },
-    cookiesConfig: { cookieBehavior: "none" },
-  }, { parent });
+  const originRequest = new aws.cloudfront.OriginRequestPolicy(
+    `${name}-viewer-url`,
+    {
+      comment: `edge-resizer ${name}: forward ${VIEWER_URL_HEADER} to origin-response`,
+      headersConfig: { headerBehavior: "whitelist", headers: { items: [VIEWER_URL_HEADER] } },
+      queryStringsConfig: { queryStringBehavior: "none" },
+      cookiesConfig: { cookieBehavior: "none" },
+    },
+    { parent },
+  );
   return { cache, originRequest };
 }
 
@@ -539,7 +654,8 @@ function distributionPolicies(name: string, parent: pulumi.Resource) {
 export function resolveImageResizerArgs(label: string, args: ImageResizerArgs): ResolvedArgs {
   const check = valueChecks(label);
   const d = IMAGE_RESIZER_DEFAULTS;
-  const int = (key: keyof ImageResizerArgs, min: number, max: number, fallback: number): number => check.integer(key, args[key] ?? fallback, min, max);
+  const int = (key: keyof ImageResizerArgs, min: number, max: number, fallback: number): number =>
+    check.integer(key, args[key] ?? fallback, min, max);
   const priceClass = check.oneOf("priceClass", args.priceClass ?? d.priceClass, PRICE_CLASSES);
 
   const aliases = args.aliases ?? d.aliases;
@@ -550,8 +666,14 @@ export function resolveImageResizerArgs(label: string, args: ImageResizerArgs): 
     throw new Error(`${label}: aliases ${JSON.stringify(aliases)} need certificateArn, an ACM certificate in us-east-1 covering them`);
   }
   if (certificateArn !== undefined) {
-    check.matching("certificateArn", certificateArn, ACM_ARN_US_EAST_1, "an ACM certificate ARN in us-east-1 (CloudFront only uses certificates there)");
-    if (aliases.length === 0) throw new Error(`${label}: certificateArn is set but aliases is empty; CloudFront serves its own domain with its own certificate`);
+    check.matching(
+      "certificateArn",
+      certificateArn,
+      ACM_ARN_US_EAST_1,
+      "an ACM certificate ARN in us-east-1 (CloudFront only uses certificates there)",
+    );
+    if (aliases.length === 0)
+      throw new Error(`${label}: certificateArn is set but aliases is empty; CloudFront serves its own domain with its own certificate`);
   }
   const bucketName = (key: keyof ImageResizerArgs): string | undefined => {
     const v = args[key];
@@ -570,7 +692,12 @@ export function resolveImageResizerArgs(label: string, args: ImageResizerArgs): 
     accessLogsPrefix: check.string("accessLogsPrefix", args.accessLogsPrefix ?? d.accessLogsPrefix, true),
     variantExpirationDays: int("variantExpirationDays", 0, 36_500, d.variantExpirationDays),
     originResponseMemoryMb: int("originResponseMemoryMb", 128, ORIGIN_RESPONSE_LIMITS.maxMemoryMb, d.originResponseMemoryMb),
-    originResponseTimeoutSeconds: int("originResponseTimeoutSeconds", 1, ORIGIN_RESPONSE_LIMITS.maxTimeoutSeconds, d.originResponseTimeoutSeconds),
+    originResponseTimeoutSeconds: int(
+      "originResponseTimeoutSeconds",
+      1,
+      ORIGIN_RESPONSE_LIMITS.maxTimeoutSeconds,
+      d.originResponseTimeoutSeconds,
+    ),
     errorCachingMinTtl: int("errorCachingMinTtl", 0, 31_536_000, d.errorCachingMinTtl),
     retainBucketOnDelete: check.boolean("retainBucketOnDelete", args.retainBucketOnDelete ?? d.retainBucketOnDelete),
     acknowledgeOpenStack: check.boolean("acknowledgeOpenStack", args.acknowledgeOpenStack ?? d.acknowledgeOpenStack),
@@ -592,11 +719,19 @@ interface CheckedSettings {
  */
 function checkSettings(label: string, input: ImageResizerSettings | undefined): CheckedSettings {
   const { thumbor = {}, ...rest } = input ?? {};
-  const { securityKey = DEFAULT_SETTINGS.thumbor.securityKey, retiredSecurityKeys = DEFAULT_SETTINGS.thumbor.retiredSecurityKeys, ...thumborRest } = thumbor;
+  const {
+    securityKey = DEFAULT_SETTINGS.thumbor.securityKey,
+    retiredSecurityKeys = DEFAULT_SETTINGS.thumbor.retiredSecurityKeys,
+    ...thumborRest
+  } = thumbor;
   // A key that is an Output is checked again, for real, when its value is known (see bakedSettingsJson).
   const keyNow = typeof securityKey === "string" ? securityKey : "(secret, checked at deployment)";
-  const retiredNow = Array.isArray(retiredSecurityKeys) && retiredSecurityKeys.every((k) => typeof k === "string") ? retiredSecurityKeys as string[] : [];
-  const plain = validateSettings({ ...rest, thumbor: { ...thumborRest, securityKey: keyNow, retiredSecurityKeys: retiredNow } }, `${label} settings`);
+  const retiredNow =
+    Array.isArray(retiredSecurityKeys) && retiredSecurityKeys.every((k) => typeof k === "string") ? (retiredSecurityKeys as string[]) : [];
+  const plain = validateSettings(
+    { ...rest, thumbor: { ...thumborRest, securityKey: keyNow, retiredSecurityKeys: retiredNow } },
+    `${label} settings`,
+  );
   return { plain, securityKey, retiredSecurityKeys };
 }
 
@@ -644,7 +779,13 @@ export function oaiReadPolicy(bucketArn: string, oaiIamArn: string) {
     Version: "2012-10-17",
     Statement: [
       { Sid: "CloudFrontReadsObjects", Effect: "Allow", Principal: { AWS: oaiIamArn }, Action: "s3:GetObject", Resource: `${bucketArn}/*` },
-      { Sid: "CloudFrontSeesMissingKeysAs404", Effect: "Allow", Principal: { AWS: oaiIamArn }, Action: "s3:ListBucket", Resource: bucketArn },
+      {
+        Sid: "CloudFrontSeesMissingKeysAs404",
+        Effect: "Allow",
+        Principal: { AWS: oaiIamArn },
+        Action: "s3:ListBucket",
+        Resource: bucketArn,
+      },
     ],
   };
 }
@@ -653,11 +794,13 @@ export function oaiReadPolicy(bucketArn: string, oaiIamArn: string) {
 export function edgeTrustPolicy() {
   return {
     Version: "2012-10-17",
-    Statement: [{
-      Effect: "Allow",
-      Principal: { Service: ["lambda.amazonaws.com", "edgelambda.amazonaws.com"] },
-      Action: "sts:AssumeRole",
-    }],
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: ["lambda.amazonaws.com", "edgelambda.amazonaws.com"] },
+        Action: "sts:AssumeRole",
+      },
+    ],
   };
 }
 

@@ -49,73 +49,83 @@ export async function installPulumiMocks(project = "edge-resizer", stack = "test
   const existingBuckets: PulumiMocks["existingBuckets"] = new Map();
   // Resource options are not part of MockResourceArgs: they are read off the registration request.
   const options = new Map<string, { parent: string; retainOnDelete: boolean }>();
-  await pulumi.runtime.setMocks({
-    newResource(args) {
-      const { parent = "", retainOnDelete = false } = options.get(`${args.type}::${args.name}`) ?? {};
-      resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, parent, retainOnDelete });
-      const id = `${args.name}-id`;
-      const state: Record<string, any> = { ...args.inputs };
-      switch (args.type) {
-        case "aws:s3/bucket:Bucket":
-          state.bucket = args.name;
-          state.arn = `arn:aws:s3:::${args.name}`;
-          state.bucketRegionalDomainName = `${args.name}.s3.${bucketRegion}.amazonaws.com`;
-          break;
-        case "aws:cloudfront/originAccessIdentity:OriginAccessIdentity":
-          state.iamArn = `arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity ${id}`;
-          state.cloudfrontAccessIdentityPath = `origin-access-identity/cloudfront/${id}`;
-          break;
-        case "aws:iam/role:Role":
-          state.arn = `arn:aws:iam::${ACCOUNT_ID}:role/${args.name}`;
-          state.name = args.name;
-          break;
-        case "aws:lambda/function:Function":
-          state.name = args.name;
-          // Without a `region` input a function lands in the stack's region, as with the real provider.
-          state.arn = `arn:aws:lambda:${args.inputs.region ?? bucketRegion}:${ACCOUNT_ID}:function:${args.name}`;
-          state.version = args.inputs.publish ? "1" : "$LATEST";
-          state.qualifiedArn = `${state.arn}:${state.version}`;
-          break;
-        case "aws:wafv2/webAcl:WebAcl":
-          // CloudFront web ACLs are global (scope CLOUDFRONT), managed through us-east-1.
-          state.arn = `arn:aws:wafv2:us-east-1:${ACCOUNT_ID}:global/webacl/${args.name}/${id}`;
-          break;
-        case "aws:sqs/queue:Queue":
-          state.arn = `arn:aws:sqs:${bucketRegion}:${ACCOUNT_ID}:${args.name}`;
-          state.url = `https://sqs.${bucketRegion}.amazonaws.com/${ACCOUNT_ID}/${args.name}`;
-          break;
-        case "aws:cloudwatch/eventRule:EventRule":
-          state.name = args.name;
-          state.arn = `arn:aws:events:${bucketRegion}:${ACCOUNT_ID}:rule/${args.name}`;
-          break;
-        case "aws:cloudfront/distribution:Distribution":
-          state.domainName = "d111111abcdef8.cloudfront.net";
-          state.arn = `arn:aws:cloudfront::${ACCOUNT_ID}:distribution/${id}`;
-          violations.push(...distributionViolations(args.name, args.inputs, resources));
-          break;
-      }
-      return { id, state };
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const { parent = "", retainOnDelete = false } = options.get(`${args.type}::${args.name}`) ?? {};
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, parent, retainOnDelete });
+        const id = `${args.name}-id`;
+        const state: Record<string, any> = { ...args.inputs };
+        switch (args.type) {
+          case "aws:s3/bucket:Bucket":
+            state.bucket = args.name;
+            state.arn = `arn:aws:s3:::${args.name}`;
+            state.bucketRegionalDomainName = `${args.name}.s3.${bucketRegion}.amazonaws.com`;
+            break;
+          case "aws:cloudfront/originAccessIdentity:OriginAccessIdentity":
+            state.iamArn = `arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity ${id}`;
+            state.cloudfrontAccessIdentityPath = `origin-access-identity/cloudfront/${id}`;
+            break;
+          case "aws:iam/role:Role":
+            state.arn = `arn:aws:iam::${ACCOUNT_ID}:role/${args.name}`;
+            state.name = args.name;
+            break;
+          case "aws:lambda/function:Function":
+            state.name = args.name;
+            // Without a `region` input a function lands in the stack's region, as with the real provider.
+            state.arn = `arn:aws:lambda:${args.inputs.region ?? bucketRegion}:${ACCOUNT_ID}:function:${args.name}`;
+            state.version = args.inputs.publish ? "1" : "$LATEST";
+            state.qualifiedArn = `${state.arn}:${state.version}`;
+            break;
+          case "aws:wafv2/webAcl:WebAcl":
+            // CloudFront web ACLs are global (scope CLOUDFRONT), managed through us-east-1.
+            state.arn = `arn:aws:wafv2:us-east-1:${ACCOUNT_ID}:global/webacl/${args.name}/${id}`;
+            break;
+          case "aws:sqs/queue:Queue":
+            state.arn = `arn:aws:sqs:${bucketRegion}:${ACCOUNT_ID}:${args.name}`;
+            state.url = `https://sqs.${bucketRegion}.amazonaws.com/${ACCOUNT_ID}/${args.name}`;
+            break;
+          case "aws:cloudwatch/eventRule:EventRule":
+            state.name = args.name;
+            state.arn = `arn:aws:events:${bucketRegion}:${ACCOUNT_ID}:rule/${args.name}`;
+            break;
+          case "aws:cloudfront/distribution:Distribution":
+            state.domainName = "d111111abcdef8.cloudfront.net";
+            state.arn = `arn:aws:cloudfront::${ACCOUNT_ID}:distribution/${id}`;
+            violations.push(...distributionViolations(args.name, args.inputs, resources));
+            break;
+        }
+        return { id, state };
+      },
+      call(args) {
+        calls.push({ token: args.token, inputs: args.inputs });
+        if (args.token === "aws:s3/getBucket:getBucket") {
+          const bucket = args.inputs.bucket as string;
+          const region = existingBuckets.get(bucket)?.region ?? bucketRegion;
+          return {
+            bucket,
+            id: bucket,
+            arn: `arn:aws:s3:::${bucket}`,
+            bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com`,
+            region,
+          };
+        }
+        if (args.token === "aws:cloudcontrol/getResource:getResource" && args.inputs.typeName === "AWS::S3::Bucket") {
+          const described = existingBuckets.get(args.inputs.identifier);
+          return {
+            ...args.inputs,
+            id: args.inputs.identifier,
+            properties: JSON.stringify(described?.properties ?? {}),
+            region: args.inputs.region ?? bucketRegion,
+          };
+        }
+        throw new Error(`unexpected invoke ${args.token}`);
+      },
     },
-    call(args) {
-      calls.push({ token: args.token, inputs: args.inputs });
-      if (args.token === "aws:s3/getBucket:getBucket") {
-        const bucket = args.inputs.bucket as string;
-        const region = existingBuckets.get(bucket)?.region ?? bucketRegion;
-        return {
-          bucket,
-          id: bucket,
-          arn: `arn:aws:s3:::${bucket}`,
-          bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com`,
-          region,
-        };
-      }
-      if (args.token === "aws:cloudcontrol/getResource:getResource" && args.inputs.typeName === "AWS::S3::Bucket") {
-        const described = existingBuckets.get(args.inputs.identifier);
-        return { ...args.inputs, id: args.inputs.identifier, properties: JSON.stringify(described?.properties ?? {}), region: args.inputs.region ?? bucketRegion };
-      }
-      throw new Error(`unexpected invoke ${args.token}`);
-    },
-  }, project, stack, false);
+    project,
+    stack,
+    false,
+  );
   type RegisterRequest = { getType(): string; getName(): string; getParent(): string; getRetainondelete(): boolean | undefined };
   const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: RegisterRequest, callback: unknown): unknown };
   const register = monitor.registerResource.bind(monitor);
@@ -132,7 +142,8 @@ export async function installPulumiMocks(project = "edge-resizer", stack = "test
     ofType,
     one(type, suffix = "") {
       const found = ofType(type).filter((r) => r.name.endsWith(suffix));
-      if (found.length !== 1) throw new Error(`expected one ${type} named *${suffix}, found ${found.map((r) => r.name).join(", ") || "none"}`);
+      if (found.length !== 1)
+        throw new Error(`expected one ${type} named *${suffix}, found ${found.map((r) => r.name).join(", ") || "none"}`);
       return found[0]!;
     },
   };
@@ -153,7 +164,12 @@ function distributionViolations(name: string, inputs: Record<string, any>, resou
 
 /** The value of an Output (mocks run with preview off, so every mocked value is known). */
 export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => output.apply((v) => { resolve(v); return v; }));
+  return new Promise((resolve) =>
+    output.apply((v) => {
+      resolve(v);
+      return v;
+    }),
+  );
 }
 
 /** Whether an Output is marked secret. */
@@ -163,17 +179,17 @@ export function isSecretOutput(output: pulumi.Output<unknown>): Promise<boolean>
 
 /** A recorded input, with Pulumi's secret wrapper taken off and whether it was there. */
 export function unwrapSecret(value: unknown): { secret: boolean; value: any } {
-  if (typeof value === "object" && value !== null
-    && (value as Record<string, unknown>)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) {
+  if (
+    typeof value === "object" &&
+    value !== null &&
+    (value as Record<string, unknown>)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig
+  ) {
     return { secret: true, value: (value as { value: unknown }).value };
   }
   return { secret: false, value };
 }
 
-export type ArchiveMember =
-  | { kind: "text"; text: string }
-  | { kind: "file"; path: string }
-  | { kind: "archive"; path: string };
+export type ArchiveMember = { kind: "text"; text: string } | { kind: "file"; path: string } | { kind: "archive"; path: string };
 
 /** The top-level members of an AssetArchive as recorded by the mocks (paths resolved, texts read). */
 export async function archiveMembers(archive: unknown): Promise<Record<string, ArchiveMember>> {

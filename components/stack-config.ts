@@ -91,11 +91,15 @@ export function imageResizerArgsFromConfig(config: pulumi.Config = new pulumi.Co
 
 function read(config: pulumi.Config, key: string, kind: ConfigKind): unknown {
   switch (kind) {
-    case "string": return config.get(key);
+    case "string":
+      return config.get(key);
     case "integer":
-    case "number": return config.getNumber(key);
-    case "boolean": return config.getBoolean(key);
-    case "string[]": return stringList(config, key, config.getObject<unknown>(key));
+    case "number":
+      return config.getNumber(key);
+    case "boolean":
+      return config.getBoolean(key);
+    case "string[]":
+      return stringList(config, key, config.getObject<unknown>(key));
   }
 }
 

@@ -35,7 +35,19 @@ export function errorResponse(status: number, reason: string, settings: Pick<Set
  * Headers of the origin's response that describe the origin's own body (S3's XML error, or the
  * object): they no longer fit once a function answers with another body, so they go.
  */
-const ORIGIN_BODY_HEADERS = ["content-type", "content-length", "content-encoding", "content-range", "content-md5", "content-disposition", "content-language", "etag", "last-modified", "accept-ranges", "expires"];
+const ORIGIN_BODY_HEADERS = [
+  "content-type",
+  "content-length",
+  "content-encoding",
+  "content-range",
+  "content-md5",
+  "content-disposition",
+  "content-language",
+  "etag",
+  "last-modified",
+  "accept-ranges",
+  "expires",
+];
 
 /**
  * An origin-response answer made from the origin's response, as CloudFront requires: the
@@ -57,9 +69,20 @@ export function answerFromOrigin(origin: CloudFrontResponse, answer: CloudFrontR
 }
 
 const STATUS_TEXT: Record<number, string> = {
-  200: "OK", 302: "Found", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-  413: "Payload Too Large", 414: "URI Too Long", 415: "Unsupported Media Type", 422: "Unprocessable Entity",
-  500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable",
+  200: "OK",
+  302: "Found",
+  400: "Bad Request",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  413: "Payload Too Large",
+  414: "URI Too Long",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Entity",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
 };
 
 /**

@@ -38,11 +38,33 @@ export interface EdgeRule<T> {
 /** Headers a function may not add (CloudFront answers 502); a trailing * matches any suffix. */
 export const DISALLOWED_HEADERS: EdgeRule<readonly string[]> = {
   value: [
-    "Connection", "Expect", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Proxy-Connection", "Trailer",
-    "Upgrade", "X-Accel-Buffering", "X-Accel-Charset", "X-Accel-Limit-Rate", "X-Accel-Redirect", "X-Amz-Cf-*",
-    "X-Amzn-Auth", "X-Amzn-Cf-Billing", "X-Amzn-Cf-Id", "X-Amzn-Cf-Xff", "X-Amzn-Errortype", "X-Amzn-Fle-Profile",
-    "X-Amzn-Header-Count", "X-Amzn-Header-Order", "X-Amzn-Lambda-Integration-Tag", "X-Amzn-RequestId", "X-Cache",
-    "X-Edge-*", "X-Forwarded-Proto", "X-Real-IP",
+    "Connection",
+    "Expect",
+    "Keep-Alive",
+    "Proxy-Authenticate",
+    "Proxy-Authorization",
+    "Proxy-Connection",
+    "Trailer",
+    "Upgrade",
+    "X-Accel-Buffering",
+    "X-Accel-Charset",
+    "X-Accel-Limit-Rate",
+    "X-Accel-Redirect",
+    "X-Amz-Cf-*",
+    "X-Amzn-Auth",
+    "X-Amzn-Cf-Billing",
+    "X-Amzn-Cf-Id",
+    "X-Amzn-Cf-Xff",
+    "X-Amzn-Errortype",
+    "X-Amzn-Fle-Profile",
+    "X-Amzn-Header-Count",
+    "X-Amzn-Header-Order",
+    "X-Amzn-Lambda-Integration-Tag",
+    "X-Amzn-RequestId",
+    "X-Cache",
+    "X-Edge-*",
+    "X-Forwarded-Proto",
+    "X-Real-IP",
   ],
   source: `${RESTRICTIONS_ALL}, HTTP headers: disallowed headers`,
 };
@@ -51,7 +73,16 @@ export const DISALLOWED_HEADERS: EdgeRule<readonly string[]> = {
 export const READ_ONLY_HEADERS: EdgeRule<Readonly<Record<EdgeEventType, readonly string[]>>> = {
   value: {
     "viewer-request": ["Content-Length", "Host", "Transfer-Encoding", "Via"],
-    "origin-request": ["Accept-Encoding", "Content-Length", "If-Modified-Since", "If-None-Match", "If-Range", "If-Unmodified-Since", "Transfer-Encoding", "Via"],
+    "origin-request": [
+      "Accept-Encoding",
+      "Content-Length",
+      "If-Modified-Since",
+      "If-None-Match",
+      "If-Range",
+      "If-Unmodified-Since",
+      "Transfer-Encoding",
+      "Via",
+    ],
     "origin-response": ["Transfer-Encoding", "Via"],
     "viewer-response": ["Warning", "Via"],
   },
@@ -113,7 +144,10 @@ export const EDGE_RUNTIMES: EdgeRule<readonly string[]> = {
   source: `${RESTRICTIONS_LAMBDA}, supported runtimes (and Lambda's list of supported runtimes)`,
 };
 
-export const EDGE_ARCHITECTURES: EdgeRule<readonly string[]> = { value: ["x86_64"], source: `${RESTRICTIONS_LAMBDA}: arm64 is not supported` };
+export const EDGE_ARCHITECTURES: EdgeRule<readonly string[]> = {
+  value: ["x86_64"],
+  source: `${RESTRICTIONS_LAMBDA}: arm64 is not supported`,
+};
 
 export const MAX_EPHEMERAL_STORAGE_MB: EdgeRule<number> = { value: 512, source: `${RESTRICTIONS_LAMBDA}: ephemeral storage above 512 MB` };
 
@@ -170,10 +204,15 @@ export function isGeneratedResponse(result: EdgeResult): result is CloudFrontRes
  * if the function may change its event in place).
  */
 export function checkEdgeResult(eventType: EdgeEventType, input: EdgeEventInput, result: EdgeResult | null | undefined): string[] {
-  if (result === null || typeof result !== "object") return [`${eventType}: the function returned ${String(result)}, not a request or response (${EVENT_STRUCTURE})`];
+  if (result === null || typeof result !== "object")
+    return [`${eventType}: the function returned ${String(result)}, not a request or response (${EVENT_STRUCTURE})`];
   const isRequestEvent = eventType === "viewer-request" || eventType === "origin-request";
   if (isRequestEvent && !isGeneratedResponse(result)) {
-    return [...headerShapeViolations(result.headers), ...readOnlyViolations(eventType, input.request.headers, result.headers), ...addedDisallowed(input.request.headers, result.headers)];
+    return [
+      ...headerShapeViolations(result.headers),
+      ...readOnlyViolations(eventType, input.request.headers, result.headers),
+      ...addedDisallowed(input.request.headers, result.headers),
+    ];
   }
   const response = result as CloudFrontResultResponse;
   const given = isRequestEvent ? undefined : input.response;
@@ -195,7 +234,8 @@ function headerShapeViolations(headers: CloudFrontHeaders | undefined): string[]
     }
     for (const v of values) {
       if (typeof v?.value !== "string") out.push(`header "${name}" has a value that is not a string (${EVENT_STRUCTURE})`);
-      else if (v.key !== undefined && v.key.toLowerCase() !== name.toLowerCase()) out.push(`header "${name}" carries key "${v.key}" (${EVENT_STRUCTURE})`);
+      else if (v.key !== undefined && v.key.toLowerCase() !== name.toLowerCase())
+        out.push(`header "${name}" carries key "${v.key}" (${EVENT_STRUCTURE})`);
     }
   }
   return out;
@@ -218,13 +258,15 @@ function addedDisallowed(given: CloudFrontHeaders, returned: CloudFrontHeaders |
   const out: string[] = [];
   for (const name of Object.keys(returned ?? {})) {
     const rule = disallowedEdgeHeader(name);
-    if (rule && given[name.toLowerCase()] === undefined) out.push(`the function added disallowed header ${name} (${rule}; ${DISALLOWED_HEADERS.source})`);
+    if (rule && given[name.toLowerCase()] === undefined)
+      out.push(`the function added disallowed header ${name} (${rule}; ${DISALLOWED_HEADERS.source})`);
   }
   return out;
 }
 
 function statusViolations(eventType: EdgeEventType, givenStatus: string | undefined, status: unknown): string[] {
-  if (typeof status !== "string" || !/^\d{3}$/.test(status)) return [`status ${JSON.stringify(status)} is not a string of three digits (${GENERATED_STATUS_RANGE.source})`];
+  if (typeof status !== "string" || !/^\d{3}$/.test(status))
+    return [`status ${JSON.stringify(status)} is not a string of three digits (${GENERATED_STATUS_RANGE.source})`];
   const { min, max } = GENERATED_STATUS_RANGE.value;
   if (Number(status) < min || Number(status) > max) return [`status ${status} is outside ${min}-${max} (${GENERATED_STATUS_RANGE.source})`];
   if (STATUS_READ_ONLY_EVENTS.value.includes(eventType) && givenStatus !== undefined && status !== givenStatus) {
@@ -236,12 +278,15 @@ function statusViolations(eventType: EdgeEventType, givenStatus: string | undefi
 function bodyViolations(eventType: EdgeEventType, response: CloudFrontResultResponse): string[] {
   const out: string[] = [];
   const encoding = response.bodyEncoding;
-  if (encoding !== undefined && !BODY_ENCODINGS.value.includes(encoding)) out.push(`bodyEncoding "${String(encoding)}" is not text or base64 (${BODY_ENCODINGS.source})`);
+  if (encoding !== undefined && !BODY_ENCODINGS.value.includes(encoding))
+    out.push(`bodyEncoding "${String(encoding)}" is not text or base64 (${BODY_ENCODINGS.source})`);
   if (response.body !== undefined && typeof response.body !== "string") out.push(`body is not a string (${GENERATING})`);
-  else if (encoding === "base64" && response.body !== undefined && !isBase64(response.body)) out.push(`body is marked base64 but is not valid base64 (${BODY_ENCODINGS.source})`);
+  else if (encoding === "base64" && response.body !== undefined && !isBase64(response.body))
+    out.push(`body is marked base64 but is not valid base64 (${BODY_ENCODINGS.source})`);
   const size = generatedResponseBytes(response);
   const max = GENERATED_RESPONSE_MAX_BYTES.value[eventType];
-  if (response.body !== undefined && size > max) out.push(`${eventType}: generated response is ${size} bytes with its headers, over ${max} (${GENERATED_RESPONSE_MAX_BYTES.source})`);
+  if (response.body !== undefined && size > max)
+    out.push(`${eventType}: generated response is ${size} bytes with its headers, over ${max} (${GENERATED_RESPONSE_MAX_BYTES.source})`);
   return out;
 }
 
@@ -250,7 +295,9 @@ function bodyViolations(eventType: EdgeEventType, response: CloudFrontResultResp
  * body as returned (base64 text when base64) plus every header line `Key: value\r\n` and the
  * status line. AWS counts "headers and body"; counting the encoded body is the stricter reading.
  */
-export function generatedResponseBytes(response: Pick<CloudFrontResultResponse, "status" | "statusDescription" | "headers" | "body">): number {
+export function generatedResponseBytes(
+  response: Pick<CloudFrontResultResponse, "status" | "statusDescription" | "headers" | "body">,
+): number {
   let bytes = Buffer.byteLength(`HTTP/1.1 ${response.status} ${response.statusDescription ?? ""}\r\n\r\n`);
   for (const [name, values] of Object.entries(response.headers ?? {})) {
     for (const v of values ?? []) bytes += Buffer.byteLength(`${v.key ?? name}: ${v.value}\r\n`);
@@ -272,17 +319,22 @@ export function checkEdgeFunctionInputs(eventType: EdgeEventType, inputs: Record
   const limits = TRIGGER_LIMITS.value[eventType];
   const memory = inputs.memorySize ?? 128;
   const timeout = inputs.timeout ?? 3;
-  if (memory > limits.maxMemoryMb) out.push(`${eventType}: memorySize ${memory} MB is over ${limits.maxMemoryMb} MB (${TRIGGER_LIMITS.source})`);
-  if (timeout > limits.maxTimeoutSeconds) out.push(`${eventType}: timeout ${timeout} s is over ${limits.maxTimeoutSeconds} s (${TRIGGER_LIMITS.source})`);
-  if (!EDGE_RUNTIMES.value.includes(inputs.runtime)) out.push(`runtime ${JSON.stringify(inputs.runtime)} is not one of ${EDGE_RUNTIMES.value.join(", ")} (${EDGE_RUNTIMES.source})`);
+  if (memory > limits.maxMemoryMb)
+    out.push(`${eventType}: memorySize ${memory} MB is over ${limits.maxMemoryMb} MB (${TRIGGER_LIMITS.source})`);
+  if (timeout > limits.maxTimeoutSeconds)
+    out.push(`${eventType}: timeout ${timeout} s is over ${limits.maxTimeoutSeconds} s (${TRIGGER_LIMITS.source})`);
+  if (!EDGE_RUNTIMES.value.includes(inputs.runtime))
+    out.push(`runtime ${JSON.stringify(inputs.runtime)} is not one of ${EDGE_RUNTIMES.value.join(", ")} (${EDGE_RUNTIMES.source})`);
   for (const arch of inputs.architectures ?? ["x86_64"]) {
     if (!EDGE_ARCHITECTURES.value.includes(arch)) out.push(`architecture ${arch} (${EDGE_ARCHITECTURES.source})`);
   }
   if (inputs.publish !== true) out.push(`publish must be true: CloudFront takes numbered versions only (${QUALIFIED_ARN.source})`);
-  if (inputs.region !== undefined && inputs.region !== EDGE_FUNCTION_REGION.value) out.push(`region ${inputs.region} is not ${EDGE_FUNCTION_REGION.value} (${EDGE_FUNCTION_REGION.source})`);
+  if (inputs.region !== undefined && inputs.region !== EDGE_FUNCTION_REGION.value)
+    out.push(`region ${inputs.region} is not ${EDGE_FUNCTION_REGION.value} (${EDGE_FUNCTION_REGION.source})`);
   if (inputs.packageType === "Image") out.push(`packageType Image: container images (${UNSUPPORTED_FUNCTION_INPUTS.source})`);
   const storage = inputs.ephemeralStorage?.size;
-  if (storage !== undefined && storage > MAX_EPHEMERAL_STORAGE_MB.value) out.push(`ephemeral storage ${storage} MB (${MAX_EPHEMERAL_STORAGE_MB.source})`);
+  if (storage !== undefined && storage > MAX_EPHEMERAL_STORAGE_MB.value)
+    out.push(`ephemeral storage ${storage} MB (${MAX_EPHEMERAL_STORAGE_MB.source})`);
   if (inputs.tracingConfig?.mode === "Active") out.push(`X-Ray tracing (${RESTRICTIONS_LAMBDA})`);
   for (const [input, feature] of Object.entries(UNSUPPORTED_FUNCTION_INPUTS.value)) {
     if (isSet(inputs[input])) out.push(`${input}: ${feature} (${UNSUPPORTED_FUNCTION_INPUTS.source})`);
@@ -301,16 +353,23 @@ function isSet(value: unknown): boolean {
 export function checkDistributionInputs(inputs: Record<string, any>): string[] {
   const out: string[] = [];
   for (const e of inputs.customErrorResponses ?? []) {
-    if (!CUSTOM_ERROR_CODES.value.includes(e.errorCode)) out.push(`custom error response for ${e.errorCode}: CloudFront accepts only ${CUSTOM_ERROR_CODES.value.join(", ")} (${CUSTOM_ERROR_CODES.source})`);
+    if (!CUSTOM_ERROR_CODES.value.includes(e.errorCode))
+      out.push(
+        `custom error response for ${e.errorCode}: CloudFront accepts only ${CUSTOM_ERROR_CODES.value.join(", ")} (${CUSTOM_ERROR_CODES.source})`,
+      );
   }
   const behaviours = [inputs.defaultCacheBehavior, ...(inputs.orderedCacheBehaviors ?? [])].filter(Boolean);
   for (const behaviour of behaviours) {
     const seen = new Set<string>();
     for (const a of behaviour.lambdaFunctionAssociations ?? []) {
-      if (!(EDGE_EVENT_TYPES as readonly string[]).includes(a.eventType)) out.push(`association event type ${JSON.stringify(a.eventType)} (${EVENT_STRUCTURE})`);
+      if (!(EDGE_EVENT_TYPES as readonly string[]).includes(a.eventType))
+        out.push(`association event type ${JSON.stringify(a.eventType)} (${EVENT_STRUCTURE})`);
       if (seen.has(a.eventType)) out.push(`two functions on ${a.eventType} in one cache behaviour (${RESTRICTIONS_ALL})`);
       seen.add(a.eventType);
-      if (typeof a.lambdaArn !== "string" || !QUALIFIED_ARN.value.test(a.lambdaArn)) out.push(`${a.eventType}: lambdaArn ${JSON.stringify(a.lambdaArn)} is not a numbered version in us-east-1 (${QUALIFIED_ARN.source})`);
+      if (typeof a.lambdaArn !== "string" || !QUALIFIED_ARN.value.test(a.lambdaArn))
+        out.push(
+          `${a.eventType}: lambdaArn ${JSON.stringify(a.lambdaArn)} is not a numbered version in us-east-1 (${QUALIFIED_ARN.source})`,
+        );
     }
   }
   return out;

@@ -76,7 +76,14 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
     const cacheControl = rendered.maxAge === undefined ? settings.cacheControl : `public, max-age=${rendered.maxAge}`;
     // The purge compares this with the original's current ETag: a render that raced a replacement is found stale.
     const source = normalizeEtag(original.etag);
-    await store.put(bucket, key, rendered.body, rendered.contentType, cacheControl, source ? { [SOURCE_ETAG_METADATA]: source } : undefined);
+    await store.put(
+      bucket,
+      key,
+      rendered.body,
+      rendered.contentType,
+      cacheControl,
+      source ? { [SOURCE_ETAG_METADATA]: source } : undefined,
+    );
     const inline = answerFromOrigin(origin, {
       status: "200",
       statusDescription: "OK",

@@ -48,8 +48,10 @@ export function createPurgeHandler(
       if (keysByMode[mode].length === 0) continue;
       const plan = planPurge(keysByMode[mode].map(purgeTargetOf), config.settings);
       const report = await runPurge(plan, ports, config.settings, { mode });
-      log(`purge (${mode}): ${plan.variantPrefixes.length} original(s), ${report.deleted.length} variant(s) deleted, ` +
-        `${report.invalidated.length} path(s) invalidated${plan.wholeVariantPrefix ? " (whole variant prefix: too many changes in one batch)" : ""}`);
+      log(
+        `purge (${mode}): ${plan.variantPrefixes.length} original(s), ${report.deleted.length} variant(s) deleted, ` +
+          `${report.invalidated.length} path(s) invalidated${plan.wholeVariantPrefix ? " (whole variant prefix: too many changes in one batch)" : ""}`,
+      );
     }
   };
 }

@@ -16,7 +16,14 @@ export interface StoredObject {
 export interface ObjectStore {
   /** The object's bytes, or null when it does not exist. Other failures throw StoreError. */
   get(bucket: string, key: string): Promise<StoredObject | null>;
-  put(bucket: string, key: string, body: Buffer, contentType: string, cacheControl: string, metadata?: Record<string, string>): Promise<void>;
+  put(
+    bucket: string,
+    key: string,
+    body: Buffer,
+    contentType: string,
+    cacheControl: string,
+    metadata?: Record<string, string>,
+  ): Promise<void>;
 }
 
 /** S3 failed in a way retries did not fix: the handler answers 503 with a short cache lifetime. */
@@ -73,7 +80,9 @@ export function s3ObjectStore(client: S3Client, budgetMs: number = S3_INVOCATION
       const abortSignal = budget("GET");
       const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal });
       if (out.ContentLength !== undefined && out.ContentLength > MAX_ORIGINAL_BYTES) {
-        out.Body?.transformToWebStream().cancel().catch(() => {});
+        out.Body?.transformToWebStream()
+          .cancel()
+          .catch(() => {});
         throw new OriginalTooLargeError(`original is ${out.ContentLength} bytes, the limit is ${MAX_ORIGINAL_BYTES}`);
       }
       return { body: await readBody(out.Body as Readable, out.ContentLength, key), contentType: out.ContentType, etag: out.ETag };
@@ -101,7 +110,14 @@ export function s3ObjectStore(client: S3Client, budgetMs: number = S3_INVOCATION
       try {
         const abortSignal = budget("PUT");
         await client.send(
-          new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, CacheControl: cacheControl, Metadata: metadata }),
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: body,
+            ContentType: contentType,
+            CacheControl: cacheControl,
+            Metadata: metadata,
+          }),
           { abortSignal },
         );
       } catch (err) {

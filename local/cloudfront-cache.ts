@@ -119,7 +119,9 @@ export class EdgeCache {
     });
     if (!this.inFlight.has(key)) {
       this.inFlight.set(key, trip);
-      const forget = () => { if (this.inFlight.get(key) === trip) this.inFlight.delete(key); };
+      const forget = () => {
+        if (this.inFlight.get(key) === trip) this.inFlight.delete(key);
+      };
       trip.then(forget, forget);
     }
     return { response: await trip, outcome: "Miss", age: 0 };

@@ -17,7 +17,16 @@ import type {
 import { checkEdgeResult, isGeneratedResponse, type EdgeEventInput } from "../handlers/edge-rules.js";
 import { EdgeCache, type EdgeResponse } from "./cloudfront-cache.js";
 import { describeS3Error, type S3Target } from "./s3.js";
-import { newRequestId, originResponseEvent, s3ErrorAnswer, setHeader, viewerRequestEvent, type Distribution, type OriginAnswer, type ViewerRequest } from "./events.js";
+import {
+  newRequestId,
+  originResponseEvent,
+  s3ErrorAnswer,
+  setHeader,
+  viewerRequestEvent,
+  type Distribution,
+  type OriginAnswer,
+  type ViewerRequest,
+} from "./events.js";
 
 export type ViewerRequestHandler = (event: CloudFrontRequestEvent) => Promise<CloudFrontRequest | CloudFrontResultResponse>;
 export type OriginResponseHandler = (event: CloudFrontResponseEvent) => Promise<CloudFrontResultResponse>;
@@ -36,7 +45,10 @@ export const MAX_STORE_SEGMENT_BYTES = 255;
  */
 export class EdgeValidationError extends Error {
   override name = "EdgeValidationError";
-  constructor(readonly eventType: string, readonly violations: string[]) {
+  constructor(
+    readonly eventType: string,
+    readonly violations: string[],
+  ) {
     super(`The Lambda function result failed validation: ${violations.join("; ")}`);
   }
 }
@@ -65,8 +77,7 @@ export interface EdgeAnswer {
 }
 
 export type ViewerRequestOutcome =
-  | { kind: "response"; response: CloudFrontResultResponse }
-  | { kind: "request"; request: CloudFrontRequest };
+  { kind: "response"; response: CloudFrontResultResponse } | { kind: "request"; request: CloudFrontRequest };
 
 export class LocalEdge {
   readonly stats: EdgeStats = { originFetches: 0, renders: 0, s3Puts: 0, lambdaErrors: 0 };
@@ -88,9 +99,7 @@ export class LocalEdge {
     const result = await this.handlers.viewerRequest(event);
     const violations = checkEdgeResult("viewer-request", given, result);
     if (violations.length > 0) throw new EdgeValidationError("viewer-request", violations);
-    return isGeneratedResponse(result)
-      ? { kind: "response", response: result }
-      : { kind: "request", request: result };
+    return isGeneratedResponse(result) ? { kind: "response", response: result } : { kind: "request", request: result };
   }
 
   async handle(viewer: ViewerRequest): Promise<EdgeAnswer> {
@@ -110,7 +119,13 @@ export class LocalEdge {
     const request = outcome.request;
     // The cache policy keys on the URI only (query strings: none), as the resizer's distribution.
     const result = await this.cache.get(request.uri, () => this.originTrip(request, requestId));
-    return { response: result.response, xCache: `${result.outcome} from cloudfront`, age: result.outcome === "Hit" ? result.age : undefined, requestId, rewrittenUri: request.uri };
+    return {
+      response: result.response,
+      xCache: `${result.outcome} from cloudfront`,
+      age: result.outcome === "Hit" ? result.age : undefined,
+      requestId,
+      rewrittenUri: request.uri,
+    };
   }
 
   /** A cache miss: GET from S3, then the origin-response handler decides what gets cached. */
@@ -124,32 +139,34 @@ export class LocalEdge {
     this.stats.originFetches++;
     let answer: OriginAnswer;
     let s3Body: Buffer;
-    const s3ErrorBody = (code: string, message: string) => Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`);
+    const s3ErrorBody = (code: string, message: string) =>
+      Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`);
     if (!storableKey(key)) {
       // S3 holds such keys; a filesystem-backed store cannot. Nothing can be there: S3's 404.
       answer = s3ErrorAnswer(404);
       s3Body = s3ErrorBody("NoSuchKey", "The specified key does not exist.");
-    } else try {
-      const object = await this.origin.client.send(new GetObjectCommand({ Bucket: this.origin.bucket, Key: key }));
-      answer = { status: 200, statusDescription: "OK", headers: s3ObjectHeaders(object) };
-      s3Body = Buffer.from(await object.Body!.transformToByteArray());
-    } catch (err) {
-      const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
-      if (!status) {
-        // CloudFront answers 502 itself when the origin cannot be reached; origin-response does not run.
-        this.logError(`S3 origin unreachable for ${key}: ${describeS3Error(err)}`);
-        return plain(502, "the S3 origin could not be reached", "no-store");
+    } else
+      try {
+        const object = await this.origin.client.send(new GetObjectCommand({ Bucket: this.origin.bucket, Key: key }));
+        answer = { status: 200, statusDescription: "OK", headers: s3ObjectHeaders(object) };
+        s3Body = Buffer.from(await object.Body!.transformToByteArray());
+      } catch (err) {
+        const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
+        if (!status) {
+          // CloudFront answers 502 itself when the origin cannot be reached; origin-response does not run.
+          this.logError(`S3 origin unreachable for ${key}: ${describeS3Error(err)}`);
+          return plain(502, "the S3 origin could not be reached", "no-store");
+        }
+        const code = (err as S3ServiceException).name;
+        if (status === 403 || status === 404) {
+          answer = s3ErrorAnswer(status);
+        } else {
+          answer = { status, statusDescription: "Error", headers: {} };
+          setHeader(answer.headers, "Content-Type", "application/xml");
+          setHeader(answer.headers, "Server", "AmazonS3");
+        }
+        s3Body = s3ErrorBody(code, answer.statusDescription);
       }
-      const code = (err as S3ServiceException).name;
-      if (status === 403 || status === 404) {
-        answer = s3ErrorAnswer(status);
-      } else {
-        answer = { status, statusDescription: "Error", headers: {} };
-        setHeader(answer.headers, "Content-Type", "application/xml");
-        setHeader(answer.headers, "Server", "AmazonS3");
-      }
-      s3Body = s3ErrorBody(code, answer.statusDescription);
-    }
 
     let result: CloudFrontResultResponse;
     try {
@@ -164,7 +181,12 @@ export class LocalEdge {
     }
     const passThrough = result.body === undefined && Number(result.status) === answer.status ? s3Body : undefined;
     const response = toEdgeResponse(result, passThrough);
-    if (!response) return this.lambdaFailure("origin-response", new Error(`invalid response status ${JSON.stringify(result.status)} or body encoding`), requestId).response;
+    if (!response)
+      return this.lambdaFailure(
+        "origin-response",
+        new Error(`invalid response status ${JSON.stringify(result.status)} or body encoding`),
+        requestId,
+      ).response;
     if (result.body !== undefined && response.status === 200 && answer.status !== 200) this.stats.renders++;
     return response;
   }
@@ -198,8 +220,10 @@ const S3RVER_SUFFIX_BYTES = "._S3rver_metadata.json".length;
 /** Whether a filesystem-backed store can hold `key`: no empty segment, none over 255 bytes with s3rver's suffix on the last. */
 export function storableKey(key: string): boolean {
   const segments = key.split("/");
-  return segments.every((segment, i) => segment !== ""
-    && Buffer.byteLength(segment) + (i === segments.length - 1 ? S3RVER_SUFFIX_BYTES : 0) <= MAX_STORE_SEGMENT_BYTES);
+  return segments.every(
+    (segment, i) =>
+      segment !== "" && Buffer.byteLength(segment) + (i === segments.length - 1 ? S3RVER_SUFFIX_BYTES : 0) <= MAX_STORE_SEGMENT_BYTES,
+  );
 }
 
 /** The headers S3 sends with an object, in CloudFront's form. */
@@ -246,7 +270,10 @@ function toEdgeResponse(result: CloudFrontResultResponse, passThroughBody: Buffe
   const headers = new Map<string, string[]>();
   for (const [name, values] of Object.entries(result.headers ?? {})) {
     if (COMPUTED_HEADERS.has(name.toLowerCase())) continue;
-    headers.set(name.toLowerCase(), values.map((v) => v.value));
+    headers.set(
+      name.toLowerCase(),
+      values.map((v) => v.value),
+    );
   }
   return { status, headers, body };
 }
@@ -254,7 +281,10 @@ function toEdgeResponse(result: CloudFrontResultResponse, passThroughBody: Buffe
 function plain(status: number, text: string, cacheControl: string): EdgeResponse {
   return {
     status,
-    headers: new Map([["content-type", ["text/plain; charset=utf-8"]], ["cache-control", [cacheControl]]]),
+    headers: new Map([
+      ["content-type", ["text/plain; charset=utf-8"]],
+      ["cache-control", [cacheControl]],
+    ]),
     body: Buffer.from(text + "\n"),
   };
 }

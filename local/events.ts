@@ -123,13 +123,19 @@ export function originResponseEvent(
     },
   };
   return {
-    Records: [{
-      cf: {
-        config: config(distribution, "origin-response", requestId),
-        request: originRequest,
-        response: { status: String(answer.status), statusDescription: answer.statusDescription, headers: { ...answer.headers, via: [{ key: "Via", value: via }] } },
+    Records: [
+      {
+        cf: {
+          config: config(distribution, "origin-response", requestId),
+          request: originRequest,
+          response: {
+            status: String(answer.status),
+            statusDescription: answer.statusDescription,
+            headers: { ...answer.headers, via: [{ key: "Via", value: via }] },
+          },
+        },
       },
-    }],
+    ],
   };
 }
 

@@ -46,7 +46,9 @@ function optionsFromEnvironment(): LocalEdgeOptions {
 async function main(): Promise<void> {
   const options = optionsFromEnvironment();
   const edge = await startLocalEdge(options);
-  const where = options.s3 ? `bucket "${edge.s3.bucket}" at ${edge.s3.endpoint ?? "AWS S3"}` : `embedded S3 in ${relative(REPO_ROOT, DEFAULT_DATA_DIR)}/`;
+  const where = options.s3
+    ? `bucket "${edge.s3.bucket}" at ${edge.s3.endpoint ?? "AWS S3"}`
+    : `embedded S3 in ${relative(REPO_ROOT, DEFAULT_DATA_DIR)}/`;
   console.log(`edge-resizer local edge: ${edge.url}  (originals from ${where}; Ctrl-C stops)`);
   // Any S3 client may change originals there; the edge purges their variants as it sees the change.
   if (!options.s3) console.log(`embedded S3: ${edge.s3.endpoint}  bucket "${edge.s3.bucket}", access key and secret both S3RVER`);
@@ -56,14 +58,22 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: shutting down`);
-    edge.close().then(() => process.exit(0), () => process.exit(1));
+    edge.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
 }
 
 main().catch((err: unknown) => {
-  const known = err instanceof ConfigError || err instanceof SettingsError || err instanceof StartupError || err instanceof S3UnreachableError || err instanceof UploadError;
+  const known =
+    err instanceof ConfigError ||
+    err instanceof SettingsError ||
+    err instanceof StartupError ||
+    err instanceof S3UnreachableError ||
+    err instanceof UploadError;
   console.error(known ? (err as Error).message : `local edge failed to start: ${(err as Error).message ?? String(err)}`);
   process.exit(1);
 });

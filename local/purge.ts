@@ -61,7 +61,9 @@ export class LocalPurger {
     const invalidator = { invalidate: async (paths: readonly string[]) => void this.cache.invalidate(paths) };
     const report = await runPurge(plan, { bucket, invalidator }, this.settings, { mode, dryRun });
     if (report.deleted.length > 0 || dryRun) {
-      this.log(`purge${dryRun ? " (dry run)" : ""} (${mode}): ${report.deleted.length} variant(s) deleted, cache invalidated for ${report.invalidated.join(" ") || "nothing"}`);
+      this.log(
+        `purge${dryRun ? " (dry run)" : ""} (${mode}): ${report.deleted.length} variant(s) deleted, cache invalidated for ${report.invalidated.join(" ") || "nothing"}`,
+      );
     }
     return report;
   }

@@ -84,7 +84,11 @@ export async function startLocalEdge(options: LocalEdgeOptions = {}): Promise<Lo
     const { s3, embedded } = await openBucket(options, cleanups);
 
     // The handlers get their own client so the PUTs they make can be counted.
-    const handlerClient = createS3Client({ endpoint: s3.endpoint, region: s3.region, credentials: options.s3 ? undefined : S3RVER_CREDENTIALS });
+    const handlerClient = createS3Client({
+      endpoint: s3.endpoint,
+      region: s3.region,
+      credentials: options.s3 ? undefined : S3RVER_CREDENTIALS,
+    });
     cleanups.push(async () => handlerClient.destroy());
     const cache = new EdgeCache(options.cacheBytes ?? DEFAULT_CACHE_BYTES);
     const realHandlers: EdgeHandlers = {
@@ -127,25 +131,39 @@ export async function startLocalEdge(options: LocalEdgeOptions = {}): Promise<Lo
     server.keepAliveTimeout = 5_000;
     await new Promise<void>((resolveListen, rejectListen) => {
       server.once("error", (err: NodeJS.ErrnoException) => {
-        rejectListen(err.code === "EADDRINUSE"
-          ? new StartupError(`port ${port} is in use; set PORT`)
-          : new StartupError(`cannot listen on ${host}:${port}: ${err.code ?? err.message}`));
+        rejectListen(
+          err.code === "EADDRINUSE"
+            ? new StartupError(`port ${port} is in use; set PORT`)
+            : new StartupError(`cannot listen on ${host}:${port}: ${err.code ?? err.message}`),
+        );
       });
       server.listen(port, host, () => resolveListen());
     });
-    cleanups.push(() => new Promise<void>((done) => {
-      server.close(() => done());
-      server.closeAllConnections();
-    }));
+    cleanups.push(
+      () =>
+        new Promise<void>((done) => {
+          server.close(() => done());
+          server.closeAllConnections();
+        }),
+    );
     const address = server.address() as AddressInfo;
     const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
 
     const uploads: UploadResult[] = [];
     const upload = async (folder: string, prefix: string, filter?: (p: string) => boolean) => {
-      const result = await uploadFolder({ client: s3.client, bucket: s3.bucket, folder, prefix, variantPrefix: settings.variantPrefix, filter });
+      const result = await uploadFolder({
+        client: s3.client,
+        bucket: s3.bucket,
+        folder,
+        prefix,
+        variantPrefix: settings.variantPrefix,
+        filter,
+      });
       uploads.push(result);
       if (result.uploaded > 0 || result.refused.length > 0) {
-        log(`uploaded ${result.uploaded} of ${result.total} files from ${relative(process.cwd(), folder) || "."} (${result.unchanged} unchanged${result.refused.length ? `, ${result.refused.length} refused under "${settings.variantPrefix}/"` : ""})`);
+        log(
+          `uploaded ${result.uploaded} of ${result.total} files from ${relative(process.cwd(), folder) || "."} (${result.unchanged} unchanged${result.refused.length ? `, ${result.refused.length} refused under "${settings.variantPrefix}/"` : ""})`,
+        );
       }
       return result;
     };
@@ -176,7 +194,12 @@ async function openBucket(options: LocalEdgeOptions, cleanups: (() => Promise<vo
   let embedded: EmbeddedS3 | undefined;
   if (options.s3) {
     const region = options.s3.region ?? LOCAL_REGION;
-    target = { client: createS3Client({ endpoint: options.s3.endpoint, region }), bucket: options.s3.bucket, region, endpoint: options.s3.endpoint };
+    target = {
+      client: createS3Client({ endpoint: options.s3.endpoint, region }),
+      bucket: options.s3.bucket,
+      region,
+      endpoint: options.s3.endpoint,
+    };
   } else {
     const started = await startEmbeddedS3(options.dataDir ?? DEFAULT_DATA_DIR, LOCAL_BUCKET, { announce: true });
     embedded = started;
@@ -193,14 +216,30 @@ async function openBucket(options: LocalEdgeOptions, cleanups: (() => Promise<vo
   return { s3: target, embedded };
 }
 
-async function serve(req: IncomingMessage, res: ServerResponse, edge: LocalEdge, playground: Playground, purger: LocalPurger, log: (line: string) => void): Promise<void> {
+async function serve(
+  req: IncomingMessage,
+  res: ServerResponse,
+  edge: LocalEdge,
+  playground: Playground,
+  purger: LocalPurger,
+  log: (line: string) => void,
+): Promise<void> {
   const started = performance.now();
   const method = req.method ?? "GET";
   const url = req.url ?? "/";
   const path = url.split("?", 1)[0]!;
   if (path === "/_edge/purge" && method === "POST") {
     const { status, body } = await purgeByHand(purger, req);
-    send(res, method, status, new Map([["content-type", ["application/json; charset=utf-8"]], ["cache-control", ["no-store"]]]), Buffer.from(body));
+    send(
+      res,
+      method,
+      status,
+      new Map([
+        ["content-type", ["application/json; charset=utf-8"]],
+        ["cache-control", ["no-store"]],
+      ]),
+      Buffer.from(body),
+    );
     log(`${method} ${path} ${status}`);
     return;
   }
@@ -211,7 +250,13 @@ async function serve(req: IncomingMessage, res: ServerResponse, edge: LocalEdge,
   }
   if (method !== "GET" && method !== "HEAD") {
     // The resizer's cache behaviour allows GET and HEAD only; CloudFront refuses the rest itself.
-    send(res, method, 403, new Map([["content-type", ["text/plain; charset=utf-8"]]]), Buffer.from("403 this distribution only allows GET and HEAD\n"));
+    send(
+      res,
+      method,
+      403,
+      new Map([["content-type", ["text/plain; charset=utf-8"]]]),
+      Buffer.from("403 this distribution only allows GET and HEAD\n"),
+    );
     log(`${method} ${short(url)} 403 method not allowed`);
     return;
   }
@@ -221,7 +266,9 @@ async function serve(req: IncomingMessage, res: ServerResponse, edge: LocalEdge,
   const ms = performance.now() - started;
   sendEdgeAnswer(res, method, answer, ms);
   const r = answer.response;
-  log(`${method} ${short(url)} ${r.status} ${r.headers.get("content-type")?.[0] ?? "-"} ${r.body.length} B ${answer.xCache.split(" ")[0]} ${ms.toFixed(0)} ms`);
+  log(
+    `${method} ${short(url)} ${r.status} ${r.headers.get("content-type")?.[0] ?? "-"} ${r.body.length} B ${answer.xCache.split(" ")[0]} ${ms.toFixed(0)} ms`,
+  );
 }
 
 function sendEdgeAnswer(res: ServerResponse, method: string, answer: EdgeAnswer, ms: number): void {
@@ -252,7 +299,10 @@ class Playground {
   /** Keys of the sample originals, for the gallery (set once they are uploaded). */
   samples: string[] = [];
 
-  constructor(private readonly edge: LocalEdge, private readonly settings: Settings) {}
+  constructor(
+    private readonly edge: LocalEdge,
+    private readonly settings: Settings,
+  ) {}
 
   /** Answers one playground request; returns the status sent. */
   async serve(req: IncomingMessage, res: ServerResponse, url: string): Promise<number> {
@@ -275,7 +325,12 @@ class Playground {
       case "/_edge/explain": {
         const asked = parsed.searchParams.get("url");
         if (!asked) return this.json(res, method, 400, { error: "give the URL to explain as ?url=" });
-        return this.json(res, method, 200, await this.explain(asked, parsed.searchParams.get("accept") ?? req.headers.accept ?? "*/*", req.headers.host ?? "localhost"));
+        return this.json(
+          res,
+          method,
+          200,
+          await this.explain(asked, parsed.searchParams.get("accept") ?? req.headers.accept ?? "*/*", req.headers.host ?? "localhost"),
+        );
       }
       default:
         return this.reply(res, method, 404, "text/plain; charset=utf-8", "404 no such playground page\n");
@@ -287,11 +342,22 @@ class Playground {
    * to) or its refusal. A full URL is reduced to its path and query, kept byte for byte.
    */
   async explain(asked: string, accept: string, host: string): Promise<object> {
-    let target = asked.trim().replace(/^https?:\/\/[^/?#]*/i, "").replace(/#.*$/, "");
+    let target = asked
+      .trim()
+      .replace(/^https?:\/\/[^/?#]*/i, "")
+      .replace(/#.*$/, "");
     if (!target.startsWith("/")) target = "/" + target;
-    const outcome = await this.edge.viewerRequest({ method: "GET", url: target, rawHeaders: ["Host", host, "Accept", accept], clientIp: "127.0.0.1" });
+    const outcome = await this.edge.viewerRequest({
+      method: "GET",
+      url: target,
+      rawHeaders: ["Host", host, "Accept", accept],
+      clientIp: "127.0.0.1",
+    });
     if (outcome.kind === "response") {
-      const body = outcome.response.bodyEncoding === "base64" ? Buffer.from(outcome.response.body ?? "", "base64").toString() : (outcome.response.body ?? "");
+      const body =
+        outcome.response.bodyEncoding === "base64"
+          ? Buffer.from(outcome.response.body ?? "", "base64").toString()
+          : (outcome.response.body ?? "");
       return { target, accept, refused: { status: Number(outcome.response.status), reason: body.trim() } };
     }
     const uri = outcome.request.uri;
@@ -318,7 +384,16 @@ class Playground {
   }
 
   private reply(res: ServerResponse, method: string, status: number, type: string, body: string | Buffer): number {
-    send(res, method, status, new Map([["content-type", [type]], ["cache-control", ["no-store"]]]), Buffer.isBuffer(body) ? body : Buffer.from(body));
+    send(
+      res,
+      method,
+      status,
+      new Map([
+        ["content-type", [type]],
+        ["cache-control", ["no-store"]],
+      ]),
+      Buffer.isBuffer(body) ? body : Buffer.from(body),
+    );
     return status;
   }
 }

@@ -113,14 +113,16 @@ export async function uploadFolder(options: UploadOptions): Promise<UploadResult
         if (await isUnchanged(options.client, options.bucket, key, body.length, md5)) {
           progress.unchanged++;
         } else {
-          await options.client.send(new PutObjectCommand({
-            Bucket: options.bucket,
-            Key: key,
-            Body: body,
-            ContentType: contentTypeOf(file),
-            // Kept as metadata too: an ETag is not the MD5 with SSE-KMS, so compare both.
-            Metadata: { md5 },
-          }));
+          await options.client.send(
+            new PutObjectCommand({
+              Bucket: options.bucket,
+              Key: key,
+              Body: body,
+              ContentType: contentTypeOf(file),
+              // Kept as metadata too: an ETag is not the MD5 with SSE-KMS, so compare both.
+              Metadata: { md5 },
+            }),
+          );
           progress.uploaded++;
           progress.bytes += body.length;
         }

@@ -11,7 +11,17 @@
 import { parseArgs } from "node:util";
 import { relative } from "node:path";
 import { DEFAULT_SETTINGS, loadSettingsFile, SettingsError } from "../handlers/core/settings.js";
-import { LOCAL_REGION, S3RVER_CREDENTIALS, S3UnreachableError, createS3Client, describeS3Error, ensureBucket, runningEmbeddedS3, startEmbeddedS3, type S3Target } from "./s3.js";
+import {
+  LOCAL_REGION,
+  S3RVER_CREDENTIALS,
+  S3UnreachableError,
+  createS3Client,
+  describeS3Error,
+  ensureBucket,
+  runningEmbeddedS3,
+  startEmbeddedS3,
+  type S3Target,
+} from "./s3.js";
 import { DEFAULT_DATA_DIR, LOCAL_BUCKET, REPO_ROOT } from "./locations.js";
 import { UploadError, uploadFolder, type UploadProgress } from "./upload-folder.js";
 
@@ -31,7 +41,9 @@ export function progressReporter(stream: NodeJS.WriteStream): { update(p: Upload
       if (stream.isTTY) {
         const width = 30;
         const filled = p.total === 0 ? width : Math.round((p.done / p.total) * width);
-        stream.write(`\r\x1b[K[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${p.done}/${p.total} files, ${p.uploaded} uploaded, ${p.unchanged} unchanged, ${megabytes(p.bytes)}`);
+        stream.write(
+          `\r\x1b[K[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${p.done}/${p.total} files, ${p.uploaded} uploaded, ${p.unchanged} unchanged, ${megabytes(p.bytes)}`,
+        );
         return;
       }
       const step = p.total === 0 ? 10 : Math.floor((p.done / p.total) * 10);
@@ -55,7 +67,12 @@ async function main(): Promise<number> {
   try {
     parsed = parseArgs({
       allowPositionals: true,
-      options: { bucket: { type: "string" }, endpoint: { type: "string" }, prefix: { type: "string" }, help: { type: "boolean", short: "h" } },
+      options: {
+        bucket: { type: "string" },
+        endpoint: { type: "string" },
+        prefix: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
     });
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\n${USAGE}`);
@@ -106,7 +123,9 @@ async function main(): Promise<number> {
     }).finally(() => progress.finish());
     console.log(`done: ${result.uploaded} uploaded (${megabytes(result.bytes)}), ${result.unchanged} unchanged, ${result.total} files`);
     if (result.refused.length > 0) {
-      console.error(`${result.refused.length} files not uploaded: their keys fall under the variant prefix "${settings.variantPrefix}/", where only the resizer writes (first: ${result.refused[0]})`);
+      console.error(
+        `${result.refused.length} files not uploaded: their keys fall under the variant prefix "${settings.variantPrefix}/", where only the resizer writes (first: ${result.refused[0]})`,
+      );
       return 1;
     }
     return 0;
@@ -120,7 +139,8 @@ if (require.main === module) {
   main().then(
     (code) => process.exit(code),
     (err: unknown) => {
-      const known = err instanceof UsageError || err instanceof UploadError || err instanceof SettingsError || err instanceof S3UnreachableError;
+      const known =
+        err instanceof UsageError || err instanceof UploadError || err instanceof SettingsError || err instanceof S3UnreachableError;
       console.error(known ? (err as Error).message : `upload failed: ${describeS3Error(err)}`);
       process.exit(1);
     },

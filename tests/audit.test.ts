@@ -208,7 +208,9 @@ test("feature rules: noise only without a seed, rgb not on JPEG, fill(blur) but 
   t.deepEqual(features("/unsafe/filters:watermark(https://images.example.com/w.png,10,10,50)/a.jpg"), ["absolute-url"]);
   t.deepEqual(features("/unsafe/filters:watermark(https%3A%2F%2Fimages.example.com%2Fw.png,-10,center,0)/a.jpg"), ["absolute-url"]);
   // extract_focal differs from thumbor 7.8 only when it finds a nested manual crop.
-  t.deepEqual(features("/unsafe/300x200/filters:extract_focal()/thumbor.example.com/unsafe/100x100:200x200/images/cat.jpg"), ["extract_focal"]);
+  t.deepEqual(features("/unsafe/300x200/filters:extract_focal()/thumbor.example.com/unsafe/100x100:200x200/images/cat.jpg"), [
+    "extract_focal",
+  ]);
   t.deepEqual(features("/unsafe/300x200/filters:extract_focal():focal(1x1:5x5)/images/cat.jpg"), []);
   // smart with fit-in does nothing in thumbor, nor here (the plan drops it).
   t.deepEqual(features("/unsafe/fit-in/300x200/smart/a.jpg"), []);
@@ -223,7 +225,9 @@ test("a watermark or frame the render could not map to a bucket key is broken, w
   const frame = classifyThumborUrl("/unsafe/300x200/filters:frame(http://cdn.example.net/f.png)/a.jpg", settings)!;
   t.is(frame.status, "broken");
   t.is(frame.reason, "frame: absolute image URLs are not served: cdn.example.net is not in thumbor.stripHosts");
-  t.deepEqual(classifyThumborUrl("/unsafe/300x200/filters:frame(https://images.example.com/f.png)/a.jpg", settings)!.features, ["absolute-url"]);
+  t.deepEqual(classifyThumborUrl("/unsafe/300x200/filters:frame(https://images.example.com/f.png)/a.jpg", settings)!.features, [
+    "absolute-url",
+  ]);
   t.deepEqual(classifyThumborUrl("/unsafe/300x200/filters:frame(frames/f.png)/a.jpg", settings)!.features, []);
 });
 
@@ -240,7 +244,14 @@ test("originals the render refuses, judged from the extension: HEIC always, SVG 
 });
 
 test("non-thumbor paths are not classified", (t) => {
-  for (const path of ["/", "/favicon.ico", "/healthcheck", "/images/cat.jpg", "/variants/images/cat.jpg/300x200,q80.webp", "/300x200/a.jpg"]) {
+  for (const path of [
+    "/",
+    "/favicon.ico",
+    "/healthcheck",
+    "/images/cat.jpg",
+    "/variants/images/cat.jpg/300x200,q80.webp",
+    "/300x200/a.jpg",
+  ]) {
     t.is(classifyThumborUrl(path, settings), null, path);
   }
 });
@@ -267,7 +278,9 @@ test("extractThumborUrls: URL lists, nginx, ALB and CloudFront lines", (t) => {
   t.deepEqual(extractThumborUrls('1.2.3.4 - - [x] "GET /unsafe/caf\\xC3\\xA9.jpg HTTP/1.1" 200 5 "-" "-"'), ["/unsafe/caf%C3%A9.jpg"]);
   t.deepEqual(extractThumborUrls('1.2.3.4 - - [x] "POST /unsafe/a.jpg HTTP/1.1" 200 5 "-" "-"'), []);
   t.deepEqual(
-    extractThumborUrls('https 2026-11-25T10:00:00Z app/x/1 1.2.3.4:1 5.6.7.8:80 0 0 0 200 200 1 2 "GET https://img.example.com:443/unsafe/a.jpg HTTP/1.1" "ua" - -'),
+    extractThumborUrls(
+      'https 2026-11-25T10:00:00Z app/x/1 1.2.3.4:1 5.6.7.8:80 0 0 0 200 200 1 2 "GET https://img.example.com:443/unsafe/a.jpg HTTP/1.1" "ua" - -',
+    ),
     ["/unsafe/a.jpg"],
   );
   t.deepEqual(extractThumborUrls('https 2026 app/x/1 1.2.3.4:1 - -1 -1 -1 400 - 0 0 "- - - " "-" - -'), []);
@@ -279,11 +292,17 @@ test("extractThumborUrls: URL lists, nginx, ALB and CloudFront lines", (t) => {
 test("LogReader: CloudFront columns come from the #Fields: header", (t) => {
   const reader = new LogReader();
   t.deepEqual(reader.read("#Fields: cs-uri-stem cs-method date"), []);
-  t.deepEqual(reader.read("/unsafe/1x1/a.jpg\tGET\t2026-11-25").map((r) => r.path), ["/unsafe/1x1/a.jpg"]);
+  t.deepEqual(
+    reader.read("/unsafe/1x1/a.jpg\tGET\t2026-11-25").map((r) => r.path),
+    ["/unsafe/1x1/a.jpg"],
+  );
   t.deepEqual(reader.read("/unsafe/1x1/a.jpg\tDELETE\t2026-11-25"), []);
   // Without a header, CloudFront's documented order applies (cs-method 6th, cs-uri-stem 8th).
   const bare = new LogReader();
-  t.deepEqual(bare.read("2026-11-25\t10:00:00\tFRA\t1\t1.2.3.4\tGET\th.cloudfront.net\t/unsafe/2x2/b.jpg\t200").map((r) => r.path), ["/unsafe/2x2/b.jpg"]);
+  t.deepEqual(
+    bare.read("2026-11-25\t10:00:00\tFRA\t1\t1.2.3.4\tGET\th.cloudfront.net\t/unsafe/2x2/b.jpg\t200").map((r) => r.path),
+    ["/unsafe/2x2/b.jpg"],
+  );
 });
 
 const CLOUDFRONT_ANSWERS: Record<string, Expected> = {

@@ -100,7 +100,11 @@ test("renderTable escapes pipes and refuses rows of the wrong width", (t) => {
 });
 
 test("renderReport: facts, the budget table with counts, then each section", (t) => {
-  const budgets = [evaluateBudget(budget({})), evaluateBudget(budget({ name: "rss", comparison: "<", limit: 400, unit: "MiB", value: 512 })), evaluateBudget(budget({ value: null, skipReason: "no photos" }))];
+  const budgets = [
+    evaluateBudget(budget({})),
+    evaluateBudget(budget({ name: "rss", comparison: "<", limit: 400, unit: "MiB", value: 512 })),
+    evaluateBudget(budget({ value: null, skipReason: "no photos" })),
+  ];
   t.is(verdictSummary(budgets), "1 PASS, 1 FAIL, 1 SKIP");
   const md = renderReport({
     title: "Benchmarks",
@@ -122,9 +126,21 @@ test("renderReport: facts, the budget table with counts, then each section", (t)
 function caseResult(file: string, width: number, format: "jpeg" | "webp" | "avif", own: number[], bare: number[], peak = 100): CaseResult {
   const photo = PHOTOS.find((p) => p.file === file)!;
   const output: CaseOutput = {
-    variantKey: "", status: "200", outputWidth: width, outputHeight: 1, outputBytes: 1,
-    endToEnd: own, s3: own.map(() => 0), own, ownCpu: own, s3Cpu: own.map(() => 0), baseline: bare, baselineCpu: bare,
-    peakRssMiB: peak, idleRssMiB: 90, sharpConcurrency: 1,
+    variantKey: "",
+    status: "200",
+    outputWidth: width,
+    outputHeight: 1,
+    outputBytes: 1,
+    endToEnd: own,
+    s3: own.map(() => 0),
+    own,
+    ownCpu: own,
+    s3Cpu: own.map(() => 0),
+    baseline: bare,
+    baselineCpu: bare,
+    peakRssMiB: peak,
+    idleRssMiB: 90,
+    sharpConcurrency: 1,
   };
   return { photo, width, format, output };
 }

@@ -15,7 +15,11 @@ import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
 const ROOT = join(__dirname, "..");
 let outDir: string;
 let bundles: EdgeBundles;
-const settings: Settings = validateSettings({ sizes: ["300x200", "640x0"], variantPrefix: "v", thumbor: { allowUnsafe: true, securityKey: "build-test-key" } });
+const settings: Settings = validateSettings({
+  sizes: ["300x200", "640x0"],
+  variantPrefix: "v",
+  thumbor: { allowUnsafe: true, securityKey: "build-test-key" },
+});
 
 test.before(async () => {
   outDir = mkdtempSync(join(tmpdir(), "edge-resizer-build-"));
@@ -43,7 +47,9 @@ function filesUnder(dir: string): string[] {
 /** Runs a script in a fresh node process whose cwd is the bundle folder; returns its stdout. */
 function runNode(cwd: string, script: string): string {
   return execFileSync(process.execPath, ["-e", script], {
-    cwd, encoding: "utf8", env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", NODE_OPTIONS: "" },
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", NODE_OPTIONS: "" },
   });
 }
 
@@ -56,28 +62,57 @@ test("both bundles load with require() in a clean process and export a handler f
 
 test("the built viewer-request runs: a ?d= request is rewritten under the baked variant prefix", (t) => {
   const event = {
-    Records: [{ cf: {
-      config: { distributionDomainName: "d111111abcdef8.cloudfront.net", distributionId: "EDFDVBD6EXAMPLE", eventType: "viewer-request", requestId: "r" },
-      request: {
-        clientIp: "203.0.113.178", method: "GET", uri: "/images/cat.jpg", querystring: "d=300x200",
-        headers: { host: [{ key: "Host", value: "d111111abcdef8.cloudfront.net" }], accept: [{ key: "Accept", value: "image/webp,*/*" }] },
+    Records: [
+      {
+        cf: {
+          config: {
+            distributionDomainName: "d111111abcdef8.cloudfront.net",
+            distributionId: "EDFDVBD6EXAMPLE",
+            eventType: "viewer-request",
+            requestId: "r",
+          },
+          request: {
+            clientIp: "203.0.113.178",
+            method: "GET",
+            uri: "/images/cat.jpg",
+            querystring: "d=300x200",
+            headers: {
+              host: [{ key: "Host", value: "d111111abcdef8.cloudfront.net" }],
+              accept: [{ key: "Accept", value: "image/webp,*/*" }],
+            },
+          },
+        },
       },
-    } }],
+    ],
   };
-  const out = JSON.parse(runNode(bundles.viewerRequest.dir,
-    `require('./index.js').handler(${JSON.stringify(event)}).then((r) => process.stdout.write(JSON.stringify(r)))`));
+  const out = JSON.parse(
+    runNode(
+      bundles.viewerRequest.dir,
+      `require('./index.js').handler(${JSON.stringify(event)}).then((r) => process.stdout.write(JSON.stringify(r)))`,
+    ),
+  );
   t.regex(out.uri, /^\/v\//, "rewritten under the variant prefix from the baked settings.json");
   t.is(out.querystring, "");
   t.is(out.headers[VIEWER_URL_HEADER]?.[0]?.value, "/images/cat.jpg?d=300x200");
 });
 
-test("the built viewer-request answers \"/\" itself, so the bucket root (a listing for the OAI) never reaches S3", (t) => {
-  const event = { Records: [{ cf: {
-    config: { distributionDomainName: "d", distributionId: "E", eventType: "viewer-request", requestId: "r" },
-    request: { clientIp: "203.0.113.1", method: "GET", uri: "/", querystring: "", headers: {} },
-  } }] };
-  const out = JSON.parse(runNode(bundles.viewerRequest.dir,
-    `require('./index.js').handler(${JSON.stringify(event)}).then((r) => process.stdout.write(JSON.stringify(r)))`));
+test('the built viewer-request answers "/" itself, so the bucket root (a listing for the OAI) never reaches S3', (t) => {
+  const event = {
+    Records: [
+      {
+        cf: {
+          config: { distributionDomainName: "d", distributionId: "E", eventType: "viewer-request", requestId: "r" },
+          request: { clientIp: "203.0.113.1", method: "GET", uri: "/", querystring: "", headers: {} },
+        },
+      },
+    ],
+  };
+  const out = JSON.parse(
+    runNode(
+      bundles.viewerRequest.dir,
+      `require('./index.js').handler(${JSON.stringify(event)}).then((r) => process.stdout.write(JSON.stringify(r)))`,
+    ),
+  );
   t.is(out.uri, undefined, "not forwarded as a request");
   t.regex(String(out.status), /^4\d\d$/);
 });
@@ -89,13 +124,19 @@ test("the built origin-response loads its own linux-x64 sharp and passes a found
   const vips = runNode(dir, "process.stdout.write(require(require.resolve('sharp')).versions.vips)");
   t.regex(vips, /^\d+\.\d+\.\d+$/);
   const event = {
-    Records: [{ cf: {
-      config: { distributionDomainName: "d", distributionId: "E", eventType: "origin-response", requestId: "r" },
-      request: { clientIp: "203.0.113.1", method: "GET", uri: "/images/cat.jpg", querystring: "", headers: {} },
-      response: { status: "200", statusDescription: "OK", headers: { "content-type": [{ key: "Content-Type", value: "image/jpeg" }] } },
-    } }],
+    Records: [
+      {
+        cf: {
+          config: { distributionDomainName: "d", distributionId: "E", eventType: "origin-response", requestId: "r" },
+          request: { clientIp: "203.0.113.1", method: "GET", uri: "/images/cat.jpg", querystring: "", headers: {} },
+          response: { status: "200", statusDescription: "OK", headers: { "content-type": [{ key: "Content-Type", value: "image/jpeg" }] } },
+        },
+      },
+    ],
   };
-  const out = JSON.parse(runNode(dir, `require('./index.js').handler(${JSON.stringify(event)}).then((r) => process.stdout.write(JSON.stringify(r)))`));
+  const out = JSON.parse(
+    runNode(dir, `require('./index.js').handler(${JSON.stringify(event)}).then((r) => process.stdout.write(JSON.stringify(r)))`),
+  );
   t.deepEqual(out, event.Records[0]!.cf.response);
 });
 
@@ -121,7 +162,10 @@ test("the origin-response folder carries sharp and its linux-x64 glibc binaries,
   t.is(JSON.parse(readFileSync(join(modules, "sharp", "package.json"), "utf8")).version, locked);
   t.log(`origin-response index.js ${bundles.originResponse.bundleBytes} bytes, zip ${bundles.originResponse.zipBytes} bytes`);
   t.true(bundles.originResponse.zipBytes < 50 * 1024 * 1024, "under the 50 MB Lambda@Edge package quota");
-  t.false(/require\(["']@img\//.test(readFileSync(join(bundles.originResponse.dir, "index.js"), "utf8")), "sharp's binaries stay outside the bundle");
+  t.false(
+    /require\(["']@img\//.test(readFileSync(join(bundles.originResponse.dir, "index.js"), "utf8")),
+    "sharp's binaries stay outside the bundle",
+  );
 });
 
 test("each bundle has a settings.json equal to the validated build settings", (t) => {
@@ -158,10 +202,20 @@ test("the zip writer round-trips stored and deflated entries and refuses unsafe 
     { name: "dir/ünï.bin", data: Buffer.from([0, 255, 1, 254]) },
   ];
   const zip = createZip(entries);
-  t.deepEqual(readZip(zip).map((e) => [e.name, e.data.toString("hex")]), entries.map((e) => [e.name, e.data.toString("hex")]));
+  t.deepEqual(
+    readZip(zip).map((e) => [e.name, e.data.toString("hex")]),
+    entries.map((e) => [e.name, e.data.toString("hex")]),
+  );
   t.true(zip.length < 10_000, "repetitive data is deflated");
   t.throws(() => createZip([{ name: "../evil", data: Buffer.alloc(1) }]), { message: /invalid entry name/ });
-  t.throws(() => createZip([{ name: "a", data: Buffer.alloc(1) }, { name: "a", data: Buffer.alloc(1) }]), { message: /duplicate entry/ });
+  t.throws(
+    () =>
+      createZip([
+        { name: "a", data: Buffer.alloc(1) },
+        { name: "a", data: Buffer.alloc(1) },
+      ]),
+    { message: /duplicate entry/ },
+  );
   const corrupt = Buffer.from(zip);
   const aTxtData = 30 + "a.txt".length; // the first local header, its name, then a.txt's single stored byte
   corrupt[aTxtData] = corrupt[aTxtData]! ^ 0xff;
@@ -174,8 +228,13 @@ test("a viewer-request entry that imports sharp or the AWS SDK fails the build, 
     for (const module of ["sharp", "@aws-sdk/client-s3"]) {
       const entry = join(scratch, "entry.ts");
       writeFileSync(entry, `import * as m from "${module}";\nexport const handler = async () => Object.keys(m).length;\n`);
-      const err = await t.throwsAsync(buildEdgeFunction({ name: "viewer-request", entry, outDir: join(scratch, "out"), settings: DEFAULT_SETTINGS, withSharp: false }));
-      t.regex(err?.message ?? "", new RegExp(`viewer-request must not import "${module.replace("/", "\\/")}" \\(imported from .*entry\\.ts\\)`));
+      const err = await t.throwsAsync(
+        buildEdgeFunction({ name: "viewer-request", entry, outDir: join(scratch, "out"), settings: DEFAULT_SETTINGS, withSharp: false }),
+      );
+      t.regex(
+        err?.message ?? "",
+        new RegExp(`viewer-request must not import "${module.replace("/", "\\/")}" \\(imported from .*entry\\.ts\\)`),
+      );
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -199,7 +258,10 @@ test("scripts/build.ts takes --settings and --out, prints the sizes, and exits 1
     const good = join(scratch, "settings.json");
     writeFileSync(good, JSON.stringify({ variantPrefix: "cli-variants" }));
     const tsx = join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
-    const ok = spawnSync(process.execPath, [tsx, join(ROOT, "scripts", "build.ts"), "--settings", good, "--out", join(scratch, "out")], { cwd: ROOT, encoding: "utf8" });
+    const ok = spawnSync(process.execPath, [tsx, join(ROOT, "scripts", "build.ts"), "--settings", good, "--out", join(scratch, "out")], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
     t.is(ok.status, 0, ok.stderr);
     t.regex(ok.stdout, /viewer-request\s+index\.js\s+[\d.]+ KiB\s+zip\s+[\d.]+ KiB/);
     t.regex(ok.stdout, /origin-response\s+index\.js/);
@@ -207,7 +269,11 @@ test("scripts/build.ts takes --settings and --out, prints the sizes, and exits 1
 
     const bad = join(scratch, "bad.json");
     writeFileSync(bad, JSON.stringify({ maxWidth: 0 }));
-    const failed = spawnSync(process.execPath, [tsx, join(ROOT, "scripts", "build.ts"), "--settings", bad, "--out", join(scratch, "out2")], { cwd: ROOT, encoding: "utf8" });
+    const failed = spawnSync(
+      process.execPath,
+      [tsx, join(ROOT, "scripts", "build.ts"), "--settings", bad, "--out", join(scratch, "out2")],
+      { cwd: ROOT, encoding: "utf8" },
+    );
     t.is(failed.status, 1);
     t.regex(failed.stderr, /build failed: .*bad\.json: maxWidth must be an integer from 1 to 16383, got 0/);
   } finally {

@@ -60,7 +60,9 @@ test("every table row has a known status", (t) => {
 
 test("every thumbor filter has exactly one row in the filters table", (t) => {
   const names = tableAfter("Filters").map((r) => r.name.replace(/\(.*$/, ""));
-  const plain = tableAfter("Filters").filter((r) => !r.name.includes("(")).map((r) => r.name);
+  const plain = tableAfter("Filters")
+    .filter((r) => !r.name.includes("("))
+    .map((r) => r.name);
   for (const filter of Object.keys(THUMBOR_FILTERS)) {
     t.is(plain.filter((n) => n === filter).length, 1, `filter ${filter}`);
   }

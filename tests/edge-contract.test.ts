@@ -75,7 +75,12 @@ function noisePng(width: number, height: number): Buffer {
   header.writeUInt32BE(height, 4);
   header.set([8, 2, 0, 0, 0], 8); // 8 bits per sample, RGB, deflate, no filter, no interlace
   const rows = Buffer.concat(Array.from({ length: height }, () => Buffer.concat([Buffer.from([0]), randomBytes(width * 3)])));
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", header), chunk("IDAT", deflateSync(rows)), chunk("IEND", Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(rows)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
 }
 
 async function put(key: string, body: Buffer, contentType: string) {
@@ -126,13 +131,21 @@ test("the documented viewer-request example passes the checker as it is", async 
 });
 
 test("every answer the built bundles give to documented events passes the checker", async (t) => {
-  const cases: Array<{ what: string; run: () => Promise<{ viewer?: { violations: string[] }; origin?: { result: EdgeResult; violations: string[] } }>; status: string }> = [
+  const cases: Array<{
+    what: string;
+    run: () => Promise<{ viewer?: { violations: string[] }; origin?: { result: EdgeResult; violations: string[] } }>;
+    status: string;
+  }> = [
     { what: "a small variant", run: () => throughTheEdge("/images/cat.jpg", "d=100x100"), status: "200" },
     { what: "a small variant after S3's 403", run: () => throughTheEdge("/unsafe/80x80/images/cat.jpg", "", 403), status: "200" },
     { what: "a variant over 1 MB", run: () => throughTheEdge("/unsafe/0x0/filters:format(png)/images/noise.png", ""), status: "302" },
     { what: "a missing original", run: () => throughTheEdge("/images/missing.jpg", "d=100x100"), status: "404" },
     { what: "a non-image original", run: () => throughTheEdge("/images/not-an-image.jpg", "d=100x100", 403), status: "400" },
-    { what: "a forged key", run: async () => ({ origin: await originOnly("/variants/images/cat.jpg/100x100%2Cq80%2Csmart.webp") }), status: "400" },
+    {
+      what: "a forged key",
+      run: async () => ({ origin: await originOnly("/variants/images/cat.jpg/100x100%2Cq80%2Csmart.webp") }),
+      status: "400",
+    },
     { what: "a missing original object", run: async () => ({ origin: await originOnly("/images/missing.jpg", 403) }), status: "403" },
   ];
   for (const c of cases) {

@@ -17,7 +17,13 @@ async function render(original: Buffer, over: Partial<TransformPlan>) {
 test("fill(auto) with fit-in paints thumbor's colour: the integer mean of the resized image, not its median", async (t) => {
   const photo = fixture("raindrops-480.jpg");
   const fitted = await render(photo, { format: "png", fit: "fit-in", width: 300, height: 300 });
-  const filled = await render(photo, { format: "png", fit: "fit-in", width: 300, height: 300, filters: [{ name: "fill", args: ["auto"] }] });
+  const filled = await render(photo, {
+    format: "png",
+    fit: "fit-in",
+    width: 300,
+    height: 300,
+    filters: [{ name: "fill", args: ["auto"] }],
+  });
   t.deepEqual([filled.width, filled.height], [300, 300]);
   const top = Math.floor((300 - fitted.height) / 2);
   t.true(top > 0, "the photo is letterboxed");
@@ -32,10 +38,13 @@ test("fill(auto) with fit-in paints thumbor's colour: the integer mean of the re
 /** A 64×16 RGBA image: colours across, alpha from 0 to 255 down and across (every blend weight). */
 async function alphaRamp(): Promise<Buffer> {
   const data = Buffer.alloc(64 * 16 * 4);
-  for (let y = 0; y < 16; y++) for (let x = 0; x < 64; x++) {
-    data.set([x * 4, 255 - x * 4, (x * 37 + y * 11) & 255, Math.min(255, x * 4 + y * 17)], (y * 64 + x) * 4);
-  }
-  return sharp(data, { raw: { width: 64, height: 16, channels: 4 } }).png().toBuffer();
+  for (let y = 0; y < 16; y++)
+    for (let x = 0; x < 64; x++) {
+      data.set([x * 4, 255 - x * 4, (x * 37 + y * 11) & 255, Math.min(255, x * 4 + y * 17)], (y * 64 + x) * 4);
+    }
+  return sharp(data, { raw: { width: 64, height: 16, channels: 4 } })
+    .png()
+    .toBuffer();
 }
 
 test("background_color on a PNG with alpha keeps an RGBA PNG, merged with thumbor's arithmetic", async (t) => {

@@ -71,7 +71,11 @@ test("rgb keeps an alpha channel as it is", async (t) => {
   t.deepEqual([...got.data], [35, 45, 55, 77, 225, 235, 245, 0]);
 });
 
-for (const [pcts, fill] of [[[50, 20, 80], "ff8000"], [[100, 100, 100], "336699"], [[10, 0, 30], "000000"]] as const) {
+for (const [pcts, fill] of [
+  [[50, 20, 80], "ff8000"],
+  [[100, 100, 100], "336699"],
+  [[10, 0, 30], "000000"],
+] as const) {
   test(`colorize(${pcts.join(",")},${fill}) matches thumbor within one level`, async (t) => {
     const input = await photo();
     const fillRgb = [0, 2, 4].map((i) => parseInt(fill.slice(i, i + 2), 16));
@@ -109,7 +113,10 @@ test("equalize() matches thumbor's histogram equalisation exactly", async (t) =>
   assertClose(t, got, ref.refEqualize(input), 0, Infinity);
   assertChanged(t, got, input);
   // Equalised channels span the whole range.
-  t.is(got.data.reduce((m, v) => Math.max(m, v), 0), 255);
+  t.is(
+    got.data.reduce((m, v) => Math.max(m, v), 0),
+    255,
+  );
 });
 
 test("equalize() reproduces thumbor's shared cdfMin scan on a channel that starts brighter", async (t) => {
@@ -147,13 +154,20 @@ test("curve refuses a malformed point list", async (t) => {
   t.regex(err!.message, /curve: .* is not a list of \(x,y\) points/);
 });
 
-const GLIBC = JSON.parse(readFileSync(join(FIXTURES, "glibc-rand-vectors.json"), "utf8")) as { indices: number[]; sequences: Record<string, number[]> };
+const GLIBC = JSON.parse(readFileSync(join(FIXTURES, "glibc-rand-vectors.json"), "utf8")) as {
+  indices: number[];
+  sequences: Record<string, number[]>;
+};
 
 test("GlibcRandom reproduces glibc's rand() for every recorded seed", (t) => {
   for (const [seed, values] of Object.entries(GLIBC.sequences)) {
     const rand = new GlibcRandom(Number(seed));
     const seq = Array.from({ length: 400 }, () => rand.next());
-    t.deepEqual(GLIBC.indices.map((i) => seq[i]), values, `seed ${seed}`);
+    t.deepEqual(
+      GLIBC.indices.map((i) => seq[i]),
+      values,
+      `seed ${seed}`,
+    );
   }
 });
 
@@ -161,7 +175,13 @@ test("noise(40, 7) is thumbor's per-pixel offset from glibc's rand() seeded with
   const input = await photo();
   const got = await runEffect(noise, input, [40, 7]);
   const rand = new GlibcRandom(7);
-  assertClose(t, got, ref.refNoise(input, 40, () => rand.next()), 0, Infinity);
+  assertClose(
+    t,
+    got,
+    ref.refNoise(input, 40, () => rand.next()),
+    0,
+    Infinity,
+  );
   // Noise of ±20 levels: visibly different, yet the same picture.
   const db = psnr(got.data, input.data);
   t.true(db < CHANGED_BELOW_DB && db > 20, `${db} dB`);

@@ -20,13 +20,19 @@ import * as ref from "./helpers/reference.js";
 /** Mean absolute difference between horizontally adjacent samples: a measure of fine detail. */
 function detail(p: Pixels): number {
   let sum = 0;
-  for (let y = 0; y < p.height; y++) for (let x = 1; x < p.width; x++) for (let c = 0; c < 3; c++) {
-    sum += Math.abs(p.data[(y * p.width + x) * p.channels + c] - p.data[(y * p.width + x - 1) * p.channels + c]);
-  }
+  for (let y = 0; y < p.height; y++)
+    for (let x = 1; x < p.width; x++)
+      for (let c = 0; c < 3; c++) {
+        sum += Math.abs(p.data[(y * p.width + x) * p.channels + c] - p.data[(y * p.width + x - 1) * p.channels + c]);
+      }
   return sum / (p.height * (p.width - 1) * 3);
 }
 
-for (const [radius, sigma] of [[3, 0], [8, 0], [5, 1.5]] as const) {
+for (const [radius, sigma] of [
+  [3, 0],
+  [8, 0],
+  [5, 1.5],
+] as const) {
   const label = sigma === 0 ? `blur(${radius})` : `blur(${radius},${sigma})`;
   test(`${label} matches thumbor's truncated Gaussian, rows then columns`, async (t) => {
     const input = await photo();
@@ -40,7 +46,12 @@ for (const [radius, sigma] of [[3, 0], [8, 0], [5, 1.5]] as const) {
 test("past the work budget, blur keeps thumbor's spread with libvips' approximate Gaussian", async (t) => {
   // 1200x750 with blur(40): 81 taps x 900k px is over EXACT_BLUR_BUDGET, so the fast path runs.
   const small = await photo();
-  const input = await decode(await sharp(Buffer.from(small.data), { raw: { width: small.width, height: small.height, channels: 3 } }).resize(1200, 750).png().toBuffer());
+  const input = await decode(
+    await sharp(Buffer.from(small.data), { raw: { width: small.width, height: small.height, channels: 3 } })
+      .resize(1200, 750)
+      .png()
+      .toBuffer(),
+  );
   t.true(81 * input.width * input.height > EXACT_BLUR_BUDGET);
   const got = await runEffect(blur, input, [40]);
   const db = psnr(got.data, ref.refBlur(input, 40, 40));
@@ -66,7 +77,17 @@ test("blur's kernel is cut at one sigma by default and sums to 1", (t) => {
 test("convolution(1;2;1;2;4;2;1;2;1,3) (thumbor's documented blur) matches thumbor", async (t) => {
   const input = await photo();
   const got = await runEffect(convolution, input, ["1;2;1;2;4;2;1;2;1", 3]);
-  assertClose(t, got, ref.refConvolve(input, [1, 2, 1, 2, 4, 2, 1, 2, 1].map((v) => v / 16), 3), 1, 48);
+  assertClose(
+    t,
+    got,
+    ref.refConvolve(
+      input,
+      [1, 2, 1, 2, 4, 2, 1, 2, 1].map((v) => v / 16),
+      3,
+    ),
+    1,
+    48,
+  );
   t.true(detail(got) < detail(input));
 });
 
@@ -97,7 +118,11 @@ test("convolution refuses kernels thumbor cannot apply (even rows or columns)", 
   t.deepEqual(thumborKernel("0;0;0", 3, true), [0, 0, 0]); // a zero sum is left as it is
 });
 
-for (const [amount, radius] of [[2, 0.5], [1.5, 2], [4, 1]] as const) {
+for (const [amount, radius] of [
+  [2, 0.5],
+  [1.5, 2],
+  [4, 1],
+] as const) {
   test(`sharpen(${amount},${radius},false) matches thumbor's wavelet sharpen`, async (t) => {
     const input = await photo();
     const got = await runEffect(sharpen, input, [amount, radius, false]);

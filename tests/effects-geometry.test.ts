@@ -15,7 +15,14 @@ import * as ref from "./helpers/reference.js";
 
 const pixel = (p: Pixels, x: number, y: number) => [...p.data.subarray((y * p.width + x) * p.channels, (y * p.width + x + 1) * p.channels)];
 
-for (const [degrees, turns] of [[90, 1], [180, 2], [270, 3], [-90, 3], [540, 2], [-270, 1]] as const) {
+for (const [degrees, turns] of [
+  [90, 1],
+  [180, 2],
+  [270, 3],
+  [-90, 3],
+  [540, 2],
+  [-270, 1],
+] as const) {
   test(`rotate(${degrees}) is PIL's counter-clockwise transpose by ${turns * 90}°`, async (t) => {
     const input = await photo();
     const got = await runEffect(rotate, input, [degrees]);
@@ -72,16 +79,46 @@ test("rotate turns every frame of an animated image on its own", async (t) => {
  * Columns 0–4 and 15–19 of rows 0–4 and 15–19.
  */
 const HAND_WORKED: Record<number, [number[], number[]]> = {
-  0: [[0, 0, 37, 75, 100], [100, 100, 75, 37, 0]],
-  1: [[0, 56, 100, 100, 100], [100, 100, 100, 100, 56]],
-  2: [[28, 100, 100, 100, 100], [100, 100, 100, 100, 100]],
-  3: [[56, 100, 100, 100, 100], [100, 100, 100, 100, 100]],
-  4: [[75, 100, 100, 100, 100], [100, 100, 100, 100, 100]],
-  15: [[100, 100, 100, 100, 100], [100, 100, 100, 100, 100]],
-  16: [[75, 100, 100, 100, 100], [100, 100, 100, 100, 100]],
-  17: [[56, 100, 100, 100, 100], [100, 100, 100, 100, 100]],
-  18: [[28, 75, 100, 100, 100], [100, 100, 100, 100, 75]],
-  19: [[0, 0, 37, 75, 100], [100, 100, 75, 37, 0]],
+  0: [
+    [0, 0, 37, 75, 100],
+    [100, 100, 75, 37, 0],
+  ],
+  1: [
+    [0, 56, 100, 100, 100],
+    [100, 100, 100, 100, 56],
+  ],
+  2: [
+    [28, 100, 100, 100, 100],
+    [100, 100, 100, 100, 100],
+  ],
+  3: [
+    [56, 100, 100, 100, 100],
+    [100, 100, 100, 100, 100],
+  ],
+  4: [
+    [75, 100, 100, 100, 100],
+    [100, 100, 100, 100, 100],
+  ],
+  15: [
+    [100, 100, 100, 100, 100],
+    [100, 100, 100, 100, 100],
+  ],
+  16: [
+    [75, 100, 100, 100, 100],
+    [100, 100, 100, 100, 100],
+  ],
+  17: [
+    [56, 100, 100, 100, 100],
+    [100, 100, 100, 100, 100],
+  ],
+  18: [
+    [28, 75, 100, 100, 100],
+    [100, 100, 100, 100, 75],
+  ],
+  19: [
+    [0, 0, 37, 75, 100],
+    [100, 100, 75, 37, 0],
+  ],
 };
 
 test("round_corner(4,0,0,0) on a grey 20×20 image gives thumbor's painted and anti-aliased corners, pixel for pixel", async (t) => {
@@ -89,8 +126,16 @@ test("round_corner(4,0,0,0) on a grey 20×20 image gives thumbor's painted and a
   const got = await runEffect(roundCorner, grey, ["4", 0, 0, 0]);
   for (const [row, [left, right]] of Object.entries(HAND_WORKED)) {
     const y = Number(row);
-    t.deepEqual([0, 1, 2, 3, 4].map((x) => pixel(got, x, y)[0]), left, `row ${y}, left`);
-    t.deepEqual([15, 16, 17, 18, 19].map((x) => pixel(got, x, y)[0]), right, `row ${y}, right`);
+    t.deepEqual(
+      [0, 1, 2, 3, 4].map((x) => pixel(got, x, y)[0]),
+      left,
+      `row ${y}, left`,
+    );
+    t.deepEqual(
+      [15, 16, 17, 18, 19].map((x) => pixel(got, x, y)[0]),
+      right,
+      `row ${y}, right`,
+    );
   }
   // Grey stays grey, and the middle is untouched.
   for (let i = 0; i < got.data.length; i += 3) t.true(got.data[i] === got.data[i + 1] && got.data[i] === got.data[i + 2]);
@@ -116,12 +161,14 @@ test("round_corner(20,255,0,0) on the photo: corners red, anti-aliased edge, not
   t.is(got.channels, 3);
   assertOnlyCorners(t, input, got, 20, 20);
   // The painted run away from the arc stays pure red; the arc itself is blended.
-  let painted = 0, red = 0;
-  for (let y = 0; y < input.height; y++) for (let x = 0; x < input.width; x++) {
-    if (!ref.refCornerPainted(x, y, input.width, input.height, 20, 20)) continue;
-    painted++;
-    if (pixel(got, x, y).join() === "255,0,0") red++;
-  }
+  let painted = 0,
+    red = 0;
+  for (let y = 0; y < input.height; y++)
+    for (let x = 0; x < input.width; x++) {
+      if (!ref.refCornerPainted(x, y, input.width, input.height, 20, 20)) continue;
+      painted++;
+      if (pixel(got, x, y).join() === "255,0,0") red++;
+    }
   t.true(painted > 300 && red / painted > 0.7, `${red} of ${painted} painted pixels pure red`);
   t.deepEqual(pixel(got, 0, 0), [255, 0, 0]);
   t.deepEqual(pixel(got, 20, 20), pixel(input, 20, 20)); // the ellipse's centre is inside
@@ -156,10 +203,11 @@ test("round_corner(..., true) makes exactly thumbor's painted runs transparent a
   const input = await photo();
   const got = await runEffect(roundCorner, input, ["25", 10, 20, 30, true]);
   t.is(got.channels, 4);
-  for (let y = 0; y < input.height; y++) for (let x = 0; x < input.width; x++) {
-    const want = ref.refCornerPainted(x, y, input.width, input.height, 25, 25) ? 0 : 255;
-    if (pixel(got, x, y)[3] !== want) return t.fail(`alpha at (${x},${y}) is ${pixel(got, x, y)[3]}, expected ${want}`);
-  }
+  for (let y = 0; y < input.height; y++)
+    for (let x = 0; x < input.width; x++) {
+      const want = ref.refCornerPainted(x, y, input.width, input.height, 25, 25) ? 0 : 255;
+      if (pixel(got, x, y)[3] !== want) return t.fail(`alpha at (${x},${y}) is ${pixel(got, x, y)[3]}, expected ${want}`);
+    }
   assertOnlyCorners(t, input, got, 25, 25);
   t.deepEqual(pixel(got, 0, got.height - 1), [10, 20, 30, 0]);
 });
@@ -167,7 +215,9 @@ test("round_corner(..., true) makes exactly thumbor's painted runs transparent a
 test("round_corner(4,0,0,0,true) on a JPEG variant: thumbor's corners with the alpha dropped, not flattened onto white", async (t) => {
   // Black corners: thumbor's transparent-mode blend (last · (1 - aa)) equals the coloured one, so
   // the hand-worked grid is what thumbor's JPEG shows once Pillow has dropped the alpha.
-  const grey = await sharp(Buffer.alloc(20 * 20 * 3, 100), { raw: { width: 20, height: 20, channels: 3 } }).png().toBuffer();
+  const grey = await sharp(Buffer.alloc(20 * 20 * 3, 100), { raw: { width: 20, height: 20, channels: 3 } })
+    .png()
+    .toBuffer();
   const filters = [{ name: "round_corner", args: ["4", 0, 0, 0, true] }];
   const out = await renderVariant({ plan: plan({ format: "jpeg", quality: 100, filters }), original: grey, settings });
   const got = await decode(out.body);
@@ -175,7 +225,10 @@ test("round_corner(4,0,0,0,true) on a JPEG variant: thumbor's corners with the a
     const y = Number(row);
     const seen = [...[0, 1, 2, 3, 4], ...[15, 16, 17, 18, 19]].map((x) => pixel(got, x, y)[0]!);
     const want = [...left, ...right];
-    t.true(seen.every((v, i) => Math.abs(v - want[i]!) <= 3), `row ${y}: got ${seen.join(",")}, thumbor ${want.join(",")}`);
+    t.true(
+      seen.every((v, i) => Math.abs(v - want[i]!) <= 3),
+      `row ${y}: got ${seen.join(",")}, thumbor ${want.join(",")}`,
+    );
   }
 });
 

@@ -39,24 +39,34 @@ async function loweredMark(alpha: number): Promise<Pixels> {
 
 /** Bounding box of the pixels that differ between two images of the same size. */
 function changedBox(a: Pixels, b: Pixels) {
-  let x0 = Infinity, y0 = Infinity, x1 = -1, y1 = -1;
-  for (let y = 0; y < a.height; y++) for (let x = 0; x < a.width; x++) {
-    const i = (y * a.width + x) * a.channels;
-    if (a.data[i] !== b.data[i] || a.data[i + 1] !== b.data[i + 1] || a.data[i + 2] !== b.data[i + 2]) {
-      x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y);
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -1,
+    y1 = -1;
+  for (let y = 0; y < a.height; y++)
+    for (let x = 0; x < a.width; x++) {
+      const i = (y * a.width + x) * a.channels;
+      if (a.data[i] !== b.data[i] || a.data[i + 1] !== b.data[i + 1] || a.data[i + 2] !== b.data[i + 2]) {
+        x0 = Math.min(x0, x);
+        y0 = Math.min(y0, y);
+        x1 = Math.max(x1, x);
+        y1 = Math.max(y1, y);
+      }
     }
-  }
   return { left: x0, top: y0, right: x1, bottom: y1 };
 }
 
 test("thumbor's equivalent positions: 4p,-30p = 32,-160 and 4p,center = 32,center on an 800×533 image", (t) => {
   const image = { width: 800, height: 533 };
-  const equivalents = VECTORS.filter_semantics.filter((v) => v.filter.startsWith("watermark(") && typeof v.expect === "object" && v.expect !== null && "equivalent_to" in v.expect);
+  const equivalents = VECTORS.filter_semantics.filter(
+    (v) => v.filter.startsWith("watermark(") && typeof v.expect === "object" && v.expect !== null && "equivalent_to" in v.expect,
+  );
   t.is(equivalents.length, 3);
   for (const v of equivalents) {
     const [, given] = /watermark\(watermark\.png,([^,]+,[^,]+),60\)/.exec(v.filter)!;
     const [, wanted] = /watermark\(watermark\.png,([^,]+,[^,]+),60\)/.exec((v.expect as { equivalent_to: string }).equivalent_to)!;
-    const [gx, gy] = given.split(","), [wx, wy] = wanted.split(",");
+    const [gx, gy] = given.split(","),
+      [wx, wy] = wanted.split(",");
     t.deepEqual(watermarkPositions(image, MARK, gx, gy), watermarkPositions(image, MARK, wx, wy), v.filter);
   }
   // And the numbers themselves: 32 from the left, 160 from the bottom edge.
@@ -71,10 +81,13 @@ test("thumbor's detect_and_get_ratio_position vectors place the watermark where 
     const expected = String(v.expect);
     const [{ left }] = watermarkPositions({ width: length, height: 100 }, MARK, pos, "0").slice(0, 1);
     const want =
-      expected === "center" ? Math.trunc((length - MARK.width) / 2)
-      : expected === "repeat" ? 0
-      : expected.startsWith("-") ? length - MARK.width + Number(expected)
-      : Number(expected);
+      expected === "center"
+        ? Math.trunc((length - MARK.width) / 2)
+        : expected === "repeat"
+          ? 0
+          : expected.startsWith("-")
+            ? length - MARK.width + Number(expected)
+            : Number(expected);
     t.is(left, want, `${pos} on ${length}`);
   }
 });
@@ -88,9 +101,15 @@ test("watermark positions: negative offsets count from the far edge, -0 included
 
 test("watermark repeat: divmod tiles spaced evenly; fewer than two fit → ceil tiles 10 px apart; >100 tiles → 6×6", (t) => {
   // 100 / 30 = 3 tiles, 10 px left over, spaced 10 // 2 = 5.
-  t.deepEqual(watermarkPositions({ width: 100, height: 40 }, MARK, "repeat", "5").map((p) => p.left), [0, 35, 70]);
+  t.deepEqual(
+    watermarkPositions({ width: 100, height: 40 }, MARK, "repeat", "5").map((p) => p.left),
+    [0, 35, 70],
+  );
   // 50 / 30 < 2: ceil = 2 tiles, 10 px apart.
-  t.deepEqual(watermarkPositions({ width: 50, height: 40 }, MARK, "repeat", "0").map((p) => p.left), [0, 40]);
+  t.deepEqual(
+    watermarkPositions({ width: 50, height: 40 }, MARK, "repeat", "0").map((p) => p.left),
+    [0, 40],
+  );
   // 400×400 with 30×30: 13×13 = 169 > 100 tiles → 6×6, spaced (400 - 180) // 5 = 44.
   const tiles = watermarkPositions({ width: 400, height: 400 }, MARK, "repeat", "repeat");
   t.is(tiles.length, 36);
@@ -180,7 +199,11 @@ test("watermark refuses an absolute URL of a host that is not in stripHosts", as
 });
 
 test("watermark lands on every frame of an animated image", async (t) => {
-  const frame = await decode(await sharp({ create: { width: 40, height: 40, channels: 3, background: "#204060" } }).png().toBuffer());
+  const frame = await decode(
+    await sharp({ create: { width: 40, height: 40, channels: 3, background: "#204060" } })
+      .png()
+      .toBuffer(),
+  );
   const data = Buffer.concat([Buffer.from(frame.data), Buffer.from(frame.data)]);
   const image = sharp(data, { raw: { width: 40, height: 80, channels: 3, pageHeight: 40 } });
   const out = await watermark(image, ["mark.png", "5", "5", 0], bucket({ "mark.png": MARK_BYTES }).ctx);

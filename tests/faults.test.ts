@@ -44,10 +44,13 @@ test.before(async () => {
   s3 = await startEmbeddedS3(dataDir, BUCKET);
   direct = createS3Client({ endpoint: s3.endpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS });
   // A photo-like original of a few hundred kB, so that a cut-off answer really is cut off.
-  const noise = await sharp({ create: { width: 1200, height: 800, channels: 3, background: "#808080", noise: { type: "gaussian", mean: 128, sigma: 40 } } })
+  const noise = await sharp({
+    create: { width: 1200, height: 800, channels: 3, background: "#808080", noise: { type: "gaussian", mean: 128, sigma: 40 } },
+  })
     .jpeg({ quality: 90 })
     .toBuffer();
-  for (let i = 0; i < 12; i++) await direct.send(new PutObjectCommand({ Bucket: BUCKET, Key: `photos/p${i}.jpg`, Body: noise, ContentType: "image/jpeg" }));
+  for (let i = 0; i < 12; i++)
+    await direct.send(new PutObjectCommand({ Bucket: BUCKET, Key: `photos/p${i}.jpg`, Body: noise, ContentType: "image/jpeg" }));
   for (const o of await list("")) originalEtags.set(o.key, o.etag);
 });
 
@@ -65,10 +68,19 @@ async function list(prefix: string): Promise<{ key: string; etag: string; size: 
 }
 
 /** A proxy of its own in front of s3rver, and the handlers' S3 client configuration aimed at it. */
-async function faultyS3(): Promise<{ proxy: FaultProxy; handler: (key: string) => Promise<{ out: CloudFrontResultResponse; ms: number }> }> {
+async function faultyS3(): Promise<{
+  proxy: FaultProxy;
+  handler: (key: string) => Promise<{ out: CloudFrontResultResponse; ms: number }>;
+}> {
   const proxy = await FaultProxy.start(s3.endpoint);
   proxies.push(proxy);
-  const client = new S3Client({ ...S3_CLIENT_LIMITS, region: LOCAL_REGION, endpoint: proxy.url, forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
+  const client = new S3Client({
+    ...S3_CLIENT_LIMITS,
+    region: LOCAL_REGION,
+    endpoint: proxy.url,
+    forcePathStyle: true,
+    credentials: S3RVER_CREDENTIALS,
+  });
   clients.push(client);
   const originResponse = checked(createOriginResponseHandler(settings, { s3Client: () => client }));
   const handler = async (key: string) => {
@@ -93,7 +105,10 @@ test.after.always(() => {
 function assertServiceUnavailable(t: import("ava").ExecutionContext, out: CloudFrontResultResponse, ms: number, what: string) {
   t.is(out.status, "503", `${what}: ${out.status} ${out.body ?? ""}`);
   t.is(out.headers?.["cache-control"]?.[0]?.value, settings.errorCacheControl, `${what}: short error lifetime`);
-  t.true(ms < LAMBDA_EDGE_ORIGIN_TIMEOUT_MS, `${what}: answered after ${Math.round(ms)} ms, Lambda@Edge stops at ${LAMBDA_EDGE_ORIGIN_TIMEOUT_MS}`);
+  t.true(
+    ms < LAMBDA_EDGE_ORIGIN_TIMEOUT_MS,
+    `${what}: answered after ${Math.round(ms)} ms, Lambda@Edge stops at ${LAMBDA_EDGE_ORIGIN_TIMEOUT_MS}`,
+  );
 }
 
 const decodedBody = (out: CloudFrontResultResponse) => Buffer.from(out.body ?? "", "base64");
@@ -168,7 +183,9 @@ for (const [name, fault, method] of [
       // A hung promise must fail the test, not the whole run: race it against the Lambda limit.
       const result = await Promise.race([
         handler(key),
-        new Promise<never>((_, fail) => setTimeout(() => fail(new Error("still running at Lambda@Edge's 30 s limit")), LAMBDA_EDGE_ORIGIN_TIMEOUT_MS + 2_000).unref()),
+        new Promise<never>((_, fail) =>
+          setTimeout(() => fail(new Error("still running at Lambda@Edge's 30 s limit")), LAMBDA_EDGE_ORIGIN_TIMEOUT_MS + 2_000).unref(),
+        ),
       ]);
       assertServiceUnavailable(t, result.out, result.ms, name);
       t.true(proxy.requests(method).length <= S3_CLIENT_LIMITS.maxAttempts * 2, `${proxy.requests(method).length} attempts`);
@@ -202,7 +219,8 @@ test("dropped connections on every GET: 503 after bounded attempts, nothing stor
 
 test.after("storage failures are logged as one line with the key and S3's error name, nothing more", (t) => {
   t.true(errorLines.length > 0, "the failures were logged");
-  for (const line of errorLines) t.regex(line, /^origin-response: storage unavailable \{"key":"variants\/photos\/p\d+\.jpg\/[^"]+","error":"(GET|PUT)[^"]*"\}$/);
+  for (const line of errorLines)
+    t.regex(line, /^origin-response: storage unavailable \{"key":"variants\/photos\/p\d+\.jpg\/[^"]+","error":"(GET|PUT)[^"]*"\}$/);
 });
 
 test.after("every stored variant decodes whole at the size its key asks for, and no original was written", async (t) => {

@@ -14,7 +14,11 @@ import {
 } from "../handlers/core/filter-registry.js";
 
 const definitions = Object.values(THUMBOR_FILTERS);
-const where = (handler: string) => definitions.filter((d) => d.handledBy === handler).map((d) => d.name).sort();
+const where = (handler: string) =>
+  definitions
+    .filter((d) => d.handledBy === handler)
+    .map((d) => d.name)
+    .sort();
 
 test("each registry key is its entry's name, and the registry is frozen", (t) => {
   for (const [key, d] of Object.entries(THUMBOR_FILTERS)) t.is(d.name, key);
@@ -30,7 +34,10 @@ test("the planner, the render and the refusal split the filters without overlap"
   t.deepEqual([...IMPLEMENTED_FILTERS].sort(), rendered);
   t.deepEqual([...EFFECT_FILTERS].sort(), where("effect"));
   t.is(planner.length + rendered.length + unsupported.length, definitions.length);
-  t.deepEqual(planner.filter((n) => IMPLEMENTED_FILTERS.has(n)), []);
+  t.deepEqual(
+    planner.filter((n) => IMPLEMENTED_FILTERS.has(n)),
+    [],
+  );
   t.deepEqual(planner, ["extract_focal", "format", "gifv", "quality"]);
   t.deepEqual(unsupported, ["red_eye"]);
 });
@@ -50,5 +57,6 @@ test("costly filters and filters that read another image are the registry's flag
 
 test("filterDefinition knows only registry names, never Object.prototype members", (t) => {
   t.is(filterDefinition("blur")?.name, "blur");
-  for (const name of ["constructor", "toString", "__proto__", "hasOwnProperty", "no_such_filter"]) t.is(filterDefinition(name), undefined, name);
+  for (const name of ["constructor", "toString", "__proto__", "hasOwnProperty", "no_such_filter"])
+    t.is(filterDefinition(name), undefined, name);
 });

@@ -22,7 +22,10 @@ test("every filter the pipeline or the effects run is listed in IMPLEMENTED_FILT
 });
 
 test("the pipeline and the effects never both claim a filter", (t) => {
-  t.deepEqual(Object.keys(POST_FILTER_EFFECTS).filter((name) => PIPELINE_FILTERS.has(name)), []);
+  t.deepEqual(
+    Object.keys(POST_FILTER_EFFECTS).filter((name) => PIPELINE_FILTERS.has(name)),
+    [],
+  );
 });
 
 test("every registry effect has its effects/ module: the pipeline runs no pixel filter of its own", (t) => {
@@ -30,15 +33,23 @@ test("every registry effect has its effects/ module: the pipeline runs no pixel 
   t.deepEqual(withoutModule, []);
 });
 
-test("a post filter found nowhere answers 400 \"filter not supported\"", async (t) => {
-  const err = await t.throwsAsync(renderVariant({ plan: plan({ format: "png", filters: [{ name: "no_such_filter", args: [] }] }), original: await quadrantImage(20, 10), settings }));
+test('a post filter found nowhere answers 400 "filter not supported"', async (t) => {
+  const err = await t.throwsAsync(
+    renderVariant({
+      plan: plan({ format: "png", filters: [{ name: "no_such_filter", args: [] }] }),
+      original: await quadrantImage(20, 10),
+      settings,
+    }),
+  );
   t.is((err as any).status, 400);
   t.is((err as any).reason, "filter not supported: no_such_filter");
 });
 
 test("names inherited from Object.prototype are not effects", async (t) => {
   for (const name of ["constructor", "toString", "__proto__"]) {
-    const err = await t.throwsAsync(renderVariant({ plan: plan({ format: "png", filters: [{ name, args: [] }] }), original: await quadrantImage(20, 10), settings }));
+    const err = await t.throwsAsync(
+      renderVariant({ plan: plan({ format: "png", filters: [{ name, args: [] }] }), original: await quadrantImage(20, 10), settings }),
+    );
     t.is((err as any).reason, `filter not supported: ${name}`);
   }
 });

@@ -44,7 +44,11 @@ for (const v of filterVectors.param_types) {
     t.is(type.regex, v.regex, "the regex is thumbor's, verbatim");
     const grammar = oneParamGrammar(type);
     for (const { input, parsed } of v.values) {
-      t.deepEqual(parseFilterListWith(grammar, `x(${input})`, lax), [{ name: "x", args: [parsed as number | string | boolean] }], `x(${input})`);
+      t.deepEqual(
+        parseFilterListWith(grammar, `x(${input})`, lax),
+        [{ name: "x", args: [parsed as number | string | boolean] }],
+        `x(${input})`,
+      );
     }
     for (const input of v.invalid_values) {
       t.deepEqual(parseFilterListWith(grammar, `x(${input})`, lax), [], `x(${input}) is skipped`);
@@ -93,16 +97,27 @@ filterVectors.filter_strings.forEach((v, i) => {
     if ("post_transform_instances" in e) {
       t.is(calls.filter((c) => phaseOf(c) === "post").length, e.post_transform_instances as number);
       t.is(calls.filter((c) => phaseOf(c) === "pre").length, e.pre_load_instances as number);
-      t.deepEqual(calls.filter((c) => phaseOf(c) === "post").map((c) => c.args[0]), e.run_order as string[]);
+      t.deepEqual(
+        calls.filter((c) => phaseOf(c) === "post").map((c) => c.args[0]),
+        e.run_order as string[],
+      );
       asserted++;
     }
     if ("instances" in e) {
       if (typeof e.instances === "number") t.is(calls.length, e.instances);
-      else t.deepEqual(calls.map((c) => c.name), ["my_string_filter"], "StringFilter only: my_filter(1, 0a) is dropped");
+      else
+        t.deepEqual(
+          calls.map((c) => c.name),
+          ["my_string_filter"],
+          "StringFilter only: my_filter(1, 0a) is dropped",
+        );
       asserted++;
     }
     if ("params" in e) {
-      t.deepEqual(calls.map((c) => c.args), e.params as string[][]);
+      t.deepEqual(
+        calls.map((c) => c.args),
+        e.params as string[][],
+      );
       asserted++;
     }
     if ("run_results" in e) {
@@ -210,10 +225,40 @@ filterVectors.filter_semantics.forEach((v, i) => {
 
 test("THUMBOR_FILTERS has every filter of the report's table, with thumbor's phases", (t) => {
   const names = [
-    "autojpg", "background_color", "blur", "brightness", "colorize", "contrast", "convolution", "curve", "equalize",
-    "extract_focal", "fill", "focal", "format", "frame", "grayscale", "max_age", "max_bytes", "no_upscale", "noise",
-    "proportion", "quality", "red_eye", "rgb", "rotate", "round_corner", "saturation", "sharpen", "stretch",
-    "strip_exif", "strip_icc", "upscale", "watermark", "cover", "gifv",
+    "autojpg",
+    "background_color",
+    "blur",
+    "brightness",
+    "colorize",
+    "contrast",
+    "convolution",
+    "curve",
+    "equalize",
+    "extract_focal",
+    "fill",
+    "focal",
+    "format",
+    "frame",
+    "grayscale",
+    "max_age",
+    "max_bytes",
+    "no_upscale",
+    "noise",
+    "proportion",
+    "quality",
+    "red_eye",
+    "rgb",
+    "rotate",
+    "round_corner",
+    "saturation",
+    "sharpen",
+    "stretch",
+    "strip_exif",
+    "strip_icc",
+    "upscale",
+    "watermark",
+    "cover",
+    "gifv",
   ];
   t.deepEqual(Object.keys(THUMBOR_FILTERS).sort(), [...names].sort());
   const phases = Object.fromEntries(Object.values(THUMBOR_FILTERS).map((d) => [d.name, d.phase]));
@@ -231,8 +276,11 @@ test("numbers: signs, leading zeros, -0, decimals, and integers too large to be 
     { name: "brightness", args: [-10] },
     { name: "rotate", args: [0] },
   ]);
-  t.true(Object.is((parseFilterList("rotate(-0)", lax)[0]!.args[0]), 0), "-0 is 0");
-  t.deepEqual(parseFilterList("saturation(.5):saturation(1.):saturation(-2.50)", lax).map((c) => c.args[0]), [0.5, 1, -2.5]);
+  t.true(Object.is(parseFilterList("rotate(-0)", lax)[0]!.args[0], 0), "-0 is 0");
+  t.deepEqual(
+    parseFilterList("saturation(.5):saturation(1.):saturation(-2.50)", lax).map((c) => c.args[0]),
+    [0.5, 1, -2.5],
+  );
   t.deepEqual(parseFilterList("quality(9007199254740991):quality(9007199254740992)", lax), [{ name: "quality", args: [9007199254740991] }]);
   t.deepEqual(parseFilterList("saturation(0.0000001)", lax), [{ name: "saturation", args: [1e-7] }]);
   t.is(formatFilterCall({ name: "saturation", args: [1e-7] }), "saturation(0.0000001)");
@@ -241,10 +289,28 @@ test("numbers: signs, leading zeros, -0, decimals, and integers too large to be 
 });
 
 test("booleans: true/True/1 and false/False/0 only", (t) => {
-  t.deepEqual(parseFilterList("fill(red,True):fill(red,1):fill(red,true)", lax).map((c) => c.args), [["red", true], ["red", true], ["red", true]]);
-  t.deepEqual(parseFilterList("fill(red,False):fill(red,0)", lax).map((c) => c.args), [["red"], ["red"]], "false is the default");
+  t.deepEqual(
+    parseFilterList("fill(red,True):fill(red,1):fill(red,true)", lax).map((c) => c.args),
+    [
+      ["red", true],
+      ["red", true],
+      ["red", true],
+    ],
+  );
+  t.deepEqual(
+    parseFilterList("fill(red,False):fill(red,0)", lax).map((c) => c.args),
+    [["red"], ["red"]],
+    "false is the default",
+  );
   t.deepEqual(parseFilterList("fill(red,TRUE)", lax), []);
-  t.deepEqual(parseFilterList("sharpen(1.5,0.5,true):sharpen(1,1,false)", lax).map((c) => c.args), [[1.5, 0.5, true], [1, 1, false]], "required: kept");
+  t.deepEqual(
+    parseFilterList("sharpen(1.5,0.5,true):sharpen(1,1,false)", lax).map((c) => c.args),
+    [
+      [1.5, 0.5, true],
+      [1, 1, false],
+    ],
+    "required: kept",
+  );
 });
 
 test("colours are lower-cased; fill accepts names, hex and its special words", (t) => {
@@ -263,7 +329,18 @@ test("colours are lower-cased; fill accepts names, hex and its special words", (
 test("format(): thumbor's names, case-insensitive, jpg is jpeg, heic/heif kept, others dropped", (t) => {
   const f = (s: string) => parseFilterList(`format(${s})`, lax).map((c) => c.args[0]);
   t.deepEqual(["png", "PNG", "jpeg", "jpg", "JPG", "gif", "webp", "avif", "heic", "heif", "'webp'", " webp "].map(f), [
-    ["png"], ["png"], ["jpeg"], ["jpeg"], ["jpeg"], ["gif"], ["webp"], ["avif"], ["heic"], ["heif"], ["webp"], ["webp"],
+    ["png"],
+    ["png"],
+    ["jpeg"],
+    ["jpeg"],
+    ["jpeg"],
+    ["gif"],
+    ["webp"],
+    ["avif"],
+    ["heic"],
+    ["heif"],
+    ["webp"],
+    ["webp"],
   ]);
   t.deepEqual(f("asdf"), []);
   t.deepEqual(f("tiff"), []);
@@ -291,27 +368,50 @@ test("special argument patterns: convolution, curve, round_corner, watermark, gi
   t.deepEqual(parseFilterList("watermark(w.png,left,10,50)", lax), []);
   t.deepEqual(parseFilterList("watermark('a,b.png',1,2,3,40)", lax), [{ name: "watermark", args: ["a,b.png", "1", "2", 3, 40] }]);
   t.deepEqual(parseFilterList("gifv():gifv(mp4):gifv(webm):gifv(avi)", lax), [
-    { name: "gifv", args: [] }, { name: "gifv", args: [] }, { name: "gifv", args: ["webm"] },
+    { name: "gifv", args: [] },
+    { name: "gifv", args: [] },
+    { name: "gifv", args: ["webm"] },
   ]);
-  t.deepEqual(parseFilterList("blur(5):blur(5,0):blur(5,2.5):blur(0)", lax).map((c) => c.args), [[5], [5], [5, 2.5]]);
-  t.deepEqual(parseFilterList("noise(40):noise(40,0):noise(40,7)", lax).map((c) => c.args), [[40], [40], [40, 7]]);
+  t.deepEqual(
+    parseFilterList("blur(5):blur(5,0):blur(5,2.5):blur(0)", lax).map((c) => c.args),
+    [[5], [5], [5, 2.5]],
+  );
+  t.deepEqual(
+    parseFilterList("noise(40):noise(40,0):noise(40,7)", lax).map((c) => c.args),
+    [[40], [40], [40, 7]],
+  );
   t.deepEqual(parseFilterList("rgb(10,-20,30):rgb(10,20)", lax), [{ name: "rgb", args: [10, -20, 30] }]);
-  t.deepEqual(parseFilterList("grayscale():equalize():strip_exif():strip_icc():upscale():stretch():extract_focal():red_eye():cover()", lax).map((c) => c.name), [
-    "grayscale", "equalize", "strip_exif", "strip_icc", "upscale", "stretch", "extract_focal", "red_eye", "cover",
-  ]);
+  t.deepEqual(
+    parseFilterList("grayscale():equalize():strip_exif():strip_icc():upscale():stretch():extract_focal():red_eye():cover()", lax).map(
+      (c) => c.name,
+    ),
+    ["grayscale", "equalize", "strip_exif", "strip_icc", "upscale", "stretch", "extract_focal", "red_eye", "cover"],
+  );
   t.deepEqual(parseFilterList("grayscale(1)", lax), [], "no-argument filters take no argument");
-  t.deepEqual(parseFilterList("max_age(30):max_bytes(35000):quality(80):frame(http://a.com/f.png)", lax).map((c) => c.args), [[30], [35000], [80], ["http://a.com/f.png"]]);
+  t.deepEqual(
+    parseFilterList("max_age(30):max_bytes(35000):quality(80):frame(http://a.com/f.png)", lax).map((c) => c.args),
+    [[30], [35000], [80], ["http://a.com/f.png"]],
+  );
 });
 
 test("list syntax: split on '):', names before '(', unknown and malformed filters skipped", (t) => {
   t.deepEqual(parseFilterList("", lax), []);
-  t.deepEqual(parseFilterList("blur(2):unknown(1):brightness(10)", lax).map((c) => c.name), ["blur", "brightness"]);
-  t.deepEqual(parseFilterList("frame(a:b):focal(1x2:3x4)", lax).map((c) => c.args), [["a:b"], ["1x2:3x4"]]);
+  t.deepEqual(
+    parseFilterList("blur(2):unknown(1):brightness(10)", lax).map((c) => c.name),
+    ["blur", "brightness"],
+  );
+  t.deepEqual(
+    parseFilterList("frame(a:b):focal(1x2:3x4)", lax).map((c) => c.args),
+    [["a:b"], ["1x2:3x4"]],
+  );
   t.deepEqual(parseFilterList("blur(2)garbage", lax), [{ name: "blur", args: [2] }], "re.match ignores what follows");
   t.deepEqual(parseFilterList("blur", lax), []);
   t.deepEqual(parseFilterList("blur (2)", lax), [], "the name is everything before '('");
   t.deepEqual(parseFilterList("__proto__(1):constructor():toString()", lax), [], "only registered names");
-  t.deepEqual(parseFilterList("brightness( 10 ):contrast(\t-5\n)", lax).map((c) => c.args), [[10], [-5]]);
+  t.deepEqual(
+    parseFilterList("brightness( 10 ):contrast(\t-5\n)", lax).map((c) => c.args),
+    [[10], [-5]],
+  );
 });
 
 test("strict mode: precise 400s", (t) => {
@@ -355,7 +455,11 @@ function argFor(type: ParamType): fc.Arbitrary<string> {
   const int = fc.integer({ min: -1000, max: 100000 });
   const nat = fc.nat({ max: 100000 });
   const noisy = fc.string({ unit: fc.constantFrom(..."ab019-.,'() :|;[]xp\t".split(""), "none", "center", "true", "png"), maxLength: 12 });
-  const text = fc.oneof(noisy, noisy.map((x) => `'${x}'`), fc.constantFrom("a,b", "'a,b'", "'ab, c", "http://a.com/w.png", "  x  ", "JPG", "webp", "tiff", "FF00aa"));
+  const text = fc.oneof(
+    noisy,
+    noisy.map((x) => `'${x}'`),
+    fc.constantFrom("a,b", "'a,b'", "'ab, c", "http://a.com/w.png", "  x  ", "JPG", "webp", "tiff", "FF00aa"),
+  );
   const byType = new Map<ParamType, fc.Arbitrary<string>>([
     [PARAM_TYPES.Number, int.map(String)],
     [PARAM_TYPES.PositiveNumber, nat.map((n) => (n % 3 === 0 ? `0${n}` : String(n)))],
@@ -367,21 +471,31 @@ function argFor(type: ParamType): fc.Arbitrary<string> {
     [PARAM_TYPES.ConvolutionMatrix, fc.array(int, { minLength: 1, maxLength: 9 }).map((a) => a.join(";"))],
     [PARAM_TYPES.Curve, fc.array(fc.tuple(nat, nat), { maxLength: 3 }).map((a) => `[${a.map(([x, y]) => `(${x},${y})`).join(",")}]`)],
     [PARAM_TYPES.CornerRadius, fc.tuple(nat, fc.option(nat)).map(([a, b]) => (b === null ? String(a) : `${a}|${b}`))],
-    [PARAM_TYPES.WatermarkPosition, fc.oneof(int.map(String), int.map((n) => `${n}p`), fc.constantFrom("center", "repeat", "-0", "-0p"))],
+    [
+      PARAM_TYPES.WatermarkPosition,
+      fc.oneof(
+        int.map(String),
+        int.map((n) => `${n}p`),
+        fc.constantFrom("center", "repeat", "-0", "-0p"),
+      ),
+    ],
     [PARAM_TYPES.WatermarkRatio, fc.oneof(int.map(String), fc.constant("none"))],
     [PARAM_TYPES.GifvFormat, fc.constantFrom("mp4", "webm", "avi")],
   ]);
   const typed = byType.get(type) ?? text;
-  return fc.oneof({ arbitrary: typed, weight: 4 }, { arbitrary: text, weight: 1 }).chain((a) =>
-    fc.constantFrom(a, ` ${a}`, `${a} `),
-  );
+  return fc.oneof({ arbitrary: typed, weight: 4 }, { arbitrary: text, weight: 1 }).chain((a) => fc.constantFrom(a, ` ${a}`, `${a} `));
 }
 
-const filterPiece = fc.constantFrom(...Object.values(THUMBOR_FILTERS)).chain((d) =>
-  fc.tuple(fc.tuple(...d.params.map((p) => argFor(p.type))), fc.nat({ max: d.params.length })).map(
-    ([args, keep]) => `${d.name}(${(args as string[]).slice(0, Math.max(keep, d.params.filter((p) => p.default === undefined).length)).join(",")})`,
-  ),
-);
+const filterPiece = fc
+  .constantFrom(...Object.values(THUMBOR_FILTERS))
+  .chain((d) =>
+    fc
+      .tuple(fc.tuple(...d.params.map((p) => argFor(p.type))), fc.nat({ max: d.params.length }))
+      .map(
+        ([args, keep]) =>
+          `${d.name}(${(args as string[]).slice(0, Math.max(keep, d.params.filter((p) => p.default === undefined).length)).join(",")})`,
+      ),
+  );
 
 test("property: formatFilterCall ∘ parseFilterList is stable", (t) => {
   let calls = 0;
@@ -427,19 +541,25 @@ test("differential: Python's re captures the same arguments as our filter regexe
   const filters = Object.fromEntries(defs.map((d) => [d.name, d.params.map((p) => [p.type.regex, p.default !== undefined])]));
   const odd = fc.constantFrom("\u001c", "\u0085", "\u00a0", "\ufeff", "\u2028", "\r", "\n", "\t", " ", "'", ",", ")", "(", "é", "٣");
   const withOddities = (d: FilterSyntax) =>
-    fc.tuple(fc.tuple(...d.params.map((p) => argFor(p.type))), fc.array(fc.tuple(fc.nat(), odd), { maxLength: 2 })).map(([args, inserts]) => {
-      let text = `${d.name}(${(args as string[]).join(",")})`;
-      for (const [at, c] of inserts) {
-        const i = d.name.length + 1 + (at % Math.max(1, text.length - d.name.length - 1));
-        text = text.slice(0, i) + c + text.slice(i);
-      }
-      return [d.name, text] as [string, string];
-    });
+    fc
+      .tuple(fc.tuple(...d.params.map((p) => argFor(p.type))), fc.array(fc.tuple(fc.nat(), odd), { maxLength: 2 }))
+      .map(([args, inserts]) => {
+        let text = `${d.name}(${(args as string[]).join(",")})`;
+        for (const [at, c] of inserts) {
+          const i = d.name.length + 1 + (at % Math.max(1, text.length - d.name.length - 1));
+          text = text.slice(0, i) + c + text.slice(i);
+        }
+        return [d.name, text] as [string, string];
+      });
   const pieces = fc.sample(fc.constantFrom(...defs).chain(withOddities), { numRuns: 4000, seed: 1125 });
   let python: (null | [string, (string | null)[]])[];
   try {
     python = JSON.parse(
-      execFileSync("/usr/bin/python3", ["-c", PYTHON_FILTERS], { input: JSON.stringify({ filters, pieces }), encoding: "utf8", maxBuffer: 64 * 1024 * 1024 }),
+      execFileSync("/usr/bin/python3", ["-c", PYTHON_FILTERS], {
+        input: JSON.stringify({ filters, pieces }),
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+      }),
     );
   } catch (err) {
     return t.fail(`/usr/bin/python3 could not run the reference (${(err as Error).message}); install python3`);

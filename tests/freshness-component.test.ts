@@ -43,8 +43,9 @@ test.after.always(() => {
 async function deploy(name: string, args: ImageResizerArgs = {}): Promise<ImageResizerClass> {
   const resizer = new ImageResizer(name, { bundleDir, ...args });
   await valueOf(pulumi.all([resizer.distributionId, resizer.bucketName]));
-  const settled = () => mocks.resources.some((r) => r.name === `${name}-edge-access`)
-    && (args.purgeOnChange === false || mocks.resources.filter((r) => r.name.startsWith(`${name}-purge`)).length >= 11);
+  const settled = () =>
+    mocks.resources.some((r) => r.name === `${name}-edge-access`) &&
+    (args.purgeOnChange === false || mocks.resources.filter((r) => r.name.startsWith(`${name}-purge`)).length >= 11);
   for (let i = 0; i < 300 && !settled(); i++) await new Promise((r) => setTimeout(r, 10));
   return resizer;
 }
@@ -58,9 +59,11 @@ function matches(pattern: any, event: any): boolean {
   return Object.entries(pattern).every(([field, want]) => {
     const got = event?.[field];
     if (!Array.isArray(want)) return matches(want, got);
-    return want.some((w) => (typeof w === "object" && w !== null && "anything-but" in w
-      ? typeof got === "string" && !got.startsWith(w["anything-but"].prefix)
-      : got === w));
+    return want.some((w) =>
+      typeof w === "object" && w !== null && "anything-but" in w
+        ? typeof got === "string" && !got.startsWith(w["anything-but"].prefix)
+        : got === w,
+    );
   });
 }
 
@@ -108,10 +111,22 @@ test.serial("least privilege: list and delete under the variant prefix only, inv
   await deploy("iam", { settings: { variantPrefix: "v/r" } });
   const policy = JSON.parse(mine("iam", T.rolePolicy).find((p) => p.name === "iam-purge-access")!.inputs.policy);
   const grants = (action: string) => policy.Statement.filter((s: any) => s.Action === action);
-  t.deepEqual(grants("s3:DeleteObject").map((s: any) => s.Resource), ["arn:aws:s3:::iam-images/v/r/*"]);
-  t.deepEqual(grants("s3:ListBucket").map((s: any) => s.Condition), [{ StringLike: { "s3:prefix": ["v/r/*"] } }]);
-  t.deepEqual(grants("cloudfront:CreateInvalidation").map((s: any) => s.Resource), ["arn:aws:cloudfront::123456789012:distribution/iam-cdn-id"]);
-  t.false(policy.Statement.some((s: any) => String(s.Action).includes("PutObject")), "the purge never writes");
+  t.deepEqual(
+    grants("s3:DeleteObject").map((s: any) => s.Resource),
+    ["arn:aws:s3:::iam-images/v/r/*"],
+  );
+  t.deepEqual(
+    grants("s3:ListBucket").map((s: any) => s.Condition),
+    [{ StringLike: { "s3:prefix": ["v/r/*"] } }],
+  );
+  t.deepEqual(
+    grants("cloudfront:CreateInvalidation").map((s: any) => s.Resource),
+    ["arn:aws:cloudfront::123456789012:distribution/iam-cdn-id"],
+  );
+  t.false(
+    policy.Statement.some((s: any) => String(s.Action).includes("PutObject")),
+    "the purge never writes",
+  );
   const drain = JSON.parse(mine("iam", T.rolePolicy).find((p) => p.name === "iam-purge-queues")!.inputs.policy);
   t.deepEqual(drain.Statement[0].Resource.map((arn: string) => arn.split(":").pop()).sort(), ["iam-purge", "iam-purge-recheck"]);
 });
@@ -121,7 +136,9 @@ test.serial("purgeOnChange: false creates none of it", async (t) => {
   t.is(resizer.purgeFunction, undefined);
   for (const type of Object.values(T).filter((type) => type !== T.rolePolicy && type !== T.fn)) t.is(mine("off", type).length, 0, type);
   t.false(mocks.resources.some((r) => r.name.startsWith("off-purge")));
-  t.throws(() => new ImageResizer("bad", { bundleDir, purgeOnChange: "yes" as unknown as boolean }), { message: /purgeOnChange must be true or false/ });
+  t.throws(() => new ImageResizer("bad", { bundleDir, purgeOnChange: "yes" as unknown as boolean }), {
+    message: /purgeOnChange must be true or false/,
+  });
 });
 
 test("the purge bundle is built beside the edge bundles: one index.js exporting handler, without sharp or settings.json", (t) => {

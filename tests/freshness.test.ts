@@ -18,7 +18,15 @@ import { EdgeCache } from "../local/cloudfront-cache.js";
 import { newRequestId, originResponseEvent, type Distribution } from "../local/events.js";
 import { LocalPurger } from "../local/purge.js";
 import {
-  LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client, embeddedEndpointFile, ensureBucket, runningEmbeddedS3, startEmbeddedS3, type EmbeddedS3, type S3Target,
+  LOCAL_REGION,
+  S3RVER_CREDENTIALS,
+  createS3Client,
+  embeddedEndpointFile,
+  ensureBucket,
+  runningEmbeddedS3,
+  startEmbeddedS3,
+  type EmbeddedS3,
+  type S3Target,
 } from "../local/s3.js";
 import { existsSync } from "node:fs";
 import { startLocalEdge, type LocalEdgeServer } from "../local/server.js";
@@ -41,7 +49,9 @@ test.after.always(() => {
 });
 
 function png(colour: { r: number; g: number; b: number }): Promise<Buffer> {
-  return sharp({ create: { width: 64, height: 48, channels: 3, background: colour } }).png().toBuffer();
+  return sharp({ create: { width: 64, height: 48, channels: 3, background: colour } })
+    .png()
+    .toBuffer();
 }
 
 async function centreColour(image: Buffer): Promise<{ r: number; g: number; b: number }> {
@@ -122,15 +132,22 @@ function gatedClient(endpoint: string) {
   const client = createS3Client({ endpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS });
   let reached!: () => void;
   let open!: () => void;
-  const putReached = new Promise<void>((resolve) => { reached = resolve; });
-  const gate = new Promise<void>((resolve) => { open = resolve; });
-  client.middlewareStack.add((next, context) => async (args) => {
-    if (context.commandName === "PutObjectCommand") {
-      reached();
-      await gate;
-    }
-    return next(args);
-  }, { step: "initialize", name: "slowRender" });
+  const putReached = new Promise<void>((resolve) => {
+    reached = resolve;
+  });
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === "PutObjectCommand") {
+        reached();
+        await gate;
+      }
+      return next(args);
+    },
+    { step: "initialize", name: "slowRender" },
+  );
   return { client, putReached, open };
 }
 
@@ -138,7 +155,12 @@ test.serial("race: a render that read the old original and stored after the purg
   const dir = tempDir();
   const embedded: EmbeddedS3 = await startEmbeddedS3(dir, "race");
   t.teardown(() => embedded.close());
-  const s3: S3Target = { client: createS3Client({ endpoint: embedded.endpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS }), bucket: "race", region: LOCAL_REGION, endpoint: embedded.endpoint };
+  const s3: S3Target = {
+    client: createS3Client({ endpoint: embedded.endpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS }),
+    bucket: "race",
+    region: LOCAL_REGION,
+    endpoint: embedded.endpoint,
+  };
   await ensureBucket(s3);
   const cache = new EdgeCache(1024 * 1024);
   const rechecks: (() => void)[] = [];
@@ -150,9 +172,13 @@ test.serial("race: a render that read the old original and stored after the purg
   rechecks.length = 0;
   const key = "variants/p.png/32x24,q80.png";
   const distribution: Distribution = { domainName: "localhost", distributionId: "RACE", bucket: "race", region: LOCAL_REGION };
-  const event = () => originResponseEvent(
-    { clientIp: "127.0.0.1", method: "GET", uri: variantKeyToUri(key), querystring: "", headers: {} },
-    { status: 404, statusDescription: "Not Found", headers: {} }, distribution, newRequestId());
+  const event = () =>
+    originResponseEvent(
+      { clientIp: "127.0.0.1", method: "GET", uri: variantKeyToUri(key), querystring: "", headers: {} },
+      { status: 404, statusDescription: "Not Found", headers: {} },
+      distribution,
+      newRequestId(),
+    );
 
   // 1. A slow render reads the red original and stalls before storing its variant.
   const slow = gatedClient(embedded.endpoint);

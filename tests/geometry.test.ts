@@ -61,7 +61,10 @@ for (const [i, v] of (vectors.fit_in as any[]).entries()) {
   test(`fit_in vector ${i}: ${v.source_size.join("x")} ${fit} ${r.width}x${r.height}`, (t) => {
     const observed = v.observed_by_running_upstream_transformer;
     const ops = planOperations(plan({ fit, width: r.width, height: r.height }), v.source_size[0], v.source_size[1]);
-    t.deepEqual(stepsAsCalls(ops.steps), observed.calls.map((c: any[]) => c.map((x) => (typeof x === "number" ? x : x))));
+    t.deepEqual(
+      stepsAsCalls(ops.steps),
+      observed.calls.map((c: any[]) => c.map((x) => (typeof x === "number" ? x : x))),
+    );
     t.deepEqual([ops.target.width, ops.target.height], observed.final_size);
     t.is(ops.autoCrop, null, "fit-in never crops");
     const after = observed.request_after;
@@ -73,7 +76,14 @@ for (const [i, v] of (vectors.fit_in as any[]).entries()) {
 /** `[fp(100, 50, 1), fp(300, 50, 1)]` → focal points (x, y, weight). */
 function parseFocalPoints(text: string | unknown[]): FocalPoint[] {
   if (Array.isArray(text)) return [];
-  return [...text.matchAll(/fp\((\d+), (\d+), (\d+)\)/g)].map((m) => ({ x: Number(m[1]), y: Number(m[2]), weight: Number(m[3]), width: 1, height: 1, origin: "Explicit" as const }));
+  return [...text.matchAll(/fp\((\d+), (\d+), (\d+)\)/g)].map((m) => ({
+    x: Number(m[1]),
+    y: Number(m[2]),
+    weight: Number(m[3]),
+    width: 1,
+    height: 1,
+    origin: "Explicit" as const,
+  }));
 }
 
 for (const [i, v] of (vectors.resize_crop as any[]).entries()) {
@@ -87,13 +97,17 @@ for (const [i, v] of (vectors.resize_crop as any[]).entries()) {
       // target 400x400 (orig height = 400): crop_w = ceil(400*400/400) = 400, left = round(400 - 200)
       "400xorig": [200, 0, 800 - 200, 400],
       // target 800x100: crop_h = round(800*100/800) = 100, top = round(200 - 50) = 150
-      "origx100": [0, 150, 800, 250],
+      origx100: [0, 150, 800, 250],
       // target 800x400: same ratio, nothing to crop
-      "origxorig": null,
+      origxorig: null,
     };
     const key = `${r.width}x${r.height}`;
     test(`resize_crop vector ${i}: ${v.source_size.join("x")} → ${key} center/${r.valign} (upstream: ${observed.error})`, (t) => {
-      const ops = planOperations(plan({ width: r.width, height: r.height, halign: "center", valign: r.valign }), v.source_size[0], v.source_size[1]);
+      const ops = planOperations(
+        plan({ width: r.width, height: r.height, halign: "center", valign: r.valign }),
+        v.source_size[0],
+        v.source_size[1],
+      );
       const crop = ops.steps.find((s) => s.type === "crop");
       const box = crop && crop.type === "crop" ? [crop.left, crop.top, crop.right, crop.bottom] : null;
       t.true(key in derived, "every erroring vector has a hand-derived expectation");
@@ -129,13 +143,23 @@ for (const [i, v] of (vectors.resize_crop as any[]).entries()) {
 
 test("focal points given as focal() filters drive the crop like the vectors' points", (t) => {
   // 400x200 → 100x200 with points (300,50) and (300,150): thumbor crops (250,0,350,200).
-  const p = plan({ width: 100, height: 200, filters: [{ name: "focal", args: ["299x49:301x51"] }, { name: "focal", args: ["299x149:301x151"] }] });
+  const p = plan({
+    width: 100,
+    height: 200,
+    filters: [
+      { name: "focal", args: ["299x49:301x51"] },
+      { name: "focal", args: ["299x149:301x151"] },
+    ],
+  });
   const ops = planOperations(p, 400, 200);
   t.deepEqual(stepsAsCalls(ops.steps), [["crop", 250, 0, 350, 200]]);
-  t.deepEqual(ops.focalPoints.map((f) => [f.x, f.y, f.weight, f.origin]), [
-    [300, 50, 4, "Explicit"],
-    [300, 150, 4, "Explicit"],
-  ]);
+  t.deepEqual(
+    ops.focalPoints.map((f) => [f.x, f.y, f.weight, f.origin]),
+    [
+      [300, 50, 4, "Explicit"],
+      [300, 150, 4, "Explicit"],
+    ],
+  );
 });
 
 test("focal(146x156:279x208) is the point (212,182) of weight 133*52; bad boxes are ignored", (t) => {
@@ -167,14 +191,30 @@ test("manual crop: left >= right after clamping is dropped (thumbor test_transfo
 });
 
 test("manual crop is shifted by the trim offset before clamping", (t) => {
-  t.deepEqual(clampManualCrop({ left: 10, top: 20, right: 50, bottom: 60 }, 100, 100, { left: 5, top: 5 }), { left: 5, top: 15, right: 45, bottom: 55 });
+  t.deepEqual(clampManualCrop({ left: 10, top: 20, right: 50, bottom: 60 }, 100, 100, { left: 5, top: 5 }), {
+    left: 5,
+    top: 15,
+    right: 45,
+    bottom: 55,
+  });
 });
 
 test("target after a manual crop applies to the cropped region, and focal points outside it are dropped", (t) => {
-  const p = plan({ crop: { left: 100, top: 0, right: 300, bottom: 100 }, width: 50, height: 50, filters: [{ name: "focal", args: ["0x0:10x10"] }, { name: "focal", args: ["250x40:260x60"] }] });
+  const p = plan({
+    crop: { left: 100, top: 0, right: 300, bottom: 100 },
+    width: 50,
+    height: 50,
+    filters: [
+      { name: "focal", args: ["0x0:10x10"] },
+      { name: "focal", args: ["250x40:260x60"] },
+    ],
+  });
   const ops = planOperations(p, 400, 300);
   t.deepEqual(ops.manualCrop, { left: 100, top: 0, width: 200, height: 100 });
-  t.deepEqual(ops.focalPoints.map((f) => [f.x, f.y]), [[155, 50]]);
+  t.deepEqual(
+    ops.focalPoints.map((f) => [f.x, f.y]),
+    [[155, 50]],
+  );
   // crop box 100x100 around x=155 within 200 → left = 105
   t.deepEqual(ops.autoCrop, { left: 100, top: 0, width: 100, height: 100 });
   t.deepEqual(ops.target, { width: 50, height: 50 });
@@ -245,7 +285,11 @@ test("smart crop keeps the box size but asks the pipeline to position it", (t) =
 });
 
 test("fill layout: request WxH, a side of 0 uses the image's, image centred with floor division", (t) => {
-  t.deepEqual(fillLayout({ width: 200, height: 100 }, { width: 101, height: 50 }), { canvas: { width: 200, height: 100 }, left: 49, top: 25 });
+  t.deepEqual(fillLayout({ width: 200, height: 100 }, { width: 101, height: 50 }), {
+    canvas: { width: 200, height: 100 },
+    left: 49,
+    top: 25,
+  });
   t.deepEqual(fillLayout({ width: 0, height: 100 }, { width: 80, height: 50 }), { canvas: { width: 80, height: 100 }, left: 0, top: 25 });
   // fit-in raises the request to the resized size: full-fit-in 400x100 on 800x400 resizes to 400x200
   const ops = planOperations(plan({ fit: "full-fit-in", width: 400, height: 100 }), 800, 400);
@@ -268,7 +312,13 @@ test("trimBox finds the box of pixels farther than tolerance from the corner pix
   const w = 5;
   const h = 4;
   const px = new Uint8Array(w * h * 3).fill(255);
-  for (const [x, y] of [[1, 1], [2, 1], [1, 2], [2, 2]] as const) px.set([10, 10, 10], (y * w + x) * 3);
+  for (const [x, y] of [
+    [1, 1],
+    [2, 1],
+    [1, 2],
+    [2, 2],
+  ] as const)
+    px.set([10, 10, 10], (y * w + x) * 3);
   t.deepEqual(trimBox(px, w, h, 3, "top-left", 0), { left: 1, top: 1, width: 2, height: 2 });
   t.is(trimBox(px, w, h, 3, "top-left", 500), null, "nothing farther than the tolerance");
   px.set([10, 10, 10], (h * w - 1) * 3); // bottom-right dark: reference for bottom-right
@@ -276,7 +326,12 @@ test("trimBox finds the box of pixels farther than tolerance from the corner pix
 });
 
 test("meta document: source, operations, target and focal points", (t) => {
-  const doc = metaDocument(plan({ width: 180, height: 100, flipHorizontal: true }), { url: "a.jpg", width: 200, height: 140, frameCount: 1 });
+  const doc = metaDocument(plan({ width: 180, height: 100, flipHorizontal: true }), {
+    url: "a.jpg",
+    width: 200,
+    height: 140,
+    frameCount: 1,
+  });
   t.deepEqual(doc, {
     thumbor: {
       source: { url: "a.jpg", width: 200, height: 140, frameCount: 1 },
@@ -295,19 +350,30 @@ test("meta document: source, operations, target and focal points", (t) => {
 });
 
 test("meta document lists trim as the first crop and computes on the trimmed size", (t) => {
-  const doc = metaDocument(plan({ width: 50, height: 0 }), { url: "t.png", width: 300, height: 200, frameCount: 1, trimmed: { left: 10, top: 20, width: 100, height: 100 } });
+  const doc = metaDocument(plan({ width: 50, height: 0 }), {
+    url: "t.png",
+    width: 300,
+    height: 200,
+    frameCount: 1,
+    trimmed: { left: 10, top: 20, width: 100, height: 100 },
+  });
   t.deepEqual(doc.thumbor.operations, [
     { type: "crop", left: 10, top: 20, right: 110, bottom: 120 },
     { type: "resize", width: 50, height: 50 },
   ]);
 });
 
-const filterSemantics = (JSON.parse(readFileSync(join(__dirname, "fixtures/thumbor-vectors/thumbor_filter_vectors.json"), "utf8")).filter_semantics as any[]);
+const filterSemantics = JSON.parse(readFileSync(join(__dirname, "fixtures/thumbor-vectors/thumbor_filter_vectors.json"), "utf8"))
+  .filter_semantics as any[];
 
 for (const v of filterSemantics.filter((x) => x.filter === "no_upscale()")) {
   const c = v.context;
   test(`filter vector ${v.filter}: request ${c["request.width"]}x${c["request.height"]} on ${c["engine.size"].join("x")}`, (t) => {
-    const ops = planOperations(plan({ width: c["request.width"], height: c["request.height"], filters: [{ name: "no_upscale", args: [] }] }), c["engine.size"][0], c["engine.size"][1]);
+    const ops = planOperations(
+      plan({ width: c["request.width"], height: c["request.height"], filters: [{ name: "no_upscale", args: [] }] }),
+      c["engine.size"][0],
+      c["engine.size"][1],
+    );
     t.deepEqual(ops.request, { width: v.expect["request.width"], height: v.expect["request.height"] });
     t.deepEqual(ops.target, { width: v.expect["request.width"], height: v.expect["request.height"] });
   });

@@ -40,11 +40,21 @@ test.before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "hostile-forged-"));
   s3 = await startEmbeddedS3(dataDir, BUCKET);
   client = createS3Client({ endpoint: s3.endpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS });
-  const cat = await sharp({ create: { width: 800, height: 600, channels: 3, background: "#3060c0" } }).jpeg().toBuffer();
-  const wide = await sharp({ create: { width: 5000, height: 100, channels: 3, background: "#30c060" } }).png().toBuffer();
+  const cat = await sharp({ create: { width: 800, height: 600, channels: 3, background: "#3060c0" } })
+    .jpeg()
+    .toBuffer();
+  const wide = await sharp({ create: { width: 5000, height: 100, channels: 3, background: "#30c060" } })
+    .png()
+    .toBuffer();
   // Noise does not compress: 700x700 RGB as PNG is about 1.5 MB, over the 1 MB inline cap.
-  const noise = await sharp(randomBytes(700 * 700 * 3), { raw: { width: 700, height: 700, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
-  for (const [key, body] of [["images/cat.jpg", cat], ["images/wide.png", wide], ["images/noise.png", noise]] as const) {
+  const noise = await sharp(randomBytes(700 * 700 * 3), { raw: { width: 700, height: 700, channels: 3 } })
+    .png({ compressionLevel: 0 })
+    .toBuffer();
+  for (const [key, body] of [
+    ["images/cat.jpg", cat],
+    ["images/wide.png", wide],
+    ["images/noise.png", noise],
+  ] as const) {
     await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
   }
   for (const o of await list("")) originalEtags.set(o.key, o.etag);
@@ -65,7 +75,11 @@ const isResponse = (r: CloudFrontRequest | CloudFrontResultResponse): r is Cloud
 
 async function viewer(uri: string, settings: Settings) {
   return checked(createViewerRequestHandler(settings))(
-    viewerRequestEvent({ method: "GET", url: uri, rawHeaders: ["Accept", "image/webp,*/*"], clientIp: "198.51.100.7" }, distribution, newRequestId()),
+    viewerRequestEvent(
+      { method: "GET", url: uri, rawHeaders: ["Accept", "image/webp,*/*"], clientIp: "198.51.100.7" },
+      distribution,
+      newRequestId(),
+    ),
   );
 }
 
@@ -109,7 +123,11 @@ test("with unsafe URLs off, a directly requested key is served only when ?d= cou
     // The same key is a valid variant with unsafe URLs on: the refusal is the policy, not the grammar.
     t.false(isResponse(await viewer(variantKeyToUri(key), DEFAULT_SETTINGS)), `${key} is valid under the defaults`);
   }
-  for (const key of ["variants/images/cat.jpg/300x200,q80.webp", "variants/images/cat.jpg/640x0,q80.orig", "variants/images/cat.jpg/300x200,q80.avif"]) {
+  for (const key of [
+    "variants/images/cat.jpg/300x200,q80.webp",
+    "variants/images/cat.jpg/640x0,q80.orig",
+    "variants/images/cat.jpg/300x200,q80.avif",
+  ]) {
     const out = await viewer(variantKeyToUri(key), LOCKED);
     t.false(isResponse(out), `${key} is what ?d= makes`);
   }
@@ -158,7 +176,10 @@ test("origin-response holds maxWidth/maxHeight on the plan it decodes, whatever 
     if (out.status === "200") {
       const meta = await sharp(Buffer.from(out.body ?? "", "base64")).metadata();
       // A 4096 box is within the limits; anything rendered must be too.
-      t.true((meta.width ?? 0) <= 4096 && (meta.height ?? 0) <= 4096 && !/5000|9999/.test(key), `${key} rendered ${meta.width}x${meta.height}`);
+      t.true(
+        (meta.width ?? 0) <= 4096 && (meta.height ?? 0) <= 4096 && !/5000|9999/.test(key),
+        `${key} rendered ${meta.width}x${meta.height}`,
+      );
       continue;
     }
     t.is(out.status, "400", key);
@@ -198,11 +219,21 @@ test("origin-response refuses non-canonical and malformed keys with 400 and writ
     t.is(out.status, "400", key);
     t.regex(out.body ?? "", /^400 not a variant key|^400 image path/, key);
   }
-  t.deepEqual((await list("variants/")).filter((o) => o.key.includes("300x200")), []);
+  t.deepEqual(
+    (await list("variants/")).filter((o) => o.key.includes("300x200")),
+    [],
+  );
 });
 
 test("origin-response leaves keys outside the prefix alone: S3's own answer, nothing written", async (t) => {
-  for (const uri of ["/images/cat.jpg", "/images/missing.jpg", "/variantsx/images/cat.jpg/10x10,q80.jpg", "/Variants/images/cat.jpg/10x10,q80.jpg", "/%ZZ", "/"]) {
+  for (const uri of [
+    "/images/cat.jpg",
+    "/images/missing.jpg",
+    "/variantsx/images/cat.jpg/10x10,q80.jpg",
+    "/Variants/images/cat.jpg/10x10,q80.jpg",
+    "/%ZZ",
+    "/",
+  ]) {
     const out = await originDirect(uri, DEFAULT_SETTINGS);
     t.is(out.status, "404", uri);
     t.is(out.body, undefined, `${uri}: passed through`);
@@ -213,14 +244,22 @@ test("origin-response leaves keys outside the prefix alone: S3's own answer, not
 
 test("a forged viewer-URL header cannot steer origin-response's redirect off-site", async (t) => {
   const key = "variants/images/noise.png/0x0,q80.png";
-  for (const forged of ["//evil.example/x.png", "https://evil.example/", "/\\evil.example", "/ok\r\nSet-Cookie: a=b", "javascript:alert(1)"]) {
+  for (const forged of [
+    "//evil.example/x.png",
+    "https://evil.example/",
+    "/\\evil.example",
+    "/ok\r\nSet-Cookie: a=b",
+    "javascript:alert(1)",
+  ]) {
     await rmVariant(key);
     const out = await originDirect(variantKeyToUri(key), DEFAULT_SETTINGS, { [VIEWER_URL_HEADER]: forged });
     t.is(out.status, "302", forged);
     t.is(out.headers?.location?.[0]?.value, variantKeyToUri(key), `${JSON.stringify(forged)} replaced by the key's own URI`);
     t.is(out.headers?.["cache-control"]?.[0]?.value, "no-store");
   }
-  const same = await originDirect(variantKeyToUri("variants/images/noise.png/700x0,q80.png"), DEFAULT_SETTINGS, { [VIEWER_URL_HEADER]: "/unsafe/700x0/filters:format(png)/images/noise.png" });
+  const same = await originDirect(variantKeyToUri("variants/images/noise.png/700x0,q80.png"), DEFAULT_SETTINGS, {
+    [VIEWER_URL_HEADER]: "/unsafe/700x0/filters:format(png)/images/noise.png",
+  });
   t.is(same.status, "302");
   t.is(same.headers?.location?.[0]?.value, "/unsafe/700x0/filters:format(png)/images/noise.png", "a same-site path is kept");
 });

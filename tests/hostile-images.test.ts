@@ -86,7 +86,8 @@ test.before(async () => {
     ["ok/palette.png", png, "image/png"],
   ];
   for (let o = 1; o <= 8; o++) objects.push([`ok/orientation-${o}.jpg`, await orientedJpeg(o), "image/jpeg"]);
-  for (const [key, body, type] of objects) await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentType: type }));
+  for (const [key, body, type] of objects)
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentType: type }));
   for (const o of (await client.send(new ListObjectsV2Command({ Bucket: BUCKET }))).Contents ?? []) originalEtags.set(o.Key!, o.ETag!);
 });
 
@@ -99,7 +100,11 @@ test.after.always(async () => {
 const isResponse = (r: CloudFrontRequest | CloudFrontResultResponse): r is CloudFrontResultResponse => "status" in r;
 
 /** A viewer URL through viewer-request, then (if it rewrote) origin-response after S3's 404. */
-async function edge(url: string, settings: Settings = DEFAULT_SETTINGS, accept = WEBP): Promise<{ out: CloudFrontResultResponse; key?: string; at: "viewer" | "origin" }> {
+async function edge(
+  url: string,
+  settings: Settings = DEFAULT_SETTINGS,
+  accept = WEBP,
+): Promise<{ out: CloudFrontResultResponse; key?: string; at: "viewer" | "origin" }> {
   const viewer = await checked(createViewerRequestHandler(settings))(
     viewerRequestEvent({ method: "GET", url, rawHeaders: ["Accept", accept], clientIp: "203.0.113.5" }, distribution, newRequestId()),
   );
@@ -122,7 +127,13 @@ async function stored(key: string): Promise<boolean> {
 }
 
 /** Asserts a clear refusal: the status, a short reason, the short error lifetime, nothing stored. */
-async function refused(t: import("ava").ExecutionContext, url: string, status: string, reason: RegExp, settings: Settings = DEFAULT_SETTINGS) {
+async function refused(
+  t: import("ava").ExecutionContext,
+  url: string,
+  status: string,
+  reason: RegExp,
+  settings: Settings = DEFAULT_SETTINGS,
+) {
   const { out, key } = await edge(url, settings);
   t.is(out.status, status, `${url}: ${(out.body ?? "").slice(0, 120)}`);
   t.regex(out.body ?? "", reason, url);
@@ -160,7 +171,11 @@ test("pixel bombs are refused without the memory decoding would need (child proc
       client.destroy();
       process.stdout.write(JSON.stringify({ statuses, before, maxRss: process.resourceUsage().maxRSS * 1024 }));
     })().catch((e) => { console.error(e); process.exit(1); });`;
-  const child = spawn(process.execPath, ["--import=tsx", "-e", script], { cwd: REPO, env: { ...process.env, S3_ENDPOINT: s3.endpoint }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import=tsx", "-e", script], {
+    cwd: REPO,
+    env: { ...process.env, S3_ENDPOINT: s3.endpoint },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d) => (stdout += d));
@@ -202,7 +217,13 @@ test("huge outputs are refused before any work: over-max sides at the viewer, a 
 
 test("an animation over maxFrames is a 400 for animated output, its first frame otherwise", async (t) => {
   const oneFrame = validateSettings({ maxFrames: 1 });
-  await refused(t, "/unsafe/50x50/filters:format(gif)/odd/animated.gif", "400", /^400 animated image has 2 frames, limit is 1\n$/, oneFrame);
+  await refused(
+    t,
+    "/unsafe/50x50/filters:format(gif)/odd/animated.gif",
+    "400",
+    /^400 animated image has 2 frames, limit is 1\n$/,
+    oneFrame,
+  );
   await refused(t, "/unsafe/50x50/filters:format(webp)/odd/animated.gif", "400", /animated image has 2 frames/, oneFrame);
   const still = await edge("/unsafe/50x50/filters:format(png)/odd/animated.gif", oneFrame);
   t.is(still.out.status, "200");

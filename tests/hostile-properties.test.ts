@@ -59,12 +59,59 @@ const isResponse = (r: CloudFrontRequest | CloudFrontResultResponse): r is Cloud
 
 /** Fragments that hostile URLs are made of: traversal, encodings, grammar words, control bytes. */
 const fragment = fc.constantFrom(
-  "unsafe", "variants", "cache", "v1", "meta", "trim", "trim:bottom-right:99", "10x10:0x0", "1x1:99999x99999", "fit-in",
-  "adaptive-full-fit-in", "-0x-0", "99999x99999", "4096x4096", "4097x1", "origxorig", "left", "smart", "filters:",
-  "filters:blur(1000000000000000000000)", "filters:fill(red,true):quality(0):format(tiff)", "filters:watermark(../a.png,0,0,0)",
-  "filters:frame(%2e%2e%2fsecret.png)", "..", ".", "%2e%2e", "%2E%2E%2F", "%2F", "%252F", "%00", "\u0000", "%0A", "\n", "%C0%AE",
-  "%FF", "%", "%E2%80%AE", "\uD800", "é", "😀", "~2C", "a.jpg", "b.png", "x,q80.webp", "300x200,q80.webp", "0x0,q80.orig",
-  "10x10.json", "http:", "https:", "evil.example", "AAAAAAAAAAAAAAAAAAAAAAAAAAA=", "AAAAAAAAAAAAAAAAAAAAAAAAAAA%3D", "",
+  "unsafe",
+  "variants",
+  "cache",
+  "v1",
+  "meta",
+  "trim",
+  "trim:bottom-right:99",
+  "10x10:0x0",
+  "1x1:99999x99999",
+  "fit-in",
+  "adaptive-full-fit-in",
+  "-0x-0",
+  "99999x99999",
+  "4096x4096",
+  "4097x1",
+  "origxorig",
+  "left",
+  "smart",
+  "filters:",
+  "filters:blur(1000000000000000000000)",
+  "filters:fill(red,true):quality(0):format(tiff)",
+  "filters:watermark(../a.png,0,0,0)",
+  "filters:frame(%2e%2e%2fsecret.png)",
+  "..",
+  ".",
+  "%2e%2e",
+  "%2E%2E%2F",
+  "%2F",
+  "%252F",
+  "%00",
+  "\u0000",
+  "%0A",
+  "\n",
+  "%C0%AE",
+  "%FF",
+  "%",
+  "%E2%80%AE",
+  "\uD800",
+  "é",
+  "😀",
+  "~2C",
+  "a.jpg",
+  "b.png",
+  "x,q80.webp",
+  "300x200,q80.webp",
+  "0x0,q80.orig",
+  "10x10.json",
+  "http:",
+  "https:",
+  "evil.example",
+  "AAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+  "AAAAAAAAAAAAAAAAAAAAAAAAAAA%3D",
+  "",
   "a".repeat(300),
 );
 const hostilePath = fc.array(fragment, { minLength: 0, maxLength: 10 }).map((parts) => "/" + parts.join("/"));
@@ -125,7 +172,8 @@ test("property: the viewer-request handler never answers 5xx; a rewrite is alway
         if (isResponse(out)) {
           const status = Number(out.status);
           if (!(status >= 400 && status < 500)) throw new Error(`${JSON.stringify(url)} answered ${out.status}: ${out.body}`);
-          if (out.headers?.["cache-control"]?.[0]?.value !== settings.errorCacheControl) throw new Error("refusal without the error cache lifetime");
+          if (out.headers?.["cache-control"]?.[0]?.value !== settings.errorCacheControl)
+            throw new Error("refusal without the error cache lifetime");
           return;
         }
         if (!out.uri.startsWith(`/${settings.variantPrefix}/`)) {
@@ -179,15 +227,23 @@ const filterCall = fc.oneof(
   fc.integer({ min: -100, max: 100 }).map((n) => `contrast(${n})`),
   fc.integer({ min: 1, max: 150 }).map((n) => `blur(${n})`),
   fc.integer({ min: 0, max: 100 }).map((n) => `noise(${n})`),
-  fc.tuple(fc.integer({ min: -100, max: 100 }), fc.integer({ min: -100, max: 100 }), fc.integer({ min: -100, max: 100 })).map(([r, g, b]) => `rgb(${r},${g},${b})`),
+  fc
+    .tuple(fc.integer({ min: -100, max: 100 }), fc.integer({ min: -100, max: 100 }), fc.integer({ min: -100, max: 100 }))
+    .map(([r, g, b]) => `rgb(${r},${g},${b})`),
   fc.constantFrom(90, 180, 270).map((n) => `rotate(${n})`),
-  fc.tuple(fc.constantFrom("red", "blue", "ff0000", "00ff00", "transparent", "auto"), fc.boolean()).map(([c, tr]) => (tr ? `fill(${c},true)` : `fill(${c})`)),
+  fc
+    .tuple(fc.constantFrom("red", "blue", "ff0000", "00ff00", "transparent", "auto"), fc.boolean())
+    .map(([c, tr]) => (tr ? `fill(${c},true)` : `fill(${c})`)),
 );
 const imageSegment = fc.stringMatching(/^[a-z][a-z0-9_-]{0,8}$/).map((s) => `img-${s}`);
 const options: fc.Arbitrary<Options> = fc.record({
   meta: fc.boolean(),
   trim: fc.option(
-    fc.record({ corner: fc.constantFrom("top-left" as const, "bottom-right" as const), tolerance: fc.integer({ min: 0, max: 442 }), spelled: fc.constantFrom(0 as const, 1 as const, 2 as const) }),
+    fc.record({
+      corner: fc.constantFrom("top-left" as const, "bottom-right" as const),
+      tolerance: fc.integer({ min: 0, max: 442 }),
+      spelled: fc.constantFrom(0 as const, 1 as const, 2 as const),
+    }),
     { nil: null },
   ),
   crop: fc.option(fc.record({ left: fc.nat(5000), top: fc.nat(5000), right: fc.nat(5000), bottom: fc.nat(5000) }), { nil: null, freq: 3 }),
@@ -279,7 +335,8 @@ test("property: every valid option set gives a variant whose key holds the invar
       // whatever the Accept of that second request.
       for (const accept of [ACCEPT.webp, ACCEPT.any, undefined]) {
         const again = planner.plan(variantKeyToUri(key), "", accept);
-        if (again.kind !== "variant" || again.key !== key) throw new Error(`${url}: ${key} requested directly gave ${JSON.stringify(again)}`);
+        if (again.kind !== "variant" || again.key !== key)
+          throw new Error(`${url}: ${key} requested directly gave ${JSON.stringify(again)}`);
       }
     }),
     { numRuns: 1500 },
@@ -290,7 +347,9 @@ test("property: every valid option set gives a variant whose key holds the invar
 test("property: the same options through the handler, and the key's own URI through the handler, land on one URI", async (t) => {
   const handler = checked(createViewerRequestHandler(DEFAULT_SETTINGS));
   const run = async (url: string, accept: string) => {
-    const out = await handler(viewerRequestEvent({ method: "GET", url, rawHeaders: ["Accept", accept], clientIp: "203.0.113.9" }, distribution, newRequestId()));
+    const out = await handler(
+      viewerRequestEvent({ method: "GET", url, rawHeaders: ["Accept", accept], clientIp: "203.0.113.9" }, distribution, newRequestId()),
+    );
     if (isResponse(out)) throw new Error(`${url} answered ${out.status} ${out.body}`);
     return out.uri;
   };
@@ -308,7 +367,14 @@ test("property: the same options through the handler, and the key's own URI thro
 /** Values a mutated field may take: small domains, so that equal meanings come up often. */
 const FIELD_VALUES: { [K in keyof Options]?: fc.Arbitrary<Options[K]> } = {
   meta: fc.boolean(),
-  trim: fc.option(fc.record({ corner: fc.constantFrom("top-left" as const, "bottom-right" as const), tolerance: fc.integer({ min: 0, max: 1 }), spelled: fc.constantFrom(0 as const, 1 as const, 2 as const) }), { nil: null }),
+  trim: fc.option(
+    fc.record({
+      corner: fc.constantFrom("top-left" as const, "bottom-right" as const),
+      tolerance: fc.integer({ min: 0, max: 1 }),
+      spelled: fc.constantFrom(0 as const, 1 as const, 2 as const),
+    }),
+    { nil: null },
+  ),
   crop: fc.option(fc.record({ left: fc.nat(1), top: fc.nat(1), right: fc.nat(1), bottom: fc.nat(1) }), { nil: null }),
   fit: fc.constantFrom<FitMode>("crop", "fit-in", "full-fit-in", "adaptive-fit-in", "adaptive-full-fit-in"),
   flipH: fc.boolean(),
@@ -347,7 +413,9 @@ test("property: two option sets share a key exactly when they mean the same pict
       if (sameMeaning) same++;
       else different++;
       if (sameMeaning !== sameKey) {
-        throw new Error(`${thumborUrl(a)} [${a.accept}] → ${keyOf(a)}\n${thumborUrl(b)} [${b.accept}] → ${keyOf(b)}\nsame meaning: ${sameMeaning}`);
+        throw new Error(
+          `${thumborUrl(a)} [${a.accept}] → ${keyOf(a)}\n${thumborUrl(b)} [${b.accept}] → ${keyOf(b)}\nsame meaning: ${sameMeaning}`,
+        );
       }
     }),
     { numRuns: 3000 },
@@ -412,7 +480,25 @@ test("property: signed URLs of any valid option set give their unsafe twin's key
 
 test("property: URLs as long as CloudFront allows (8 KB) of repeated grammar words are answered like any other", (t) => {
   const planner = createRequestPlanner(DEFAULT_SETTINGS);
-  const word = fc.constantFrom("unsafe/", "trim/", "1x1:1x1/", "fit-in/", "1x1/", "left/", "smart/", "filters:", "f(1):", "(", ")", ")/", "%", "a/", ",", "~2C", "variants/");
+  const word = fc.constantFrom(
+    "unsafe/",
+    "trim/",
+    "1x1:1x1/",
+    "fit-in/",
+    "1x1/",
+    "left/",
+    "smart/",
+    "filters:",
+    "f(1):",
+    "(",
+    ")",
+    ")/",
+    "%",
+    "a/",
+    ",",
+    "~2C",
+    "variants/",
+  );
   fc.assert(
     fc.property(fc.array(word, { minLength: 200, maxLength: 1500 }), fc.boolean(), (words, unsafe) => {
       const uri = ((unsafe ? "/unsafe/" : "/") + words.join("")).slice(0, 8192);

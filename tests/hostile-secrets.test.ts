@@ -47,7 +47,11 @@ async function captured<T>(fn: () => Promise<T>): Promise<{ result: T; output: s
   const saved = methods.map((m) => console[m]);
   const out = process.stdout.write.bind(process.stdout);
   const err = process.stderr.write.bind(process.stderr);
-  for (const m of methods) console[m] = (...args: unknown[]) => void chunks.push(args.map((a) => (typeof a === "string" ? a : a instanceof Error ? `${a.message}\n${a.stack}` : JSON.stringify(a))).join(" "));
+  for (const m of methods)
+    console[m] = (...args: unknown[]) =>
+      void chunks.push(
+        args.map((a) => (typeof a === "string" ? a : a instanceof Error ? `${a.message}\n${a.stack}` : JSON.stringify(a))).join(" "),
+      );
   process.stdout.write = ((c: string | Uint8Array) => (chunks.push(String(c)), true)) as typeof process.stdout.write;
   process.stderr.write = ((c: string | Uint8Array) => (chunks.push(String(c)), true)) as typeof process.stderr.write;
   try {
@@ -100,12 +104,20 @@ test.serial("the key appears in no viewer-request answer, header or log line, fo
   const { result, output } = await captured(async () => {
     const answers: string[] = [];
     for (const url of viewerUrls()) {
-      const out = await handler(viewerRequestEvent({ method: "GET", url, rawHeaders: ["Accept", "image/webp"], clientIp: "198.51.100.1" }, distribution, newRequestId()));
+      const out = await handler(
+        viewerRequestEvent(
+          { method: "GET", url, rawHeaders: ["Accept", "image/webp"], clientIp: "198.51.100.1" },
+          distribution,
+          newRequestId(),
+        ),
+      );
       answers.push(JSON.stringify(out));
     }
     return answers;
   });
-  const statuses = result.map((a) => JSON.parse(a) as CloudFrontRequest | CloudFrontResultResponse).map((r) => (isResponse(r) ? r.status : "rewritten"));
+  const statuses = result
+    .map((a) => JSON.parse(a) as CloudFrontRequest | CloudFrontResultResponse)
+    .map((r) => (isResponse(r) ? r.status : "rewritten"));
   // The cases really fail the way they are meant to (so the check below is not vacuous).
   t.deepEqual(statuses.slice(0, 3), ["rewritten", "rewritten", "403"]);
   t.true(statuses.filter((s) => s === "403").length >= 8, statuses.join(" "));
@@ -115,18 +127,31 @@ test.serial("the key appears in no viewer-request answer, header or log line, fo
 
 test.serial("the key appears in no origin-response answer or log line when S3 is unreachable or the original is bad", async (t) => {
   // A client aimed at a port nobody listens on, failing fast: the handler logs and answers 503.
-  const dead = new S3Client({ region: "us-east-1", endpoint: "http://127.0.0.1:9", forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: "x", secretAccessKey: "y" } });
+  const dead = new S3Client({
+    region: "us-east-1",
+    endpoint: "http://127.0.0.1:9",
+    forcePathStyle: true,
+    maxAttempts: 1,
+    credentials: { accessKeyId: "x", secretAccessKey: "y" },
+  });
   const handler = checked(createOriginResponseHandler(settings, { s3Client: () => dead }));
   const { result, output } = await captured(async () => {
     const out: CloudFrontResultResponse[] = [];
-    for (const key of ["variants/images/cat.jpg/300x200,q80.webp", "variants/images/cat.jpg/300x200,q080.webp", "variants/images/cat.jpg/5000x200,q80.webp"]) {
+    for (const key of [
+      "variants/images/cat.jpg/300x200,q80.webp",
+      "variants/images/cat.jpg/300x200,q080.webp",
+      "variants/images/cat.jpg/5000x200,q80.webp",
+    ]) {
       const request: CloudFrontRequest = { clientIp: "198.51.100.1", method: "GET", uri: `/${key}`, querystring: "", headers: {} };
       out.push(await handler(originResponseEvent(request, s3ErrorAnswer(404), distribution, newRequestId())));
     }
     return out;
   });
   dead.destroy();
-  t.deepEqual(result.map((r) => r.status), ["503", "400", "400"]);
+  t.deepEqual(
+    result.map((r) => r.status),
+    ["503", "400", "400"],
+  );
   t.regex(output, /storage unavailable/, "the S3 failure was logged");
   for (const r of result) assertNoSecret(t, JSON.stringify(r), `origin-response answer ${r.status}`);
   assertNoSecret(t, output, "the logs");
@@ -172,7 +197,9 @@ test.serial("the local edge's request log and answers carry no key, over HTTP, f
   const lines: string[] = [];
   const edge = await startLocalEdge({ port: 0, dataDir, settings, uploadSamples: false, log: (l) => lines.push(l) });
   try {
-    const cat = await sharp({ create: { width: 64, height: 48, channels: 3, background: "#aa3300" } }).jpeg().toBuffer();
+    const cat = await sharp({ create: { width: 64, height: 48, channels: 3, background: "#aa3300" } })
+      .jpeg()
+      .toBuffer();
     await edge.s3.client.send(new PutObjectCommand({ Bucket: edge.s3.bucket, Key: "images/cat.jpg", Body: cat }));
     const statuses: number[] = [];
     for (const url of viewerUrls()) {

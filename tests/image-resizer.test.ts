@@ -10,7 +10,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildEdgeBundles } from "../components/bundle.js";
 import {
-  archiveMembers, installPulumiMocks, unwrapSecret, valueOf, type PulumiMocks, type RecordedResource,
+  archiveMembers,
+  installPulumiMocks,
+  unwrapSecret,
+  valueOf,
+  type PulumiMocks,
+  type RecordedResource,
 } from "../components/pulumi-mocks.js";
 import { DEFAULT_SETTINGS, validateSettings } from "../handlers/core/settings.js";
 import { existingBucketRefusal, type ImageResizer as ImageResizerClass, type ImageResizerArgs } from "../components/image-resizer.js";
@@ -59,8 +64,11 @@ async function deploy(name: string, args: ImageResizerArgs = {}): Promise<ImageR
   const resizer = new ImageResizer(name, { bundleDir, ...args });
   await valueOf(pulumi.all([resizer.distributionId, resizer.bucketName, resizer.edgeRoleArn]));
   // The policies register after their apply()s resolve: wait for them too.
-  await waitFor(() => mocks.resources.some((r) => r.type === T.rolePolicy && r.name === `${name}-edge-access`)
-    && mocks.resources.some((r) => r.type === T.bucketPolicy && r.name === `${name}-images-policy`));
+  await waitFor(
+    () =>
+      mocks.resources.some((r) => r.type === T.rolePolicy && r.name === `${name}-edge-access`) &&
+      mocks.resources.some((r) => r.type === T.bucketPolicy && r.name === `${name}-images-policy`),
+  );
   const refused = mocks.violations.filter((v) => v.startsWith(`${name}-cdn: `));
   if (refused.length > 0) throw new Error(`AWS would refuse ImageResizer "${name}":\n${refused.join("\n")}`);
   return resizer;
@@ -80,11 +88,17 @@ type Statement = { Effect: string; Principal?: any; Action: string | string[]; R
 
 /** Whether an identity policy allows `action` on `resource` (Allow statements with * wildcards; enough for ours). */
 function allows(policy: { Statement: Statement[] }, action: string, resource: string): boolean {
-  const glob = (pattern: string) => new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+  const glob = (pattern: string) =>
+    new RegExp(
+      `^${pattern
+        .split("*")
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+        .join(".*")}$`,
+    );
   const list = (v: string | string[]) => (Array.isArray(v) ? v : [v]);
-  return policy.Statement.some((s) => s.Effect === "Allow"
-    && list(s.Action).some((a) => glob(a).test(action))
-    && list(s.Resource).some((r) => glob(r).test(resource)));
+  return policy.Statement.some(
+    (s) => s.Effect === "Allow" && list(s.Action).some((a) => glob(a).test(action)) && list(s.Resource).some((r) => glob(r).test(resource)),
+  );
 }
 
 test("the bucket is private: all four public-access flags, owner-enforced ownership, SSE, never force-destroyed", async (t) => {
@@ -124,7 +138,10 @@ test("only the OAI can read the bucket: GetObject on objects and ListBucket on t
 test("the edge role is trusted by lambda and edgelambda and can write only under the variant prefix", async (t) => {
   await deploy("role", { settings: { variantPrefix: "cache/v1" } });
   const trust = JSON.parse(named(T.role, "role-edge-role").inputs.assumeRolePolicy);
-  t.deepEqual(trust.Statement.map((s: Statement) => s.Action), ["sts:AssumeRole"]);
+  t.deepEqual(
+    trust.Statement.map((s: Statement) => s.Action),
+    ["sts:AssumeRole"],
+  );
   t.deepEqual([...trust.Statement[0].Principal.Service].sort(), ["edgelambda.amazonaws.com", "lambda.amazonaws.com"]);
 
   const access = named(T.rolePolicy, "role-edge-access");
@@ -141,8 +158,16 @@ test("the edge role is trusted by lambda and edgelambda and can write only under
     t.false(allows(policy, action, bucket), action);
   }
   t.false(allows(policy, "s3:GetObject", "arn:aws:s3:::someone-elses-bucket/secret.txt"));
-  t.true(allows(policy, "logs:PutLogEvents", "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/us-east-1.role-origin-response:log-stream:x"));
-  t.false(allows(policy, "logs:PutLogEvents", "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/us-east-1.unrelated:log-stream:x"));
+  t.true(
+    allows(
+      policy,
+      "logs:PutLogEvents",
+      "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/us-east-1.role-origin-response:log-stream:x",
+    ),
+  );
+  t.false(
+    allows(policy, "logs:PutLogEvents", "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/us-east-1.unrelated:log-stream:x"),
+  );
 });
 
 test("both functions are in us-east-1 through their own region input, published, x86_64, nodejs22.x, sized per role", async (t) => {
@@ -168,8 +193,13 @@ test("both functions are in us-east-1 through their own region input, published,
     t.is(fn.inputs.layers, undefined, "Lambda@Edge has no layers");
   }
   // Nothing else is pinned to a region: the bucket, IAM and CloudFront follow the stack.
-  t.deepEqual(mocks.resources.filter((r) => r.name.startsWith("fns") && r.inputs.region !== undefined).map((r) => r.name).sort(),
-    ["fns-origin-response", "fns-viewer-request"]);
+  t.deepEqual(
+    mocks.resources
+      .filter((r) => r.name.startsWith("fns") && r.inputs.region !== undefined)
+      .map((r) => r.name)
+      .sort(),
+    ["fns-origin-response", "fns-viewer-request"],
+  );
 });
 
 test("the distribution asks only for custom error codes CloudFront accepts, and the mocks refuse any other", async (t) => {
@@ -197,16 +227,39 @@ test("the mocks check each associated function against its trigger's limits and 
   // The origin-response function would be refused on a viewer trigger (1536 MB, 30 s).
   t.is(checkEdgeFunctionInputs("viewer-request", origin).length, 2);
   const refused = checkEdgeFunctionInputs("viewer-request", {
-    ...viewer, architectures: ["arm64"], environment: { variables: { A: "1" } }, layers: ["arn:layer"], publish: false,
-    region: "eu-west-1", ephemeralStorage: { size: 1024 }, vpcConfig: { subnetIds: ["s"] }, deadLetterConfig: { targetArn: "q" }, packageType: "Image",
+    ...viewer,
+    architectures: ["arm64"],
+    environment: { variables: { A: "1" } },
+    layers: ["arn:layer"],
+    publish: false,
+    region: "eu-west-1",
+    ephemeralStorage: { size: 1024 },
+    vpcConfig: { subnetIds: ["s"] },
+    deadLetterConfig: { targetArn: "q" },
+    packageType: "Image",
   });
-  for (const what of ["arm64", "environment variables", "layers", "publish", "region eu-west-1", "ephemeral storage", "VPC", "dead-letter", "container images"]) {
-    t.true(refused.some((v) => v.includes(what)), what);
+  for (const what of [
+    "arm64",
+    "environment variables",
+    "layers",
+    "publish",
+    "region eu-west-1",
+    "ephemeral storage",
+    "VPC",
+    "dead-letter",
+    "container images",
+  ]) {
+    t.true(
+      refused.some((v) => v.includes(what)),
+      what,
+    );
   }
   const unqualified = { ...named(T.distribution, "limits-cdn").inputs };
   unqualified.defaultCacheBehavior = {
     ...unqualified.defaultCacheBehavior,
-    lambdaFunctionAssociations: [{ eventType: "viewer-request", lambdaArn: "arn:aws:lambda:us-east-1:123456789012:function:limits-viewer-request:$LATEST" }],
+    lambdaFunctionAssociations: [
+      { eventType: "viewer-request", lambdaArn: "arn:aws:lambda:us-east-1:123456789012:function:limits-viewer-request:$LATEST" },
+    ],
   };
   t.regex(checkDistributionInputs(unqualified).join("\n"), /not a numbered version in us-east-1/);
 });
@@ -218,7 +271,9 @@ test("the distribution associates the qualified ARN of each function with its ow
   t.regex(viewerArn, /:function:assoc-viewer-request:1$/);
   t.regex(originArn, /:function:assoc-origin-response:1$/);
   const behavior = named(T.distribution, "assoc-cdn").inputs.defaultCacheBehavior;
-  const byEvent = Object.fromEntries(behavior.lambdaFunctionAssociations.map((a: { eventType: string; lambdaArn: string }) => [a.eventType, a.lambdaArn]));
+  const byEvent = Object.fromEntries(
+    behavior.lambdaFunctionAssociations.map((a: { eventType: string; lambdaArn: string }) => [a.eventType, a.lambdaArn]),
+  );
   t.deepEqual(byEvent, { "viewer-request": viewerArn, "origin-response": originArn });
   t.is(await valueOf(resizer.viewerRequestFunctionArn), viewerArn);
   t.is(await valueOf(resizer.originResponseFunctionArn), originArn);
@@ -253,8 +308,10 @@ test("the distribution: S3 origin through the OAI, HTTPS redirect, HTTP/2 and 3,
   t.is(d.defaultCacheBehavior.viewerProtocolPolicy, "redirect-to-https");
   t.is(d.httpVersion, "http2and3");
   t.is(d.priceClass, "PriceClass_100");
-  t.truthy(d.defaultRootObject, "\"/\" must not map to a bucket listing");
-  const errors = new Map(d.customErrorResponses.map((e: { errorCode: number; errorCachingMinTtl: number }) => [e.errorCode, e.errorCachingMinTtl]));
+  t.truthy(d.defaultRootObject, '"/" must not map to a bucket listing');
+  const errors = new Map(
+    d.customErrorResponses.map((e: { errorCode: number; errorCachingMinTtl: number }) => [e.errorCode, e.errorCachingMinTtl]),
+  );
   for (const code of [400, 403, 404, 500, 503]) t.is(errors.get(code), 10, `error ${code} cached 10 s`);
   t.deepEqual(d.viewerCertificate, { cloudfrontDefaultCertificate: true });
   t.is(d.aliases, undefined);
@@ -266,8 +323,12 @@ test("the distribution: S3 origin through the OAI, HTTPS redirect, HTTP/2 and 3,
 test("aliases with an ACM certificate, price class, access logs and error caching follow the arguments", async (t) => {
   const certificateArn = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-123456789abc";
   await deploy("alias", {
-    aliases: ["images.example.com"], certificateArn, priceClass: "PriceClass_All",
-    accessLogsBucket: "example-logs", accessLogsPrefix: "cdn/", errorCachingMinTtl: 30,
+    aliases: ["images.example.com"],
+    certificateArn,
+    priceClass: "PriceClass_All",
+    accessLogsBucket: "example-logs",
+    accessLogsPrefix: "cdn/",
+    errorCachingMinTtl: 30,
   });
   const d = named(T.distribution, "alias-cdn").inputs;
   t.deepEqual(d.aliases, ["images.example.com"]);
@@ -291,7 +352,12 @@ test("variants expire after N days through a lifecycle rule limited to the varia
 });
 
 test("an existing bucket in another region than the stack gets its policy and lifecycle in its own region", async (t) => {
-  mocks.existingBuckets.set("far-originals", { region: "ap-southeast-2", properties: { BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }] } } });
+  mocks.existingBuckets.set("far-originals", {
+    region: "ap-southeast-2",
+    properties: {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }] },
+    },
+  });
   await deploy("far", { existingBucketName: "far-originals", variantExpirationDays: 30 });
   t.is(named(T.bucketPolicy, "far-images-policy").inputs.region, "ap-southeast-2");
   t.is(named(T.lifecycle, "far-variant-expiry").inputs.region, "ap-southeast-2");
@@ -301,15 +367,29 @@ test("an existing bucket in another region than the stack gets its policy and li
 });
 
 test("an existing SSE-KMS bucket is refused at preview with the reason; SSE-S3 is served", async (t) => {
-  const described = (algorithm: string) => JSON.stringify({ BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: algorithm } }] } });
-  t.regex(existingBucketRefusal("kms-originals", described("aws:kms")) ?? "", /^existingBucketName kms-originals encrypts objects with aws:kms \(SSE-KMS\): CloudFront's Origin Access Identity cannot read/);
+  const described = (algorithm: string) =>
+    JSON.stringify({
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: algorithm } }] },
+    });
+  t.regex(
+    existingBucketRefusal("kms-originals", described("aws:kms")) ?? "",
+    /^existingBucketName kms-originals encrypts objects with aws:kms \(SSE-KMS\): CloudFront's Origin Access Identity cannot read/,
+  );
   t.regex(existingBucketRefusal("b", described("aws:kms:dsse")) ?? "", /aws:kms:dsse/);
   t.is(existingBucketRefusal("b", described("AES256")), undefined);
   t.is(existingBucketRefusal("b", "{}"), undefined, "no default encryption is served");
   // The component asks Cloud Control for the bucket's description, in the bucket's own region.
   mocks.existingBuckets.set("sse-originals", { region: "eu-central-1", properties: JSON.parse(described("AES256")) });
   await deploy("sse", { existingBucketName: "sse-originals" });
-  t.true(mocks.calls.some((c) => c.token === T.cloudControl && c.inputs.identifier === "sse-originals" && c.inputs.typeName === "AWS::S3::Bucket" && c.inputs.region === "eu-central-1"));
+  t.true(
+    mocks.calls.some(
+      (c) =>
+        c.token === T.cloudControl &&
+        c.inputs.identifier === "sse-originals" &&
+        c.inputs.typeName === "AWS::S3::Bucket" &&
+        c.inputs.region === "eu-central-1",
+    ),
+  );
 });
 
 test("an existing bucket is looked up, not created, and gets the OAI policy", async (t) => {
@@ -326,7 +406,10 @@ test("an existing bucket is looked up, not created, and gets the OAI policy", as
 
 test("each archive bakes the stack's settings into settings.json, with the secret key, and stays secret", async (t) => {
   const settings = {
-    sizes: ["320x0", "640x0"], maxWidth: 2048, autoAvif: true, variantPrefix: "variants",
+    sizes: ["320x0", "640x0"],
+    maxWidth: 2048,
+    autoAvif: true,
+    variantPrefix: "variants",
     thumbor: { allowUnsafe: false, securityKey: pulumi.secret("k3y-from-config"), stripHosts: ["images.example.com"] },
   };
   const resizer = await deploy("baked", { settings });
@@ -378,7 +461,12 @@ test("every resource is a child of the component; functions and the bucket's gua
   t.true(named(T.fn, "tree-viewer-request").retainOnDelete);
   t.true(named(T.fn, "tree-origin-response").retainOnDelete);
   // Originals are never deleted by a destroy, and a kept bucket stays private and encrypted.
-  for (const [type, name] of [[T.bucket, "tree-images"], [T.publicAccessBlock, "tree-images-private"], [T.ownership, "tree-images-ownership"], [T.encryption, "tree-images-encryption"]] as const) {
+  for (const [type, name] of [
+    [T.bucket, "tree-images"],
+    [T.publicAccessBlock, "tree-images-private"],
+    [T.ownership, "tree-images-ownership"],
+    [T.encryption, "tree-images-encryption"],
+  ] as const) {
     t.true(named(type, name).retainOnDelete, name);
   }
   t.false(named(T.distribution, "tree-cdn").retainOnDelete);
@@ -400,7 +488,10 @@ test("invalid arguments fail at construction with a message naming the key", (t)
   const cases: Array<[ImageResizerArgs, RegExp]> = [
     [{ settings: { sizes: ["0x0"] } }, /settings: sizes\[0\] must be "WxH".*got "0x0"/],
     [{ settings: { sizes: ["300x200", "big"] } }, /sizes\[1\] must be .*got "big"/],
-    [{ priceClass: "PriceClass_50" as never }, /priceClass must be one of "PriceClass_100", "PriceClass_200", "PriceClass_All", got "PriceClass_50"/],
+    [
+      { priceClass: "PriceClass_50" as never },
+      /priceClass must be one of "PriceClass_100", "PriceClass_200", "PriceClass_All", got "PriceClass_50"/,
+    ],
     [{ settings: { variantPrefix: "/variants/" } }, /variantPrefix must be path segments/],
     [{ settings: { thumbor: { allowUnsafe: false } } }, /thumbor.allowUnsafe is false but thumbor.securityKey is empty/],
     [{ settings: { colour: "red" } as never }, /unknown key "colour"/],
@@ -408,7 +499,10 @@ test("invalid arguments fail at construction with a message naming the key", (t)
     [{ originResponseTimeoutSeconds: 31 }, /originResponseTimeoutSeconds must be an integer from 1 to 30, got 31/],
     [{ variantExpirationDays: 1.5 }, /variantExpirationDays must be an integer/],
     [{ aliases: ["images.example.com"] }, /aliases \["images.example.com"\] need certificateArn/],
-    [{ aliases: ["images.example.com"], certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc" }, /certificateArn must be an ACM certificate ARN in us-east-1/],
+    [
+      { aliases: ["images.example.com"], certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc" },
+      /certificateArn must be an ACM certificate ARN in us-east-1/,
+    ],
     [{ existingBucketName: "Not_A_Bucket" }, /existingBucketName must be an S3 bucket name/],
   ];
   for (const [args, message] of cases) {

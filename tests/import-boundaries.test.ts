@@ -27,8 +27,15 @@ test("the graph is the real one: the handlers, the render's sharp and the CLI ar
 });
 
 test("the checker fails when a file outside render/ imports sharp, whatever the import's form", (t) => {
-  for (const line of [`import sharp from "sharp";`, `import type { Sharp } from "sharp";`, `type S = import("sharp").Sharp;`, `export { default } from "sharp";`]) {
-    const violations = boundaryViolations(fakeGraph({ "handlers/core/colour.ts": [line], "handlers/render/ok.ts": [`import sharp from "sharp";`] }));
+  for (const line of [
+    `import sharp from "sharp";`,
+    `import type { Sharp } from "sharp";`,
+    `type S = import("sharp").Sharp;`,
+    `export { default } from "sharp";`,
+  ]) {
+    const violations = boundaryViolations(
+      fakeGraph({ "handlers/core/colour.ts": [line], "handlers/render/ok.ts": [`import sharp from "sharp";`] }),
+    );
     t.deepEqual(violations, ["handlers/core/colour.ts imports sharp (only handlers/render/ may)"], line);
   }
 });
@@ -36,7 +43,11 @@ test("the checker fails when a file outside render/ imports sharp, whatever the 
 test("the checker fails on core → url/render/adapter and url → render imports", (t) => {
   const violations = boundaryViolations(
     fakeGraph({
-      "handlers/core/a.ts": [`import { x } from "../url/b.js";`, `import { y } from "../render/c.js";`, `import { z } from "../viewer-request.js";`],
+      "handlers/core/a.ts": [
+        `import { x } from "../url/b.js";`,
+        `import { y } from "../render/c.js";`,
+        `import { z } from "../viewer-request.js";`,
+      ],
       "handlers/url/b.ts": [`import { y } from "../render/c.js";`],
       "handlers/render/c.ts": [],
       "handlers/viewer-request.ts": [],

@@ -52,7 +52,10 @@ interface Vector {
   unsafe: string;
 }
 
-const FIXTURE = JSON.parse(readFileSync(join(__dirname, "fixtures", "libthumbor-vectors.json"), "utf8")) as { libthumbor: string; vectors: Vector[] };
+const FIXTURE = JSON.parse(readFileSync(join(__dirname, "fixtures", "libthumbor-vectors.json"), "utf8")) as {
+  libthumbor: string;
+  vectors: Vector[];
+};
 const VECTORS = FIXTURE.vectors;
 const OTHER_KEY = "another-key";
 
@@ -67,7 +70,13 @@ const EXPECT: Record<string, Partial<ThumborUrl>> = {
   "flip and flop without size": { flipHorizontal: true, flipVertical: true, width: 0, height: 0 },
   "flip with a width": { flipHorizontal: true, flipVertical: false, width: 120, height: 80 },
   "flop with a height only": { flipHorizontal: false, flipVertical: true, width: 0, height: 80 },
-  "manual crop and alignment": { crop: { left: 10, top: 20, right: 30, bottom: 40 }, halign: "left", valign: "bottom", width: 50, height: 60 },
+  "manual crop and alignment": {
+    crop: { left: 10, top: 20, right: 30, bottom: 40 },
+    halign: "left",
+    valign: "bottom",
+    width: 50,
+    height: 60,
+  },
   "right and top": { crop: null, halign: "right", valign: "top", width: 50, height: 60 },
   "zero crop is left out": { crop: null, width: 10, height: 0, image: "a.jpg" },
   "trim and meta": { meta: true, trim: { corner: "bottom-right", tolerance: 15 } },
@@ -75,12 +84,24 @@ const EXPECT: Record<string, Partial<ThumborUrl>> = {
   "trim with a corner only": { trim: { corner: "top-left", tolerance: 0 }, width: 0, height: 0 },
   "orig sides": { width: "orig", height: 250 },
   "everything at once": {
-    meta: true, trim: { corner: "top-left", tolerance: 5 }, crop: { left: 1, top: 2, right: 300, bottom: 400 }, fitIn: true, full: false,
-    width: 200, height: 100, halign: "left", valign: "top", smart: true, filters: "brightness(10):quality(70)", image: "photos/2024/x.jpg",
+    meta: true,
+    trim: { corner: "top-left", tolerance: 5 },
+    crop: { left: 1, top: 2, right: 300, bottom: 400 },
+    fitIn: true,
+    full: false,
+    width: 200,
+    height: 100,
+    halign: "left",
+    valign: "top",
+    smart: true,
+    filters: "brightness(10):quality(70)",
+    image: "photos/2024/x.jpg",
   },
   filters: { filters: "fill(ff00aa,true):round_corner(20|10,255,255,255):format(webp):quality(85)" },
   "non-ASCII, space, '+', parentheses and '?' percent-encoded": {
-    width: 64, image: "dossier/été & co+(1).jpg?v=2", imageUrl: "dossier/%C3%A9t%C3%A9%20%26%20co%2B%281%29.jpg%3Fv%3D2",
+    width: 64,
+    image: "dossier/été & co+(1).jpg?v=2",
+    imageUrl: "dossier/%C3%A9t%C3%A9%20%26%20co%2B%281%29.jpg%3Fv%3D2",
   },
   "Cyrillic path (thumbor's own vector)": { image: "15967251_212831_19242645_АгатавЗоопарке.jpg" },
   "percent-encoded absolute URL": { image: "http://images.example.com/a b.jpg", imageUrl: "http%3A//images.example.com/a%20b.jpg" },
@@ -125,7 +146,14 @@ test("the fixture holds every case for both keys, one of them non-ASCII, and eac
   t.is(keys.filter(isAscii).length, 1);
   const titles = Object.keys(EXPECT);
   t.is(VECTORS.length, titles.length * keys.length);
-  for (const key of keys) t.deepEqual(VECTORS.filter((v) => v.key === key).map((v) => v.title).sort(), [...titles].sort(), key);
+  for (const key of keys)
+    t.deepEqual(
+      VECTORS.filter((v) => v.key === key)
+        .map((v) => v.title)
+        .sort(),
+      [...titles].sort(),
+      key,
+    );
   for (const v of VECTORS) t.regex(v.signed, /^\/[A-Za-z0-9_-]{27}=\//);
 });
 
@@ -149,7 +177,10 @@ function checkVector(t: ExecutionContext, v: Vector): void {
     t.true(verifyThumborSignature(u.signature!, u.signedPart, [OTHER_KEY, v.key]), "rotation: a retired key still verifies");
     t.is(serverUrl, v.signed, "we sign exactly what libthumbor signs");
   } else {
-    t.false(verifyThumborSignature(u.signature!, u.signedPart, [v.key]), "the client's Latin-1 signature is refused, as by thumbor's server");
+    t.false(
+      verifyThumborSignature(u.signature!, u.signedPart, [v.key]),
+      "the client's Latin-1 signature is refused, as by thumbor's server",
+    );
     t.not(serverUrl, v.signed);
     t.true(accepted(serverUrl, v.key), "the UTF-8 signature verifies");
   }
@@ -238,8 +269,14 @@ test("the npm `thumbor` builder covers the cases it can express, and the rest ar
   const titles = Object.keys(EXPECT);
   const outOfReach = VECTORS.filter((v) => isAscii(v.key) && outOfBuilderReach(v.options) !== null).map((v) => v.title);
   t.deepEqual(outOfReach, [
-    "full-fit-in", "adaptive-fit-in", "adaptive-full-fit-in", "zero crop is left out", "trim and meta", "plain trim",
-    "trim with a corner only", "everything at once",
+    "full-fit-in",
+    "adaptive-fit-in",
+    "adaptive-full-fit-in",
+    "zero crop is left out",
+    "trim and meta",
+    "plain trim",
+    "trim with a corner only",
+    "everything at once",
   ]);
   t.is(titles.length - outOfReach.length, 14);
   // The zero crop really is a difference in the builder, not a case we merely skipped.

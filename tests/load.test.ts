@@ -34,7 +34,13 @@ import { startLocalEdge, type LocalEdgeServer } from "../local/server.js";
 
 const settings = DEFAULT_SETTINGS;
 const ACCEPTS = ["image/avif;q=0,image/webp,image/*,*/*;q=0.8", "*/*"] as const;
-const SAMPLES = ["samples/elephants.jpg", "samples/elephants-exif-rotated.jpg", "samples/rain-drops.jpg", "samples/two-wings.jpg", "samples/paletted-transparent.png"];
+const SAMPLES = [
+  "samples/elephants.jpg",
+  "samples/elephants-exif-rotated.jpg",
+  "samples/rain-drops.jpg",
+  "samples/two-wings.jpg",
+  "samples/paletted-transparent.png",
+];
 
 /** One kind of request of the mix: the URL, its Accept, and what the right answer is. */
 interface Case {
@@ -68,7 +74,12 @@ function buildMix(): Case[] {
     }
     cases.push({ url: `/${source}`, accept: ACCEPTS[0], kind: "original", key: source });
   }
-  for (const url of ["/samples/elephants.jpg?d=abc", "/unsafe/99999x1/samples/two-wings.jpg", "/AAAAAAAAAAAAAAAAAAAAAAAAAAA=/300x200/samples/two-wings.jpg", "/unsafe/10x10/samples/..%2F..%2Fetc.jpg"]) {
+  for (const url of [
+    "/samples/elephants.jpg?d=abc",
+    "/unsafe/99999x1/samples/two-wings.jpg",
+    "/AAAAAAAAAAAAAAAAAAAAAAAAAAA=/300x200/samples/two-wings.jpg",
+    "/unsafe/10x10/samples/..%2F..%2Fetc.jpg",
+  ]) {
     cases.push({ url, accept: ACCEPTS[1], kind: "refused" });
   }
   return cases;
@@ -77,7 +88,11 @@ function buildMix(): Case[] {
 /** The viewer-request handler's own refusal for a case (status and body), the reference for refusals. */
 async function refusalOf(c: Case): Promise<{ status: number; body: string }> {
   const out = await createViewerRequestHandler(settings)(
-    viewerRequestEvent({ method: "GET", url: c.url, rawHeaders: ["Accept", c.accept], clientIp: "127.0.0.1" }, { domainName: "l", distributionId: "L", bucket: "b", region: "us-east-1" }, newRequestId()),
+    viewerRequestEvent(
+      { method: "GET", url: c.url, rawHeaders: ["Accept", c.accept], clientIp: "127.0.0.1" },
+      { domainName: "l", distributionId: "L", bucket: "b", region: "us-east-1" },
+      newRequestId(),
+    ),
   );
   if (!("status" in out)) throw new Error(`${c.url} is not refused`);
   const r = out as CloudFrontResultResponse;
@@ -110,7 +125,7 @@ function recordBodies(): { bodies: Map<string, Map<string, number>>; statuses: M
 /** A small deterministic generator, so that a failing mix can be replayed. */
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 let edge: LocalEdgeServer;
@@ -177,8 +192,10 @@ test.serial("10,000 mixed requests from 64 connections: no 5xx, no wrong byte, o
     recorder.stop();
   }
   const rssAfter = process.memoryUsage().rss;
-  t.log(`${result.requests.total} requests in ${(result.duration).toFixed(1)} s, ${Math.round(result.requests.average)} req/s, ` +
-    `latency p50 ${result.latency.p50} ms p99 ${result.latency.p99} ms; RSS ${mb(rssBefore)} → ${mb(rssAfter)}; statuses ${JSON.stringify([...recorder.statuses])}`);
+  t.log(
+    `${result.requests.total} requests in ${result.duration.toFixed(1)} s, ${Math.round(result.requests.average)} req/s, ` +
+      `latency p50 ${result.latency.p50} ms p99 ${result.latency.p99} ms; RSS ${mb(rssBefore)} → ${mb(rssAfter)}; statuses ${JSON.stringify([...recorder.statuses])}`,
+  );
 
   t.is(result.errors, 0, "socket errors");
   t.is(result.timeouts, 0, "timeouts");
@@ -243,7 +260,10 @@ test.serial("200 concurrent requests for one new variant: one resize, one PUT, 2
   t.log(`200 requests, latency p50 ${result.latency.p50} ms max ${result.latency.max} ms`);
   t.is(result.errors, 0);
   t.is(statuses.length, 200);
-  t.true(statuses.every((s) => s === 200), JSON.stringify([...new Set(statuses)]));
+  t.true(
+    statuses.every((s) => s === 200),
+    JSON.stringify([...new Set(statuses)]),
+  );
   const after = edge.stats;
   t.is(after.renders - before.renders, 1, "one resize");
   t.is(after.s3Puts - before.s3Puts, 1, "one PUT");

@@ -35,7 +35,10 @@ test.after.always(async () => {
 });
 
 async function get(path: string, init: RequestInit = {}): Promise<{ res: Response; body: Buffer }> {
-  const res = await fetch(edge.url + path, { ...init, headers: { accept: ACCEPT, ...(init.headers as Record<string, string> | undefined) } });
+  const res = await fetch(edge.url + path, {
+    ...init,
+    headers: { accept: ACCEPT, ...(init.headers as Record<string, string> | undefined) },
+  });
   return { res, body: Buffer.from(await res.arrayBuffer()) };
 }
 
@@ -149,11 +152,13 @@ test.serial("bad URLs get the viewer-request handler's own 4xx, never cached", a
     "/AAAAAAAAAAAAAAAAAAAAAAAAAAA=/300x200/samples/elephants.jpg",
     "/unsafe/300x200/samples/..%2Fsecret.jpg",
   ]) {
-    const expected = await handler(viewerRequestEvent(
-      { method: "GET", url: path, rawHeaders: ["Accept", ACCEPT], clientIp: "127.0.0.1" },
-      { domainName: "localhost", distributionId: "TEST", bucket: "b", region: "us-east-1" },
-      "test",
-    ));
+    const expected = await handler(
+      viewerRequestEvent(
+        { method: "GET", url: path, rawHeaders: ["Accept", ACCEPT], clientIp: "127.0.0.1" },
+        { domainName: "localhost", distributionId: "TEST", bucket: "b", region: "us-east-1" },
+        "test",
+      ),
+    );
     t.true("status" in expected, `${path} is refused by the handler itself`);
     const want = expected as { status: string; body?: string };
     t.regex(want.status, /^4\d\d$/, path);
@@ -178,7 +183,13 @@ test.serial("a variant of a missing original is origin-response's 404, cached fo
 
 test.serial("paths S3 would answer 403/404 get that, never a 5xx: empty segments and segments over 255 bytes", async (t) => {
   const long = "a".repeat(300);
-  for (const path of ["//samples/elephants.jpg", "/samples//elephants.jpg", "/samples/elephants.jpg/", `/samples/${long}.jpg`, `/${long}/x.jpg`]) {
+  for (const path of [
+    "//samples/elephants.jpg",
+    "/samples//elephants.jpg",
+    "/samples/elephants.jpg/",
+    `/samples/${long}.jpg`,
+    `/${long}/x.jpg`,
+  ]) {
     const { res } = await get(path);
     t.is(res.status, 404, path);
   }
@@ -201,13 +212,17 @@ test.serial("a variant with a very long option string is made and stored, not a 
 });
 
 test.serial("the explain endpoint shows the canonical key or the refusal", async (t) => {
-  const { res, body } = await get(`/_edge/explain?url=${encodeURIComponent("https://img.example.com/unsafe/300x200/samples/elephants.jpg")}&accept=${encodeURIComponent(ACCEPT)}`);
+  const { res, body } = await get(
+    `/_edge/explain?url=${encodeURIComponent("https://img.example.com/unsafe/300x200/samples/elephants.jpg")}&accept=${encodeURIComponent(ACCEPT)}`,
+  );
   t.is(res.status, 200);
   const explained = JSON.parse(body.toString());
   t.is(explained.key, canonicalKey("/unsafe/300x200/samples/elephants.jpg", ""));
   t.is(explained.variant, true);
   t.like(explained.plan, { source: "samples/elephants.jpg", width: 300, height: 200 });
-  const refused = JSON.parse((await get(`/_edge/explain?url=${encodeURIComponent("/samples/elephants.jpg?d=99999x99999")}`)).body.toString());
+  const refused = JSON.parse(
+    (await get(`/_edge/explain?url=${encodeURIComponent("/samples/elephants.jpg?d=99999x99999")}`)).body.toString(),
+  );
   t.is(refused.refused.status, 400);
   t.true(refused.refused.reason.length > 0);
 });
@@ -233,7 +248,13 @@ test.serial("originals given at start are uploaded and served", async (t) => {
   const folder = mkdtempSync(join(tmpdir(), "local-edge-originals-"));
   mkdirSync(join(folder, "team"));
   copyFileSync(join(REPO, "local/samples/two-wings.jpg"), join(folder, "team/wings.jpg"));
-  const other = await startLocalEdge({ port: 0, dataDir: join(dataDir, "with-originals"), uploadSamples: false, originals: folder, log: quiet });
+  const other = await startLocalEdge({
+    port: 0,
+    dataDir: join(dataDir, "with-originals"),
+    uploadSamples: false,
+    originals: folder,
+    log: quiet,
+  });
   try {
     t.like(other.uploads[0], { uploaded: 1, keys: ["team/wings.jpg"] });
     const res = await fetch(`${other.url}/team/wings.jpg?d=64x40`, { headers: { accept: ACCEPT } });
@@ -255,7 +276,14 @@ test.serial("a port in use is a StartupError naming the port", async (t) => {
 function startProcess(env: Record<string, string>) {
   const child = spawn(process.execPath, ["--import=tsx", join(REPO, "local/main.ts")], {
     cwd: REPO,
-    env: { ...process.env, RESIZER_SETTINGS: "", RESIZER_ORIGINALS: "", AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", ...env },
+    env: {
+      ...process.env,
+      RESIZER_SETTINGS: "",
+      RESIZER_ORIGINALS: "",
+      AWS_ACCESS_KEY_ID: "S3RVER",
+      AWS_SECRET_ACCESS_KEY: "S3RVER",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -401,14 +429,24 @@ test("a handler result that breaks a CloudFront rule answers 502 with CloudFront
   const brokenDir = mkdtempSync(join(tmpdir(), "local-edge-broken-"));
   const lines: string[] = [];
   const broken = await startLocalEdge({
-    port: 0, dataDir: brokenDir, uploadSamples: false, log: (line) => lines.push(line),
+    port: 0,
+    dataDir: brokenDir,
+    uploadSamples: false,
+    log: (line) => lines.push(line),
     handlers: (real) => ({
       // The old defect: a brand-new response object, which drops S3's Transfer-Encoding and Via.
-      originResponse: async () => ({ status: "200", statusDescription: "OK", headers: { "content-type": [{ key: "Content-Type", value: "text/plain" }] }, body: "made", bodyEncoding: "text" }),
+      originResponse: async () => ({
+        status: "200",
+        statusDescription: "OK",
+        headers: { "content-type": [{ key: "Content-Type", value: "text/plain" }] },
+        body: "made",
+        bodyEncoding: "text",
+      }),
       // A viewer-request that rewrites Host, read-only on that event.
       viewerRequest: async (event) => {
         const out = await real.viewerRequest(event);
-        if (event.Records[0]!.cf.request.uri.startsWith("/host/")) event.Records[0]!.cf.request.headers.host = [{ key: "Host", value: "elsewhere.example" }];
+        if (event.Records[0]!.cf.request.uri.startsWith("/host/"))
+          event.Records[0]!.cf.request.headers.host = [{ key: "Host", value: "elsewhere.example" }];
         return out;
       },
     }),

@@ -72,7 +72,14 @@ test.serial("a second run skips unchanged files and re-uploads a changed one of 
 
   writeFileSync(join(folder, "two.jpg"), "33333333"); // same size, other bytes: only the MD5 tells
   const progress: number[] = [];
-  const third = await uploadFolder({ client, bucket: BUCKET, folder, prefix: "again", variantPrefix: "variants", onProgress: (p) => progress.push(p.done) });
+  const third = await uploadFolder({
+    client,
+    bucket: BUCKET,
+    folder,
+    prefix: "again",
+    variantPrefix: "variants",
+    onProgress: (p) => progress.push(p.done),
+  });
   t.like(third, { uploaded: 1, unchanged: 1, total: 2 });
   t.is(await text("again/two.jpg"), "33333333");
   t.deepEqual(progress, [0, 1, 2]);
@@ -97,7 +104,14 @@ test.serial("a folder that does not exist is a precise error", async (t) => {
   t.regex(err!.message, /cannot read folder .*nope: ENOENT/);
 });
 
-const cliEnv = () => ({ ...process.env, AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", S3_ENDPOINT: "", S3_BUCKET: "", RESIZER_SETTINGS: "" });
+const cliEnv = () => ({
+  ...process.env,
+  AWS_ACCESS_KEY_ID: "S3RVER",
+  AWS_SECRET_ACCESS_KEY: "S3RVER",
+  S3_ENDPOINT: "",
+  S3_BUCKET: "",
+  RESIZER_SETTINGS: "",
+});
 
 test.serial("npm run upload: counter lines off a TTY, then everything unchanged on a second run", async (t) => {
   const folder = folderWith("cli", { "c1.jpg": "c1", "nested/c2.jpg": "c2" });
@@ -112,9 +126,12 @@ test.serial("npm run upload: counter lines off a TTY, then everything unchanged 
 
 test.serial("npm run upload: an unreachable endpoint is one line and exit code 1", async (t) => {
   const folder = folderWith("cli-dead", { "d.jpg": "d" });
-  const err = await t.throwsAsync(
-    run(process.execPath, ["--import=tsx", join(REPO, "local/upload.ts"), folder, "--endpoint", "http://127.0.0.1:9", "--bucket", BUCKET], { env: cliEnv(), cwd: REPO }),
-  ) as Error & { code: number; stderr: string };
+  const err = (await t.throwsAsync(
+    run(process.execPath, ["--import=tsx", join(REPO, "local/upload.ts"), folder, "--endpoint", "http://127.0.0.1:9", "--bucket", BUCKET], {
+      env: cliEnv(),
+      cwd: REPO,
+    }),
+  )) as Error & { code: number; stderr: string };
   t.is(err.code, 1);
   t.regex(err.stderr, /^cannot reach bucket "upload-test" at http:\/\/127\.0\.0\.1:9: ECONNREFUSED\n$/);
 });

@@ -57,7 +57,10 @@ function distributionOf(name: string) {
 test.serial("the project's default config warns twice, one line each naming the key to set", async (t) => {
   const { warnings } = await deployWith("defaults", {});
   t.is(warnings.length, 2, warnings.join("\n"));
-  t.regex(warnings[0]!, /unsigned thumbor URLs .* set edge-resizer:allowUnsafe false and edge-resizer:securityKey \(or edge-resizer:acknowledgeOpenStack true\)$/);
+  t.regex(
+    warnings[0]!,
+    /unsigned thumbor URLs .* set edge-resizer:allowUnsafe false and edge-resizer:securityKey \(or edge-resizer:acknowledgeOpenStack true\)$/,
+  );
   t.regex(warnings[1]!, /\?d= accepts any size .* set edge-resizer:sizes .* \(or edge-resizer:acknowledgeOpenStack true\)$/);
   for (const w of warnings) t.false(w.includes("\n"), "one line");
 });
@@ -81,15 +84,23 @@ test.serial("each open setting warns on its own; acknowledgeOpenStack silences b
 test.serial("unsafe URLs off without a key: a warning that no thumbor URL can work, then the settings error", async (t) => {
   const warnings: string[] = [];
   const original = pulumi.log.warn;
-  pulumi.log.warn = (message: string) => { warnings.push(message); return Promise.resolve(); };
+  pulumi.log.warn = (message: string) => {
+    warnings.push(message);
+    return Promise.resolve();
+  };
   try {
-    pulumi.runtime.setAllConfig(programConfig({ "edge-resizer:bundleDir": bundleDir, "edge-resizer:allowUnsafe": false, "edge-resizer:sizes": ["320x0"] }), SECRET_KEYS);
+    pulumi.runtime.setAllConfig(
+      programConfig({ "edge-resizer:bundleDir": bundleDir, "edge-resizer:allowUnsafe": false, "edge-resizer:sizes": ["320x0"] }),
+      SECRET_KEYS,
+    );
     const err = t.throws(() => new ImageResizer("nokey", imageResizerArgsFromConfig(new pulumi.Config("edge-resizer"))));
     t.regex(err!.message, /securityKey is empty/);
   } finally {
     pulumi.log.warn = original;
   }
-  t.deepEqual(warnings, ["unsafe thumbor URLs are off and there is no security key, so no thumbor URL can work: set edge-resizer:securityKey"]);
+  t.deepEqual(warnings, [
+    "unsafe thumbor URLs are off and there is no security key, so no thumbor URL can work: set edge-resizer:securityKey",
+  ]);
 });
 
 test.serial("no WAF web ACL unless wafRateLimit is set", async (t) => {
@@ -116,13 +127,21 @@ test.serial("wafRateLimit: a CLOUDFRONT web ACL in us-east-1, a per-IP rate rule
 
   // The scope-down regexes count variant URLs only (JS RegExp standing in for WAF's regex engine).
   const [path, query] = rate.scopeDownStatement.orStatement.statements.map((s: any) => new RegExp(s.regexMatchStatement.regexString));
-  for (const uri of ["/unsafe/300x200/a.jpg", "/zArXhd_7vJre_6imadq5CTc7uT8=/300x200/a.jpg", "/zArXhd_7vJre_6imadq5CTc7uT8%3D/a.jpg", "/variants/a.jpg/300x0,q80.webp"]) t.true(path.test(uri), uri);
+  for (const uri of [
+    "/unsafe/300x200/a.jpg",
+    "/zArXhd_7vJre_6imadq5CTc7uT8=/300x200/a.jpg",
+    "/zArXhd_7vJre_6imadq5CTc7uT8%3D/a.jpg",
+    "/variants/a.jpg/300x0,q80.webp",
+  ])
+    t.true(path.test(uri), uri);
   for (const uri of ["/images/cat.jpg", "/unsafe", "/variantsX/a.jpg"]) t.false(path.test(uri), uri);
   for (const q of ["d=300x200", "v=2&d=300"]) t.true(query.test(q), q);
   t.false(query.test("id=3"));
 });
 
 test.serial("wafRateLimit outside AWS WAF's range fails naming it", async (t) => {
-  const err = await t.throwsAsync(() => deployWith("waf-low", { "edge-resizer:acknowledgeOpenStack": true, "edge-resizer:wafRateLimit": 5 }));
+  const err = await t.throwsAsync(() =>
+    deployWith("waf-low", { "edge-resizer:acknowledgeOpenStack": true, "edge-resizer:wafRateLimit": 5 }),
+  );
   t.regex(err!.message, /wafRateLimit must be 0 \(off\) or an integer from 10 to 2000000000/);
 });

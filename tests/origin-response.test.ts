@@ -37,7 +37,13 @@ test.before(async () => {
   await put("images/alpha.png", fixture("paletted-transparent.png"), "image/png");
   // Noise does not compress: a 2000x2000 noisy PNG is far over the 1 MB inline cap.
   const noise = randomBytes(2000 * 2000 * 3);
-  await put("images/noise.png", await sharp(noise, { raw: { width: 2000, height: 2000, channels: 3 } }).png().toBuffer(), "image/png");
+  await put(
+    "images/noise.png",
+    await sharp(noise, { raw: { width: 2000, height: 2000, channels: 3 } })
+      .png()
+      .toBuffer(),
+    "image/png",
+  );
 });
 
 test.after.always(async () => {
@@ -119,7 +125,9 @@ test("responses pass through when S3 had the object, or when the key is not a va
   const passed = await handler(originResponseEvent(request, ok, distribution, newRequestId()));
   t.is(passed.status, "200");
   t.is(passed.body, undefined);
-  const original = await handler(originResponseEvent({ ...request, uri: "/images/missing.jpg" }, s3ErrorAnswer(404), distribution, newRequestId()));
+  const original = await handler(
+    originResponseEvent({ ...request, uri: "/images/missing.jpg" }, s3ErrorAnswer(404), distribution, newRequestId()),
+  );
   t.is(original.status, "404");
   t.is(original.body, undefined, "S3's own 404 for a missing original");
 });
@@ -177,9 +185,20 @@ test("answers are S3's response changed in place: Transfer-Encoding, Via and S3'
 });
 
 test("the checker catches the old defect: a brand-new response object drops S3's Transfer-Encoding and Via", async (t) => {
-  const event = originResponseEvent({ clientIp: "1.1.1.1", method: "GET", uri: "/variants/images/cat.jpg/1x1,q80.jpg", querystring: "", headers: {} }, s3ErrorAnswer(404), distribution, newRequestId());
+  const event = originResponseEvent(
+    { clientIp: "1.1.1.1", method: "GET", uri: "/variants/images/cat.jpg/1x1,q80.jpg", querystring: "", headers: {} },
+    s3ErrorAnswer(404),
+    distribution,
+    newRequestId(),
+  );
   const given = structuredClone(event.Records[0]!.cf);
-  const brandNew = { status: "200", statusDescription: "OK", headers: { "content-type": [{ key: "Content-Type", value: "image/jpeg" }] }, body: "", bodyEncoding: "base64" as const };
+  const brandNew = {
+    status: "200",
+    statusDescription: "OK",
+    headers: { "content-type": [{ key: "Content-Type", value: "image/jpeg" }] },
+    body: "",
+    bodyEncoding: "base64" as const,
+  };
   const violations = checkEdgeResult("origin-response", given, brandNew);
   t.is(violations.length, 2);
   t.regex(violations[0]!, /origin-response: the function deleted read-only header Transfer-Encoding/);

@@ -20,8 +20,16 @@ const work = mkdtempSync(join(tmpdir(), "edge-resizer-package-"));
 const consumer = join(work, "consumer");
 const installed = join(consumer, "node_modules", "edge-resizer");
 
-interface PackedFile { path: string }
-interface Manifest { exports: Record<string, unknown>; main: string; types: string; dependencies: Record<string, string>; scripts: Record<string, string> }
+interface PackedFile {
+  path: string;
+}
+interface Manifest {
+  exports: Record<string, unknown>;
+  main: string;
+  types: string;
+  dependencies: Record<string, string>;
+  scripts: Record<string, string>;
+}
 let tarball = "";
 let packedFiles: string[] = [];
 
@@ -51,7 +59,10 @@ test.serial("npm pack (prepack done above) and unpack into a project as npm inst
   packedFiles = report[0]!.files.map((f) => f.path);
   mkdirSync(installed, { recursive: true });
   run("tar", ["-xzf", tarball, "--strip-components=1", "-C", installed], work);
-  writeFileSync(join(consumer, "package.json"), JSON.stringify({ name: "consumer", private: true, dependencies: { "edge-resizer": "0.1.0" } }));
+  writeFileSync(
+    join(consumer, "package.json"),
+    JSON.stringify({ name: "consumer", private: true, dependencies: { "edge-resizer": "0.1.0" } }),
+  );
   for (const dep of Object.keys(manifest().dependencies)) {
     const link = join(consumer, "node_modules", dep);
     mkdirSync(dirname(link), { recursive: true });
@@ -83,8 +94,15 @@ test.serial("the tarball holds compiled JavaScript with types and both bundles, 
     t.regex(target, /\.(js|d\.ts|json)$/, `${target}: a consumer's node cannot load TypeScript`);
     t.true(existsSync(join(installed, target)), `${target} is in the package`);
   }
-  t.deepEqual(packedFiles.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")), []);
-  for (const file of ["dist/viewer-request/index.js", "dist/origin-response/index.js", "dist/origin-response/node_modules/sharp/package.json"]) {
+  t.deepEqual(
+    packedFiles.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")),
+    [],
+  );
+  for (const file of [
+    "dist/viewer-request/index.js",
+    "dist/origin-response/index.js",
+    "dist/origin-response/node_modules/sharp/package.json",
+  ]) {
     t.true(packedFiles.includes(file), file);
   }
   // npm keeps a nested node_modules inside dist/ when it is listed in `files`: the Lambda's sharp binaries.
@@ -132,10 +150,16 @@ test.serial("a plain-JavaScript Pulumi program instantiates ImageResizer from th
 
   t.is(report.domain, "d111111abcdef8.cloudfront.net");
   for (const expected of [
-    "edge-resizer:index:ImageResizer site", "aws:s3/bucket:Bucket site-images", "aws:cloudfront/originAccessIdentity:OriginAccessIdentity site-oai",
-    "aws:iam/role:Role site-edge-role", "aws:iam/rolePolicy:RolePolicy site-edge-access", "aws:lambda/function:Function site-viewer-request",
-    "aws:lambda/function:Function site-origin-response", "aws:cloudfront/distribution:Distribution site-cdn",
-  ]) t.true(report.resources.includes(expected), expected);
+    "edge-resizer:index:ImageResizer site",
+    "aws:s3/bucket:Bucket site-images",
+    "aws:cloudfront/originAccessIdentity:OriginAccessIdentity site-oai",
+    "aws:iam/role:Role site-edge-role",
+    "aws:iam/rolePolicy:RolePolicy site-edge-access",
+    "aws:lambda/function:Function site-viewer-request",
+    "aws:lambda/function:Function site-origin-response",
+    "aws:cloudfront/distribution:Distribution site-cdn",
+  ])
+    t.true(report.resources.includes(expected), expected);
 
   // The code comes from the bundles packed inside the installed package, with the program's settings.
   const viewer = report.code["site-viewer-request"]!;
@@ -151,7 +175,11 @@ test.serial("a plain-JavaScript Pulumi program instantiates ImageResizer from th
 });
 
 test.serial("the package's command line runs compiled JavaScript", (t) => {
-  const out = execFileSync(process.execPath, [join(installed, "bin", "edge-resizer.cjs"), "--help"], { cwd: consumer, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const out = execFileSync(process.execPath, [join(installed, "bin", "edge-resizer.cjs"), "--help"], {
+    cwd: consumer,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   t.regex(out, /audit/);
 });
 
@@ -167,6 +195,11 @@ const builder = createUrlBuilder({ key: ${JSON.stringify(vector.key)} });
 process.stdout.write(builder.thumborPath({ image: o.image_url, width: o.width, smart: o.smart }));
 `;
   writeFileSync(join(consumer, "sign.js"), program);
-  const out = execFileSync(process.execPath, ["sign.js"], { cwd: consumer, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" }, stdio: ["ignore", "pipe", "pipe"] });
+  const out = execFileSync(process.execPath, ["sign.js"], {
+    cwd: consumer,
+    encoding: "utf8",
+    env: { ...process.env, NODE_OPTIONS: "" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   t.is(out, vector.signed);
 });

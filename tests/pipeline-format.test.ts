@@ -55,7 +55,11 @@ test("outputFormatFor: HEIC → JPEG, SVG → PNG, autojpg turns an opaque PNG i
   t.is(outputFormatFor(autojpg, { format: "png", hasAlpha: false }), "jpeg");
   t.is(outputFormatFor(autojpg, { format: "png", hasAlpha: true }), "png", "a PNG with alpha stays PNG");
   t.is(outputFormatFor(plan({ format: null, filters: [{ name: "autojpg", args: [false] }] }), { format: "png", hasAlpha: false }), "png");
-  t.is(outputFormatFor(plan({ format: "webp", filters: [{ name: "autojpg", args: [] }] }), { format: "png", hasAlpha: false }), "webp", "an explicit format wins");
+  t.is(
+    outputFormatFor(plan({ format: "webp", filters: [{ name: "autojpg", args: [] }] }), { format: "png", hasAlpha: false }),
+    "webp",
+    "an explicit format wins",
+  );
 });
 
 for (const format of ["jpeg", "webp", "avif"] as const) {
@@ -135,11 +139,15 @@ test("grayscale() removes colour", async (t) => {
   const { out } = await render("raindrops-480.jpg", { format: "png", filters: [{ name: "grayscale", args: [] }] });
   const { data, info } = await sharp(out.body).raw().toBuffer({ resolveWithObject: true });
   let coloured = 0;
-  for (let i = 0; i < data.length; i += info.channels) if (info.channels >= 3 && (data[i] !== data[i + 1] || data[i] !== data[i + 2])) coloured++;
+  for (let i = 0; i < data.length; i += info.channels)
+    if (info.channels >= 3 && (data[i] !== data[i + 1] || data[i] !== data[i + 2])) coloured++;
   t.is(coloured, 0);
   const colour = await render("raindrops-480.jpg", { format: "png" });
   const raw = await sharp(colour.out.body).raw().toBuffer();
-  t.true(raw.some((v, i) => i % 3 === 0 && (v !== raw[i + 1] || v !== raw[i + 2])), "the source does have colour");
+  t.true(
+    raw.some((v, i) => i % 3 === 0 && (v !== raw[i + 1] || v !== raw[i + 2])),
+    "the source does have colour",
+  );
 });
 
 test("grayscale() is Pillow's ITU-R 601-2 luma, as thumbor's: pure red 76, green 150, blue 29; alpha kept", async (t) => {
@@ -155,11 +163,21 @@ test("grayscale() is Pillow's ITU-R 601-2 luma, as thumbor's: pure red 76, green
 });
 
 test("metadata is stripped; an ICC source keeps an sRGB profile unless strip_icc()", async (t) => {
-  const tagged = await sharp(fixture("raindrops-480.jpg")).withExif({ IFD0: { Copyright: "someone" } }).withIccProfile("p3").jpeg().toBuffer();
+  const tagged = await sharp(fixture("raindrops-480.jpg"))
+    .withExif({ IFD0: { Copyright: "someone" } })
+    .withIccProfile("p3")
+    .jpeg()
+    .toBuffer();
   const kept = await render(tagged, { format: "jpeg" });
   t.is(kept.meta.exif, undefined, "EXIF stripped");
   t.true(kept.meta.hasProfile, "sRGB ICC profile present");
-  const stripped = await render(tagged, { format: "jpeg", filters: [{ name: "strip_icc", args: [] }, { name: "strip_exif", args: [] }] });
+  const stripped = await render(tagged, {
+    format: "jpeg",
+    filters: [
+      { name: "strip_icc", args: [] },
+      { name: "strip_exif", args: [] },
+    ],
+  });
   t.false(stripped.meta.hasProfile);
   t.is(stripped.meta.exif, undefined);
 });

@@ -22,7 +22,10 @@ async function refusal(original: Buffer, over: Partial<TransformPlan> = {}, s: S
   throw new Error("expected a refusal, got an image");
 }
 
-for (const [name, w, h] of [["16384x16384.png", 16384, 16384], ["9643x10328.jpg", 9643, 10328]] as const) {
+for (const [name, w, h] of [
+  ["16384x16384.png", 16384, 16384],
+  ["9643x10328.jpg", 9643, 10328],
+] as const) {
   test(`pixel bomb ${name} is refused from its header with 400`, async (t) => {
     const err = await refusal(fixture(name), { width: 100, height: 100 });
     t.is(err.status, 400);
@@ -38,7 +41,11 @@ test("maxInputPixels applies to small images too (thumbor MAX_PIXELS=1000 → 40
 });
 
 test("a truncated JPEG still renders (thumbor's LOAD_TRUNCATED_IMAGES)", async (t) => {
-  const out = await renderVariant({ plan: plan({ format: "jpeg", width: 10, height: 10 }), original: fixture("BlueSquare_truncated.jpg"), settings });
+  const out = await renderVariant({
+    plan: plan({ format: "jpeg", width: 10, height: 10 }),
+    original: fixture("BlueSquare_truncated.jpg"),
+    settings,
+  });
   t.deepEqual([out.width, out.height], [10, 10]);
   t.is((await sharp(out.body).metadata()).format, "jpeg");
 });
@@ -92,7 +99,14 @@ for (const format of ["gif", "webp"] as const) {
 
 test("animated.gif with a crop, flip and fill keeps both frames", async (t) => {
   const out = await renderVariant({
-    plan: plan({ format: "gif", fit: "fit-in", width: 80, height: 40, flipHorizontal: true, filters: [{ name: "fill", args: ["ff0000"] }] }),
+    plan: plan({
+      format: "gif",
+      fit: "fit-in",
+      width: 80,
+      height: 40,
+      flipHorizontal: true,
+      filters: [{ name: "fill", args: ["ff0000"] }],
+    }),
     original: fixture("animated.gif"),
     settings,
   });
@@ -104,7 +118,11 @@ test("animated.gif with a crop, flip and fill keeps both frames", async (t) => {
 test("animated.gif as JPEG, or with cover(), is its first frame", async (t) => {
   const jpeg = await renderVariant({ plan: plan({ format: "jpeg" }), original: fixture("animated.gif"), settings });
   t.deepEqual([jpeg.width, jpeg.height], [100, 100]);
-  const cover = await renderVariant({ plan: plan({ format: "gif", filters: [{ name: "cover", args: [] }] }), original: fixture("animated.gif"), settings });
+  const cover = await renderVariant({
+    plan: plan({ format: "gif", filters: [{ name: "cover", args: [] }] }),
+    original: fixture("animated.gif"),
+    settings,
+  });
   t.is((await sharp(cover.body).metadata()).pages ?? 1, 1);
 });
 
@@ -117,10 +135,18 @@ test("more frames than maxFrames answers 400 with both numbers", async (t) => {
 test("SVG is refused with 415 unless allowSvg", async (t) => {
   const err = await refusal(fixture("Commons-logo.svg"), { format: "png" });
   t.is(err.status, 415);
-  const out = await renderVariant({ plan: plan({ format: null }), original: fixture("Commons-logo.svg"), settings: { ...settings, allowSvg: true } });
+  const out = await renderVariant({
+    plan: plan({ format: null }),
+    original: fixture("Commons-logo.svg"),
+    settings: { ...settings, allowSvg: true },
+  });
   t.is(out.format, "png");
   t.deepEqual([out.width, out.height], [1024, 1376]);
-  const fit = await renderVariant({ plan: plan({ format: "png", fit: "fit-in", width: 300, height: 0 }), original: fixture("Commons-logo.svg"), settings: { ...settings, allowSvg: true } });
+  const fit = await renderVariant({
+    plan: plan({ format: "png", fit: "fit-in", width: 300, height: 0 }),
+    original: fixture("Commons-logo.svg"),
+    settings: { ...settings, allowSvg: true },
+  });
   t.deepEqual([fit.width, fit.height], [300, 403], "thumbor: /fit-in/300x/Commons-logo.svg → 300x403");
 });
 
@@ -159,13 +185,21 @@ test("an animation is budgeted on all its frames: 2 frames of 100x100 exceed max
   t.is(err.status, 400);
   t.is(err.reason, "animated image too large: 2 frames of 100x100 px exceed maxInputPixels 15000");
   // the same original as a still (first frame) is within budget
-  const still = await renderVariant({ plan: plan({ format: "png" }), original: fixture("animated.gif"), settings: { ...settings, maxInputPixels: 15_000 } });
+  const still = await renderVariant({
+    plan: plan({ format: "png" }),
+    original: fixture("animated.gif"),
+    settings: { ...settings, maxInputPixels: 15_000 },
+  });
   t.deepEqual([still.width, still.height], [100, 100]);
 });
 
 test("animation timing survives post-transform filters", async (t) => {
   const source = await sharp(fixture("animated.gif"), { animated: true }).metadata();
-  const out = await renderVariant({ plan: plan({ format: "gif", filters: [{ name: "grayscale", args: [] }] }), original: fixture("animated.gif"), settings });
+  const out = await renderVariant({
+    plan: plan({ format: "gif", filters: [{ name: "grayscale", args: [] }] }),
+    original: fixture("animated.gif"),
+    settings,
+  });
   const meta = await sharp(out.body, { animated: true }).metadata();
   t.deepEqual(meta.delay, source.delay);
   t.is(meta.loop, source.loop);

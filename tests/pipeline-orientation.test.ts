@@ -30,15 +30,32 @@ function storedFor(o: number): { data: Buffer; width: number; height: number } {
       let x: number;
       let y: number;
       switch (o) {
-        case 1: [x, y] = [a, b]; break;
-        case 2: [x, y] = [W - 1 - a, b]; break;
-        case 3: [x, y] = [W - 1 - a, H - 1 - b]; break;
-        case 4: [x, y] = [a, H - 1 - b]; break;
-        case 5: [x, y] = [b, a]; break; // D(x,y) = S(y,x)
-        case 6: [x, y] = [sh - 1 - b, a]; break; // D(x,y) = S(y, sh-1-x)
-        case 7: [x, y] = [sh - 1 - b, sw - 1 - a]; break; // D(x,y) = S(sw-1-y, sh-1-x)
-        case 8: [x, y] = [b, sw - 1 - a]; break; // D(x,y) = S(sw-1-y, x)
-        default: throw new Error(`orientation ${o}`);
+        case 1:
+          [x, y] = [a, b];
+          break;
+        case 2:
+          [x, y] = [W - 1 - a, b];
+          break;
+        case 3:
+          [x, y] = [W - 1 - a, H - 1 - b];
+          break;
+        case 4:
+          [x, y] = [a, H - 1 - b];
+          break;
+        case 5:
+          [x, y] = [b, a];
+          break; // D(x,y) = S(y,x)
+        case 6:
+          [x, y] = [sh - 1 - b, a];
+          break; // D(x,y) = S(y, sh-1-x)
+        case 7:
+          [x, y] = [sh - 1 - b, sw - 1 - a];
+          break; // D(x,y) = S(sw-1-y, sh-1-x)
+        case 8:
+          [x, y] = [b, sw - 1 - a];
+          break; // D(x,y) = S(sw-1-y, x)
+        default:
+          throw new Error(`orientation ${o}`);
       }
       upright.copy(data, (b * sw + a) * 3, (y * W + x) * 3, (y * W + x) * 3 + 3);
     }
@@ -48,7 +65,10 @@ function storedFor(o: number): { data: Buffer; width: number; height: number } {
 
 async function taggedJpeg(o: number): Promise<Buffer> {
   const s = storedFor(o);
-  return sharp(s.data, { raw: { width: s.width, height: s.height, channels: 3 } }).withMetadata({ orientation: o }).jpeg({ quality: 95 }).toBuffer();
+  return sharp(s.data, { raw: { width: s.width, height: s.height, channels: 3 } })
+    .withMetadata({ orientation: o })
+    .jpeg({ quality: 95 })
+    .toBuffer();
 }
 
 async function corners(body: Buffer, w: number, h: number) {
@@ -100,7 +120,11 @@ test("broken EXIF orientation 0 is ignored, not fatal", async (t) => {
 for (const o of [3, 6, 8]) {
   test(`EXIF orientation ${o}: manual crop coordinates are in upright pixels`, async (t) => {
     // the right half of the upright image: green on top, white below
-    const out = await renderVariant({ plan: plan({ format: "png", crop: { left: 20, top: 0, right: 40, bottom: 20 } }), original: await taggedJpeg(o), settings });
+    const out = await renderVariant({
+      plan: plan({ format: "png", crop: { left: 20, top: 0, right: 40, bottom: 20 } }),
+      original: await taggedJpeg(o),
+      settings,
+    });
     t.deepEqual([out.width, out.height], [20, 20]);
     assertPixel(t, await pixelAt(out.body, 2, 2), [...GREEN, 255]);
     assertPixel(t, await pixelAt(out.body, 17, 17), [...WHITE, 255]);
@@ -109,7 +133,11 @@ for (const o of [3, 6, 8]) {
 
 for (let o = 1; o <= 8; o++) {
   test(`EXIF orientation ${o}: a right-aligned downscaling crop with a vertical flip`, async (t) => {
-    const out = await renderVariant({ plan: plan({ format: "png", width: 10, height: 10, halign: "right", flipVertical: true }), original: await taggedJpeg(o), settings });
+    const out = await renderVariant({
+      plan: plan({ format: "png", width: 10, height: 10, halign: "right", flipVertical: true }),
+      original: await taggedJpeg(o),
+      settings,
+    });
     t.deepEqual([out.width, out.height], [10, 10]);
     // the right half (green over white), upside down
     assertPixel(t, await pixelAt(out.body, 5, 1), [...WHITE, 255]);

@@ -10,7 +10,11 @@ import { assertPixel, PIXEL_TOLERANCE } from "./helpers/assert-pixel.js";
 import { BLUE, GREEN, RED, WHITE, fixture, pixelAt, plan, quadrantImage, settings } from "./helpers/images.js";
 
 async function render(over: Partial<TransformPlan>, original?: Buffer) {
-  const out = await renderVariant({ plan: plan({ format: "png", ...over }), original: original ?? (await quadrantImage(400, 200)), settings });
+  const out = await renderVariant({
+    plan: plan({ format: "png", ...over }),
+    original: original ?? (await quadrantImage(400, 200)),
+    settings,
+  });
   const meta = await sharp(out.body).metadata();
   return { out, meta };
 }
@@ -98,7 +102,10 @@ test("smart crop uses sharp's attention strategy and keeps the target size", asy
 });
 
 test("fill(ff0000) on fit-in letterboxes to the request size", async (t) => {
-  const { out } = await render({ fit: "fit-in", width: 200, height: 200, filters: [{ name: "fill", args: ["ff0000"] }] }, await quadrantImage(400, 200));
+  const { out } = await render(
+    { fit: "fit-in", width: 200, height: 200, filters: [{ name: "fill", args: ["ff0000"] }] },
+    await quadrantImage(400, 200),
+  );
   t.deepEqual([out.width, out.height], [200, 200]);
   assertPixel(t, await pixelAt(out.body, 100, 10), [255, 0, 0, 255], PIXEL_TOLERANCE, "band above the image is the fill colour");
   // the 200x100 image sits at top = 50: its quadrants show in the middle band
@@ -109,10 +116,13 @@ test("fill(ff0000) on fit-in letterboxes to the request size", async (t) => {
 });
 
 test("fill(transparent) keeps an alpha canvas; fill(auto) and fill(blur) give the request size", async (t) => {
-  const transparent = (await render({ fit: "fit-in", width: 200, height: 200, filters: [{ name: "fill", args: ["transparent"] }] })).out.body;
+  const transparent = (await render({ fit: "fit-in", width: 200, height: 200, filters: [{ name: "fill", args: ["transparent"] }] })).out
+    .body;
   t.is((await pixelAt(transparent, 100, 5))[3], 0);
   for (const mode of ["auto", "blur"]) {
-    const out = (await render({ fit: "fit-in", width: 300, height: 300, filters: [{ name: "fill", args: [mode] }] }, fixture("raindrops-480.jpg"))).out;
+    const out = (
+      await render({ fit: "fit-in", width: 300, height: 300, filters: [{ name: "fill", args: [mode] }] }, fixture("raindrops-480.jpg"))
+    ).out;
     t.deepEqual([out.width, out.height], [300, 300], mode);
   }
 });
@@ -123,7 +133,9 @@ test("zero-size fit-in (940x2 → fit-in 134x134) answers a 134x1 image", async 
 });
 
 test("an output above maxWidth x maxHeight is refused with 400", async (t) => {
-  const err = await t.throwsAsync(renderVariant({ plan: plan({ fit: "full-fit-in", width: 4000, height: 1 }), original: await quadrantImage(10, 400), settings }));
+  const err = await t.throwsAsync(
+    renderVariant({ plan: plan({ fit: "full-fit-in", width: 4000, height: 1 }), original: await quadrantImage(10, 400), settings }),
+  );
   t.is((err as any).status, 400);
   t.regex(err!.message, /exceeds the maximum/);
 });
@@ -132,14 +144,22 @@ test("trim removes a uniform border before the resize", async (t) => {
   // 60x40 white with a 20x10 red block at (10,5)
   const raw = Buffer.alloc(60 * 40 * 3, 255);
   for (let y = 5; y < 15; y++) for (let x = 10; x < 30; x++) raw.set(RED, (y * 60 + x) * 3);
-  const png = await sharp(raw, { raw: { width: 60, height: 40, channels: 3 } }).png().toBuffer();
+  const png = await sharp(raw, { raw: { width: 60, height: 40, channels: 3 } })
+    .png()
+    .toBuffer();
   const { out } = await render({ trim: { corner: "top-left", tolerance: 0 } }, png);
   t.deepEqual([out.width, out.height], [20, 10]);
   assertPixel(t, await pixelAt(out.body, 0, 0), [...RED, 255], 5);
 });
 
 test("a fill canvas above maxWidth x maxHeight is refused with 400", async (t) => {
-  const err = await t.throwsAsync(renderVariant({ plan: plan({ format: "png", fit: "fit-in", width: 300, height: 300, filters: [{ name: "fill", args: ["ffffff"] }] }), original: await quadrantImage(40, 20), settings: { ...settings, maxWidth: 200 } }));
+  const err = await t.throwsAsync(
+    renderVariant({
+      plan: plan({ format: "png", fit: "fit-in", width: 300, height: 300, filters: [{ name: "fill", args: ["ffffff"] }] }),
+      original: await quadrantImage(40, 20),
+      settings: { ...settings, maxWidth: 200 },
+    }),
+  );
   t.is((err as any).status, 400);
   t.is((err as any).reason, "fill canvas 300x300 exceeds the maximum 200x4096");
 });
@@ -151,7 +171,8 @@ test("JPEG downscaling crops (scaled first for shrink-on-load) keep position and
   t.deepEqual([left.width, left.height], [100, 100]);
   assertPixel(t, await pixelAt(left.body, 95, 5), [...RED, 255]);
   assertPixel(t, await pixelAt(left.body, 95, 95), [...BLUE, 255]);
-  const right = (await render({ format: "png", width: 100, height: 100, halign: "right", flipHorizontal: true, flipVertical: true }, jpeg)).out;
+  const right = (await render({ format: "png", width: 100, height: 100, halign: "right", flipHorizontal: true, flipVertical: true }, jpeg))
+    .out;
   assertPixel(t, await pixelAt(right.body, 5, 5), [...WHITE, 255], PIXEL_TOLERANCE, "right half (green over white), flipped both ways");
   assertPixel(t, await pixelAt(right.body, 95, 95), [...GREEN, 255]);
   // centre 200x100 of 800x400 with orientation 6 still upright
@@ -162,7 +183,11 @@ test("JPEG downscaling crops (scaled first for shrink-on-load) keep position and
 
 test("a JPEG downscaling crop matches thumbor's crop-then-resize to within resampling noise", async (t) => {
   const photo = fixture("raindrops-480.jpg"); // 480x300
-  for (const [w, h, halign] of [[100, 100, "center"], [150, 40, "left"], [60, 90, "right"]] as const) {
+  for (const [w, h, halign] of [
+    [100, 100, "center"],
+    [150, 40, "left"],
+    [60, 90, "right"],
+  ] as const) {
     const ours = await renderVariant({ plan: plan({ format: "png", width: w, height: h, halign }), original: photo, settings });
     const ops = (await import("../handlers/render/geometry.js")).planOperations(plan({ width: w, height: h, halign }), 480, 300);
     const box = ops.autoCrop!;

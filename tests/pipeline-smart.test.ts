@@ -16,8 +16,11 @@ const aligned: Settings = { ...settings, thumbor: { ...settings.thumbor, smartCr
 /** A 400×200 grey image with one busy square near its left edge: attention moves towards it, the centre crop does not. */
 async function offCentreDetail(): Promise<Buffer> {
   const data = Buffer.alloc(400 * 200 * 3, 128);
-  for (let y = 60; y < 140; y++) for (let x = 10; x < 90; x++) data.set(((x >> 2) + (y >> 2)) % 2 ? [255, 0, 0] : [0, 0, 255], (y * 400 + x) * 3);
-  return sharp(data, { raw: { width: 400, height: 200, channels: 3 } }).png().toBuffer();
+  for (let y = 60; y < 140; y++)
+    for (let x = 10; x < 90; x++) data.set(((x >> 2) + (y >> 2)) % 2 ? [255, 0, 0] : [0, 0, 255], (y * 400 + x) * 3);
+  return sharp(data, { raw: { width: 400, height: 200, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 async function render(original: Buffer, over: Partial<TransformPlan>, s = settings) {

@@ -24,7 +24,16 @@ let edge: LocalEdgeServer | undefined;
 let browser: Browser | undefined;
 
 /** Flags for a headless run on a machine without a display, sandbox helper or network. */
-const CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 /** The npm-shipped Chromium, unless PLAYGROUND_CHROMIUM names a binary. */
 async function launchChromium(): Promise<Browser> {
@@ -70,7 +79,10 @@ test.serial("an unsafe thumbor URL shows the image at its size, its key, and the
   const path = "/unsafe/240x160/samples/elephants.jpg";
   await enter(page, `https://images.example.com${path}`);
   await page.waitForFunction(() => /×/.test(document.getElementById("fact-dimensions")!.textContent ?? ""));
-  const natural = await page.$eval("#result-img", (img) => [(img as HTMLImageElement).naturalWidth, (img as HTMLImageElement).naturalHeight]);
+  const natural = await page.$eval("#result-img", (img) => [
+    (img as HTMLImageElement).naturalWidth,
+    (img as HTMLImageElement).naturalHeight,
+  ]);
   t.deepEqual(natural, [240, 160]);
   t.is(await page.textContent("#fact-key"), canonicalKey(path));
   t.is(await page.textContent("#fact-format"), "image/webp");
@@ -89,7 +101,10 @@ test.serial("a signed thumbor URL works; a forged signature shows the refusal", 
   const path = `/${signThumborPath(SECURITY_KEY, signedPart)}/${signedPart}`;
   await enter(page, path);
   await page.waitForFunction(() => /×/.test(document.getElementById("fact-dimensions")!.textContent ?? ""));
-  t.deepEqual(await page.$eval("#result-img", (img) => [(img as HTMLImageElement).naturalWidth, (img as HTMLImageElement).naturalHeight]), [200, 150]);
+  t.deepEqual(
+    await page.$eval("#result-img", (img) => [(img as HTMLImageElement).naturalWidth, (img as HTMLImageElement).naturalHeight]),
+    [200, 150],
+  );
   t.is(await page.textContent("#fact-key"), canonicalKey(path));
 
   await enter(page, `/${"A".repeat(27)}=/${signedPart}`);
@@ -101,12 +116,18 @@ test.serial("a signed thumbor URL works; a forged signature shows the refusal", 
 
 test.serial("the gallery shows every sample in both URL styles at the same sizes", async (t) => {
   const page = await openPlayground();
-  await page.waitForFunction(() => {
-    const imgs = [...document.querySelectorAll<HTMLImageElement>("#gallery img")];
-    return imgs.length > 0 && imgs.every((img) => img.complete);
-  }, undefined, { timeout: 90_000 });
+  await page.waitForFunction(
+    () => {
+      const imgs = [...document.querySelectorAll<HTMLImageElement>("#gallery img")];
+      return imgs.length > 0 && imgs.every((img) => img.complete);
+    },
+    undefined,
+    { timeout: 90_000 },
+  );
   const pairs = await page.$$eval("#gallery .pair", (nodes) =>
-    nodes.map((pair) => [...pair.querySelectorAll("img")].map((img) => ({ src: img.getAttribute("src"), w: img.naturalWidth, h: img.naturalHeight }))),
+    nodes.map((pair) =>
+      [...pair.querySelectorAll("img")].map((img) => ({ src: img.getAttribute("src"), w: img.naturalWidth, h: img.naturalHeight })),
+    ),
   );
   t.is(pairs.length, 5 * 3);
   for (const [d, thumbor] of pairs) {

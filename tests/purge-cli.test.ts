@@ -20,7 +20,9 @@ let edge: LocalEdgeServer;
 
 test.before(async () => {
   edge = await startLocalEdge({ port: 0, dataDir, uploadSamples: false, log: () => {}, recheck: () => {} });
-  const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: "#336699" } }).png().toBuffer();
+  const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: "#336699" } })
+    .png()
+    .toBuffer();
   await edge.s3.client.send(new PutObjectCommand({ Bucket: edge.s3.bucket, Key: "cli/one.png", Body: png, ContentType: "image/png" }));
 });
 
@@ -33,9 +35,27 @@ function capture() {
   let out = "";
   let err = "";
   return {
-    io: { out: { write: (s: string) => { out += s; return true; } }, err: { write: (s: string) => { err += s; return true; } }, readStdin: async () => "" } as any,
-    get out() { return out; },
-    get err() { return err; },
+    io: {
+      out: {
+        write: (s: string) => {
+          out += s;
+          return true;
+        },
+      },
+      err: {
+        write: (s: string) => {
+          err += s;
+          return true;
+        },
+      },
+      readStdin: async () => "",
+    } as any,
+    get out() {
+      return out;
+    },
+    get err() {
+      return err;
+    },
   };
 }
 
@@ -64,22 +84,32 @@ test.serial("--local --dry-run lists what would go and changes nothing; then the
 test("targets: a trailing / is a prefix, / alone every original; names come from pulumi stack output", (t) => {
   const command = parsePurgeCommandLine(["images/cat.jpg", "images/", "/", "--bucket", "b", "--distribution", "E1"]);
   if (command === "help") return t.fail();
-  t.deepEqual(command.targets, [{ kind: "original", key: "images/cat.jpg" }, { kind: "prefix", prefix: "images/" }, { kind: "prefix", prefix: "" }]);
-  t.deepEqual(namesFromStackOutput(JSON.stringify({ bucketName: "bkt", distributionId: "E2", url: "https://x" })), { bucket: "bkt", distribution: "E2" });
+  t.deepEqual(command.targets, [
+    { kind: "original", key: "images/cat.jpg" },
+    { kind: "prefix", prefix: "images/" },
+    { kind: "prefix", prefix: "" },
+  ]);
+  t.deepEqual(namesFromStackOutput(JSON.stringify({ bucketName: "bkt", distributionId: "E2", url: "https://x" })), {
+    bucket: "bkt",
+    distribution: "E2",
+  });
   t.throws(() => namesFromStackOutput("not json"), { instanceOf: PurgeUsageError });
   t.throws(() => parsePurgeCommandLine([]), { instanceOf: PurgeUsageError });
   t.throws(() => parsePurgeCommandLine(["a", "--local", "http://x", "--bucket", "b"]), { instanceOf: PurgeUsageError });
 });
 
 test("exit codes: 2 for usage errors and missing names (one line, no stack); 1 when the local edge refuses", async (t) => {
-  const run = (args: string[], input = "") => spawnSync(process.execPath, [join(REPO, "bin", "edge-resizer.cjs"), ...args], { input, encoding: "utf8", cwd: REPO });
+  const run = (args: string[], input = "") =>
+    spawnSync(process.execPath, [join(REPO, "bin", "edge-resizer.cjs"), ...args], { input, encoding: "utf8", cwd: REPO });
   const noNames = run(["purge", "images/cat.jpg"], JSON.stringify({ bucketName: "bkt" }));
   t.is(noNames.status, 2);
   t.regex(noNames.stderr, /^edge-resizer: name the bucket and distribution/);
   t.is(noNames.stderr.trim().split("\n").length, 1);
   t.is(run(["purge", "--nope", "x"]).status, 2);
   // A local edge that fails the purge (e.g. its S3 is gone): the purge failed, exit 1.
-  const failing = createServer((req, res) => req.resume().on("end", () => res.writeHead(500, { "content-type": "application/json" }).end('{"error":"S3 unreachable"}')));
+  const failing = createServer((req, res) =>
+    req.resume().on("end", () => res.writeHead(500, { "content-type": "application/json" }).end('{"error":"S3 unreachable"}')),
+  );
   await new Promise<void>((done) => failing.listen(0, "127.0.0.1", done));
   t.teardown(() => failing.close());
   const refused = capture();

@@ -47,7 +47,9 @@ function recordingCloudFront(failures: { name: string }[] = []) {
   let attempts = 0;
   return {
     calls,
-    get attempts() { return attempts; },
+    get attempts() {
+      return attempts;
+    },
     async send(command: CreateInvalidationCommand) {
       attempts++;
       const failure = failures.shift();
@@ -82,10 +84,7 @@ test("one changed original: its variant prefix swept, one wildcard path in viewe
 });
 
 test("a batch is coalesced: duplicates once, originals inside a changed prefix swept with it, variant keys ignored", (t) => {
-  const plan = planPurge(
-    ["a/1.jpg", "a/1.jpg", "b/2.jpg", "a/", "variants/b/2.jpg/300x200,q80.webp"].map(purgeTargetOf),
-    settings,
-  );
+  const plan = planPurge(["a/1.jpg", "a/1.jpg", "b/2.jpg", "a/", "variants/b/2.jpg/300x200,q80.webp"].map(purgeTargetOf), settings);
   t.deepEqual(plan.variantPrefixes, ["variants/a/", "variants/b/2.jpg/"]);
   t.deepEqual(plan.invalidationPaths, ["/variants/a/*", "/variants/b/2.jpg/*"]);
   t.deepEqual(plan.ignoredVariantKeys, ["variants/b/2.jpg/300x200,q80.webp"]);
@@ -94,7 +93,10 @@ test("a batch is coalesced: duplicates once, originals inside a changed prefix s
 test("past 15 wildcard paths one window falls back to one invalidation of the whole variant prefix", (t) => {
   const limit = CLOUDFRONT_PURGE_LIMITS.maxWildcardPaths;
   t.is(limit, 15);
-  const atLimit = planPurge(Array.from({ length: limit }, (_, i) => purgeTargetOf(`p/${i}.jpg`)), settings);
+  const atLimit = planPurge(
+    Array.from({ length: limit }, (_, i) => purgeTargetOf(`p/${i}.jpg`)),
+    settings,
+  );
   t.is(atLimit.invalidationPaths.length, limit);
   t.false(atLimit.wholeVariantPrefix);
   const keys = Array.from({ length: 10_000 }, (_, i) => purgeTargetOf(`bulk/${i}.jpg`));
@@ -122,7 +124,10 @@ test("messages: EventBridge S3 created/deleted events give their key; anything e
   t.deepEqual(changedKeyOf(s3Event("a b/ü.jpg")), { key: "a b/ü.jpg" });
   t.deepEqual(changedKeyOf(s3Event("x.jpg", "Object Deleted")), { key: "x.jpg" });
   t.true("skipped" in changedKeyOf("{"));
-  t.true("skipped" in changedKeyOf(JSON.stringify({ source: "aws.s3", "detail-type": "Object Restore Completed", detail: { object: { key: "x" } } })));
+  t.true(
+    "skipped" in
+      changedKeyOf(JSON.stringify({ source: "aws.s3", "detail-type": "Object Restore Completed", detail: { object: { key: "x" } } })),
+  );
   t.true("skipped" in changedKeyOf(JSON.stringify({ source: "aws.s3", "detail-type": "Object Created", detail: {} })));
 });
 
@@ -138,16 +143,21 @@ test("the purge function deletes every variant of the changed originals and noth
   const invalidator = cloudFrontInvalidator(cloudFront, "E123", { sleep: noSleep });
   const handler = createPurgeHandler({ settings, recheckQueueArn: RECHECK_ARN }, { bucket, invalidator }, () => {});
 
-  await handler(sqsEvent([s3Event("images/cat.jpg"), s3Event("images/cat.jpg"), "not json", s3Event("variants/images/dog.jpg/300x200,q80.webp")]));
+  await handler(
+    sqsEvent([s3Event("images/cat.jpg"), s3Event("images/cat.jpg"), "not json", s3Event("variants/images/dog.jpg/300x200,q80.webp")]),
+  );
   t.deepEqual([...bucket.objects.keys()].sort(), [
-    "images/cat.jpg", "images/cat.jpg.bak", "variants/images/cat.jpg.bak/300x200,q80.webp", "variants/images/dog.jpg/300x200,q80.webp",
+    "images/cat.jpg",
+    "images/cat.jpg.bak",
+    "variants/images/cat.jpg.bak/300x200,q80.webp",
+    "variants/images/dog.jpg/300x200,q80.webp",
   ]);
   t.deepEqual(cloudFront.calls, [{ distributionId: "E123", paths: ["/variants/images/cat.jpg/*"] }]);
 });
 
 test("the delayed pass deletes only variants whose recorded source is not the current original, and invalidates only then", async (t) => {
   const bucket = new MemoryBucket();
-  bucket.put("a.jpg", "\"new\"");
+  bucket.put("a.jpg", '"new"');
   bucket.put("variants/a.jpg/100x100,q80.jpg", "v", { [SOURCE_ETAG_METADATA]: "new" });
   bucket.put("variants/a.jpg/200x200,q80.jpg", "v", { [SOURCE_ETAG_METADATA]: "old" });
   bucket.put("variants/a.jpg/300x300,q80.jpg", "v"); // stored before sources were recorded
@@ -155,11 +165,21 @@ test("the delayed pass deletes only variants whose recorded source is not the cu
   bucket.put("b.jpg", "b1");
   bucket.put("variants/b.jpg/100x100,q80.jpg", "v", { [SOURCE_ETAG_METADATA]: "b1" });
   const cloudFront = recordingCloudFront();
-  const handler = createPurgeHandler({ settings, recheckQueueArn: RECHECK_ARN }, { bucket, invalidator: cloudFrontInvalidator(cloudFront, "E1", { sleep: noSleep }) }, () => {});
+  const handler = createPurgeHandler(
+    { settings, recheckQueueArn: RECHECK_ARN },
+    { bucket, invalidator: cloudFrontInvalidator(cloudFront, "E1", { sleep: noSleep }) },
+    () => {},
+  );
 
   await handler(sqsEvent([s3Event("a.jpg"), s3Event("gone.jpg", "Object Deleted"), s3Event("b.jpg")], RECHECK_ARN));
-  t.deepEqual([...bucket.objects.keys()].filter((k) => k.startsWith("variants/")).sort(), ["variants/a.jpg/100x100,q80.jpg", "variants/b.jpg/100x100,q80.jpg"]);
-  t.deepEqual(cloudFront.calls.map((c) => c.paths), [["/variants/a.jpg/*", "/variants/gone.jpg/*"]]);
+  t.deepEqual([...bucket.objects.keys()].filter((k) => k.startsWith("variants/")).sort(), [
+    "variants/a.jpg/100x100,q80.jpg",
+    "variants/b.jpg/100x100,q80.jpg",
+  ]);
+  t.deepEqual(
+    cloudFront.calls.map((c) => c.paths),
+    [["/variants/a.jpg/*", "/variants/gone.jpg/*"]],
+  );
 
   await handler(sqsEvent([s3Event("b.jpg")], RECHECK_ARN));
   t.is(cloudFront.calls.length, 1, "a delayed pass that finds nothing stale costs no invalidation path");
@@ -167,12 +187,17 @@ test("the delayed pass deletes only variants whose recorded source is not the cu
 
 test("a throttled CreateInvalidation is retried with growing waits; past the attempts the batch fails for SQS to redeliver", async (t) => {
   const waits: number[] = [];
-  const sleep = async (ms: number) => { waits.push(ms); };
+  const sleep = async (ms: number) => {
+    waits.push(ms);
+  };
   const cloudFront = recordingCloudFront([{ name: "Throttling" }, { name: "TooManyInvalidationsInProgress" }]);
   await cloudFrontInvalidator(cloudFront, "E1", { sleep, firstDelayMs: 100 }).invalidate(["/variants/a/*"]);
   t.is(cloudFront.attempts, 3);
   t.deepEqual(waits, [100, 200]);
-  t.deepEqual(cloudFront.calls.map((c) => c.paths), [["/variants/a/*"]]);
+  t.deepEqual(
+    cloudFront.calls.map((c) => c.paths),
+    [["/variants/a/*"]],
+  );
 
   const hopeless = recordingCloudFront(Array.from({ length: 10 }, () => ({ name: "Throttling" })));
   await t.throwsAsync(cloudFrontInvalidator(hopeless, "E1", { sleep, attempts: 4 }).invalidate(["/x*"]), { name: "Throttling" });
@@ -186,9 +211,17 @@ test("a throttled CreateInvalidation is retried with growing waits; past the att
 test("a listing that strays outside the variant prefix deletes nothing", async (t) => {
   const bucket = new MemoryBucket();
   bucket.put("images/cat.jpg", "e");
-  const lying: VariantBucket = { ...bucket, listKeys: async () => ["variants/images/cat.jpg/1x1,q80.jpg", "images/cat.jpg"], deleteKeys: (k) => bucket.deleteKeys(k), etagOf: (k) => bucket.etagOf(k), recordedSourceOf: (k) => bucket.recordedSourceOf(k) };
+  const lying: VariantBucket = {
+    ...bucket,
+    listKeys: async () => ["variants/images/cat.jpg/1x1,q80.jpg", "images/cat.jpg"],
+    deleteKeys: (k) => bucket.deleteKeys(k),
+    etagOf: (k) => bucket.etagOf(k),
+    recordedSourceOf: (k) => bucket.recordedSourceOf(k),
+  };
   const plan = planPurge([purgeTargetOf("images/cat.jpg")], settings);
-  await t.throwsAsync(runPurge(plan, { bucket: lying, invalidator: { invalidate: async () => {} } }, settings, { mode: "all" }), { instanceOf: OutsideVariantPrefixError });
+  await t.throwsAsync(runPurge(plan, { bucket: lying, invalidator: { invalidate: async () => {} } }, settings, { mode: "all" }), {
+    instanceOf: OutsideVariantPrefixError,
+  });
   t.deepEqual(bucket.deleteCalls, []);
   t.true(bucket.objects.has("images/cat.jpg"));
 });
@@ -197,14 +230,31 @@ test("a dry run reports what it would delete and invalidate, and does neither", 
   const bucket = new MemoryBucket();
   bucket.put("variants/a.jpg/1x1,q80.jpg", "v");
   let invalidations = 0;
-  const report = await runPurge(planPurge([purgeTargetOf("a.jpg")], settings), { bucket, invalidator: { invalidate: async () => { invalidations++; } } }, settings, { mode: "all", dryRun: true });
+  const report = await runPurge(
+    planPurge([purgeTargetOf("a.jpg")], settings),
+    {
+      bucket,
+      invalidator: {
+        invalidate: async () => {
+          invalidations++;
+        },
+      },
+    },
+    settings,
+    { mode: "all", dryRun: true },
+  );
   t.deepEqual(report, { deleted: ["variants/a.jpg/1x1,q80.jpg"], invalidated: ["/variants/a.jpg/*"] });
   t.is(invalidations, 0);
   t.true(bucket.objects.has("variants/a.jpg/1x1,q80.jpg"));
 });
 
 test("the function's environment: every variable required, the variant prefix validated like the settings", (t) => {
-  const env = { [PURGE_ENV.bucket]: "b", [PURGE_ENV.distributionId]: "E1", [PURGE_ENV.variantPrefix]: "v/x", [PURGE_ENV.recheckQueueArn]: RECHECK_ARN };
+  const env = {
+    [PURGE_ENV.bucket]: "b",
+    [PURGE_ENV.distributionId]: "E1",
+    [PURGE_ENV.variantPrefix]: "v/x",
+    [PURGE_ENV.recheckQueueArn]: RECHECK_ARN,
+  };
   t.is(purgeConfigFromEnvironment(env).settings.variantPrefix, "v/x");
   t.throws(() => purgeConfigFromEnvironment({ ...env, [PURGE_ENV.distributionId]: "" }), { message: /PURGE_DISTRIBUTION_ID/ });
   t.throws(() => purgeConfigFromEnvironment({ ...env, [PURGE_ENV.variantPrefix]: "../x" }));

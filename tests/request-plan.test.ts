@@ -120,7 +120,10 @@ test("a variant key asked for directly is served only when an unsigned request c
 });
 
 test("percent-encoded and unicode image paths map to decoded bucket keys", (t) => {
-  t.is(keyOf(planner.plan("/unsafe/10x10/fotos/maracuj%C3%A1%20grande.jpg", "", undefined)), "variants/fotos/maracujá grande.jpg/10x10,q80.orig");
+  t.is(
+    keyOf(planner.plan("/unsafe/10x10/fotos/maracuj%C3%A1%20grande.jpg", "", undefined)),
+    "variants/fotos/maracujá grande.jpg/10x10,q80.orig",
+  );
   t.is(keyOf(planner.plan("/fotos/maracuj%C3%A1%20grande.jpg", "d=10x10", undefined)), "variants/fotos/maracujá grande.jpg/10x10,q80.orig");
   t.is(refusal(() => planner.plan("/fotos/%E0%A4%A.jpg", "d=10x10", undefined)).status, 400);
   t.is(refusal(() => planner.plan("/unsafe/10x10/a/../b.jpg", "", undefined)).status, 400);
@@ -138,17 +141,27 @@ test("filter chains are bounded: at most 12 filters and 3 blur/sharpen/convoluti
 
 test("extract_focal takes the original and a focal point from a nested thumbor URL's manual crop", (t) => {
   const viaFocal = keyOf(planner.plan("/unsafe/300x100/filters:focal(240x220:480x260)/images/cat.jpg", "", undefined));
-  t.is(keyOf(planner.plan("/unsafe/300x100/filters:extract_focal()/localhost:8888/unsafe/240x220:480x260/images/cat.jpg", "", undefined)), viaFocal);
+  t.is(
+    keyOf(planner.plan("/unsafe/300x100/filters:extract_focal()/localhost:8888/unsafe/240x220:480x260/images/cat.jpg", "", undefined)),
+    viaFocal,
+  );
   // Two levels deep, the inner one signed: the first level with a crop decides.
-  const nested = "/unsafe/300x100/filters:extract_focal()/thumbor.example.com/unsafe/fit-in/500x500/thumbor.example.com/AAAAAAAAAAAAAAAAAAAAAAAAAAA=/240x220:480x260/images/cat.jpg";
+  const nested =
+    "/unsafe/300x100/filters:extract_focal()/thumbor.example.com/unsafe/fit-in/500x500/thumbor.example.com/AAAAAAAAAAAAAAAAAAAAAAAAAAA=/240x220:480x260/images/cat.jpg";
   t.is(keyOf(planner.plan(nested, "", undefined)), viaFocal);
   // No manual crop anywhere: thumbor ignores the filter.
   const plain = "/unsafe/300x100/localhost:8888/unsafe/100x100/images/cat.jpg";
-  t.is(keyOf(planner.plan(plain.replace("300x100/", "300x100/filters:extract_focal()/"), "", undefined)), keyOf(planner.plan(plain, "", undefined)));
+  t.is(
+    keyOf(planner.plan(plain.replace("300x100/", "300x100/filters:extract_focal()/"), "", undefined)),
+    keyOf(planner.plan(plain, "", undefined)),
+  );
 });
 
 test("gifv() is ignored as by a default thumbor (no gifv optimizer), refused when strict", (t) => {
-  t.is(keyOf(planner.plan("/unsafe/10x10/filters:gifv(webm)/a.gif", "", undefined)), keyOf(planner.plan("/unsafe/10x10/a.gif", "", undefined)));
+  t.is(
+    keyOf(planner.plan("/unsafe/10x10/filters:gifv(webm)/a.gif", "", undefined)),
+    keyOf(planner.plan("/unsafe/10x10/a.gif", "", undefined)),
+  );
   const strict = createRequestPlanner(settingsWith({ thumbor: { strictFilters: true } }));
   t.is(refusal(() => strict.plan("/unsafe/10x10/filters:gifv()/a.gif", "", undefined)).status, 400);
 });

@@ -40,7 +40,11 @@ const invalid: Array<[string, unknown, RegExp]> = [
   ["unsafe off without a key", { thumbor: { allowUnsafe: false } }, /securityKey is empty/],
   ["a tolerance of 1", { sizeTolerance: 1 }, /sizeTolerance/],
   ["an array document", [], /must be a JSON object/],
-  ["an unknown smart crop mode", { thumbor: { smartCrop: "faces" } }, /thumbor.smartCrop must be one of "attention", "alignment", got "faces"/],
+  [
+    "an unknown smart crop mode",
+    { thumbor: { smartCrop: "faces" } },
+    /thumbor.smartCrop must be one of "attention", "alignment", got "faces"/,
+  ],
   ["an unknown CMYK conversion", { cmykConversion: true }, /cmykConversion must be one of "colour-managed", "naive", got true/],
 ];
 for (const [what, doc, message] of invalid) {
@@ -51,7 +55,10 @@ for (const [what, doc, message] of invalid) {
 
 test("loadSettingsFile names the file when it is missing or not JSON", (t) => {
   const dir = mkdtempSync(join(tmpdir(), "settings-"));
-  t.throws(() => loadSettingsFile(join(dir, "settings.json")), { instanceOf: SettingsError, message: /cannot read settings file .*settings\.json: ENOENT/ });
+  t.throws(() => loadSettingsFile(join(dir, "settings.json")), {
+    instanceOf: SettingsError,
+    message: /cannot read settings file .*settings\.json: ENOENT/,
+  });
   writeFileSync(join(dir, "settings.json"), "{ not json");
   t.throws(() => loadSettingsFile(join(dir, "settings.json")), { instanceOf: SettingsError, message: /is not valid JSON/ });
   writeFileSync(join(dir, "settings.json"), JSON.stringify({ maxHeight: 99999 }));

@@ -29,12 +29,18 @@ function run(args: string[], env: Record<string, string> = {}): Promise<{ code: 
 
 async function viewerAnswer(key: string, url: string): Promise<CloudFrontRequest | CloudFrontResultResponse> {
   const handler = createViewerRequestHandler(validateSettings({ thumbor: { allowUnsafe: false, securityKey: key } }));
-  const event = viewerRequestEvent({ method: "GET", url, rawHeaders: ["Accept", "image/webp"], clientIp: "127.0.0.1" }, distribution, newRequestId());
+  const event = viewerRequestEvent(
+    { method: "GET", url, rawHeaders: ["Accept", "image/webp"], clientIp: "127.0.0.1" },
+    distribution,
+    newRequestId(),
+  );
   return handler(event);
 }
 
 test("the printed URL (key from the environment) is rewritten to a variant by viewer-request with the same key, refused with another", async (t) => {
-  const { code, stdout, stderr } = await run(["sign", "300x200/smart/filters:quality(70)/images/cat.jpg"], { EDGE_RESIZER_SECURITY_KEY: KEY });
+  const { code, stdout, stderr } = await run(["sign", "300x200/smart/filters:quality(70)/images/cat.jpg"], {
+    EDGE_RESIZER_SECURITY_KEY: KEY,
+  });
   t.is(code, 0, stderr);
   const url = stdout.trim();
   t.regex(url, /^\/[A-Za-z0-9_-]{27}=\/300x200\/smart\/filters:quality\(70\)\/images\/cat\.jpg$/);
@@ -50,7 +56,14 @@ test("--key-file (one trailing newline ignored), --base-url, and an unsafe/ path
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, "key");
   writeFileSync(file, `${KEY}\n`);
-  const { code, stdout, stderr } = await run(["sign", "/unsafe/fit-in/640x0/a%20b.jpg", "--key-file", file, "--base-url", "https://img.example.com/"]);
+  const { code, stdout, stderr } = await run([
+    "sign",
+    "/unsafe/fit-in/640x0/a%20b.jpg",
+    "--key-file",
+    file,
+    "--base-url",
+    "https://img.example.com/",
+  ]);
   t.is(code, 0, stderr);
   t.regex(stdout, /^https:\/\/img\.example\.com\/[A-Za-z0-9_-]{27}=\/fit-in\/640x0\/a%20b\.jpg\n$/);
   const answer = await viewerAnswer(KEY, stdout.trim().replace("https://img.example.com", ""));

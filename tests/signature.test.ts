@@ -19,7 +19,11 @@ signatureVectors.forEach((v, i) => {
       t.is(signThumborPath(v.key, v.path), server);
       t.true(verifyThumborSignature(server, v.path, [v.key]));
       t.false(verifyThumborSignature(v.signature, v.path, [v.key]), "the Latin-1 client signature is refused");
-      const latin1 = createHmac("sha1", Buffer.from(v.key, "latin1")).update(v.path).digest("base64").replace(/\+/g, "-").replace(/\//g, "_");
+      const latin1 = createHmac("sha1", Buffer.from(v.key, "latin1"))
+        .update(v.path)
+        .digest("base64")
+        .replace(/\+/g, "-")
+        .replace(/\//g, "_");
       t.is(latin1, v.signature);
       return;
     }

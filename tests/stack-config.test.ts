@@ -10,9 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildEdgeBundles } from "../components/bundle.js";
 import { IMAGE_RESIZER_DEFAULTS, ImageResizer } from "../components/image-resizer.js";
-import {
-  archiveMembers, installPulumiMocks, unwrapSecret, valueOf, type PulumiMocks,
-} from "../components/pulumi-mocks.js";
+import { archiveMembers, installPulumiMocks, unwrapSecret, valueOf, type PulumiMocks } from "../components/pulumi-mocks.js";
 import { INFRA_CONFIG_KEYS, SETTINGS_CONFIG_KEYS, imageResizerArgsFromConfig } from "../components/stack-config.js";
 import { DEFAULT_SETTINGS, validateSettings } from "../handlers/core/settings.js";
 import { prodStack, programConfig, project, SECRET_KEYS } from "./helpers/stack-files.js";
@@ -30,17 +28,23 @@ test.after.always(() => {
   if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
 });
 
-
 function settingsLeaves(): string[] {
   const { thumbor, ...top } = DEFAULT_SETTINGS;
   return [...Object.keys(top), ...Object.keys(thumbor).map((k) => `thumbor.${k}`)].sort();
 }
 
 test.serial("the config keys map one to one onto every Settings key", (t) => {
-  const mapped = Object.values(SETTINGS_CONFIG_KEYS).map((s) => s.path.join(".")).sort();
+  const mapped = Object.values(SETTINGS_CONFIG_KEYS)
+    .map((s) => s.path.join("."))
+    .sort();
   t.deepEqual(mapped, settingsLeaves());
-  for (const [key, spec] of Object.entries(SETTINGS_CONFIG_KEYS)) t.is(spec.path[spec.path.length - 1] as string, key, "a config key is named after its setting");
-  t.deepEqual(Object.keys(SETTINGS_CONFIG_KEYS).filter((k) => k in INFRA_CONFIG_KEYS), [], "no name is used twice");
+  for (const [key, spec] of Object.entries(SETTINGS_CONFIG_KEYS))
+    t.is(spec.path[spec.path.length - 1] as string, key, "a config key is named after its setting");
+  t.deepEqual(
+    Object.keys(SETTINGS_CONFIG_KEYS).filter((k) => k in INFRA_CONFIG_KEYS),
+    [],
+    "no name is used twice",
+  );
 });
 
 test.serial("Pulumi.yaml declares every key, with a description and the defaults the code uses", (t) => {
@@ -106,7 +110,10 @@ test.serial("the program deploys Pulumi.prod.yaml: its settings and the secret k
 
 /** Applies stack values over the project defaults and constructs a resizer from them, as index.ts does. */
 function deployWith(name: string, stackValues: Record<string, unknown>): ImageResizer {
-  pulumi.runtime.setAllConfig(programConfig({ "edge-resizer:bundleDir": bundleDir, "edge-resizer:securityKey": "k", ...stackValues }), SECRET_KEYS);
+  pulumi.runtime.setAllConfig(
+    programConfig({ "edge-resizer:bundleDir": bundleDir, "edge-resizer:securityKey": "k", ...stackValues }),
+    SECRET_KEYS,
+  );
   return new ImageResizer(name, imageResizerArgsFromConfig(new pulumi.Config("edge-resizer")));
 }
 
@@ -140,7 +147,11 @@ test.serial("values of the wrong type fail naming the key", (t) => {
 });
 
 test.serial("a secret key given in config stays secret in the baked settings", async (t) => {
-  const resizer = deployWith("secret", { "edge-resizer:allowUnsafe": false, "edge-resizer:securityKey": "rotating-key", "edge-resizer:retiredSecurityKeys": ["old-key"] });
+  const resizer = deployWith("secret", {
+    "edge-resizer:allowUnsafe": false,
+    "edge-resizer:securityKey": "rotating-key",
+    "edge-resizer:retiredSecurityKeys": ["old-key"],
+  });
   await valueOf(resizer.distributionId);
   t.true(await pulumi.isSecret(resizer.settingsJson));
   const baked = JSON.parse(await valueOf(resizer.settingsJson));

@@ -3,12 +3,7 @@ import test from "ava";
 import fc from "fast-check";
 import { RequestError } from "../handlers/core/errors.js";
 import { quoteLikePython, unquoteLikePython, unquoteToBytes } from "../handlers/core/python.js";
-import {
-  parseThumborPath,
-  THUMBOR_URL_PATTERN,
-  THUMBOR_URL_REGEX,
-  type ThumborUrl,
-} from "../handlers/url/thumbor-url.js";
+import { parseThumborPath, THUMBOR_URL_PATTERN, THUMBOR_URL_REGEX, type ThumborUrl } from "../handlers/url/thumbor-url.js";
 import { requestVectors, urlVectors, type ParsedByUpstream, type UrlVector } from "./helpers/thumbor-vectors.js";
 
 function rejects400(t: import("ava").ExecutionContext, path: string, reason?: RegExp | string): RequestError {
@@ -20,7 +15,9 @@ function rejects400(t: import("ava").ExecutionContext, path: string, reason?: Re
 }
 
 /** Our result, spelled in the upstream field names of `parsed` (thumbor's defaults filled in). */
-function asUpstream(u: ThumborUrl): Omit<ParsedByUpstream, "route_matched" | "trim" | "handler_rejects_unsafe_or_hash" | "signed_string" | "signature_valid_with_key"> {
+function asUpstream(
+  u: ThumborUrl,
+): Omit<ParsedByUpstream, "route_matched" | "trim" | "handler_rejects_unsafe_or_hash" | "signed_string" | "signature_valid_with_key"> {
   return {
     unsafe: u.unsafe,
     hash: u.signature,
@@ -67,19 +64,26 @@ test("the route pattern is libthumbor's Url.regex() literally (libthumbor tests/
 const DECIDED_AFTER_PARSING: Record<string, string> = {
   "ImagingOperationsTestCase.test_get_unknown_image_returns_not_found": "404: the original is missing (origin-response)",
   "ImagingOperationsTestCase.test_getting_invalid_image_returns_bad_request": "400: undecodable original (sharp pipeline)",
-  "ImagingOperationsTestCase.test_getting_invalid_watermark_returns_bad_request": "400: watermark source cannot be loaded (watermark is not implemented by us)",
+  "ImagingOperationsTestCase.test_getting_invalid_watermark_returns_bad_request":
+    "400: watermark source cannot be loaded (watermark is not implemented by us)",
   "ImageOperationsWithAutoWebPTestCase.test_converting_return_etags": "no status asserted upstream (ETag header test)",
-  "ImageBadRequestDecompressionBomb.test_should_bad_request_if_bigger_than_75_megapixels": "400: decompression bomb (settings.maxInputPixels, pipeline)",
-  "ImageBadRequestDecompressionBomb.test_should_bad_request_if_bigger_than_75_megapixels_jpeg": "400: decompression bomb (settings.maxInputPixels, pipeline)",
+  "ImageBadRequestDecompressionBomb.test_should_bad_request_if_bigger_than_75_megapixels":
+    "400: decompression bomb (settings.maxInputPixels, pipeline)",
+  "ImageBadRequestDecompressionBomb.test_should_bad_request_if_bigger_than_75_megapixels_jpeg":
+    "400: decompression bomb (settings.maxInputPixels, pipeline)",
   "ImageOperationsWithMaxPixels.test_should_error": "400: MAX_PIXELS=1000 (settings.maxInputPixels, pipeline)",
   "EngineLoadException.test_should_error_on_engine_load_exception": "500: thumbor's engine patched to raise; not applicable",
   "EngineLoadException.test_should_fail_with_500_upon_engine_read_exception": "500: thumbor's engine patched to raise; not applicable",
   "ImageOperationsWithLastModifiedTestCase.test_can_get_304_with_last_modified": "304: conditional request, answered by CloudFront/S3",
   "LoaderErrorTestCase.test_should_propagate_custom_loader_error": "409: a custom thumbor loader's status; not applicable",
-  "ImageOperationsResultStorageOnlyTestCase.test_loads_image_from_result_storage_fails_on_exception": "500: thumbor result storage patched to raise; not applicable",
-  "ImageOperationsWithoutUnsafeTestCase.test_getting_unsafe_image_fails": "400: ALLOW_UNSAFE_URL=False is thumbor.allowUnsafe, decided in request-plan.ts",
-  "ImageOperationsWithoutUnsafeTestCase.test_hash_injection_in_image_path_is_rejected": "400: signature does not verify (tests/signature.test.ts)",
-  "ImageOperationsWithoutUnsafeTestCase.test_url_encoded_hash_injection_in_image_path_is_rejected": "400: signature does not verify (tests/signature.test.ts)",
+  "ImageOperationsResultStorageOnlyTestCase.test_loads_image_from_result_storage_fails_on_exception":
+    "500: thumbor result storage patched to raise; not applicable",
+  "ImageOperationsWithoutUnsafeTestCase.test_getting_unsafe_image_fails":
+    "400: ALLOW_UNSAFE_URL=False is thumbor.allowUnsafe, decided in request-plan.ts",
+  "ImageOperationsWithoutUnsafeTestCase.test_hash_injection_in_image_path_is_rejected":
+    "400: signature does not verify (tests/signature.test.ts)",
+  "ImageOperationsWithoutUnsafeTestCase.test_url_encoded_hash_injection_in_image_path_is_rejected":
+    "400: signature does not verify (tests/signature.test.ts)",
   "ImagingOperationsTestCase.test_url_with_encoded_hash": "400: signature does not verify (tests/signature.test.ts)",
   "BlacklistHandlerTestCase.test_cant_get_blacklisted_image": "400: thumbor's blacklist.txt; not implemented (delete the original instead)",
 };
@@ -116,23 +120,60 @@ function expectedFromComposeOptions(e: Record<string, unknown>): Partial<Thumbor
   const out: Partial<ThumborUrl> = {};
   for (const [k, val] of Object.entries(e)) {
     switch (k) {
-      case "width": out.width = val as number | "orig"; break;
-      case "height": out.height = val as number | "orig"; break;
-      case "smart": out.smart = val as boolean; break;
-      case "meta": out.meta = val as boolean; break;
-      case "debug": out.debug = val as boolean; break;
-      case "fit_in": out.fitIn = val as boolean; break;
-      case "full": out.full = val as boolean; break;
-      case "adaptive": out.adaptive = val as boolean; break;
-      case "adaptive_fit_in": Object.assign(out, { fitIn: true, adaptive: true, full: false }); break;
-      case "full_fit_in": Object.assign(out, { fitIn: true, adaptive: false, full: true }); break;
-      case "adaptive_full_fit_in": Object.assign(out, { fitIn: true, adaptive: true, full: true }); break;
-      case "flip": case "horizontal_flip": out.flipHorizontal = val as boolean; break;
-      case "flop": case "vertical_flip": out.flipVertical = val as boolean; break;
-      case "halign": out.halign = val === "center" ? null : (val as ThumborUrl["halign"]); break;
-      case "valign": out.valign = val === "middle" ? null : (val as ThumborUrl["valign"]); break;
-      case "filters": out.filters = Array.isArray(val) ? val.join(":") : (val as string); break;
-      case "crop_left": case "crop_top": case "crop_right": case "crop_bottom": {
+      case "width":
+        out.width = val as number | "orig";
+        break;
+      case "height":
+        out.height = val as number | "orig";
+        break;
+      case "smart":
+        out.smart = val as boolean;
+        break;
+      case "meta":
+        out.meta = val as boolean;
+        break;
+      case "debug":
+        out.debug = val as boolean;
+        break;
+      case "fit_in":
+        out.fitIn = val as boolean;
+        break;
+      case "full":
+        out.full = val as boolean;
+        break;
+      case "adaptive":
+        out.adaptive = val as boolean;
+        break;
+      case "adaptive_fit_in":
+        Object.assign(out, { fitIn: true, adaptive: true, full: false });
+        break;
+      case "full_fit_in":
+        Object.assign(out, { fitIn: true, adaptive: false, full: true });
+        break;
+      case "adaptive_full_fit_in":
+        Object.assign(out, { fitIn: true, adaptive: true, full: true });
+        break;
+      case "flip":
+      case "horizontal_flip":
+        out.flipHorizontal = val as boolean;
+        break;
+      case "flop":
+      case "vertical_flip":
+        out.flipVertical = val as boolean;
+        break;
+      case "halign":
+        out.halign = val === "center" ? null : (val as ThumborUrl["halign"]);
+        break;
+      case "valign":
+        out.valign = val === "middle" ? null : (val as ThumborUrl["valign"]);
+        break;
+      case "filters":
+        out.filters = Array.isArray(val) ? val.join(":") : (val as string);
+        break;
+      case "crop_left":
+      case "crop_top":
+      case "crop_right":
+      case "crop_bottom": {
         out.crop = { ...(out.crop ?? { left: 0, top: 0, right: 0, bottom: 0 }), [k.slice(5)]: Number(val) };
         break;
       }
@@ -145,10 +186,12 @@ function expectedFromComposeOptions(e: Record<string, unknown>): Partial<Thumbor
       }
       case "trim": {
         if (val === true) out.trim = { corner: "top-left", tolerance: 0 };
-        else if (Array.isArray(val)) out.trim = { corner: val[0] === "bottom-right" ? "bottom-right" : "top-left", tolerance: (val[1] as number | null) ?? 0 };
+        else if (Array.isArray(val))
+          out.trim = { corner: val[0] === "bottom-right" ? "bottom-right" : "top-left", tolerance: (val[1] as number | null) ?? 0 };
         break;
       }
-      default: break; // image_url, unsafe, options...: handled by each case
+      default:
+        break; // image_url, unsafe, options...: handled by each case
     }
   }
   return out;
@@ -189,7 +232,10 @@ function checkOtherVector(t: import("ava").ExecutionContext, v: UrlVector): void
     } else if (api.includes("crop_left") || api.includes("--crop")) {
       const u = parseThumborPath(`/unsafe/${v.url}/a.jpg`);
       const c = (e.crop as Record<string, number> | undefined) ?? {
-        left: Number(e.crop_left), top: Number(e.crop_top), right: Number(e.crop_right), bottom: Number(e.crop_bottom),
+        left: Number(e.crop_left),
+        top: Number(e.crop_top),
+        right: Number(e.crop_right),
+        bottom: Number(e.crop_bottom),
       };
       t.deepEqual(u.crop, { left: c.left!, top: c.top!, right: c.right!, bottom: c.bottom! });
     } else if (api === "thumbor.context.RequestParameters()") {
@@ -198,10 +244,25 @@ function checkOtherVector(t: import("ava").ExecutionContext, v: UrlVector): void
       t.deepEqual(
         { ...asUpstream(u), crop: u.crop ?? e.crop, trim: u.trim, filters: u.filters ?? [] },
         {
-          unsafe: true, hash: null, debug: e.debug, meta: e.meta, crop: e.crop, adaptive: e.adaptive, full: e.full,
-          fit_in: e.fit_in, horizontal_flip: e.horizontal_flip, width: e.width, vertical_flip: e.vertical_flip,
-          height: e.height, halign: e.halign, valign: e.valign, smart: e.smart, filters: e.filters, image: "a.jpg",
-          image_url: "a.jpg", trim: e.trim,
+          unsafe: true,
+          hash: null,
+          debug: e.debug,
+          meta: e.meta,
+          crop: e.crop,
+          adaptive: e.adaptive,
+          full: e.full,
+          fit_in: e.fit_in,
+          horizontal_flip: e.horizontal_flip,
+          width: e.width,
+          vertical_flip: e.vertical_flip,
+          height: e.height,
+          halign: e.halign,
+          valign: e.valign,
+          smart: e.smart,
+          filters: e.filters,
+          image: "a.jpg",
+          image_url: "a.jpg",
+          trim: e.trim,
         },
       );
       t.is(u.crop, null, "no crop segment -> null (thumbor: all zeros, should_crop false)");
@@ -274,7 +335,9 @@ function checkOtherVector(t: import("ava").ExecutionContext, v: UrlVector): void
     // Composer-only: CryptoURL(unsafe=...) chooses the prefix. Asserted: the two forms it emits
     // ("unsafe/..." and "/<sig>/...") parse as unsafe / signed respectively.
     const opts = e.options as { unsafe: boolean };
-    const u = parseThumborPath(opts.unsafe ? "/unsafe/10x20:30x40/my.server.com/some/path/to/image.jpg" : "/abc=/10x20:30x40/my.server.com/some/path/to/image.jpg");
+    const u = parseThumborPath(
+      opts.unsafe ? "/unsafe/10x20:30x40/my.server.com/some/path/to/image.jpg" : "/abc=/10x20:30x40/my.server.com/some/path/to/image.jpg",
+    );
     t.is(u.unsafe, opts.unsafe);
     t.deepEqual(u.crop, { left: 10, top: 20, right: 30, bottom: 40 });
     return;
@@ -318,16 +381,27 @@ test("absolute image URLs: plain, and percent-encoded with a query that survives
 test("segment edge cases observed upstream", (t) => {
   t.is(parseThumborPath("/unsafe//a.jpg").image, "/a.jpg");
   t.like(parseThumborPath("/unsafe/fit-in/smart/a.jpg"), { fitIn: true, width: 0, height: 0, smart: true });
-  t.like(parseThumborPath("/unsafe/10x20:30x40/100x0/a.jpg"), { crop: { left: 10, top: 20, right: 30, bottom: 40 }, width: 100, height: 0 });
+  t.like(parseThumborPath("/unsafe/10x20:30x40/100x0/a.jpg"), {
+    crop: { left: 10, top: 20, right: 30, bottom: 40 },
+    width: 100,
+    height: 0,
+  });
   t.like(parseThumborPath("/unsafe/adaptive-full-fit-in/300x200/a.jpg"), { adaptive: true, full: true, fitIn: true });
   t.like(parseThumborPath("/unsafe/full-adaptive-fit-in/300x200/a.jpg"), {
-    adaptive: false, full: false, fitIn: false, width: 0, height: 0, image: "full-adaptive-fit-in/300x200/a.jpg",
+    adaptive: false,
+    full: false,
+    fitIn: false,
+    width: 0,
+    height: 0,
+    image: "full-adaptive-fit-in/300x200/a.jpg",
   });
   t.like(parseThumborPath("/unsafe/filters:watermark(http://a.com/w.png,10,10,50)/a.jpg"), {
-    filters: "watermark(http://a.com/w.png,10,10,50)", image: "a.jpg",
+    filters: "watermark(http://a.com/w.png,10,10,50)",
+    image: "a.jpg",
   });
   t.like(parseThumborPath("/unsafe/filters:watermark(http://a.com/x)/w.png,10,10,50)/a.jpg"), {
-    filters: "watermark(http://a.com/x)", image: "w.png,10,10,50)/a.jpg",
+    filters: "watermark(http://a.com/x)",
+    image: "w.png,10,10,50)/a.jpg",
   });
   t.like(parseThumborPath("/unsafe/filters:a(1)/filters:b(2)/x.jpg"), { filters: "a(1)", image: "filters:b(2)/x.jpg" });
   t.like(parseThumborPath("/unsafe/filters:/a.jpg"), { filters: null, image: "filters:/a.jpg" });
@@ -426,9 +500,34 @@ test("unquoteToBytes and quoteLikePython match Python", (t) => {
 
 test("property: parse never throws anything but a 400 RequestError", (t) => {
   const segment = fc.constantFrom(
-    "unsafe", "debug", "meta", "trim", "trim:10", "trim:top-left:3", "10x20:30x40", "fit-in", "adaptive-full-fit-in",
-    "-300x-200", "origx", "left", "middle", "smart", "filters:a(1):b('x,y')", "%", "%C3", "%C3%A9", "%FF", "+", "a.jpg", "",
-    "http:", "%2F", "=", "\n", "\uD800", "é",
+    "unsafe",
+    "debug",
+    "meta",
+    "trim",
+    "trim:10",
+    "trim:top-left:3",
+    "10x20:30x40",
+    "fit-in",
+    "adaptive-full-fit-in",
+    "-300x-200",
+    "origx",
+    "left",
+    "middle",
+    "smart",
+    "filters:a(1):b('x,y')",
+    "%",
+    "%C3",
+    "%C3%A9",
+    "%FF",
+    "+",
+    "a.jpg",
+    "",
+    "http:",
+    "%2F",
+    "=",
+    "\n",
+    "\uD800",
+    "é",
   );
   const path = fc.oneof(
     fc.string({ unit: "grapheme-ascii" }),
@@ -454,10 +553,38 @@ test("property: decoding and quoting equal the byte-by-byte definitions of Pytho
   const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
   const pythonQuote = (s: string): string =>
     [...Buffer.from(s, "utf8")]
-      .map((b) => (/[A-Za-z0-9_.\-~/]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`))
+      .map((b) =>
+        /[A-Za-z0-9_.\-~/]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`,
+      )
       .join("");
   const percentish = fc.string({
-    unit: fc.constantFrom("%", "C3", "A9", "e2", "82", "AC", "ED", "A0", "80", "FF", "2F", "zz", "4", "a", "/", "é", "😀", "+", " ", "!", "'", "(", ")", "*", "~"),
+    unit: fc.constantFrom(
+      "%",
+      "C3",
+      "A9",
+      "e2",
+      "82",
+      "AC",
+      "ED",
+      "A0",
+      "80",
+      "FF",
+      "2F",
+      "zz",
+      "4",
+      "a",
+      "/",
+      "é",
+      "😀",
+      "+",
+      " ",
+      "!",
+      "'",
+      "(",
+      ")",
+      "*",
+      "~",
+    ),
     maxLength: 16,
   });
   fc.assert(
@@ -475,7 +602,11 @@ test("property: decoding and quoting equal the byte-by-byte definitions of Pytho
         if (!(err instanceof RequestError)) throw err;
         got = undefined;
       }
-      return got === expected && quoteLikePython(text) === pythonQuote(text) && (expected === undefined || quoteLikePython(expected) === pythonQuote(expected));
+      return (
+        got === expected &&
+        quoteLikePython(text) === pythonQuote(text) &&
+        (expected === undefined || quoteLikePython(expected) === pythonQuote(expected))
+      );
     }),
     { numRuns: 5000 },
   );
@@ -521,10 +652,46 @@ print(json.dumps(out))
 test("differential: Python's re and urllib agree with parseThumborPath on random paths", (t) => {
   const segment = fc.oneof(
     fc.constantFrom(
-      "unsafe", "debug", "meta", "trim", "trim:10", "trim:bottom-right", "trim:top-left:7", "trim::3", "1x2:3x4", "fit-in",
-      "full-fit-in", "adaptive-fit-in", "adaptive-full-fit-in", "full-adaptive-fit-in", "300x200", "-0x-0", "origx", "x",
-      "-x-", "left", "right", "center", "top", "bottom", "middle", "smart", "filters:a(1)", "filters:a(1):b(x,y)",
-      "filters:q(80):", "filters:", "abc%3D", "%D1%80=", "http:", "", "a.jpg", "caf%C3%A9", "%C3", "%zz", "a+b", "é",
+      "unsafe",
+      "debug",
+      "meta",
+      "trim",
+      "trim:10",
+      "trim:bottom-right",
+      "trim:top-left:7",
+      "trim::3",
+      "1x2:3x4",
+      "fit-in",
+      "full-fit-in",
+      "adaptive-fit-in",
+      "adaptive-full-fit-in",
+      "full-adaptive-fit-in",
+      "300x200",
+      "-0x-0",
+      "origx",
+      "x",
+      "-x-",
+      "left",
+      "right",
+      "center",
+      "top",
+      "bottom",
+      "middle",
+      "smart",
+      "filters:a(1)",
+      "filters:a(1):b(x,y)",
+      "filters:q(80):",
+      "filters:",
+      "abc%3D",
+      "%D1%80=",
+      "http:",
+      "",
+      "a.jpg",
+      "caf%C3%A9",
+      "%C3",
+      "%zz",
+      "a+b",
+      "é",
     ),
     fc.string({ unit: fc.constantFrom("a", "x", "1", "-", ":", "(", ")", "%", "3", "D", "/", "=", ".", "\r"), maxLength: 6 }),
   );
@@ -535,7 +702,11 @@ test("differential: Python's re and urllib agree with parseThumborPath on random
   let python: (null | "invalid-utf8" | Record<string, string | null>)[];
   try {
     python = JSON.parse(
-      execFileSync("/usr/bin/python3", ["-c", PYTHON_ROUTE], { input: JSON.stringify({ pattern: THUMBOR_URL_PATTERN, paths }), encoding: "utf8", maxBuffer: 64 * 1024 * 1024 }),
+      execFileSync("/usr/bin/python3", ["-c", PYTHON_ROUTE], {
+        input: JSON.stringify({ pattern: THUMBOR_URL_PATTERN, paths }),
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+      }),
     );
   } catch (err) {
     return t.fail(`/usr/bin/python3 could not run the reference (${(err as Error).message}); install python3`);
@@ -559,20 +730,53 @@ test("differential: Python's re and urllib agree with parseThumborPath on random
     } else {
       matched++;
       if (ours instanceof RequestError) return t.fail(`${path}: ${ours.reason}`);
-      const crop = py.crop_left === null ? null : { left: Number(py.crop_left), top: Number(py.crop_top), right: Number(py.crop_right), bottom: Number(py.crop_bottom) };
+      const crop =
+        py.crop_left === null
+          ? null
+          : { left: Number(py.crop_left), top: Number(py.crop_top), right: Number(py.crop_right), bottom: Number(py.crop_bottom) };
       const dim = (v: string | null) => (v === null || v === "" ? 0 : v === "orig" ? "orig" : Number(v));
       t.deepEqual(
         {
-          unsafe: ours.unsafe, signature: ours.signature, debug: ours.debug, meta: ours.meta, crop: ours.crop,
-          fitIn: ours.fitIn, full: ours.full, adaptive: ours.adaptive, width: ours.width, height: ours.height,
-          flipHorizontal: ours.flipHorizontal, flipVertical: ours.flipVertical, halign: ours.halign, valign: ours.valign,
-          smart: ours.smart, filters: ours.filters, image: ours.image, imageUrl: ours.imageUrl, trimmed: ours.trim !== null,
+          unsafe: ours.unsafe,
+          signature: ours.signature,
+          debug: ours.debug,
+          meta: ours.meta,
+          crop: ours.crop,
+          fitIn: ours.fitIn,
+          full: ours.full,
+          adaptive: ours.adaptive,
+          width: ours.width,
+          height: ours.height,
+          flipHorizontal: ours.flipHorizontal,
+          flipVertical: ours.flipVertical,
+          halign: ours.halign,
+          valign: ours.valign,
+          smart: ours.smart,
+          filters: ours.filters,
+          image: ours.image,
+          imageUrl: ours.imageUrl,
+          trimmed: ours.trim !== null,
         },
         {
-          unsafe: py.unsafe !== null, signature: py.hash, debug: py.debug !== null, meta: py.meta !== null, crop,
-          fitIn: py.fit_in !== null, full: py.full !== null, adaptive: py.adaptive !== null, width: dim(py.width), height: dim(py.height),
-          flipHorizontal: py.horizontal_flip !== null, flipVertical: py.vertical_flip !== null, halign: py.halign, valign: py.valign,
-          smart: py.smart !== null, filters: py.filters, image: py.image, imageUrl: py.image_url, trimmed: py.trim !== null,
+          unsafe: py.unsafe !== null,
+          signature: py.hash,
+          debug: py.debug !== null,
+          meta: py.meta !== null,
+          crop,
+          fitIn: py.fit_in !== null,
+          full: py.full !== null,
+          adaptive: py.adaptive !== null,
+          width: dim(py.width),
+          height: dim(py.height),
+          flipHorizontal: py.horizontal_flip !== null,
+          flipVertical: py.vertical_flip !== null,
+          halign: py.halign,
+          valign: py.valign,
+          smart: py.smart !== null,
+          filters: py.filters,
+          image: py.image,
+          imageUrl: py.image_url,
+          trimmed: py.trim !== null,
         },
         path,
       );

@@ -79,8 +79,14 @@ test("a string key is UTF-8, as thumbor's server and our edge read it: equal to 
 
 test("thumborUrl joins the base URL with one slash, signed or unsafe", (t) => {
   const options = { image: "images/cat.jpg", width: 300, height: 200 };
-  t.is(createUrlBuilder({ unsafe: true, baseUrl: "https://img.example.com/" }).thumborUrl(options), "https://img.example.com/unsafe/300x200/images/cat.jpg");
-  t.regex(createUrlBuilder({ key: "k", baseUrl: "https://img.example.com" }).thumborUrl(options), /^https:\/\/img\.example\.com\/[A-Za-z0-9_-]{27}=\/300x200\/images\/cat\.jpg$/);
+  t.is(
+    createUrlBuilder({ unsafe: true, baseUrl: "https://img.example.com/" }).thumborUrl(options),
+    "https://img.example.com/unsafe/300x200/images/cat.jpg",
+  );
+  t.regex(
+    createUrlBuilder({ key: "k", baseUrl: "https://img.example.com" }).thumborUrl(options),
+    /^https:\/\/img\.example\.com\/[A-Za-z0-9_-]{27}=\/300x200\/images\/cat\.jpg$/,
+  );
   t.is(createUrlBuilder({ unsafe: true }).thumborUrl(options), "/unsafe/300x200/images/cat.jpg");
 });
 
@@ -90,33 +96,82 @@ test("where libthumbor writes a URL that means something else, the builder write
   t.is(b.thumborPath({ image: "a.jpg", flipHorizontal: true, height: 80 }), "unsafe/-0x80/a.jpg");
   t.is(b.thumborPath({ image: "a.jpg", trim: { tolerance: 5 } }), "unsafe/trim:top-left:5/a.jpg");
   t.is(b.thumborPath({ image: "a.jpg", width: "orig", flipHorizontal: true }), "unsafe/-origx0/a.jpg");
-  t.is(b.thumborPath({ image: "a.jpg", filters: [{ name: "watermark", args: ["logos/my logo (1).png", "10", "-0", 50] }] }),
-    "unsafe/filters:watermark('logos%2Fmy%20logo%20(1).png',10,-0,50)/a.jpg");
-  t.is(b.thumborPath({ image: imagePathForKey("dossier/été & co+(1).jpg?v=2") }), "unsafe/dossier/%C3%A9t%C3%A9%20%26%20co%2B%281%29.jpg%3Fv%3D2");
+  t.is(
+    b.thumborPath({ image: "a.jpg", filters: [{ name: "watermark", args: ["logos/my logo (1).png", "10", "-0", 50] }] }),
+    "unsafe/filters:watermark('logos%2Fmy%20logo%20(1).png',10,-0,50)/a.jpg",
+  );
+  t.is(
+    b.thumborPath({ image: imagePathForKey("dossier/été & co+(1).jpg?v=2") }),
+    "unsafe/dossier/%C3%A9t%C3%A9%20%26%20co%2B%281%29.jpg%3Fv%3D2",
+  );
 });
 
 const REFUSALS: [string, () => string, RegExp][] = [
-  ["an image that starts like an option", () => unsafeBuilder().thumborPath({ image: "left/a.jpg" }), /read with image "a\.jpg".*"%6Ceft\/a\.jpg"/],
+  [
+    "an image that starts like an option",
+    () => unsafeBuilder().thumborPath({ image: "left/a.jpg" }),
+    /read with image "a\.jpg".*"%6Ceft\/a\.jpg"/,
+  ],
   ["a raw space", () => unsafeBuilder().thumborPath({ image: "my pic.jpg" }), /contains " ".*%20/],
   ["a lone %", () => unsafeBuilder().thumborPath({ image: "100%.jpg" }), /"%" that does not start a %XX escape/],
   ["a dot segment", () => unsafeBuilder().thumborPath({ image: "a/../b.jpg" }), /"\." or "\.\." segment/],
-  ["a size over the stack's maximum", () => createUrlBuilder({ unsafe: true, stack: { maxWidth: 1000 } }).thumborPath({ image: "a.jpg", width: 1001 }), /400: width 1001 exceeds the maximum 1000/],
+  [
+    "a size over the stack's maximum",
+    () => createUrlBuilder({ unsafe: true, stack: { maxWidth: 1000 } }).thumborPath({ image: "a.jpg", width: 1001 }),
+    /400: width 1001 exceeds the maximum 1000/,
+  ],
   ["a negative width", () => unsafeBuilder().thumborPath({ image: "a.jpg", width: -10 }), /width must be a whole number.*flipHorizontal/],
   ["fit-in without a size", () => unsafeBuilder().thumborPath({ image: "a.jpg", fit: "fit-in" }), /fit-in needs a width and\/or a height/],
   ["an unknown filter", () => unsafeBuilder().thumborPath({ image: "a.jpg", filters: ["sepia()"] }), /filter "sepia\(\)": unknown filter/],
-  ["bad filter arguments", () => unsafeBuilder().thumborPath({ image: "a.jpg", filters: ["blur(x)"] }), /invalid arguments for filter blur\(x\)/],
-  ["a filter thumbor has and we do not", () => unsafeBuilder().thumborPath({ image: "a.jpg", filters: ["red_eye()"] }), /red_eye\(\) is not supported/],
+  [
+    "bad filter arguments",
+    () => unsafeBuilder().thumborPath({ image: "a.jpg", filters: ["blur(x)"] }),
+    /invalid arguments for filter blur\(x\)/,
+  ],
+  [
+    "a filter thumbor has and we do not",
+    () => unsafeBuilder().thumborPath({ image: "a.jpg", filters: ["red_eye()"] }),
+    /red_eye\(\) is not supported/,
+  ],
   ["gifv", () => unsafeBuilder().thumborPath({ image: "a.jpg", filters: ["gifv()"] }), /gifv\(\): edge-resizer makes no video/],
-  ["two filters in one string", () => unsafeBuilder().thumborPath({ image: "a.jpg", filters: ["quality(5):grayscale()"] }), /read as 2 filters/],
-  ["four costly filters", () => unsafeBuilder().thumborPath({ image: "a.jpg", filters: ["blur(1)", "blur(2)", "blur(3)", "sharpen(1,1,true)"] }), /4 blur\/sharpen\/convolution filters, the limit is 3/],
-  ["an absolute URL of an unlisted host", () => unsafeBuilder().thumborPath({ image: "http%3A//evil.example/a.jpg" }), /evil\.example is not in thumbor\.stripHosts/],
-  ["a watermark from an unlisted host", () => unsafeBuilder().thumborPath({ image: "a.jpg", filters: ["watermark(https%3A%2F%2Fevil.example%2Fw.png,0,0,0)"] }), /watermark: absolute image URLs/],
-  ["a variant key over 1024 bytes", () => unsafeBuilder().thumborPath({ image: `${"d/".repeat(445)}a.jpg`, filters: ["frame(" + "x".repeat(150) + ".png)"] }), /414: variant key would be/],
-  ["a ?d= size off the allow-list", () => createUrlBuilder({ unsafe: true, stack: { sizes: ["300x200"] } }).dimensionsUrl("a.jpg", 301, 200), /size 301x200 is not allowed; allowed: 300x200/],
+  [
+    "two filters in one string",
+    () => unsafeBuilder().thumborPath({ image: "a.jpg", filters: ["quality(5):grayscale()"] }),
+    /read as 2 filters/,
+  ],
+  [
+    "four costly filters",
+    () => unsafeBuilder().thumborPath({ image: "a.jpg", filters: ["blur(1)", "blur(2)", "blur(3)", "sharpen(1,1,true)"] }),
+    /4 blur\/sharpen\/convolution filters, the limit is 3/,
+  ],
+  [
+    "an absolute URL of an unlisted host",
+    () => unsafeBuilder().thumborPath({ image: "http%3A//evil.example/a.jpg" }),
+    /evil\.example is not in thumbor\.stripHosts/,
+  ],
+  [
+    "a watermark from an unlisted host",
+    () => unsafeBuilder().thumborPath({ image: "a.jpg", filters: ["watermark(https%3A%2F%2Fevil.example%2Fw.png,0,0,0)"] }),
+    /watermark: absolute image URLs/,
+  ],
+  [
+    "a variant key over 1024 bytes",
+    () => unsafeBuilder().thumborPath({ image: `${"d/".repeat(445)}a.jpg`, filters: ["frame(" + "x".repeat(150) + ".png)"] }),
+    /414: variant key would be/,
+  ],
+  [
+    "a ?d= size off the allow-list",
+    () => createUrlBuilder({ unsafe: true, stack: { sizes: ["300x200"] } }).dimensionsUrl("a.jpg", 301, 200),
+    /size 301x200 is not allowed; allowed: 300x200/,
+  ],
   ["a ?d= path the router reads as thumbor", () => unsafeBuilder().dimensionsUrl("unsafe/a.jpg", 10), /first segment is reserved/],
   ["a ?d= path under the variant prefix", () => unsafeBuilder().dimensionsUrl("variants/a.jpg", 10), /first segment is reserved/],
   ["a ?d= of no size", () => unsafeBuilder().dimensionsUrl("a.jpg", 0, 0), /d=0x0 asks for no size/],
-  ["a key and unsafe at once", () => createUrlBuilder({ key: "k", unsafe: true }).thumborPath({ image: "a.jpg" }), /either a key .* or unsafe/],
+  [
+    "a key and unsafe at once",
+    () => createUrlBuilder({ key: "k", unsafe: true }).thumborPath({ image: "a.jpg" }),
+    /either a key .* or unsafe/,
+  ],
   ["no key for signed URLs", () => createUrlBuilder({}).thumborPath({ image: "a.jpg" }), /need the stack's securityKey/],
 ];
 
@@ -138,25 +193,90 @@ const KEY = "prop-test-key";
 const STACKS: Record<string, Settings> = {
   signed: validateSettings({ thumbor: { allowUnsafe: false, securityKey: KEY } }),
   strict: validateSettings({ thumbor: { allowUnsafe: false, securityKey: KEY, strictFilters: true } }),
-  tight: validateSettings({ variantPrefix: "cache/v1", maxWidth: 800, maxHeight: 600, sizes: ["320x0", "640x480"], thumbor: { allowUnsafe: false, securityKey: KEY, pathPrefix: "st", stripHosts: ["img.example.com"] } }),
+  tight: validateSettings({
+    variantPrefix: "cache/v1",
+    maxWidth: 800,
+    maxHeight: 600,
+    sizes: ["320x0", "640x480"],
+    thumbor: { allowUnsafe: false, securityKey: KEY, pathPrefix: "st", stripHosts: ["img.example.com"] },
+  }),
 };
 
 /** Segments chosen to collide with the grammar (options, filters, dots, escapes) as well as plain names. */
 const SEGMENT = fc.oneof(
-  fc.constantFrom("a.jpg", "images", "cat.png", "left", "smart", "meta", "trim", "10x20", "fit-in", "filters:quality(5)", "unsafe",
-    "..", ".", "%2e", "x%20y.jpg", "%C3%A9t%C3%A9.jpg", "%FF.jpg", "a%2Fb", "100%", "my pic.jpg", "q?x", "a#b", "-0x-0", "1x2:3x4", "http%3A", "img.example.com", ""),
+  fc.constantFrom(
+    "a.jpg",
+    "images",
+    "cat.png",
+    "left",
+    "smart",
+    "meta",
+    "trim",
+    "10x20",
+    "fit-in",
+    "filters:quality(5)",
+    "unsafe",
+    "..",
+    ".",
+    "%2e",
+    "x%20y.jpg",
+    "%C3%A9t%C3%A9.jpg",
+    "%FF.jpg",
+    "a%2Fb",
+    "100%",
+    "my pic.jpg",
+    "q?x",
+    "a#b",
+    "-0x-0",
+    "1x2:3x4",
+    "http%3A",
+    "img.example.com",
+    "",
+  ),
   fc.stringMatching(/^[A-Za-z0-9._~!$&'()*+,;=:@|-]{1,12}$/),
 );
 const IMAGE = fc.array(SEGMENT, { minLength: 1, maxLength: 4 }).map((s) => s.join("/"));
 const SIDE = fc.oneof(fc.integer({ min: 0, max: 1200 }), fc.constant<"orig">("orig"));
 const FILTER = fc.oneof(
-  fc.constantFrom("quality(70)", "format(webp)", "format(bmp)", "grayscale()", "blur(3)", "sharpen(1,0.5,true)", "brightness(-20)",
-    "fill(ff00aa,true)", "round_corner(20|10,255,255,255)", "rotate(90)", "no_upscale()", "strip_exif()", "red_eye()", "gifv()",
-    "sepia()", "watermark(logo.png,10,-10,50)", "watermark(https%3A%2F%2Fimg.example.com%2Fw.png,center,center,0)", "frame(f.png)",
-    "quality(x)", "focal(1x2:3x4)", "extract_focal()", "proportion(0.5)", "curve([(0,0),(255,255)],[],[],[])", "max_bytes(1000)"),
-  fc.record({ name: fc.constantFrom("quality", "brightness", "contrast", "rotate"), args: fc.tuple(fc.integer({ min: -100, max: 100 })) })
+  fc.constantFrom(
+    "quality(70)",
+    "format(webp)",
+    "format(bmp)",
+    "grayscale()",
+    "blur(3)",
+    "sharpen(1,0.5,true)",
+    "brightness(-20)",
+    "fill(ff00aa,true)",
+    "round_corner(20|10,255,255,255)",
+    "rotate(90)",
+    "no_upscale()",
+    "strip_exif()",
+    "red_eye()",
+    "gifv()",
+    "sepia()",
+    "watermark(logo.png,10,-10,50)",
+    "watermark(https%3A%2F%2Fimg.example.com%2Fw.png,center,center,0)",
+    "frame(f.png)",
+    "quality(x)",
+    "focal(1x2:3x4)",
+    "extract_focal()",
+    "proportion(0.5)",
+    "curve([(0,0),(255,255)],[],[],[])",
+    "max_bytes(1000)",
+  ),
+  fc
+    .record({ name: fc.constantFrom("quality", "brightness", "contrast", "rotate"), args: fc.tuple(fc.integer({ min: -100, max: 100 })) })
     .map((c): FilterCall => ({ name: c.name, args: [...c.args] })),
-  fc.record({ name: fc.constant("watermark"), args: fc.tuple(fc.stringMatching(/^[a-z ()/,%é]{1,10}\.png$/), fc.constantFrom("0", "-0", "10p", "center"), fc.constantFrom("0", "repeat"), fc.integer({ min: 0, max: 100 })) })
+  fc
+    .record({
+      name: fc.constant("watermark"),
+      args: fc.tuple(
+        fc.stringMatching(/^[a-z ()/,%é]{1,10}\.png$/),
+        fc.constantFrom("0", "-0", "10p", "center"),
+        fc.constantFrom("0", "repeat"),
+        fc.integer({ min: 0, max: 100 }),
+      ),
+    })
     .map((c): FilterCall => ({ name: c.name, args: [...c.args] })),
 );
 const CROP: fc.Arbitrary<CropBox> = fc.record({ left: fc.nat(500), top: fc.nat(500), right: fc.nat(1500), bottom: fc.nat(1500) });
@@ -166,7 +286,10 @@ const OPTIONS: fc.Arbitrary<ThumborOptions> = fc.record(
     image: IMAGE,
     debug: fc.boolean(),
     meta: fc.boolean(),
-    trim: fc.oneof(fc.boolean(), fc.record({ corner: fc.constantFrom<TrimCorner>("top-left", "bottom-right"), tolerance: fc.nat(442) }, { requiredKeys: [] })),
+    trim: fc.oneof(
+      fc.boolean(),
+      fc.record({ corner: fc.constantFrom<TrimCorner>("top-left", "bottom-right"), tolerance: fc.nat(442) }, { requiredKeys: [] }),
+    ),
     crop: CROP,
     fit: fc.constantFrom<Exclude<FitMode, "crop">>("fit-in", "full-fit-in", "adaptive-fit-in", "adaptive-full-fit-in"),
     width: SIDE,
@@ -185,11 +308,24 @@ const OPTIONS: fc.Arbitrary<ThumborOptions> = fc.record(
 function meaning(o: ThumborOptions) {
   const crop = o.crop && (o.crop.left || o.crop.top || o.crop.right || o.crop.bottom) ? o.crop : null;
   return {
-    meta: !!o.meta, crop: crop && { ...crop }, width: o.width ?? 0, height: o.height ?? 0,
-    flipHorizontal: !!o.flipHorizontal, flipVertical: !!o.flipVertical, smart: !!o.smart,
-    fitIn: o.fit !== undefined, full: o.fit === "full-fit-in" || o.fit === "adaptive-full-fit-in", adaptive: o.fit?.startsWith("adaptive") ?? false,
-    halign: o.halign ?? "center", valign: o.valign ?? "middle",
-    trim: o.trim === undefined || o.trim === false ? null : o.trim === true ? { corner: "top-left", tolerance: 0 } : { corner: o.trim.corner ?? "top-left", tolerance: o.trim.tolerance ?? 0 },
+    meta: !!o.meta,
+    crop: crop && { ...crop },
+    width: o.width ?? 0,
+    height: o.height ?? 0,
+    flipHorizontal: !!o.flipHorizontal,
+    flipVertical: !!o.flipVertical,
+    smart: !!o.smart,
+    fitIn: o.fit !== undefined,
+    full: o.fit === "full-fit-in" || o.fit === "adaptive-full-fit-in",
+    adaptive: o.fit?.startsWith("adaptive") ?? false,
+    halign: o.halign ?? "center",
+    valign: o.valign ?? "middle",
+    trim:
+      o.trim === undefined || o.trim === false
+        ? null
+        : o.trim === true
+          ? { corner: "top-left", tolerance: 0 }
+          : { corner: o.trim.corner ?? "top-left", tolerance: o.trim.tolerance ?? 0 },
     image: decodeURIComponentLoose(o.image),
   };
 }
@@ -220,13 +356,24 @@ for (const [name, settings] of Object.entries(STACKS)) {
         }
         accepted++;
         const route = planner.plan(url, "", "image/webp");
-        if (route.kind !== "variant" || !route.key.startsWith(`${settings.variantPrefix}/`)) throw new Error(`not a variant under the prefix: ${url}`);
+        if (route.kind !== "variant" || !route.key.startsWith(`${settings.variantPrefix}/`))
+          throw new Error(`not a variant under the prefix: ${url}`);
         const read = parseThumborPath(url);
         const { image, ...rest } = meaning(options);
         const got = {
-          meta: read.meta, crop: read.crop, width: read.width, height: read.height, flipHorizontal: read.flipHorizontal,
-          flipVertical: read.flipVertical, smart: read.smart, fitIn: read.fitIn, full: read.full, adaptive: read.adaptive,
-          halign: read.halign ?? "center", valign: read.valign ?? "middle", trim: read.trim,
+          meta: read.meta,
+          crop: read.crop,
+          width: read.width,
+          height: read.height,
+          flipHorizontal: read.flipHorizontal,
+          flipVertical: read.flipVertical,
+          smart: read.smart,
+          fitIn: read.fitIn,
+          full: read.full,
+          adaptive: read.adaptive,
+          halign: read.halign ?? "center",
+          valign: read.valign ?? "middle",
+          trim: read.trim,
         };
         if (JSON.stringify(got) !== JSON.stringify(rest) || read.image !== image) {
           throw new Error(`${url} reads as ${JSON.stringify({ ...got, image: read.image })}`);
@@ -246,22 +393,27 @@ test("property: a ?d= URL the builder accepts maps to the original's variant at 
     const planner = createRequestPlanner(settings);
     let accepted = 0;
     fc.assert(
-      fc.property(fc.array(SEGMENT, { minLength: 1, maxLength: 3 }).map((s) => decodeURIComponentLoose(s.join("/"))), fc.oneof(fc.constantFrom(320, 640), fc.nat(1000)), fc.oneof(fc.constantFrom(0, 480), fc.nat(700)), (key, width, height) => {
-        let url: string;
-        try {
-          url = builder.dimensionsUrl(key, width, height);
-        } catch (err) {
-          if (!(err instanceof UrlBuilderError)) throw err;
-          return;
-        }
-        accepted++;
-        const [path, query] = url.split("?");
-        const route = planner.plan(path!, query!, undefined);
-        if (route.kind !== "variant" || route.plan.source !== key || route.plan.width !== width || route.plan.height !== height) {
-          throw new Error(`${url} does not map to ${key} at ${width}x${height}`);
-        }
-        if (!route.key.startsWith(`${settings.variantPrefix}/${key}/`)) throw new Error(`outside the prefix: ${route.key}`);
-      }),
+      fc.property(
+        fc.array(SEGMENT, { minLength: 1, maxLength: 3 }).map((s) => decodeURIComponentLoose(s.join("/"))),
+        fc.oneof(fc.constantFrom(320, 640), fc.nat(1000)),
+        fc.oneof(fc.constantFrom(0, 480), fc.nat(700)),
+        (key, width, height) => {
+          let url: string;
+          try {
+            url = builder.dimensionsUrl(key, width, height);
+          } catch (err) {
+            if (!(err instanceof UrlBuilderError)) throw err;
+            return;
+          }
+          accepted++;
+          const [path, query] = url.split("?");
+          const route = planner.plan(path!, query!, undefined);
+          if (route.kind !== "variant" || route.plan.source !== key || route.plan.width !== width || route.plan.height !== height) {
+            throw new Error(`${url} does not map to ${key} at ${width}x${height}`);
+          }
+          if (!route.key.startsWith(`${settings.variantPrefix}/${key}/`)) throw new Error(`outside the prefix: ${route.key}`);
+        },
+      ),
       { numRuns: 1500, seed: 16 },
     );
     t.true(accepted > (settings.sizes.length > 0 ? 20 : 300), `accepted ${accepted}`);

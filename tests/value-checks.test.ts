@@ -35,5 +35,8 @@ test("each check names the path, what it must be and the value it got", (t) => {
 test("the caller chooses the error class and how a value is shown", (t) => {
   class ConfigError extends Error {}
   const secretive = valueChecks("settings.json", { error: (m) => new ConfigError(m), show: (path) => `(${path} not shown)` });
-  t.throws(() => secretive.string("key", 42, true), { instanceOf: ConfigError, message: "settings.json: key must be a string, got (key not shown)" });
+  t.throws(() => secretive.string("key", 42, true), {
+    instanceOf: ConfigError,
+    message: "settings.json: key must be a string, got (key not shown)",
+  });
 });

@@ -24,8 +24,16 @@ test("README examples spell the documented keys", (t) => {
   t.is(
     variantKey(
       plan({
-        width: 300, height: 0, flipHorizontal: true, fit: "fit-in", format: "jpeg", quality: 75,
-        filters: [{ name: "grayscale", args: [] }, { name: "fill", args: ["ff0000", true] }],
+        width: 300,
+        height: 0,
+        flipHorizontal: true,
+        fit: "fit-in",
+        format: "jpeg",
+        quality: 75,
+        filters: [
+          { name: "grayscale", args: [] },
+          { name: "fill", args: ["ff0000", true] },
+        ],
       }),
       settings,
     ),
@@ -93,7 +101,15 @@ test("keys over S3's 1024-byte limit are refused with 414", (t) => {
 });
 
 test("URI encoding round-trips keys with spaces, unicode, commas and parentheses", (t) => {
-  const key = variantKey(plan({ source: "fotos/maracujá (1),x.jpg", width: 10, height: 0, filters: [{ name: "watermark", args: ["wm/logo 1.png", 10, -10, 50] }] }), settings);
+  const key = variantKey(
+    plan({
+      source: "fotos/maracujá (1),x.jpg",
+      width: 10,
+      height: 0,
+      filters: [{ name: "watermark", args: ["wm/logo 1.png", 10, -10, 50] }],
+    }),
+    settings,
+  );
   const uri = variantKeyToUri(key);
   t.regex(uri, /^\/[A-Za-z0-9%._~\/-]+$/);
   t.is(uriToKey(uri), key);
@@ -119,7 +135,10 @@ const filter = fc.record({
 const planArb: fc.Arbitrary<TransformPlan> = fc.record({
   source,
   meta: fc.boolean(),
-  trim: fc.option(fc.record({ corner: fc.constantFrom("top-left" as const, "bottom-right" as const), tolerance: fc.integer({ min: 0, max: 442 }) }), { nil: null }),
+  trim: fc.option(
+    fc.record({ corner: fc.constantFrom("top-left" as const, "bottom-right" as const), tolerance: fc.integer({ min: 0, max: 442 }) }),
+    { nil: null },
+  ),
   crop: fc.option(fc.record({ left: fc.nat(9999), top: fc.nat(9999), right: fc.nat(9999), bottom: fc.nat(9999) }), { nil: null }),
   fit: fc.constantFrom(...FIT_MODES),
   width: dimension,
@@ -213,7 +232,16 @@ const longFilter = fc.record({
   name: fc.constantFrom("curve", "watermark", "frame", "fill"),
   args: fc.array(fc.oneof(longString, fc.integer({ min: -9999, max: 9999 }), fc.boolean()), { minLength: 1, maxLength: 4 }),
 });
-const tildeSource = fc.array(fc.oneof(segment, segment.map((s) => `~${s}`), fc.constantFrom("300x200,q80.webp", "~q80.jpg")), { minLength: 1, maxLength: 4 }).map((s) => s.join("/"));
+const tildeSource = fc
+  .array(
+    fc.oneof(
+      segment,
+      segment.map((s) => `~${s}`),
+      fc.constantFrom("300x200,q80.webp", "~q80.jpg"),
+    ),
+    { minLength: 1, maxLength: 4 },
+  )
+  .map((s) => s.join("/"));
 const longPlanArb: fc.Arbitrary<TransformPlan> = fc
   .tuple(planArb, tildeSource, fc.array(longFilter, { minLength: 1, maxLength: 4 }))
   .map(([p, src, filters]) => ({ ...p, source: src, filters }));

@@ -5,7 +5,12 @@ import { DEFAULT_SETTINGS } from "../handlers/core/settings.js";
 import { newRequestId, viewerRequestEvent, type Distribution } from "../local/events.js";
 import { checked } from "./helpers/edge-contract.js";
 
-const distribution: Distribution = { domainName: "d111111abcdef8.cloudfront.net", distributionId: "EDFDVBD6EXAMPLE", bucket: "images", region: "eu-west-1" };
+const distribution: Distribution = {
+  domainName: "d111111abcdef8.cloudfront.net",
+  distributionId: "EDFDVBD6EXAMPLE",
+  bucket: "images",
+  region: "eu-west-1",
+};
 const handler = checked(createViewerRequestHandler(DEFAULT_SETTINGS));
 
 function event(url: string, headers: Record<string, string> = {}) {
@@ -55,7 +60,12 @@ test("bad URLs are answered here: short reason, text/plain, the short error cach
 });
 
 test("the read-only headers of viewer-request (Host, Via, Content-Length, Transfer-Encoding) come back untouched", async (t) => {
-  const readOnly = { Host: distribution.domainName, Via: "1.1 proxy.example (squid)", "Content-Length": "0", "Transfer-Encoding": "chunked" };
+  const readOnly = {
+    Host: distribution.domainName,
+    Via: "1.1 proxy.example (squid)",
+    "Content-Length": "0",
+    "Transfer-Encoding": "chunked",
+  };
   for (const url of ["/images/cat.jpg?d=300x200", "/unsafe/300x200/images/cat.jpg", "/images/cat.jpg"]) {
     const out = await handler(event(url, { ...readOnly, Accept: "image/webp" }));
     if (isResponse(out)) return t.fail(`${url} was answered ${out.status}`);

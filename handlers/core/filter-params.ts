@@ -59,7 +59,11 @@ export const PARAM_TYPES = Object.freeze({
   /** colorize's fill colour: a String that is a hex colour. */
   ColorString: { regex: "(?:'.+?')|(?:[^,]+?)", parse: (raw: string) => stripQuotes(raw).toLowerCase(), quotable: true },
   /** format(): a String; anything but a known format is None in thumbor, so the call is dropped. */
-  FormatName: { regex: "(?:'.+?')|(?:[^,]+?)", parse: (raw: string) => THUMBOR_FORMAT_NAMES.get(stripQuotes(raw).toLowerCase()), quotable: true },
+  FormatName: {
+    regex: "(?:'.+?')|(?:[^,]+?)",
+    parse: (raw: string) => THUMBOR_FORMAT_NAMES.get(stripQuotes(raw).toLowerCase()),
+    quotable: true,
+  },
   ConvolutionMatrix: { regex: "-?\\d+(?:\\.\\d*)?(?:;-?\\d+(?:\\.\\d*)?)*", parse: asIs },
   Curve: { regex: "\\[(?:\\(\\d+,\\d+\\),?)*\\]", parse: asIs },
   /** round_corner: "a" or "a|b" (elliptical radii). */

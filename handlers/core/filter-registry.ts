@@ -51,7 +51,16 @@ type Extra = Partial<Pick<FilterDefinition, "phase" | "appliedBy" | "costly" | "
 
 const p = (type: ParamType, ...dflt: [FilterArg?]): FilterParam => (dflt.length > 0 ? { type, default: dflt[0] } : { type });
 const def = (name: string, handledBy: FilterHandler, params: FilterParam[], more: Extra = {}): FilterDefinition =>
-  Object.freeze({ name, params: Object.freeze(params), phase: "post", appliedBy: "filter", handledBy, costly: false, readsImage: false, ...more });
+  Object.freeze({
+    name,
+    params: Object.freeze(params),
+    phase: "post",
+    appliedBy: "filter",
+    handledBy,
+    costly: false,
+    readsImage: false,
+    ...more,
+  });
 
 const costly = { costly: true } as const;
 const readsImage = { readsImage: true } as const;
@@ -92,17 +101,32 @@ export const THUMBOR_FILTERS: Readonly<Record<string, FilterDefinition>> = Objec
       def("proportion", "effect", [p(T.DecimalNumber)]),
       def("rgb", "effect", [p(T.Number), p(T.Number), p(T.Number)]),
       def("rotate", "effect", [p(T.Number)]),
-      def("round_corner", "effect", [p(T.CornerRadius), p(T.PositiveNumber), p(T.PositiveNumber), p(T.PositiveNumber), p(T.Boolean, false)]),
+      def("round_corner", "effect", [
+        p(T.CornerRadius),
+        p(T.PositiveNumber),
+        p(T.PositiveNumber),
+        p(T.PositiveNumber),
+        p(T.Boolean, false),
+      ]),
       def("saturation", "effect", [p(T.DecimalNumber)]),
       def(
         "watermark",
         "effect",
-        [p(T.String), p(T.WatermarkPosition), p(T.WatermarkPosition), p(T.PositiveNumber), p(T.WatermarkRatio, "none"), p(T.WatermarkRatio, "none")],
+        [
+          p(T.String),
+          p(T.WatermarkPosition),
+          p(T.WatermarkPosition),
+          p(T.PositiveNumber),
+          p(T.WatermarkRatio, "none"),
+          p(T.WatermarkRatio, "none"),
+        ],
         readsImage,
       ),
       // thumbor's redeye module (not in its BUILTIN_FILTERS) lowers red inside eyes found by OpenCV's
       // face and eye cascades; desaturating red everywhere would damage pictures thumbor leaves alone.
-      def("red_eye", "unsupported", [], { unsupportedReason: "needs face and eye detection (OpenCV in thumbor); not available at the edge" }),
+      def("red_eye", "unsupported", [], {
+        unsupportedReason: "needs face and eye detection (OpenCV in thumbor); not available at the edge",
+      }),
     ].map((d) => [d.name, d]),
   ),
 );

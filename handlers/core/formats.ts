@@ -21,7 +21,14 @@ interface ImageFormat {
 }
 
 export const IMAGE_FORMATS = {
-  jpeg: { contentType: "image/jpeg", extensions: ["jpg", "jpeg"], thumborNames: ["jpeg", "jpg"], sharpName: "jpeg", readable: true, writable: true },
+  jpeg: {
+    contentType: "image/jpeg",
+    extensions: ["jpg", "jpeg"],
+    thumborNames: ["jpeg", "jpg"],
+    sharpName: "jpeg",
+    readable: true,
+    writable: true,
+  },
   png: { contentType: "image/png", extensions: ["png"], thumborNames: ["png"], sharpName: "png", readable: true, writable: true },
   webp: { contentType: "image/webp", extensions: ["webp"], thumborNames: ["webp"], sharpName: "webp", readable: true, writable: true },
   avif: { contentType: "image/avif", extensions: ["avif"], thumborNames: ["avif"], sharpName: "heif", readable: true, writable: true },

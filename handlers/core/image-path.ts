@@ -83,7 +83,7 @@ export function checkOriginalKey(key: string): string {
   if (key.length * 3 > MAX_ORIGINAL_KEY_BYTES && Buffer.byteLength(key, "utf8") > MAX_ORIGINAL_KEY_BYTES) {
     throw refusal(400, `image path is longer than ${MAX_ORIGINAL_KEY_BYTES} bytes`);
   }
-  for (let start = 0; start <= key.length; ) {
+  for (let start = 0; start <= key.length;) {
     let end = key.indexOf("/", start);
     if (end < 0) end = key.length;
     const length = end - start;
@@ -95,7 +95,6 @@ export function checkOriginalKey(key: string): string {
   }
   return key;
 }
-
 
 /**
  * The bucket key of an image a filter names (watermark, frame). thumbor fetches it through its

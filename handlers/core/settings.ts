@@ -142,11 +142,16 @@ export function validateSettings(input: unknown, origin = "settings"): Settings 
     }
   });
   const sizeTolerance = pick("sizeTolerance");
-  if (typeof sizeTolerance !== "number" || !(sizeTolerance >= 0 && sizeTolerance < 1)) fail("sizeTolerance", "a number from 0 (exact) to below 1", sizeTolerance);
+  if (typeof sizeTolerance !== "number" || !(sizeTolerance >= 0 && sizeTolerance < 1))
+    fail("sizeTolerance", "a number from 0 (exact) to below 1", sizeTolerance);
 
   const variantPrefix = str("variantPrefix", pick("variantPrefix"), false);
   if (!variantPrefix.split("/").every((seg) => PREFIX_SEGMENT.test(seg) && seg !== "." && seg !== "..")) {
-    fail("variantPrefix", "path segments of letters, digits, '.', '_' or '-' separated by '/', without leading or trailing '/'", variantPrefix);
+    fail(
+      "variantPrefix",
+      "path segments of letters, digits, '.', '_' or '-' separated by '/', without leading or trailing '/'",
+      variantPrefix,
+    );
   }
   const cacheControl = str("cacheControl", pick("cacheControl"), false);
   const errorCacheControl = str("errorCacheControl", pick("errorCacheControl"), false);
@@ -188,9 +193,13 @@ function validateThumborSettings(input: unknown, checks: ValueChecks, origin: st
     strictFilters: bool("thumbor.strictFilters", tp("strictFilters")),
     smartCrop: checks.oneOf("thumbor.smartCrop", tp("smartCrop"), SMART_CROP_MODES),
   };
-  thumbor.retiredSecurityKeys.forEach((k, i) => { if (k === "") fail(`thumbor.retiredSecurityKeys[${i}]`, "a non-empty string", k); });
+  thumbor.retiredSecurityKeys.forEach((k, i) => {
+    if (k === "") fail(`thumbor.retiredSecurityKeys[${i}]`, "a non-empty string", k);
+  });
   if (!thumbor.allowUnsafe && thumbor.securityKey === "") {
-    throw new SettingsError(`${origin}: thumbor.allowUnsafe is false but thumbor.securityKey is empty, so no thumbor URL could ever be served`);
+    throw new SettingsError(
+      `${origin}: thumbor.allowUnsafe is false but thumbor.securityKey is empty, so no thumbor URL could ever be served`,
+    );
   }
   return thumbor;
 }
@@ -209,7 +218,9 @@ export function loadSettingsFile(path: string): Settings {
   } catch (err) {
     // V8's "Unexpected token" messages quote the text around the error, which may be the key.
     const message = (err as Error).message;
-    const safe = /is not valid JSON$/.test(message) ? "unexpected token (the parser's excerpt is not shown: it may quote a secret)" : message;
+    const safe = /is not valid JSON$/.test(message)
+      ? "unexpected token (the parser's excerpt is not shown: it may quote a secret)"
+      : message;
     throw new SettingsError(`settings file ${path} is not valid JSON: ${safe}`);
   }
   return validateSettings(doc, path);

@@ -33,7 +33,9 @@ export function valueChecks(where: string, options: ValueCheckOptions = {}): Val
   return {
     fail,
     integer: (path, v, min, max) =>
-      Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? (v as number) : fail(path, `an integer from ${min} to ${max}`, v),
+      Number.isInteger(v) && (v as number) >= min && (v as number) <= max
+        ? (v as number)
+        : fail(path, `an integer from ${min} to ${max}`, v),
     boolean: (path, v) => (typeof v === "boolean" ? v : fail(path, "true or false", v)),
     string: (path, v, allowEmpty) =>
       typeof v === "string" && (allowEmpty || v.length > 0) ? v : fail(path, allowEmpty ? "a string" : "a non-empty string", v),

@@ -42,15 +42,7 @@
 import { RequestError } from "./errors.js";
 import { outputFormatOfExtension, variantExtension } from "./formats.js";
 import { checkOriginalKey } from "./image-path.js";
-import {
-  FIT_MODES,
-  canonicalPlan,
-  type Dimension,
-  type FilterArg,
-  type FilterCall,
-  type FitMode,
-  type TransformPlan,
-} from "./plan.js";
+import { FIT_MODES, canonicalPlan, type Dimension, type FilterArg, type FilterCall, type FitMode, type TransformPlan } from "./plan.js";
 import type { Settings, ThumborSettings } from "./settings.js";
 
 /** What a key depends on: the prefix, and the rendering settings (absent = their default). */
@@ -71,7 +63,6 @@ const ORIGINAL_FORMAT_EXT = "orig";
 export const MAX_OPTION_SEGMENT_BYTES = 200;
 /** Starts every option segment that continues the one before it. */
 const CONTINUATION = "~";
-
 
 const SIZE_TOKEN = /^(-?)(0|[1-9]\d{0,4}|orig)x(-?)(0|[1-9]\d{0,4}|orig)$/;
 const TRIM_TOKEN = /^trim:(top-left|bottom-right):(0|[1-9]\d{0,3})$/;
@@ -133,16 +124,33 @@ export function parseVariantKey(key: string, settings: KeySettings): TransformPl
   while (first > 0 && segments[first]!.startsWith(CONTINUATION)) first--;
   if (first < 1) bad("no original key");
   const source = checkOriginalKey(segments.slice(0, first).join("/"));
-  const name = segments[first] + segments.slice(first + 1).map((s) => s.slice(CONTINUATION.length)).join("");
+  const name =
+    segments[first] +
+    segments
+      .slice(first + 1)
+      .map((s) => s.slice(CONTINUATION.length))
+      .join("");
   const dot = name.lastIndexOf(".");
   if (dot < 0) bad("no extension");
   const ext = name.slice(dot + 1);
   const tokens = splitTopLevel(name.slice(0, dot));
 
   const plan: TransformPlan = {
-    source, meta: ext === "json", trim: null, crop: null, fit: "crop", width: 0, height: 0,
-    flipHorizontal: false, flipVertical: false, halign: "center", valign: "middle", smart: false,
-    filters: [], format: null, quality: 0,
+    source,
+    meta: ext === "json",
+    trim: null,
+    crop: null,
+    fit: "crop",
+    width: 0,
+    height: 0,
+    flipHorizontal: false,
+    flipVertical: false,
+    halign: "center",
+    valign: "middle",
+    smart: false,
+    filters: [],
+    format: null,
+    quality: 0,
   };
   if (!plan.meta) {
     const format = ext === ORIGINAL_FORMAT_EXT ? null : outputFormatOfExtension(ext);
@@ -164,7 +172,8 @@ export function parseVariantKey(key: string, settings: KeySettings): TransformPl
     else if (token === "left" || token === "right") plan.halign = token;
     else if (token === "top" || token === "bottom") plan.valign = token;
     else if (token === "smart") plan.smart = true;
-    else if (token === NAIVE_CMYK_TOKEN) continue; // settings-derived: the re-encoding below checks it
+    else if (token === NAIVE_CMYK_TOKEN)
+      continue; // settings-derived: the re-encoding below checks it
     else if ((m = QUALITY_TOKEN.exec(token))) plan.quality = Number(m[1]);
     else if ((m = FILTER_TOKEN.exec(token))) plan.filters.push({ name: m[1], args: parseArgs(m[2], bad) });
     else bad(`unknown option "${token}"`);
@@ -279,7 +288,10 @@ function parseArgs(text: string, bad: (why: string) => never): FilterArg[] {
     if (raw.startsWith("'")) {
       const body = raw.slice(1);
       if (!/^(?:[A-Za-z0-9.-]|~[0-9A-F]{2})*$/.test(body)) bad(`badly escaped argument "${raw}"`);
-      const bytes = Buffer.from(body.replace(/~([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), "latin1");
+      const bytes = Buffer.from(
+        body.replace(/~([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))),
+        "latin1",
+      );
       const value = bytes.toString("utf8");
       if (!Buffer.from(value, "utf8").equals(bytes)) bad("argument is not UTF-8");
       return value;

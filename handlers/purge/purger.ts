@@ -63,7 +63,8 @@ export async function runPurge(
     const keys = await variantsToDelete(ports.bucket, prefix, settings, options.mode);
     for (const key of keys) {
       // Defence in depth: a listing or a prefix gone wrong must never reach an original.
-      if (!isUnderVariantPrefix(key, settings) || !key.startsWith(prefix)) throw new OutsideVariantPrefixError(`refusing to delete "${key}": not under "${prefix}"`);
+      if (!isUnderVariantPrefix(key, settings) || !key.startsWith(prefix))
+        throw new OutsideVariantPrefixError(`refusing to delete "${key}": not under "${prefix}"`);
     }
     if (keys.length > 0) {
       if (!options.dryRun) await ports.bucket.deleteKeys(keys);
@@ -83,7 +84,12 @@ function stalePaths(plan: PurgePlan, prefixes: string[]): string[] {
   return plan.wholeVariantPrefix ? plan.invalidationPaths : prefixes.map(invalidationPathOf);
 }
 
-async function variantsToDelete(bucket: VariantBucket, prefix: string, settings: Pick<Settings, "variantPrefix">, mode: SweepMode): Promise<string[]> {
+async function variantsToDelete(
+  bucket: VariantBucket,
+  prefix: string,
+  settings: Pick<Settings, "variantPrefix">,
+  mode: SweepMode,
+): Promise<string[]> {
   const keys = await bucket.listKeys(prefix);
   if (mode === "all") return keys;
   const head = `${settings.variantPrefix}/`;

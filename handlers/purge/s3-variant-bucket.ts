@@ -2,9 +2,7 @@
  * The purge's VariantBucket on the S3 API (the deployed function, the command line and the local
  * edge's s3rver all go through it).
  */
-import {
-  DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command, S3ServiceException, type S3Client,
-} from "@aws-sdk/client-s3";
+import { DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
 import { SOURCE_ETAG_METADATA } from "../core/variant-source.js";
 import type { VariantBucket } from "./purger.js";
 
@@ -40,9 +38,12 @@ export function s3VariantBucket(client: S3Client, bucket: string): VariantBucket
     async deleteKeys(keys) {
       for (let i = 0; i < keys.length; i += DELETE_BATCH) {
         const batch = keys.slice(i, i + DELETE_BATCH);
-        const out = await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
+        const out = await client.send(
+          new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
+        );
         const failed = out.Errors ?? [];
-        if (failed.length > 0) throw new Error(`S3 refused to delete ${failed.length} variant(s), e.g. ${failed[0]!.Key}: ${failed[0]!.Code}`);
+        if (failed.length > 0)
+          throw new Error(`S3 refused to delete ${failed.length} variant(s), e.g. ${failed[0]!.Key}: ${failed[0]!.Code}`);
       }
     },
   };

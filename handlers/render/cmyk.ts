@@ -26,7 +26,11 @@ export function pillowCmykToRgb(cmyk: Uint8Array): Buffer {
 
 /** The decoded CMYK image's ink values, converted as thumbor does; a fresh RGB pipeline over them. */
 export async function naiveCmykToRgb(decoded: Sharp): Promise<Sharp> {
-  const { data, info } = await decoded.pipelineColourspace("cmyk").toColourspace("cmyk").raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
+  const { data, info } = await decoded
+    .pipelineColourspace("cmyk")
+    .toColourspace("cmyk")
+    .raw({ depth: "uchar" })
+    .toBuffer({ resolveWithObject: true });
   if (info.channels !== 4) throw new Error(`expected CMYK pixels, got ${info.channels} channels`);
   const rgb: RawImage = { data: pillowCmykToRgb(data), width: info.width, height: info.height, channels: 3, frames: 1 };
   return fromRaw(rgb);

@@ -21,7 +21,13 @@ export interface Decoded {
   trimmed: Region | null;
 }
 
-export async function decodeOriginal(original: Buffer, header: Header, plan: TransformPlan, settings: Settings, frames: number): Promise<Decoded> {
+export async function decodeOriginal(
+  original: Buffer,
+  header: Header,
+  plan: TransformPlan,
+  settings: Settings,
+  frames: number,
+): Promise<Decoded> {
   const decode = (): Sharp =>
     sharp(original, {
       autoOrient: true,

@@ -2,7 +2,11 @@
  * thumbor's `max_bytes`: lower the quality by x0.75 steps (not below 10) until the encoded file
  * fits, then climb back by x1.1 steps while it still fits. Pure search over an encoder callback.
  */
-export async function fitToMaxBytes<T extends { data: { length: number } }>(encodeAt: (quality: number) => Promise<T>, quality: number, maxBytes: number): Promise<T> {
+export async function fitToMaxBytes<T extends { data: { length: number } }>(
+  encodeAt: (quality: number) => Promise<T>,
+  quality: number,
+  maxBytes: number,
+): Promise<T> {
   let result = await encodeAt(quality);
   if (result.data.length <= maxBytes) return result;
   let q = quality;

@@ -131,7 +131,12 @@ export function explicitFocalPoints(plan: TransformPlan): FocalPoint[] {
  * silently dropped (null). `offset` is what trim removed at the left/top (thumbor shifts the
  * crop box by it before clamping).
  */
-export function clampManualCrop(crop: CropBox | null, sourceWidth: number, sourceHeight: number, offset: { left: number; top: number } = { left: 0, top: 0 }): CropBox | null {
+export function clampManualCrop(
+  crop: CropBox | null,
+  sourceWidth: number,
+  sourceHeight: number,
+  offset: { left: number; top: number } = { left: 0, top: 0 },
+): CropBox | null {
   if (!crop) return null;
   const limit = (v: number, max: number): number => Math.min(Math.max(v, 0), max);
   const box = {
@@ -258,7 +263,12 @@ const atLeast1 = (v: number): number => Math.max(1, v);
  * image (already oriented and trimmed). `trimOffset` is what trim removed at the left/top: the
  * manual crop and the explicit focal points are given in untrimmed pixels.
  */
-export function planOperations(plan: TransformPlan, sourceWidth: number, sourceHeight: number, trimOffset: { left: number; top: number } = { left: 0, top: 0 }): Operations {
+export function planOperations(
+  plan: TransformPlan,
+  sourceWidth: number,
+  sourceHeight: number,
+  trimOffset: { left: number; top: number } = { left: 0, top: 0 },
+): Operations {
   const steps: ThumborOperation[] = [];
   const source = { width: sourceWidth, height: sourceHeight };
   const noUpscale = hasFilter(plan, "no_upscale");
@@ -326,7 +336,12 @@ export function planOperations(plan: TransformPlan, sourceWidth: number, sourceH
       if (box) {
         steps.push({ type: "crop", ...box });
         // A 0-wide (or 0-high) box cannot be extracted: keep 1 px (see the module comment).
-        autoCrop = { left: Math.min(box.left, w - 1), top: Math.min(box.top, h - 1), width: atLeast1(box.right - box.left), height: atLeast1(box.bottom - box.top) };
+        autoCrop = {
+          left: Math.min(box.left, w - 1),
+          top: Math.min(box.top, h - 1),
+          width: atLeast1(box.right - box.left),
+          height: atLeast1(box.bottom - box.top),
+        };
         current = { width: autoCrop.width, height: autoCrop.height };
       }
     }
@@ -365,7 +380,14 @@ export function planOperations(plan: TransformPlan, sourceWidth: number, sourceH
  * Euclidean distance in RGB(A) from the reference corner pixel exceeds `tolerance`. Null when
  * nothing would remain (thumbor then ignores trim). `pixels` is interleaved 8-bit data.
  */
-export function trimBox(pixels: Uint8Array, width: number, height: number, channels: number, corner: TrimCorner, tolerance: number): Region | null {
+export function trimBox(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  channels: number,
+  corner: TrimCorner,
+  tolerance: number,
+): Region | null {
   const ref = corner === "top-left" ? 0 : (width * height - 1) * channels;
   const limit = tolerance * tolerance;
   let minX = width;
@@ -412,7 +434,14 @@ export function metaDocument(plan: TransformPlan, source: MetaSource): { thumbor
   const h = trimmed ? trimmed.height : source.height;
   const ops = planOperations(plan, w, h, trimmed ? { left: trimmed.left, top: trimmed.top } : undefined);
   const operations: ThumborOperation[] = [];
-  if (trimmed) operations.push({ type: "crop", left: trimmed.left, top: trimmed.top, right: trimmed.left + trimmed.width, bottom: trimmed.top + trimmed.height });
+  if (trimmed)
+    operations.push({
+      type: "crop",
+      left: trimmed.left,
+      top: trimmed.top,
+      right: trimmed.left + trimmed.width,
+      bottom: trimmed.top + trimmed.height,
+    });
   operations.push(...ops.steps);
   return {
     thumbor: {

@@ -11,7 +11,6 @@ import type { Settings } from "../core/settings.js";
 import { hasFilter } from "./geometry.js";
 import { shortReason } from "./sharp-errors.js";
 
-
 export interface Header {
   format: string;
   width: number;
@@ -42,7 +41,8 @@ export async function readHeader(original: Buffer, settings: Settings): Promise<
     throw new RequestError(400, `not a supported image: ${shortReason(err)}`);
   }
   if (!READABLE_SHARP_FORMATS.has(m.format)) throw new RequestError(400, `not a supported image: ${m.format} input is not accepted`);
-  if (m.format === "heif" && m.compression === "hevc") throw new RequestError(400, "not a supported image: HEIC (HEVC) originals cannot be decoded here");
+  if (m.format === "heif" && m.compression === "hevc")
+    throw new RequestError(400, "not a supported image: HEIC (HEVC) originals cannot be decoded here");
   if (m.format === "svg" && !settings.allowSvg) throw new RequestError(415, "SVG originals are not enabled (allowSvg)");
   const frames = m.pages && m.pages > 1 && (m.format === "gif" || m.format === "webp") ? m.pages : 1;
   const frameHeight = m.pageHeight ?? m.height;
@@ -77,7 +77,10 @@ export function framesToRender(plan: TransformPlan, header: Header, format: Outp
     throw new RequestError(400, `animated image has ${header.frames} frames, limit is ${settings.maxFrames}`);
   }
   if (header.width * header.frameHeight * header.frames > settings.maxInputPixels) {
-    throw new RequestError(400, `animated image too large: ${header.frames} frames of ${header.width}x${header.frameHeight} px exceed maxInputPixels ${settings.maxInputPixels}`);
+    throw new RequestError(
+      400,
+      `animated image too large: ${header.frames} frames of ${header.width}x${header.frameHeight} px exceed maxInputPixels ${settings.maxInputPixels}`,
+    );
   }
   return header.frames;
 }

@@ -97,13 +97,20 @@ export async function renderVariant(input: RenderInput): Promise<RenderedVariant
 /** Refuses an unknown filter before any pixel work. */
 function refuseUnknownFilters(plan: TransformPlan): void {
   for (const call of plan.filters) {
-    if (!PIPELINE_FILTERS.has(call.name) && !Object.hasOwn(POST_FILTER_EFFECTS, call.name)) throw new RequestError(400, `filter not supported: ${call.name}`);
+    if (!PIPELINE_FILTERS.has(call.name) && !Object.hasOwn(POST_FILTER_EFFECTS, call.name))
+      throw new RequestError(400, `filter not supported: ${call.name}`);
   }
 }
 
 /** `meta`: thumbor's JSON document of the operations instead of an image. */
 function metaVariant(plan: TransformPlan, header: Header, trimmed: Region | null): RenderedVariant {
-  const doc = metaDocument(plan, { url: plan.source, width: header.orientedWidth, height: header.orientedHeight, frameCount: header.frames, trimmed });
+  const doc = metaDocument(plan, {
+    url: plan.source,
+    width: header.orientedWidth,
+    height: header.orientedHeight,
+    frameCount: header.frames,
+    trimmed,
+  });
   const body = Buffer.from(JSON.stringify(doc));
   const target = doc.thumbor.target as Size;
   return { body, contentType: CONTENT_TYPES.json, format: "json", width: target.width, height: target.height };
@@ -111,10 +118,21 @@ function metaVariant(plan: TransformPlan, header: Header, trimmed: Region | null
 
 /** Post-transform filters in URL order, each on materialised pixels; the last fill/background colour is what JPEG flattens onto. */
 async function applyFilters(
-  image: Sharp, plan: TransformPlan, ops: Operations, format: OutputFormat, frames: number, input: RenderInput,
+  image: Sharp,
+  plan: TransformPlan,
+  ops: Operations,
+  format: OutputFormat,
+  frames: number,
+  input: RenderInput,
 ): Promise<{ image: Sharp; background: string | null }> {
   const loadObject = input.loadObject ?? (async () => null);
-  const chain: Omit<EffectContext, "width" | "height"> = { loadObject, settings: input.settings, request: ops.request, outputFormat: format, flatten: { colour: null } };
+  const chain: Omit<EffectContext, "width" | "height"> = {
+    loadObject,
+    settings: input.settings,
+    request: ops.request,
+    outputFormat: format,
+    flatten: { colour: null },
+  };
   for (const call of plan.filters) {
     if (PIPELINE_FILTERS.has(call.name)) continue;
     const px = await run(materialise(image, "keep", frames));

@@ -17,17 +17,30 @@ export function planGeometry(plan: TransformPlan, decoded: Decoded, frames: numb
   const { size, trimmed } = decoded;
   const ops = planOperations(plan, size.width, size.height, trimmed ? { left: trimmed.left, top: trimmed.top } : undefined);
   if (ops.target.width > settings.maxWidth || ops.target.height > settings.maxHeight) {
-    throw new RequestError(400, `output ${ops.target.width}x${ops.target.height} exceeds the maximum ${settings.maxWidth}x${settings.maxHeight}`);
+    throw new RequestError(
+      400,
+      `output ${ops.target.width}x${ops.target.height} exceeds the maximum ${settings.maxWidth}x${settings.maxHeight}`,
+    );
   }
   // Every kept frame is also rendered and encoded at the target size: the pixel budget covers
   // the output too (measured: 100 frames of 16x16 asked at 2000x2000 took 153 s, 145 MB of GIF).
   if (frames > 1 && ops.target.width * ops.target.height * frames > settings.maxInputPixels) {
-    throw new RequestError(400, `animated output too large: ${frames} frames of ${ops.target.width}x${ops.target.height} px exceed maxInputPixels ${settings.maxInputPixels}`);
+    throw new RequestError(
+      400,
+      `animated output too large: ${frames} frames of ${ops.target.width}x${ops.target.height} px exceed maxInputPixels ${settings.maxInputPixels}`,
+    );
   }
   return ops;
 }
 
-export function applyGeometry(decoded: Decoded, ops: Operations, plan: TransformPlan, header: Header, frames: number, settings: Settings): Sharp {
+export function applyGeometry(
+  decoded: Decoded,
+  ops: Operations,
+  plan: TransformPlan,
+  header: Header,
+  frames: number,
+  settings: Settings,
+): Sharp {
   const { size } = decoded;
   let image = decoded.image;
   let region: Region | null = ops.manualCrop;
@@ -35,7 +48,12 @@ export function applyGeometry(decoded: Decoded, ops: Operations, plan: Transform
   const smart = ops.smartCrop && frames === 1 && settings.thumbor.smartCrop === "attention";
   if (ops.autoCrop && !smart) {
     const base = region ?? { left: 0, top: 0, width: size.width, height: size.height };
-    region = { left: base.left + ops.autoCrop.left, top: base.top + ops.autoCrop.top, width: ops.autoCrop.width, height: ops.autoCrop.height };
+    region = {
+      left: base.left + ops.autoCrop.left,
+      top: base.top + ops.autoCrop.top,
+      width: ops.autoCrop.width,
+      height: ops.autoCrop.height,
+    };
   }
   const shrinkOnLoad = !plan.trim && frames === 1 && (header.format === "jpeg" || header.format === "webp");
   const auto = ops.autoCrop;
@@ -47,7 +65,10 @@ export function applyGeometry(decoded: Decoded, ops: Operations, plan: Transform
     // differ only by sub-pixel resampling at the box's edges (a test bounds the difference).
     const sx = down.width / auto.width;
     const sy = down.height / auto.height;
-    const scaled = { width: Math.max(down.width, Math.round(size.width * sx)), height: Math.max(down.height, Math.round(size.height * sy)) };
+    const scaled = {
+      width: Math.max(down.width, Math.round(size.width * sx)),
+      height: Math.max(down.height, Math.round(size.height * sy)),
+    };
     let left = Math.min(Math.round(auto.left * sx), scaled.width - down.width);
     let top = Math.min(Math.round(auto.top * sy), scaled.height - down.height);
     // sharp flips before a post-resize extract: cut the mirrored box so that the result is

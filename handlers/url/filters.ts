@@ -181,9 +181,11 @@ function plainNumber(n: number): string {
   const digits = dot < 0 ? mantissa : mantissa.slice(0, dot) + mantissa.slice(dot + 1);
   const point = (dot < 0 ? mantissa.length : dot) + exponent;
   const body =
-    point <= 0 ? `0.${"0".repeat(-point)}${digits}`
-    : point >= digits.length ? digits + "0".repeat(point - digits.length)
-    : `${digits.slice(0, point)}.${digits.slice(point)}`;
+    point <= 0
+      ? `0.${"0".repeat(-point)}${digits}`
+      : point >= digits.length
+        ? digits + "0".repeat(point - digits.length)
+        : `${digits.slice(0, point)}.${digits.slice(point)}`;
   return (negative ? "-" : "") + body;
 }
 

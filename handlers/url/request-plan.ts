@@ -23,9 +23,7 @@ import { verifyThumborSignature } from "./signature.js";
 import { parseThumborPath, type ThumborUrl } from "./thumbor-url.js";
 import { parseVariantKey, uriToKey, variantKey } from "../core/variant-key.js";
 
-export type ViewerRoute =
-  | { kind: "original" }
-  | { kind: "variant"; key: string; plan: TransformPlan };
+export type ViewerRoute = { kind: "original" } | { kind: "variant"; key: string; plan: TransformPlan };
 
 /** A thumbor signature: URL-safe base64 of a 20-byte HMAC-SHA1, padding kept (or sent as %3D). */
 const SIGNATURE_SEGMENT = /^[A-Za-z0-9_-]{27}(?:=|%3D)$/;
@@ -66,9 +64,19 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
   /** True when `?d=` could have produced the plan: an allowed size and nothing else. */
   function isDimensionsPlan(p: TransformPlan): boolean {
     const simple =
-      !p.meta && !p.trim && !p.crop && p.fit === "crop" && !p.smart && !p.flipHorizontal && !p.flipVertical &&
-      p.halign === "center" && p.valign === "middle" && p.filters.length === 0 &&
-      p.quality === settings.defaultQuality && typeof p.width === "number" && typeof p.height === "number" &&
+      !p.meta &&
+      !p.trim &&
+      !p.crop &&
+      p.fit === "crop" &&
+      !p.smart &&
+      !p.flipHorizontal &&
+      !p.flipVertical &&
+      p.halign === "center" &&
+      p.valign === "middle" &&
+      p.filters.length === 0 &&
+      p.quality === settings.defaultQuality &&
+      typeof p.width === "number" &&
+      typeof p.height === "number" &&
       (p.format === null || p.format === "webp" || p.format === "avif");
     return simple && (sizes.length === 0 || sizes.some((s) => s.width === p.width && s.height === p.height));
   }

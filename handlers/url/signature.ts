@@ -24,7 +24,10 @@ const URL_UNSAFE_BASE64 = /[+/]/g;
 function expectedSignature(key: string | Uint8Array, signedPart: string): Buffer {
   const b64 = createHmac("sha1", key).update(signedPart, "utf8").digest("base64");
   // base64url with padding: Node's "base64url" drops the "=", thumbor keeps it.
-  return Buffer.from(b64.replace(URL_UNSAFE_BASE64, (c) => (c === "+" ? "-" : "_")), "latin1");
+  return Buffer.from(
+    b64.replace(URL_UNSAFE_BASE64, (c) => (c === "+" ? "-" : "_")),
+    "latin1",
+  );
 }
 
 /**

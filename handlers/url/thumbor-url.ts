@@ -39,9 +39,7 @@ export const THUMBOR_URL_PATTERN =
  * would also refuse "\r", U+2028 and U+2029). Anchored like tornado's `re.match(pattern + "$")`.
  * Compiled once at module load.
  */
-export const THUMBOR_URL_REGEX = new RegExp(
-  "^" + THUMBOR_URL_PATTERN.replace(/\(\?P</g, "(?<").replace(/\./g, "[^\\n]") + "$",
-);
+export const THUMBOR_URL_REGEX = new RegExp("^" + THUMBOR_URL_PATTERN.replace(/\(\?P</g, "(?<").replace(/\./g, "[^\\n]") + "$");
 
 export interface ThumborTrim {
   corner: TrimCorner;
@@ -189,4 +187,3 @@ function decodeGroup(raw: string, what: string): string {
     throw new RequestError(400, `the ${what} is not valid UTF-8 once percent-decoded`);
   }
 }
-

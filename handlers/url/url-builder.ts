@@ -97,7 +97,8 @@ export function imagePathForKey(key: string): string {
 export function createUrlBuilder(options: UrlBuilderOptions = {}): UrlBuilder {
   const { baseUrl = "", key, unsafe = false } = options;
   if (unsafe && key !== undefined) throw new UrlBuilderError("give either a key (signed URLs) or unsafe: true, not both");
-  if (!unsafe && (key === undefined || key.length === 0)) throw new UrlBuilderError("signed URLs need the stack's securityKey (key), or unsafe: true");
+  if (!unsafe && (key === undefined || key.length === 0))
+    throw new UrlBuilderError("signed URLs need the stack's securityKey (key), or unsafe: true");
   const settings = stackSettings(options.stack ?? {});
   const planner = createRequestPlanner(settings);
   const base = baseUrl.replace(/\/+$/, "");
@@ -112,7 +113,10 @@ export function createUrlBuilder(options: UrlBuilderOptions = {}): UrlBuilder {
   }
 
   function dimensionsUrl(originalKey: string, width: number, height = 0): string {
-    for (const [side, n] of [["width", width], ["height", height]] as const) {
+    for (const [side, n] of [
+      ["width", width],
+      ["height", height],
+    ] as const) {
       if (!Number.isInteger(n) || n < 0 || n > 99_999) throw new UrlBuilderError(`${side} must be a whole number of pixels, got ${n}`);
     }
     try {
@@ -122,7 +126,9 @@ export function createUrlBuilder(options: UrlBuilderOptions = {}): UrlBuilder {
     }
     const uri = variantKeyToUri(originalKey);
     if (!isRoutedAsOriginal(planner, uri)) {
-      throw new UrlBuilderError(`the path of "${clip(originalKey)}" is read as a thumbor URL or a variant key, not as an original: its first segment is reserved`);
+      throw new UrlBuilderError(
+        `the path of "${clip(originalKey)}" is read as a thumbor URL or a variant key, not as an original: its first segment is reserved`,
+      );
     }
     const query = `d=${width}x${height}`;
     checkEdgeAccepts(planner, settings, uri, query);
@@ -187,7 +193,8 @@ function trimPart(trim: ThumborOptions["trim"]): string | null {
   if (corner !== undefined && corner !== "top-left" && corner !== "bottom-right") {
     throw new UrlBuilderError(`trim corner must be top-left or bottom-right, got ${JSON.stringify(corner)}`);
   }
-  if (!Number.isSafeInteger(tolerance) || tolerance < 0) throw new UrlBuilderError(`trim tolerance must be a whole number from 0, got ${tolerance}`);
+  if (!Number.isSafeInteger(tolerance) || tolerance < 0)
+    throw new UrlBuilderError(`trim tolerance must be a whole number from 0, got ${tolerance}`);
   // libthumbor writes `trim::5` for a tolerance without a corner, which thumbor's grammar does not read.
   if (tolerance > 0) return `trim:${corner ?? "top-left"}:${tolerance}`;
   return corner === undefined ? "trim" : `trim:${corner}`;
@@ -206,14 +213,18 @@ function cropPart(crop: CropBox | undefined): string | null {
 function dimension(side: string, value: Dimension | undefined): Dimension {
   if (value === undefined || value === "orig") return value ?? 0;
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new UrlBuilderError(`${side} must be a whole number of pixels from 0, or "orig", got ${JSON.stringify(value)}${typeof value === "number" && value < 0 ? " (flip with flipHorizontal/flipVertical)" : ""}`);
+    throw new UrlBuilderError(
+      `${side} must be a whole number of pixels from 0, or "orig", got ${JSON.stringify(value)}${typeof value === "number" && value < 0 ? " (flip with flipHorizontal/flipVertical)" : ""}`,
+    );
   }
   return value;
 }
 
 function alignmentParts(halign: HAlign | undefined, valign: VAlign | undefined): string[] {
-  if (halign !== undefined && !HALIGNS.includes(halign)) throw new UrlBuilderError(`halign must be one of ${HALIGNS.join(", ")}, got ${JSON.stringify(halign)}`);
-  if (valign !== undefined && !VALIGNS.includes(valign)) throw new UrlBuilderError(`valign must be one of ${VALIGNS.join(", ")}, got ${JSON.stringify(valign)}`);
+  if (halign !== undefined && !HALIGNS.includes(halign))
+    throw new UrlBuilderError(`halign must be one of ${HALIGNS.join(", ")}, got ${JSON.stringify(halign)}`);
+  if (valign !== undefined && !VALIGNS.includes(valign))
+    throw new UrlBuilderError(`valign must be one of ${VALIGNS.join(", ")}, got ${JSON.stringify(valign)}`);
   return [halign ?? "center", valign ?? "middle"].filter((a) => a !== "center" && a !== "middle");
 }
 
@@ -224,7 +235,9 @@ function filterText(filter: string | FilterCall): string {
   try {
     text = formatFilterCall(filter);
   } catch (err) {
-    throw new UrlBuilderError(`filter ${clip(JSON.stringify(filter))} cannot be written in thumbor's filter syntax with these argument types (${reasonOf(err)})`);
+    throw new UrlBuilderError(
+      `filter ${clip(JSON.stringify(filter))} cannot be written in thumbor's filter syntax with these argument types (${reasonOf(err)})`,
+    );
   }
   // "/" is escaped so that no ")/" inside an argument can end the filter list early.
   return encodeURIComponent(text).replace(/%2C/g, ",").replace(/%3A/g, ":").replace(/%3B/g, ";");
@@ -238,7 +251,9 @@ const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
 function checkUrlText(path: string, what: string): void {
   if (!URL_PATH_TEXT.test(path)) {
     const c = [...path].find((ch) => !URL_PATH_TEXT.test(ch))!;
-    throw new UrlBuilderError(`${what} contains ${JSON.stringify(c)}, which HTTP clients do not send as written: percent-encode it (${quoteLikePython(c)})`);
+    throw new UrlBuilderError(
+      `${what} contains ${JSON.stringify(c)}, which HTTP clients do not send as written: percent-encode it (${quoteLikePython(c)})`,
+    );
   }
   if (BAD_PERCENT.test(path)) throw new UrlBuilderError(`${what} has a "%" that does not start a %XX escape: write it as %25`);
   if (path.split("/").some((s) => DOT_SEGMENT.test(s))) {
@@ -254,17 +269,32 @@ function checkReadsBack(path: string, o: ThumborOptions): void {
   } catch (err) {
     throw new UrlBuilderError(`the URL is not read by thumbor's grammar: ${reasonOf(err)}`);
   }
-  const trim = o.trim === undefined || o.trim === false ? null
-    : o.trim === true ? { corner: "top-left", tolerance: 0 }
-    : { corner: o.trim.corner ?? "top-left", tolerance: o.trim.tolerance ?? 0 };
+  const trim =
+    o.trim === undefined || o.trim === false
+      ? null
+      : o.trim === true
+        ? { corner: "top-left", tolerance: 0 }
+        : { corner: o.trim.corner ?? "top-left", tolerance: o.trim.tolerance ?? 0 };
   const c = o.crop;
   const crop = c && (c.left || c.top || c.right || c.bottom) ? { left: c.left, top: c.top, right: c.right, bottom: c.bottom } : null;
   const filters = o.filters !== undefined && o.filters.length > 0 ? unquoteLikePython(o.filters.map(filterText).join(":")) : null;
   const expected: Partial<Record<keyof ThumborUrl, unknown>> = {
-    image: unquoteLikePython(o.image), filters, debug: !!o.debug, meta: !!o.meta, trim, crop,
-    fitIn: o.fit !== undefined, full: !!o.fit?.includes("full"), adaptive: !!o.fit?.startsWith("adaptive"),
-    width: o.width ?? 0, height: o.height ?? 0, flipHorizontal: !!o.flipHorizontal, flipVertical: !!o.flipVertical,
-    halign: o.halign === "center" ? null : o.halign ?? null, valign: o.valign === "middle" ? null : o.valign ?? null, smart: !!o.smart,
+    image: unquoteLikePython(o.image),
+    filters,
+    debug: !!o.debug,
+    meta: !!o.meta,
+    trim,
+    crop,
+    fitIn: o.fit !== undefined,
+    full: !!o.fit?.includes("full"),
+    adaptive: !!o.fit?.startsWith("adaptive"),
+    width: o.width ?? 0,
+    height: o.height ?? 0,
+    flipHorizontal: !!o.flipHorizontal,
+    flipVertical: !!o.flipVertical,
+    halign: o.halign === "center" ? null : (o.halign ?? null),
+    valign: o.valign === "middle" ? null : (o.valign ?? null),
+    smart: !!o.smart,
   };
   for (const [field, want] of Object.entries(expected)) {
     const got = read[field as keyof ThumborUrl];
@@ -290,10 +320,13 @@ function checkFilter(filter: string | FilterCall): void {
   } catch (err) {
     throw new UrlBuilderError(`filter ${JSON.stringify(clip(text))}: ${reasonOf(err)}`);
   }
-  if (calls.length !== 1) throw new UrlBuilderError(`filter ${JSON.stringify(clip(text))} is read as ${calls.length} filters: percent-encode "):" inside it`);
+  if (calls.length !== 1)
+    throw new UrlBuilderError(`filter ${JSON.stringify(clip(text))} is read as ${calls.length} filters: percent-encode "):" inside it`);
   const name = calls[0]!.name;
-  if (name === "gifv") throw new UrlBuilderError("filter gifv(): edge-resizer makes no video (a default thumbor ignores it; a strict stack refuses it)");
-  if (!IMPLEMENTED_FILTERS.has(name) && !PLANNER_FILTERS.has(name)) throw new UrlBuilderError(`filter ${name}() is not supported by edge-resizer`);
+  if (name === "gifv")
+    throw new UrlBuilderError("filter gifv(): edge-resizer makes no video (a default thumbor ignores it; a strict stack refuses it)");
+  if (!IMPLEMENTED_FILTERS.has(name) && !PLANNER_FILTERS.has(name))
+    throw new UrlBuilderError(`filter ${name}() is not supported by edge-resizer`);
 }
 
 /**

@@ -21,10 +21,13 @@ async function show(rawUrl) {
   if (!asked) return;
   $("result").hidden = false;
   $("result-error").hidden = true;
-  for (const id of ["fact-key", "fact-status", "fact-format", "fact-dimensions", "fact-bytes", "fact-time", "fact-cache", "fact-plan"]) setText(id, "…");
+  for (const id of ["fact-key", "fact-status", "fact-format", "fact-dimensions", "fact-bytes", "fact-time", "fact-cache", "fact-plan"])
+    setText(id, "…");
   $("result-img").removeAttribute("src");
 
-  const explainRes = await fetch(`/_edge/explain?url=${encodeURIComponent(asked)}&accept=${encodeURIComponent(IMAGE_ACCEPT)}`, { cache: "no-store" });
+  const explainRes = await fetch(`/_edge/explain?url=${encodeURIComponent(asked)}&accept=${encodeURIComponent(IMAGE_ACCEPT)}`, {
+    cache: "no-store",
+  });
   const explained = await explainRes.json();
   if (explained.error) return fail(explained.error);
   setText("fact-target", explained.target);
@@ -55,7 +58,10 @@ async function show(rawUrl) {
   lastObjectUrl = URL.createObjectURL(blob);
   const img = $("result-img");
   img.onload = () => setText("fact-dimensions", `${img.naturalWidth} × ${img.naturalHeight}`);
-  img.onerror = () => { setText("fact-dimensions", "-"); fail("the browser cannot display this answer as an image"); };
+  img.onerror = () => {
+    setText("fact-dimensions", "-");
+    fail("the browser cannot display this answer as an image");
+  };
   img.src = lastObjectUrl;
 }
 
@@ -74,9 +80,17 @@ function figure(url) {
   img.title = "inspect " + url;
   const caption = document.createElement("figcaption");
   caption.textContent = url;
-  img.onload = () => { caption.textContent = `${url} → ${img.naturalWidth}×${img.naturalHeight}`; };
-  img.onerror = () => { caption.textContent = `${url} → failed (click to see why)`; };
-  img.onclick = () => { $("url").value = url; show(url); window.scrollTo({ top: 0, behavior: "smooth" }); };
+  img.onload = () => {
+    caption.textContent = `${url} → ${img.naturalWidth}×${img.naturalHeight}`;
+  };
+  img.onerror = () => {
+    caption.textContent = `${url} → failed (click to see why)`;
+  };
+  img.onclick = () => {
+    $("url").value = url;
+    show(url);
+    window.scrollTo({ top: 0, behavior: "smooth" });
+  };
   fig.append(img, caption);
   return fig;
 }
@@ -113,4 +127,6 @@ $("try-form").addEventListener("submit", (event) => {
   event.preventDefault();
   show($("url").value).catch((err) => fail(String(err)));
 });
-gallery().catch((err) => { $("gallery").textContent = `gallery failed: ${err}`; });
+gallery().catch((err) => {
+  $("gallery").textContent = `gallery failed: ${err}`;
+});

@@ -43,7 +43,12 @@ export function context(over: Partial<EffectContext> = {}): EffectContext {
 }
 
 /** Runs the effect on these pixels (as the pipeline hands them over: a raw sharp image) and reads the result back. */
-export async function runEffect(effect: PostFilterEffect, input: Pixels, args: FilterArg[], ctx: EffectContext = context()): Promise<Pixels> {
+export async function runEffect(
+  effect: PostFilterEffect,
+  input: Pixels,
+  args: FilterArg[],
+  ctx: EffectContext = context(),
+): Promise<Pixels> {
   const image = sharp(Buffer.from(input.data), { raw: { width: input.width, height: input.height, channels: input.channels as 3 | 4 } });
   const out = await effect(image, args, { ...ctx, width: input.width, height: input.height });
   const { data, info } = await out.raw().toBuffer({ resolveWithObject: true });

@@ -59,7 +59,8 @@ export function refEqualize(p: Pixels): Uint8Array {
   });
   /** Number of samples ≤ value (binary search in the sorted channel). */
   const rank = (ch: number, value: number) => {
-    let lo = 0, hi = n;
+    let lo = 0,
+      hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if (sorted[ch][mid] <= value) lo = mid + 1;
@@ -80,13 +81,15 @@ export function refCurveValue(points: [number, number][], x: number): number {
   const n = points.length;
   if (x < points[0][0]) return points[0][1];
   if (x >= points[n - 1][0]) return points[n - 1][1];
-  const xs = points.map((q) => q[0]), ys = points.map((q) => q[1]);
+  const xs = points.map((q) => q[0]),
+    ys = points.map((q) => q[1]);
   // Unknowns M0..M(n-1) (second derivatives); M0 = M(n-1) = 0.
   const A: number[][] = Array.from({ length: n }, () => new Array(n + 1).fill(0));
   A[0][0] = 1;
   A[n - 1][n - 1] = 1;
   for (let i = 1; i < n - 1; i++) {
-    const h0 = xs[i] - xs[i - 1], h1 = xs[i + 1] - xs[i];
+    const h0 = xs[i] - xs[i - 1],
+      h1 = xs[i + 1] - xs[i];
     A[i][i - 1] = h0 / 6;
     A[i][i] = (h0 + h1) / 3;
     A[i][i + 1] = h1 / 6;
@@ -124,7 +127,8 @@ export function refNoise(p: Pixels, amount: number, rand: () => number): Uint8Ar
 /** thumbor's `_convolution.c`: kernel (already normalised by the caller) over R, G, B, edges extended, truncated. */
 export function refConvolve(p: Pixels, kernel: number[], columns: number): Uint8Array {
   const rows = kernel.length / columns;
-  const midX = Math.floor(columns / 2), midY = Math.floor(rows / 2);
+  const midX = Math.floor(columns / 2),
+    midY = Math.floor(rows / 2);
   const out = new Uint8Array(p.data);
   const at = (x: number, y: number, c: number) =>
     p.data[(Math.min(Math.max(y, 0), p.height - 1) * p.width + Math.min(Math.max(x, 0), p.width - 1)) * p.channels + c];
@@ -132,7 +136,8 @@ export function refConvolve(p: Pixels, kernel: number[], columns: number): Uint8
     for (let x = 0; x < p.width; x++) {
       for (let c = 0; c < 3; c++) {
         let sum = 0;
-        for (let ky = 0; ky < rows; ky++) for (let kx = 0; kx < columns; kx++) sum += at(x + kx - midX, y + ky - midY, c) * kernel[ky * columns + kx];
+        for (let ky = 0; ky < rows; ky++)
+          for (let kx = 0; kx < columns; kx++) sum += at(x + kx - midX, y + ky - midY, c) * kernel[ky * columns + kx];
         out[(y * p.width + x) * p.channels + c] = clamp(Math.trunc(sum));
       }
     }
@@ -143,7 +148,8 @@ export function refConvolve(p: Pixels, kernel: number[], columns: number): Uint8
 /** thumbor's blur: the 1-D Gaussian exp(-x²/2σ²)/sqrt(2πσ²), normalised, over rows then columns. */
 export function refBlur(p: Pixels, radius: number, sigma: number): Uint8Array {
   const taps: number[] = [];
-  for (let i = 0; i <= 2 * radius; i++) taps.push(Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)) / Math.sqrt(2 * sigma * sigma * Math.PI));
+  for (let i = 0; i <= 2 * radius; i++)
+    taps.push(Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)) / Math.sqrt(2 * sigma * sigma * Math.PI));
   const sum = taps.reduce((a, b) => a + b, 0);
   const k = taps.map((t) => t / sum);
   const rowsDone: Pixels = { ...p, data: refConvolve(p, k, k.length) };
@@ -159,11 +165,14 @@ export function refSharpen(p: Pixels, amount: number, radius: number): Uint8Arra
   const { width: w, height: h } = p;
   const reflect = (i: number, size: number) => (i < 0 ? -i : i >= size ? 2 * size - 2 - i : i);
   const lowPass = (src: Float64Array, spacing: number) => {
-    const tmp = new Float64Array(w * h), dst = new Float64Array(w * h);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++)
-      tmp[y * w + x] = (2 * src[y * w + x] + src[y * w + reflect(x - spacing, w)] + src[y * w + reflect(x + spacing, w)]) / 4;
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++)
-      dst[y * w + x] = (2 * tmp[y * w + x] + tmp[reflect(y - spacing, h) * w + x] + tmp[reflect(y + spacing, h) * w + x]) / 4;
+    const tmp = new Float64Array(w * h),
+      dst = new Float64Array(w * h);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        tmp[y * w + x] = (2 * src[y * w + x] + src[y * w + reflect(x - spacing, w)] + src[y * w + reflect(x + spacing, w)]) / 4;
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        dst[y * w + x] = (2 * tmp[y * w + x] + tmp[reflect(y - spacing, h) * w + x] + tmp[reflect(y + spacing, h) * w + x]) / 4;
     return dst;
   };
   const out = new Uint8Array(p.data);
@@ -185,7 +194,8 @@ export function refSharpen(p: Pixels, amount: number, radius: number): Uint8Arra
 /** PIL's transpose for a counter-clockwise quarter turn count (1 = ROTATE_90, 2 = ROTATE_180, 3 = ROTATE_270). */
 export function refRotateCcw(p: Pixels, quarterTurns: 1 | 2 | 3): Pixels {
   const { width: w, height: h, channels: n } = p;
-  const ow = quarterTurns === 2 ? w : h, oh = quarterTurns === 2 ? h : w;
+  const ow = quarterTurns === 2 ? w : h,
+    oh = quarterTurns === 2 ? h : w;
   const out = new Uint8Array(ow * oh * n);
   for (let oy = 0; oy < oh; oy++) {
     for (let ox = 0; ox < ow; ox++) {
@@ -218,7 +228,8 @@ export function refOver(base: Pixels, mark: Pixels, left: number, top: number): 
   const out = new Uint8Array(base.data);
   for (let y = 0; y < mark.height; y++) {
     for (let x = 0; x < mark.width; x++) {
-      const bx = left + x, by = top + y;
+      const bx = left + x,
+        by = top + y;
       if (bx < 0 || by < 0 || bx >= base.width || by >= base.height) continue;
       const m = (y * mark.width + x) * 4;
       const alpha = mark.data[m + 3] / 255;

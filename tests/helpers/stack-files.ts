@@ -10,7 +10,11 @@ const yaml: { load(text: string): unknown } = require("js-yaml");
 
 const ROOT = join(__dirname, "..", "..");
 export type Declared = { type: string; items?: { type: string }; default?: unknown; description?: string; secret?: boolean };
-export const project = yaml.load(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")) as { name: string; main?: string; config: Record<string, Declared> };
+export const project = yaml.load(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")) as {
+  name: string;
+  main?: string;
+  config: Record<string, Declared>;
+};
 export const prodStack = yaml.load(readFileSync(join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
 
 /** Config keys the program reads as secrets. */
@@ -19,8 +23,11 @@ export const SECRET_KEYS = ["edge-resizer:securityKey", "edge-resizer:retiredSec
 /** Config as the CLI hands it to the program: project defaults, overlaid by the stack file, values as strings. */
 export function programConfig(stackValues: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
-  const put = (key: string, value: unknown) => { out[key] = typeof value === "string" ? value : JSON.stringify(value); };
-  for (const [key, declared] of Object.entries(project.config)) if (declared.default !== undefined) put(`${project.name}:${key}`, declared.default);
+  const put = (key: string, value: unknown) => {
+    out[key] = typeof value === "string" ? value : JSON.stringify(value);
+  };
+  for (const [key, declared] of Object.entries(project.config))
+    if (declared.default !== undefined) put(`${project.name}:${key}`, declared.default);
   for (const [key, value] of Object.entries(stackValues)) put(key, value);
   return out;
 }

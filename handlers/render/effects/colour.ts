@@ -8,7 +8,9 @@ import type { RawImage } from "./raw.js";
 
 /** A colour argument: a CSS name or hex without "#" (thumbor's spelling), as sharp takes it. */
 export function parseColour(arg: FilterArg | undefined): string {
-  const text = String(arg ?? "").trim().toLowerCase();
+  const text = String(arg ?? "")
+    .trim()
+    .toLowerCase();
   if (/^[0-9a-f]{3}$|^[0-9a-f]{6}$/.test(text)) return `#${text}`;
   if (/^[a-z]+$/.test(text)) return text;
   throw new RequestError(400, `not a colour: ${String(arg)}`);
@@ -16,7 +18,9 @@ export function parseColour(arg: FilterArg | undefined): string {
 
 /** The R, G, B bytes of a colour spelled as parseColour returns it (sharp's own colour parser). */
 export async function colourBytes(colour: string): Promise<[number, number, number]> {
-  const px = await sharp({ create: { width: 1, height: 1, channels: 3, background: colour } }).raw().toBuffer();
+  const px = await sharp({ create: { width: 1, height: 1, channels: 3, background: colour } })
+    .raw()
+    .toBuffer();
   return [px[0]!, px[1]!, px[2]!];
 }
 

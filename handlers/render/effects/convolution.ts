@@ -17,7 +17,8 @@ import { perFrame } from "./raw.js";
 
 /** Parses and checks a thumbor kernel; returns it normalised as thumbor would. */
 export function thumborKernel(matrix: string, columns: number, normalize: boolean): number[] {
-  if (!/^-?\d+(?:\.\d*)?(?:;-?\d+(?:\.\d*)?)*$/.test(matrix)) throw new RequestError(400, "convolution: the matrix must be numbers separated by ';'");
+  if (!/^-?\d+(?:\.\d*)?(?:;-?\d+(?:\.\d*)?)*$/.test(matrix))
+    throw new RequestError(400, "convolution: the matrix must be numbers separated by ';'");
   const items = matrix.split(";").map(Number);
   const rows = items.length / columns;
   if (columns < 1 || !Number.isInteger(rows) || items.length % 2 === 0 || rows % 2 === 0) {

@@ -56,7 +56,10 @@ function splineSecondDerivatives(xs: number[], ys: number[]): Float64Array {
   const n = xs.length;
   const d2 = new Float64Array(n);
   if (n < 3) return d2;
-  const sub = new Float64Array(n), diag = new Float64Array(n), sup = new Float64Array(n), rhs = new Float64Array(n);
+  const sub = new Float64Array(n),
+    diag = new Float64Array(n),
+    sup = new Float64Array(n),
+    rhs = new Float64Array(n);
   diag[0] = 1;
   diag[n - 1] = 1;
   for (let i = 1; i < n - 1; i++) {

@@ -37,7 +37,8 @@ export const fill: PostFilterEffect = async (input, args, ctx) => {
   else if (mode === "auto" || mode === "blur") colour = meanColour(raw);
   else colour = parseColour(mode);
   let out = image;
-  if (fillTransparent && hasAlphaChannel(raw) && typeof colour === "string") out = fromRaw(await materialise(out.flatten({ background: colour }), "keep", raw.frames));
+  if (fillTransparent && hasAlphaChannel(raw) && typeof colour === "string")
+    out = fromRaw(await materialise(out.flatten({ background: colour }), "keep", raw.frames));
   if (typeof colour === "string") ctx.flatten.colour = colour;
   else out = out.ensureAlpha();
   const pad = { left, top, right: layout.canvas.width - width - left, bottom: layout.canvas.height - height - top };
@@ -57,9 +58,21 @@ async function clipToCanvas(raw: RawImage, layout: Layout): Promise<{ image: Sha
   return { image: fromRaw(await materialise(image.extract(cut), "keep", raw.frames)), width: cut.width, height: cut.height };
 }
 
-async function blurredBackdrop(raw: RawImage, image: Sharp, layout: Layout, left: number, top: number, fillTransparent: boolean): Promise<Sharp> {
+async function blurredBackdrop(
+  raw: RawImage,
+  image: Sharp,
+  layout: Layout,
+  left: number,
+  top: number,
+  fillTransparent: boolean,
+): Promise<Sharp> {
   const sigma = 25; // thumbor blurs with radius 50
-  const backdrop = await fromRaw(raw).resize(layout.canvas.width, layout.canvas.height, { fit: "fill" }).blur(sigma).removeAlpha().png().toBuffer();
+  const backdrop = await fromRaw(raw)
+    .resize(layout.canvas.width, layout.canvas.height, { fit: "fill" })
+    .blur(sigma)
+    .removeAlpha()
+    .png()
+    .toBuffer();
   const fg = fillTransparent && hasAlphaChannel(raw) ? image.flatten({ background: meanColour(raw) }) : image;
   return sharp(backdrop).composite([{ input: await fg.png().toBuffer(), left, top }]);
 }

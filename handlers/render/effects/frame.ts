@@ -45,11 +45,28 @@ function isMarker(np: RawImage, x: number, y: number): boolean {
 /** thumbor's `get_padding`: from the first/last marker of the bottom row (left/right) and right column (top/bottom). */
 export function ninePatchPadding(np: RawImage): Padding {
   const pad: Padding = { left: 0, top: 0, right: 0, bottom: 0 };
-  const bottomRow = np.height - 1, rightCol = np.width - 1;
-  for (let x = 1; x < np.width - 1; x++) if (isMarker(np, x, bottomRow)) { pad.left = x - 1; break; }
-  for (let x = np.width - 2; x >= 1; x--) if (isMarker(np, x, bottomRow)) { pad.right = np.width - 2 - x; break; }
-  for (let y = 1; y < np.height - 1; y++) if (isMarker(np, rightCol, y)) { pad.top = y - 1; break; }
-  for (let y = np.height - 2; y >= 1; y--) if (isMarker(np, rightCol, y)) { pad.bottom = np.height - 2 - y; break; }
+  const bottomRow = np.height - 1,
+    rightCol = np.width - 1;
+  for (let x = 1; x < np.width - 1; x++)
+    if (isMarker(np, x, bottomRow)) {
+      pad.left = x - 1;
+      break;
+    }
+  for (let x = np.width - 2; x >= 1; x--)
+    if (isMarker(np, x, bottomRow)) {
+      pad.right = np.width - 2 - x;
+      break;
+    }
+  for (let y = 1; y < np.height - 1; y++)
+    if (isMarker(np, rightCol, y)) {
+      pad.top = y - 1;
+      break;
+    }
+  for (let y = np.height - 2; y >= 1; y--)
+    if (isMarker(np, rightCol, y)) {
+      pad.bottom = np.height - 2 - y;
+      break;
+    }
   return pad;
 }
 
@@ -58,7 +75,7 @@ export function ninePatchSegments(np: RawImage, axis: "x" | "y"): Segment[] {
   const size = axis === "x" ? np.width : np.height;
   const stretchy = (i: number) => (axis === "x" ? isMarker(np, i, 0) : isMarker(np, 0, i));
   const segments: Segment[] = [];
-  for (let i = 1; i < size - 1; ) {
+  for (let i = 1; i < size - 1;) {
     const kind = stretchy(i);
     let end = i + 1;
     while (end < size - 1 && stretchy(end) === kind) end++;
@@ -95,7 +112,8 @@ function padWithWhite(frame: RawImage, pad: Padding): RawImage {
 
 function cropRaw(img: RawImage, left: number, top: number, width: number, height: number): RawImage {
   const data = Buffer.alloc(width * height * 4);
-  for (let y = 0; y < height; y++) img.data.copy(data, y * width * 4, ((top + y) * img.width + left) * 4, ((top + y) * img.width + left + width) * 4);
+  for (let y = 0; y < height; y++)
+    img.data.copy(data, y * width * 4, ((top + y) * img.width + left) * 4, ((top + y) * img.width + left + width) * 4);
   return { data, width, height, channels: 4, frames: 1 };
 }
 
@@ -110,10 +128,12 @@ async function frameOne(frame: RawImage, np: RawImage): Promise<RawImage> {
   for (let r = 0; r < rows.length; r++) {
     let tx = 0;
     for (let c = 0; c < columns.length; c++) {
-      const tw = widths[c], th = heights[r];
+      const tw = widths[c],
+        th = heights[r];
       if (tw > 0 && th > 0 && tx + tw <= padded.width && ty + th <= padded.height) {
         let cell = cropRaw(np, columns[c].source, rows[r].source, columns[c].length, rows[r].length);
-        if (tw !== cell.width || th !== cell.height) cell = await materialise(fromRaw(cell).resize(tw, th, { fit: "fill", kernel: "linear" }));
+        if (tw !== cell.width || th !== cell.height)
+          cell = await materialise(fromRaw(cell).resize(tw, th, { fit: "fill", kernel: "linear" }));
         for (let y = 0; y < th; y++) cell.data.copy(canvas, ((ty + y) * padded.width + tx) * 4, y * tw * 4, (y + 1) * tw * 4);
       }
       tx += tw;

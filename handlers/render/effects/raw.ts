@@ -43,7 +43,8 @@ export type GreyHandling = "expand" | "keep";
 export async function materialise(image: Sharp, grey: GreyHandling = "expand", frames?: number): Promise<RawImage> {
   const { data, info } = await image.toColourspace("srgb").raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
   const { width, channels } = info;
-  const count = frames ?? (info.pageHeight && info.pages && info.pages > 1 && info.pageHeight * info.pages === info.height ? info.pages : 1);
+  const count =
+    frames ?? (info.pageHeight && info.pages && info.pages > 1 && info.pageHeight * info.pages === info.height ? info.pages : 1);
   const raw: RawImage = { data, width, height: info.height / count, channels: channels as RawImage["channels"], frames: count };
   if (channels < 1 || channels > 4) throw new Error(`cannot apply a filter to an image with ${channels} channels`);
   return grey === "expand" ? greyToRgb(raw) : raw;
@@ -72,7 +73,12 @@ export function hasAlphaChannel(raw: Pick<RawImage, "channels">): boolean {
 /** A fresh sharp pipeline over raw pixels (animated images keep their frames). */
 export function fromRaw(raw: RawImage): Sharp {
   return sharp(raw.data, {
-    raw: { width: raw.width, height: raw.height * raw.frames, channels: raw.channels, ...(raw.frames > 1 ? { pageHeight: raw.height } : {}) },
+    raw: {
+      width: raw.width,
+      height: raw.height * raw.frames,
+      channels: raw.channels,
+      ...(raw.frames > 1 ? { pageHeight: raw.height } : {}),
+    },
   });
 }
 
@@ -99,7 +105,13 @@ export function joinFrames(frames: RawImage[]): RawImage {
   if (frames.some((f) => f.width !== first.width || f.height !== first.height || f.channels !== first.channels)) {
     throw new Error("frames of an animated image came out of an effect with different sizes");
   }
-  return { data: Buffer.concat(frames.map((f) => f.data)), width: first.width, height: first.height, channels: first.channels, frames: frames.length };
+  return {
+    data: Buffer.concat(frames.map((f) => f.data)),
+    width: first.width,
+    height: first.height,
+    channels: first.channels,
+    frames: frames.length,
+  };
 }
 
 /** What an effect does to one frame. */

@@ -13,7 +13,7 @@ import { fromRaw, materialise, perFrame } from "./raw.js";
 /** The counter-clockwise quarter turn thumbor applies (0, 90, 180 or 270), or null when it ignores the angle. */
 export function thumborRotation(degrees: number): 0 | 90 | 180 | 270 | null {
   if (degrees % 90 !== 0) return null;
-  return ((((degrees % 360) + 360) % 360) as 0 | 90 | 180 | 270);
+  return (((degrees % 360) + 360) % 360) as 0 | 90 | 180 | 270;
 }
 
 export const rotate = perFrame(async (frame, args) => {

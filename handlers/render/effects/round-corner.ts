@@ -67,7 +67,14 @@ export function cornerRuns(width: number, height: number, aRadius: number, bRadi
  * selects thumbor's transparent-mode blend; `clearAlpha` (needs 4 channels) also sets the
  * painted pixels' alpha to 0.
  */
-export function paintRoundCorners(raw: RawImage, aRadius: number, bRadius: number, colour: number[], transparent: boolean, clearAlpha = transparent): void {
+export function paintRoundCorners(
+  raw: RawImage,
+  aRadius: number,
+  bRadius: number,
+  colour: number[],
+  transparent: boolean,
+  clearAlpha = transparent,
+): void {
   const { width: W, height: H, channels: n, data } = raw;
   const { a, b } = cornerRadii(W, H, aRadius, bRadius);
   if (a <= 0 || b <= 0) return;
@@ -107,7 +114,10 @@ export function paintRoundCorners(raw: RawImage, aRadius: number, bRadius: numbe
         paint(at(yBottom, W - cx));
       }
     }
-    const lastTL = at(yTop, endX), lastBL = at(yBottom, endX), lastTR = at(yTop, W - endX), lastBR = at(yBottom, W - endX);
+    const lastTL = at(yTop, endX),
+      lastBL = at(yBottom, endX),
+      lastTR = at(yTop, W - endX),
+      lastBR = at(yBottom, W - endX);
     let count = 0;
     for (let ax = Math.trunc(f(x - 1)); ax >= -a; ax--) {
       if (Math.trunc(f((b * Math.sqrt(f(a * a) - ax * ax)) / a + 1)) !== y) break;
@@ -136,7 +146,10 @@ export function paintRoundCorners(raw: RawImage, aRadius: number, bRadius: numbe
     const endX = Math.trunc(f(x + a));
     const yTop = Math.trunc(f(b - y));
     const yBottom = Math.trunc(f(f(f(H - b) + y) - 1));
-    const lastTL = at(yTop, endX), lastBL = at(yBottom, endX), lastTR = at(yTop, W - endX), lastBR = at(yBottom, W - endX);
+    const lastTL = at(yTop, endX),
+      lastBL = at(yBottom, endX),
+      lastTR = at(yTop, W - endX),
+      lastBR = at(yBottom, W - endX);
     const leftX = Math.trunc(f(x + a));
     const rightX = Math.trunc(f(f(W - a) - x));
     let ay = Math.trunc(f(y + count));

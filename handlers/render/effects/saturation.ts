@@ -21,7 +21,9 @@ export const saturation = perFrame((raw, args) => {
   const out = Buffer.from(src);
   const f = Math.fround;
   for (let i = 0; i < src.length; i += raw.channels) {
-    const r = src[i], g = src[i + 1], b = src[i + 2];
+    const r = src[i],
+      g = src[i + 1],
+      b = src[i + 2];
     const p = f(Math.sqrt(r * r * 0.299 + g * g * 0.587 + b * b * 0.114));
     out[i] = clampTrunc(f(p + f(f(r - p) * change)));
     out[i + 1] = clampTrunc(f(p + f(f(g - p) * change)));

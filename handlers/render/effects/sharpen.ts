@@ -24,9 +24,18 @@ function mirror(i: number, size: number): number {
 }
 
 /** One hat-filter pass along a line (`count` samples `stride` apart from `start`), written to `out` the same way. */
-function hatPass(src: Float32Array, out: Float32Array, start: number, stride: number, count: number, spacing: number, line: Float32Array): void {
+function hatPass(
+  src: Float32Array,
+  out: Float32Array,
+  start: number,
+  stride: number,
+  count: number,
+  spacing: number,
+  line: Float32Array,
+): void {
   for (let i = 0; i < count; i++) {
-    line[i] = 2 * src[start + stride * i] + src[start + stride * mirror(i - spacing, count)] + src[start + stride * mirror(i + spacing, count)];
+    line[i] =
+      2 * src[start + stride * i] + src[start + stride * mirror(i - spacing, count)] + src[start + stride * mirror(i + spacing, count)];
   }
   for (let i = 0; i < count; i++) out[start + stride * i] = line[i] * 0.25;
 }
@@ -41,7 +50,8 @@ export function waveletSharpen(channel: Float32Array, width: number, height: num
   for (let level = 0; level < LEVELS; level++) {
     low = (level & 1) + 1;
     const spacing = 1 << level;
-    const src = buffers[high], dst = buffers[low];
+    const src = buffers[high],
+      dst = buffers[low];
     for (let row = 0; row < height; row++) hatPass(src, dst, row * width, 1, width, spacing, line);
     for (let col = 0; col < width; col++) hatPass(dst, dst, col, width, height, spacing, line);
     const gain = Math.fround(amount * Math.exp(-((level - radius) * (level - radius)) / 1.5) + 1);
@@ -64,12 +74,16 @@ export const sharpen = perFrame((raw, args) => {
   const planes = [new Float32Array(size), new Float32Array(size), new Float32Array(size)];
   const f = Math.fround;
   for (let i = 0, p = 0; p < size; i += channels, p++) {
-    let c0 = raw.data[i], c1 = raw.data[i + 1], c2 = raw.data[i + 2];
+    let c0 = raw.data[i],
+      c1 = raw.data[i + 1],
+      c2 = raw.data[i + 2];
     if (luminanceOnly) {
       const y = f(0.299 * c0 + 0.587 * c1 + 0.114 * c2);
       const cb = f(-0.1687 * c0 - 0.3313 * c1 + 0.5 * c2 + 128);
       const cr = f(0.5 * c0 - 0.4187 * c1 - 0.0813 * c2 + 128);
-      c0 = y; c1 = cb; c2 = cr;
+      c0 = y;
+      c1 = cb;
+      c2 = cr;
     }
     planes[0][p] = c0 / 255;
     planes[1][p] = c1 / 255;
@@ -81,12 +95,16 @@ export const sharpen = perFrame((raw, args) => {
   }
   const out = Buffer.from(raw.data);
   for (let i = 0, p = 0; p < size; i += channels, p++) {
-    let v0 = f(planes[0][p] * 255), v1 = f(planes[1][p] * 255), v2 = f(planes[2][p] * 255);
+    let v0 = f(planes[0][p] * 255),
+      v1 = f(planes[1][p] * 255),
+      v2 = f(planes[2][p] * 255);
     if (luminanceOnly) {
       const r = f(v0 + 1.402 * (v2 - 128));
       const g = f(v0 - 0.34414 * (v1 - 128) - 0.71414 * (v2 - 128));
       const b = f(v0 + 1.772 * (v1 - 128));
-      v0 = r; v1 = g; v2 = b;
+      v0 = r;
+      v1 = g;
+      v2 = b;
     }
     out[i] = clampTrunc(v0);
     out[i + 1] = clampTrunc(v1);

@@ -81,7 +81,8 @@ export function watermarkPositions(image: Size, mark: Size, x: string, y: string
   const py = axisPlan(y, image.height, mark.height);
   if (!px.repeat && !py.repeat) return [{ left: px.at, top: py.at }];
   if (px.repeat && py.repeat && px.count * py.count > 100) {
-    const cx = Math.min(6, px.count), cy = Math.min(6, py.count);
+    const cx = Math.min(6, px.count),
+      cy = Math.min(6, py.count);
     px.count = cx;
     px.rest = image.width - cx * mark.width;
     py.count = cy;
@@ -114,8 +115,10 @@ function lowerAlpha(mark: RawImage, alpha: number): RawImage {
 export function overlayCanvas(size: Size, mark: RawImage, positions: Point[]): Buffer {
   const canvas = Buffer.alloc(size.width * size.height * 4);
   for (const { left, top } of positions) {
-    const x0 = Math.max(0, left), y0 = Math.max(0, top);
-    const x1 = Math.min(size.width, left + mark.width), y1 = Math.min(size.height, top + mark.height);
+    const x0 = Math.max(0, left),
+      y0 = Math.max(0, top);
+    const x1 = Math.min(size.width, left + mark.width),
+      y1 = Math.min(size.height, top + mark.height);
     if (x1 <= x0 || y1 <= y0) continue;
     for (let y = y0; y < y1; y++) {
       const from = ((y - top) * mark.width + (x0 - left)) * 4;
@@ -128,7 +131,9 @@ export function overlayCanvas(size: Size, mark: RawImage, positions: Point[]): B
 /** Composites a frame-sized RGBA canvas "over" the frame with sharp; an opaque RGB frame stays RGB. */
 export async function compositeOver(frame: RawImage, canvas: Buffer): Promise<RawImage> {
   const out = await materialise(
-    fromRaw(frame).composite([{ input: canvas, raw: { width: frame.width, height: frame.height, channels: 4 }, left: 0, top: 0, blend: "over" }]),
+    fromRaw(frame).composite([
+      { input: canvas, raw: { width: frame.width, height: frame.height, channels: 4 }, left: 0, top: 0, blend: "over" },
+    ]),
   );
   if (frame.channels === 4 || out.channels === 3) return out;
   // An opaque image stays opaque: keep it RGB.
