@@ -8,7 +8,7 @@
  * Each gets a validated `settings.json` beside `index.js` (Lambda@Edge has no environment
  * variables) and a reproducible `<name>.zip`.
  */
-import type { Metafile, Plugin } from "esbuild";
+import type { BuildOptions, BuildResult, Metafile, Plugin } from "esbuild";
 import { execFileSync } from "node:child_process";
 import {
   cpSync,
@@ -125,15 +125,29 @@ export async function buildEdgeBundles(options: BuildEdgeBundlesOptions): Promis
  * the AWS SDK clients inside (the versions the tests ran, not whatever the runtime carries).
  */
 export async function buildPurgeFunction(options: { outDir: string; entry: string; log?: (line: string) => void }): Promise<PurgeBundle> {
-  const dir = join(options.outDir, "purge");
-  const zipPath = join(options.outDir, "purge.zip");
+  const { dir, zipPath } = freshOutput(options.outDir, "purge");
+  const result = await bundleEntry(options.entry, dir, { plugins: [forbidSharp()] });
+  for (const warning of result.warnings) options.log?.(`  esbuild warning (purge): ${warning.text}`);
+  const bundleBytes = statSync(join(dir, "index.js")).size;
+  return { name: "purge", dir, zipPath, bundleBytes, zipBytes: zipDirectory(dir, zipPath) };
+}
+
+/** An empty `<outDir>/<name>/` for a build, and no stale `<outDir>/<name>.zip`. */
+function freshOutput(outDir: string, name: string): { dir: string; zipPath: string } {
+  const dir = join(outDir, name);
+  const zipPath = join(outDir, `${name}.zip`);
   rmSync(dir, { recursive: true, force: true });
   rmSync(zipPath, { force: true });
   mkdirSync(dir, { recursive: true });
+  return { dir, zipPath };
+}
+
+/** One function's code as one minified CommonJS file, `<dir>/index.js`, for Lambda's Node runtime. */
+async function bundleEntry(entry: string, dir: string, extra: BuildOptions): Promise<BuildResult> {
   // Loaded here, not at the top: the installed package ships prebuilt bundles and no esbuild.
   const { build } = await import("esbuild");
-  const result = await build({
-    entryPoints: [options.entry],
+  return build({
+    entryPoints: [entry],
     outfile: join(dir, "index.js"),
     bundle: true,
     platform: "node",
@@ -142,11 +156,8 @@ export async function buildPurgeFunction(options: { outDir: string; entry: strin
     minify: true,
     logLevel: "silent",
     legalComments: "none",
-    plugins: [forbidSharp()],
+    ...extra,
   });
-  for (const warning of result.warnings) options.log?.(`  esbuild warning (purge): ${warning.text}`);
-  const bundleBytes = statSync(join(dir, "index.js")).size;
-  return { name: "purge", dir, zipPath, bundleBytes, zipBytes: zipDirectory(dir, zipPath) };
 }
 
 /** esbuild plugin: the purge never renders, so sharp in its bundle would be a mistake. */
@@ -181,30 +192,14 @@ export async function buildEdgeFunction(options: BuildEdgeFunctionOptions): Prom
   if (!existsSync(entry)) throw new Error(`build: entry point ${entry} does not exist (the ${name} handler must export \`handler\`)`);
   const settings = validateSettings(options.settings, `settings for ${name}`);
 
-  const dir = join(outDir, name);
-  const zipPath = join(outDir, `${name}.zip`);
-  rmSync(dir, { recursive: true, force: true });
-  rmSync(zipPath, { force: true });
-  mkdirSync(dir, { recursive: true });
-
-  // Loaded here, not at the top: the installed package ships prebuilt bundles and no esbuild.
-  const { build } = await import("esbuild");
-  const result = await build({
-    entryPoints: [entry],
-    outfile: join(dir, "index.js"),
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "cjs",
-    minify: true,
+  const { dir, zipPath } = freshOutput(outDir, name);
+  const result = await bundleEntry(entry, dir, {
     metafile: true,
-    logLevel: "silent",
-    legalComments: "none",
     external: withSharp ? ["sharp"] : [],
     plugins: withSharp ? [] : [forbidModules(name)],
   });
   for (const warning of result.warnings) log(`  esbuild warning (${name}): ${warning.text}`);
-  if (!withSharp) assertNoForbiddenInputs(name, result.metafile);
+  if (!withSharp) assertNoForbiddenInputs(name, result.metafile!);
 
   writeFileSync(join(dir, "settings.json"), `${JSON.stringify(settings, null, 2)}\n`);
   if (withSharp) {
