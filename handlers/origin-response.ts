@@ -27,6 +27,7 @@ export interface OriginResponseDeps {
 export type OriginResponseHandler = (event: CloudFrontResponseEvent) => Promise<CloudFrontResultResponse>;
 
 export function createOriginResponseHandler(settings: Settings, deps: OriginResponseDeps = {}): OriginResponseHandler {
+  // Long on purpose: a factory closure of short inner functions sharing settings and the S3 client factory.
   const clientFor = deps.s3Client ?? regionalS3Client;
   return async (event) => {
     const { request, response } = event.Records[0].cf;

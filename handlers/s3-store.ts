@@ -67,6 +67,7 @@ const BODY_READ_ATTEMPTS = 2;
 
 /** One store per invocation: its budget starts now. */
 export function s3ObjectStore(client: S3Client, budgetMs: number = S3_INVOCATION_BUDGET_MS): ObjectStore {
+  // Long on purpose: a factory closure of short inner functions that share one invocation's deadline.
   const deadline = Date.now() + budgetMs;
   /** Aborts a call (all its attempts, and the body it streams) when the invocation's budget is spent. */
   const budget = (what: string): AbortSignal => {

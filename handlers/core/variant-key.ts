@@ -114,15 +114,32 @@ export function isUnderVariantPrefix(key: string, settings: Pick<Settings, "vari
  * exactly the canonical key of the plan it decodes to, so no two keys ever mean one variant.
  */
 export function parseVariantKey(key: string, settings: KeySettings): TransformPlan {
-  const bad = (why: string): never => {
-    throw new RequestError(400, `not a variant key: ${why}`);
-  };
+  const { source, name } = splitVariantKey(key, settings);
+  const dot = name.lastIndexOf(".");
+  if (dot < 0) notAVariantKey("no extension");
+  const ext = name.slice(dot + 1);
+  const tokens = splitTopLevel(name.slice(0, dot));
+  const plan = planForExtension(source, ext);
+  applySizeToken(plan, tokens[0]);
+  for (const token of tokens.slice(1)) applyOptionToken(plan, token);
+  if (!plan.meta && plan.quality === 0) notAVariantKey("no quality");
+  checkCanonicalKey(plan, key, settings);
+  return plan;
+}
+
+/** Refuses a key that is not a variant key (RequestError 400). */
+function notAVariantKey(why: string): never {
+  throw new RequestError(400, `not a variant key: ${why}`);
+}
+
+/** The original's key and the variant's file name (its continuation segments joined back). */
+function splitVariantKey(key: string, settings: KeySettings): { source: string; name: string } {
   const head = `${settings.variantPrefix}/`;
-  if (!key.startsWith(head)) bad(`outside "${head}"`);
+  if (!key.startsWith(head)) notAVariantKey(`outside "${head}"`);
   const segments = key.slice(head.length).split("/");
   let first = segments.length - 1;
   while (first > 0 && segments[first]!.startsWith(CONTINUATION)) first--;
-  if (first < 1) bad("no original key");
+  if (first < 1) notAVariantKey("no original key");
   const source = checkOriginalKey(segments.slice(0, first).join("/"));
   const name =
     segments[first] +
@@ -130,11 +147,11 @@ export function parseVariantKey(key: string, settings: KeySettings): TransformPl
       .slice(first + 1)
       .map((s) => s.slice(CONTINUATION.length))
       .join("");
-  const dot = name.lastIndexOf(".");
-  if (dot < 0) bad("no extension");
-  const ext = name.slice(dot + 1);
-  const tokens = splitTopLevel(name.slice(0, dot));
+  return { source, name };
+}
 
+/** A plan with every option at its default, its meta flag and output format taken from the extension. */
+function planForExtension(source: string, ext: string): TransformPlan {
   const plan: TransformPlan = {
     source,
     meta: ext === "json",
@@ -154,41 +171,46 @@ export function parseVariantKey(key: string, settings: KeySettings): TransformPl
   };
   if (!plan.meta) {
     const format = ext === ORIGINAL_FORMAT_EXT ? null : outputFormatOfExtension(ext);
-    if (format === undefined) bad(`unknown extension ".${ext}"`);
+    if (format === undefined) notAVariantKey(`unknown extension ".${ext}"`);
     plan.format = format ?? null;
   }
+  return plan;
+}
 
-  const size = SIZE_TOKEN.exec(tokens[0] ?? "") ?? bad(`"${tokens[0]}" is not a size`);
+/** The first token: the size, with a "-" before a side meaning a flip on that axis. */
+function applySizeToken(plan: TransformPlan, token: string | undefined): void {
+  const size = SIZE_TOKEN.exec(token ?? "") ?? notAVariantKey(`"${token}" is not a size`);
   plan.flipHorizontal = size[1] === "-";
   plan.width = dimension(size[2]);
   plan.flipVertical = size[3] === "-";
   plan.height = dimension(size[4]);
+}
 
-  for (const token of tokens.slice(1)) {
-    let m: RegExpExecArray | null;
-    if ((m = TRIM_TOKEN.exec(token))) plan.trim = { corner: m[1] as "top-left" | "bottom-right", tolerance: Number(m[2]) };
-    else if ((m = CROP_TOKEN.exec(token))) plan.crop = { left: +m[1], top: +m[2], right: +m[3], bottom: +m[4] };
-    else if ((FIT_MODES as readonly string[]).includes(token)) plan.fit = token as FitMode;
-    else if (token === "left" || token === "right") plan.halign = token;
-    else if (token === "top" || token === "bottom") plan.valign = token;
-    else if (token === "smart") plan.smart = true;
-    else if (token === NAIVE_CMYK_TOKEN)
-      continue; // settings-derived: the re-encoding below checks it
-    else if ((m = QUALITY_TOKEN.exec(token))) plan.quality = Number(m[1]);
-    else if ((m = FILTER_TOKEN.exec(token))) plan.filters.push({ name: m[1], args: parseArgs(m[2], bad) });
-    else bad(`unknown option "${token}"`);
-  }
-  if (!plan.meta && plan.quality === 0) bad("no quality");
+/** One option token after the size. */
+function applyOptionToken(plan: TransformPlan, token: string): void {
+  let m: RegExpExecArray | null;
+  if ((m = TRIM_TOKEN.exec(token))) plan.trim = { corner: m[1] as "top-left" | "bottom-right", tolerance: Number(m[2]) };
+  else if ((m = CROP_TOKEN.exec(token))) plan.crop = { left: +m[1], top: +m[2], right: +m[3], bottom: +m[4] };
+  else if ((FIT_MODES as readonly string[]).includes(token)) plan.fit = token as FitMode;
+  else if (token === "left" || token === "right") plan.halign = token;
+  else if (token === "top" || token === "bottom") plan.valign = token;
+  else if (token === "smart") plan.smart = true;
+  else if (token === NAIVE_CMYK_TOKEN)
+    return; // settings-derived: the re-encoding in checkCanonicalKey checks it
+  else if ((m = QUALITY_TOKEN.exec(token))) plan.quality = Number(m[1]);
+  else if ((m = FILTER_TOKEN.exec(token))) plan.filters.push({ name: m[1], args: parseArgs(m[2], notAVariantKey) });
+  else notAVariantKey(`unknown option "${token}"`);
+}
 
-  // Injectivity: the key must be exactly the one this plan writes.
+/** Injectivity: the key must be exactly the one this plan writes. */
+function checkCanonicalKey(plan: TransformPlan, key: string, settings: KeySettings): void {
   let again: string;
   try {
     again = variantKey(plan, settings);
   } catch {
-    return bad("too long");
+    return notAVariantKey("too long");
   }
-  if (again !== key) bad("options are not in canonical form");
-  return plan;
+  if (again !== key) notAVariantKey("options are not in canonical form");
 }
 
 /** Percent-encodes a key for a CloudFront/S3 request URI ("/" kept, everything S3 may mangle escaped). */

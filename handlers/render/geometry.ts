@@ -272,90 +272,22 @@ export function planOperations(
   const steps: ThumborOperation[] = [];
   const source = { width: sourceWidth, height: sourceHeight };
   const noUpscale = hasFilter(plan, "no_upscale");
-  let reqWidth = noUpscale ? applyNoUpscale(plan.width, sourceWidth) : plan.width;
-  let reqHeight = noUpscale ? applyNoUpscale(plan.height, sourceHeight) : plan.height;
+  const asked: RequestedSize = {
+    width: noUpscale ? applyNoUpscale(plan.width, sourceWidth) : plan.width,
+    height: noUpscale ? applyNoUpscale(plan.height, sourceHeight) : plan.height,
+  };
 
   // Manual crop, clamped as thumbor clamps it (or dropped).
   const crop = clampManualCrop(plan.crop, sourceWidth, sourceHeight, trimOffset);
-  let w = sourceWidth;
-  let h = sourceHeight;
-  let manualCrop: Region | null = null;
-  if (crop) {
-    manualCrop = { left: crop.left, top: crop.top, width: crop.right - crop.left, height: crop.bottom - crop.top };
-    steps.push({ type: "crop", ...crop });
-    w = manualCrop.width;
-    h = manualCrop.height;
-  }
+  const manualCrop = crop ? regionOf(crop) : null;
+  if (crop) steps.push({ type: "crop", ...crop });
+  const w = manualCrop ? manualCrop.width : sourceWidth;
+  const h = manualCrop ? manualCrop.height : sourceHeight;
 
-  const target = targetDimensions(reqWidth, reqHeight, w, h);
-
-  // Focal points: explicit ones (shifted into the cropped image, those outside the crop dropped),
-  // else the alignment point.
-  let focalPoints = explicitFocalPoints(plan).map((p) => ({ ...p, x: p.x - trimOffset.left, y: p.y - trimOffset.top }));
-  if (crop) {
-    focalPoints = focalPoints
-      .filter((p) => p.x >= crop.left && p.x <= crop.right && p.y >= crop.top && p.y <= crop.bottom)
-      .map((p) => ({ ...p, x: p.x - crop.left, y: p.y - crop.top }));
-  }
-  if (focalPoints.length === 0) focalPoints = [alignmentFocalPoint(plan.halign, plan.valign, w, h)];
-
-  let autoCrop: Region | null = null;
-  let resize: Size | null = null;
-  let request: Size;
-  let current: Size = { width: w, height: h };
-
-  if (plan.fit !== "crop") {
-    const full = plan.fit === "full-fit-in" || plan.fit === "adaptive-full-fit-in";
-    const adaptive = plan.fit === "adaptive-fit-in" || plan.fit === "adaptive-full-fit-in";
-    const fit = fitInSize(w, h, target, full, adaptive);
-    // thumbor's request sides, following the adaptive swap: 0 stays 0 ("use the image's side"),
-    // `orig` is the image's side.
-    const swapped = fit.box.width !== target.width || fit.box.height !== target.height;
-    const asked = (side: TransformPlan["width"], imageSide: number): number => (side === "orig" ? imageSide : side);
-    let rw = asked(swapped ? reqHeight : reqWidth, w);
-    let rh = asked(swapped ? reqWidth : reqHeight, h);
-    if (fit.resize) {
-      current = { width: atLeast1(fit.resize.width), height: atLeast1(fit.resize.height) };
-      resize = current;
-      // After a fit-in resize thumbor sets each request side to max(requested, resized).
-      rw = Math.max(rw, current.width);
-      rh = Math.max(rh, current.height);
-    } else if (hasFilter(plan, "upscale")) {
-      const up = upscaleSize(w, h, fit.box);
-      if (up) {
-        current = { width: atLeast1(up.width), height: atLeast1(up.height) };
-        resize = current;
-      }
-    }
-    if (resize) steps.push({ type: "resize", ...resize });
-    request = { width: rw, height: rh };
-  } else {
-    const stretch = hasFilter(plan, "stretch");
-    if (!stretch) {
-      const box = autoCropBox(w, h, target, centreOfMass(focalPoints));
-      if (box) {
-        steps.push({ type: "crop", ...box });
-        // A 0-wide (or 0-high) box cannot be extracted: keep 1 px (see the module comment).
-        autoCrop = {
-          left: Math.min(box.left, w - 1),
-          top: Math.min(box.top, h - 1),
-          width: atLeast1(box.right - box.left),
-          height: atLeast1(box.bottom - box.top),
-        };
-        current = { width: autoCrop.width, height: autoCrop.height };
-      }
-    }
-    const finalSize = { width: atLeast1(target.width), height: atLeast1(target.height) };
-    if (finalSize.width !== current.width || finalSize.height !== current.height) {
-      resize = finalSize;
-      current = finalSize;
-      steps.push({ type: "resize", ...resize });
-    }
-    request = {
-      width: reqWidth === "orig" ? w : reqWidth,
-      height: reqHeight === "orig" ? h : reqHeight,
-    };
-  }
+  const target = targetDimensions(asked.width, asked.height, w, h);
+  const focalPoints = focalPointsIn(plan, crop, trimOffset, w, h);
+  const transform = plan.fit !== "crop" ? fitInTransform(plan, w, h, target, asked) : cropTransform(plan, w, h, target, asked, focalPoints);
+  steps.push(...transform.steps);
 
   if (plan.flipHorizontal) steps.push({ type: "flip_horizontally" });
   if (plan.flipVertical) steps.push({ type: "flip_vertically" });
@@ -363,16 +295,128 @@ export function planOperations(
   return {
     source,
     manualCrop,
-    autoCrop,
-    smartCrop: plan.smart && plan.fit === "crop" && autoCrop !== null,
-    resize,
+    autoCrop: transform.autoCrop,
+    smartCrop: plan.smart && plan.fit === "crop" && transform.autoCrop !== null,
+    resize: transform.resize,
     flipHorizontal: plan.flipHorizontal,
     flipVertical: plan.flipVertical,
-    target: current,
-    request,
+    target: transform.current,
+    request: transform.request,
     focalPoints,
     steps,
   };
+}
+
+/** The plan's requested sides after no_upscale. */
+interface RequestedSize {
+  width: TransformPlan["width"];
+  height: TransformPlan["height"];
+}
+
+/** What the fit-in or crop-mode transform decided, and the steps it takes. */
+interface Transform {
+  autoCrop: Region | null;
+  resize: Size | null;
+  current: Size;
+  request: Size;
+  steps: ThumborOperation[];
+}
+
+function regionOf(crop: CropBox): Region {
+  return { left: crop.left, top: crop.top, width: crop.right - crop.left, height: crop.bottom - crop.top };
+}
+
+/**
+ * Focal points: explicit ones (shifted into the cropped image, those outside the crop dropped),
+ * else the alignment point.
+ */
+function focalPointsIn(
+  plan: TransformPlan,
+  crop: CropBox | null,
+  trimOffset: { left: number; top: number },
+  w: number,
+  h: number,
+): FocalPoint[] {
+  let focalPoints = explicitFocalPoints(plan).map((p) => ({ ...p, x: p.x - trimOffset.left, y: p.y - trimOffset.top }));
+  if (crop) {
+    focalPoints = focalPoints
+      .filter((p) => p.x >= crop.left && p.x <= crop.right && p.y >= crop.top && p.y <= crop.bottom)
+      .map((p) => ({ ...p, x: p.x - crop.left, y: p.y - crop.top }));
+  }
+  if (focalPoints.length === 0) focalPoints = [alignmentFocalPoint(plan.halign, plan.valign, w, h)];
+  return focalPoints;
+}
+
+/** The fit-in modes: resize into the box (or upscale into it), never crop. */
+function fitInTransform(plan: TransformPlan, w: number, h: number, target: Size, asked: RequestedSize): Transform {
+  const steps: ThumborOperation[] = [];
+  let resize: Size | null = null;
+  let current: Size = { width: w, height: h };
+  const full = plan.fit === "full-fit-in" || plan.fit === "adaptive-full-fit-in";
+  const adaptive = plan.fit === "adaptive-fit-in" || plan.fit === "adaptive-full-fit-in";
+  const fit = fitInSize(w, h, target, full, adaptive);
+  // thumbor's request sides, following the adaptive swap: 0 stays 0 ("use the image's side"),
+  // `orig` is the image's side.
+  const swapped = fit.box.width !== target.width || fit.box.height !== target.height;
+  const side = (requested: TransformPlan["width"], imageSide: number): number => (requested === "orig" ? imageSide : requested);
+  let rw = side(swapped ? asked.height : asked.width, w);
+  let rh = side(swapped ? asked.width : asked.height, h);
+  if (fit.resize) {
+    current = { width: atLeast1(fit.resize.width), height: atLeast1(fit.resize.height) };
+    resize = current;
+    // After a fit-in resize thumbor sets each request side to max(requested, resized).
+    rw = Math.max(rw, current.width);
+    rh = Math.max(rh, current.height);
+  } else if (hasFilter(plan, "upscale")) {
+    const up = upscaleSize(w, h, fit.box);
+    if (up) {
+      current = { width: atLeast1(up.width), height: atLeast1(up.height) };
+      resize = current;
+    }
+  }
+  if (resize) steps.push({ type: "resize", ...resize });
+  return { autoCrop: null, resize, current, request: { width: rw, height: rh }, steps };
+}
+
+/** crop mode: auto-crop to the target's aspect ratio around the focal points (unless stretch), then resize. */
+function cropTransform(
+  plan: TransformPlan,
+  w: number,
+  h: number,
+  target: Size,
+  asked: RequestedSize,
+  focalPoints: FocalPoint[],
+): Transform {
+  const steps: ThumborOperation[] = [];
+  let autoCrop: Region | null = null;
+  let resize: Size | null = null;
+  let current: Size = { width: w, height: h };
+  const stretch = hasFilter(plan, "stretch");
+  if (!stretch) {
+    const box = autoCropBox(w, h, target, centreOfMass(focalPoints));
+    if (box) {
+      steps.push({ type: "crop", ...box });
+      // A 0-wide (or 0-high) box cannot be extracted: keep 1 px (see the module comment).
+      autoCrop = {
+        left: Math.min(box.left, w - 1),
+        top: Math.min(box.top, h - 1),
+        width: atLeast1(box.right - box.left),
+        height: atLeast1(box.bottom - box.top),
+      };
+      current = { width: autoCrop.width, height: autoCrop.height };
+    }
+  }
+  const finalSize = { width: atLeast1(target.width), height: atLeast1(target.height) };
+  if (finalSize.width !== current.width || finalSize.height !== current.height) {
+    resize = finalSize;
+    current = finalSize;
+    steps.push({ type: "resize", ...resize });
+  }
+  const request = {
+    width: asked.width === "orig" ? w : asked.width,
+    height: asked.height === "orig" ? h : asked.height,
+  };
+  return { autoCrop, resize, current, request, steps };
 }
 
 /**

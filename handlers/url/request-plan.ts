@@ -36,6 +36,7 @@ export interface RequestPlanner {
 
 /** Compiles everything that depends on settings once (cold start), so each request only matches. */
 export function createRequestPlanner(settings: Settings): RequestPlanner {
+  // Long on purpose: a factory closure that is only short inner functions sharing the routes, sizes and keys compiled once above.
   const prefixRoute = match<{ key: string[] }>(`/${settings.variantPrefix}/*key`, { decode: false });
   const sizes = settings.sizes.map((s) => parseSizeEntry(s)!);
   const signingKeys = [settings.thumbor.securityKey, ...settings.thumbor.retiredSecurityKeys].filter((k) => k !== "");

@@ -75,6 +75,7 @@ export function paintRoundCorners(
   transparent: boolean,
   clearAlpha = transparent,
 ): void {
+  // Long on purpose: a faithful port of thumbor's _round_corner.c, kept in its order to be read side by side.
   const { width: W, height: H, channels: n, data } = raw;
   const { a, b } = cornerRadii(W, H, aRadius, bRadius);
   if (a <= 0 || b <= 0) return;
