@@ -44,18 +44,31 @@ export function originChangePattern(bucketName: string, variantPrefix: string) {
   };
 }
 
+type PurgeQueues = { now: aws.sqs.Queue; later: aws.sqs.Queue };
+
 /** Creates the event wiring and the purge function; returns the function. */
 export function purgeOnChange(name: string, parts: FreshnessParts, parent: pulumi.Resource): aws.lambda.Function {
   const opts = { parent };
-  if (parts.existingBucket) {
-    pulumi.log.warn(
-      "purgeOnChange replaces the existing bucket's event notification configuration (S3 keeps one per bucket); " +
-        "move other notifications to EventBridge rules, or set purgeOnChange to false (docs/deploy.md)",
-      parent,
-    );
-  }
+  if (parts.existingBucket) warnEventConfigurationReplaced(parent);
   // S3 sends every object event of the bucket to EventBridge (the rule below picks originals).
   new aws.s3.BucketNotification(`${name}-events`, { bucket: parts.bucket.name, eventbridge: true }, opts);
+  const queues = purgeQueues(name, opts);
+  routeOriginChanges(name, parts, queues, opts);
+  const purgeFunction = purgeLambda(name, parts, queues, opts);
+  drainQueues(name, queues, purgeFunction, opts);
+  return purgeFunction;
+}
+
+function warnEventConfigurationReplaced(parent: pulumi.Resource): void {
+  pulumi.log.warn(
+    "purgeOnChange replaces the existing bucket's event notification configuration (S3 keeps one per bucket); " +
+      "move other notifications to EventBridge rules, or set purgeOnChange to false (docs/deploy.md)",
+    parent,
+  );
+}
+
+/** The two passes' queues and the dead-letter queue behind both. */
+function purgeQueues(name: string, opts: pulumi.CustomResourceOptions): PurgeQueues {
   // Batches that failed MAX_RECEIVES times wait here (14 days) for a look and a redrive.
   const deadLetterQueue = new aws.sqs.Queue(`${name}-purge-dlq`, { messageRetentionSeconds: 14 * 86_400 }, opts);
   const redrivePolicy = deadLetterQueue.arn.apply((arn) => JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: MAX_RECEIVES }));
@@ -69,7 +82,11 @@ export function purgeOnChange(name: string, parts: FreshnessParts, parent: pulum
     { visibilityTimeoutSeconds, redrivePolicy, delaySeconds: RECHECK_DELAY_SECONDS },
     opts,
   );
+  return { now, later };
+}
 
+/** The EventBridge rule for changed originals, delivering to both queues. */
+function routeOriginChanges(name: string, parts: FreshnessParts, queues: PurgeQueues, opts: pulumi.CustomResourceOptions): void {
   // Matches changes to originals only: a stored variant (under the prefix) never triggers a purge.
   const rule = new aws.cloudwatch.EventRule(
     `${name}-original-changed`,
@@ -80,8 +97,8 @@ export function purgeOnChange(name: string, parts: FreshnessParts, parent: pulum
     opts,
   );
   for (const [suffix, queue] of [
-    ["now", now],
-    ["later", later],
+    ["now", queues.now],
+    ["later", queues.later],
   ] as const) {
     // Only this rule may send to the queue.
     new aws.sqs.QueuePolicy(
@@ -95,11 +112,13 @@ export function purgeOnChange(name: string, parts: FreshnessParts, parent: pulum
     // The rule delivers each matching event to the queue.
     new aws.cloudwatch.EventTarget(`${name}-purge-${suffix}-target`, { rule: rule.name, arn: queue.arn }, opts);
   }
+}
 
-  const purgeFunction = purgeLambda(name, parts, { now, later }, opts);
+/** The purge function's subscriptions to both queues. */
+function drainQueues(name: string, queues: PurgeQueues, purgeFunction: aws.lambda.Function, opts: pulumi.CustomResourceOptions): void {
   for (const [suffix, queue] of [
-    ["now", now],
-    ["later", later],
+    ["now", queues.now],
+    ["later", queues.later],
   ] as const) {
     // The function drains the queue in batches gathered over BATCH_WINDOW_SECONDS (one plan each).
     new aws.lambda.EventSourceMapping(
@@ -113,17 +132,38 @@ export function purgeOnChange(name: string, parts: FreshnessParts, parent: pulum
       opts,
     );
   }
-  return purgeFunction;
 }
 
 /** The purge function, its role and its least-privilege policy. */
-function purgeLambda(
-  name: string,
-  parts: FreshnessParts,
-  queues: { now: aws.sqs.Queue; later: aws.sqs.Queue },
-  opts: pulumi.CustomResourceOptions,
-): aws.lambda.Function {
-  // The purge function's identity; only Lambda may assume it.
+function purgeLambda(name: string, parts: FreshnessParts, queues: PurgeQueues, opts: pulumi.CustomResourceOptions): aws.lambda.Function {
+  const role = purgeRole(name, opts);
+  const policies = purgePolicies(name, parts, queues, role, opts);
+  // The purge itself: a regular Lambda in the bucket's region, configured by environment variables.
+  return new aws.lambda.Function(
+    `${name}-purge`,
+    {
+      description: `edge-resizer ${name}: deletes and invalidates the variants of changed originals`,
+      runtime: aws.lambda.Runtime.NodeJS22dX,
+      handler: "index.handler",
+      role: role.arn,
+      code: parts.bundles.apply((dirs) => new pulumi.asset.FileArchive(dirs.purge)),
+      memorySize: 256,
+      timeout: PURGE_TIMEOUT_SECONDS,
+      environment: {
+        variables: {
+          [PURGE_ENV.bucket]: parts.bucket.name,
+          [PURGE_ENV.distributionId]: parts.distribution.id,
+          [PURGE_ENV.variantPrefix]: parts.variantPrefix,
+          [PURGE_ENV.recheckQueueArn]: queues.later.arn,
+        },
+      },
+    },
+    { ...opts, dependsOn: policies },
+  );
+}
+
+/** The purge function's identity (only Lambda may assume it), with its own CloudWatch logs. */
+function purgeRole(name: string, opts: pulumi.CustomResourceOptions): aws.iam.Role {
   const role = new aws.iam.Role(
     `${name}-purge-role`,
     {
@@ -135,8 +175,18 @@ function purgeLambda(
     },
     opts,
   );
-  // Its own logs in CloudWatch.
   new aws.iam.RolePolicyAttachment(`${name}-purge-logs`, { role: role.name, policyArn: BASIC_EXECUTION_POLICY }, opts);
+  return role;
+}
+
+/** The role's inline policies: the bucket and distribution access, then the queues; the function waits for both. */
+function purgePolicies(
+  name: string,
+  parts: FreshnessParts,
+  queues: PurgeQueues,
+  role: aws.iam.Role,
+  opts: pulumi.CustomResourceOptions,
+): aws.iam.RolePolicy[] {
   // List and delete only under the variant prefix, read originals' ETags, invalidate this distribution, drain the queues.
   const access = new aws.iam.RolePolicy(
     `${name}-purge-access`,
@@ -162,28 +212,7 @@ function purgeLambda(
     },
     opts,
   );
-  // The purge itself: a regular Lambda in the bucket's region, configured by environment variables.
-  return new aws.lambda.Function(
-    `${name}-purge`,
-    {
-      description: `edge-resizer ${name}: deletes and invalidates the variants of changed originals`,
-      runtime: aws.lambda.Runtime.NodeJS22dX,
-      handler: "index.handler",
-      role: role.arn,
-      code: parts.bundles.apply((dirs) => new pulumi.asset.FileArchive(dirs.purge)),
-      memorySize: 256,
-      timeout: PURGE_TIMEOUT_SECONDS,
-      environment: {
-        variables: {
-          [PURGE_ENV.bucket]: parts.bucket.name,
-          [PURGE_ENV.distributionId]: parts.distribution.id,
-          [PURGE_ENV.variantPrefix]: parts.variantPrefix,
-          [PURGE_ENV.recheckQueueArn]: queues.later.arn,
-        },
-      },
-    },
-    { ...opts, dependsOn: [access, drain] },
-  );
+  return [access, drain];
 }
 
 /** The queue accepts messages from EventBridge for this rule only. */

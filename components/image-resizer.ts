@@ -152,15 +152,7 @@ export class ImageResizer extends pulumi.ComponentResource {
     const oai = cloudFrontReadAccess(name, bucket, this);
     const settingsJson = bakedSettingsJson(label, settings);
     const role = edgeRole(name, this);
-    const edge = { role, bundles, settingsJson, parent: this };
-    this.viewerRequestFunction = edgeFunction(name, "viewer-request", VIEWER_REQUEST_MEMORY_MB, VIEWER_REQUEST_TIMEOUT_SECONDS, edge);
-    this.originResponseFunction = edgeFunction(
-      name,
-      "origin-response",
-      infra.originResponseMemoryMb,
-      infra.originResponseTimeoutSeconds,
-      edge,
-    );
+    [this.viewerRequestFunction, this.originResponseFunction] = edgeFunctions(name, infra, { role, bundles, settingsJson, parent: this });
     const webAcl = infra.wafRateLimit > 0 ? rateLimitAcl(name, infra.wafRateLimit, variantPrefix, this) : undefined;
     const rolePolicy = edgeAccess(name, role, bucket.arn, variantPrefix, [this.viewerRequestFunction, this.originResponseFunction], this);
     this.distribution = imagesDistribution(
@@ -193,6 +185,11 @@ export class ImageResizer extends pulumi.ComponentResource {
     this.edgeRoleArn = role.arn;
     this.originAccessIdentityIamArn = oai.iamArn;
     this.settingsJson = settingsJson;
+    this.registerPublicOutputs();
+  }
+
+  /** Registers the public outputs (settingsJson stays out: it may hold a secret key). */
+  private registerPublicOutputs(): void {
     this.registerOutputs({
       bucketName: this.bucketName,
       bucketArn: this.bucketArn,
@@ -205,6 +202,18 @@ export class ImageResizer extends pulumi.ComponentResource {
       originAccessIdentityIamArn: this.originAccessIdentityIamArn,
     });
   }
+}
+
+/** The two edge functions, viewer-request then origin-response, sharing one role, bundle folder and settings. */
+function edgeFunctions(
+  name: string,
+  infra: ResolvedArgs,
+  edge: EdgeFunctionContext,
+): [viewerRequest: aws.lambda.Function, originResponse: aws.lambda.Function] {
+  return [
+    edgeFunction(name, "viewer-request", VIEWER_REQUEST_MEMORY_MB, VIEWER_REQUEST_TIMEOUT_SECONDS, edge),
+    edgeFunction(name, "origin-response", infra.originResponseMemoryMb, infra.originResponseTimeoutSeconds, edge),
+  ];
 }
 
 /** The images bucket as the other resource groups see it, whether created here or existing. */

@@ -41,6 +41,8 @@ export interface PulumiMocks {
 
 export const ACCOUNT_ID = "123456789012";
 
+type ResourceOptions = { parent: string; retainOnDelete: boolean };
+
 /** Installs recording mocks for `project`/`stack`. Await it before creating resources. */
 export async function installPulumiMocks(project = "edge-resizer", stack = "test", bucketRegion = "eu-west-1"): Promise<PulumiMocks> {
   const resources: RecordedResource[] = [];
@@ -48,84 +50,108 @@ export async function installPulumiMocks(project = "edge-resizer", stack = "test
   const violations: string[] = [];
   const existingBuckets: PulumiMocks["existingBuckets"] = new Map();
   // Resource options are not part of MockResourceArgs: they are read off the registration request.
-  const options = new Map<string, { parent: string; retainOnDelete: boolean }>();
+  const options = new Map<string, ResourceOptions>();
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
         const { parent = "", retainOnDelete = false } = options.get(`${args.type}::${args.name}`) ?? {};
         resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, parent, retainOnDelete });
         const id = `${args.name}-id`;
-        const state: Record<string, any> = { ...args.inputs };
-        switch (args.type) {
-          case "aws:s3/bucket:Bucket":
-            state.bucket = args.name;
-            state.arn = `arn:aws:s3:::${args.name}`;
-            state.bucketRegionalDomainName = `${args.name}.s3.${bucketRegion}.amazonaws.com`;
-            break;
-          case "aws:cloudfront/originAccessIdentity:OriginAccessIdentity":
-            state.iamArn = `arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity ${id}`;
-            state.cloudfrontAccessIdentityPath = `origin-access-identity/cloudfront/${id}`;
-            break;
-          case "aws:iam/role:Role":
-            state.arn = `arn:aws:iam::${ACCOUNT_ID}:role/${args.name}`;
-            state.name = args.name;
-            break;
-          case "aws:lambda/function:Function":
-            state.name = args.name;
-            // Without a `region` input a function lands in the stack's region, as with the real provider.
-            state.arn = `arn:aws:lambda:${args.inputs.region ?? bucketRegion}:${ACCOUNT_ID}:function:${args.name}`;
-            state.version = args.inputs.publish ? "1" : "$LATEST";
-            state.qualifiedArn = `${state.arn}:${state.version}`;
-            break;
-          case "aws:wafv2/webAcl:WebAcl":
-            // CloudFront web ACLs are global (scope CLOUDFRONT), managed through us-east-1.
-            state.arn = `arn:aws:wafv2:us-east-1:${ACCOUNT_ID}:global/webacl/${args.name}/${id}`;
-            break;
-          case "aws:sqs/queue:Queue":
-            state.arn = `arn:aws:sqs:${bucketRegion}:${ACCOUNT_ID}:${args.name}`;
-            state.url = `https://sqs.${bucketRegion}.amazonaws.com/${ACCOUNT_ID}/${args.name}`;
-            break;
-          case "aws:cloudwatch/eventRule:EventRule":
-            state.name = args.name;
-            state.arn = `arn:aws:events:${bucketRegion}:${ACCOUNT_ID}:rule/${args.name}`;
-            break;
-          case "aws:cloudfront/distribution:Distribution":
-            state.domainName = "d111111abcdef8.cloudfront.net";
-            state.arn = `arn:aws:cloudfront::${ACCOUNT_ID}:distribution/${id}`;
-            violations.push(...distributionViolations(args.name, args.inputs, resources));
-            break;
+        const state = mockedState(args.type, args.name, args.inputs, id, bucketRegion);
+        if (args.type === "aws:cloudfront/distribution:Distribution") {
+          violations.push(...distributionViolations(args.name, args.inputs, resources));
         }
         return { id, state };
       },
       call(args) {
         calls.push({ token: args.token, inputs: args.inputs });
-        if (args.token === "aws:s3/getBucket:getBucket") {
-          const bucket = args.inputs.bucket as string;
-          const region = existingBuckets.get(bucket)?.region ?? bucketRegion;
-          return {
-            bucket,
-            id: bucket,
-            arn: `arn:aws:s3:::${bucket}`,
-            bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com`,
-            region,
-          };
-        }
-        if (args.token === "aws:cloudcontrol/getResource:getResource" && args.inputs.typeName === "AWS::S3::Bucket") {
-          const described = existingBuckets.get(args.inputs.identifier);
-          return {
-            ...args.inputs,
-            id: args.inputs.identifier,
-            properties: JSON.stringify(described?.properties ?? {}),
-            region: args.inputs.region ?? bucketRegion,
-          };
-        }
-        throw new Error(`unexpected invoke ${args.token}`);
+        return mockedCall(args.token, args.inputs, existingBuckets, bucketRegion);
       },
     },
     project,
     stack,
     false,
   );
+  recordResourceOptions(options);
+  return mocksView(resources, calls, violations, existingBuckets);
+}
+
+/** A resource's state: its inputs plus the outputs AWS would compute for it. */
+function mockedState(type: string, name: string, inputs: Record<string, any>, id: string, bucketRegion: string): Record<string, any> {
+  const state: Record<string, any> = { ...inputs };
+  switch (type) {
+    case "aws:s3/bucket:Bucket":
+      state.bucket = name;
+      state.arn = `arn:aws:s3:::${name}`;
+      state.bucketRegionalDomainName = `${name}.s3.${bucketRegion}.amazonaws.com`;
+      break;
+    case "aws:cloudfront/originAccessIdentity:OriginAccessIdentity":
+      state.iamArn = `arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity ${id}`;
+      state.cloudfrontAccessIdentityPath = `origin-access-identity/cloudfront/${id}`;
+      break;
+    case "aws:iam/role:Role":
+      state.arn = `arn:aws:iam::${ACCOUNT_ID}:role/${name}`;
+      state.name = name;
+      break;
+    case "aws:lambda/function:Function":
+      state.name = name;
+      // Without a `region` input a function lands in the stack's region, as with the real provider.
+      state.arn = `arn:aws:lambda:${inputs.region ?? bucketRegion}:${ACCOUNT_ID}:function:${name}`;
+      state.version = inputs.publish ? "1" : "$LATEST";
+      state.qualifiedArn = `${state.arn}:${state.version}`;
+      break;
+    case "aws:wafv2/webAcl:WebAcl":
+      // CloudFront web ACLs are global (scope CLOUDFRONT), managed through us-east-1.
+      state.arn = `arn:aws:wafv2:us-east-1:${ACCOUNT_ID}:global/webacl/${name}/${id}`;
+      break;
+    case "aws:sqs/queue:Queue":
+      state.arn = `arn:aws:sqs:${bucketRegion}:${ACCOUNT_ID}:${name}`;
+      state.url = `https://sqs.${bucketRegion}.amazonaws.com/${ACCOUNT_ID}/${name}`;
+      break;
+    case "aws:cloudwatch/eventRule:EventRule":
+      state.name = name;
+      state.arn = `arn:aws:events:${bucketRegion}:${ACCOUNT_ID}:rule/${name}`;
+      break;
+    case "aws:cloudfront/distribution:Distribution":
+      state.domainName = "d111111abcdef8.cloudfront.net";
+      state.arn = `arn:aws:cloudfront::${ACCOUNT_ID}:distribution/${id}`;
+      break;
+  }
+  return state;
+}
+
+/** The answer to an invoke: the two bucket look-ups the component makes; anything else is a test bug. */
+function mockedCall(
+  token: string,
+  inputs: Record<string, any>,
+  existingBuckets: PulumiMocks["existingBuckets"],
+  bucketRegion: string,
+): Record<string, any> {
+  if (token === "aws:s3/getBucket:getBucket") {
+    const bucket = inputs.bucket as string;
+    const region = existingBuckets.get(bucket)?.region ?? bucketRegion;
+    return {
+      bucket,
+      id: bucket,
+      arn: `arn:aws:s3:::${bucket}`,
+      bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com`,
+      region,
+    };
+  }
+  if (token === "aws:cloudcontrol/getResource:getResource" && inputs.typeName === "AWS::S3::Bucket") {
+    const described = existingBuckets.get(inputs.identifier);
+    return {
+      ...inputs,
+      id: inputs.identifier,
+      properties: JSON.stringify(described?.properties ?? {}),
+      region: inputs.region ?? bucketRegion,
+    };
+  }
+  throw new Error(`unexpected invoke ${token}`);
+}
+
+/** Wraps the mock monitor's registerResource so each resource's parent and retainOnDelete are kept in `options`. */
+function recordResourceOptions(options: Map<string, ResourceOptions>): void {
   type RegisterRequest = { getType(): string; getName(): string; getParent(): string; getRetainondelete(): boolean | undefined };
   const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: RegisterRequest, callback: unknown): unknown };
   const register = monitor.registerResource.bind(monitor);
@@ -133,6 +159,14 @@ export async function installPulumiMocks(project = "edge-resizer", stack = "test
     options.set(`${req.getType()}::${req.getName()}`, { parent: req.getParent(), retainOnDelete: req.getRetainondelete() ?? false });
     return register(req, callback);
   };
+}
+
+function mocksView(
+  resources: RecordedResource[],
+  calls: RecordedCall[],
+  violations: string[],
+  existingBuckets: PulumiMocks["existingBuckets"],
+): PulumiMocks {
   const ofType = (type: string) => resources.filter((r) => r.type === type);
   return {
     resources,

@@ -30,6 +30,15 @@ const FLAG_UTF8_NAMES = 1 << 11;
 const METHOD_STORE = 0;
 const METHOD_DEFLATE = 8;
 
+/** One entry's bytes as stored, with what both of its headers record. */
+interface PackedEntry {
+  name: Buffer;
+  crc: number;
+  method: number;
+  body: Buffer;
+  size: number;
+}
+
 /** Builds a ZIP archive in memory from entries (sorted by name for reproducibility). */
 export function createZip(entries: ZipEntry[]): Buffer {
   const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -38,60 +47,84 @@ export function createZip(entries: ZipEntry[]): Buffer {
   const centrals: Buffer[] = [];
   let offset = 0;
   for (const entry of sorted) {
-    if (!entry.name || entry.name.startsWith("/") || entry.name.split("/").includes("..")) {
-      throw new Error(`zip: invalid entry name ${JSON.stringify(entry.name)}`);
-    }
-    if (seen.has(entry.name)) throw new Error(`zip: duplicate entry ${JSON.stringify(entry.name)}`);
-    seen.add(entry.name);
-    const name = Buffer.from(entry.name, "utf8");
-    const crc = crc32(entry.data);
-    const deflated = deflateRawSync(entry.data, { level: 9 });
-    // Tiny or incompressible files are stored: DEFLATE would make them larger.
-    const method = deflated.length < entry.data.length ? METHOD_DEFLATE : METHOD_STORE;
-    const body = method === METHOD_DEFLATE ? deflated : entry.data;
-
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(LOCAL_HEADER, 0);
-    local.writeUInt16LE(20, 4); // version needed: 2.0 (deflate)
-    local.writeUInt16LE(FLAG_UTF8_NAMES, 6);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt16LE(DOS_TIME, 10);
-    local.writeUInt16LE(DOS_DATE, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(entry.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(0, 28); // no extra field
-    locals.push(local, name, body);
-
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(CENTRAL_HEADER, 0);
-    central.writeUInt16LE(MADE_BY_UNIX, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(FLAG_UTF8_NAMES, 8);
-    central.writeUInt16LE(method, 10);
-    central.writeUInt16LE(DOS_TIME, 12);
-    central.writeUInt16LE(DOS_DATE, 14);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(entry.data.length, 24);
-    central.writeUInt16LE(name.length, 28);
-    // extra length, comment length, disk number, internal attributes: all 0
-    central.writeUInt32LE((UNIX_FILE_MODE << 16) >>> 0, 38);
-    central.writeUInt32LE(offset, 42);
-    centrals.push(central, name);
-
-    offset += local.length + name.length + body.length;
+    checkEntryName(entry.name, seen);
+    const packed = packEntry(entry);
+    const local = localHeader(packed);
+    locals.push(local, packed.name, packed.body);
+    centrals.push(centralHeader(packed, offset), packed.name);
+    offset += local.length + packed.name.length + packed.body.length;
     if (offset > 0xffffffff) throw new Error("zip: archive over 4 GiB needs ZIP64, which this writer does not do");
   }
   const centralDirectory = Buffer.concat(centrals);
+  return Buffer.concat([...locals, centralDirectory, endOfCentralDirectory(sorted.length, centralDirectory.length, offset)]);
+}
+
+/** Refuses absolute, escaping, empty and repeated names; records the name as seen. */
+function checkEntryName(name: string, seen: Set<string>): void {
+  if (!name || name.startsWith("/") || name.split("/").includes("..")) {
+    throw new Error(`zip: invalid entry name ${JSON.stringify(name)}`);
+  }
+  if (seen.has(name)) throw new Error(`zip: duplicate entry ${JSON.stringify(name)}`);
+  seen.add(name);
+}
+
+function packEntry(entry: ZipEntry): PackedEntry {
+  const deflated = deflateRawSync(entry.data, { level: 9 });
+  // Tiny or incompressible files are stored: DEFLATE would make them larger.
+  const method = deflated.length < entry.data.length ? METHOD_DEFLATE : METHOD_STORE;
+  return {
+    name: Buffer.from(entry.name, "utf8"),
+    crc: crc32(entry.data),
+    method,
+    body: method === METHOD_DEFLATE ? deflated : entry.data,
+    size: entry.data.length,
+  };
+}
+
+function localHeader(entry: PackedEntry): Buffer {
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(LOCAL_HEADER, 0);
+  local.writeUInt16LE(20, 4); // version needed: 2.0 (deflate)
+  local.writeUInt16LE(FLAG_UTF8_NAMES, 6);
+  local.writeUInt16LE(entry.method, 8);
+  local.writeUInt16LE(DOS_TIME, 10);
+  local.writeUInt16LE(DOS_DATE, 12);
+  local.writeUInt32LE(entry.crc, 14);
+  local.writeUInt32LE(entry.body.length, 18);
+  local.writeUInt32LE(entry.size, 22);
+  local.writeUInt16LE(entry.name.length, 26);
+  local.writeUInt16LE(0, 28); // no extra field
+  return local;
+}
+
+/** The central directory's record of an entry whose local header starts at `offset`. */
+function centralHeader(entry: PackedEntry, offset: number): Buffer {
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(CENTRAL_HEADER, 0);
+  central.writeUInt16LE(MADE_BY_UNIX, 4);
+  central.writeUInt16LE(20, 6);
+  central.writeUInt16LE(FLAG_UTF8_NAMES, 8);
+  central.writeUInt16LE(entry.method, 10);
+  central.writeUInt16LE(DOS_TIME, 12);
+  central.writeUInt16LE(DOS_DATE, 14);
+  central.writeUInt32LE(entry.crc, 16);
+  central.writeUInt32LE(entry.body.length, 20);
+  central.writeUInt32LE(entry.size, 24);
+  central.writeUInt16LE(entry.name.length, 28);
+  // extra length, comment length, disk number, internal attributes: all 0
+  central.writeUInt32LE((UNIX_FILE_MODE << 16) >>> 0, 38);
+  central.writeUInt32LE(offset, 42);
+  return central;
+}
+
+function endOfCentralDirectory(entryCount: number, centralDirectorySize: number, centralDirectoryOffset: number): Buffer {
   const end = Buffer.alloc(22);
   end.writeUInt32LE(END_OF_CENTRAL_DIRECTORY, 0);
-  end.writeUInt16LE(sorted.length, 8);
-  end.writeUInt16LE(sorted.length, 10);
-  end.writeUInt32LE(centralDirectory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, centralDirectory, end]);
+  end.writeUInt16LE(entryCount, 8);
+  end.writeUInt16LE(entryCount, 10);
+  end.writeUInt32LE(centralDirectorySize, 12);
+  end.writeUInt32LE(centralDirectoryOffset, 16);
+  return end;
 }
 
 /**

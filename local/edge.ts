@@ -137,45 +137,14 @@ export class LocalEdge {
       return plain(400, "the URI is not a valid object key", "no-store");
     }
     this.stats.originFetches++;
-    let answer: OriginAnswer;
-    let s3Body: Buffer;
-    const s3ErrorBody = (code: string, message: string) =>
-      Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`);
-    if (!storableKey(key)) {
-      // S3 holds such keys; a filesystem-backed store cannot. Nothing can be there: S3's 404.
-      answer = s3ErrorAnswer(404);
-      s3Body = s3ErrorBody("NoSuchKey", "The specified key does not exist.");
-    } else
-      try {
-        const object = await this.origin.client.send(new GetObjectCommand({ Bucket: this.origin.bucket, Key: key }));
-        answer = { status: 200, statusDescription: "OK", headers: s3ObjectHeaders(object) };
-        s3Body = Buffer.from(await object.Body!.transformToByteArray());
-      } catch (err) {
-        const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
-        if (!status) {
-          // CloudFront answers 502 itself when the origin cannot be reached; origin-response does not run.
-          this.logError(`S3 origin unreachable for ${key}: ${describeS3Error(err)}`);
-          return plain(502, "the S3 origin could not be reached", "no-store");
-        }
-        const code = (err as S3ServiceException).name;
-        if (status === 403 || status === 404) {
-          answer = s3ErrorAnswer(status);
-        } else {
-          answer = { status, statusDescription: "Error", headers: {} };
-          setHeader(answer.headers, "Content-Type", "application/xml");
-          setHeader(answer.headers, "Server", "AmazonS3");
-        }
-        s3Body = s3ErrorBody(code, answer.statusDescription);
-      }
+    const fetched = await this.fetchFromOrigin(key);
+    // CloudFront answers 502 itself when the origin cannot be reached; origin-response does not run.
+    if (!fetched) return plain(502, "the S3 origin could not be reached", "no-store");
+    const { answer, s3Body } = fetched;
 
     let result: CloudFrontResultResponse;
     try {
-      const event = originResponseEvent(request, answer, this.distribution, requestId);
-      const cf = event.Records[0]!.cf;
-      const given: EdgeEventInput = structuredClone({ request: cf.request, response: cf.response });
-      result = await this.handlers.originResponse(event);
-      const violations = checkEdgeResult("origin-response", given, result);
-      if (violations.length > 0) throw new EdgeValidationError("origin-response", violations);
+      result = await this.runOriginResponse(request, answer, requestId);
     } catch (err) {
       return this.lambdaFailure("origin-response", err, requestId).response;
     }
@@ -189,6 +158,46 @@ export class LocalEdge {
       ).response;
     if (result.body !== undefined && response.status === 200 && answer.status !== 200) this.stats.renders++;
     return response;
+  }
+
+  /** S3's answer to a GET of `key`, as CloudFront would hand it to origin-response; undefined when S3 cannot be reached (logged). */
+  private async fetchFromOrigin(key: string): Promise<{ answer: OriginAnswer; s3Body: Buffer } | undefined> {
+    if (!storableKey(key)) {
+      // S3 holds such keys; a filesystem-backed store cannot. Nothing can be there: S3's 404.
+      return { answer: s3ErrorAnswer(404), s3Body: s3ErrorBody("NoSuchKey", "The specified key does not exist.") };
+    }
+    try {
+      const object = await this.origin.client.send(new GetObjectCommand({ Bucket: this.origin.bucket, Key: key }));
+      const answer: OriginAnswer = { status: 200, statusDescription: "OK", headers: s3ObjectHeaders(object) };
+      return { answer, s3Body: Buffer.from(await object.Body!.transformToByteArray()) };
+    } catch (err) {
+      const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
+      if (!status) {
+        this.logError(`S3 origin unreachable for ${key}: ${describeS3Error(err)}`);
+        return undefined;
+      }
+      const code = (err as S3ServiceException).name;
+      let answer: OriginAnswer;
+      if (status === 403 || status === 404) {
+        answer = s3ErrorAnswer(status);
+      } else {
+        answer = { status, statusDescription: "Error", headers: {} };
+        setHeader(answer.headers, "Content-Type", "application/xml");
+        setHeader(answer.headers, "Server", "AmazonS3");
+      }
+      return { answer, s3Body: s3ErrorBody(code, answer.statusDescription) };
+    }
+  }
+
+  /** The origin-response handler's result, checked as CloudFront would (throws EdgeValidationError). */
+  private async runOriginResponse(request: CloudFrontRequest, answer: OriginAnswer, requestId: string): Promise<CloudFrontResultResponse> {
+    const event = originResponseEvent(request, answer, this.distribution, requestId);
+    const cf = event.Records[0]!.cf;
+    const given: EdgeEventInput = structuredClone({ request: cf.request, response: cf.response });
+    const result = await this.handlers.originResponse(event);
+    const violations = checkEdgeResult("origin-response", given, result);
+    if (violations.length > 0) throw new EdgeValidationError("origin-response", violations);
+    return result;
   }
 
   private lambdaFailure(which: string, err: unknown, requestId: string): EdgeAnswer {
@@ -287,4 +296,9 @@ function plain(status: number, text: string, cacheControl: string): EdgeResponse
     ]),
     body: Buffer.from(text + "\n"),
   };
+}
+
+/** The XML body S3 sends with an error. */
+function s3ErrorBody(code: string, message: string): Buffer {
+  return Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`);
 }
