@@ -165,3 +165,12 @@ test("gifv() is ignored as by a default thumbor (no gifv optimizer), refused whe
   const strict = createRequestPlanner(settingsWith({ thumbor: { strictFilters: true } }));
   t.is(refusal(() => strict.plan("/unsafe/10x10/filters:gifv()/a.gif", "", undefined)).status, 400);
 });
+
+test("the variant folder itself is a 404, not a pass-through (found by the hostile-properties seed -1705662612)", (t) => {
+  for (const settings of [DEFAULT_SETTINGS, settingsWith({ variantPrefix: "cache/v1" })]) {
+    const err = refusal(() => createRequestPlanner(settings).plan(`/${settings.variantPrefix}/`, "", WEBP));
+    t.is(err.status, 404);
+    t.is(err.reason, "no variant key");
+  }
+  t.is(planner.plan("/variants", "", WEBP).kind, "original", "without the slash it is just a key S3 answers for");
+});

@@ -42,7 +42,16 @@
 import { RequestError } from "./errors.js";
 import { outputFormatOfExtension, variantExtension } from "./formats.js";
 import { checkOriginalKey } from "./image-path.js";
-import { FIT_MODES, canonicalPlan, type Dimension, type FilterArg, type FilterCall, type FitMode, type TransformPlan } from "./plan.js";
+import {
+  FIT_MODES,
+  basePlan,
+  canonicalPlan,
+  type Dimension,
+  type FilterArg,
+  type FilterCall,
+  type FitMode,
+  type TransformPlan,
+} from "./plan.js";
 import type { Settings, ThumborSettings } from "./settings.js";
 
 /** What a key depends on: the prefix, and the rendering settings (absent = their default). */
@@ -152,23 +161,8 @@ function splitVariantKey(key: string, settings: KeySettings): { source: string; 
 
 /** A plan with every option at its default, its meta flag and output format taken from the extension. */
 function planForExtension(source: string, ext: string): TransformPlan {
-  const plan: TransformPlan = {
-    source,
-    meta: ext === "json",
-    trim: null,
-    crop: null,
-    fit: "crop",
-    width: 0,
-    height: 0,
-    flipHorizontal: false,
-    flipVertical: false,
-    halign: "center",
-    valign: "middle",
-    smart: false,
-    filters: [],
-    format: null,
-    quality: 0,
-  };
+  // Quality 0 until the key's own q<quality> token is read.
+  const plan: TransformPlan = { ...basePlan(source, 0), meta: ext === "json" };
   if (!plan.meta) {
     const format = ext === ORIGINAL_FORMAT_EXT ? null : outputFormatOfExtension(ext);
     if (format === undefined) notAVariantKey(`unknown extension ".${ext}"`);

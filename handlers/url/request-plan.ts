@@ -38,12 +38,15 @@ export interface RequestPlanner {
 export function createRequestPlanner(settings: Settings): RequestPlanner {
   // Long on purpose: a factory closure that is only short inner functions sharing the routes, sizes and keys compiled once above.
   const prefixRoute = match<{ key: string[] }>(`/${settings.variantPrefix}/*key`, { decode: false });
+  // The variant folder itself names no variant: S3 would answer 404 for it anyway.
+  const variantFolder = `/${settings.variantPrefix}/`;
   const sizes = settings.sizes.map((s) => parseSizeEntry(s)!);
   const signingKeys = [settings.thumbor.securityKey, ...settings.thumbor.retiredSecurityKeys].filter((k) => k !== "");
 
   function plan(uri: string, querystring: string, accept: string | undefined): ViewerRoute {
     if (!uri.startsWith("/")) throw refusal(400, "path must start with /");
     if (uri === "/") throw refusal(404, "no image path");
+    if (uri === variantFolder) throw refusal(404, "no variant key");
     if (prefixRoute(uri)) return directVariant(uri);
     const first = uri.slice(1, uri.indexOf("/", 1) >>> 0);
     if (first === "unsafe" || SIGNATURE_SEGMENT.test(first)) return thumbor(uri, accept);
