@@ -4,7 +4,7 @@
  * never see (`/` exactly and `/_edge/*`).
  */
 import { readFile } from "node:fs/promises";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, relative } from "node:path";
 import { createOriginResponseHandler } from "../handlers/origin-response.js";
@@ -14,7 +14,7 @@ import { DEFAULT_SETTINGS, type Settings } from "../handlers/core/settings.js";
 import { isUnderVariantPrefix, parseVariantKey, uriToKey } from "../handlers/core/variant-key.js";
 import { DEFAULT_DATA_DIR, LOCAL_BUCKET, SAMPLES_DIR, SAMPLES_PREFIX } from "./locations.js";
 import { EdgeCache, type CacheStats } from "./cloudfront-cache.js";
-import { NoSuchKey } from "@aws-sdk/client-s3";
+import { NoSuchKey, type S3Client } from "@aws-sdk/client-s3";
 import { LocalEdge, storableKey, type EdgeAnswer, type EdgeHandlers, type EdgeStats } from "./edge.js";
 import { LocalPurger, purgeByHand } from "./purge.js";
 import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client, ensureBucket, startEmbeddedS3, type EmbeddedS3, type S3Target } from "./s3.js";
@@ -70,116 +70,41 @@ export class StartupError extends Error {
   override name = "StartupError";
 }
 
+/** What the start-up steps share. `cleanups` run in reverse on close, or at once when a later step fails. */
+interface Startup {
+  options: LocalEdgeOptions;
+  settings: Settings;
+  log: (line: string) => void;
+  cleanups: Cleanups;
+}
+
+type Cleanups = (() => Promise<void>)[];
+
 export async function startLocalEdge(options: LocalEdgeOptions = {}): Promise<LocalEdgeServer> {
-  const settings = options.settings ?? DEFAULT_SETTINGS;
-  const log = options.log ?? ((line: string) => console.log(line));
-  const host = options.host ?? "127.0.0.1";
-  const port = options.port ?? 8080;
-  const cleanups: (() => Promise<void>)[] = [];
+  const startup: Startup = {
+    options,
+    settings: options.settings ?? DEFAULT_SETTINGS,
+    log: options.log ?? ((line: string) => console.log(line)),
+    cleanups: [],
+  };
   const cleanup = async () => {
-    for (const fn of cleanups.splice(0).reverse()) await fn().catch(() => {});
+    for (const fn of startup.cleanups.splice(0).reverse()) await fn().catch(() => {});
   };
 
   try {
-    const { s3, embedded } = await openBucket(options, cleanups);
-
-    // The handlers get their own client so the PUTs they make can be counted.
-    const handlerClient = createS3Client({
-      endpoint: s3.endpoint,
-      region: s3.region,
-      credentials: options.s3 ? undefined : S3RVER_CREDENTIALS,
-    });
-    cleanups.push(async () => handlerClient.destroy());
-    const cache = new EdgeCache(options.cacheBytes ?? DEFAULT_CACHE_BYTES);
-    const realHandlers: EdgeHandlers = {
-      viewerRequest: createViewerRequestHandler(settings),
-      originResponse: createOriginResponseHandler(settings, { s3Client: () => handlerClient }),
-    };
-    const edge = new LocalEdge(
-      options.handlers ? options.handlers(realHandlers) : realHandlers,
-      s3,
-      { domainName: "localhost", distributionId: "LOCALEDGE", bucket: s3.bucket, region: s3.region },
-      cache,
-      uriToKey,
-      log,
-    );
-    handlerClient.middlewareStack.add(
-      (next, context) => (args) => {
-        if (context.commandName === "PutObjectCommand") edge.stats.s3Puts++;
-        // S3 answers a key no filesystem-backed store can hold as missing, not with a 500.
-        const key = (args.input as { Key?: string }).Key;
-        if (context.commandName === "GetObjectCommand" && key !== undefined && !storableKey(key)) {
-          throw new NoSuchKey({ message: "The specified key does not exist.", $metadata: { httpStatusCode: 404 } });
-        }
-        return next(args);
-      },
-      { step: "initialize", name: "countVariantPuts" },
-    );
-
-    const purger = new LocalPurger(s3, cache, settings, log, options.recheck);
-    cleanups.push(async () => purger.close());
-    embedded?.onObjectEvent((event) => purger.onS3Event(event));
-
-    const playground = new Playground(edge, settings);
-    const server = createServer((req, res) => {
-      serve(req, res, edge, playground, purger, log).catch((err) => {
-        log(`local edge failed on ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
-        if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
-        res.end("500 local edge failure (see its log)\n");
-      });
-    });
-    server.keepAliveTimeout = 5_000;
-    await new Promise<void>((resolveListen, rejectListen) => {
-      server.once("error", (err: NodeJS.ErrnoException) => {
-        rejectListen(
-          err.code === "EADDRINUSE"
-            ? new StartupError(`port ${port} is in use; set PORT`)
-            : new StartupError(`cannot listen on ${host}:${port}: ${err.code ?? err.message}`),
-        );
-      });
-      server.listen(port, host, () => resolveListen());
-    });
-    cleanups.push(
-      () =>
-        new Promise<void>((done) => {
-          server.close(() => done());
-          server.closeAllConnections();
-        }),
-    );
-    const address = server.address() as AddressInfo;
-    const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
-
-    const uploads: UploadResult[] = [];
-    const upload = async (folder: string, prefix: string, filter?: (p: string) => boolean) => {
-      const result = await uploadFolder({
-        client: s3.client,
-        bucket: s3.bucket,
-        folder,
-        prefix,
-        variantPrefix: settings.variantPrefix,
-        filter,
-      });
-      uploads.push(result);
-      if (result.uploaded > 0 || result.refused.length > 0) {
-        log(
-          `uploaded ${result.uploaded} of ${result.total} files from ${relative(process.cwd(), folder) || "."} (${result.unchanged} unchanged${result.refused.length ? `, ${result.refused.length} refused under "${settings.variantPrefix}/"` : ""})`,
-        );
-      }
-      return result;
-    };
-    if (options.uploadSamples ?? true) {
-      const samples = await upload(SAMPLES_DIR, SAMPLES_PREFIX, isImagePath);
-      playground.samples = samples.keys;
-    }
-    if (options.originals) await upload(options.originals, "");
-
+    const { s3, embedded } = await openBucket(options, startup.cleanups);
+    const edge = createEdge(startup, s3);
+    const purger = startPurger(startup, s3, edge.cache, embedded);
+    const playground = new Playground(edge, startup.settings);
+    const url = await listen(startup, createHttpServer(edge, playground, purger, startup.log));
+    const uploads = await uploadAtStart(startup, s3, playground);
     return {
       url,
       s3,
       uploads,
       purger,
       get stats(): LocalEdgeStats {
-        return { ...edge.stats, cache: { ...cache.stats } };
+        return { ...edge.stats, cache: { ...edge.cache.stats } };
       },
       close: cleanup,
     };
@@ -189,7 +114,7 @@ export async function startLocalEdge(options: LocalEdgeOptions = {}): Promise<Lo
   }
 }
 
-async function openBucket(options: LocalEdgeOptions, cleanups: (() => Promise<void>)[]): Promise<{ s3: S3Target; embedded?: EmbeddedS3 }> {
+async function openBucket(options: LocalEdgeOptions, cleanups: Cleanups): Promise<{ s3: S3Target; embedded?: EmbeddedS3 }> {
   let target: S3Target;
   let embedded: EmbeddedS3 | undefined;
   if (options.s3) {
@@ -214,6 +139,136 @@ async function openBucket(options: LocalEdgeOptions, cleanups: (() => Promise<vo
   cleanups.push(async () => target.client.destroy());
   await ensureBucket(target);
   return { s3: target, embedded };
+}
+
+/** The CloudFront-like edge in front of the real handlers (or what `options.handlers` makes of them). */
+function createEdge({ options, settings, log, cleanups }: Startup, s3: S3Target): LocalEdge {
+  // The handlers get their own client so the PUTs they make can be counted.
+  const handlerClient = createS3Client({
+    endpoint: s3.endpoint,
+    region: s3.region,
+    credentials: options.s3 ? undefined : S3RVER_CREDENTIALS,
+  });
+  cleanups.push(async () => handlerClient.destroy());
+  const cache = new EdgeCache(options.cacheBytes ?? DEFAULT_CACHE_BYTES);
+  const realHandlers: EdgeHandlers = {
+    viewerRequest: createViewerRequestHandler(settings),
+    originResponse: createOriginResponseHandler(settings, { s3Client: () => handlerClient }),
+  };
+  const edge = new LocalEdge(
+    options.handlers ? options.handlers(realHandlers) : realHandlers,
+    s3,
+    { domainName: "localhost", distributionId: "LOCALEDGE", bucket: s3.bucket, region: s3.region },
+    cache,
+    uriToKey,
+    log,
+  );
+  makeHandlerClientActLikeS3(handlerClient, edge.stats);
+  return edge;
+}
+
+/** Counts the handlers' PUTs in `stats`, and answers GETs of keys the local store cannot hold as S3 would. */
+function makeHandlerClientActLikeS3(handlerClient: S3Client, stats: EdgeStats): void {
+  handlerClient.middlewareStack.add(
+    (next, context) => (args) => {
+      if (context.commandName === "PutObjectCommand") stats.s3Puts++;
+      // S3 answers a key no filesystem-backed store can hold as missing, not with a 500.
+      const key = (args.input as { Key?: string }).Key;
+      if (context.commandName === "GetObjectCommand" && key !== undefined && !storableKey(key)) {
+        throw new NoSuchKey({ message: "The specified key does not exist.", $metadata: { httpStatusCode: 404 } });
+      }
+      return next(args);
+    },
+    { step: "initialize", name: "countVariantPuts" },
+  );
+}
+
+/** The purger; only the embedded S3 tells it of changed originals (another S3 gets purged by hand). */
+function startPurger(
+  { options, settings, log, cleanups }: Startup,
+  s3: S3Target,
+  cache: EdgeCache,
+  embedded: EmbeddedS3 | undefined,
+): LocalPurger {
+  const purger = new LocalPurger(s3, cache, settings, log, options.recheck);
+  cleanups.push(async () => purger.close());
+  embedded?.onObjectEvent((event) => purger.onS3Event(event));
+  return purger;
+}
+
+/** The HTTP server; a request that throws gets a 500 and a log line, never a crashed edge. */
+function createHttpServer(edge: LocalEdge, playground: Playground, purger: LocalPurger, log: (line: string) => void): Server {
+  const server = createServer((req, res) => {
+    serve(req, res, edge, playground, purger, log).catch((err) => {
+      log(`local edge failed on ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
+      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
+      res.end("500 local edge failure (see its log)\n");
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  return server;
+}
+
+/** Starts `server` listening and returns the edge's URL; a port that cannot be had is a StartupError (the CLI prints it alone). */
+async function listen({ options, cleanups }: Startup, server: Server): Promise<string> {
+  const host = options.host ?? "127.0.0.1";
+  const port = options.port ?? 8080;
+  await new Promise<void>((resolveListen, rejectListen) => {
+    server.once("error", (err: NodeJS.ErrnoException) => {
+      rejectListen(
+        err.code === "EADDRINUSE"
+          ? new StartupError(`port ${port} is in use; set PORT`)
+          : new StartupError(`cannot listen on ${host}:${port}: ${err.code ?? err.message}`),
+      );
+    });
+    server.listen(port, host, () => resolveListen());
+  });
+  cleanups.push(
+    () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
+  );
+  const address = server.address() as AddressInfo;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+}
+
+/** The start-up uploads: the samples first (the playground's gallery shows their keys), then `options.originals`. */
+async function uploadAtStart({ options, settings, log }: Startup, s3: S3Target, playground: Playground): Promise<UploadResult[]> {
+  const uploads: UploadResult[] = [];
+  if (options.uploadSamples ?? true) {
+    const samples = await uploadAndLog(s3, settings, log, SAMPLES_DIR, SAMPLES_PREFIX, isImagePath);
+    uploads.push(samples);
+    playground.samples = samples.keys;
+  }
+  if (options.originals) uploads.push(await uploadAndLog(s3, settings, log, options.originals, ""));
+  return uploads;
+}
+
+/** Uploads one folder; logs only when something was uploaded or refused, so a restart with nothing new stays quiet. */
+async function uploadAndLog(
+  s3: S3Target,
+  settings: Settings,
+  log: (line: string) => void,
+  folder: string,
+  prefix: string,
+  filter?: (p: string) => boolean,
+): Promise<UploadResult> {
+  const result = await uploadFolder({
+    client: s3.client,
+    bucket: s3.bucket,
+    folder,
+    prefix,
+    variantPrefix: settings.variantPrefix,
+    filter,
+  });
+  if (result.uploaded > 0 || result.refused.length > 0) {
+    log(
+      `uploaded ${result.uploaded} of ${result.total} files from ${relative(process.cwd(), folder) || "."} (${result.unchanged} unchanged${result.refused.length ? `, ${result.refused.length} refused under "${settings.variantPrefix}/"` : ""})`,
+    );
+  }
+  return result;
 }
 
 async function serve(

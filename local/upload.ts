@@ -10,7 +10,7 @@
  */
 import { parseArgs } from "node:util";
 import { relative } from "node:path";
-import { DEFAULT_SETTINGS, loadSettingsFile, SettingsError } from "../handlers/core/settings.js";
+import { DEFAULT_SETTINGS, loadSettingsFile, SettingsError, type Settings } from "../handlers/core/settings.js";
 import {
   LOCAL_REGION,
   S3RVER_CREDENTIALS,
@@ -23,7 +23,7 @@ import {
   type S3Target,
 } from "./s3.js";
 import { DEFAULT_DATA_DIR, LOCAL_BUCKET, REPO_ROOT } from "./locations.js";
-import { UploadError, uploadFolder, type UploadProgress } from "./upload-folder.js";
+import { UploadError, uploadFolder, type UploadProgress, type UploadResult } from "./upload-folder.js";
 
 // Node 20 is this project's runtime (DEVELOPERS.md); the SDK's multi-line notice about Node 22
 // would bury the one-line messages of this command.
@@ -63,9 +63,27 @@ function megabytes(bytes: number): string {
 }
 
 async function main(): Promise<number> {
-  let parsed;
+  const parsed = parseCommandLine();
+  if (parsed.values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (parsed.positionals.length !== 1) throw new UsageError(USAGE);
+  const folder = parsed.positionals[0]!;
+  const settings = process.env.RESIZER_SETTINGS ? loadSettingsFile(process.env.RESIZER_SETTINGS) : DEFAULT_SETTINGS;
+  const { target, where, closeEmbedded } = await openDestination(parsed.values.endpoint, parsed.values.bucket);
   try {
-    parsed = parseArgs({
+    return await uploadTo(target, where, folder, parsed.values.prefix, settings);
+  } finally {
+    target.client.destroy();
+    await closeEmbedded?.();
+  }
+}
+
+/** The command line; a malformed one is a UsageError, so the message ends with the usage. */
+function parseCommandLine() {
+  try {
+    return parseArgs({
       allowPositionals: true,
       options: {
         bucket: { type: "string" },
@@ -77,62 +95,79 @@ async function main(): Promise<number> {
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\n${USAGE}`);
   }
-  if (parsed.values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (parsed.positionals.length !== 1) throw new UsageError(USAGE);
-  const folder = parsed.positionals[0]!;
-  const settings = process.env.RESIZER_SETTINGS ? loadSettingsFile(process.env.RESIZER_SETTINGS) : DEFAULT_SETTINGS;
-  const endpoint = parsed.values.endpoint ?? (process.env.S3_ENDPOINT || undefined);
-  const bucket = parsed.values.bucket ?? (process.env.S3_BUCKET || undefined);
-  if (endpoint && !bucket) throw new UsageError(`--endpoint ${endpoint} needs --bucket (or S3_BUCKET)`);
+}
 
-  let target: S3Target;
-  let where: string;
-  let closeEmbedded: (() => Promise<void>) | undefined;
-  if (bucket) {
-    const region = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || LOCAL_REGION;
-    target = { client: createS3Client({ endpoint, region }), bucket, region, endpoint };
-    where = `s3://${bucket} at ${endpoint ?? `AWS S3 (${region})`}`;
-  } else {
-    // Through a running local edge's own S3 when there is one, so it sees the changes and purges.
-    const running = await runningEmbeddedS3(DEFAULT_DATA_DIR, LOCAL_BUCKET);
-    const embedded = running ? undefined : await startEmbeddedS3(DEFAULT_DATA_DIR, LOCAL_BUCKET);
-    closeEmbedded = embedded?.close;
-    const embeddedEndpoint = running ?? embedded!.endpoint;
-    target = {
+/** Where the files go, as the header comment lists; `where` names it for the first output line. */
+interface Destination {
+  target: S3Target;
+  where: string;
+  /** Stops the embedded S3 this command started itself, if it did. */
+  closeEmbedded?: () => Promise<void>;
+}
+
+async function openDestination(endpointOption: string | undefined, bucketOption: string | undefined): Promise<Destination> {
+  const endpoint = endpointOption ?? (process.env.S3_ENDPOINT || undefined);
+  const bucket = bucketOption ?? (process.env.S3_BUCKET || undefined);
+  if (endpoint && !bucket) throw new UsageError(`--endpoint ${endpoint} needs --bucket (or S3_BUCKET)`);
+  return bucket ? namedBucket(bucket, endpoint) : await embeddedBucket();
+}
+
+function namedBucket(bucket: string, endpoint: string | undefined): Destination {
+  const region = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || LOCAL_REGION;
+  return {
+    target: { client: createS3Client({ endpoint, region }), bucket, region, endpoint },
+    where: `s3://${bucket} at ${endpoint ?? `AWS S3 (${region})`}`,
+  };
+}
+
+async function embeddedBucket(): Promise<Destination> {
+  // Through a running local edge's own S3 when there is one, so it sees the changes and purges.
+  const running = await runningEmbeddedS3(DEFAULT_DATA_DIR, LOCAL_BUCKET);
+  const embedded = running ? undefined : await startEmbeddedS3(DEFAULT_DATA_DIR, LOCAL_BUCKET);
+  const embeddedEndpoint = running ?? embedded!.endpoint;
+  return {
+    target: {
       client: createS3Client({ endpoint: embeddedEndpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS }),
       bucket: LOCAL_BUCKET,
       region: LOCAL_REGION,
       endpoint: embeddedEndpoint,
-    };
-    where = `the local edge's embedded S3 (${relative(REPO_ROOT, DEFAULT_DATA_DIR)}/${running ? `, through the running edge at ${running}` : ""})`;
+    },
+    where: `the local edge's embedded S3 (${relative(REPO_ROOT, DEFAULT_DATA_DIR)}/${running ? `, through the running edge at ${running}` : ""})`,
+    closeEmbedded: embedded?.close,
+  };
+}
+
+/** Uploads the folder and reports it; the exit code is 1 when some files were refused. */
+async function uploadTo(target: S3Target, where: string, folder: string, prefix: string | undefined, settings: Settings): Promise<number> {
+  await ensureBucket(target);
+  console.log(`uploading ${folder} to ${where}${prefix ? ` under "${prefix}"` : ""}`);
+  const result = await uploadWithProgress(target, folder, prefix, settings.variantPrefix);
+  console.log(`done: ${result.uploaded} uploaded (${megabytes(result.bytes)}), ${result.unchanged} unchanged, ${result.total} files`);
+  if (result.refused.length > 0) {
+    console.error(
+      `${result.refused.length} files not uploaded: their keys fall under the variant prefix "${settings.variantPrefix}/", where only the resizer writes (first: ${result.refused[0]})`,
+    );
+    return 1;
   }
-  try {
-    await ensureBucket(target);
-    console.log(`uploading ${folder} to ${where}${parsed.values.prefix ? ` under "${parsed.values.prefix}"` : ""}`);
-    const progress = progressReporter(process.stdout);
-    const result = await uploadFolder({
-      client: target.client,
-      bucket: target.bucket,
-      folder,
-      prefix: parsed.values.prefix,
-      variantPrefix: settings.variantPrefix,
-      onProgress: (p) => progress.update(p),
-    }).finally(() => progress.finish());
-    console.log(`done: ${result.uploaded} uploaded (${megabytes(result.bytes)}), ${result.unchanged} unchanged, ${result.total} files`);
-    if (result.refused.length > 0) {
-      console.error(
-        `${result.refused.length} files not uploaded: their keys fall under the variant prefix "${settings.variantPrefix}/", where only the resizer writes (first: ${result.refused[0]})`,
-      );
-      return 1;
-    }
-    return 0;
-  } finally {
-    target.client.destroy();
-    await closeEmbedded?.();
-  }
+  return 0;
+}
+
+/** The upload with a progress report on stdout, finished even when the upload fails so the error starts a line of its own. */
+async function uploadWithProgress(
+  target: S3Target,
+  folder: string,
+  prefix: string | undefined,
+  variantPrefix: string,
+): Promise<UploadResult> {
+  const progress = progressReporter(process.stdout);
+  return uploadFolder({
+    client: target.client,
+    bucket: target.bucket,
+    folder,
+    prefix,
+    variantPrefix,
+    onProgress: (p) => progress.update(p),
+  }).finally(() => progress.finish());
 }
 
 if (require.main === module) {
