@@ -1,16 +1,16 @@
 /**
  * One workload of the per-miss profile, in a child process of its own: the BUILT origin-response
- * bundle (`dist/origin-response/index.js`, the code Lambda runs, its own AWS SDK copy and the
+ * bundle (`dist/origin-response/index.js`, the code Lambda runs, its own S3 client and the
  * linux-x64 sharp beside it) answers S3 403s for a new variant, against an S3 server that runs
  * in the parent process. The bundle's own `handler` is called, as Lambda calls it; its S3 client
- * is aimed at that server by the SDK's standard `AWS_ENDPOINT_URL_S3` variable.
+ * is aimed at that server by the AWS SDK's standard `AWS_ENDPOINT_URL_S3` variable, which it honours.
  *
  * CPU is whole-process (user + system, every thread: libvips runs on libuv's threads), read at
  * phase boundaries that the child observes from outside the bundle, without touching its code:
  *   start → sharp's first call (the original's header)          = S3 GET (key, plan, GET, body)
  *   → the last `toBuffer` resolved                              = render (decode, resize, encode)
  *   → the PUT's response headers (node:http diagnostics channel) = S3 PUT
- *   → the handler's answer                                      = answer (SDK parse, base64, object)
+ *   → the handler's answer                                      = answer (status check, base64, object)
  * Encode alone is measured apart on the output's pixels (the render's libvips pipeline decodes,
  * resizes and encodes in one pass, so it has no boundary to read).
  */

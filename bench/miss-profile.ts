@@ -307,7 +307,7 @@ export async function runMissProfileBench(ctx: BenchContext): Promise<BenchResul
         "CPU is the whole process's (user + system, every thread), medians over the timed misses after warm-up ones.",
       "The split is read from outside the bundle: **S3 GET** = from the call to sharp's first call (key, plan, GET, body); " +
         "**decode + render + encode** = to the last sharp `toBuffer`; **S3 PUT** = to the PUT's response (node:http diagnostics channel); " +
-        "**answer** = to the handler's answer (the SDK's parsing of the PUT answer, base64, headers). libvips decodes, resizes and encodes " +
+        "**answer** = to the handler's answer (the PUT answer's status, base64, headers). libvips decodes, resizes and encodes " +
         "in one pass, so **encode alone** is measured apart: the output's pixels encoded again with the same options.",
       "**Pillow (thumbor's engine)**: `pillow-anchor.py` (../shared/bench/) in the same run: Pillow 12.3 doing what thumbor 7.8's engine " +
         "does for the same URL (lazy open, `draft`, LANCZOS resize, save with thumbor's defaults), CPU per request, best of three loops. " +
@@ -317,17 +317,20 @@ export async function runMissProfileBench(ctx: BenchContext): Promise<BenchResul
     ],
     tables: [],
     notes: [
-      "What limits a miss (measured on 2 Dec 2026 with sharp alone, apart from this table): **decode** is entropy-bound. " +
-        "RainDrops' baseline JPEG costs as much CPU decoded at 1/2 scale (shrink-on-load, which sharp applies here, as Pillow's " +
-        "`draft` does) as at full size, because libjpeg-turbo's Huffman decoding is the same at any scale and this detailed photo " +
-        "is 1.2 MB for 2.3 MP; the 18 MP progressive original must decode every scan of every coefficient before any scaling. " +
-        "Pillow uses the same libjpeg-turbo, so neither library halves the other's decode. **encode**: WebP effort 2 (half the " +
-        "CPU of effort 4; sizes in the first table) and progressive JPEG as thumbor writes it (a baseline JPEG with optimised " +
-        "Huffman tables would save 3-5 ms per 800x500 miss at 1-2 % size either way, but changes how browsers draw the image). " +
-        "**Outside the render**: the AWS SDK's GET costs about twice a bare node:http GET of the same bytes from the same server " +
-        "(middleware, signing, endpoint rules, its stream handling), plus V8's garbage collection of the received chunks; a 16 MB " +
-        "original costs 40-110 ms CPU to receive through the SDK. The handler copies the body once into a buffer of the announced " +
-        "length; S3 time is not the render's and grows with the original's bytes.",
+      "What limits a miss (measured on 2 Dec 2026 with sharp and Pillow alone, apart from this table): **decode**. For RainDrops " +
+        "(1920 → 800, a factor of 2.4) sharp decodes all 1920x1200 pixels: it picks libjpeg's 1/2 shrink-on-load, then lowers it " +
+        "to none whenever the factor's integer part equals the shrink (sharp's src/pipeline.cc, \"known libjpeg rounding errors\": " +
+        "every factor from 2 to 3), and offers no option to force it; Pillow's `draft` decodes 960x600 (about 13 ms against " +
+        "sharp's 20 ms on this machine). TwoWings (factor 3.2) and the Elephants (7.05) get 1/2 and 1/4 shrink-on-load in both. " +
+        "Entropy decoding dominates anyway: at 1/8 scale RainDrops still costs sharp 13.6 ms, so no decoder setting halves a " +
+        "miss against Pillow, which uses the same libjpeg-turbo. **encode**: WebP effort 2 (half the CPU of effort 4; sizes in " +
+        "the first table); progressive JPEG as thumbor writes it (PROGRESSIVE_JPEG) costs 6.4 ms in sharp against Pillow's 4.5 ms " +
+        "for 800x500, where a baseline JPEG with optimised Huffman tables would cost 3.6 ms for a file 1 % larger but change how " +
+        "browsers draw it. **Outside the render**: origin-response signs and sends its two requests itself (handlers/s3/: SigV4 " +
+        "over node:http, keep-alive) instead of through the AWS SDK, whose GET cost about three times a bare node:http GET of the " +
+        "same bytes and whose PUT four times. What remains grows with the original's bytes: receiving it over HTTP into one " +
+        "buffer of the announced length costs about 1 ms per MB here (reusing that buffer across misses would save about 4 ms of " +
+        "page faults on the 16 MB original, under 1 % of its miss: not done).",
     ],
   };
   if (!existsSync(PHOTOS_DIR)) {

@@ -11,16 +11,15 @@
  * The handler's own work is what is left of a miss once the S3 calls (and the reading of a GET's
  * body) are taken out, both by the clock and in CPU time: see timedS3.
  */
-import { Readable } from "node:stream";
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import sharp from "sharp";
 import type { CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
 import { createOriginResponseHandler } from "../handlers/origin-response.js";
 import { createViewerRequestHandler } from "../handlers/viewer-request.js";
 import { DEFAULT_SETTINGS, type Settings } from "../handlers/core/settings.js";
-import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client } from "../local/s3.js";
+import { LOCAL_REGION, createHandlerS3Client } from "../local/s3.js";
+import type { S3HttpClient } from "../handlers/s3/client.js";
 import { originResponseEvent, viewerRequestEvent, type Distribution } from "../local/events.js";
 import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
 import { uriToKey } from "../handlers/core/variant-key.js";
@@ -56,7 +55,7 @@ export interface CaseOutput {
   own: number[];
   /** CPU ms (user + system, all threads of the process) per miss outside S3 calls: the handler's own work. */
   ownCpu: number[];
-  /** CPU ms per miss inside S3 calls (the SDK sending, receiving, signing, parsing). */
+  /** CPU ms per miss inside S3 calls (sending, receiving, signing). */
   s3Cpu: number[];
   /** ms per bare-sharp resize (decode, resize, encode of the same buffer). */
   baseline: number[];
@@ -69,41 +68,33 @@ export interface CaseOutput {
   sharpConcurrency: number;
 }
 
-/** Misses of the memory phase, before the timed ones (V8 compiles the handler's and the SDK's code meanwhile). */
+/** Misses of the memory phase, before the timed ones (V8 compiles the handler's code meanwhile). */
 const MEMORY_PHASE_MISSES = 8;
 
 const distribution: Distribution = { domainName: "bench.cloudfront.net", distributionId: "BENCH", bucket: "", region: LOCAL_REGION };
 const CHROME_ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
 
 /**
- * Wraps `client.send` so the wall time spent on S3 is added to `clock.ms` and the CPU time of the
- * process meanwhile (the SDK's HTTP, signing and parsing) to `clock.cpuMs`. A GET's body is the
- * handler's own stream, untouched (so its memory use is the handler's): the time from the answer's
- * headers to the body's last byte counts as S3 too, since the handler reads it before anything
- * else. Misses run one at a time and no sharp work is in flight meanwhile, so that CPU is S3's share.
+ * Wraps the handlers' S3 client so the wall time spent on S3 is added to `clock.ms` and the CPU
+ * time of the process meanwhile (HTTP, signing, receiving the body) to `clock.cpuMs`. The client
+ * reads a GET's whole body before it returns; misses run one at a time and no sharp work is in
+ * flight meanwhile, so that CPU is S3's share.
  */
-function timedS3(client: S3Client, clock: { ms: number; cpuMs: number }): S3Client {
-  const send = client.send.bind(client) as (command: unknown, options?: unknown) => Promise<unknown>;
-  (client as unknown as { send: typeof send }).send = async (command, options) => {
+function timedS3(client: S3HttpClient, clock: { ms: number; cpuMs: number }): S3HttpClient {
+  const timed = async <T>(call: () => Promise<T>): Promise<T> => {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     try {
-      const out = (await send(command, options)) as { Body?: unknown };
-      const body = out.Body;
-      if (command instanceof GetObjectCommand && body instanceof Readable) {
-        const b0 = process.cpuUsage();
-        const bt0 = performance.now();
-        body.once("end", () => {
-          clock.ms += performance.now() - bt0;
-          clock.cpuMs += cpuMs(process.cpuUsage(b0));
-        });
-      }
-      return out;
+      return await call();
     } finally {
       clock.ms += performance.now() - t0;
       clock.cpuMs += cpuMs(process.cpuUsage(c0));
     }
   };
+  const get = client.get.bind(client);
+  const put = client.put.bind(client);
+  client.get = (...args) => timed(() => get(...args));
+  client.put = (...args) => timed(() => put(...args));
   return client;
 }
 
@@ -130,7 +121,7 @@ export async function runCase(input: CaseInput): Promise<CaseOutput> {
   if (input.concurrency !== undefined) sharp.concurrency(input.concurrency);
   const settings: Settings = { ...DEFAULT_SETTINGS };
   const clock = { ms: 0, cpuMs: 0 };
-  const client = timedS3(createS3Client({ endpoint: input.endpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS }), clock);
+  const client = timedS3(createHandlerS3Client(input.endpoint), clock);
   const dist = { ...distribution, bucket: input.bucket };
   const viewer = createViewerRequestHandler(settings);
   const origin = createOriginResponseHandler(settings, { s3Client: () => client });
@@ -161,7 +152,7 @@ export async function runCase(input: CaseInput): Promise<CaseOutput> {
   };
 
   const idleRssMiB = process.memoryUsage.rss() / (1024 * 1024);
-  // Memory phase: a warm Lambda's steady state (V8 has compiled the handler and the SDK, the
+  // Memory phase: a warm Lambda's steady state (V8 has compiled the handler, the
   // allocator has seen several images); the peak RSS is read before the baseline allocates anything.
   for (let i = 1; i < MEMORY_PHASE_MISSES; i++) await miss();
   const warm = await miss();
@@ -171,8 +162,7 @@ export async function runCase(input: CaseInput): Promise<CaseOutput> {
   const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 
   // What was stored under the key (the same bytes as answered, or the target of the 302).
-  const stored = await client.send(new GetObjectCommand({ Bucket: input.bucket, Key: uriToKey(rewritten.uri) }));
-  const body = Buffer.from(await stored.Body!.transformToByteArray());
+  const { body } = await client.get(input.bucket, uriToKey(rewritten.uri));
   const meta = await sharp(body).metadata();
   if (meta.format !== (input.format === "avif" ? "heif" : input.format)) {
     throw new Error(`origin-response stored ${meta.format}, expected ${input.format}`);

@@ -55,16 +55,15 @@ export async function runOriginResponseBench(ctx: BenchContext): Promise<BenchRe
     title: "origin-response: a miss, end to end",
     text: [
       "Each case is one child process running the esbuild bundle of bench/origin-response-case.ts with plain `node` " +
-        "(the handler, the AWS SDK and sharp, as in the Lambda bundle). Memory phase: 8 misses through `createOriginResponseHandler` " +
+        "(the handler, its S3 client and sharp, as in the Lambda bundle). Memory phase: 8 misses through `createOriginResponseHandler` " +
         "against the embedded s3rver (GET of the original, render, PUT of the variant, base64 answer), then **peak RSS** = " +
-        "`process.resourceUsage().maxRSS` (it includes Node, the SDK and sharp: what the Lambda's memory must hold). Timing phase: " +
+        "`process.resourceUsage().maxRSS` (it includes Node, the handler and sharp: what the Lambda's memory must hold). Timing phase: " +
         `${runsFor(PHOTOS[0]!, ctx.quick)} misses per case up to 4 MP (${runsFor(PHOTOS[2]!, ctx.quick)} for the 18 MP photos), ` +
         "each followed by bare sharp (`sharp(buffer).resize(w, h).<format>(same encoder options)`) on the same buffer in the same " +
         "process, so that both see the same machine state.",
       "**own work** is the handler's CPU time per miss (user + system, every thread of the process) outside its S3 calls: the " +
-        "S3 client's `send` is wrapped, and the CPU spent inside it plus, for a GET, from the answer's headers to the body's last " +
-        "byte (the handler reads the body first, with its own code: the wrapper leaves the stream alone) is S3's share, shown apart " +
-        "as **S3 CPU** (the SDK's HTTP, signing, XML); misses run one at a time and no sharp work is in flight meanwhile. CPU time " +
+        "S3 client's `get` and `put` are wrapped, and the CPU spent inside them (a GET returns once the whole body is read) is " +
+        "S3's share, shown apart as **S3 CPU** (HTTP, signing, receiving the body); misses run one at a time and no sharp work is in flight meanwhile. CPU time " +
         "is not inflated when other processes share the machine. **own (clock)** is the wall-clock end-to-end time minus the wall " +
         "time of those same S3 spans. The ratio is own work / bare sharp, both CPU medians.",
     ],

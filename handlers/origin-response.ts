@@ -4,7 +4,6 @@
  * the variant under that key and answers it; every later request is a CloudFront or S3 hit.
  */
 import type { CloudFrontRequest, CloudFrontResponse, CloudFrontResponseEvent, CloudFrontResultResponse } from "aws-lambda";
-import type { S3Client } from "@aws-sdk/client-s3";
 import { VIEWER_URL_HEADER, answerFromOrigin, errorResponse, headerValue, withBundledSettings } from "./cloudfront.js";
 import { GENERATED_RESPONSE_MAX_BYTES, generatedResponseBytes } from "./edge-rules.js";
 import { RequestError, isRequestError } from "./core/errors.js";
@@ -15,13 +14,14 @@ import type { Settings } from "./core/settings.js";
 import { isUnderVariantPrefix, parseVariantKey, uriToKey, variantKeyToUri } from "./core/variant-key.js";
 import { SOURCE_ETAG_METADATA, normalizeEtag } from "./core/variant-source.js";
 import { OriginalTooLargeError, StoreError, regionalS3Client, s3ObjectStore } from "./s3-store.js";
+import type { S3HttpClient } from "./s3/client.js";
 
 /** CloudFront refuses a generated origin response over this (headers and base64 body): larger variants are redirected to. */
 const MAX_GENERATED_BYTES = GENERATED_RESPONSE_MAX_BYTES.value["origin-response"];
 
 export interface OriginResponseDeps {
   /** The S3 client for a bucket region (the local edge aims it at its own S3). */
-  s3Client?: (region: string) => S3Client;
+  s3Client?: (region: string) => S3HttpClient;
 }
 
 export type OriginResponseHandler = (event: CloudFrontResponseEvent) => Promise<CloudFrontResultResponse>;

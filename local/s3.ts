@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { CreateBucketCommand, HeadBucketCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
 import type { EventEmitter } from "node:events";
 import S3rver from "s3rver";
+import { S3HttpClient } from "../handlers/s3/client.js";
 import type { S3rverEvent } from "./purge.js";
 
 export interface S3Target {
@@ -21,6 +22,11 @@ export interface S3Target {
 export const S3RVER_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
 
 export const LOCAL_REGION = "us-east-1";
+
+/** The handlers' own S3 client (origin-response's) aimed at a local S3-compatible server. */
+export function createHandlerS3Client(endpoint: string, credentials = S3RVER_CREDENTIALS): S3HttpClient {
+  return new S3HttpClient({ region: LOCAL_REGION, endpoint, credentials });
+}
 
 /**
  * An S3 client for `endpoint` (or AWS S3 when undefined). Checksums only WHEN_REQUIRED: with

@@ -14,7 +14,7 @@ import { DEFAULT_SETTINGS, type Settings } from "../handlers/core/settings.js";
 import { isUnderVariantPrefix, parseVariantKey, uriToKey } from "../handlers/core/variant-key.js";
 import { DEFAULT_DATA_DIR, LOCAL_BUCKET, SAMPLES_DIR, SAMPLES_PREFIX } from "./locations.js";
 import { EdgeCache, type CacheStats } from "./cloudfront-cache.js";
-import { NoSuchKey, type S3Client } from "@aws-sdk/client-s3";
+import { S3HttpClient, type S3Answer, type S3ClientOptions } from "../handlers/s3/client.js";
 import { LocalEdge, storableKey, type EdgeAnswer, type EdgeHandlers, type EdgeStats } from "./edge.js";
 import { LocalPurger, purgeByHand } from "./purge.js";
 import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client, ensureBucket, startEmbeddedS3, type EmbeddedS3, type S3Target } from "./s3.js";
@@ -143,12 +143,16 @@ async function openBucket(options: LocalEdgeOptions, cleanups: Cleanups): Promis
 
 /** The CloudFront-like edge in front of the real handlers (or what `options.handlers` makes of them). */
 function createEdge({ options, settings, log, cleanups }: Startup, s3: S3Target): LocalEdge {
-  // The handlers get their own client so the PUTs they make can be counted.
-  const handlerClient = createS3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    credentials: options.s3 ? undefined : S3RVER_CREDENTIALS,
-  });
+  // The handlers get their own client so the PUTs they make can be counted; against a real
+  // bucket it signs with the credentials the SDK finds (profiles, SSO), as the local tools do.
+  const handlerClient = new LocalHandlerS3Client(
+    {
+      endpoint: s3.endpoint,
+      region: s3.region,
+      credentials: options.s3 ? () => s3.client.config.credentials() : S3RVER_CREDENTIALS,
+    },
+    () => edge.stats,
+  );
   cleanups.push(async () => handlerClient.destroy());
   const cache = new EdgeCache(options.cacheBytes ?? DEFAULT_CACHE_BYTES);
   const realHandlers: EdgeHandlers = {
@@ -163,24 +167,25 @@ function createEdge({ options, settings, log, cleanups }: Startup, s3: S3Target)
     uriToKey,
     log,
   );
-  makeHandlerClientActLikeS3(handlerClient, edge.stats);
   return edge;
 }
 
-/** Counts the handlers' PUTs in `stats`, and answers GETs of keys the local store cannot hold as S3 would. */
-function makeHandlerClientActLikeS3(handlerClient: S3Client, stats: EdgeStats): void {
-  handlerClient.middlewareStack.add(
-    (next, context) => (args) => {
-      if (context.commandName === "PutObjectCommand") stats.s3Puts++;
-      // S3 answers a key no filesystem-backed store can hold as missing, not with a 500.
-      const key = (args.input as { Key?: string }).Key;
-      if (context.commandName === "GetObjectCommand" && key !== undefined && !storableKey(key)) {
-        throw new NoSuchKey({ message: "The specified key does not exist.", $metadata: { httpStatusCode: 404 } });
-      }
-      return next(args);
-    },
-    { step: "initialize", name: "countVariantPuts" },
-  );
+/** The handlers' S3 client, counting their PUTs and answering GETs of keys the local store cannot hold as S3 would. */
+class LocalHandlerS3Client extends S3HttpClient {
+  constructor(
+    options: S3ClientOptions,
+    private readonly stats: () => EdgeStats,
+  ) {
+    super(options);
+  }
+  override get(bucket: string, key: string, options?: { signal?: AbortSignal; maxBytes?: number }): Promise<S3Answer> {
+    if (storableKey(key)) return super.get(bucket, key, options);
+    return Promise.resolve({ status: 404, headers: {}, body: Buffer.from("<Error><Code>NoSuchKey</Code></Error>") });
+  }
+  override put(bucket: string, key: string, body: Buffer, headers: Record<string, string>, signal?: AbortSignal): Promise<S3Answer> {
+    this.stats().s3Puts++;
+    return super.put(bucket, key, body, headers, signal);
+  }
 }
 
 /** The purger; only the embedded S3 tells it of changed originals (another S3 gets purged by hand). */

@@ -1,7 +1,7 @@
 /**
  * Issue 7 §4: S3 faults under origin-response. Each test puts its own fault-injecting proxy
  * (tests/helpers/fault-proxy.ts) in front of one embedded s3rver and aims an S3 client with the
- * handlers' own retry and timeout configuration (S3_CLIENT_LIMITS) at it. Then:
+ * handlers' own S3 client, with its retry and timeout configuration (S3_CLIENT_LIMITS), at it. Then:
  *   - transient errors are retried and recovered;
  *   - S3 staying down, hanging, or cutting answers short gives a 503 with the short error cache
  *     lifetime, after a bounded number of attempts, well inside Lambda@Edge's 30 s;
@@ -19,7 +19,7 @@ import type { CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
 import { createOriginResponseHandler } from "../handlers/origin-response.js";
 import { DEFAULT_SETTINGS } from "../handlers/core/settings.js";
 import { parseVariantKey, variantKeyToUri } from "../handlers/core/variant-key.js";
-import { S3_CLIENT_LIMITS } from "../handlers/s3-store.js";
+import { S3HttpClient, S3_CLIENT_LIMITS } from "../handlers/s3/client.js";
 import { newRequestId, originResponseEvent, s3ErrorAnswer, type Distribution } from "../local/events.js";
 import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client, startEmbeddedS3, type EmbeddedS3 } from "../local/s3.js";
 import { FaultProxy, type Fault } from "./helpers/fault-proxy.js";
@@ -37,7 +37,7 @@ let direct: S3Client;
 let dataDir: string;
 const originalEtags = new Map<string, string>();
 const proxies: FaultProxy[] = [];
-const clients: S3Client[] = [];
+const clients: S3HttpClient[] = [];
 
 test.before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "faults-"));
@@ -74,13 +74,7 @@ async function faultyS3(): Promise<{
 }> {
   const proxy = await FaultProxy.start(s3.endpoint);
   proxies.push(proxy);
-  const client = new S3Client({
-    ...S3_CLIENT_LIMITS,
-    region: LOCAL_REGION,
-    endpoint: proxy.url,
-    forcePathStyle: true,
-    credentials: S3RVER_CREDENTIALS,
-  });
+  const client = new S3HttpClient({ region: LOCAL_REGION, endpoint: proxy.url, credentials: S3RVER_CREDENTIALS });
   clients.push(client);
   const originResponse = checked(createOriginResponseHandler(settings, { s3Client: () => client }));
   const handler = async (key: string) => {

@@ -20,6 +20,7 @@ import { LocalPurger } from "../local/purge.js";
 import {
   LOCAL_REGION,
   S3RVER_CREDENTIALS,
+  createHandlerS3Client,
   createS3Client,
   embeddedEndpointFile,
   ensureBucket,
@@ -127,9 +128,9 @@ test.serial("local edge: POST /_edge/purge purges by hand (dry run first), stori
   t.is((await purge({ targets: "a/" })).status, 400);
 });
 
-/** A client whose variant PUTs wait until the test opens the gate (a slow render). */
+/** A handlers' client whose variant PUTs wait until the test opens the gate (a slow render). */
 function gatedClient(endpoint: string) {
-  const client = createS3Client({ endpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS });
+  const client = createHandlerS3Client(endpoint);
   let reached!: () => void;
   let open!: () => void;
   const putReached = new Promise<void>((resolve) => {
@@ -138,16 +139,12 @@ function gatedClient(endpoint: string) {
   const gate = new Promise<void>((resolve) => {
     open = resolve;
   });
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (context.commandName === "PutObjectCommand") {
-        reached();
-        await gate;
-      }
-      return next(args);
-    },
-    { step: "initialize", name: "slowRender" },
-  );
+  const put = client.put.bind(client);
+  client.put = async (...args) => {
+    reached();
+    await gate;
+    return put(...args);
+  };
   return { client, putReached, open };
 }
 
@@ -200,13 +197,15 @@ test.serial("race: a render that read the old original and stored after the purg
   t.deepEqual(await listKeys(s3, "variants/"), []);
 
   // A variant rendered from the current original survives the second pass.
-  const fresh = createOriginResponseHandler(settings, { s3Client: () => s3.client });
+  const freshClient = createHandlerS3Client(embedded.endpoint);
+  const fresh = createOriginResponseHandler(settings, { s3Client: () => freshClient });
   t.is((await fresh(event())).status, "200");
   await purger.purge([{ kind: "original", key: "p.png" }], "stale");
   t.deepEqual(await listKeys(s3, "variants/"), [key]);
   const kept = await s3.client.send(new HeadObjectCommand({ Bucket: "race", Key: key }));
   t.is(kept.Metadata?.[SOURCE_ETAG_METADATA], newEtag);
   slow.client.destroy();
+  freshClient.destroy();
   s3.client.destroy();
 });
 

@@ -22,7 +22,8 @@ import { createViewerRequestHandler } from "../handlers/viewer-request.js";
 import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/core/settings.js";
 import { variantKeyToUri } from "../handlers/core/variant-key.js";
 import { newRequestId, originResponseEvent, viewerRequestEvent, s3ErrorAnswer, type Distribution } from "../local/events.js";
-import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client, startEmbeddedS3, type EmbeddedS3 } from "../local/s3.js";
+import type { S3HttpClient } from "../handlers/s3/client.js";
+import { LOCAL_REGION, S3RVER_CREDENTIALS, createHandlerS3Client, createS3Client, startEmbeddedS3, type EmbeddedS3 } from "../local/s3.js";
 import { checked } from "./helpers/edge-contract.js";
 
 const BUCKET = "originals";
@@ -32,6 +33,7 @@ const LOCKED = validateSettings({ sizes: ["300x200", "640x0"], thumbor: { allowU
 
 let s3: EmbeddedS3;
 let client: S3Client;
+let handlerClient: S3HttpClient;
 let dataDir: string;
 /** ETag of every original, taken after upload: compared at the end (originals are never written). */
 const originalEtags = new Map<string, string>();
@@ -40,6 +42,7 @@ test.before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "hostile-forged-"));
   s3 = await startEmbeddedS3(dataDir, BUCKET);
   client = createS3Client({ endpoint: s3.endpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS });
+  handlerClient = createHandlerS3Client(s3.endpoint);
   const cat = await sharp({ create: { width: 800, height: 600, channels: 3, background: "#3060c0" } })
     .jpeg()
     .toBuffer();
@@ -62,6 +65,7 @@ test.before(async () => {
 
 test.after.always(async () => {
   client?.destroy();
+  handlerClient?.destroy();
   await s3?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -93,7 +97,7 @@ async function originDirect(uri: string, settings: Settings, extraHeaders: Recor
     headers: Object.fromEntries(Object.entries(extraHeaders).map(([k, v]) => [k.toLowerCase(), [{ key: k, value: v }]])),
   };
   const event = originResponseEvent(request, s3ErrorAnswer(404), distribution, newRequestId(), Object.keys(extraHeaders));
-  return checked(createOriginResponseHandler(settings, { s3Client: () => client }))(event);
+  return checked(createOriginResponseHandler(settings, { s3Client: () => handlerClient }))(event);
 }
 
 // ---- viewer-request ----

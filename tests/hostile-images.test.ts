@@ -23,7 +23,8 @@ import { createViewerRequestHandler } from "../handlers/viewer-request.js";
 import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/core/settings.js";
 import { uriToKey } from "../handlers/core/variant-key.js";
 import { newRequestId, originResponseEvent, viewerRequestEvent, s3ErrorAnswer, type Distribution } from "../local/events.js";
-import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client, startEmbeddedS3, type EmbeddedS3 } from "../local/s3.js";
+import type { S3HttpClient } from "../handlers/s3/client.js";
+import { LOCAL_REGION, S3RVER_CREDENTIALS, createHandlerS3Client, createS3Client, startEmbeddedS3, type EmbeddedS3 } from "../local/s3.js";
 import { assertPixel, PIXEL_TOLERANCE } from "./helpers/assert-pixel.js";
 import { BLUE, GREEN, RED, WHITE, pixelAt, quadrantPixels } from "./helpers/images.js";
 import { checked } from "./helpers/edge-contract.js";
@@ -36,6 +37,7 @@ const WEBP = "image/avif;q=0,image/webp,*/*;q=0.8";
 
 let s3: EmbeddedS3;
 let client: S3Client;
+let handlerClient: S3HttpClient;
 let dataDir: string;
 const originalEtags = new Map<string, string>();
 
@@ -65,6 +67,7 @@ test.before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "hostile-images-"));
   s3 = await startEmbeddedS3(dataDir, BUCKET);
   client = createS3Client({ endpoint: s3.endpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS });
+  handlerClient = createHandlerS3Client(s3.endpoint);
   const png = fixture("paletted-transparent.png");
   const objects: Array<[string, Buffer, string]> = [
     ["bad/bomb.png", fixture("16384x16384.png"), "image/png"],
@@ -93,6 +96,7 @@ test.before(async () => {
 
 test.after.always(async () => {
   client?.destroy();
+  handlerClient?.destroy();
   await s3?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -109,7 +113,7 @@ async function edge(
     viewerRequestEvent({ method: "GET", url, rawHeaders: ["Accept", accept], clientIp: "203.0.113.5" }, distribution, newRequestId()),
   );
   if (isResponse(viewer)) return { out: viewer, at: "viewer" };
-  const out = await checked(createOriginResponseHandler(settings, { s3Client: () => client }))(
+  const out = await checked(createOriginResponseHandler(settings, { s3Client: () => handlerClient }))(
     originResponseEvent(viewer, s3ErrorAnswer(404), distribution, newRequestId()),
   );
   return { out, key: uriToKey(viewer.uri), at: "origin" };
@@ -156,15 +160,15 @@ test("pixel bombs are refused without the memory decoding would need (child proc
   // In a fresh process: load the handlers, note RSS, run origin-response on each bomb, report the peak.
   const script = `
     const { createOriginResponseHandler } = require(${JSON.stringify(join(REPO, "handlers/origin-response.ts"))});
-    const { createS3Client, S3RVER_CREDENTIALS } = require(${JSON.stringify(join(REPO, "local/s3.ts"))});
+    const { createHandlerS3Client } = require(${JSON.stringify(join(REPO, "local/s3.ts"))});
     const { DEFAULT_SETTINGS } = require(${JSON.stringify(join(REPO, "handlers/core/settings.ts"))});
     (async () => {
-      const client = createS3Client({ endpoint: process.env.S3_ENDPOINT, region: "us-east-1", credentials: S3RVER_CREDENTIALS });
+      const client = createHandlerS3Client(process.env.S3_ENDPOINT);
       const handler = createOriginResponseHandler(DEFAULT_SETTINGS, { s3Client: () => client });
       const event = (uri) => ({ Records: [{ cf: { config: {}, request: { clientIp: "1.1.1.1", method: "GET", uri, querystring: "", headers: {},
         origin: { s3: { domainName: "${BUCKET}.s3.us-east-1.amazonaws.com", region: "us-east-1", authMethod: "origin-access-identity", path: "", customHeaders: {} } } },
         response: { status: "404", statusDescription: "Not Found", headers: {} } } }] });
-      await handler(event("/variants/bad/empty.jpg/10x10%2Cq80.jpg")); // warm up: sharp and the SDK loaded
+      await handler(event("/variants/bad/empty.jpg/10x10%2Cq80.jpg")); // warm up: sharp and the S3 client loaded
       const before = process.memoryUsage().rss;
       const statuses = [];
       for (const uri of ["/variants/bad/bomb.png/100x100%2Cq80.png", "/variants/bad/bomb.jpg/100x100%2Cq80.jpg"]) statuses.push((await handler(event(uri))).status);

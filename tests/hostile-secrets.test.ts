@@ -21,7 +21,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { S3HttpClient } from "../handlers/s3/client.js";
 import type { CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
 import { createOriginResponseHandler } from "../handlers/origin-response.js";
 import { createViewerRequestHandler } from "../handlers/viewer-request.js";
@@ -127,11 +128,10 @@ test.serial("the key appears in no viewer-request answer, header or log line, fo
 
 test.serial("the key appears in no origin-response answer or log line when S3 is unreachable or the original is bad", async (t) => {
   // A client aimed at a port nobody listens on, failing fast: the handler logs and answers 503.
-  const dead = new S3Client({
+  const dead = new S3HttpClient({
     region: "us-east-1",
     endpoint: "http://127.0.0.1:9",
-    forcePathStyle: true,
-    maxAttempts: 1,
+    limits: { maxAttempts: 1 },
     credentials: { accessKeyId: "x", secretAccessKey: "y" },
   });
   const handler = checked(createOriginResponseHandler(settings, { s3Client: () => dead }));

@@ -81,3 +81,15 @@ test("imports mentioned in comments or strings are not imports", (t) => {
   const g = fakeGraph({ "handlers/core/a.ts": [`// import sharp from "sharp";`, `const accept = "image/*,*/*"; /* import("sharp") */`] });
   t.deepEqual(g.get("handlers/core/a.ts"), []);
 });
+
+test("origin-response reaches S3 through its own client, never the AWS SDK (a miss pays for every layer, and so does its cold start)", (t) => {
+  t.is(
+    findPath(graph, "handlers/origin-response.ts", (n) => n.startsWith("@aws-sdk/") || n.startsWith("@smithy/")),
+    null,
+  );
+  t.truthy(findPath(graph, "handlers/origin-response.ts", (n) => n === "handlers/s3/client.ts"));
+  t.truthy(
+    findPath(graph, "handlers/purge-handler.ts", (n) => n.startsWith("@aws-sdk/")),
+    "the checker does see SDK imports",
+  );
+});

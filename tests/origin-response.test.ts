@@ -12,7 +12,8 @@ import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/c
 import { newRequestId, originResponseEvent, s3ErrorAnswer, viewerRequestEvent, type Distribution } from "../local/events.js";
 import { checkEdgeResult } from "../handlers/edge-rules.js";
 import { checked } from "./helpers/edge-contract.js";
-import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client, startEmbeddedS3, type EmbeddedS3 } from "../local/s3.js";
+import type { S3HttpClient } from "../handlers/s3/client.js";
+import { LOCAL_REGION, S3RVER_CREDENTIALS, createHandlerS3Client, createS3Client, startEmbeddedS3, type EmbeddedS3 } from "../local/s3.js";
 
 const BUCKET = "originals";
 const distribution: Distribution = { domainName: "d1.cloudfront.net", distributionId: "E1", bucket: BUCKET, region: LOCAL_REGION };
@@ -20,10 +21,12 @@ const fixture = (name: string) => readFileSync(join(__dirname, "fixtures", "imag
 
 let s3: EmbeddedS3;
 let client: S3Client;
+let handlerClient: S3HttpClient;
 
 test.before(async () => {
   s3 = await startEmbeddedS3(mkdtempSync(join(tmpdir(), "origin-response-")), BUCKET);
   client = createS3Client({ endpoint: s3.endpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS });
+  handlerClient = createHandlerS3Client(s3.endpoint);
   // An asymmetric photo-like original: red left half, blue right half, 800x600.
   const cat = await sharp({ create: { width: 800, height: 600, channels: 3, background: "#0000ff" } })
     .composite([{ input: { create: { width: 400, height: 600, channels: 3, background: "#ff0000" } }, left: 0, top: 0 }])
@@ -48,6 +51,7 @@ test.before(async () => {
 
 test.after.always(async () => {
   client?.destroy();
+  handlerClient?.destroy();
   await s3?.close();
 });
 
@@ -65,7 +69,7 @@ async function edge(url: string, status: 403 | 404, settings: Settings = DEFAULT
   );
   if ("status" in viewer) throw new Error(`viewer-request answered ${viewer.status}`);
   const request = viewer as CloudFrontRequest;
-  const originResponse = checked(createOriginResponseHandler(settings, { s3Client: () => client }));
+  const originResponse = checked(createOriginResponseHandler(settings, { s3Client: () => handlerClient }));
   const out = await originResponse(originResponseEvent(request, s3ErrorAnswer(status), distribution, newRequestId()));
   return { request, out: out as CloudFrontResultResponse, key: decodeURIComponent(request.uri.slice(1)) };
 }
@@ -120,7 +124,7 @@ test("crop gravity and flips reach the picture", async (t) => {
 
 test("responses pass through when S3 had the object, or when the key is not a variant", async (t) => {
   const request = { clientIp: "1.1.1.1", method: "GET", uri: "/variants/images/cat.jpg/300x200,q80.webp", querystring: "", headers: {} };
-  const handler = checked(createOriginResponseHandler(DEFAULT_SETTINGS, { s3Client: () => client }));
+  const handler = checked(createOriginResponseHandler(DEFAULT_SETTINGS, { s3Client: () => handlerClient }));
   const ok = { status: 200, statusDescription: "OK", headers: {} };
   const passed = await handler(originResponseEvent(request, ok, distribution, newRequestId()));
   t.is(passed.status, "200");

@@ -1,0 +1,152 @@
+/**
+ * A proxy in front of s3rver that checks Signature Version 4 as S3 does, because s3rver does not
+ * (its V4 check is "unimplemented": any signature passes). Each request's signature is computed
+ * again from the bytes that arrived, with the AWS SDK's own signer (@smithy/signature-v4, an
+ * implementation independent of handlers/s3/sigv4.ts), over the headers the request says it
+ * signed. A mismatch, a missing signed header or a body that does not match its
+ * x-amz-content-sha256 answers 403 SignatureDoesNotMatch / XAmzContentSHA256Mismatch, as S3 would.
+ */
+import { createHash, createHmac } from "node:crypto";
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createRequire } from "node:module";
+
+/** The SDK's signer, loaded from where @aws-sdk/core finds it. */
+export function sdkSignatureV4(): typeof import("@smithy/signature-v4").SignatureV4 {
+  const fromCore = createRequire(createRequire(require.resolve("@aws-sdk/client-s3")).resolve("@aws-sdk/core"));
+  return (fromCore("@smithy/signature-v4") as typeof import("@smithy/signature-v4")).SignatureV4;
+}
+
+/** node:crypto's SHA-256 in the shape the SDK's signer takes (HMAC when given a secret). */
+export class NodeSha256 {
+  private readonly hash;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.hash = secret === undefined ? createHash("sha256") : createHmac("sha256", bytes(secret));
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.hash.update(bytes(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+}
+
+function bytes(data: string | ArrayBuffer | ArrayBufferView): string | Buffer {
+  if (typeof data === "string") return data;
+  return ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
+}
+
+export interface SignatureVerifier {
+  url: string;
+  /** Requests refused so far, with the reason. */
+  refused: string[];
+  /** Requests whose signature matched, as "METHOD /path". */
+  verified: string[];
+  close(): Promise<void>;
+}
+
+const AUTHORIZATION =
+  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
+
+export async function startSignatureVerifier(upstream: string, secrets: Record<string, string>): Promise<SignatureVerifier> {
+  const SignatureV4 = sdkSignatureV4();
+  const state = { refused: [] as string[], verified: [] as string[] };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      check(req, body)
+        .then((problem) => {
+          if (problem) {
+            state.refused.push(`${req.method} ${req.url}: ${problem.reason}`);
+            res.writeHead(403, { "content-type": "application/xml" });
+            res.end(
+              `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${problem.code}</Code><Message>${problem.reason}</Message></Error>`,
+            );
+            return;
+          }
+          state.verified.push(`${req.method} ${req.url}`);
+          forward(req, body, res);
+        })
+        .catch((err: unknown) => {
+          res.writeHead(500);
+          res.end(String(err));
+        });
+    });
+  });
+
+  async function check(req: IncomingMessage, body: Buffer): Promise<{ code: string; reason: string } | null> {
+    const auth = AUTHORIZATION.exec(req.headers.authorization ?? "");
+    if (!auth) return { code: "AccessDenied", reason: "no SigV4 Authorization header" };
+    const [, accessKeyId, , region, signedList, signature] = auth as unknown as string[];
+    const secretAccessKey = secrets[accessKeyId!];
+    if (!secretAccessKey) return { code: "InvalidAccessKeyId", reason: `unknown key ${accessKeyId}` };
+    const payloadHash = String(req.headers["x-amz-content-sha256"] ?? "");
+    if (payloadHash !== "UNSIGNED-PAYLOAD" && payloadHash !== createHash("sha256").update(body).digest("hex"))
+      return { code: "XAmzContentSHA256Mismatch", reason: "the body does not match x-amz-content-sha256" };
+    const signed = signedList!.split(";");
+    const headers: Record<string, string> = {};
+    for (const name of signed) {
+      const value = req.headers[name];
+      if (value === undefined) return { code: "SignatureDoesNotMatch", reason: `signed header ${name} was not sent` };
+      headers[name] = Array.isArray(value) ? value.join(",") : value;
+    }
+    const date = String(req.headers["x-amz-date"] ?? "");
+    const signingDate = new Date(
+      `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`,
+    );
+    const signer = new SignatureV4({
+      credentials: { accessKeyId: accessKeyId!, secretAccessKey, sessionToken: headers["x-amz-security-token"] },
+      region: region!,
+      service: "s3",
+      sha256: NodeSha256,
+      uriEscapePath: false,
+    });
+    const [path, query = ""] = (req.url ?? "/").split("?");
+    const expected = await signer.sign(
+      {
+        method: req.method!,
+        protocol: "http:",
+        hostname: headers.host ?? "",
+        path: path!,
+        query: Object.fromEntries(new URLSearchParams(query)),
+        headers,
+        body,
+      },
+      { signingDate, signableHeaders: new Set(signed) },
+    );
+    const computed = /Signature=([0-9a-f]{64})/.exec(String(expected.headers.authorization))?.[1];
+    return computed === signature ? null : { code: "SignatureDoesNotMatch", reason: "the signature does not match" };
+  }
+
+  function forward(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
+    const target = new URL(upstream);
+    const out = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    out.on("error", () => res.destroy());
+    out.end(body);
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get refused() {
+      return state.refused;
+    },
+    get verified() {
+      return state.verified;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
