@@ -9,6 +9,7 @@ import type { EventEmitter } from "node:events";
 import S3rver from "s3rver";
 import { S3HttpClient } from "../handlers/s3/client.js";
 import type { S3rverEvent } from "./purge.js";
+import { startSignatureCheck, type SignatureCheck } from "./signature-check.js";
 
 export interface S3Target {
   client: S3Client;
@@ -49,7 +50,10 @@ export function createS3Client(options: {
 }
 
 export interface EmbeddedS3 {
+  /** Where clients go: s3rver behind the signature check (signature-check.ts). */
   endpoint: string;
+  /** The requests the check let through and refused. */
+  signatures: SignatureCheck;
   /** Listens to s3rver's S3-style event for each object PUT, POST, COPY and DELETE (the purge hook). */
   onObjectEvent(listener: (event: S3rverEvent) => void): void;
   close(): Promise<void>;
@@ -82,7 +86,10 @@ export async function runningEmbeddedS3(directory: string, bucket: string): Prom
   }
 }
 
-/** Starts s3rver on loopback (any free port), keeping its objects in `directory`, with `bucket` created. */
+/**
+ * Starts s3rver on loopback (any free port), keeping its objects in `directory`, with `bucket`
+ * created, behind a check of every request's signature as S3 makes it (s3rver makes none).
+ */
 export async function startEmbeddedS3(directory: string, bucket: string, options: { announce?: boolean } = {}): Promise<EmbeddedS3> {
   mkdirSync(directory, { recursive: true });
   const server = new S3rver({
@@ -94,14 +101,19 @@ export async function startEmbeddedS3(directory: string, bucket: string, options
     configureBuckets: [{ name: bucket, configs: [] }],
   });
   const address = await server.run();
-  const endpoint = `http://127.0.0.1:${address.port}`;
+  const signatures = await startSignatureCheck(`http://127.0.0.1:${address.port}`, {
+    [S3RVER_CREDENTIALS.accessKeyId]: S3RVER_CREDENTIALS.secretAccessKey,
+  });
+  const endpoint = signatures.url;
   const announcement = embeddedEndpointFile(directory);
   if (options.announce) writeFileSync(announcement, `${endpoint}\n`);
   return {
     endpoint,
+    signatures,
     onObjectEvent: (listener) => void (server as unknown as EventEmitter).on("event", listener),
     close: async () => {
       if (options.announce) rmSync(announcement, { force: true });
+      await signatures.close();
       await server.close();
     },
   };

@@ -1,8 +1,8 @@
 /**
  * origin-response's own S3 client (handlers/s3/): its SigV4 signatures against AWS's published
  * example and against the AWS SDK's signer, its path encoding against RFC 3986 (the rule AWS
- * documents), and its real requests against s3rver behind a proxy that checks every signature
- * with the SDK's signer (s3rver itself accepts any V4 signature). Retries, timeouts and broken
+ * documents), and its real requests against the embedded S3, which checks every signature with
+ * the SDK's signer (local/signature-check.ts; s3rver itself accepts any V4 signature). Retries, timeouts and broken
  * connections are tests/faults.test.ts.
  */
 import test from "ava";
@@ -14,13 +14,12 @@ import { S3BodyTooLargeError, S3HttpClient, requestTarget } from "../handlers/s3
 import { EMPTY_SHA256, encodeS3Path, sha256Hex, signRequest } from "../handlers/s3/sigv4.js";
 import { StoreError, s3ObjectStore } from "../handlers/s3-store.js";
 import { LOCAL_REGION, S3RVER_CREDENTIALS, createHandlerS3Client, createS3Client, startEmbeddedS3, type EmbeddedS3 } from "../local/s3.js";
-import { NodeSha256, sdkSignatureV4, startSignatureVerifier, type SignatureVerifier } from "./helpers/sigv4-verifier.js";
+import { NodeSha256, sdkSignatureV4 } from "../local/signature-check.js";
 
 const EXAMPLE_CREDENTIALS = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
 const BUCKET = "client-test";
 
 let s3: EmbeddedS3;
-let verifier: SignatureVerifier;
 let sdk: S3Client;
 let client: S3HttpClient;
 let dataDir: string;
@@ -29,14 +28,12 @@ test.before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "s3-client-"));
   s3 = await startEmbeddedS3(dataDir, BUCKET);
   sdk = createS3Client({ endpoint: s3.endpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS });
-  verifier = await startSignatureVerifier(s3.endpoint, { [S3RVER_CREDENTIALS.accessKeyId]: S3RVER_CREDENTIALS.secretAccessKey });
-  client = createHandlerS3Client(verifier.url);
+  client = createHandlerS3Client(s3.endpoint);
 });
 
 test.after.always(async () => {
   client?.destroy();
   sdk?.destroy();
-  await verifier?.close();
   await s3?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -161,14 +158,14 @@ test("PUTs and GETs of awkward keys pass the signature check and land where the 
   }
   for (const method of ["PUT", "GET"])
     for (const key of keys)
-      t.true(verifier.verified.includes(`${method} ${encodeS3Path(`/${BUCKET}/${key}`)}`), `${method} ${key} checked`);
+      t.true(s3.signatures.verified.includes(`${method} ${encodeS3Path(`/${BUCKET}/${key}`)}`), `${method} ${key} checked`);
 });
 
 test("a wrong secret is a storage failure with S3's reason, never a missing original", async (t) => {
   await sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key: "exists.jpg", Body: Buffer.from("x") }));
   const wrong = new S3HttpClient({
     region: LOCAL_REGION,
-    endpoint: verifier.url,
+    endpoint: s3.endpoint,
     credentials: { accessKeyId: "S3RVER", secretAccessKey: "wrong" },
   });
   t.teardown(() => wrong.destroy());
@@ -176,10 +173,10 @@ test("a wrong secret is a storage failure with S3's reason, never a missing orig
   t.is(err?.message, "GET failed: SignatureDoesNotMatch (403)");
   t.is(await s3ObjectStore(client).get(BUCKET, "no/such/key.jpg"), null, "a really missing key is null");
   t.true(
-    verifier.refused.some((r) => r.startsWith("GET /client-test/exists.jpg: the signature does not match")),
-    verifier.refused.join("; "),
+    s3.signatures.refused.some((r) => r.startsWith("GET /client-test/exists.jpg: the signature does not match")),
+    s3.signatures.refused.join("; "),
   );
-  verifier.refused.length = 0;
+  s3.signatures.refused.length = 0;
 });
 
 test("a body over the caller's limit is refused from the announced length, before it is read", async (t) => {
@@ -196,7 +193,7 @@ test("without explicit credentials the client signs with the Lambda runtime's en
   });
   process.env.AWS_ACCESS_KEY_ID = S3RVER_CREDENTIALS.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = S3RVER_CREDENTIALS.secretAccessKey;
-  process.env.AWS_ENDPOINT_URL_S3 = verifier.url;
+  process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
   const fromEnv = new S3HttpClient({ region: LOCAL_REGION });
   t.teardown(() => fromEnv.destroy());
   await sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key: "env.txt", Body: Buffer.from("from env") }));
@@ -206,4 +203,25 @@ test("without explicit credentials the client signs with the Lambda runtime's en
   await t.throwsAsync(fromEnv.get(BUCKET, "env.txt"), { message: /no AWS credentials/ });
   const stored = await sdk.send(new GetObjectCommand({ Bucket: BUCKET, Key: "env.txt" }));
   t.is(await stored.Body!.transformToString(), "from env", "nothing was changed by the failed call");
+});
+
+test("the embedded S3 refuses what S3 refuses: no signature, a body that is not the one signed", async (t) => {
+  await sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key: "private.jpg", Body: Buffer.from("secret bytes") }));
+  const anonymous = await fetch(`${s3.endpoint}/${BUCKET}/private.jpg`);
+  t.is(anonymous.status, 403);
+  t.regex(await anonymous.text(), /<Code>AccessDenied<\/Code>/);
+  // Signed for one body, sent with another.
+  const path = `/${BUCKET}/swapped.jpg`;
+  const url = new URL(s3.endpoint);
+  const signed = signRequest(
+    { method: "PUT", host: url.host, path, headers: { "content-length": "4" }, payloadHash: sha256Hex("good") },
+    S3RVER_CREDENTIALS,
+    LOCAL_REGION,
+    new Date(),
+  );
+  const { host: _host, ...headers } = signed;
+  const swapped = await fetch(`${s3.endpoint}${path}`, { method: "PUT", headers, body: "evil" });
+  t.is(swapped.status, 403);
+  t.regex(await swapped.text(), /<Code>XAmzContentSHA256Mismatch<\/Code>/);
+  await t.throwsAsync(sdk.send(new HeadObjectCommand({ Bucket: BUCKET, Key: "swapped.jpg" })), undefined, "nothing was stored");
 });

@@ -1,10 +1,12 @@
 /**
- * A proxy in front of s3rver that checks Signature Version 4 as S3 does, because s3rver does not
- * (its V4 check is "unimplemented": any signature passes). Each request's signature is computed
- * again from the bytes that arrived, with the AWS SDK's own signer (@smithy/signature-v4, an
- * implementation independent of handlers/s3/sigv4.ts), over the headers the request says it
- * signed. A mismatch, a missing signed header or a body that does not match its
- * x-amz-content-sha256 answers 403 SignatureDoesNotMatch / XAmzContentSHA256Mismatch, as S3 would.
+ * The embedded S3's signature check: a proxy in front of s3rver that checks Signature Version 4
+ * as S3 does, because s3rver does not (its V4 check is "unimplemented": any signature passes, so
+ * a handler that signs wrongly would work locally and fail on AWS). Each request's signature is
+ * computed again from the bytes that arrived, with the AWS SDK's own signer
+ * (@smithy/signature-v4, an implementation independent of handlers/s3/sigv4.ts), over the headers
+ * the request says it signed. A request without a signature, a mismatch, a missing signed header
+ * or a body that does not match its x-amz-content-sha256 is answered 403 (AccessDenied,
+ * SignatureDoesNotMatch, XAmzContentSHA256Mismatch) as S3 answers it, and never reaches s3rver.
  */
 import { createHash, createHmac } from "node:crypto";
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -36,19 +38,28 @@ function bytes(data: string | ArrayBuffer | ArrayBufferView): string | Buffer {
   return ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
 }
 
-export interface SignatureVerifier {
+export interface SignatureCheck {
   url: string;
-  /** Requests refused so far, with the reason. */
+  /** The latest requests refused, with the reason (the last RECORDED). */
   refused: string[];
-  /** Requests whose signature matched, as "METHOD /path". */
+  /** The latest requests whose signature matched, as "METHOD /path" (the last RECORDED). */
   verified: string[];
   close(): Promise<void>;
+}
+
+/** How many requests each list keeps: enough for a test to find its own, bounded for a long `npm start`. */
+const RECORDED = 2_000;
+
+function record(list: string[], line: string): void {
+  list.push(line);
+  if (list.length > RECORDED) list.splice(0, list.length - RECORDED);
 }
 
 const AUTHORIZATION =
   /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
 
-export async function startSignatureVerifier(upstream: string, secrets: Record<string, string>): Promise<SignatureVerifier> {
+/** Starts the check on a free loopback port in front of `upstream`, knowing the secret of each access key. */
+export async function startSignatureCheck(upstream: string, secrets: Record<string, string>): Promise<SignatureCheck> {
   const SignatureV4 = sdkSignatureV4();
   const state = { refused: [] as string[], verified: [] as string[] };
   const server: Server = createServer((req, res) => {
@@ -59,14 +70,14 @@ export async function startSignatureVerifier(upstream: string, secrets: Record<s
       check(req, body)
         .then((problem) => {
           if (problem) {
-            state.refused.push(`${req.method} ${req.url}: ${problem.reason}`);
+            record(state.refused, `${req.method} ${req.url}: ${problem.reason}`);
             res.writeHead(403, { "content-type": "application/xml" });
             res.end(
               `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${problem.code}</Code><Message>${problem.reason}</Message></Error>`,
             );
             return;
           }
-          state.verified.push(`${req.method} ${req.url}`);
+          record(state.verified, `${req.method} ${req.url}`);
           forward(req, body, res);
         })
         .catch((err: unknown) => {
