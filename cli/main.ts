@@ -7,7 +7,7 @@
  * any would break (with --strict: or be only approximate), 2 when the audit could not run
  * (usage error, unreadable input or settings), always with a one-line message on stderr.
  */
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "./args.js";
 import { DEFAULT_SETTINGS, loadSettingsFile, SettingsError, type Settings } from "../handlers/core/settings.js";
 import { auditExitCode, Auditor, formatReport, reportToJson } from "./audit.js";
 import { openLines } from "./input.js";
@@ -55,25 +55,16 @@ interface AuditOptions {
 type Command = { kind: "help" } | ({ kind: "audit" } & AuditOptions);
 
 function parseCommandLine(argv: string[]): Command {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        json: { type: "boolean" },
-        strict: { type: "boolean" },
-        settings: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    // parseArgs' messages are one sentence already ("Unknown option '--x'. ...").
-    const first = (err as Error).message.split("\n")[0]!.replace(/\.\s.*$/, "");
-    throw new UsageError(first.charAt(0).toLowerCase() + first.slice(1));
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      json: { type: "boolean" },
+      strict: { type: "boolean" },
+      settings: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    (message) => new UsageError(message),
+  );
   if (values.help) return { kind: "help" };
   const [command, ...rest] = positionals;
   if (command === undefined) throw new UsageError("missing command");

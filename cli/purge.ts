@@ -8,7 +8,7 @@
  * Exit status, as the audit's: 0 purged (or, with --dry-run, planned), 1 the purge failed part
  * way (S3 or CloudFront refused; what was done is reported), 2 it could not run (usage).
  */
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "./args.js";
 import { CloudFrontClient } from "@aws-sdk/client-cloudfront";
 import { S3Client } from "@aws-sdk/client-s3";
 import { DEFAULT_SETTINGS, loadSettingsFile, SettingsError, type Settings } from "../handlers/core/settings.js";
@@ -49,25 +49,19 @@ interface PurgeCommand {
 }
 
 export function parsePurgeCommandLine(argv: string[]): PurgeCommand | "help" {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        bucket: { type: "string" },
-        distribution: { type: "string" },
-        region: { type: "string" },
-        local: { type: "string" },
-        "dry-run": { type: "boolean" },
-        settings: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    throw new PurgeUsageError((err as Error).message.split("\n")[0]!.replace(/\.\s.*$/, ""));
-  }
+  const parsed = parseCommandArgs(
+    argv,
+    {
+      bucket: { type: "string" },
+      distribution: { type: "string" },
+      region: { type: "string" },
+      local: { type: "string" },
+      "dry-run": { type: "boolean" },
+      settings: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    (message) => new PurgeUsageError(message),
+  );
   const { values, positionals } = parsed;
   if (values.help) return "help";
   if (positionals.length === 0) throw new PurgeUsageError("purge needs at least one original key or prefix");

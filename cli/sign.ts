@@ -12,7 +12,7 @@
  * Exit status: 0 printed, 1 the edge would refuse the URL, 2 usage error (no key, unreadable file).
  */
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "./args.js";
 import { isRequestError } from "../handlers/core/errors.js";
 import { DEFAULT_SETTINGS, loadSettingsFile, SettingsError, type Settings } from "../handlers/core/settings.js";
 import { createRequestPlanner } from "../handlers/url/request-plan.js";
@@ -61,18 +61,11 @@ export function runSign(argv: string[], io: SignIo): number {
 }
 
 function parseSignArgs(argv: string[]) {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: { "key-file": { type: "string" }, settings: { type: "string" }, "base-url": { type: "string" } },
-    });
-  } catch (err) {
-    throw new SignError((err as Error).message.split("\n")[0]!, 2);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    { "key-file": { type: "string" }, settings: { type: "string" }, "base-url": { type: "string" } },
+    (message) => new SignError(message, 2),
+  );
   if (positionals.length !== 1) throw new SignError(`sign takes one thumbor path, got ${positionals.length}`, 2);
   return { path: positionals[0]!, keyFile: values["key-file"], settingsPath: values.settings, baseUrl: values["base-url"] ?? "" };
 }
