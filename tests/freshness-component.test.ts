@@ -4,12 +4,10 @@
  * purge function in the bucket's region with least-privilege IAM), absent when switched off.
  */
 import test from "ava";
-import * as pulumi from "@pulumi/pulumi";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { buildEdgeBundles } from "../components/bundle.js";
-import { installPulumiMocks, valueOf, type PulumiMocks, type RecordedResource } from "../components/pulumi-mocks.js";
+import { componentHarness, deployResizer } from "./helpers/component-harness.js";
+import type { RecordedResource } from "../components/pulumi-mocks.js";
 import type { ImageResizer as ImageResizerClass, ImageResizerArgs } from "../components/image-resizer.js";
 import { PURGE_ENV } from "../handlers/purge-handler.js";
 import { RECHECK_DELAY_SECONDS } from "../components/freshness.js";
@@ -25,33 +23,21 @@ const T = {
   rolePolicy: "aws:iam/rolePolicy:RolePolicy",
 } as const;
 
-let mocks: PulumiMocks;
-let bundleDir: string;
-let ImageResizer: typeof ImageResizerClass;
-
-test.before(async () => {
-  mocks = await installPulumiMocks("edge-resizer", "test");
-  bundleDir = mkdtempSync(join(tmpdir(), "freshness-bundles-"));
-  await buildEdgeBundles({ outDir: bundleDir });
-  ({ ImageResizer } = await import("../components/image-resizer.js"));
-});
-
-test.after.always(() => {
-  if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
-});
+const h = componentHarness(test, "freshness-bundles-");
 
 async function deploy(name: string, args: ImageResizerArgs = {}): Promise<ImageResizerClass> {
-  const resizer = new ImageResizer(name, { bundleDir, ...args });
-  await valueOf(pulumi.all([resizer.distributionId, resizer.bucketName]));
-  const settled = () =>
-    mocks.resources.some((r) => r.name === `${name}-edge-access`) &&
-    (args.purgeOnChange === false || mocks.resources.filter((r) => r.name.startsWith(`${name}-purge`)).length >= 11);
-  for (let i = 0; i < 300 && !settled(); i++) await new Promise((r) => setTimeout(r, 10));
-  return resizer;
+  return deployResizer(
+    h,
+    name,
+    args,
+    () =>
+      h.mocks.resources.some((r) => r.name === `${name}-edge-access`) &&
+      (args.purgeOnChange === false || h.mocks.resources.filter((r) => r.name.startsWith(`${name}-purge`)).length >= 11),
+  );
 }
 
 function mine(name: string, type: string): RecordedResource[] {
-  return mocks.resources.filter((r) => r.type === type && r.name.startsWith(`${name}-`));
+  return h.mocks.resources.filter((r) => r.type === type && r.name.startsWith(`${name}-`));
 }
 
 /** EventBridge matching for the operators our pattern uses (exact values, anything-but prefix). */
@@ -135,18 +121,18 @@ test.serial("purgeOnChange: false creates none of it", async (t) => {
   const resizer = await deploy("off", { purgeOnChange: false });
   t.is(resizer.purgeFunction, undefined);
   for (const type of Object.values(T).filter((type) => type !== T.rolePolicy && type !== T.fn)) t.is(mine("off", type).length, 0, type);
-  t.false(mocks.resources.some((r) => r.name.startsWith("off-purge")));
-  t.throws(() => new ImageResizer("bad", { bundleDir, purgeOnChange: "yes" as unknown as boolean }), {
+  t.false(h.mocks.resources.some((r) => r.name.startsWith("off-purge")));
+  t.throws(() => new h.ImageResizer("bad", { bundleDir: h.bundleDir, purgeOnChange: "yes" as unknown as boolean }), {
     message: /purgeOnChange must be true or false/,
   });
 });
 
 test("the purge bundle is built beside the edge bundles: one index.js exporting handler, without sharp or settings.json", (t) => {
-  const dir = join(bundleDir, "purge");
+  const dir = join(h.bundleDir, "purge");
   t.deepEqual(readdirSync(dir), ["index.js"]);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const loaded = require(join(dir, "index.js")) as { handler?: unknown };
   t.is(typeof loaded.handler, "function");
   t.false(/require\(["']sharp["']\)/.test(readFileSync(join(dir, "index.js"), "utf8")));
-  t.true(existsSync(join(bundleDir, "purge.zip")));
+  t.true(existsSync(join(h.bundleDir, "purge.zip")));
 });

@@ -8,23 +8,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildEdgeBundles } from "../components/bundle.js";
-import {
-  archiveMembers,
-  installPulumiMocks,
-  unwrapSecret,
-  valueOf,
-  type PulumiMocks,
-  type RecordedResource,
-} from "../components/pulumi-mocks.js";
+import { componentHarness, deployResizer } from "./helpers/component-harness.js";
+import { archiveMembers, unwrapSecret, valueOf, type RecordedResource } from "../components/pulumi-mocks.js";
 import { DEFAULT_SETTINGS, validateSettings } from "../handlers/core/settings.js";
 import { existingBucketRefusal, type ImageResizer as ImageResizerClass, type ImageResizerArgs } from "../components/image-resizer.js";
 import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
 import { CUSTOM_ERROR_CODES, checkDistributionInputs, checkEdgeFunctionInputs, disallowedEdgeHeader } from "../handlers/edge-rules.js";
-
-let mocks: PulumiMocks;
-let bundleDir: string;
-let ImageResizer: typeof ImageResizerClass;
 
 const T = {
   bucket: "aws:s3/bucket:Bucket",
@@ -44,42 +33,22 @@ const T = {
   distribution: "aws:cloudfront/distribution:Distribution",
 } as const;
 
-test.before(async () => {
-  mocks = await installPulumiMocks("edge-resizer", "test");
-  bundleDir = mkdtempSync(join(tmpdir(), "edge-resizer-bundles-"));
-  await buildEdgeBundles({ outDir: bundleDir });
-  ({ ImageResizer } = await import("../components/image-resizer.js"));
-});
+const h = componentHarness(test, "edge-resizer-bundles-");
 
-test.after.always(() => {
-  if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
-});
-
-/**
- * Creates a resizer and waits until every child is registered with the mocks. Fails when its
- * distribution or functions break a CloudFront or Lambda@Edge rule (handlers/edge-rules.ts):
- * what AWS would refuse at `pulumi up` fails every test here.
- */
+/** Creates a resizer and waits until its policies (registered after their apply()s resolve) are there too. */
 async function deploy(name: string, args: ImageResizerArgs = {}): Promise<ImageResizerClass> {
-  const resizer = new ImageResizer(name, { bundleDir, ...args });
-  await valueOf(pulumi.all([resizer.distributionId, resizer.bucketName, resizer.edgeRoleArn]));
-  // The policies register after their apply()s resolve: wait for them too.
-  await waitFor(
+  return deployResizer(
+    h,
+    name,
+    args,
     () =>
-      mocks.resources.some((r) => r.type === T.rolePolicy && r.name === `${name}-edge-access`) &&
-      mocks.resources.some((r) => r.type === T.bucketPolicy && r.name === `${name}-images-policy`),
+      h.mocks.resources.some((r) => r.type === T.rolePolicy && r.name === `${name}-edge-access`) &&
+      h.mocks.resources.some((r) => r.type === T.bucketPolicy && r.name === `${name}-images-policy`),
   );
-  const refused = mocks.violations.filter((v) => v.startsWith(`${name}-cdn: `));
-  if (refused.length > 0) throw new Error(`AWS would refuse ImageResizer "${name}":\n${refused.join("\n")}`);
-  return resizer;
-}
-
-async function waitFor(ready: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !ready(); i++) await new Promise((r) => setTimeout(r, 10));
 }
 
 function named(type: string, name: string): RecordedResource {
-  const found = mocks.resources.filter((r) => r.type === type && r.name === name);
+  const found = h.mocks.resources.filter((r) => r.type === type && r.name === name);
   if (found.length !== 1) throw new Error(`expected one ${type} named ${name}, found ${found.length}`);
   return found[0]!;
 }
@@ -173,7 +142,7 @@ test("the edge role is trusted by lambda and edgelambda and can write only under
 test("both functions are in us-east-1 through their own region input, published, x86_64, nodejs22.x, sized per role", async (t) => {
   await deploy("fns", { originResponseMemoryMb: 2048, originResponseTimeoutSeconds: 20 });
   // No second provider: it would drop the stack's aws:assumeRoles, allowedAccountIds, defaultTags...
-  t.false(mocks.resources.some((r) => r.type === T.provider && r.name.startsWith("fns")));
+  t.false(h.mocks.resources.some((r) => r.type === T.provider && r.name.startsWith("fns")));
   const expected = {
     "fns-viewer-request": { memorySize: 128, timeout: 5 },
     "fns-origin-response": { memorySize: 2048, timeout: 20 },
@@ -194,7 +163,7 @@ test("both functions are in us-east-1 through their own region input, published,
   }
   // Nothing else is pinned to a region: the bucket, IAM and CloudFront follow the stack.
   t.deepEqual(
-    mocks.resources
+    h.mocks.resources
       .filter((r) => r.name.startsWith("fns") && r.inputs.region !== undefined)
       .map((r) => r.name)
       .sort(),
@@ -348,11 +317,11 @@ test("variants expire after N days through a lifecycle rule limited to the varia
   t.is(rule.rules[0].filter.prefix, "v/");
   t.is(rule.rules[0].expiration.days, 45);
   await deploy("noexpiry");
-  t.false(mocks.resources.some((r) => r.type === T.lifecycle && r.name.startsWith("noexpiry")));
+  t.false(h.mocks.resources.some((r) => r.type === T.lifecycle && r.name.startsWith("noexpiry")));
 });
 
 test("an existing bucket in another region than the stack gets its policy and lifecycle in its own region", async (t) => {
-  mocks.existingBuckets.set("far-originals", {
+  h.mocks.existingBuckets.set("far-originals", {
     region: "ap-southeast-2",
     properties: {
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }] },
@@ -379,10 +348,10 @@ test("an existing SSE-KMS bucket is refused at preview with the reason; SSE-S3 i
   t.is(existingBucketRefusal("b", described("AES256")), undefined);
   t.is(existingBucketRefusal("b", "{}"), undefined, "no default encryption is served");
   // The component asks Cloud Control for the bucket's description, in the bucket's own region.
-  mocks.existingBuckets.set("sse-originals", { region: "eu-central-1", properties: JSON.parse(described("AES256")) });
+  h.mocks.existingBuckets.set("sse-originals", { region: "eu-central-1", properties: JSON.parse(described("AES256")) });
   await deploy("sse", { existingBucketName: "sse-originals" });
   t.true(
-    mocks.calls.some(
+    h.mocks.calls.some(
       (c) =>
         c.token === T.cloudControl &&
         c.inputs.identifier === "sse-originals" &&
@@ -394,9 +363,9 @@ test("an existing SSE-KMS bucket is refused at preview with the reason; SSE-S3 i
 
 test("an existing bucket is looked up, not created, and gets the OAI policy", async (t) => {
   await deploy("legacy", { existingBucketName: "thumbor-originals" });
-  t.false(mocks.resources.some((r) => r.type === T.bucket && r.name.startsWith("legacy")));
-  t.false(mocks.resources.some((r) => r.type === T.publicAccessBlock && r.name.startsWith("legacy")));
-  t.true(mocks.calls.some((c) => c.token === "aws:s3/getBucket:getBucket" && c.inputs.bucket === "thumbor-originals"));
+  t.false(h.mocks.resources.some((r) => r.type === T.bucket && r.name.startsWith("legacy")));
+  t.false(h.mocks.resources.some((r) => r.type === T.publicAccessBlock && r.name.startsWith("legacy")));
+  t.true(h.mocks.calls.some((c) => c.token === "aws:s3/getBucket:getBucket" && c.inputs.bucket === "thumbor-originals"));
   t.is(named(T.bucketPolicy, "legacy-images-policy").inputs.bucket, "thumbor-originals");
   t.is(named(T.distribution, "legacy-cdn").inputs.origins[0].domainName, "thumbor-originals.s3.eu-west-1.amazonaws.com");
   const access = JSON.parse(named(T.rolePolicy, "legacy-edge-access").inputs.policy);
@@ -454,7 +423,7 @@ test("the origin-response archive carries linux-x64 glibc sharp; the viewer-requ
 test("every resource is a child of the component; functions and the bucket's guards survive a destroy", async (t) => {
   await deploy("tree", { variantExpirationDays: 7 });
   named("edge-resizer:index:ImageResizer", "tree");
-  const children = mocks.resources.filter((r) => r.name.startsWith("tree-"));
+  const children = h.mocks.resources.filter((r) => r.name.startsWith("tree-"));
   t.true(children.length >= 14, `${children.length} children`);
   for (const child of children) t.regex(child.parent, /edge-resizer:index:ImageResizer::tree$/, `${child.type} ${child.name}`);
   // Lambda@Edge replicas keep the functions undeletable for hours: a destroy must forget, not delete, them.
@@ -506,7 +475,7 @@ test("invalid arguments fail at construction with a message naming the key", (t)
     [{ existingBucketName: "Not_A_Bucket" }, /existingBucketName must be an S3 bucket name/],
   ];
   for (const [args, message] of cases) {
-    const err = t.throws(() => new ImageResizer("bad", { bundleDir, ...args }), undefined, JSON.stringify(args));
+    const err = t.throws(() => new h.ImageResizer("bad", { bundleDir: h.bundleDir, ...args }), undefined, JSON.stringify(args));
     t.regex(err?.message ?? "", message);
     t.regex(err?.message ?? "", /^ImageResizer "bad"/);
   }
@@ -515,7 +484,7 @@ test("invalid arguments fail at construction with a message naming the key", (t)
 test("a bundleDir without the built bundles is refused with the missing path", (t) => {
   const empty = mkdtempSync(join(tmpdir(), "edge-resizer-empty-"));
   try {
-    const err = t.throws(() => new ImageResizer("nobundle", { bundleDir: empty }));
+    const err = t.throws(() => new h.ImageResizer("nobundle", { bundleDir: empty }));
     t.regex(err?.message ?? "", /has no viewer-request\/index\.js .*npm run build/);
   } finally {
     rmSync(empty, { recursive: true, force: true });
