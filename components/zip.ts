@@ -84,17 +84,22 @@ function packEntry(entry: ZipEntry): PackedEntry {
 function localHeader(entry: PackedEntry): Buffer {
   const local = Buffer.alloc(30);
   local.writeUInt32LE(LOCAL_HEADER, 0);
-  local.writeUInt16LE(20, 4); // version needed: 2.0 (deflate)
-  local.writeUInt16LE(FLAG_UTF8_NAMES, 6);
-  local.writeUInt16LE(entry.method, 8);
-  local.writeUInt16LE(DOS_TIME, 10);
-  local.writeUInt16LE(DOS_DATE, 12);
-  local.writeUInt32LE(entry.crc, 14);
-  local.writeUInt32LE(entry.body.length, 18);
-  local.writeUInt32LE(entry.size, 22);
-  local.writeUInt16LE(entry.name.length, 26);
+  writeEntryFields(local, entry, 4);
   local.writeUInt16LE(0, 28); // no extra field
   return local;
+}
+
+/** The fields a local header and a central record share, "version needed" to "name length", written from `at`. */
+function writeEntryFields(header: Buffer, entry: PackedEntry, at: number): void {
+  header.writeUInt16LE(20, at); // version needed: 2.0 (deflate)
+  header.writeUInt16LE(FLAG_UTF8_NAMES, at + 2);
+  header.writeUInt16LE(entry.method, at + 4);
+  header.writeUInt16LE(DOS_TIME, at + 6);
+  header.writeUInt16LE(DOS_DATE, at + 8);
+  header.writeUInt32LE(entry.crc, at + 10);
+  header.writeUInt32LE(entry.body.length, at + 14);
+  header.writeUInt32LE(entry.size, at + 18);
+  header.writeUInt16LE(entry.name.length, at + 22);
 }
 
 /** The central directory's record of an entry whose local header starts at `offset`. */
@@ -102,15 +107,7 @@ function centralHeader(entry: PackedEntry, offset: number): Buffer {
   const central = Buffer.alloc(46);
   central.writeUInt32LE(CENTRAL_HEADER, 0);
   central.writeUInt16LE(MADE_BY_UNIX, 4);
-  central.writeUInt16LE(20, 6);
-  central.writeUInt16LE(FLAG_UTF8_NAMES, 8);
-  central.writeUInt16LE(entry.method, 10);
-  central.writeUInt16LE(DOS_TIME, 12);
-  central.writeUInt16LE(DOS_DATE, 14);
-  central.writeUInt32LE(entry.crc, 16);
-  central.writeUInt32LE(entry.body.length, 20);
-  central.writeUInt32LE(entry.size, 24);
-  central.writeUInt16LE(entry.name.length, 28);
+  writeEntryFields(central, entry, 6);
   // extra length, comment length, disk number, internal attributes: all 0
   central.writeUInt32LE((UNIX_FILE_MODE << 16) >>> 0, 38);
   central.writeUInt32LE(offset, 42);
