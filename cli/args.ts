@@ -7,7 +7,9 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
 /** parseArgs' error as one short clause ("unknown option '--x'"), for the command's usage error. */
-export function parseCommandArgs<const T extends Options>(argv: string[], options: T, usageError: (message: string) => Error) {
+type Parsed<T extends Options> = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: T }>>;
+
+export function parseCommandArgs<const T extends Options>(argv: string[], options: T, usageError: (message: string) => Error): Parsed<T> {
   try {
     return parseArgs({ args: argv, allowPositionals: true, strict: true, options });
   } catch (err) {
