@@ -372,12 +372,14 @@ export async function runMissProfileBench(ctx: BenchContext): Promise<BenchResul
     tables: [],
     notes: [
       "What limits a miss (measured on 2 Dec 2026 with sharp and Pillow alone, apart from this table): **decode**. For RainDrops " +
-        "(1920 → 800, a factor of 2.4) sharp decodes all 1920x1200 pixels: it picks libjpeg's 1/2 shrink-on-load, then lowers it " +
-        "to none whenever the factor's integer part equals the shrink (sharp's src/pipeline.cc, \"known libjpeg rounding errors\": " +
-        "every factor from 2 to 3), and offers no option to force it; Pillow's `draft` decodes 960x600 (about 13 ms against " +
-        "sharp's 20 ms on this machine). TwoWings (factor 3.2) and the Elephants (7.05) get 1/2 and 1/4 shrink-on-load in both. " +
-        "Entropy decoding dominates anyway: at 1/8 scale RainDrops still costs sharp 13.6 ms, so no decoder setting halves a " +
-        "miss against Pillow, which uses the same libjpeg-turbo. **encode**: WebP effort 2 (half the CPU of effort 4; sizes in " +
+        "(1920 → 800, a factor of 2.4) sharp alone would decode all 1920x1200 pixels: it picks libjpeg's 1/2 shrink-on-load, then " +
+        "lowers it to none whenever the factor's integer part equals the shrink (sharp's src/pipeline.cc, \"known libjpeg rounding " +
+        'errors": factors from 2 to 3, 4 to 5 and 8 to 9) and has no option to ask for it. The render asks libvips itself ' +
+        "(handlers/render/draft.ts: the original in a temporary file opened as `file.jpg[shrink=2]`) and decodes 960x600 as Pillow's " +
+        "`draft` does: about 3 ms less per RainDrops miss, and a file within 0.1 % of Pillow's. TwoWings (3.2) and the Elephants " +
+        "(7.05) get 1/2 and 1/4 from sharp itself. Entropy decoding dominates anyway (at 1/8 scale RainDrops still costs sharp " +
+        "13.6 ms), so no decoder setting halves a miss against Pillow, which uses the same libjpeg-turbo. " +
+        "**encode**: WebP effort 2 (half the CPU of effort 4; sizes in " +
         "the first table); progressive JPEG as thumbor writes it (PROGRESSIVE_JPEG) costs 6.4 ms in sharp against Pillow's 4.5 ms " +
         "for 800x500, where a baseline JPEG with optimised Huffman tables would cost 3.6 ms for a file 1 % larger but change how " +
         "browsers draw it. **Outside the render**: origin-response signs and sends its two requests itself (handlers/s3/: SigV4 " +

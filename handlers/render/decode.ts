@@ -3,7 +3,7 @@
  * then trimmed when the plan asks. `failOn: "none"`: a truncated JPEG renders what is there, as
  * thumbor's LOAD_TRUNCATED_IMAGES does. Nothing is decoded yet unless trim needs the pixels.
  */
-import sharp, { type Sharp } from "sharp";
+import sharp, { type Sharp, type SharpOptions } from "sharp";
 import type { TransformPlan } from "../core/plan.js";
 import type { Settings } from "../core/settings.js";
 import { trimBox, type Region, type Size } from "./geometry.js";
@@ -21,6 +21,16 @@ export interface Decoded {
   trimmed: Region | null;
 }
 
+/** How every original is opened (draft.ts opens its smaller decode the same way). */
+export function decodeOptions(settings: Settings, frames: number): SharpOptions {
+  return {
+    autoOrient: true,
+    failOn: "none",
+    limitInputPixels: settings.maxInputPixels * frames,
+    ...(frames > 1 ? { animated: true } : {}),
+  };
+}
+
 export async function decodeOriginal(
   original: Buffer,
   header: Header,
@@ -28,13 +38,7 @@ export async function decodeOriginal(
   settings: Settings,
   frames: number,
 ): Promise<Decoded> {
-  const decode = (): Sharp =>
-    sharp(original, {
-      autoOrient: true,
-      failOn: "none",
-      limitInputPixels: settings.maxInputPixels * frames,
-      ...(frames > 1 ? { animated: true } : {}),
-    });
+  const decode = (): Sharp => sharp(original, decodeOptions(settings, frames));
   // cmykConversion "naive": thumbor's profile-blind CMYK conversion instead of libvips' colour-managed one.
   const naiveCmyk = header.space === "cmyk" && settings.cmykConversion === "naive";
   const decodeRgb = async (): Promise<Sharp> => (naiveCmyk ? run(naiveCmykToRgb(decode())) : decode());

@@ -2,6 +2,7 @@
  * The render: a TransformPlan and the bytes of an original in, the bytes of one variant out.
  * It reads as thumbor's order (README §5.1), one named step per line of `renderVariant`:
  *   header check (load.ts) → format (format.ts) → decode, auto-oriented, trim (decode.ts) →
+ *   a smaller JPEG decode where sharp would not make one (draft.ts) →
  *   geometry: crop, resize, flips (transform.ts, numbers from geometry.ts) → post-transform
  *   filters in URL order (here and effects/) → encode, max_bytes (encode.ts, fit-bytes.ts).
  *
@@ -38,6 +39,7 @@ import { filterCalls, metaDocument, type Operations, type Region, type Size } fr
 import type { TransformPlan } from "../core/plan.js";
 import type { Settings } from "../core/settings.js";
 import { decodeOriginal } from "./decode.js";
+import { draftDecode } from "./draft.js";
 import { encodeVariant, type Encoded } from "./encode.js";
 import { outputFormatFor } from "./format.js";
 import { framesToRender, readHeader, type Header } from "./load.js";
@@ -88,10 +90,15 @@ export async function renderVariant(input: RenderInput): Promise<RenderedVariant
   const decoded = await decodeOriginal(original, header, plan, settings, frames);
   if (plan.meta) return metaVariant(plan, header, decoded.trimmed);
   const ops = planGeometry(plan, decoded, frames, settings);
-  const transformed = applyGeometry(decoded, ops, plan, header, frames, settings);
-  const filtered = await applyFilters(transformed, plan, ops, format, frames, input);
-  const encoded = await run(encodeVariant(filtered.image, plan, format, { frames, header, background: filtered.background }));
-  return imageVariant(encoded, plan, format);
+  const draft = await draftDecode(original, decoded, ops, plan, header, frames, settings);
+  try {
+    const transformed = applyGeometry(draft ? { ...decoded, image: draft.image } : decoded, ops, plan, header, frames, settings);
+    const filtered = await applyFilters(transformed, plan, ops, format, frames, input);
+    const encoded = await run(encodeVariant(filtered.image, plan, format, { frames, header, background: filtered.background }));
+    return imageVariant(encoded, plan, format);
+  } finally {
+    await draft?.release();
+  }
 }
 
 /** Refuses an unknown filter before any pixel work. */

@@ -1,0 +1,67 @@
+/**
+ * Step 2b of the render: a JPEG decoded at 1/2, 1/4 or 1/8 of its size when the whole image is
+ * resized at least that much anyway, as Pillow's `draft` does for thumbor. sharp decodes at a
+ * fraction of the size by itself (shrink-on-load) for most factors, but takes one step less
+ * whenever the factor's integer part equals the fraction (from 2 to 3, 4 to 5 and 8 to 9: its
+ * guard against libjpeg rounding, src/pipeline.cc), and offers no option to ask for it. RainDrops
+ * 1920 → 800 is such a factor (2.4): the whole 1920x1200 was decoded where Pillow decodes 960x600.
+ * libvips takes load options in a file name (`photo.jpg[shrink=2]`) and sharp hands file names to
+ * it as they are, so for these factors the original is written to a temporary file for the
+ * render. libjpeg rounds a scaled size up, so the resize after it only ever shrinks.
+ */
+import { randomUUID } from "node:crypto";
+import { rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import sharp, { type Sharp } from "sharp";
+import type { TransformPlan } from "../core/plan.js";
+import type { Settings } from "../core/settings.js";
+import { decodeOptions, type Decoded } from "./decode.js";
+import type { Operations, Size } from "./geometry.js";
+import type { Header } from "./load.js";
+import { wholeImageResize } from "./transform.js";
+
+export interface Draft {
+  image: Sharp;
+  /** Removes the temporary file: call it once the render has encoded. */
+  release(): Promise<void>;
+}
+
+/** libjpeg's scales, largest first. */
+const JPEG_SCALES = [8, 4, 2] as const;
+
+/** The smaller decode for this render, or null when sharp's own shrink-on-load is already the largest (or none applies). */
+export async function draftDecode(
+  original: Buffer,
+  decoded: Decoded,
+  ops: Operations,
+  plan: TransformPlan,
+  header: Header,
+  frames: number,
+  settings: Settings,
+): Promise<Draft | null> {
+  if (header.format !== "jpeg" || frames !== 1 || plan.trim) return null;
+  if (header.space === "cmyk" && settings.cmykConversion === "naive") return null;
+  const target = wholeImageResize(ops, decoded.size, plan, header, frames, settings);
+  const scale = target ? draftScale(decoded.size, target) : null;
+  if (!scale || /[[\]]/.test(tmpdir())) return null;
+  const file = join(tmpdir(), `edge-resizer-${process.pid}-${randomUUID()}.jpg`);
+  try {
+    await writeFile(file, original);
+  } catch {
+    await rm(file, { force: true });
+    return null; // no room in /tmp: the full-size decode still works
+  }
+  return { image: sharp(`${file}[shrink=${scale}]`, decodeOptions(settings, frames)), release: () => rm(file, { force: true }) };
+}
+
+/** The libjpeg scale worth asking for when the whole image is resized from `size` to `target`, or null. */
+export function draftScale(size: Size, target: Size): number | null {
+  const shrink = Math.min(size.width / target.width, size.height / target.height);
+  const scale = JPEG_SCALES.find((s) => shrink >= s);
+  // Any other factor gets the largest scale from sharp itself.
+  if (!scale || Math.floor(shrink) !== scale) return null;
+  // Even rounded down, the decode must still cover the target.
+  if (Math.floor(size.width / scale) < target.width || Math.floor(size.height / scale) < target.height) return null;
+  return scale;
+}
