@@ -225,3 +225,45 @@ test("the embedded S3 refuses what S3 refuses: no signature, a body that is not 
   t.regex(await swapped.text(), /<Code>XAmzContentSHA256Mismatch<\/Code>/);
   await t.throwsAsync(sdk.send(new HeadObjectCommand({ Bucket: BUCKET, Key: "swapped.jpg" })), undefined, "nothing was stored");
 });
+
+/** A server that answers the first request on each connection and resets the connection on the next one. */
+async function resettingServer(): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
+  const { createServer } = await import("node:http");
+  let requests = 0;
+  const served = new WeakSet<object>();
+  const server = createServer((req, res) => {
+    requests++;
+    req.resume();
+    req.on("end", () => {
+      if (served.has(req.socket)) return void req.socket.destroy();
+      served.add(req.socket);
+      res.writeHead(200, { "content-length": "2" });
+      res.end("ok");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as import("node:net").AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests: () => requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+test("a kept-alive connection that died between invocations is tried again at once on a new one, once", async (t) => {
+  const server = await resettingServer();
+  const oneShot = new S3HttpClient({
+    region: LOCAL_REGION,
+    endpoint: server.url,
+    credentials: S3RVER_CREDENTIALS,
+    limits: { maxAttempts: 1 },
+  });
+  t.teardown(async () => {
+    oneShot.destroy();
+    await server.close();
+  });
+  t.is((await oneShot.get(BUCKET, "a.jpg")).body.toString(), "ok");
+  // The pooled connection is reset on this request: with one attempt only, success means the stale retry.
+  t.is((await oneShot.get(BUCKET, "a.jpg")).body.toString(), "ok");
+  t.is(server.requests(), 3, "first request, the reset one, the retry on a new connection");
+});

@@ -65,6 +65,8 @@ export class S3TransportError extends Error {
     message: string,
     /** Worth another attempt (a dropped connection, a timeout); false for an abort or a refused size. */
     readonly retryable: boolean,
+    /** A reused keep-alive connection that was already closed: nothing reached S3. */
+    readonly staleConnection = false,
   ) {
     super(message);
   }
@@ -147,6 +149,7 @@ export class S3HttpClient {
     const target = requestTarget(bucket, key, this.region, this.endpoint);
     const payloadHash = body ? sha256Hex(body) : EMPTY_SHA256;
     const sent = body ? { ...headers, "content-length": String(body.byteLength) } : headers;
+    let staleRetried = false;
     for (let attempt = 1; ; attempt++) {
       const signed = signRequest(
         { method, host: target.host + (target.port ? `:${target.port}` : ""), path: target.path, headers: sent, payloadHash },
@@ -158,6 +161,13 @@ export class S3HttpClient {
         const answer = await this.attempt(target, method, signed, body, signal, maxBytes);
         if (!retryableStatus(answer.status) || attempt >= this.limits.maxAttempts) return answer;
       } catch (err) {
+        // A kept-alive connection the server closed while the Lambda was frozen fails on its first
+        // write: that says nothing about S3, so it is tried again at once, once, on a new connection.
+        if (err instanceof S3TransportError && err.staleConnection && !staleRetried) {
+          staleRetried = true;
+          attempt--;
+          continue;
+        }
         if (!(err instanceof S3TransportError && err.retryable) || attempt >= this.limits.maxAttempts) throw err;
       }
       await backoff(attempt, signal);
@@ -178,6 +188,7 @@ export class S3HttpClient {
       const agent = target.transport === https ? this.agents.https : this.agents.http;
       const request = target.transport.request({ host: target.host, port: target.port, path: target.path, method, headers, agent, signal });
       const fail = (message: string) => request.destroy(new S3TransportError(message, true));
+      let answered = false;
       const headersTimer = setTimeout(() => fail(`no answer within ${headersTimeoutMs} ms`), headersTimeoutMs);
       request.setTimeout(socketTimeoutMs, () => fail(`connection idle for ${socketTimeoutMs} ms`));
       request.on("socket", (socket) => {
@@ -188,9 +199,12 @@ export class S3HttpClient {
       });
       request.on("error", (err) => {
         clearTimeout(headersTimer);
-        reject(transportError(err));
+        const code = (err as NodeJS.ErrnoException).code;
+        const stale = request.reusedSocket && !answered && (code === "ECONNRESET" || code === "EPIPE");
+        reject(stale ? new S3TransportError(`${code} on a reused connection`, true, true) : transportError(err));
       });
       request.on("response", (response) => {
+        answered = true;
         clearTimeout(headersTimer);
         readAnswer(response, maxBytes).then(resolve, (err: unknown) => {
           request.destroy();
