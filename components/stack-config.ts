@@ -42,6 +42,7 @@ export const SETTINGS_CONFIG_KEYS: Readonly<Record<string, SettingKey>> = Object
   stripHosts: { path: ["thumbor", "stripHosts"], kind: "string[]" },
   strictFilters: { path: ["thumbor", "strictFilters"], kind: "boolean" },
   smartCrop: { path: ["thumbor", "smartCrop"], kind: "string" },
+  progressiveJpeg: { path: ["thumbor", "progressiveJpeg"], kind: "boolean" },
 });
 
 /** Config keys of the infrastructure (ImageResizerArgs other than settings). */

@@ -189,3 +189,18 @@ test("max_age(n) is exposed for Cache-Control and changes no pixel", async (t) =
   t.is(b.out.maxAge, undefined);
   t.true(a.out.body.equals(b.out.body));
 });
+
+test("JPEG variants are progressive as thumbor's PROGRESSIVE_JPEG, baseline with thumbor.progressiveJpeg false, the same picture", async (t) => {
+  const original = fixture("raindrops-480.jpg");
+  const jpeg = plan({ width: 240, height: 150, format: "jpeg" });
+  const progressive = await renderVariant({ plan: jpeg, original, settings });
+  const baseline = await renderVariant({
+    plan: jpeg,
+    original,
+    settings: { ...settings, thumbor: { ...settings.thumbor, progressiveJpeg: false } },
+  });
+  t.true((await sharp(progressive.body).metadata()).isProgressive);
+  t.false((await sharp(baseline.body).metadata()).isProgressive);
+  const pixels = async (body: Buffer) => (await sharp(body).raw().toBuffer()).toString("base64");
+  t.is(await pixels(baseline.body), await pixels(progressive.body), "only the file's layout differs");
+});

@@ -25,6 +25,8 @@ test("smartCrop and cmykConversion: defaults keep today's behaviour, thumbor's a
   const s = validateSettings({ cmykConversion: "naive", thumbor: { smartCrop: "alignment" } });
   t.is(s.thumbor.smartCrop, "alignment");
   t.is(s.cmykConversion, "naive");
+  t.true(d.thumbor.progressiveJpeg, "thumbor's PROGRESSIVE_JPEG default");
+  t.false(validateSettings({ thumbor: { progressiveJpeg: false } }).thumbor.progressiveJpeg);
 });
 
 const invalid: Array<[string, unknown, RegExp]> = [
@@ -46,6 +48,7 @@ const invalid: Array<[string, unknown, RegExp]> = [
     /thumbor.smartCrop must be one of "attention", "alignment", got "faces"/,
   ],
   ["an unknown CMYK conversion", { cmykConversion: true }, /cmykConversion must be one of "colour-managed", "naive", got true/],
+  ["a string for progressiveJpeg", { thumbor: { progressiveJpeg: "no" } }, /thumbor.progressiveJpeg must be true or false, got "no"/],
 ];
 for (const [what, doc, message] of invalid) {
   test(`refuses ${what} with a precise message`, (t) => {

@@ -39,6 +39,12 @@ export interface ThumborSettings {
   strictFilters: boolean;
   /** How `smart` crops (SMART_CROP_MODES). Part of the variant key when not the default. */
   smartCrop: SmartCropMode;
+  /**
+   * thumbor's PROGRESSIVE_JPEG: JPEG variants are progressive (true, thumbor's default) or
+   * baseline with optimised Huffman tables (false: about 40 % less encode CPU, files about 1 %
+   * larger; BENCHMARKS.md). Not part of the key: the picture is the same.
+   */
+  progressiveJpeg: boolean;
 }
 
 export interface Settings {
@@ -100,6 +106,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
     stripHosts: [],
     strictFilters: false,
     smartCrop: "attention",
+    progressiveJpeg: true,
   }),
 }) as Settings;
 
@@ -192,6 +199,7 @@ function validateThumborSettings(input: unknown, checks: ValueChecks, origin: st
     stripHosts: strList("thumbor.stripHosts", tp("stripHosts")),
     strictFilters: bool("thumbor.strictFilters", tp("strictFilters")),
     smartCrop: checks.oneOf("thumbor.smartCrop", tp("smartCrop"), SMART_CROP_MODES),
+    progressiveJpeg: bool("thumbor.progressiveJpeg", tp("progressiveJpeg")),
   };
   thumbor.retiredSecurityKeys.forEach((k, i) => {
     if (k === "") fail(`thumbor.retiredSecurityKeys[${i}]`, "a non-empty string", k);

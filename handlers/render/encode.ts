@@ -24,6 +24,8 @@ const AVIF_EFFORT = 0;
 
 export interface EncodeContext {
   frames: number;
+  /** thumbor's PROGRESSIVE_JPEG (settings.thumbor.progressiveJpeg). */
+  progressiveJpeg: boolean;
   header: Header;
   /** Last fill/background colour: JPEG flattens alpha onto it (white otherwise). */
   background: string | null;
@@ -72,8 +74,9 @@ function animation(ctx: EncodeContext): { loop?: number; delay?: number[] } {
 }
 
 /** The JPEG and still WebP encoder options at a quality (bench/ times the encoder with them too). */
-export function stillEncoderOptions(format: "jpeg" | "webp", quality: number): JpegOptions | WebpOptions {
-  if (format === "jpeg") return { quality, progressive: true, mozjpeg: false };
+export function stillEncoderOptions(format: "jpeg" | "webp", quality: number, progressiveJpeg = true): JpegOptions | WebpOptions {
+  // Baseline or progressive, Huffman tables are optimised (sharp's default), as Pillow's optimize=True in thumbor.
+  if (format === "jpeg") return { quality, progressive: progressiveJpeg, mozjpeg: false };
   // thumbor: WebP quality 100 means lossless.
   return { quality, effort: WEBP_EFFORT, ...(quality >= 100 ? { lossless: true } : {}) };
 }
@@ -81,7 +84,7 @@ export function stillEncoderOptions(format: "jpeg" | "webp", quality: number): J
 function withEncoder(img: Sharp, format: OutputFormat, quality: number, ctx: EncodeContext): Sharp {
   switch (format) {
     case "jpeg":
-      return img.jpeg(stillEncoderOptions("jpeg", quality));
+      return img.jpeg(stillEncoderOptions("jpeg", quality, ctx.progressiveJpeg));
     case "png":
       // thumbor keeps palette sources paletted (PILLOW_PRESERVE_INDEXED_MODE), tRNS included.
       return img.png({ palette: ctx.header.isPalette, compressionLevel: 6 });

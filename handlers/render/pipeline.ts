@@ -94,7 +94,14 @@ export async function renderVariant(input: RenderInput): Promise<RenderedVariant
   try {
     const transformed = applyGeometry(draft ? { ...decoded, image: draft.image } : decoded, ops, plan, header, frames, settings);
     const filtered = await applyFilters(transformed, plan, ops, format, frames, input);
-    const encoded = await run(encodeVariant(filtered.image, plan, format, { frames, header, background: filtered.background }));
+    const encoded = await run(
+      encodeVariant(filtered.image, plan, format, {
+        frames,
+        header,
+        background: filtered.background,
+        progressiveJpeg: settings.thumbor.progressiveJpeg,
+      }),
+    );
     return imageVariant(encoded, plan, format);
   } finally {
     await draft?.release();
