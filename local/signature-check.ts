@@ -15,9 +15,14 @@ import { createRequire } from "node:module";
 
 /** The SDK's signer, loaded from where @aws-sdk/core finds it. */
 export function sdkSignatureV4(): typeof import("@smithy/signature-v4").SignatureV4 {
-  const fromCore = createRequire(createRequire(require.resolve("@aws-sdk/client-s3")).resolve("@aws-sdk/core"));
-  return (fromCore("@smithy/signature-v4") as typeof import("@smithy/signature-v4")).SignatureV4;
+  if (!signerClass) {
+    const fromCore = createRequire(createRequire(require.resolve("@aws-sdk/client-s3")).resolve("@aws-sdk/core"));
+    signerClass = (fromCore("@smithy/signature-v4") as typeof import("@smithy/signature-v4")).SignatureV4;
+  }
+  return signerClass;
 }
+
+let signerClass: typeof import("@smithy/signature-v4").SignatureV4 | undefined;
 
 /** node:crypto's SHA-256 in the shape the SDK's signer takes (HMAC when given a secret). */
 export class NodeSha256 {
@@ -60,25 +65,21 @@ const AUTHORIZATION =
 
 /** Starts the check on a free loopback port in front of `upstream`, knowing the secret of each access key. */
 export async function startSignatureCheck(upstream: string, secrets: Record<string, string>): Promise<SignatureCheck> {
-  const SignatureV4 = sdkSignatureV4();
   const state = { refused: [] as string[], verified: [] as string[] };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const body = Buffer.concat(chunks);
-      check(req, body)
+      signatureProblem(req, body, secrets)
         .then((problem) => {
           if (problem) {
             record(state.refused, `${req.method} ${req.url}: ${problem.reason}`);
-            res.writeHead(403, { "content-type": "application/xml" });
-            res.end(
-              `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${problem.code}</Code><Message>${problem.reason}</Message></Error>`,
-            );
+            refuse(res, problem);
             return;
           }
           record(state.verified, `${req.method} ${req.url}`);
-          forward(req, body, res);
+          forward(upstream, req, body, res);
         })
         .catch((err: unknown) => {
           res.writeHead(500);
@@ -86,64 +87,6 @@ export async function startSignatureCheck(upstream: string, secrets: Record<stri
         });
     });
   });
-
-  async function check(req: IncomingMessage, body: Buffer): Promise<{ code: string; reason: string } | null> {
-    const auth = AUTHORIZATION.exec(req.headers.authorization ?? "");
-    if (!auth) return { code: "AccessDenied", reason: "no SigV4 Authorization header" };
-    const [, accessKeyId, , region, signedList, signature] = auth as unknown as string[];
-    const secretAccessKey = secrets[accessKeyId!];
-    if (!secretAccessKey) return { code: "InvalidAccessKeyId", reason: `unknown key ${accessKeyId}` };
-    const payloadHash = String(req.headers["x-amz-content-sha256"] ?? "");
-    if (payloadHash !== "UNSIGNED-PAYLOAD" && payloadHash !== createHash("sha256").update(body).digest("hex"))
-      return { code: "XAmzContentSHA256Mismatch", reason: "the body does not match x-amz-content-sha256" };
-    const signed = signedList!.split(";");
-    const headers: Record<string, string> = {};
-    for (const name of signed) {
-      const value = req.headers[name];
-      if (value === undefined) return { code: "SignatureDoesNotMatch", reason: `signed header ${name} was not sent` };
-      headers[name] = Array.isArray(value) ? value.join(",") : value;
-    }
-    const date = String(req.headers["x-amz-date"] ?? "");
-    const signingDate = new Date(
-      `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`,
-    );
-    const signer = new SignatureV4({
-      credentials: { accessKeyId: accessKeyId!, secretAccessKey, sessionToken: headers["x-amz-security-token"] },
-      region: region!,
-      service: "s3",
-      sha256: NodeSha256,
-      uriEscapePath: false,
-    });
-    const [path, query = ""] = (req.url ?? "/").split("?");
-    const expected = await signer.sign(
-      {
-        method: req.method!,
-        protocol: "http:",
-        hostname: headers.host ?? "",
-        path: path!,
-        query: Object.fromEntries(new URLSearchParams(query)),
-        headers,
-        body,
-      },
-      { signingDate, signableHeaders: new Set(signed) },
-    );
-    const computed = /Signature=([0-9a-f]{64})/.exec(String(expected.headers.authorization))?.[1];
-    return computed === signature ? null : { code: "SignatureDoesNotMatch", reason: "the signature does not match" };
-  }
-
-  function forward(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
-    const target = new URL(upstream);
-    const out = httpRequest(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    out.on("error", () => res.destroy());
-    out.end(body);
-  }
-
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -160,4 +103,75 @@ export async function startSignatureCheck(upstream: string, secrets: Record<stri
         server.close(() => resolve());
       }),
   };
+}
+
+interface Problem {
+  /** S3's error code for it. */
+  code: string;
+  reason: string;
+}
+
+/** What S3 would refuse in this request's signature, or null when it holds. */
+async function signatureProblem(req: IncomingMessage, body: Buffer, secrets: Record<string, string>): Promise<Problem | null> {
+  const auth = AUTHORIZATION.exec(req.headers.authorization ?? "");
+  if (!auth) return { code: "AccessDenied", reason: "no SigV4 Authorization header" };
+  const [, accessKeyId, , region, signedList, signature] = auth as unknown as string[];
+  const secretAccessKey = secrets[accessKeyId!];
+  if (!secretAccessKey) return { code: "InvalidAccessKeyId", reason: `unknown key ${accessKeyId}` };
+  const payloadHash = String(req.headers["x-amz-content-sha256"] ?? "");
+  if (payloadHash !== "UNSIGNED-PAYLOAD" && payloadHash !== createHash("sha256").update(body).digest("hex"))
+    return { code: "XAmzContentSHA256Mismatch", reason: "the body does not match x-amz-content-sha256" };
+  const signed = signedList!.split(";");
+  const headers: Record<string, string> = {};
+  for (const name of signed) {
+    const value = req.headers[name];
+    if (value === undefined) return { code: "SignatureDoesNotMatch", reason: `signed header ${name} was not sent` };
+    headers[name] = Array.isArray(value) ? value.join(",") : value;
+  }
+  const SignatureV4 = sdkSignatureV4();
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: accessKeyId!, secretAccessKey, sessionToken: headers["x-amz-security-token"] },
+    region: region!,
+    service: "s3",
+    sha256: NodeSha256,
+    uriEscapePath: false,
+  });
+  const [path, query = ""] = (req.url ?? "/").split("?");
+  const expected = await signer.sign(
+    {
+      method: req.method!,
+      protocol: "http:",
+      hostname: headers.host ?? "",
+      path: path!,
+      query: Object.fromEntries(new URLSearchParams(query)),
+      headers,
+      body,
+    },
+    { signingDate: amzDateToDate(String(req.headers["x-amz-date"] ?? "")), signableHeaders: new Set(signed) },
+  );
+  const computed = /Signature=([0-9a-f]{64})/.exec(String(expected.headers.authorization))?.[1];
+  return computed === signature ? null : { code: "SignatureDoesNotMatch", reason: "the signature does not match" };
+}
+
+/** `20130524T000000Z` → the Date. */
+function amzDateToDate(date: string): Date {
+  return new Date(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`);
+}
+
+function refuse(res: ServerResponse, problem: Problem): void {
+  res.writeHead(403, { "content-type": "application/xml" });
+  res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${problem.code}</Code><Message>${problem.reason}</Message></Error>`);
+}
+
+function forward(upstream: string, req: IncomingMessage, body: Buffer, res: ServerResponse): void {
+  const target = new URL(upstream);
+  const out = httpRequest(
+    { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
+    (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    },
+  );
+  out.on("error", () => res.destroy());
+  out.end(body);
 }
