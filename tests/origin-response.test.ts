@@ -175,7 +175,9 @@ test("a variant over the 1 MB generated-response cap is stored and the viewer is
 test("answers are S3's response changed in place: Transfer-Encoding, Via and S3's ids kept, the XML body's headers gone", async (t) => {
   const made = await edge("/images/cat.jpg?d=120x80", 404);
   const refused = await edge("/images/not-an-image.jpg?d=100x100", 403);
-  const redirected = await edge("/unsafe/2000x2000/filters:format(png)/images/noise.png", 404);
+  // Not the 2000x2000 of the test above: both run at once, and s3rver (unlike S3) shows a PUT's
+  // object half-written to a HEAD made meanwhile.
+  const redirected = await edge("/unsafe/1999x2000/filters:format(png)/images/noise.png", 404);
   for (const { out } of [made, refused, redirected]) {
     t.is(out.headers?.["transfer-encoding"]?.[0]?.value, "chunked", out.status);
     t.regex(out.headers?.via?.[0]?.value ?? "", /\(CloudFront\)$/, out.status);
