@@ -21,6 +21,11 @@ export interface Decoded {
   trimmed: Region | null;
 }
 
+/** cmykConversion "naive": thumbor's profile-blind CMYK conversion instead of libvips' colour-managed one. */
+export function convertsCmykNaively(header: Header, settings: Settings): boolean {
+  return header.space === "cmyk" && settings.cmykConversion === "naive";
+}
+
 /** How every original is opened (draft.ts opens its smaller decode the same way). */
 export function decodeOptions(settings: Settings, frames: number): SharpOptions {
   return {
@@ -39,8 +44,7 @@ export async function decodeOriginal(
   frames: number,
 ): Promise<Decoded> {
   const decode = (): Sharp => sharp(original, decodeOptions(settings, frames));
-  // cmykConversion "naive": thumbor's profile-blind CMYK conversion instead of libvips' colour-managed one.
-  const naiveCmyk = header.space === "cmyk" && settings.cmykConversion === "naive";
+  const naiveCmyk = convertsCmykNaively(header, settings);
   const decodeRgb = async (): Promise<Sharp> => (naiveCmyk ? run(naiveCmykToRgb(decode())) : decode());
   const size: Size = { width: header.orientedWidth, height: header.orientedHeight };
   // Animated originals are not trimmed (thumbor skips trim for GIFs too).

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import sharp, { type Sharp } from "sharp";
 import type { TransformPlan } from "../core/plan.js";
 import type { Settings } from "../core/settings.js";
-import { decodeOptions, type Decoded } from "./decode.js";
+import { convertsCmykNaively, decodeOptions, type Decoded } from "./decode.js";
 import type { Operations, Size } from "./geometry.js";
 import type { Header } from "./load.js";
 import { wholeImageResize } from "./transform.js";
@@ -41,7 +41,7 @@ export async function draftDecode(
   settings: Settings,
 ): Promise<Draft | null> {
   if (header.format !== "jpeg" || frames !== 1 || plan.trim) return null;
-  if (header.space === "cmyk" && settings.cmykConversion === "naive") return null;
+  if (convertsCmykNaively(header, settings)) return null;
   const target = wholeImageResize(ops, decoded.size, plan, header, frames, settings);
   const scale = target ? draftScale(decoded.size, target) : null;
   if (!scale || /[[\]]/.test(tmpdir())) return null;

@@ -247,8 +247,13 @@ async function readAnswer(response: IncomingMessage, maxBytes: number): Promise<
 function transportError(err: unknown): Error {
   if (err instanceof S3TransportError || err instanceof S3BodyTooLargeError) return err;
   const e = err as NodeJS.ErrnoException;
-  if (e.name === "AbortError") return new S3TransportError("aborted: the S3 time budget is spent", false);
+  if (e.name === "AbortError") return budgetSpent();
   return new S3TransportError(`${e.code ?? e.name}: ${e.message}`, true);
+}
+
+/** The caller's signal fired: its time budget is spent, and no retry may follow. */
+function budgetSpent(): S3TransportError {
+  return new S3TransportError("aborted: the S3 time budget is spent", false);
 }
 
 function retryableStatus(status: number): boolean {
@@ -259,13 +264,13 @@ function retryableStatus(status: number): boolean {
 function backoff(attempt: number, signal: AbortSignal | undefined): Promise<void> {
   const ms = Math.random() * Math.min(20_000, 100 * 2 ** attempt);
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new S3TransportError("aborted: the S3 time budget is spent", false));
+    if (signal?.aborted) return reject(budgetSpent());
     const timer = setTimeout(resolve, ms);
     signal?.addEventListener(
       "abort",
       () => {
         clearTimeout(timer);
-        reject(new S3TransportError("aborted: the S3 time budget is spent", false));
+        reject(budgetSpent());
       },
       { once: true },
     );
