@@ -16,7 +16,7 @@ import { dirname, join, resolve } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type { CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
 import { buildEdgeBundles } from "../components/bundle.js";
-import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
+import { VIEWER_URL_HEADER } from "../handlers/cloudfront/plumbing.js";
 import { DEFAULT_SETTINGS } from "../handlers/core/settings.js";
 import { stillEncoderOptions } from "../handlers/render/encode.js";
 import { createViewerRequestHandler } from "../handlers/viewer-request.js";

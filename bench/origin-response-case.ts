@@ -21,7 +21,7 @@ import { DEFAULT_SETTINGS, type Settings } from "../handlers/core/settings.js";
 import { LOCAL_REGION, createHandlerS3Client } from "../local/s3.js";
 import type { S3HttpClient } from "../handlers/s3/client.js";
 import { originResponseEvent, viewerRequestEvent, type Distribution } from "../local/events.js";
-import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
+import { VIEWER_URL_HEADER } from "../handlers/cloudfront/plumbing.js";
 import { uriToKey } from "../handlers/core/variant-key.js";
 import { stillEncoderOptions } from "../handlers/render/encode.js";
 

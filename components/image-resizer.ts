@@ -11,10 +11,10 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
+import { VIEWER_URL_HEADER } from "../handlers/cloudfront/plumbing.js";
 import { DEFAULT_SETTINGS, validateSettings, type Settings, type ThumborSettings } from "../handlers/core/settings.js";
 import { valueChecks } from "../handlers/core/value-checks.js";
-import { CUSTOM_ERROR_CODES, EDGE_FUNCTION_REGION, TRIGGER_LIMITS, disallowedEdgeHeader } from "../handlers/edge-rules.js";
+import { CUSTOM_ERROR_CODES, EDGE_FUNCTION_REGION, TRIGGER_LIMITS, disallowedEdgeHeader } from "../handlers/cloudfront/edge-rules.js";
 import { defaultBundleDir } from "./bundle.js";
 import { purgeOnChange } from "./freshness.js";
 
@@ -233,7 +233,7 @@ function warnOnForbiddenViewerHeader(parent: pulumi.Resource): void {
   if (!forbiddenBy) return;
   pulumi.log.warn(
     `the viewer-request handler adds header ${VIEWER_URL_HEADER}, which Lambda@Edge forbids (${forbiddenBy}): ` +
-      "CloudFront will answer 502 to every variant request until handlers/cloudfront.ts renames it",
+      "CloudFront will answer 502 to every variant request until handlers/cloudfront/plumbing.ts renames it",
     parent,
   );
 }

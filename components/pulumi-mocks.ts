@@ -3,11 +3,11 @@
  * team testing its own program). `pulumi.runtime.setMocks` replaces the engine: no CLI, no cloud.
  * The mocks record every resource registered and synthesise the outputs AWS would compute
  * (ARNs, the published version's qualified ARN, the OAI's identities, the distribution's domain).
- * Every distribution is checked against CloudFront's and Lambda@Edge's rules (handlers/edge-rules.ts),
+ * Every distribution is checked against CloudFront's and Lambda@Edge's rules (handlers/cloudfront/edge-rules.ts),
  * with the functions it associates: what AWS would refuse is listed in `violations`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { checkDistributionInputs, checkEdgeFunctionInputs, type EdgeEventType } from "../handlers/edge-rules.js";
+import { checkDistributionInputs, checkEdgeFunctionInputs, type EdgeEventType } from "../handlers/cloudfront/edge-rules.js";
 
 export interface RecordedResource {
   type: string;

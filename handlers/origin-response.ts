@@ -4,8 +4,8 @@
  * the variant under that key and answers it; every later request is a CloudFront or S3 hit.
  */
 import type { CloudFrontRequest, CloudFrontResponse, CloudFrontResponseEvent, CloudFrontResultResponse } from "aws-lambda";
-import { VIEWER_URL_HEADER, answerFromOrigin, errorResponse, headerValue, withBundledSettings } from "./cloudfront.js";
-import { GENERATED_RESPONSE_MAX_BYTES, generatedResponseBytes } from "./edge-rules.js";
+import { VIEWER_URL_HEADER, answerFromOrigin, errorResponse, headerValue, withBundledSettings } from "./cloudfront/plumbing.js";
+import { GENERATED_RESPONSE_MAX_BYTES, generatedResponseBytes } from "./cloudfront/edge-rules.js";
 import { RequestError, isRequestError } from "./core/errors.js";
 import { checkOriginalKey } from "./core/image-path.js";
 import { checkPlanLimits } from "./core/plan-limits.js";
@@ -13,7 +13,7 @@ import { renderVariant } from "./render/pipeline.js";
 import type { Settings } from "./core/settings.js";
 import { isUnderVariantPrefix, parseVariantKey, uriToKey, variantKeyToUri } from "./core/variant-key.js";
 import { SOURCE_ETAG_METADATA, normalizeEtag } from "./core/variant-source.js";
-import { OriginalTooLargeError, StoreError, regionalS3Client, s3ObjectStore } from "./s3-store.js";
+import { OriginalTooLargeError, StoreError, regionalS3Client, s3ObjectStore } from "./s3/store.js";
 import type { S3HttpClient } from "./s3/client.js";
 
 /** CloudFront refuses a generated origin response over this (headers and base64 body): larger variants are redirected to. */

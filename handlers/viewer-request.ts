@@ -4,7 +4,7 @@
  * then never needs the query string or Accept); bad or badly signed URLs are answered here.
  */
 import type { CloudFrontRequest, CloudFrontRequestEvent, CloudFrontResultResponse } from "aws-lambda";
-import { VIEWER_URL_HEADER, errorResponse, headerValue, withBundledSettings } from "./cloudfront.js";
+import { VIEWER_URL_HEADER, errorResponse, headerValue, withBundledSettings } from "./cloudfront/plumbing.js";
 import { isRequestError } from "./core/errors.js";
 import { createRequestPlanner } from "./url/request-plan.js";
 import type { Settings } from "./core/settings.js";

@@ -14,7 +14,7 @@ import type {
   CloudFrontResponseEvent,
   CloudFrontResultResponse,
 } from "aws-lambda";
-import { checkEdgeResult, isGeneratedResponse, type EdgeEventInput } from "../handlers/edge-rules.js";
+import { checkEdgeResult, isGeneratedResponse, type EdgeEventInput } from "../handlers/cloudfront/edge-rules.js";
 import { EdgeCache, type EdgeResponse } from "./cloudfront-cache.js";
 import { describeS3Error, type S3Target } from "./s3.js";
 import {
@@ -40,7 +40,7 @@ export interface EdgeHandlers {
 export const MAX_STORE_SEGMENT_BYTES = 255;
 
 /**
- * A handler result CloudFront would refuse (handlers/edge-rules.ts): CloudFront answers 502
+ * A handler result CloudFront would refuse (handlers/cloudfront/edge-rules.ts): CloudFront answers 502
  * "The Lambda function result failed validation", and so does the local edge.
  */
 export class EdgeValidationError extends Error {

@@ -5,7 +5,7 @@
  * behind an Origin Access Identity).
  */
 import { randomBytes } from "node:crypto";
-import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
+import { VIEWER_URL_HEADER } from "../handlers/cloudfront/plumbing.js";
 import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontRequestEvent, CloudFrontResponseEvent } from "aws-lambda";
 
 /** What the local distribution looks like to the handlers. */

@@ -10,7 +10,7 @@ import { join, relative, sep } from "node:path";
 import { buildEdgeBundles, buildEdgeFunction, VIEWER_PACKAGE_LIMIT_BYTES, type EdgeBundles } from "../components/bundle.js";
 import { createZip, readZip, zipDirectory } from "../components/zip.js";
 import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/core/settings.js";
-import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
+import { VIEWER_URL_HEADER } from "../handlers/cloudfront/plumbing.js";
 
 const ROOT = join(__dirname, "..");
 let outDir: string;

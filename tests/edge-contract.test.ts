@@ -2,7 +2,7 @@
  * The built bundles (the `index.js` of each folder `npm run build` makes, built here into a temp dir) against the
  * edge contract: the documented example events (tests/fixtures/events/), with S3's 403/404 as S3
  * sends them, for every kind of answer the handlers give; every result passes the checker of
- * handlers/edge-rules.ts. The bundles run in this process; their S3 client reaches an embedded
+ * handlers/cloudfront/edge-rules.ts. The bundles run in this process; their S3 client reaches an embedded
  * s3rver through the SDK's own endpoint variables, the way the deployed code reaches S3.
  */
 import test from "ava";
@@ -14,8 +14,8 @@ import { crc32, deflateSync } from "node:zlib";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { CloudFrontRequest, CloudFrontRequestEvent, CloudFrontResponseEvent, CloudFrontResultResponse } from "aws-lambda";
 import { buildEdgeBundles } from "../components/bundle.js";
-import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
-import { checkEdgeResult, isGeneratedResponse, type EdgeEventType, type EdgeResult } from "../handlers/edge-rules.js";
+import { VIEWER_URL_HEADER } from "../handlers/cloudfront/plumbing.js";
+import { checkEdgeResult, isGeneratedResponse, type EdgeEventType, type EdgeResult } from "../handlers/cloudfront/edge-rules.js";
 import { S3RVER_CREDENTIALS, createS3Client, startEmbeddedS3, type EmbeddedS3 } from "../local/s3.js";
 import { exampleEvent } from "./helpers/edge-contract.js";
 

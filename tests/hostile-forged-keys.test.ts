@@ -16,7 +16,7 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
-import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
+import { VIEWER_URL_HEADER } from "../handlers/cloudfront/plumbing.js";
 import { createOriginResponseHandler } from "../handlers/origin-response.js";
 import { createViewerRequestHandler } from "../handlers/viewer-request.js";
 import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/core/settings.js";

@@ -12,8 +12,13 @@ import { componentHarness, deployResizer } from "./helpers/component-harness.js"
 import { archiveMembers, unwrapSecret, valueOf, type RecordedResource } from "../components/pulumi-mocks.js";
 import { DEFAULT_SETTINGS, validateSettings } from "../handlers/core/settings.js";
 import { existingBucketRefusal, type ImageResizer as ImageResizerClass, type ImageResizerArgs } from "../components/image-resizer.js";
-import { VIEWER_URL_HEADER } from "../handlers/cloudfront.js";
-import { CUSTOM_ERROR_CODES, checkDistributionInputs, checkEdgeFunctionInputs, disallowedEdgeHeader } from "../handlers/edge-rules.js";
+import { VIEWER_URL_HEADER } from "../handlers/cloudfront/plumbing.js";
+import {
+  CUSTOM_ERROR_CODES,
+  checkDistributionInputs,
+  checkEdgeFunctionInputs,
+  disallowedEdgeHeader,
+} from "../handlers/cloudfront/edge-rules.js";
 
 const T = {
   bucket: "aws:s3/bucket:Bucket",

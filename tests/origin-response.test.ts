@@ -10,7 +10,7 @@ import { createOriginResponseHandler } from "../handlers/origin-response.js";
 import { createViewerRequestHandler } from "../handlers/viewer-request.js";
 import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/core/settings.js";
 import { newRequestId, originResponseEvent, s3ErrorAnswer, viewerRequestEvent, type Distribution } from "../local/events.js";
-import { checkEdgeResult } from "../handlers/edge-rules.js";
+import { checkEdgeResult } from "../handlers/cloudfront/edge-rules.js";
 import { checked } from "./helpers/edge-contract.js";
 import type { S3HttpClient } from "../handlers/s3/client.js";
 import { LOCAL_REGION, S3RVER_CREDENTIALS, createHandlerS3Client, createS3Client, startEmbeddedS3, type EmbeddedS3 } from "../local/s3.js";

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { S3BodyTooLargeError, S3HttpClient, requestTarget } from "../handlers/s3/client.js";
 import { EMPTY_SHA256, encodeS3Path, sha256Hex, signRequest } from "../handlers/s3/sigv4.js";
-import { StoreError, s3ObjectStore } from "../handlers/s3-store.js";
+import { StoreError, s3ObjectStore } from "../handlers/s3/store.js";
 import { LOCAL_REGION, S3RVER_CREDENTIALS, createHandlerS3Client, createS3Client, startEmbeddedS3, type EmbeddedS3 } from "../local/s3.js";
 import { NodeSha256, sdkSignatureV4 } from "../local/signature-check.js";
 

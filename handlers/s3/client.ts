@@ -30,7 +30,7 @@ export interface S3ClientLimits {
 
 /**
  * Worst case per request: 3 attempts x 3-5 s + backoff, about 15 s; the store's invocation budget
- * (s3-store.ts) caps the sum, so the handler always answers before Lambda@Edge's 30 s.
+ * (s3/store.ts) caps the sum, so the handler always answers before Lambda@Edge's 30 s.
  */
 export const S3_CLIENT_LIMITS: S3ClientLimits = {
   maxAttempts: 3,

@@ -36,7 +36,7 @@ export function componentHarness(test: TestFn, tempPrefix: string): ComponentHar
 /**
  * Creates a resizer and waits until `settled` says its late children (registered after apply()s
  * resolve) are there. Fails when its distribution or functions break a CloudFront or Lambda@Edge
- * rule (handlers/edge-rules.ts): what AWS would refuse at `pulumi up` fails the test.
+ * rule (handlers/cloudfront/edge-rules.ts): what AWS would refuse at `pulumi up` fails the test.
  */
 export async function deployResizer(
   harness: ComponentHarness,

@@ -1,11 +1,11 @@
 /**
- * The edge contract in handler tests: every handler result goes through handlers/edge-rules.ts's
+ * The edge contract in handler tests: every handler result goes through handlers/cloudfront/edge-rules.ts's
  * checker, so a result CloudFront would refuse (answering 502) fails the test that produced it.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CloudFrontRequestEvent, CloudFrontResponseEvent } from "aws-lambda";
-import { checkEdgeResult, type EdgeEventType, type EdgeResult } from "../../handlers/edge-rules.js";
+import { checkEdgeResult, type EdgeEventType, type EdgeResult } from "../../handlers/cloudfront/edge-rules.js";
 
 export class EdgeContractError extends Error {
   override name = "EdgeContractError";

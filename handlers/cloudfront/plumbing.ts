@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import type { CloudFrontHeaders, CloudFrontResponse, CloudFrontResultResponse } from "aws-lambda";
-import { loadSettingsFile, type Settings } from "./core/settings.js";
+import { loadSettingsFile, type Settings } from "../core/settings.js";
 
 /**
  * The viewer URL a variant was asked for, carried to origin-response for the large-variant
@@ -51,7 +51,7 @@ const ORIGIN_BODY_HEADERS = [
 
 /**
  * An origin-response answer made from the origin's response, as CloudFront requires: the
- * function may not add, change or delete `Transfer-Encoding` or `Via` there (handlers/edge-rules.ts),
+ * function may not add, change or delete `Transfer-Encoding` or `Via` there (handlers/cloudfront/edge-rules.ts),
  * so everything the origin sent stays except what described its body, and `answer`'s status,
  * headers and body replace the rest. The origin's response object is changed in place and returned.
  */

@@ -2,7 +2,7 @@
  * The bucket as origin-response sees it: read an object, write a variant. The only module of
  * the handlers that speaks the S3 API, through its own client (s3/client.ts: SigV4 over node:http).
  */
-import { S3BodyTooLargeError, S3HttpClient, S3TransportError, s3ErrorCode, type S3Answer } from "./s3/client.js";
+import { S3BodyTooLargeError, S3HttpClient, S3TransportError, s3ErrorCode, type S3Answer } from "./client.js";
 
 export interface StoredObject {
   body: Buffer;
