@@ -1,6 +1,6 @@
-/** Filter arguments are read by one module (render/effects/args.ts): strict readers for effects, lenient ones for the pipeline. */
+/** Filter arguments are read by one module (render/common/filter-args.ts): strict readers for effects, lenient ones for the pipeline. */
 import test from "ava";
-import { asBoolean, asNumber, booleanArg, numberArg } from "../handlers/render/effects/args.js";
+import { asBoolean, asNumber, booleanArg, numberArg } from "../handlers/render/common/filter-args.js";
 
 test("argument readers: strict ones refuse with a 400 naming the filter, lenient ones fall back", (t) => {
   t.is(numberArg("blur", [" 2.5 "], 0), 2.5);

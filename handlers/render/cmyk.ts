@@ -6,7 +6,7 @@
  * out (153, 254, 210), where the colour-managed default gives (149, 213, 213) through the profile.
  */
 import type { Sharp } from "sharp";
-import { fromRaw, type RawImage } from "./effects/raw.js";
+import { fromRaw, type RawImage } from "./common/raw.js";
 
 /** Pillow's MULDIV255: a·b/255 rounded, in its fixed point. */
 function mulDiv255(a: number, b: number): number {

@@ -9,8 +9,8 @@ import type { Settings } from "../core/settings.js";
 import { trimBox, type Region, type Size } from "./geometry.js";
 import type { Header } from "./load.js";
 import { naiveCmykToRgb } from "./cmyk.js";
-import { fromRaw, materialise } from "./effects/raw.js";
-import { run } from "./sharp-errors.js";
+import { fromRaw, materialise } from "./common/raw.js";
+import { run } from "./common/sharp-errors.js";
 
 export interface Decoded {
   /** The oriented (and trimmed) image, its pixels not decoded yet unless trim needed them. */

@@ -5,10 +5,10 @@
 import type { JpegOptions, Sharp, WebpOptions } from "sharp";
 import type { OutputFormat, TransformPlan } from "../core/plan.js";
 import { filterCalls, hasFilter } from "./geometry.js";
-import { asNumber } from "./effects/args.js";
+import { asNumber } from "./common/filter-args.js";
 import { fitToMaxBytes } from "./fit-bytes.js";
 import type { Header } from "./load.js";
-import { fromRaw, materialise } from "./effects/raw.js";
+import { fromRaw, materialise } from "./common/raw.js";
 
 /**
  * Encoder effort, tuned for a Lambda@Edge budget (BENCHMARKS.md, "AVIF effort" and "CPU per

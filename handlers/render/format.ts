@@ -2,7 +2,7 @@
 import type { OutputFormat } from "../core/formats.js";
 import type { TransformPlan } from "../core/plan.js";
 import { filterCalls } from "./geometry.js";
-import { asBoolean } from "./effects/args.js";
+import { asBoolean } from "./common/filter-args.js";
 import type { Header } from "./load.js";
 
 /**

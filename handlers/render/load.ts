@@ -9,7 +9,7 @@ import { READABLE_SHARP_FORMATS } from "../core/formats.js";
 import type { OutputFormat, TransformPlan } from "../core/plan.js";
 import type { Settings } from "../core/settings.js";
 import { hasFilter } from "./geometry.js";
-import { shortReason } from "./sharp-errors.js";
+import { shortReason } from "./common/sharp-errors.js";
 
 export interface Header {
   format: string;

@@ -29,9 +29,9 @@
  * Every post-transform filter starts from materialised pixels so URL order is honoured.
  */
 import sharp, { type Sharp } from "sharp";
-import { asNumber } from "./effects/args.js";
+import { asNumber } from "./common/filter-args.js";
 import { POST_FILTER_EFFECTS, type EffectContext } from "./effects/index.js";
-import { fromRaw, materialise } from "./effects/raw.js";
+import { fromRaw, materialise } from "./common/raw.js";
 import { RequestError } from "../core/errors.js";
 import { EFFECT_FILTERS, IMPLEMENTED_FILTERS } from "../core/filter-registry.js";
 import { CONTENT_TYPES, type OutputFormat } from "../core/formats.js";
@@ -43,7 +43,7 @@ import { draftDecode } from "./draft.js";
 import { encodeVariant, type Encoded } from "./encode.js";
 import { outputFormatFor } from "./format.js";
 import { framesToRender, readHeader, type Header } from "./load.js";
-import { run } from "./sharp-errors.js";
+import { run } from "./common/sharp-errors.js";
 import { applyGeometry, planGeometry } from "./transform.js";
 
 export { CONTENT_TYPES, outputFormatFor };

@@ -8,11 +8,11 @@
  * fill's automatic colour (thumbor's gen_image would not accept it).
  * Parity: exact for images with alpha; an opaque PNG stays RGB where thumbor adds an opaque alpha.
  */
-import { stringArg } from "./args.js";
+import { stringArg } from "../common/filter-args.js";
 import { colourBytes, meanColour, parseColour } from "./colour.js";
 import { pasteMerged } from "./composite.js";
 import type { PostFilterEffect } from "./index.js";
-import { fromRaw, greyToRgb, hasAlphaChannel, joinFrames, materialise, splitFrames, type RawImage } from "./raw.js";
+import { fromRaw, greyToRgb, hasAlphaChannel, joinFrames, materialise, splitFrames, type RawImage } from "../common/raw.js";
 
 export const backgroundColor: PostFilterEffect = async (image, args, ctx) => {
   const name = stringArg("background_color", args, 0, "").toLowerCase();

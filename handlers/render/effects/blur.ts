@@ -15,9 +15,9 @@
  * no longer bit-close to thumbor's.
  */
 import { EXACT_BLUR_BUDGET, MAX_BLUR_RADIUS } from "../../core/plan-limits.js";
-import { integerArg, numberArg } from "./args.js";
+import { integerArg, numberArg } from "../common/filter-args.js";
 import { convolveRaw } from "./kernel.js";
-import { fromRaw, materialise, perFrame } from "./raw.js";
+import { fromRaw, materialise, perFrame } from "../common/raw.js";
 
 /** Standard deviation of a normalised symmetric kernel (the spread an equivalent Gaussian needs). */
 export function kernelSigma(kernel: number[]): number {

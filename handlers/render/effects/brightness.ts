@@ -5,8 +5,8 @@
  * Here: sharp `linear(1, delta)` on the colour channels with the same integer delta.
  * Parity: exact (an integer offset needs no rounding).
  */
-import { integerArg } from "./args.js";
-import { fromRaw, materialise, perFrame } from "./raw.js";
+import { integerArg } from "../common/filter-args.js";
+import { fromRaw, materialise, perFrame } from "../common/raw.js";
 
 export const brightness = perFrame(async (frame, args) => {
   const amount = integerArg("brightness", args, 0);

@@ -8,8 +8,8 @@ import sharp from "sharp";
 import { RequestError } from "../../core/errors.js";
 import { filterImageKey } from "../../core/image-path.js";
 import type { EffectContext } from "./index.js";
-import type { RawImage } from "./raw.js";
-import { materialise } from "./raw.js";
+import type { RawImage } from "../common/raw.js";
+import { materialise } from "../common/raw.js";
 
 /**
  * Reads and decodes the image a filter names, as 8-bit RGBA (first frame). A URL that maps to no

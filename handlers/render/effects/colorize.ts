@@ -8,8 +8,8 @@
  * these non-negative values); float rounding could move a value on an exact integer by 1 level.
  */
 import { RequestError } from "../../core/errors.js";
-import { integerArg, stringArg } from "./args.js";
-import { fromRaw, materialise, perFrame } from "./raw.js";
+import { integerArg, stringArg } from "../common/filter-args.js";
+import { fromRaw, materialise, perFrame } from "../common/raw.js";
 
 export const colorize = perFrame(async (frame, args) => {
   const pcts = [0, 1, 2].map((i) => integerArg("colorize", args, i));

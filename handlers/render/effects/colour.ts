@@ -4,7 +4,7 @@
 import sharp from "sharp";
 import { RequestError } from "../../core/errors.js";
 import type { FilterArg } from "../../core/plan.js";
-import type { RawImage } from "./raw.js";
+import type { RawImage } from "../common/raw.js";
 
 /** A colour argument: a CSS name or hex without "#" (thumbor's spelling), as sharp takes it. */
 export function parseColour(arg: FilterArg | undefined): string {

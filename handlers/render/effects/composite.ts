@@ -6,7 +6,7 @@
  * each truncated to an integer (C's double-to-int conversion), alpha included: the result keeps
  * its alpha channel (a PNG stays RGBA). sharp's flatten/composite round and premultiply instead.
  */
-import type { RawImage } from "./raw.js";
+import type { RawImage } from "../common/raw.js";
 
 /** Pastes `image` (RGBA, one frame) onto `canvas` (RGBA, one frame) at (left, top), thumbor's way; returns a new canvas. */
 export function pasteMerged(canvas: RawImage, image: RawImage, left: number, top: number): RawImage {

@@ -9,8 +9,8 @@
  * floors, thumbor's integer division truncates toward zero, so below mid-grey a channel can come
  * out one level darker here.
  */
-import { integerArg } from "./args.js";
-import { fromRaw, materialise, perFrame } from "./raw.js";
+import { integerArg } from "../common/filter-args.js";
+import { fromRaw, materialise, perFrame } from "../common/raw.js";
 
 export const contrast = perFrame(async (frame, args) => {
   const amount = integerArg("contrast", args, 0);

@@ -11,9 +11,9 @@
  * sharp takes kernels up to 1001×1001.
  */
 import { RequestError } from "../../core/errors.js";
-import { booleanArg, integerArg, stringArg } from "./args.js";
+import { booleanArg, integerArg, stringArg } from "../common/filter-args.js";
 import { convolveRaw } from "./kernel.js";
-import { perFrame } from "./raw.js";
+import { perFrame } from "../common/raw.js";
 
 /** Parses and checks a thumbor kernel; returns it normalised as thumbor would. */
 export function thumborKernel(matrix: string, columns: number, normalize: boolean): number[] {

@@ -11,8 +11,8 @@
  * (thumbor divides by zero or skips the segment).
  */
 import { RequestError } from "../../core/errors.js";
-import { stringArg } from "./args.js";
-import { applyChannelTables, perFrame } from "./raw.js";
+import { stringArg } from "../common/filter-args.js";
+import { applyChannelTables, perFrame } from "../common/raw.js";
 
 export type CurvePoint = [x: number, y: number];
 

@@ -10,7 +10,7 @@
  * levels linearly and `clahe` equalises locally; neither is histogram equalisation).
  * Parity: exact.
  */
-import { applyChannelTables, perFrame } from "./raw.js";
+import { applyChannelTables, perFrame } from "../common/raw.js";
 
 export const equalize = perFrame((raw) => {
   const n = raw.channels;

@@ -11,10 +11,10 @@
 import sharp, { type Sharp } from "sharp";
 import { RequestError } from "../../core/errors.js";
 import { fillLayout } from "../geometry.js";
-import { booleanArg, stringArg } from "./args.js";
+import { booleanArg, stringArg } from "../common/filter-args.js";
 import { meanColour, parseColour } from "./colour.js";
 import type { PostFilterEffect } from "./index.js";
-import { fromRaw, hasAlphaChannel, materialise, type RawImage } from "./raw.js";
+import { fromRaw, hasAlphaChannel, materialise, type RawImage } from "../common/raw.js";
 
 type Layout = ReturnType<typeof fillLayout>;
 

@@ -16,10 +16,10 @@
  * watermark; a missing or undecodable one is a 400 "frame image not found: <key>".
  */
 import type { PostFilterEffect } from "./index.js";
-import { stringArg } from "./args.js";
+import { stringArg } from "../common/filter-args.js";
 import { loadBucketImage } from "./bucket-image.js";
-import type { RawImage } from "./raw.js";
-import { fromRaw, joinFrames, materialise, splitFrames } from "./raw.js";
+import type { RawImage } from "../common/raw.js";
+import { fromRaw, joinFrames, materialise, splitFrames } from "../common/raw.js";
 import { compositeOver } from "./watermark.js";
 
 export interface Padding {

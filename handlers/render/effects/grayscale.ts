@@ -6,7 +6,7 @@
  * Parity: exact.
  */
 import type { PostFilterEffect } from "./index.js";
-import { fromRaw, materialise, type RawImage } from "./raw.js";
+import { fromRaw, materialise, type RawImage } from "../common/raw.js";
 
 export function pillowLuma(raw: RawImage): RawImage {
   if (raw.channels <= 2) return raw;

@@ -5,8 +5,8 @@
  * (any odd size, already normalised here) is padded with zero rows/columns around its centre,
  * which does not change the result, and passed with scale 1.
  */
-import type { RawImage } from "./raw.js";
-import { fromRaw, materialise } from "./raw.js";
+import type { RawImage } from "../common/raw.js";
+import { fromRaw, materialise } from "../common/raw.js";
 
 /** Convolves one frame with a `columns`-wide kernel (row-major, odd width and height). */
 export async function convolveRaw(frame: RawImage, kernel: number[], columns: number): Promise<RawImage> {

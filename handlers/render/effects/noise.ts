@@ -12,8 +12,8 @@
  * are the Rust rewrite (`_noise/src/lib.rs`) draw from Rust's seeded StdRng instead of glibc: the
  * same uniform offsets, a different pattern, which is not reproduced here.
  */
-import { integerArg } from "./args.js";
-import { perFrame, withData } from "./raw.js";
+import { integerArg } from "../common/filter-args.js";
+import { perFrame, withData } from "../common/raw.js";
 
 /**
  * glibc's rand() (the TYPE_3 additive feedback generator behind random()/srand()).

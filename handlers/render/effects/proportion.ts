@@ -5,7 +5,7 @@
  * against Pillow's), as for every resize.
  */
 import { proportionSize } from "../geometry.js";
-import { numberArg } from "./args.js";
+import { numberArg } from "../common/filter-args.js";
 import type { PostFilterEffect } from "./index.js";
 
 export const proportion: PostFilterEffect = async (image, args, ctx) => {

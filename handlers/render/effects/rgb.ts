@@ -7,8 +7,8 @@
  * RGBA data, so on images with an alpha channel it shifts the wrong bytes (a visible bug);
  * here the colour channels are shifted and alpha is left alone.
  */
-import { integerArg } from "./args.js";
-import { fromRaw, materialise, perFrame } from "./raw.js";
+import { integerArg } from "../common/filter-args.js";
+import { fromRaw, materialise, perFrame } from "../common/raw.js";
 
 export const rgb = perFrame(async (frame, args) => {
   const deltas = [0, 1, 2].map((i) => Math.trunc((255 * integerArg("rgb", args, i)) / 100));

@@ -7,8 +7,8 @@
  * Here: sharp `rotate(360 - ccw)` (sharp turns clockwise) on the materialised image, so an
  * earlier rotation in the pipeline (EXIF orientation) is kept. Parity: exact (pure pixel moves).
  */
-import { integerArg } from "./args.js";
-import { fromRaw, materialise, perFrame } from "./raw.js";
+import { integerArg } from "../common/filter-args.js";
+import { fromRaw, materialise, perFrame } from "../common/raw.js";
 
 /** The counter-clockwise quarter turn thumbor applies (0, 90, 180 or 270), or null when it ignores the angle. */
 export function thumborRotation(degrees: number): 0 | 90 | 180 | 270 | null {

@@ -22,9 +22,9 @@
  * flatten there.
  */
 import { RequestError } from "../../core/errors.js";
-import { booleanArg, integerArg, stringArg } from "./args.js";
-import type { RawImage } from "./raw.js";
-import { perFrame } from "./raw.js";
+import { booleanArg, integerArg, stringArg } from "../common/filter-args.js";
+import type { RawImage } from "../common/raw.js";
+import { perFrame } from "../common/raw.js";
 
 export interface CornerRun {
   /** Row index in the image. */

@@ -11,8 +11,8 @@
  * and gives visibly different colours). Parity: exact up to float rounding (float32 steps are
  * reproduced with Math.fround).
  */
-import { numberArg } from "./args.js";
-import { clampTrunc, perFrame, withData } from "./raw.js";
+import { numberArg } from "../common/filter-args.js";
+import { clampTrunc, perFrame, withData } from "../common/raw.js";
 
 export const saturation = perFrame((raw, args) => {
   const change = Math.fround(numberArg("saturation", args, 0));

@@ -9,8 +9,8 @@
  * is an unsharp mask on LAB lightness with a different response, so it cannot stand in).
  * Parity: exact up to float rounding. All three arguments are required, as in thumbor.
  */
-import { booleanArg, numberArg } from "./args.js";
-import { clampTrunc, perFrame, withData } from "./raw.js";
+import { booleanArg, numberArg } from "../common/filter-args.js";
+import { clampTrunc, perFrame, withData } from "../common/raw.js";
 
 const LEVELS = 5;
 

@@ -25,10 +25,10 @@ import { resolveWatermarkPosition } from "../../url/filters.js";
 import type { FilterArg } from "../../core/plan.js";
 import type { PostFilterEffect } from "./index.js";
 import { pyRound } from "../../core/python.js";
-import { integerArg, stringArg } from "./args.js";
+import { integerArg, stringArg } from "../common/filter-args.js";
 import { loadBucketImage } from "./bucket-image.js";
-import type { RawImage } from "./raw.js";
-import { fromRaw, joinFrames, materialise, splitFrames } from "./raw.js";
+import type { RawImage } from "../common/raw.js";
+import { fromRaw, joinFrames, materialise, splitFrames } from "../common/raw.js";
 
 export interface Size {
   width: number;

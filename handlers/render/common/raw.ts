@@ -13,7 +13,7 @@
  */
 import sharp, { type Sharp } from "sharp";
 import type { FilterArg } from "../../core/plan.js";
-import type { EffectContext, PostFilterEffect } from "./index.js";
+import type { EffectContext, PostFilterEffect } from "../effects/index.js";
 
 /**
  * The one decoded-pixel type of the render: 8-bit sRGB, interleaved, `frames` frames of

@@ -1,5 +1,5 @@
 /** sharp/libvips failures as the viewer sees them: a 400 with a short reason. */
-import { RequestError } from "../core/errors.js";
+import { RequestError } from "../../core/errors.js";
 
 /** First line of a sharp/libvips error: enough to say why, nothing about our internals. */
 export function shortReason(err: unknown): string {
