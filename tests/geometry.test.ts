@@ -10,7 +10,6 @@ import {
   centreOfMass,
   clampManualCrop,
   fillLayout,
-  metaDocument,
   parseFocalBox,
   planOperations,
   proportionSize,
@@ -18,6 +17,7 @@ import {
   type FocalPoint,
   type ThumborOperation,
 } from "../handlers/render/geometry.js";
+import { metaDocument } from "../handlers/render/meta.js";
 import { basePlan, type FitMode, type TransformPlan } from "../handlers/core/plan.js";
 import { pyRound, pyRound2 } from "../handlers/core/python.js";
 

@@ -4,7 +4,7 @@
  */
 import type { JpegOptions, Sharp, WebpOptions } from "sharp";
 import type { OutputFormat, TransformPlan } from "../core/plan.js";
-import { filterCalls, hasFilter } from "./geometry.js";
+import { filterCalls, hasFilter } from "../core/plan-queries.js";
 import { asNumber } from "./common/filter-args.js";
 import { fitToMaxBytes } from "./fit-bytes.js";
 import type { Header } from "./load.js";

@@ -1,7 +1,7 @@
 /** Step: the format of the answer (its content type is in core/formats.ts). */
 import type { OutputFormat } from "../core/formats.js";
 import type { TransformPlan } from "../core/plan.js";
-import { filterCalls } from "./geometry.js";
+import { filterCalls } from "../core/plan-queries.js";
 import { asBoolean } from "./common/filter-args.js";
 import type { Header } from "./load.js";
 

@@ -20,7 +20,8 @@
  *    so that URL answers a valid 134x1 image rather than an error. The same applies to an
  *    auto-crop box of width or height 0 (200x400 → 0x1 gives thumbor the box (0,0,0,400)).
  */
-import type { CropBox, FilterCall, HAlign, TransformPlan, TrimCorner, VAlign } from "../core/plan.js";
+import type { CropBox, HAlign, TransformPlan, TrimCorner, VAlign } from "../core/plan.js";
+import { filterCalls, hasFilter } from "../core/plan-queries.js";
 import { pyRound, pyRound2 } from "../core/python.js";
 
 export interface Size {
@@ -84,15 +85,6 @@ export interface Operations {
 
 const ALIGN_X: Record<HAlign, number> = { left: 0, center: 0.5, right: 1 };
 const ALIGN_Y: Record<VAlign, number> = { top: 0, middle: 0.5, bottom: 1 };
-
-/** Every call of a filter, in URL order. */
-export function filterCalls(plan: TransformPlan, name: string): FilterCall[] {
-  return plan.filters.filter((f) => f.name === name);
-}
-
-export function hasFilter(plan: TransformPlan, name: string): boolean {
-  return plan.filters.some((f) => f.name === name);
-}
 
 const FOCAL_BOX = /^(\d+)x(\d+):(\d+)x(\d+)$/;
 
@@ -456,43 +448,4 @@ export function trimBox(
   }
   if (maxX < minX || maxY < minY) return null;
   return { left: minX, top: minY, width: maxX - minX + 1, height: maxY - minY + 1 };
-}
-
-export interface MetaSource {
-  url: string;
-  width: number;
-  height: number;
-  frameCount: number;
-  /** The box trim kept, in oriented source pixels (thumbor lists it as the first crop). */
-  trimmed?: Region | null;
-}
-
-/**
- * thumbor's meta JSON document (README §5.9): the source, the engine calls, the target size and
- * the focal points. `source.width/height` are the oriented size (we always auto-orient, as
- * thumbor with RESPECT_ORIENTATION). Post-transform filters are not part of it, as in thumbor.
- */
-export function metaDocument(plan: TransformPlan, source: MetaSource): { thumbor: Record<string, unknown> } {
-  const trimmed = source.trimmed ?? null;
-  const w = trimmed ? trimmed.width : source.width;
-  const h = trimmed ? trimmed.height : source.height;
-  const ops = planOperations(plan, w, h, trimmed ? { left: trimmed.left, top: trimmed.top } : undefined);
-  const operations: ThumborOperation[] = [];
-  if (trimmed)
-    operations.push({
-      type: "crop",
-      left: trimmed.left,
-      top: trimmed.top,
-      right: trimmed.left + trimmed.width,
-      bottom: trimmed.top + trimmed.height,
-    });
-  operations.push(...ops.steps);
-  return {
-    thumbor: {
-      source: { url: source.url, width: source.width, height: source.height, frameCount: source.frameCount },
-      operations,
-      target: { width: ops.target.width, height: ops.target.height },
-      focal_points: ops.focalPoints.map((p) => ({ x: p.x, y: p.y, z: p.weight, height: p.height, width: p.width, origin: p.origin })),
-    },
-  };
 }

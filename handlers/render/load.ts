@@ -8,7 +8,7 @@ import { RequestError } from "../core/errors.js";
 import { READABLE_SHARP_FORMATS } from "../core/formats.js";
 import type { OutputFormat, TransformPlan } from "../core/plan.js";
 import type { Settings } from "../core/settings.js";
-import { hasFilter } from "./geometry.js";
+import { hasFilter } from "../core/plan-queries.js";
 import { shortReason } from "./common/sharp-errors.js";
 
 export interface Header {
