@@ -1,6 +1,6 @@
 /**
  * The benchmark suite's arithmetic: summaries of repeated measurements and the budget verdicts.
- * Pure (no timers, no I/O), so tests/bench-harness.test.ts can check it exactly.
+ * Pure (no timers, no I/O), so tests/bench/harness.test.ts can check it exactly.
  */
 
 export interface Summary {

@@ -4,7 +4,7 @@
  * is costly and whether it reads another image. Every other list of filter names derives from
  * here: the grammar (url/filters.ts), what viewer-request accepts and the planner consumes
  * (url/request-plan.ts), the limits (plan-limits.ts), the render's dispatch (render/pipeline.ts,
- * render/effects/index.ts, checked against this table by tests/filter-support.test.ts) and the
+ * render/effects/index.ts, checked against this table by tests/render/filter-support.test.ts) and the
  * audit. Pure: no sharp, no AWS.
  *
  * Adding a filter: one entry here, one module in render/effects/ registered in its index, one test.

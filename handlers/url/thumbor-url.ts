@@ -22,7 +22,7 @@ import type { CropBox, Dimension, HAlign, TrimCorner, VAlign } from "../core/pla
 
 /**
  * libthumbor's `Url.regex()` (libthumbor/url.py:161-196), character for character. libthumbor's
- * own test (tests/test_url.py:24) asserts this exact literal; tests/thumbor-url.test.ts checks it.
+ * own test (tests/test_url.py:24) asserts this exact literal; tests/url/thumbor-url.test.ts checks it.
  */
 export const THUMBOR_URL_PATTERN =
   "/?(?:(?:(?P<unsafe>unsafe)|(?P<hash>.+?))/)?(?:(?P<debug>debug)/)?(?:(?P<meta>meta)/)?" +

@@ -1,7 +1,7 @@
 /**
  * The variant-key fixture recorded before the issue-11 restructuring: every URL vector, planned
  * under fixed settings and Accept headers, and what the planner made of it (a key, "original", or
- * the refusal). tests/variant-keys-fixture.test.ts recomputes every entry; a restructuring that
+ * the refusal). tests/core/variant-keys-fixture.test.ts recomputes every entry; a restructuring that
  * changes one key (or one refusal) fails it.
  */
 import { readFileSync, writeFileSync } from "node:fs";

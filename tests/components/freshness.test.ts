@@ -1,0 +1,138 @@
+/**
+ * ImageResizer's freshness wiring under Pulumi mocks: created by default (bucket events to
+ * EventBridge, a rule that cannot match variant keys, two queues and a dead-letter queue, the
+ * purge function in the bucket's region with least-privilege IAM), absent when switched off.
+ */
+import test from "ava";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { componentHarness, deployResizer } from "../helpers/component-harness.js";
+import type { RecordedResource } from "../../components/pulumi-mocks.js";
+import type { ImageResizer as ImageResizerClass, ImageResizerArgs } from "../../components/image-resizer.js";
+import { PURGE_ENV } from "../../handlers/purge-handler.js";
+import { RECHECK_DELAY_SECONDS } from "../../components/freshness.js";
+
+const T = {
+  notification: "aws:s3/bucketNotification:BucketNotification",
+  rule: "aws:cloudwatch/eventRule:EventRule",
+  target: "aws:cloudwatch/eventTarget:EventTarget",
+  queue: "aws:sqs/queue:Queue",
+  queuePolicy: "aws:sqs/queuePolicy:QueuePolicy",
+  mapping: "aws:lambda/eventSourceMapping:EventSourceMapping",
+  fn: "aws:lambda/function:Function",
+  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+} as const;
+
+const h = componentHarness(test, "freshness-bundles-");
+
+async function deploy(name: string, args: ImageResizerArgs = {}): Promise<ImageResizerClass> {
+  return deployResizer(
+    h,
+    name,
+    args,
+    () =>
+      h.mocks.resources.some((r) => r.name === `${name}-edge-access`) &&
+      (args.purgeOnChange === false || h.mocks.resources.filter((r) => r.name.startsWith(`${name}-purge`)).length >= 11),
+  );
+}
+
+function mine(name: string, type: string): RecordedResource[] {
+  return h.mocks.resources.filter((r) => r.type === type && r.name.startsWith(`${name}-`));
+}
+
+/** EventBridge matching for the operators our pattern uses (exact values, anything-but prefix). */
+function matches(pattern: any, event: any): boolean {
+  return Object.entries(pattern).every(([field, want]) => {
+    const got = event?.[field];
+    if (!Array.isArray(want)) return matches(want, got);
+    return want.some((w) =>
+      typeof w === "object" && w !== null && "anything-but" in w
+        ? typeof got === "string" && !got.startsWith(w["anything-but"].prefix)
+        : got === w,
+    );
+  });
+}
+
+function s3Event(bucket: string, key: string, type = "Object Created") {
+  return { source: "aws.s3", "detail-type": type, detail: { bucket: { name: bucket }, object: { key } } };
+}
+
+test.serial("by default: bucket events to EventBridge, a rule for originals only, two queues with a DLQ, the purge function", async (t) => {
+  await deploy("fresh");
+  t.true(mine("fresh", T.notification)[0]!.inputs.eventbridge);
+  const [rule] = mine("fresh", T.rule);
+  const pattern = JSON.parse(rule!.inputs.eventPattern);
+  t.true(matches(pattern, s3Event("fresh-images", "images/cat.jpg")));
+  t.true(matches(pattern, s3Event("fresh-images", "images/cat.jpg", "Object Deleted")));
+  t.true(matches(pattern, s3Event("fresh-images", "variants.jpg")));
+  t.false(matches(pattern, s3Event("fresh-images", "variants/images/cat.jpg/300x200,q80.webp")), "storing a variant triggers nothing");
+  t.false(matches(pattern, s3Event("fresh-images", "variants/x")));
+  t.false(matches(pattern, s3Event("other-bucket", "images/cat.jpg")));
+  t.false(matches(pattern, s3Event("fresh-images", "images/cat.jpg", "Object Restore Completed")));
+
+  const queues = mine("fresh", T.queue);
+  t.is(queues.length, 3);
+  const dlq = queues.find((q) => q.name === "fresh-purge-dlq")!;
+  const delayed = queues.find((q) => q.name === "fresh-purge-recheck")!;
+  t.is(delayed.inputs.delaySeconds, RECHECK_DELAY_SECONDS);
+  for (const q of queues.filter((q) => q !== dlq)) t.regex(JSON.parse(q.inputs.redrivePolicy).deadLetterTargetArn, /fresh-purge-dlq$/);
+  t.is(mine("fresh", T.target).length, 2);
+  for (const p of mine("fresh", T.queuePolicy)) {
+    const statement = JSON.parse(p.inputs.policy).Statement[0];
+    t.deepEqual(statement.Principal, { Service: "events.amazonaws.com" });
+    t.regex(statement.Condition.ArnEquals["aws:SourceArn"], /rule\/fresh-original-changed$/);
+  }
+  t.is(mine("fresh", T.mapping).length, 2);
+
+  const fn = mine("fresh", T.fn).find((f) => f.name === "fresh-purge")!;
+  t.is(fn.provider ?? "", "", "the purge function uses the stack's (bucket's) region, not the us-east-1 provider");
+  const env = fn.inputs.environment.variables;
+  t.is(env[PURGE_ENV.bucket], "fresh-images");
+  t.is(env[PURGE_ENV.variantPrefix], "variants");
+  t.is(env[PURGE_ENV.distributionId], "fresh-cdn-id");
+  t.regex(env[PURGE_ENV.recheckQueueArn], /fresh-purge-recheck$/);
+});
+
+test.serial("least privilege: list and delete under the variant prefix only, invalidate this distribution only", async (t) => {
+  await deploy("iam", { settings: { variantPrefix: "v/r" } });
+  const policy = JSON.parse(mine("iam", T.rolePolicy).find((p) => p.name === "iam-purge-access")!.inputs.policy);
+  const grants = (action: string) => policy.Statement.filter((s: any) => s.Action === action);
+  t.deepEqual(
+    grants("s3:DeleteObject").map((s: any) => s.Resource),
+    ["arn:aws:s3:::iam-images/v/r/*"],
+  );
+  t.deepEqual(
+    grants("s3:ListBucket").map((s: any) => s.Condition),
+    [{ StringLike: { "s3:prefix": ["v/r/*"] } }],
+  );
+  t.deepEqual(
+    grants("cloudfront:CreateInvalidation").map((s: any) => s.Resource),
+    ["arn:aws:cloudfront::123456789012:distribution/iam-cdn-id"],
+  );
+  t.false(
+    policy.Statement.some((s: any) => String(s.Action).includes("PutObject")),
+    "the purge never writes",
+  );
+  const drain = JSON.parse(mine("iam", T.rolePolicy).find((p) => p.name === "iam-purge-queues")!.inputs.policy);
+  t.deepEqual(drain.Statement[0].Resource.map((arn: string) => arn.split(":").pop()).sort(), ["iam-purge", "iam-purge-recheck"]);
+});
+
+test.serial("purgeOnChange: false creates none of it", async (t) => {
+  const resizer = await deploy("off", { purgeOnChange: false });
+  t.is(resizer.purgeFunction, undefined);
+  for (const type of Object.values(T).filter((type) => type !== T.rolePolicy && type !== T.fn)) t.is(mine("off", type).length, 0, type);
+  t.false(h.mocks.resources.some((r) => r.name.startsWith("off-purge")));
+  t.throws(() => new h.ImageResizer("bad", { bundleDir: h.bundleDir, purgeOnChange: "yes" as unknown as boolean }), {
+    message: /purgeOnChange must be true or false/,
+  });
+});
+
+test("the purge bundle is built beside the edge bundles: one index.js exporting handler, without sharp or settings.json", (t) => {
+  const dir = join(h.bundleDir, "purge");
+  t.deepEqual(readdirSync(dir), ["index.js"]);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const loaded = require(join(dir, "index.js")) as { handler?: unknown };
+  t.is(typeof loaded.handler, "function");
+  t.false(/require\(["']sharp["']\)/.test(readFileSync(join(dir, "index.js"), "utf8")));
+  t.true(existsSync(join(h.bundleDir, "purge.zip")));
+});

@@ -1,0 +1,71 @@
+import test from "ava";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DEFAULT_SETTINGS, SettingsError, loadSettingsFile, validateSettings } from "../../handlers/core/settings.js";
+
+test("an empty document takes every default, and the defaults are valid", (t) => {
+  t.deepEqual(validateSettings({}), DEFAULT_SETTINGS);
+  t.deepEqual(validateSettings(JSON.parse(JSON.stringify(DEFAULT_SETTINGS))), DEFAULT_SETTINGS);
+});
+
+test("present keys override defaults, nested thumbor keys one by one", (t) => {
+  const s = validateSettings({ sizes: ["300x200", "640x0"], autoAvif: true, thumbor: { allowUnsafe: false, securityKey: "k" } });
+  t.deepEqual(s.sizes, ["300x200", "640x0"]);
+  t.true(s.autoAvif);
+  t.false(s.thumbor.allowUnsafe);
+  t.is(s.thumbor.securityKey, "k");
+  t.deepEqual(s.thumbor.stripHosts, []);
+});
+
+test("smartCrop and cmykConversion: defaults keep today's behaviour, thumbor's are accepted", (t) => {
+  const d = validateSettings({});
+  t.is(d.thumbor.smartCrop, "attention");
+  t.is(d.cmykConversion, "colour-managed");
+  const s = validateSettings({ cmykConversion: "naive", thumbor: { smartCrop: "alignment" } });
+  t.is(s.thumbor.smartCrop, "alignment");
+  t.is(s.cmykConversion, "naive");
+  t.true(d.thumbor.progressiveJpeg, "thumbor's PROGRESSIVE_JPEG default");
+  t.false(validateSettings({ thumbor: { progressiveJpeg: false } }).thumbor.progressiveJpeg);
+});
+
+const invalid: Array<[string, unknown, RegExp]> = [
+  ["a size of 0x0", { sizes: ["0x0"] }, /sizes\[0\] must be "WxH".*got "0x0"/],
+  ["a size over the maximum", { maxWidth: 100, sizes: ["300x200"] }, /sizes\[0\]/],
+  ["a size that is not WxH", { sizes: ["big"] }, /sizes\[0\]/],
+  ["an unknown key", { maxwidth: 10 }, /unknown key "maxwidth"/],
+  ["an unknown thumbor key", { thumbor: { allow_unsafe: true } }, /unknown key "thumbor.allow_unsafe"/],
+  ["quality out of range", { defaultQuality: 0 }, /defaultQuality must be an integer from 1 to 100, got 0/],
+  ["a prefix with ..", { variantPrefix: "a/../b" }, /variantPrefix/],
+  ["a prefix with a leading slash", { variantPrefix: "/variants" }, /variantPrefix/],
+  ["a string where a boolean goes", { autoWebp: "yes" }, /autoWebp must be true or false/],
+  ["unsafe off without a key", { thumbor: { allowUnsafe: false } }, /securityKey is empty/],
+  ["a tolerance of 1", { sizeTolerance: 1 }, /sizeTolerance/],
+  ["an array document", [], /must be a JSON object/],
+  [
+    "an unknown smart crop mode",
+    { thumbor: { smartCrop: "faces" } },
+    /thumbor.smartCrop must be one of "attention", "alignment", got "faces"/,
+  ],
+  ["an unknown CMYK conversion", { cmykConversion: true }, /cmykConversion must be one of "colour-managed", "naive", got true/],
+  ["a string for progressiveJpeg", { thumbor: { progressiveJpeg: "no" } }, /thumbor.progressiveJpeg must be true or false, got "no"/],
+];
+for (const [what, doc, message] of invalid) {
+  test(`refuses ${what} with a precise message`, (t) => {
+    t.throws(() => validateSettings(doc), { instanceOf: SettingsError, message });
+  });
+}
+
+test("loadSettingsFile names the file when it is missing or not JSON", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "settings-"));
+  t.throws(() => loadSettingsFile(join(dir, "settings.json")), {
+    instanceOf: SettingsError,
+    message: /cannot read settings file .*settings\.json: ENOENT/,
+  });
+  writeFileSync(join(dir, "settings.json"), "{ not json");
+  t.throws(() => loadSettingsFile(join(dir, "settings.json")), { instanceOf: SettingsError, message: /is not valid JSON/ });
+  writeFileSync(join(dir, "settings.json"), JSON.stringify({ maxHeight: 99999 }));
+  t.throws(() => loadSettingsFile(join(dir, "settings.json")), { message: /settings\.json: maxHeight must be an integer/ });
+  writeFileSync(join(dir, "settings.json"), JSON.stringify({ maxHeight: 2000 }));
+  t.is(loadSettingsFile(join(dir, "settings.json")).maxHeight, 2000);
+});
