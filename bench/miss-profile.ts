@@ -1,15 +1,15 @@
 /**
- * The per-miss profile (issue 15): CPU per origin-response miss of the BUILT bundle, split into
+ * The per-miss profile: CPU per origin-response miss of the BUILT bundle, split into
  * S3 GET, render, S3 PUT and answer (bench/miss-profile-child.ts), side by side with the Pillow
  * anchor (`pillow-anchor.py`: thumbor's engine work for the same request, without thumbor) in the
  * same run, and an SVG chart of the comparison.
  *
  * The S3 server (s3rver) runs in this process; each workload's misses run in a child process.
- * Pillow needs a Python with Pillow: `BENCH_PYTHON` names it (the anchor script is found beside
- * the photos, `../bench/pillow-anchor.py`, or by `BENCH_PILLOW_ANCHOR`); without it that column
- * is skipped with a line saying so. `BENCH_NODE_ARGS` (e.g. `--cpu-prof`) is passed to the children's node.
+ * Pillow needs a Python with Pillow: `BENCH_PYTHON`, else `python3` if it imports PIL (the script
+ * is `bench/pillow-anchor.py`, or `BENCH_PILLOW_ANCHOR`); without one that column is skipped with
+ * a line saying so. `BENCH_NODE_ARGS` (e.g. `--cpu-prof`) is passed to the children's node.
  */
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -66,9 +66,18 @@ export interface WorkloadResult {
 export const CHART_PATH = "docs/miss-cpu.svg";
 
 function anchorScript(): string {
-  return process.env.BENCH_PILLOW_ANCHOR
-    ? resolve(process.env.BENCH_PILLOW_ANCHOR)
-    : resolve(PHOTOS_DIR, "..", "..", "bench", "pillow-anchor.py");
+  return process.env.BENCH_PILLOW_ANCHOR ? resolve(process.env.BENCH_PILLOW_ANCHOR) : join(PROJECT_ROOT, "bench", "pillow-anchor.py");
+}
+
+/** A Python that imports PIL: BENCH_PYTHON if set, else `python3` on the PATH; null when neither has Pillow. */
+function findPillowPython(): string | null {
+  const candidate = process.env.BENCH_PYTHON ?? "python3";
+  try {
+    execFileSync(candidate, ["-c", "import PIL"], { stdio: "ignore", timeout: 30_000 });
+    return candidate;
+  } catch {
+    return null;
+  }
 }
 
 function runPillow(python: string, photo: string, format: string, n: number): Promise<PillowResult> {
@@ -171,9 +180,9 @@ export async function measureWorkloads(
   const bundles = await buildEdgeBundles({ outDir: join(PROJECT_ROOT, "dist"), settings: DEFAULT_SETTINGS, log: () => {} });
   const bundle = join(bundles.originResponse.dir, "index.js");
   const script = await bundleChild(join(__dirname, "miss-profile-child.ts"), "miss-profile-child");
-  const python = process.env.BENCH_PYTHON;
+  const python = findPillowPython();
   const pillowNote = !python
-    ? "Pillow anchor SKIPPED: BENCH_PYTHON is not set (a Python with Pillow 12.3, see ../shared/bench/README.md)."
+    ? "Pillow anchor SKIPPED: no Python with Pillow (set BENCH_PYTHON to one with Pillow 12.3, thumbor 7.8's version)."
     : !existsSync(anchorScript())
       ? `Pillow anchor SKIPPED: ${anchorScript()} not found (set BENCH_PILLOW_ANCHOR).`
       : null;
@@ -308,7 +317,7 @@ function phaseTable(results: WorkloadResult[]): Table {
   };
 }
 
-/** Issue 15's targets as budgets: the milestone (at or below Pillow), the goal (half) and the overhead. */
+/** The per-miss targets as budgets: the milestone (at or below Pillow), the goal (half) and the overhead. */
 export function missBudgets(results: WorkloadResult[], pillowNote: string | null): Budget[] {
   const measured = results.filter((r) => r.own);
   const withPillow = measured.filter((r) => r.pillow);
@@ -363,7 +372,7 @@ export async function runMissProfileBench(ctx: BenchContext): Promise<BenchResul
         "**decode + render + encode** = to the last sharp `toBuffer`; **S3 PUT** = to the PUT's response (node:http diagnostics channel); " +
         "**answer** = to the handler's answer (the PUT answer's status, base64, headers). libvips decodes, resizes and encodes " +
         "in one pass, so **encode alone** is measured apart: the output's pixels encoded again with the same options.",
-      "**Pillow (thumbor's engine)**: `pillow-anchor.py` (../shared/bench/) in the same run: Pillow 12.3 doing what thumbor 7.8's engine " +
+      "**Pillow (thumbor's engine)**: `bench/pillow-anchor.py` in the same run: Pillow 12.3 doing what thumbor 7.8's engine " +
         "does for the same URL (lazy open, `draft`, LANCZOS resize, save with thumbor's defaults), CPU per request, best of three loops. " +
         "A thumbor server costs more than this (its HTTP and Python around it). Ratios come from one run: absolute numbers move with " +
         `the machine and its load.`,

@@ -15,10 +15,8 @@ import type { Section } from "./report.js";
 import { formatNumber, formatRatio, median, ratio, summarize, type Budget } from "./stats.js";
 import type { BenchContext, BenchResult } from "./types.js";
 
-/** The photos of the issue, in `../shared/fixtures/photos/` beside the repository (or `BENCH_PHOTOS_DIR`). */
-export const PHOTOS_DIR = process.env.BENCH_PHOTOS_DIR
-  ? resolve(process.env.BENCH_PHOTOS_DIR)
-  : resolve(PROJECT_ROOT, "..", "shared", "fixtures", "photos");
+/** The benchmark photos, committed in `bench/photos/` (or the folder `BENCH_PHOTOS_DIR` names). */
+export const PHOTOS_DIR = process.env.BENCH_PHOTOS_DIR ? resolve(process.env.BENCH_PHOTOS_DIR) : resolve(PROJECT_ROOT, "bench", "photos");
 
 export interface Photo {
   file: string;
@@ -73,7 +71,7 @@ export async function runOriginResponseBench(ctx: BenchContext): Promise<BenchRe
   const budgets: Budget[] = [];
 
   if (!existsSync(PHOTOS_DIR)) {
-    const why = `${PHOTOS_DIR} not found (the shared fixtures are not beside this checkout)`;
+    const why = `${PHOTOS_DIR} not found`;
     ctx.log(`origin-response: SKIPPED, ${why}`);
     section.notes!.push(`SKIPPED: ${why}; every origin-response case and budget is skipped.`);
     budgets.push(...originBudgets([], why));
@@ -203,7 +201,7 @@ function memoryTable(results: CaseResult[]) {
   };
 }
 
-/** The origin-response budgets of issue 6; with `skip`, all of them skipped for that reason. */
+/** The origin-response budgets; with `skip`, all of them skipped for that reason. */
 export function originBudgets(results: CaseResult[], skip?: string): Budget[] {
   const ok = results.filter((r): r is CaseResult & { output: CaseOutput } => r.output !== undefined);
   const none = (why: string) => skip ?? why;

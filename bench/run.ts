@@ -2,10 +2,9 @@
  * `npm run bench [-- --quick] [-- --only viewer,origin,miss,avif,edge] [-- --out <file>]`: runs the
  * benchmark suite, prints one PASS/FAIL/SKIP line per budget and writes BENCHMARKS.md.
  * Exits 0 even when a budget fails: it is a measurement, not a test (a crash still exits 1).
- * The origin-response cases need the photos of `../shared/fixtures/photos/` (or the folder named
- * by BENCH_PHOTOS_DIR); without them those cases are skipped, each with a line saying so.
- * The per-miss profile (`miss`) compares with Pillow when BENCH_PYTHON names a Python with
- * Pillow 12.3 (skipped with a line otherwise) and writes its chart to docs/miss-cpu.svg.
+ * The origin-response cases read the photos in `bench/photos/` (or the folder named by
+ * BENCH_PHOTOS_DIR). The per-miss profile (`miss`) compares with Pillow (`bench/pillow-anchor.py`)
+ * when a Python with Pillow is found (BENCH_PYTHON, else `python3`; skipped with a line otherwise) and writes its chart to docs/miss-cpu.svg.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";

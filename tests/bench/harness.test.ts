@@ -168,7 +168,7 @@ test("originBudgets: the worst own/bare ratio decides and is named; AVIF is pair
 });
 
 test("originBudgets: without the photos every budget is a SKIP carrying the reason", (t) => {
-  const budgets = originBudgets([], "../shared/fixtures/photos not found").map(evaluateBudget);
+  const budgets = originBudgets([], "bench/photos not found").map(evaluateBudget);
   t.is(budgets.length, 4);
   for (const b of budgets) {
     t.is(b.verdict, "SKIP");
