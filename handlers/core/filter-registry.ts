@@ -65,7 +65,7 @@ const def = (name: string, handledBy: FilterHandler, params: FilterParam[], more
 const costly = { costly: true } as const;
 const readsImage = { readsImage: true } as const;
 
-/** Every built-in thumbor filter (research report §4), by URL name, grouped by where it is handled. */
+/** Every built-in thumbor filter (thumbor 7.8's thumbor/filters/ package), by URL name, grouped by where it is handled. */
 export const THUMBOR_FILTERS: Readonly<Record<string, FilterDefinition>> = Object.freeze(
   Object.fromEntries(
     [

@@ -94,7 +94,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   defaultQuality: 80,
   allowSvg: false,
   variantPrefix: "variants",
-  // Browsers re-check after a day; CloudFront keeps a year, since a changed original purges it (issue 13).
+  // Browsers re-check after a day; CloudFront keeps a year, since a changed original purges it (purgeOnChange).
   cacheControl: "public, max-age=86400, s-maxage=31536000",
   errorCacheControl: "public, max-age=10",
   cmykConversion: "colour-managed",

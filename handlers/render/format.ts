@@ -7,7 +7,7 @@ import type { Header } from "./load.js";
 
 /**
  * The format of the answer. `plan.format` wins; otherwise the original's own format as thumbor
- * serves it (§5.8): TIFF → PNG (thumbor's FORMATS table), SVG → PNG (rasterised, as
+ * serves it (thumbor's engine keeps the source format unless it cannot write it): TIFF → PNG (thumbor's FORMATS table), SVG → PNG (rasterised, as
  * cairosvg does), AVIF → AVIF, HEIC → JPEG (no HEVC encoder in sharp's build). `autojpg()` turns
  * an opaque PNG into JPEG (thumbor's AUTO_PNG_TO_JPG, per request).
  */

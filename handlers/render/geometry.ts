@@ -8,7 +8,7 @@
  * The sharp pipeline (pipeline.ts) only executes these numbers; the meta JSON document is built
  * from the same numbers, so both can never disagree.
  *
- * Rounding follows thumbor exactly (thumbor/transformer.py, README §5):
+ * Rounding follows thumbor exactly (thumbor/transformer.py):
  *  - Python's `round` is round-half-to-even (`pyRound`), used for proportional sides and crops;
  *  - fit-in adds 1e-5 before rounding so that .5 rounds up;
  *  - aspect ratios are compared after rounding to 2 decimals.

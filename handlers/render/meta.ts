@@ -12,7 +12,7 @@ export interface MetaSource {
 }
 
 /**
- * thumbor's meta JSON document (README §5.9): the source, the engine calls, the target size and
+ * thumbor's meta JSON document (thumbor's `meta` URL option): the source, the engine calls, the target size and
  * the focal points. `source.width/height` are the oriented size (we always auto-orient, as
  * thumbor with RESPECT_ORIENTATION). Post-transform filters are not part of it, as in thumbor.
  */

@@ -1,6 +1,6 @@
 /**
  * The render: a TransformPlan and the bytes of an original in, the bytes of one variant out.
- * It reads as thumbor's order (README §5.1), one named step per line of `renderVariant`:
+ * It reads in thumbor's order (load, format, orientation, trim, crop, resize, flips, post filters, encode), one named step per line of `renderVariant`:
  *   header check (load.ts) → format (format.ts) → decode, auto-oriented, trim (decode.ts) →
  *   a smaller JPEG decode where sharp would not make one (draft.ts) →
  *   geometry: crop, resize, flips (transform.ts, numbers from geometry.ts) → post-transform

@@ -185,7 +185,7 @@ test("the distribution asks only for custom error codes CloudFront accepts, and 
   t.false(codes.includes(413));
   t.false(codes.includes(415));
   t.deepEqual(checkDistributionInputs(d), []);
-  // The configuration of issue 10 (413 and 415 asked for) is what CloudFront refuses and the mocks catch.
+  // A configuration asking for 413 and 415 custom error pages is what CloudFront refuses and the mocks catch.
   const old = { ...d, customErrorResponses: [...d.customErrorResponses, { errorCode: 413 }, { errorCode: 415 }] };
   const found = checkDistributionInputs(old);
   t.is(found.length, 2);

@@ -1,5 +1,5 @@
 /**
- * Safe on the internet by default (issue 16), under Pulumi's mocks: `pulumi up`/`preview` warns,
+ * Safe on the internet by default, under Pulumi's mocks: `pulumi up`/`preview` warns,
  * one line per problem naming the config key, when the stack config leaves it open (the project
  * defaults), not for Pulumi.prod.yaml's, and not once acknowledged; and the optional WAF rate
  * limit exists only when asked, in us-east-1, attached to the distribution.

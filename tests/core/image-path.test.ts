@@ -17,7 +17,7 @@ function refused(t: import("ava").ExecutionContext, fn: () => unknown, reason: s
 }
 
 test("thumbor-aws's documented example: decoded once, relative to the root path", (t) => {
-  // README §6.2: GET /unsafe/300x200/folder/my%20pic.jpg reads key "/st/folder/my pic.jpg" (root "/st");
+  // thumbor-aws's documented mapping: GET /unsafe/300x200/folder/my%20pic.jpg reads key "/st/folder/my pic.jpg" (root "/st");
   // our keys never start with "/".
   t.is(keyOf("/unsafe/300x200/folder/my%20pic.jpg", { pathPrefix: "/st", stripHosts: [] }), "st/folder/my pic.jpg");
   t.is(keyOf("/unsafe/300x200/folder/my%20pic.jpg"), "folder/my pic.jpg");

@@ -14,7 +14,7 @@ test("the fixture covers hundreds of URLs under every combination, keys and refu
 });
 
 /**
- * The one change since the recording is issue 10's portable keys: an `<options>.<ext>` longer than
+ * The one change since the recording is the portable keys: an `<options>.<ext>` longer than
  * MAX_OPTION_SEGMENT_BYTES is cut into "~"-marked segments. Such a key must be the recorded one
  * cut that way and nothing else; every other result must be exactly as recorded.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 7 §2: forged variant keys sent straight to BOTH handlers.
+ * Forged variant keys sent straight to BOTH handlers.
  *
  * viewer-request must refuse a directly requested key that an unsigned request could not have
  * made (when unsafe URLs are off), and any key over the limits or not canonical. origin-response

@@ -1,5 +1,5 @@
 /**
- * Issue 7 §3: untrusted originals through BOTH handlers and a real embedded s3rver (the
+ * Untrusted originals through BOTH handlers and a real embedded s3rver (the
  * pipeline alone is covered by tests/render/hostile-inputs.test.ts; here the same kinds of input
  * arrive the way production sees them: a viewer URL, viewer-request, S3, origin-response).
  *

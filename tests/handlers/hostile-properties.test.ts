@@ -1,5 +1,5 @@
 /**
- * Issue 7 §1: properties over the WHOLE viewer path, not one module at a time.
+ * Properties over the WHOLE viewer path, not one module at a time.
  *
  * tests/url/thumbor-url.test.ts and tests/core/variant-key.test.ts already check the grammar and the key
  * layout on their own. Here arbitrary requests go through `createRequestPlanner(settings).plan`

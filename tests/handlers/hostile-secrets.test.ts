@@ -1,5 +1,5 @@
 /**
- * Issue 7 §6: the thumbor security key never leaves the function, and signatures are compared
+ * The thumbor security key never leaves the function, and signatures are compared
  * in constant time.
  *
  * - Every console method and both process streams are captured while requests fail in every way

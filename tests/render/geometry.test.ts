@@ -92,7 +92,7 @@ for (const [i, v] of (vectors.resize_crop as any[]).entries()) {
   if (observed.error) {
     // Upstream raised because the vector's halign is "middle" (not a thumbor halign; our plans
     // cannot hold it). Check the same request with "center" against the box derived by hand from
-    // thumbor's auto_crop formulas (§5.3), noted beside each case.
+    // thumbor's auto_crop formulas (thumbor/transformer.py), noted beside each case.
     const derived: Record<string, number[] | null> = {
       // target 400x400 (orig height = 400): crop_w = ceil(400*400/400) = 400, left = round(400 - 200)
       "400xorig": [200, 0, 800 - 200, 400],

@@ -1,5 +1,5 @@
 /**
- * Issue 7 §5: load on the local edge (real HTTP on loopback, the real handlers, embedded s3rver)
+ * Load on the local edge (real HTTP on loopback, the real handlers, embedded s3rver)
  * with autocannon's programmatic API. Not a timing test: no latency or throughput is asserted,
  * only correctness under concurrency and a generous memory bound; the numbers are logged.
  *

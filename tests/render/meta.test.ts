@@ -1,5 +1,5 @@
 /**
- * `meta` plans answer thumbor's JSON document (README §5.9) without encoding an image.
+ * `meta` plans answer thumbor's JSON document without encoding an image.
  */
 import test from "ava";
 import { renderVariant } from "../../handlers/render/pipeline.js";

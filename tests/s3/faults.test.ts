@@ -1,5 +1,5 @@
 /**
- * Issue 7 §4: S3 faults under origin-response. Each test puts its own fault-injecting proxy
+ * S3 faults under origin-response. Each test puts its own fault-injecting proxy
  * (tests/helpers/fault-proxy.ts) in front of one embedded s3rver and aims an S3 client with the
  * handlers' own S3 client, with its retry and timeout configuration (S3_CLIENT_LIMITS), at it. Then:
  *   - transient errors are retried and recovered;

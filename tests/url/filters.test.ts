@@ -220,7 +220,7 @@ filterVectors.filter_semantics.forEach((v, i) => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// The registry and each built-in filter's argument grammar (research report §4)
+// The registry and each built-in filter's argument grammar (thumbor 7.8's filters/ package)
 // ---------------------------------------------------------------------------------------------
 
 test("THUMBOR_FILTERS has every filter of the report's table, with thumbor's phases", (t) => {

@@ -41,7 +41,7 @@ function asUpstream(
 }
 
 test("the route pattern is libthumbor's Url.regex() literally (libthumbor tests/test_url.py:24)", (t) => {
-  // Copied from the research report §1.1, which copied it from libthumbor/url.py:161-196.
+  // libthumbor/url.py:161-196, literally.
   const upstream =
     "/?(?:(?:(?P<unsafe>unsafe)|(?P<hash>.+?))/)?(?:(?P<debug>debug)/)?(?:(?P<meta>meta)/)?(?:(?P<trim>trim(?::(?:top-left|bottom-right))?(?::\\d+)?)/)?(?:(?P<crop_left>\\d+)x(?P<crop_top>\\d+):(?P<crop_right>\\d+)x(?P<crop_bottom>\\d+)/)?(?:(?P<adaptive>adaptive-)?(?P<full>full-)?(?P<fit_in>fit-in)/)?(?:(?P<horizontal_flip>-)?(?P<width>(?:\\d+|orig))?x(?P<vertical_flip>-)?(?P<height>(?:\\d+|orig))?/)?(?:(?P<halign>left|right|center)/)?(?:(?P<valign>top|bottom|middle)/)?(?:(?P<smart>smart)/)?(?:filters:(?P<filters>.+?\\))/)?(?P<image>.+)";
   t.is(THUMBOR_URL_PATTERN, upstream);
@@ -367,7 +367,7 @@ test("every one of the 249 vectors is run by this file", (t) => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// The research report's observed edge cases (§1.2, run through tornado's real PathMatches).
+// Edge cases observed by running tornado's real PathMatches on thumbor's route.
 // ---------------------------------------------------------------------------------------------
 
 test("absolute image URLs: plain, and percent-encoded with a query that survives", (t) => {
