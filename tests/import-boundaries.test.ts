@@ -1,7 +1,9 @@
 /**
- * The folders mirror the two bundles: only handlers/render/ uses sharp; core/ is shared and
- * imports neither bundle's folder nor the adapters; url/ (viewer-request) never imports render/;
- * viewer-request and the audit CLI never reach render/ or sharp, however indirectly.
+ * The folders mirror the bundles: only handlers/render/ uses sharp; core/ is shared and imports
+ * only itself; every other folder of handlers/ (url for viewer-request, render and s3 for
+ * origin-response, purge, cloudfront) imports only itself and core/, in both directions, and none
+ * reaches components/, local/ or cli/; viewer-request and the audit CLI never reach render/ or
+ * sharp, however indirectly.
  */
 import test from "ava";
 import { join } from "node:path";
@@ -61,18 +63,43 @@ test("the checker fails on core → url/render/adapter and url → render import
   ]);
 });
 
+test("the checker fails on every cross-folder import between the bundles' folders, both ways, and on handlers reaching the tools", (t) => {
+  const violations = boundaryViolations(
+    fakeGraph({
+      "handlers/render/a.ts": [`import { f } from "../url/filters.js";`, `import { p } from "../purge/plan.js";`],
+      "handlers/url/filters.ts": [`import { a } from "../render/a.js";`, `import { c } from "../core/plan.js";`],
+      "handlers/purge/plan.ts": [`import { a } from "../render/a.js";`],
+      "handlers/s3/client.ts": [`import { o } from "../../components/image-resizer.js";`],
+      "handlers/cloudfront/plumbing.ts": [`import { l } from "../../local/edge.js";`],
+      "handlers/core/plan.ts": [`import { s } from "../s3/client.js";`],
+      "handlers/render/b.ts": [`import { a } from "./a.js";`, `import { c } from "../core/plan.js";`],
+      "components/image-resizer.ts": [],
+      "local/edge.ts": [],
+    }),
+  );
+  t.deepEqual(violations, [
+    "handlers/render/a.ts (render) imports handlers/url/filters.ts",
+    "handlers/render/a.ts (render) imports handlers/purge/plan.ts",
+    "handlers/url/filters.ts (url) imports handlers/render/a.ts",
+    "handlers/purge/plan.ts (purge) imports handlers/render/a.ts",
+    "handlers/s3/client.ts (s3) imports components/image-resizer.ts",
+    "handlers/cloudfront/plumbing.ts (cloudfront) imports local/edge.ts",
+    "handlers/core/plan.ts (core) imports handlers/s3/client.ts",
+  ]);
+});
+
 test("the checker follows chains: viewer-request reaching render/ or the CLI reaching sharp through other files fails", (t) => {
   const violations = boundaryViolations(
     fakeGraph({
-      "handlers/viewer-request.ts": [`import { plan } from "./core/a.js";`],
-      "handlers/core/a.ts": [`import { b } from "../../local/b.js";`],
+      "handlers/viewer-request.ts": [`import { plan } from "../local/a.js";`],
+      "local/a.ts": [`import { b } from "./b.js";`],
       "local/b.ts": [`import { c } from "../handlers/render/c.js";`],
       "handlers/render/c.ts": [`import sharp from "sharp";`],
       "cli/main.ts": [`import { b } from "../local/b.js";`],
     }),
   );
   t.deepEqual(violations, [
-    "viewer-request reaches handlers/render/c.ts: handlers/viewer-request.ts → handlers/core/a.ts → local/b.ts → handlers/render/c.ts",
+    "viewer-request reaches handlers/render/c.ts: handlers/viewer-request.ts → local/a.ts → local/b.ts → handlers/render/c.ts",
     "cli/main.ts reaches sharp: cli/main.ts → local/b.ts → handlers/render/c.ts → sharp",
   ]);
 });

@@ -30,7 +30,6 @@
 import { clipText, RequestError } from "../core/errors.js";
 import type { ParamType } from "../core/filter-params.js";
 import { THUMBOR_FILTERS, type FilterSyntax } from "../core/filter-registry.js";
-import { pyRound } from "../core/python.js";
 import type { FilterArg, FilterCall } from "../core/plan.js";
 
 export type { FilterArg, FilterCall };
@@ -187,15 +186,4 @@ function plainNumber(n: number): string {
         ? digits + "0".repeat(point - digits.length)
         : `${digits.slice(0, point)}.${digits.slice(point)}`;
   return (negative ? "-" : "") + body;
-}
-
-/**
- * thumbor's watermark `detect_and_get_ratio_position`: "Np" is N percent of the side,
- * `round(length * N / 100 + 1e-5)` with the sign kept ("-0p" stays "-0": from the right edge);
- * anything else is returned unchanged. The result is a thumbor position string.
- */
-export function resolveWatermarkPosition(pos: string, length: number): string {
-  const m = /^(-?)([0-9]+)p$/.exec(pos);
-  if (m === null) return pos;
-  return `${m[1]}${pyRound((length * Number(m[2])) / 100 + 1e-5)}`;
 }

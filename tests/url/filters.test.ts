@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import test from "ava";
+import { resolveWatermarkPosition } from "../../handlers/render/effects/watermark-position.js";
 import fc from "fast-check";
 import { RequestError } from "../../handlers/core/errors.js";
 import {
@@ -8,7 +9,6 @@ import {
   formatFilterCall,
   parseFilterList,
   parseFilterListWith,
-  resolveWatermarkPosition,
   THUMBOR_FILTER_GRAMMAR,
   type FilterCall,
 } from "../../handlers/url/filters.js";

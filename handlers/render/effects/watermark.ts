@@ -21,7 +21,7 @@
  * PIL's Lanczos filters are not the same code).
  */
 import { RequestError } from "../../core/errors.js";
-import { resolveWatermarkPosition } from "../../url/filters.js";
+import { resolveWatermarkPosition } from "./watermark-position.js";
 import type { FilterArg } from "../../core/plan.js";
 import type { PostFilterEffect } from "./index.js";
 import { pyRound } from "../../core/python.js";
