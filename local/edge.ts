@@ -7,13 +7,7 @@
  * S3-compatible server reached through the AWS SDK, never a stand-in.
  */
 import { GetObjectCommand, S3ServiceException, type GetObjectCommandOutput } from "@aws-sdk/client-s3";
-import type {
-  CloudFrontHeaders,
-  CloudFrontRequest,
-  CloudFrontRequestEvent,
-  CloudFrontResponseEvent,
-  CloudFrontResultResponse,
-} from "aws-lambda";
+import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
 import { checkEdgeResult, isGeneratedResponse, type EdgeEventInput } from "../handlers/cloudfront/edge-rules.js";
 import { EdgeCache, type EdgeResponse } from "./cloudfront-cache.js";
 import { describeS3Error, type S3Target } from "./s3.js";
@@ -28,8 +22,10 @@ import {
   type ViewerRequest,
 } from "./events.js";
 
-export type ViewerRequestHandler = (event: CloudFrontRequestEvent) => Promise<CloudFrontRequest | CloudFrontResultResponse>;
-export type OriginResponseHandler = (event: CloudFrontResponseEvent) => Promise<CloudFrontResultResponse>;
+import type { OriginResponseHandler } from "../handlers/origin-response.js";
+import type { ViewerRequestHandler } from "../handlers/viewer-request.js";
+export type { OriginResponseHandler, ViewerRequestHandler };
+
 /** The distribution's Lambda@Edge associations. */
 export interface EdgeHandlers {
   viewerRequest: ViewerRequestHandler;
