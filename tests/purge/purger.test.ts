@@ -7,7 +7,8 @@ import test from "ava";
 import type { SQSEvent } from "aws-lambda";
 import type { CreateInvalidationCommand } from "@aws-sdk/client-cloudfront";
 import { DEFAULT_SETTINGS } from "../../handlers/core/settings.js";
-import { uriToKey, variantKeyToUri } from "../../handlers/core/variant-key.js";
+import { uriToKey, variantKey, variantKeyToUri } from "../../handlers/core/variant-key.js";
+import { basePlan } from "../../handlers/core/plan.js";
 import { SOURCE_ETAG_METADATA } from "../../handlers/core/variant-source.js";
 import { createPurgeHandler, purgeConfigFromEnvironment, PURGE_ENV } from "../../handlers/purge-handler.js";
 import { cloudFrontInvalidator } from "../../handlers/purge/cloudfront-invalidator.js";
@@ -183,6 +184,41 @@ test("the delayed pass deletes only variants whose recorded source is not the cu
 
   await handler(sqsEvent([s3Event("b.jpg")], RECHECK_ARN));
   t.is(cloudFront.calls.length, 1, "a delayed pass that finds nothing stale costs no invalidation path");
+});
+
+test("the delayed pass reads the original of long-option variants (cut into ~ segments) and deletes nothing fresh", async (t) => {
+  const plan = (quality: number) => ({
+    ...basePlan("images/cat.jpg", quality),
+    format: "webp" as const,
+    filters: [
+      { name: "watermark", args: ["w".repeat(150), 10, 10, 50] },
+      { name: "curve", args: ["c".repeat(120)] },
+    ],
+  });
+  const fresh = variantKey(plan(80), settings);
+  const stale = variantKey(plan(70), settings);
+  t.true(fresh.split("/").length > 4, `${fresh} is cut into several segments`);
+  const bucket = new MemoryBucket();
+  bucket.put("images/cat.jpg", '"e2"');
+  bucket.put(fresh, "v1", { [SOURCE_ETAG_METADATA]: "e2" });
+  bucket.put(stale, "v2", { [SOURCE_ETAG_METADATA]: "e1" });
+  const cloudFront = recordingCloudFront();
+  const handler = createPurgeHandler(
+    { settings, recheckQueueArn: RECHECK_ARN },
+    { bucket, invalidator: cloudFrontInvalidator(cloudFront, "E1", { sleep: noSleep }) },
+    () => {},
+  );
+  await handler(sqsEvent([s3Event("images/cat.jpg")], RECHECK_ARN));
+  t.true(bucket.objects.has(fresh), "the fresh long-key variant is kept");
+  t.false(bucket.objects.has(stale), "the stale one goes");
+  t.deepEqual(
+    cloudFront.calls.map((c) => c.paths),
+    [["/variants/images/cat.jpg/*"]],
+  );
+
+  cloudFront.calls.length = 0;
+  await handler(sqsEvent([s3Event("images/cat.jpg")], RECHECK_ARN));
+  t.deepEqual(cloudFront.calls, [], "a second recheck finds nothing stale and invalidates nothing");
 });
 
 test("a throttled CreateInvalidation is retried with growing waits; past the attempts the batch fails for SQS to redeliver", async (t) => {
