@@ -28,7 +28,8 @@ export interface VariantBucket {
 
 /** The CDN as the purge needs it. */
 export interface Invalidator {
-  invalidate(paths: readonly string[]): Promise<void>;
+  /** `timeLeftMs`: how long the caller may still wait (retries stop before it runs out); absent = the invalidator's own limit. */
+  invalidate(paths: readonly string[], timeLeftMs?: () => number): Promise<void>;
 }
 
 export type SweepMode = "all" | "stale";
@@ -45,6 +46,8 @@ export interface PurgeOptions {
   dryRun?: boolean;
   /** Called after each swept prefix (a progress bar). */
   onPrefixDone?: (done: number, total: number) => void;
+  /** Milliseconds the caller may still work (the purge function's remaining time, less a margin). */
+  timeLeftMs?: () => number;
 }
 
 export class OutsideVariantPrefixError extends Error {
@@ -75,7 +78,7 @@ export async function runPurge(
     options.onPrefixDone?.(++done, plan.variantPrefixes.length);
   }
   const invalidated = options.mode === "all" ? plan.invalidationPaths : stalePaths(plan, prefixesWithStale);
-  if (invalidated.length > 0 && !options.dryRun) await ports.invalidator.invalidate(invalidated);
+  if (invalidated.length > 0 && !options.dryRun) await ports.invalidator.invalidate(invalidated, options.timeLeftMs);
   return { deleted, invalidated };
 }
 

@@ -4,8 +4,6 @@
  * recording CloudFront client (throttling retried, nothing deleted outside the variant prefix).
  */
 import test from "ava";
-import type { SQSEvent } from "aws-lambda";
-import type { CreateInvalidationCommand } from "@aws-sdk/client-cloudfront";
 import { DEFAULT_SETTINGS } from "../../handlers/core/settings.js";
 import { uriToKey, variantKey, variantKeyToUri } from "../../handlers/core/variant-key.js";
 import { basePlan } from "../../handlers/core/plan.js";
@@ -15,67 +13,9 @@ import { cloudFrontInvalidator } from "../../handlers/purge/cloudfront-invalidat
 import { changedKeyOf } from "../../handlers/purge/messages.js";
 import { CLOUDFRONT_PURGE_LIMITS, planPurge, purgeTargetOf } from "../../handlers/purge/plan.js";
 import { OutsideVariantPrefixError, runPurge, type VariantBucket } from "../../handlers/purge/purger.js";
+import { MemoryBucket, RECHECK_ARN, noSleep, recordingCloudFront, s3Event, sqsEvent } from "../helpers/purge-fakes.js";
 
 const settings = DEFAULT_SETTINGS;
-const RECHECK_ARN = "arn:aws:sqs:eu-west-1:123456789012:recheck";
-const FIRST_ARN = "arn:aws:sqs:eu-west-1:123456789012:first";
-
-/** A bucket in memory: key → ETag, plus the source recorded on variants. */
-class MemoryBucket implements VariantBucket {
-  readonly objects = new Map<string, { etag: string; metadata: Record<string, string> }>();
-  readonly deleteCalls: string[][] = [];
-  put(key: string, etag: string, metadata: Record<string, string> = {}): void {
-    this.objects.set(key, { etag, metadata });
-  }
-  async listKeys(prefix: string) {
-    return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
-  }
-  async etagOf(key: string) {
-    return this.objects.get(key)?.etag;
-  }
-  async recordedSourceOf(key: string) {
-    return this.objects.get(key)?.metadata[SOURCE_ETAG_METADATA];
-  }
-  async deleteKeys(keys: readonly string[]) {
-    this.deleteCalls.push([...keys]);
-    for (const k of keys) this.objects.delete(k);
-  }
-}
-
-/** A CloudFront client that records every CreateInvalidation and fails the first `failures` calls. */
-function recordingCloudFront(failures: { name: string }[] = []) {
-  const calls: { distributionId: string; paths: string[] }[] = [];
-  let attempts = 0;
-  return {
-    calls,
-    get attempts() {
-      return attempts;
-    },
-    async send(command: CreateInvalidationCommand) {
-      attempts++;
-      const failure = failures.shift();
-      if (failure) throw Object.assign(new Error(failure.name), { name: failure.name });
-      const input = command.input;
-      assertQuantityMatches(input.InvalidationBatch!.Paths!.Quantity!, input.InvalidationBatch!.Paths!.Items!.length);
-      calls.push({ distributionId: input.DistributionId!, paths: [...input.InvalidationBatch!.Paths!.Items!] });
-      return {};
-    },
-  };
-}
-
-function assertQuantityMatches(quantity: number, items: number): void {
-  if (quantity !== items) throw new Error(`InconsistentQuantities: ${quantity} != ${items}`);
-}
-
-const noSleep = async () => {};
-
-function s3Event(key: string, type = "Object Created"): string {
-  return JSON.stringify({ source: "aws.s3", "detail-type": type, detail: { bucket: { name: "b" }, object: { key, etag: "x" } } });
-}
-
-function sqsEvent(bodies: string[], arn = FIRST_ARN): SQSEvent {
-  return { Records: bodies.map((body, i) => ({ messageId: `m${i}`, body, eventSourceARN: arn })) } as unknown as SQSEvent;
-}
 
 test("one changed original: its variant prefix swept, one wildcard path in viewer-request's encoding", (t) => {
   const plan = planPurge([purgeTargetOf("images/cat.jpg")], settings);
