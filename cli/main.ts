@@ -14,6 +14,7 @@ import { openLines } from "./input.js";
 import { createProgressBar } from "./progress.js";
 import { runSign } from "./sign.js";
 import { PURGE_USAGE, PurgeUsageError, runPurgeCommand } from "./purge.js";
+import { runDeployerPolicy } from "./deployer-policy.js";
 
 const USAGE = "usage: edge-resizer audit <file|-> [--json] [--settings settings.json] [--strict]";
 const HELP = `${USAGE}
@@ -33,6 +34,7 @@ Exit status: 0 all served, 1 some URL would break (or, with --strict, is approxi
 edge-resizer sign <thumbor path> [--key-file <file>] [--settings settings.json] [--base-url <url>]
   prints the signed URL; the key comes from $EDGE_RESIZER_SECURITY_KEY or --key-file (cli/sign.ts)
 edge-resizer purge --help: delete and invalidate the variants of changed originals by hand.
+edge-resizer deployer-policy [--stack Pulumi.<stack>.yaml] [...]: the IAM policy \`pulumi up\` needs (cli/deployer-policy.ts)
 `;
 
 /** The audit cannot run: bad arguments (`usage` set: the usage line is shown too) or unreadable input. */
@@ -127,6 +129,8 @@ function describeIoError(err: unknown): string {
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === "sign")
     return runSign(argv.slice(1), { env: process.env, stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
+  if (argv[0] === "deployer-policy")
+    return runDeployerPolicy(argv.slice(1), { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
   try {
     if (argv[0] === "purge") return await runPurgeCommand(argv.slice(1), { out: process.stdout, err: process.stderr, readStdin });
     const command = parseCommandLine(argv);

@@ -4,8 +4,15 @@
  * EventBridge; a rule that cannot match keys under the variant prefix (so storing a variant never
  * triggers anything) feeds two SQS queues, one delivering at once and one after a delay longer
  * than any render (the second pass that removes variants rendered from the old original); a
- * regular Lambda in the bucket's region drains both in batches. Everything lives in the stack's
- * region, which must be the bucket's.
+ * regular Lambda drains both in batches. Every regional resource is created in the bucket's
+ * region (the per-resource `region` input; an existing bucket may be in another region than the
+ * stack): S3 sends its events to EventBridge in the bucket's region only, an EventBridge rule
+ * targets queues of its own region, and a Lambda reads SQS queues of its own region.
+ *
+ * Invalidations stay bounded: each queue's mapping runs at most PURGE_CONCURRENCY_PER_QUEUE
+ * batches at once, a batch asks for at most 15 wildcard paths (handlers/purge/plan.ts), CloudFront
+ * refuses more than 15 in progress and the purge backs off until its time runs out, then reports
+ * the batch's messages as failed so they return to the queue.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -16,14 +23,27 @@ export const RECHECK_DELAY_SECONDS = 120;
 /** Events gathered into one invocation (one plan, so one coalesced invalidation). */
 const BATCH_SIZE = 1000;
 const BATCH_WINDOW_SECONDS = 30;
-const PURGE_TIMEOUT_SECONDS = 300;
+/** Lambda's longest timeout: a batch may wait out CloudFront's invalidations in progress (minutes). */
+export const PURGE_TIMEOUT_SECONDS = 900;
+/**
+ * Batches of one queue in flight at once: the least SQS's maximum concurrency allows. With two
+ * queues at most four batches compete for CloudFront's 15 wildcard paths in progress.
+ */
+export const PURGE_CONCURRENCY_PER_QUEUE = 2;
+/**
+ * AWS's rule for a queue a Lambda drains: a visibility timeout of at least six times the function's
+ * timeout (room for Lambda's retries when the function is throttled), so a running batch is never
+ * handed out twice.
+ */
+export const PURGE_VISIBILITY_TIMEOUT_SECONDS = 6 * PURGE_TIMEOUT_SECONDS;
 /** Deliveries of one batch before it goes to the dead-letter queue. */
 const MAX_RECEIVES = 5;
 /** AWS managed policy: the function's own CloudWatch logs. */
 const BASIC_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
 
 export interface FreshnessParts {
-  bucket: { name: pulumi.Output<string>; arn: pulumi.Output<string> };
+  /** `region`: an existing bucket's own region; undefined for one created here (the stack's). */
+  bucket: { name: pulumi.Output<string>; arn: pulumi.Output<string>; region?: pulumi.Output<string> };
   variantPrefix: string;
   distribution: aws.cloudfront.Distribution;
   /** The built bundles; `purge` is the purge function's folder. */
@@ -45,17 +65,20 @@ export function originChangePattern(bucketName: string, variantPrefix: string) {
 }
 
 type PurgeQueues = { now: aws.sqs.Queue; later: aws.sqs.Queue };
+/** Where the regional resources go: the bucket's region (undefined: the stack's, which is then the bucket's). */
+type Regional = { region: pulumi.Output<string> | undefined };
 
 /** Creates the event wiring and the purge function; returns the function. */
 export function purgeOnChange(name: string, parts: FreshnessParts, parent: pulumi.Resource): aws.lambda.Function {
   const opts = { parent };
+  const at: Regional = { region: parts.bucket.region };
   if (parts.existingBucket) warnEventConfigurationReplaced(parent);
   // S3 sends every object event of the bucket to EventBridge (the rule below picks originals).
-  new aws.s3.BucketNotification(`${name}-events`, { bucket: parts.bucket.name, eventbridge: true }, opts);
-  const queues = purgeQueues(name, opts);
-  routeOriginChanges(name, parts, queues, opts);
-  const purgeFunction = purgeLambda(name, parts, queues, opts);
-  drainQueues(name, queues, purgeFunction, opts);
+  new aws.s3.BucketNotification(`${name}-events`, { ...at, bucket: parts.bucket.name, eventbridge: true }, opts);
+  const queues = purgeQueues(name, at, opts);
+  routeOriginChanges(name, parts, queues, at, opts);
+  const purgeFunction = purgeLambda(name, parts, queues, at, opts);
+  drainQueues(name, queues, purgeFunction, at, opts);
   return purgeFunction;
 }
 
@@ -68,29 +91,35 @@ function warnEventConfigurationReplaced(parent: pulumi.Resource): void {
 }
 
 /** The two passes' queues and the dead-letter queue behind both. */
-function purgeQueues(name: string, opts: pulumi.CustomResourceOptions): PurgeQueues {
+function purgeQueues(name: string, at: Regional, opts: pulumi.CustomResourceOptions): PurgeQueues {
   // Batches that failed MAX_RECEIVES times wait here (14 days) for a look and a redrive.
-  const deadLetterQueue = new aws.sqs.Queue(`${name}-purge-dlq`, { messageRetentionSeconds: 14 * 86_400 }, opts);
+  const deadLetterQueue = new aws.sqs.Queue(`${name}-purge-dlq`, { ...at, messageRetentionSeconds: 14 * 86_400 }, opts);
   const redrivePolicy = deadLetterQueue.arn.apply((arn) => JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: MAX_RECEIVES }));
-  // Six times the function's timeout, as AWS advises, so a running batch is not handed out twice.
-  const visibilityTimeoutSeconds = 6 * PURGE_TIMEOUT_SECONDS;
+  const visibilityTimeoutSeconds = PURGE_VISIBILITY_TIMEOUT_SECONDS;
   // First pass: changes delivered at once.
-  const now = new aws.sqs.Queue(`${name}-purge`, { visibilityTimeoutSeconds, redrivePolicy }, opts);
+  const now = new aws.sqs.Queue(`${name}-purge`, { ...at, visibilityTimeoutSeconds, redrivePolicy }, opts);
   // Second pass: the same changes delivered RECHECK_DELAY_SECONDS later, for renders that raced them.
   const later = new aws.sqs.Queue(
     `${name}-purge-recheck`,
-    { visibilityTimeoutSeconds, redrivePolicy, delaySeconds: RECHECK_DELAY_SECONDS },
+    { ...at, visibilityTimeoutSeconds, redrivePolicy, delaySeconds: RECHECK_DELAY_SECONDS },
     opts,
   );
   return { now, later };
 }
 
 /** The EventBridge rule for changed originals, delivering to both queues. */
-function routeOriginChanges(name: string, parts: FreshnessParts, queues: PurgeQueues, opts: pulumi.CustomResourceOptions): void {
+function routeOriginChanges(
+  name: string,
+  parts: FreshnessParts,
+  queues: PurgeQueues,
+  at: Regional,
+  opts: pulumi.CustomResourceOptions,
+): void {
   // Matches changes to originals only: a stored variant (under the prefix) never triggers a purge.
   const rule = new aws.cloudwatch.EventRule(
     `${name}-original-changed`,
     {
+      ...at,
       description: `edge-resizer ${name}: an original was created, replaced or deleted`,
       eventPattern: parts.bucket.name.apply((bucket) => JSON.stringify(originChangePattern(bucket, parts.variantPrefix))),
     },
@@ -104,30 +133,41 @@ function routeOriginChanges(name: string, parts: FreshnessParts, queues: PurgeQu
     new aws.sqs.QueuePolicy(
       `${name}-purge-${suffix}-policy`,
       {
+        ...at,
         queueUrl: queue.url,
         policy: pulumi.all([queue.arn, rule.arn]).apply(([queueArn, ruleArn]) => JSON.stringify(queueSendPolicy(queueArn, ruleArn))),
       },
       opts,
     );
     // The rule delivers each matching event to the queue.
-    new aws.cloudwatch.EventTarget(`${name}-purge-${suffix}-target`, { rule: rule.name, arn: queue.arn }, opts);
+    new aws.cloudwatch.EventTarget(`${name}-purge-${suffix}-target`, { ...at, rule: rule.name, arn: queue.arn }, opts);
   }
 }
 
 /** The purge function's subscriptions to both queues. */
-function drainQueues(name: string, queues: PurgeQueues, purgeFunction: aws.lambda.Function, opts: pulumi.CustomResourceOptions): void {
+function drainQueues(
+  name: string,
+  queues: PurgeQueues,
+  purgeFunction: aws.lambda.Function,
+  at: Regional,
+  opts: pulumi.CustomResourceOptions,
+): void {
   for (const [suffix, queue] of [
     ["now", queues.now],
     ["later", queues.later],
   ] as const) {
-    // The function drains the queue in batches gathered over BATCH_WINDOW_SECONDS (one plan each).
+    // The function drains the queue in batches gathered over BATCH_WINDOW_SECONDS (one plan each),
+    // a few at a time, and hands back only the messages whose pass failed.
     new aws.lambda.EventSourceMapping(
       `${name}-purge-${suffix}-source`,
       {
+        ...at,
         eventSourceArn: queue.arn,
         functionName: purgeFunction.arn,
         batchSize: BATCH_SIZE,
         maximumBatchingWindowInSeconds: BATCH_WINDOW_SECONDS,
+        scalingConfig: { maximumConcurrency: PURGE_CONCURRENCY_PER_QUEUE },
+        functionResponseTypes: ["ReportBatchItemFailures"],
       },
       opts,
     );
@@ -135,13 +175,20 @@ function drainQueues(name: string, queues: PurgeQueues, purgeFunction: aws.lambd
 }
 
 /** The purge function, its role and its least-privilege policy. */
-function purgeLambda(name: string, parts: FreshnessParts, queues: PurgeQueues, opts: pulumi.CustomResourceOptions): aws.lambda.Function {
+function purgeLambda(
+  name: string,
+  parts: FreshnessParts,
+  queues: PurgeQueues,
+  at: Regional,
+  opts: pulumi.CustomResourceOptions,
+): aws.lambda.Function {
   const role = purgeRole(name, opts);
   const policies = purgePolicies(name, parts, queues, role, opts);
   // The purge itself: a regular Lambda in the bucket's region, configured by environment variables.
   return new aws.lambda.Function(
     `${name}-purge`,
     {
+      ...at,
       description: `edge-resizer ${name}: deletes and invalidates the variants of changed originals`,
       runtime: aws.lambda.Runtime.NodeJS22dX,
       handler: "index.handler",
@@ -155,6 +202,7 @@ function purgeLambda(name: string, parts: FreshnessParts, queues: PurgeQueues, o
           [PURGE_ENV.distributionId]: parts.distribution.id,
           [PURGE_ENV.variantPrefix]: parts.variantPrefix,
           [PURGE_ENV.recheckQueueArn]: queues.later.arn,
+          ...(parts.bucket.region ? { [PURGE_ENV.bucketRegion]: parts.bucket.region } : {}),
         },
       },
     },

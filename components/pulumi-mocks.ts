@@ -105,12 +105,13 @@ function mockedState(type: string, name: string, inputs: Record<string, any>, id
       state.arn = `arn:aws:wafv2:us-east-1:${ACCOUNT_ID}:global/webacl/${name}/${id}`;
       break;
     case "aws:sqs/queue:Queue":
-      state.arn = `arn:aws:sqs:${bucketRegion}:${ACCOUNT_ID}:${name}`;
-      state.url = `https://sqs.${bucketRegion}.amazonaws.com/${ACCOUNT_ID}/${name}`;
+      // Like a function, a queue or a rule without a `region` input lands in the stack's region.
+      state.arn = `arn:aws:sqs:${inputs.region ?? bucketRegion}:${ACCOUNT_ID}:${name}`;
+      state.url = `https://sqs.${inputs.region ?? bucketRegion}.amazonaws.com/${ACCOUNT_ID}/${name}`;
       break;
     case "aws:cloudwatch/eventRule:EventRule":
       state.name = name;
-      state.arn = `arn:aws:events:${bucketRegion}:${ACCOUNT_ID}:rule/${name}`;
+      state.arn = `arn:aws:events:${inputs.region ?? bucketRegion}:${ACCOUNT_ID}:rule/${name}`;
       break;
     case "aws:cloudfront/distribution:Distribution":
       state.domainName = "d111111abcdef8.cloudfront.net";

@@ -136,6 +136,15 @@ export function parseVariantKey(key: string, settings: KeySettings): TransformPl
   return plan;
 }
 
+/**
+ * The original a variant key was made from, read as `parseVariantKey` reads it (continuation
+ * segments of long options skipped), without checking the options. Throws RequestError(400) for a
+ * key that names no original.
+ */
+export function originalKeyOfVariant(key: string, settings: Pick<Settings, "variantPrefix">): string {
+  return splitVariantKey(key, settings).source;
+}
+
 /** Refuses a key that is not a variant key (RequestError 400). */
 function notAVariantKey(why: string): never {
   throw new RequestError(400, `not a variant key: ${why}`);

@@ -10,7 +10,8 @@
  * Nothing outside the variant prefix is ever deleted: every key is checked before the delete.
  */
 import type { Settings } from "../core/settings.js";
-import { isUnderVariantPrefix } from "../core/variant-key.js";
+import { RequestError } from "../core/errors.js";
+import { isUnderVariantPrefix, originalKeyOfVariant } from "../core/variant-key.js";
 import { isStaleVariant } from "../core/variant-source.js";
 import { invalidationPathOf, type PurgePlan } from "./plan.js";
 
@@ -27,7 +28,8 @@ export interface VariantBucket {
 
 /** The CDN as the purge needs it. */
 export interface Invalidator {
-  invalidate(paths: readonly string[]): Promise<void>;
+  /** `timeLeftMs`: how long the caller may still wait (retries stop before it runs out); absent = the invalidator's own limit. */
+  invalidate(paths: readonly string[], timeLeftMs?: () => number): Promise<void>;
 }
 
 export type SweepMode = "all" | "stale";
@@ -44,6 +46,8 @@ export interface PurgeOptions {
   dryRun?: boolean;
   /** Called after each swept prefix (a progress bar). */
   onPrefixDone?: (done: number, total: number) => void;
+  /** Milliseconds the caller may still work (the purge function's remaining time, less a margin). */
+  timeLeftMs?: () => number;
 }
 
 export class OutsideVariantPrefixError extends Error {
@@ -74,7 +78,7 @@ export async function runPurge(
     options.onPrefixDone?.(++done, plan.variantPrefixes.length);
   }
   const invalidated = options.mode === "all" ? plan.invalidationPaths : stalePaths(plan, prefixesWithStale);
-  if (invalidated.length > 0 && !options.dryRun) await ports.invalidator.invalidate(invalidated);
+  if (invalidated.length > 0 && !options.dryRun) await ports.invalidator.invalidate(invalidated, options.timeLeftMs);
   return { deleted, invalidated };
 }
 
@@ -92,14 +96,29 @@ async function variantsToDelete(
 ): Promise<string[]> {
   const keys = await bucket.listKeys(prefix);
   if (mode === "all") return keys;
-  const head = `${settings.variantPrefix}/`;
   const currentEtags = new Map<string, Promise<string | undefined>>();
   const stale: string[] = [];
   for (const key of keys) {
-    const original = key.slice(head.length, key.lastIndexOf("/"));
+    const original = originalOf(key, settings);
+    // A key that names no original is not a variant we wrote: the stale pass leaves it alone.
+    if (original === undefined) continue;
     if (!currentEtags.has(original)) currentEtags.set(original, bucket.etagOf(original));
     const current = await currentEtags.get(original)!;
     if (isStaleVariant(await bucket.recordedSourceOf(key), current)) stale.push(key);
   }
   return stale;
+}
+
+/**
+ * The original behind a variant key, read by the key module (options longer than one segment are
+ * cut into "~" segments, so the last "/" is not where the original ends); undefined for a key
+ * that names none.
+ */
+function originalOf(key: string, settings: Pick<Settings, "variantPrefix">): string | undefined {
+  try {
+    return originalKeyOfVariant(key, settings);
+  } catch (err) {
+    if (err instanceof RequestError) return undefined;
+    throw err;
+  }
 }

@@ -10,7 +10,12 @@ import { componentHarness, deployResizer } from "../helpers/component-harness.js
 import type { RecordedResource } from "../../components/pulumi-mocks.js";
 import type { ImageResizer as ImageResizerClass, ImageResizerArgs } from "../../components/image-resizer.js";
 import { PURGE_ENV } from "../../handlers/purge-handler.js";
-import { RECHECK_DELAY_SECONDS } from "../../components/freshness.js";
+import {
+  PURGE_CONCURRENCY_PER_QUEUE,
+  PURGE_TIMEOUT_SECONDS,
+  PURGE_VISIBILITY_TIMEOUT_SECONDS,
+  RECHECK_DELAY_SECONDS,
+} from "../../components/freshness.js";
 
 const T = {
   notification: "aws:s3/bucketNotification:BucketNotification",
@@ -22,6 +27,8 @@ const T = {
   fn: "aws:lambda/function:Function",
   rolePolicy: "aws:iam/rolePolicy:RolePolicy",
 } as const;
+/** Freshness resources that live in a region (IAM is global). */
+const REGIONAL = [T.notification, T.rule, T.target, T.queue, T.queuePolicy, T.mapping, T.fn];
 
 const h = componentHarness(test, "freshness-bundles-");
 
@@ -116,6 +123,46 @@ test.serial("least privilege: list and delete under the variant prefix only, inv
   const drain = JSON.parse(mine("iam", T.rolePolicy).find((p) => p.name === "iam-purge-queues")!.inputs.policy);
   t.deepEqual(drain.Statement[0].Resource.map((arn: string) => arn.split(":").pop()).sort(), ["iam-purge", "iam-purge-recheck"]);
 });
+
+test.serial("an existing bucket in another region gets every freshness resource in its own region", async (t) => {
+  h.mocks.existingBuckets.set("sydney-originals", { region: "ap-southeast-2" });
+  await deploy("far", { existingBucketName: "sydney-originals" });
+  const regional = REGIONAL.flatMap((type) => mine("far", type)).filter((r) => !(r.type === T.fn && !r.name.startsWith("far-purge")));
+  t.is(regional.length, 12, regional.map((r) => r.name).join(", "));
+  for (const r of regional) t.is(r.inputs.region, "ap-southeast-2", `${r.type} ${r.name}`);
+  // What AWS checks: the rule targets queues of its own region, a mapping joins a queue and a function of one region.
+  const arnRegion = (arn: string) => arn.split(":")[3];
+  for (const target of mine("far", T.target)) t.is(arnRegion(target.inputs.arn), "ap-southeast-2");
+  for (const m of mine("far", T.mapping)) {
+    t.is(arnRegion(m.inputs.eventSourceArn), "ap-southeast-2");
+    t.is(arnRegion(m.inputs.functionName), "ap-southeast-2");
+  }
+  const fn = mine("far", T.fn).find((f) => f.name === "far-purge")!;
+  t.is(fn.inputs.environment.variables[PURGE_ENV.bucketRegion], "ap-southeast-2", "the purge's S3 client asks the bucket's region");
+  t.is(fn.inputs.environment.variables[PURGE_ENV.bucket], "sydney-originals");
+});
+
+test.serial(
+  "one bounded invalidation path: capped mappings reporting partial failures, AWS's visibility rule for the timeout",
+  async (t) => {
+    await deploy("bounded");
+    const fn = mine("bounded", T.fn).find((f) => f.name === "bounded-purge")!;
+    t.is(fn.inputs.timeout, PURGE_TIMEOUT_SECONDS);
+    for (const q of mine("bounded", T.queue).filter((q) => q.name !== "bounded-purge-dlq")) {
+      t.true(q.inputs.visibilityTimeoutSeconds >= 6 * fn.inputs.timeout, `${q.name}: at least six times the function's timeout`);
+      t.is(q.inputs.visibilityTimeoutSeconds, PURGE_VISIBILITY_TIMEOUT_SECONDS);
+      t.true(q.inputs.visibilityTimeoutSeconds <= 43_200, "SQS's longest visibility timeout is 12 hours");
+    }
+    const mappings = mine("bounded", T.mapping);
+    t.is(mappings.length, 2);
+    for (const m of mappings) {
+      t.deepEqual(m.inputs.functionResponseTypes, ["ReportBatchItemFailures"]);
+      t.is(m.inputs.scalingConfig.maximumConcurrency, PURGE_CONCURRENCY_PER_QUEUE);
+      t.true(m.inputs.scalingConfig.maximumConcurrency >= 2, "SQS's maximum concurrency is at least 2");
+    }
+    t.is(fn.inputs.environment.variables[PURGE_ENV.bucketRegion], undefined, "a created bucket is in the function's own region");
+  },
+);
 
 test.serial("purgeOnChange: false creates none of it", async (t) => {
   const resizer = await deploy("off", { purgeOnChange: false });

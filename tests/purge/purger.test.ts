@@ -4,77 +4,18 @@
  * recording CloudFront client (throttling retried, nothing deleted outside the variant prefix).
  */
 import test from "ava";
-import type { SQSEvent } from "aws-lambda";
-import type { CreateInvalidationCommand } from "@aws-sdk/client-cloudfront";
 import { DEFAULT_SETTINGS } from "../../handlers/core/settings.js";
-import { uriToKey, variantKeyToUri } from "../../handlers/core/variant-key.js";
+import { uriToKey, variantKey, variantKeyToUri } from "../../handlers/core/variant-key.js";
+import { basePlan } from "../../handlers/core/plan.js";
 import { SOURCE_ETAG_METADATA } from "../../handlers/core/variant-source.js";
 import { createPurgeHandler, purgeConfigFromEnvironment, PURGE_ENV } from "../../handlers/purge-handler.js";
 import { cloudFrontInvalidator } from "../../handlers/purge/cloudfront-invalidator.js";
 import { changedKeyOf } from "../../handlers/purge/messages.js";
 import { CLOUDFRONT_PURGE_LIMITS, planPurge, purgeTargetOf } from "../../handlers/purge/plan.js";
 import { OutsideVariantPrefixError, runPurge, type VariantBucket } from "../../handlers/purge/purger.js";
+import { MemoryBucket, RECHECK_ARN, noSleep, recordingCloudFront, s3Event, sqsEvent } from "../helpers/purge-fakes.js";
 
 const settings = DEFAULT_SETTINGS;
-const RECHECK_ARN = "arn:aws:sqs:eu-west-1:123456789012:recheck";
-const FIRST_ARN = "arn:aws:sqs:eu-west-1:123456789012:first";
-
-/** A bucket in memory: key → ETag, plus the source recorded on variants. */
-class MemoryBucket implements VariantBucket {
-  readonly objects = new Map<string, { etag: string; metadata: Record<string, string> }>();
-  readonly deleteCalls: string[][] = [];
-  put(key: string, etag: string, metadata: Record<string, string> = {}): void {
-    this.objects.set(key, { etag, metadata });
-  }
-  async listKeys(prefix: string) {
-    return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
-  }
-  async etagOf(key: string) {
-    return this.objects.get(key)?.etag;
-  }
-  async recordedSourceOf(key: string) {
-    return this.objects.get(key)?.metadata[SOURCE_ETAG_METADATA];
-  }
-  async deleteKeys(keys: readonly string[]) {
-    this.deleteCalls.push([...keys]);
-    for (const k of keys) this.objects.delete(k);
-  }
-}
-
-/** A CloudFront client that records every CreateInvalidation and fails the first `failures` calls. */
-function recordingCloudFront(failures: { name: string }[] = []) {
-  const calls: { distributionId: string; paths: string[] }[] = [];
-  let attempts = 0;
-  return {
-    calls,
-    get attempts() {
-      return attempts;
-    },
-    async send(command: CreateInvalidationCommand) {
-      attempts++;
-      const failure = failures.shift();
-      if (failure) throw Object.assign(new Error(failure.name), { name: failure.name });
-      const input = command.input;
-      assertQuantityMatches(input.InvalidationBatch!.Paths!.Quantity!, input.InvalidationBatch!.Paths!.Items!.length);
-      calls.push({ distributionId: input.DistributionId!, paths: [...input.InvalidationBatch!.Paths!.Items!] });
-      return {};
-    },
-  };
-}
-
-function assertQuantityMatches(quantity: number, items: number): void {
-  if (quantity !== items) throw new Error(`InconsistentQuantities: ${quantity} != ${items}`);
-}
-
-const noSleep = async () => {};
-
-function s3Event(key: string, type = "Object Created"): string {
-  return JSON.stringify({ source: "aws.s3", "detail-type": type, detail: { bucket: { name: "b" }, object: { key, etag: "x" } } });
-}
-
-function sqsEvent(bodies: string[], arn = FIRST_ARN): SQSEvent {
-  return { Records: bodies.map((body, i) => ({ messageId: `m${i}`, body, eventSourceARN: arn })) } as unknown as SQSEvent;
-}
 
 test("one changed original: its variant prefix swept, one wildcard path in viewer-request's encoding", (t) => {
   const plan = planPurge([purgeTargetOf("images/cat.jpg")], settings);
@@ -183,6 +124,41 @@ test("the delayed pass deletes only variants whose recorded source is not the cu
 
   await handler(sqsEvent([s3Event("b.jpg")], RECHECK_ARN));
   t.is(cloudFront.calls.length, 1, "a delayed pass that finds nothing stale costs no invalidation path");
+});
+
+test("the delayed pass reads the original of long-option variants (cut into ~ segments) and deletes nothing fresh", async (t) => {
+  const plan = (quality: number) => ({
+    ...basePlan("images/cat.jpg", quality),
+    format: "webp" as const,
+    filters: [
+      { name: "watermark", args: ["w".repeat(150), 10, 10, 50] },
+      { name: "curve", args: ["c".repeat(120)] },
+    ],
+  });
+  const fresh = variantKey(plan(80), settings);
+  const stale = variantKey(plan(70), settings);
+  t.true(fresh.split("/").length > 4, `${fresh} is cut into several segments`);
+  const bucket = new MemoryBucket();
+  bucket.put("images/cat.jpg", '"e2"');
+  bucket.put(fresh, "v1", { [SOURCE_ETAG_METADATA]: "e2" });
+  bucket.put(stale, "v2", { [SOURCE_ETAG_METADATA]: "e1" });
+  const cloudFront = recordingCloudFront();
+  const handler = createPurgeHandler(
+    { settings, recheckQueueArn: RECHECK_ARN },
+    { bucket, invalidator: cloudFrontInvalidator(cloudFront, "E1", { sleep: noSleep }) },
+    () => {},
+  );
+  await handler(sqsEvent([s3Event("images/cat.jpg")], RECHECK_ARN));
+  t.true(bucket.objects.has(fresh), "the fresh long-key variant is kept");
+  t.false(bucket.objects.has(stale), "the stale one goes");
+  t.deepEqual(
+    cloudFront.calls.map((c) => c.paths),
+    [["/variants/images/cat.jpg/*"]],
+  );
+
+  cloudFront.calls.length = 0;
+  await handler(sqsEvent([s3Event("images/cat.jpg")], RECHECK_ARN));
+  t.deepEqual(cloudFront.calls, [], "a second recheck finds nothing stale and invalidates nothing");
 });
 
 test("a throttled CreateInvalidation is retried with growing waits; past the attempts the batch fails for SQS to redeliver", async (t) => {
