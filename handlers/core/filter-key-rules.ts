@@ -210,3 +210,17 @@ export function maxAgeArgs(args: readonly FilterArg[]): FilterArg[] | null {
   if (seconds === undefined) return [...args];
   return [MAX_AGE_STEPS.filter((s) => s <= seconds).at(-1) ?? 0];
 }
+
+/** background_color(transparent): thumbor pastes onto a transparent canvas, which changes nothing. */
+export function backgroundColorArgs(args: readonly FilterArg[]): FilterArg[] | null {
+  return args[0] === "transparent" ? null : [...args];
+}
+
+/**
+ * colorize(r, g, b, fill): `_colorize.c` moves each channel pct % toward the fill; 0 % on all
+ * three moves nothing. Kept when the fill is not a hex colour, so that the render still refuses it.
+ */
+export function colorizeArgs(args: readonly FilterArg[]): FilterArg[] | null {
+  const still = args.slice(0, 3).every((a) => a === 0) && /^[0-9a-f]{6}$/.test(String(args[3]));
+  return still ? null : [...args];
+}

@@ -99,9 +99,11 @@ export const THUMBOR_FILTERS: Readonly<Record<string, FilterDefinition>> = Objec
       def("blur", "effect", [p(T.PositiveNonZeroNumber), p(T.DecimalNumber, 0)], { ...costly, key: { args: K.blurArgs } }),
       def("sharpen", "effect", [p(T.DecimalNumber), p(T.DecimalNumber), p(T.Boolean)], costly),
       def("convolution", "effect", [p(T.ConvolutionMatrix), p(T.PositiveNonZeroNumber), p(T.Boolean, true)], costly),
-      def("background_color", "effect", [p(T.Color)]),
+      def("background_color", "effect", [p(T.Color)], { key: { args: K.backgroundColorArgs } }),
       def("brightness", "effect", [p(T.Number)], { key: { args: K.brightnessArgs } }),
-      def("colorize", "effect", [p(T.PositiveNumber), p(T.PositiveNumber), p(T.PositiveNumber), p(T.ColorString)]),
+      def("colorize", "effect", [p(T.PositiveNumber), p(T.PositiveNumber), p(T.PositiveNumber), p(T.ColorString)], {
+        key: { args: K.colorizeArgs },
+      }),
       def("contrast", "effect", [p(T.Number)], { key: { args: K.contrastArgs } }),
       def("curve", "effect", [p(T.Curve), p(T.Curve), p(T.Curve), p(T.Curve)]),
       def("equalize", "effect", []),

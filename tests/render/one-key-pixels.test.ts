@@ -13,15 +13,16 @@ import { plan, settings } from "../helpers/images.js";
 const WIDTH = 16;
 const HEIGHT = 12;
 
-/** A small image with every channel varying (a gradient plus a fixed pattern), so clamps and offsets show. */
+/** A small RGBA image with every channel varying (alpha too), so clamps, offsets and premultiplication show. */
 async function smallImage(): Promise<Buffer> {
-  const data = Buffer.alloc(WIDTH * HEIGHT * 3);
+  const data = Buffer.alloc(WIDTH * HEIGHT * 4);
   for (let i = 0; i < WIDTH * HEIGHT; i++) {
-    data[i * 3] = (i * 37) % 256;
-    data[i * 3 + 1] = (i * 11 + 60) % 256;
-    data[i * 3 + 2] = 255 - ((i * 23) % 256);
+    data[i * 4] = (i * 37) % 256;
+    data[i * 4 + 1] = (i * 11 + 60) % 256;
+    data[i * 4 + 2] = 255 - ((i * 23) % 256);
+    data[i * 4 + 3] = i % 3 === 0 ? 255 : (i * 53) % 256;
   }
-  return sharp(data, { raw: { width: WIDTH, height: HEIGHT, channels: 3 } })
+  return sharp(data, { raw: { width: WIDTH, height: HEIGHT, channels: 4 } })
     .png()
     .toBuffer();
 }
@@ -40,6 +41,7 @@ const filterCall: fc.Arbitrary<FilterCall> = fc.oneof(
   fc.tuple(fc.integer({ min: 0, max: 30 }), fc.constantFrom(0, 1, 5, 2 ** 32 + 5, 2 ** 32)).map(([a, s]) => call("noise", a, s)),
   fc.constantFrom(1, 1.0000000001, 0.5, 0.50000001, 2).map((f) => call("saturation", f)),
   fc.constantFrom(0, -1, 1, 2, 0.5).map((p) => call("proportion", p)),
+  fc.constantFrom(call("background_color", "transparent"), call("colorize", 0, 0, 0, "00ff00"), call("colorize", 0, 20, 0, "00ff00")),
   fc.constantFrom(call("grayscale"), call("strip_exif"), call("strip_icc"), call("max_age", 3601), call("max_age", 7)),
 );
 

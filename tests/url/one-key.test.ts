@@ -50,6 +50,10 @@ const SAME_PICTURE: [string[], string][] = [
   [["max_age(3600)", "max_age(3601)", "max_age(7199)", "max_age(60):max_age(3600)"], "max_age(3600)"],
   [["max_age(31536000)", "max_age(99999999)"], "max_age(31536000)"],
   [["max_bytes(0)"], ""],
+  [["background_color(transparent)", "background_color(TRANSPARENT)"], ""],
+  [["colorize(0,0,0,ff0000)", "colorize(0,0,0,'FF0000')"], ""],
+  // thumbor's PositiveNonZeroNumber does not match "10.0": the call is skipped, as thumbor skips it.
+  [["blur(10.0)"], ""],
   [["max_bytes(500):max_bytes(1000)", "max_bytes(1000)"], "max_bytes(1000)"],
 ];
 
@@ -78,6 +82,9 @@ test("calls that do change the picture keep their own keys", (t) => {
     "max_age(0)",
     "max_age(10)",
     "max_bytes(1000)",
+    "background_color(red)",
+    "colorize(0,0,1,ff0000)",
+    "colorize(0,0,0,zz0000)",
   ];
   const keys = distinct.map(keyOf);
   t.is(new Set(keys).size, distinct.length);
