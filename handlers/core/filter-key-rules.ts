@@ -111,14 +111,15 @@ export function blurArgs(args: readonly FilterArg[]): FilterArg[] | null {
 }
 
 /**
- * noise(amount[, seed]): thumbor (`_noise.c`) does nothing for amount 0 and keeps the seed in a C
- * int, reseeding only when it is > 0. The render starts every unseeded call from glibc's initial
+ * noise(amount[, seed]): thumbor (`_noise.c`) keeps both in C ints (wrapped to 32 bits), does
+ * nothing for an amount ≤ 0 and reseeds only for a seed > 0. The render starts every unseeded call from glibc's initial
  * state, which is srand(1)'s: seeds that wrap to ≤ 1 are the default (0).
  */
 export function noiseArgs(args: readonly FilterArg[]): FilterArg[] | null {
-  const amount = num(args[0]);
-  if (amount === undefined) return [...args];
-  if (amount === 0) return null;
+  const raw = num(args[0]);
+  if (raw === undefined || !Number.isInteger(raw)) return [...args];
+  const amount = raw | 0;
+  if (amount <= 0) return null;
   if (args.length < 2) return [amount];
   const seed = num(args[1]);
   if (seed === undefined) return [amount, args[1]!];

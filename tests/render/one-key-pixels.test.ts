@@ -38,7 +38,9 @@ const filterCall: fc.Arbitrary<FilterCall> = fc.oneof(
     .tuple(fc.integer({ min: -300, max: 300 }), fc.integer({ min: -300, max: 300 }), fc.integer({ min: -300, max: 300 }))
     .map(([r, g, b]) => call("rgb", r, g, b)),
   fc.tuple(fc.integer({ min: 1, max: 4 }), fc.constantFrom(0, -2, 2, 3)).map(([r, s]) => call("blur", r, s === 3 ? r : s)),
-  fc.tuple(fc.integer({ min: 0, max: 30 }), fc.constantFrom(0, 1, 5, 2 ** 32 + 5, 2 ** 32)).map(([a, s]) => call("noise", a, s)),
+  fc
+    .tuple(fc.integer({ min: 0, max: 30 }), fc.constantFrom(0, 2 ** 32, 3e9), fc.constantFrom(0, 1, 5, 2 ** 32 + 5, 2 ** 32))
+    .map(([a, wrap, s]) => call("noise", a + wrap, s)),
   fc.constantFrom(1, 1.0000000001, 0.5, 0.50000001, 2).map((f) => call("saturation", f)),
   fc.constantFrom(0, -1, 1, 2, 0.5).map((p) => call("proportion", p)),
   fc.constantFrom(call("background_color", "transparent"), call("colorize", 0, 0, 0, "00ff00"), call("colorize", 0, 20, 0, "00ff00")),
