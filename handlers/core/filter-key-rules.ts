@@ -180,8 +180,9 @@ export function maxBytesArgs(args: readonly FilterArg[]): FilterArg[] | null {
 /**
  * max_age(seconds) changes the stored Cache-Control, not the pixels, yet every N would be one
  * more render and one more stored copy. So N is rounded down to this ladder (never cached longer
- * than asked), and capped at a year: 31536000 s is CloudFront's default maximum TTL, and a year
- * is what RFC 9111 caches treat as "never expires".
+ * than asked), and capped at a year: the distribution's maxTtl (components/image-resizer.ts)
+ * keeps CloudFront's copy no longer than that anyway, and HTTP/1.1 asked servers never to send
+ * an expiry more than a year ahead (RFC 2616, Expires).
  */
 const MINUTE = 60;
 const HOUR = 3600;
