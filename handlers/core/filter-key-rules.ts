@@ -25,6 +25,11 @@ export interface KeyRule {
    */
   readonly args?: (args: readonly FilterArg[]) => FilterArg[] | null;
   readonly repeats?: Repeats;
+  /**
+   * Two calls in a row that act as one: the arguments of that one call (spelled by `args` next),
+   * or undefined when these two cannot be merged.
+   */
+  readonly combine?: (first: readonly FilterArg[], second: readonly FilterArg[]) => FilterArg[] | undefined;
 }
 
 const num = (a: FilterArg | undefined): number | undefined => (typeof a === "number" && Number.isFinite(a) ? a : undefined);
@@ -40,6 +45,13 @@ export function rotateArgs(args: readonly FilterArg[]): FilterArg[] | null {
   if (deg % 90 !== 0) return null;
   const turn = ((deg % 360) + 360) % 360;
   return turn === 0 ? null : [turn];
+}
+
+/** Two quarter turns in a row are one turn by their sum (pure pixel moves, nothing is rounded). */
+export function combineRotations(first: readonly FilterArg[], second: readonly FilterArg[]): FilterArg[] | undefined {
+  const a = num(first[0]);
+  const b = num(second[0]);
+  return a === undefined || b === undefined || a % 90 !== 0 || b % 90 !== 0 ? undefined : [(a + b) % 360];
 }
 
 /**

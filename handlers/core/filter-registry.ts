@@ -114,7 +114,7 @@ export const THUMBOR_FILTERS: Readonly<Record<string, FilterDefinition>> = Objec
       def("noise", "effect", [p(T.PositiveNumber), p(T.PositiveNumber, 0)], { key: { args: K.noiseArgs } }),
       def("proportion", "effect", [p(T.DecimalNumber)], { key: { args: K.proportionArgs } }),
       def("rgb", "effect", [p(T.Number), p(T.Number), p(T.Number)], { key: { args: K.rgbArgs } }),
-      def("rotate", "effect", [p(T.Number)], { key: { args: K.rotateArgs } }),
+      def("rotate", "effect", [p(T.Number)], { key: { args: K.rotateArgs, combine: K.combineRotations } }),
       def(
         "round_corner",
         "effect",

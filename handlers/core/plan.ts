@@ -112,17 +112,19 @@ export function canonicalPlan(plan: TransformPlan): TransformPlan {
 
 /**
  * The filters in their one spelling (each registry entry's `key` rule): arguments clamped and
- * wrapped as thumbor does, calls that change nothing dropped, repeats that act once kept once.
- * Filters the registry does not know are kept as they are.
+ * wrapped as thumbor does, calls that change nothing dropped, calls in a row that act as one
+ * merged, repeats that act once kept once. Filters the registry does not know are kept as they are.
  */
 export function canonicalFilters(calls: readonly FilterCall[]): FilterCall[] {
-  const spelled = calls.flatMap((call): FilterCall[] => {
-    const def = filterDefinition(call.name);
-    const args = def?.key.args ? def.key.args(call.args) : [...call.args];
-    if (args === null) return [];
-    while (args.length > 0 && def !== undefined && args[args.length - 1] === def.params[args.length - 1]?.default) args.pop();
-    return [{ name: call.name, args }];
-  });
+  const spelled: FilterCall[] = [];
+  for (const call of calls) {
+    const rule = filterDefinition(call.name)?.key;
+    const previous = spelled.at(-1);
+    const merged = rule?.combine && previous?.name === call.name ? rule.combine(previous.args, call.args) : undefined;
+    if (merged !== undefined) spelled.pop();
+    const one = spellCall(call.name, merged ?? call.args);
+    if (one) spelled.push(one);
+  }
   return spelled.filter((call, i) => {
     const repeats = filterDefinition(call.name)?.key.repeats;
     if (repeats === "once") return spelled.findIndex((c) => c.name === call.name) === i;
@@ -130,6 +132,15 @@ export function canonicalFilters(calls: readonly FilterCall[]): FilterCall[] {
     if (repeats === "consecutive") return i === 0 || !sameCall(spelled[i - 1]!, call);
     return true;
   });
+}
+
+/** One call's arguments by its key rule, trailing defaults dropped; null when it changes nothing. */
+function spellCall(name: string, given: readonly FilterArg[]): FilterCall | null {
+  const def = filterDefinition(name);
+  const args = def?.key.args ? def.key.args(given) : [...given];
+  if (args === null) return null;
+  while (args.length > 0 && def !== undefined && args[args.length - 1] === def.params[args.length - 1]?.default) args.pop();
+  return { name, args };
 }
 
 function sameCall(a: FilterCall, b: FilterCall): boolean {
