@@ -11,6 +11,8 @@
  */
 import { PARAM_TYPES as T, type FilterParam, type ParamType } from "./filter-params.js";
 import type { FilterArg } from "./plan.js";
+import * as K from "./filter-key-rules.js";
+import type { KeyRule } from "./filter-key-rules.js";
 
 /** When thumbor runs a filter: before loading, after loading (before the transform), or after. */
 export type FilterPhase = "pre" | "after" | "post";
@@ -45,9 +47,14 @@ export interface FilterDefinition extends FilterSyntax {
   readonly costly: boolean;
   /** Its first argument names another image, read from the bucket (render/effects/bucket-image.ts). */
   readonly readsImage: boolean;
+  /**
+   * How its calls are spelled in a variant key (filter-key-rules.ts): argument clamps and no-op
+   * values from thumbor's code, and how repeats act. Empty: every call and argument counts as given.
+   */
+  readonly key: KeyRule;
 }
 
-type Extra = Partial<Pick<FilterDefinition, "phase" | "appliedBy" | "costly" | "readsImage" | "unsupportedReason">>;
+type Extra = Partial<Pick<FilterDefinition, "phase" | "appliedBy" | "costly" | "readsImage" | "unsupportedReason" | "key">>;
 
 const p = (type: ParamType, ...dflt: [FilterArg?]): FilterParam => (dflt.length > 0 ? { type, default: dflt[0] } : { type });
 const def = (name: string, handledBy: FilterHandler, params: FilterParam[], more: Extra = {}): FilterDefinition =>
@@ -60,10 +67,14 @@ const def = (name: string, handledBy: FilterHandler, params: FilterParam[], more
     costly: false,
     readsImage: false,
     ...more,
+    key: Object.freeze({ ...more.key }),
   });
 
 const costly = { costly: true } as const;
 const readsImage = { readsImage: true } as const;
+// Key rules (filter-key-rules.ts says why each holds).
+const once = { repeats: "once" } as const;
+const last = { repeats: "last" } as const;
 
 /** Every built-in thumbor filter (thumbor 7.8's thumbor/filters/ package), by URL name, grouped by where it is handled. */
 export const THUMBOR_FILTERS: Readonly<Record<string, FilterDefinition>> = Object.freeze(
@@ -75,40 +86,42 @@ export const THUMBOR_FILTERS: Readonly<Record<string, FilterDefinition>> = Objec
       // Acts only when thumbor's gifv optimizer is configured (not by default): ignored unless strict.
       def("gifv", "planner", [p(T.GifvFormat, "mp4")], { appliedBy: "optimizer" }),
       def("focal", "geometry", [p(T.String)], { phase: "pre" }),
-      def("stretch", "geometry", [], { phase: "pre" }),
-      def("no_upscale", "geometry", [], { phase: "after" }),
-      def("upscale", "geometry", []),
-      def("autojpg", "encoder", [p(T.Boolean, true)]),
-      def("cover", "encoder", [], { appliedBy: "transformer" }),
-      def("max_age", "encoder", [p(T.PositiveNumber)]),
-      def("max_bytes", "encoder", [p(T.PositiveNumber)]),
-      def("strip_exif", "encoder", []),
-      def("strip_icc", "encoder", []),
+      def("stretch", "geometry", [], { phase: "pre", key: once }),
+      def("no_upscale", "geometry", [], { phase: "after", key: once }),
+      def("upscale", "geometry", [], { key: once }),
+      def("autojpg", "encoder", [p(T.Boolean, true)], { key: last }),
+      def("cover", "encoder", [], { appliedBy: "transformer", key: once }),
+      def("max_age", "encoder", [p(T.PositiveNumber)], { key: { args: K.maxAgeArgs, ...last } }),
+      def("max_bytes", "encoder", [p(T.PositiveNumber)], { key: { args: K.maxBytesArgs, ...last } }),
+      def("strip_exif", "encoder", [], { key: once }),
+      def("strip_icc", "encoder", [], { key: once }),
       // Neighbourhood effects first: the costly ones.
-      def("blur", "effect", [p(T.PositiveNonZeroNumber), p(T.DecimalNumber, 0)], costly),
+      def("blur", "effect", [p(T.PositiveNonZeroNumber), p(T.DecimalNumber, 0)], { ...costly, key: { args: K.blurArgs } }),
       def("sharpen", "effect", [p(T.DecimalNumber), p(T.DecimalNumber), p(T.Boolean)], costly),
       def("convolution", "effect", [p(T.ConvolutionMatrix), p(T.PositiveNonZeroNumber), p(T.Boolean, true)], costly),
-      def("background_color", "effect", [p(T.Color)]),
-      def("brightness", "effect", [p(T.Number)]),
-      def("colorize", "effect", [p(T.PositiveNumber), p(T.PositiveNumber), p(T.PositiveNumber), p(T.ColorString)]),
-      def("contrast", "effect", [p(T.Number)]),
+      def("background_color", "effect", [p(T.Color)], { key: { args: K.backgroundColorArgs } }),
+      def("brightness", "effect", [p(T.Number)], { key: { args: K.brightnessArgs } }),
+      def("colorize", "effect", [p(T.PositiveNumber), p(T.PositiveNumber), p(T.PositiveNumber), p(T.ColorString)], {
+        key: { args: K.colorizeArgs },
+      }),
+      def("contrast", "effect", [p(T.Number)], { key: { args: K.contrastArgs } }),
       def("curve", "effect", [p(T.Curve), p(T.Curve), p(T.Curve), p(T.Curve)]),
       def("equalize", "effect", []),
       def("fill", "effect", [p(T.Color), p(T.Boolean, false)]),
       def("frame", "effect", [p(T.String)], readsImage),
-      def("grayscale", "effect", []),
-      def("noise", "effect", [p(T.PositiveNumber), p(T.PositiveNumber, 0)]),
-      def("proportion", "effect", [p(T.DecimalNumber)]),
-      def("rgb", "effect", [p(T.Number), p(T.Number), p(T.Number)]),
-      def("rotate", "effect", [p(T.Number)]),
-      def("round_corner", "effect", [
-        p(T.CornerRadius),
-        p(T.PositiveNumber),
-        p(T.PositiveNumber),
-        p(T.PositiveNumber),
-        p(T.Boolean, false),
-      ]),
-      def("saturation", "effect", [p(T.DecimalNumber)]),
+      // Pillow luma of a grey image is the image (the weights sum to 65536): a second one in a row is a no-op.
+      def("grayscale", "effect", [], { key: { repeats: "consecutive" } }),
+      def("noise", "effect", [p(T.PositiveNumber), p(T.PositiveNumber, 0)], { key: { args: K.noiseArgs } }),
+      def("proportion", "effect", [p(T.DecimalNumber)], { key: { args: K.proportionArgs } }),
+      def("rgb", "effect", [p(T.Number), p(T.Number), p(T.Number)], { key: { args: K.rgbArgs } }),
+      def("rotate", "effect", [p(T.Number)], { key: { args: K.rotateArgs, combine: K.combineRotations } }),
+      def(
+        "round_corner",
+        "effect",
+        [p(T.CornerRadius), p(T.PositiveNumber), p(T.PositiveNumber), p(T.PositiveNumber), p(T.Boolean, false)],
+        { key: { args: K.roundCornerArgs } },
+      ),
+      def("saturation", "effect", [p(T.DecimalNumber)], { key: { args: K.saturationArgs } }),
       def(
         "watermark",
         "effect",
@@ -120,7 +133,7 @@ export const THUMBOR_FILTERS: Readonly<Record<string, FilterDefinition>> = Objec
           p(T.WatermarkRatio, "none"),
           p(T.WatermarkRatio, "none"),
         ],
-        readsImage,
+        { ...readsImage, key: { args: K.watermarkArgs } },
       ),
       // thumbor's redeye module (not in its BUILTIN_FILTERS) lowers red inside eyes found by OpenCV's
       // face and eye cascades; desaturating red everywhere would damage pictures thumbor leaves alone.

@@ -17,8 +17,8 @@ export const MAX_FILTERS = 12;
 export const MAX_COSTLY_FILTERS = 3;
 const COSTLY_NAMES = [...COSTLY_FILTERS].join("/");
 
-/** blur()'s radius cap (thumbor's). */
-export const MAX_BLUR_RADIUS = 150;
+/** blur()'s radius cap (thumbor's), written where the variant key applies it. */
+export { MAX_BLUR_RADIUS } from "./filter-key-rules.js";
 
 /**
  * Kernel taps × pixels per frame above which blur() gives way to libvips' approximate Gaussian

@@ -7,6 +7,7 @@
  * pipeline (pipeline.ts). Geometry (geometry.ts) turns a plan plus the original's size into
  * concrete operations.
  */
+import { filterDefinition } from "./filter-registry.js";
 import type { OutputFormat } from "./formats.js";
 
 export type { OutputFormat };
@@ -93,7 +94,7 @@ export function basePlan(source: string, quality: number): TransformPlan {
  * so that equivalent requests share one key.
  */
 export function canonicalPlan(plan: TransformPlan): TransformPlan {
-  const p: TransformPlan = { ...plan, filters: plan.filters.map((f) => ({ name: f.name, args: [...f.args] })) };
+  const p: TransformPlan = { ...plan, filters: canonicalFilters(plan.filters) };
   if (p.fit !== "crop" || p.smart) {
     // Alignment only places the crop window of `crop` mode; smart replaces it.
     p.halign = "center";
@@ -107,4 +108,41 @@ export function canonicalPlan(plan: TransformPlan): TransformPlan {
     p.quality = 0;
   }
   return p;
+}
+
+/**
+ * The filters in their one spelling (each registry entry's `key` rule): arguments clamped and
+ * wrapped as thumbor does, calls that change nothing dropped, calls in a row that act as one
+ * merged, repeats that act once kept once. Filters the registry does not know are kept as they are.
+ */
+export function canonicalFilters(calls: readonly FilterCall[]): FilterCall[] {
+  const spelled: FilterCall[] = [];
+  for (const call of calls) {
+    const rule = filterDefinition(call.name)?.key;
+    const previous = spelled.at(-1);
+    const merged = rule?.combine && previous?.name === call.name ? rule.combine(previous.args, call.args) : undefined;
+    if (merged !== undefined) spelled.pop();
+    const one = spellCall(call.name, merged ?? call.args);
+    if (one) spelled.push(one);
+  }
+  return spelled.filter((call, i) => {
+    const repeats = filterDefinition(call.name)?.key.repeats;
+    if (repeats === "once") return spelled.findIndex((c) => c.name === call.name) === i;
+    if (repeats === "last") return !spelled.slice(i + 1).some((c) => c.name === call.name);
+    if (repeats === "consecutive") return i === 0 || !sameCall(spelled[i - 1]!, call);
+    return true;
+  });
+}
+
+/** One call's arguments by its key rule, trailing defaults dropped; null when it changes nothing. */
+function spellCall(name: string, given: readonly FilterArg[]): FilterCall | null {
+  const def = filterDefinition(name);
+  const args = def?.key.args ? def.key.args(given) : [...given];
+  if (args === null) return null;
+  while (args.length > 0 && def !== undefined && args[args.length - 1] === def.params[args.length - 1]?.default) args.pop();
+  return { name, args };
+}
+
+function sameCall(a: FilterCall, b: FilterCall): boolean {
+  return a.name === b.name && a.args.length === b.args.length && a.args.every((x, i) => Object.is(x, b.args[i]));
 }

@@ -94,7 +94,7 @@ export async function renderVariant(input: RenderInput): Promise<RenderedVariant
   const ops = planGeometry(plan, decoded, frames, settings);
   const draft = await draftDecode(original, decoded, ops, plan, header, frames, settings);
   try {
-    const transformed = applyGeometry(draft ? { ...decoded, image: draft.image } : decoded, ops, plan, header, frames, settings);
+    const transformed = await run(applyGeometry(draft ? { ...decoded, image: draft.image } : decoded, ops, plan, header, frames, settings));
     const filtered = await applyFilters(transformed, plan, ops, format, frames, input);
     const encoded = await run(
       encodeVariant(filtered.image, plan, format, {

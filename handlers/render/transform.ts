@@ -11,6 +11,8 @@ import type { Settings } from "../core/settings.js";
 import { planOperations, type Operations, type Region, type Size } from "./geometry.js";
 import type { Decoded } from "./decode.js";
 import type { Header } from "./load.js";
+import { fromRaw, materialise } from "./common/raw.js";
+import { pillowLanczosResize } from "./lanczos.js";
 
 /** thumbor's operations for this plan and size, refused when the output would be too large. */
 export function planGeometry(plan: TransformPlan, decoded: Decoded, frames: number, settings: Settings): Operations {
@@ -33,14 +35,14 @@ export function planGeometry(plan: TransformPlan, decoded: Decoded, frames: numb
   return ops;
 }
 
-export function applyGeometry(
+export async function applyGeometry(
   decoded: Decoded,
   ops: Operations,
   plan: TransformPlan,
   header: Header,
   frames: number,
   settings: Settings,
-): Sharp {
+): Promise<Sharp> {
   const { size } = decoded;
   let image = decoded.image;
   const smart = isSmartCrop(ops, frames, settings);
@@ -66,6 +68,8 @@ export function applyGeometry(
     if (smart) {
       const box = down ?? { width: ops.autoCrop!.width, height: ops.autoCrop!.height };
       image = image.resize(box.width, box.height, { fit: "cover", position: sharp.strategy.attention });
+    } else if (down && frames === 1 && enlarges(region ?? size, down)) {
+      image = fromRaw(pillowLanczosResize(await materialise(image, "keep", 1), down.width, down.height));
     } else if (down) {
       image = image.resize(down.width, down.height, { fit: "fill" });
     }
@@ -73,6 +77,14 @@ export function applyGeometry(
   if (ops.flipHorizontal) image = image.flop();
   if (ops.flipVertical) image = image.flip();
   return image;
+}
+
+/**
+ * True when the resize enlarges either side: sharp enlarges with one interpolator whatever the
+ * kernel, so those go through Pillow's LANCZOS (thumbor's), reductions stay with sharp's lanczos3.
+ */
+function enlarges(from: Size, to: Size): boolean {
+  return to.width > from.width || to.height > from.height;
 }
 
 /**

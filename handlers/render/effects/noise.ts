@@ -59,8 +59,9 @@ export class GlibcRandom {
 }
 
 export const noise = perFrame((raw, args) => {
-  const amount = integerArg("noise", args, 0);
-  // thumbor's C keeps the seed in an int: only a positive int32 reseeds.
+  // thumbor's C keeps the amount and the seed in ints: an amount that wraps to ≤ 0 adds nothing,
+  // only a positive int32 seed reseeds.
+  const amount = integerArg("noise", args, 0) | 0;
   const seed = integerArg("noise", args, 1, 0) | 0;
   if (amount <= 0) return raw;
   const rand = new GlibcRandom(seed > 0 ? seed : 1);
