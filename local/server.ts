@@ -10,6 +10,7 @@ import { join, relative } from "node:path";
 import { createOriginResponseHandler } from "../handlers/origin-response.js";
 import { createViewerRequestHandler } from "../handlers/viewer-request.js";
 import { clipText } from "../handlers/core/errors.js";
+import { SECURITY_HEADERS } from "../handlers/cloudfront/security-headers.js";
 import { DEFAULT_SETTINGS, type Settings } from "../handlers/core/settings.js";
 import { isUnderVariantPrefix, parseVariantKey, uriToKey } from "../handlers/core/variant-key.js";
 import { DEFAULT_DATA_DIR, LOCAL_BUCKET, SAMPLES_DIR, SAMPLES_PREFIX } from "./locations.js";
@@ -22,6 +23,13 @@ import { isImagePath, uploadFolder, type UploadResult } from "./upload-folder.js
 
 export const DEFAULT_CACHE_BYTES = 256 * 1024 * 1024;
 const PLAYGROUND_DIR = join(__dirname, "playground");
+/**
+ * The playground is a page of its own (its script, its inline styles, the images it fetches),
+ * so it gets a policy of its own instead of the images' sandbox: nothing from elsewhere, no
+ * inline script, and no framing by another site.
+ */
+export const PLAYGROUND_CSP =
+  "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 /** Sizes of the playground's gallery when the settings have no allow-list. */
 const GALLERY_SIZES = ["300x200", "200x300", "160x160"];
 
@@ -206,7 +214,7 @@ function createHttpServer(edge: LocalEdge, playground: Playground, purger: Local
   const server = createServer((req, res) => {
     serve(req, res, edge, playground, purger, log).catch((err) => {
       log(`local edge failed on ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
-      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
+      if (!res.headersSent) res.writeHead(500, { ...SECURITY_HEADERS, "content-type": "text/plain; charset=utf-8" });
       res.end("500 local edge failure (see its log)\n");
     });
   });
@@ -342,7 +350,9 @@ function sendEdgeAnswer(res: ServerResponse, method: string, answer: EdgeAnswer,
   send(res, method, answer.response.status, headers, answer.response.body);
 }
 
+/** Every answer carries the distribution's security headers (a playground page sets its own policy). */
 function send(res: ServerResponse, method: string, status: number, headers: Map<string, string[]>, body: Buffer): void {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
   for (const [name, values] of headers) res.setHeader(name, values);
   res.setHeader("content-length", body.length);
   res.writeHead(status);
@@ -451,6 +461,7 @@ class Playground {
       new Map([
         ["content-type", [type]],
         ["cache-control", ["no-store"]],
+        ["content-security-policy", [PLAYGROUND_CSP]],
       ]),
       Buffer.isBuffer(body) ? body : Buffer.from(body),
     );
