@@ -8,6 +8,7 @@ import test from "ava";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { SECURITY_HEADERS } from "../../handlers/cloudfront/security-headers.js";
 import { PLAYGROUND_CSP, startLocalEdge, type LocalEdgeServer } from "../../local/server.js";
 
@@ -28,6 +29,26 @@ async function get(path: string, init: RequestInit = {}): Promise<{ res: Respons
   const res = await fetch(edge.url + path, { ...init, headers: { accept: ACCEPT, ...(init.headers as Record<string, string>) } });
   return { res, body: Buffer.from(await res.arrayBuffer()) };
 }
+
+async function put(key: string, body: string | Buffer, contentType: string): Promise<void> {
+  await edge.s3.client.send(new PutObjectCommand({ Bucket: edge.s3.bucket, Key: key, Body: body, ContentType: contentType }));
+}
+
+test("the pass-through route serves images only: a stored JSON secret and a scripted SVG are 404s, never cached for long", async (t) => {
+  await put("priv/secrets.json", JSON.stringify({ password: "hunter2" }), "application/json");
+  await put("script.svg", '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>', "image/svg+xml");
+  for (const path of ["/priv/secrets.json", "/script.svg"]) {
+    const { res, body } = await get(path);
+    t.is(res.status, 404, path);
+    t.is(body.toString(), "404 not an image\n", path);
+    t.notRegex(body.toString(), /hunter2|<script/, `${path}: none of the object's bytes`);
+    t.is(res.headers.get("content-type"), "text/plain; charset=utf-8", path);
+    t.is(res.headers.get("cache-control"), "public, max-age=10", path);
+  }
+  const image = await get("/samples/two-wings.jpg");
+  t.is(image.res.status, 200);
+  t.is(image.res.headers.get("content-type"), "image/jpeg");
+});
 
 test("every answer carries nosniff and the sandboxing CSP: an original, a variant, a refusal, a missing key, a refused method", async (t) => {
   const answers = {
