@@ -17,7 +17,7 @@ import { DEFAULT_DATA_DIR, LOCAL_BUCKET, SAMPLES_DIR, SAMPLES_PREFIX } from "./l
 import { EdgeCache, type CacheStats } from "./cloudfront-cache.js";
 import { S3HttpClient, type S3Answer, type S3ClientOptions } from "../handlers/s3/client.js";
 import { LocalEdge, storableKey, type EdgeAnswer, type EdgeHandlers, type EdgeStats } from "./edge.js";
-import { LocalPurger, purgeByHand } from "./purge.js";
+import { LocalPurger, purgeByHand, purgeRefusal } from "./purge.js";
 import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client, ensureBucket, startEmbeddedS3, type EmbeddedS3, type S3Target } from "./s3.js";
 import { isImagePath, uploadFolder, type UploadResult } from "./upload-folder.js";
 
@@ -55,6 +55,8 @@ export interface LocalEdgeOptions {
   log?: (line: string) => void;
   /** Wraps or replaces the real handlers (tests inject broken ones to see the edge refuse their results). */
   handlers?: (real: EdgeHandlers) => EdgeHandlers;
+  /** CloudFront's origin response timeout: S3 silent this long answers 504. Default 30 s, as CloudFront's. */
+  originResponseTimeoutMs?: number;
 }
 
 export interface LocalEdgeStats extends EdgeStats {
@@ -174,6 +176,7 @@ function createEdge({ options, settings, log, cleanups }: Startup, s3: S3Target)
     cache,
     uriToKey,
     log,
+    options.originResponseTimeoutMs,
   );
   return edge;
 }
@@ -297,7 +300,8 @@ async function serve(
   const url = req.url ?? "/";
   const path = url.split("?", 1)[0]!;
   if (path === "/_edge/purge" && method === "POST") {
-    const { status, body } = await purgeByHand(purger, req);
+    const refused = purgeRefusal(req.headers);
+    const { status, body } = refused ? { status: 403, body: JSON.stringify({ error: refused }) } : await purgeByHand(purger, req);
     send(
       res,
       method,
@@ -330,7 +334,13 @@ async function serve(
   }
   // A change to an original is purged before any later request is answered (as soon as on CloudFront, sooner).
   await purger.idle();
-  const answer = await edge.handle({ method, url, rawHeaders: req.rawHeaders, clientIp: req.socket.remoteAddress ?? "127.0.0.1" });
+  // A viewer that hangs up before its answer is sent must not keep the S3 GET behind it open.
+  const viewerGone = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) viewerGone.abort();
+  });
+  const viewer = { method, url, rawHeaders: req.rawHeaders, clientIp: req.socket.remoteAddress ?? "127.0.0.1" };
+  const answer = await edge.handle(viewer, viewerGone.signal);
   const ms = performance.now() - started;
   sendEdgeAnswer(res, method, answer, ms);
   const r = answer.response;

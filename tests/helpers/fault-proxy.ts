@@ -46,6 +46,8 @@ export interface ProxiedRequest {
   method: string;
   path: string;
   fault: Fault["kind"] | "none";
+  /** The client's connection has closed (it gave up, or it was done). */
+  closed: boolean;
 }
 
 export class FaultProxy {
@@ -53,6 +55,7 @@ export class FaultProxy {
   private rules: FaultRule[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly held = new Set<ServerResponse>();
+  private readonly waiters = new Set<() => void>();
 
   private constructor(
     private readonly server: Server,
@@ -91,6 +94,19 @@ export class FaultProxy {
     return method ? this.log.filter((r) => r.method === method) : [...this.log];
   }
 
+  /** Resolves once `holds()` is true, checked as requests arrive and client connections close. */
+  until(holds: () => boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!holds()) return;
+        this.waiters.delete(check);
+        resolve();
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
   resetLog(): void {
     this.log.length = 0;
   }
@@ -99,6 +115,10 @@ export class FaultProxy {
     this.clear();
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((done) => this.server.close(() => done()));
+  }
+
+  private notify(): void {
+    for (const check of [...this.waiters]) check();
   }
 
   private take(method: string): Fault | undefined {
@@ -112,7 +132,13 @@ export class FaultProxy {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const method = req.method ?? "GET";
     const fault = this.take(method);
-    this.log.push({ method, path: req.url ?? "/", fault: fault?.kind ?? "none" });
+    const entry: ProxiedRequest = { method, path: req.url ?? "/", fault: fault?.kind ?? "none", closed: false };
+    this.log.push(entry);
+    req.socket.once("close", () => {
+      entry.closed = true;
+      this.notify();
+    });
+    this.notify();
     switch (fault?.kind) {
       case "status": {
         req.resume();
