@@ -1,7 +1,9 @@
 /**
- * Lambda@Edge origin-response: runs when S3 answered the variant key with 403/404 (the variant
- * does not exist yet). Reads the original, renders the plan decoded from the key alone, stores
- * the variant under that key and answers it; every later request is a CloudFront or S3 hit.
+ * Lambda@Edge origin-response: runs on every answer of S3 (not on CloudFront cache hits). When
+ * S3 answered the variant key with 403/404 (the variant does not exist yet), it reads the
+ * original, renders the plan decoded from the key alone, stores the variant under that key and
+ * answers it; every later request is a CloudFront or S3 hit. An object S3 does serve passes
+ * only if it is an image of ours (passThroughAnswer).
  */
 import type { CloudFrontRequest, CloudFrontResponse, CloudFrontResponseEvent, CloudFrontResultResponse } from "aws-lambda";
 import { VIEWER_URL_HEADER, answerFromOrigin, errorResponse, headerValue, withBundledSettings } from "./cloudfront/plumbing.js";
@@ -13,6 +15,8 @@ import { renderVariant } from "./render/pipeline.js";
 import type { Settings } from "./core/settings.js";
 import { isUnderVariantPrefix, parseVariantKey, uriToKey, variantKeyToUri } from "./core/variant-key.js";
 import { SOURCE_ETAG_METADATA, normalizeEtag } from "./core/variant-source.js";
+import { CONTENT_TYPES } from "./core/formats.js";
+import { isServableContentType, isUnderOriginalsPrefix, mediaTypeOf } from "./core/originals.js";
 import { OriginalTooLargeError, StoreError, regionalS3Client, s3ObjectStore } from "./s3/store.js";
 import type { S3HttpClient } from "./s3/client.js";
 
@@ -31,6 +35,7 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
   const clientFor = deps.s3Client ?? regionalS3Client;
   return async (event) => {
     const { request, response } = event.Records[0].cf;
+    if (response.status.startsWith("2")) return passThroughAnswer(request, response, settings);
     if (response.status !== "403" && response.status !== "404") return response;
     let key: string;
     try {
@@ -64,6 +69,7 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
     // viewer-request already refused plans over the limits; a key forged past it
     // (e.g. 5000x5000,fit-in, whose output would fit) is never rendered or stored either.
     checkPlanLimits(plan, settings);
+    if (!isUnderOriginalsPrefix(plan.source, settings)) throw new RequestError(404, "not an original");
     const { bucket, region } = s3OriginOf(request);
     const store = s3ObjectStore(clientFor(region));
     const original = await store.get(bucket, plan.source);
@@ -72,7 +78,12 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
       plan,
       original: original.body,
       settings,
-      loadObject: async (other) => (await store.get(bucket, checkOriginalKey(other)))?.body ?? null,
+      loadObject: async (other) => {
+        // A watermark or frame image is pixels copied into the answer: it too must be an original.
+        const key = checkOriginalKey(other);
+        if (!isUnderOriginalsPrefix(key, settings)) return null;
+        return (await store.get(bucket, key))?.body ?? null;
+      },
     });
     const cacheControl = rendered.maxAge === undefined ? settings.cacheControl : `public, max-age=${rendered.maxAge}`;
     // The purge compares this with the original's current ETag: a render that raced a replacement is found stale.
@@ -108,6 +119,34 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
       },
     });
   }
+}
+
+/** The content types origin-response stores variants with: a stored variant of any other type is not ours. */
+const VARIANT_CONTENT_TYPES: ReadonlySet<string> = new Set(Object.values(CONTENT_TYPES));
+
+/**
+ * An object S3 serves (200, or 206 for a range) goes to the viewer only when it is an image of
+ * ours: an original under `originalsPrefix` stored with one of `originalContentTypes`, or a
+ * variant with a type we write. Anything else the bucket holds (JSON, HTML, an SVG) becomes a
+ * 404 with the short error lifetime, so it is neither shown nor cached. Viewer-request cannot
+ * decide this: only S3's answer carries the stored type.
+ */
+export function passThroughAnswer(
+  request: CloudFrontRequest,
+  response: CloudFrontResponse,
+  settings: Settings,
+): CloudFrontResponse | CloudFrontResultResponse {
+  let key: string;
+  try {
+    key = uriToKey(request.uri);
+  } catch {
+    return answerFromOrigin(response, errorResponse(404, "not an image", settings));
+  }
+  const contentType = headerValue(response.headers, "content-type");
+  const servable = isUnderVariantPrefix(key, settings)
+    ? contentType !== undefined && VARIANT_CONTENT_TYPES.has(mediaTypeOf(contentType))
+    : isUnderOriginalsPrefix(key, settings) && isServableContentType(contentType, settings);
+  return servable ? response : answerFromOrigin(response, errorResponse(404, "not an image", settings));
 }
 
 /** Bucket and region of the S3 origin (the bucket is the host part before ".s3."). */

@@ -8,7 +8,13 @@
  */
 import { GetObjectCommand, S3ServiceException, type GetObjectCommandOutput } from "@aws-sdk/client-s3";
 import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
-import { checkEdgeResult, isGeneratedResponse, type EdgeEventInput } from "../handlers/cloudfront/edge-rules.js";
+import type { Readable } from "node:stream";
+import {
+  ORIGIN_RESPONSE_TIMEOUT_SECONDS,
+  checkEdgeResult,
+  isGeneratedResponse,
+  type EdgeEventInput,
+} from "../handlers/cloudfront/edge-rules.js";
 import { EdgeCache, type EdgeResponse } from "./cloudfront-cache.js";
 import { describeS3Error, type S3Target } from "./s3.js";
 import {
@@ -72,6 +78,9 @@ export interface EdgeAnswer {
   rewrittenUri: string | undefined;
 }
 
+/** What one origin GET came to: S3's answer, or why there was none. */
+type OriginFetch = { answer: OriginAnswer; s3Body: Buffer } | "unreachable" | "timeout" | "viewer gone";
+
 export type ViewerRequestOutcome =
   { kind: "response"; response: CloudFrontResultResponse } | { kind: "request"; request: CloudFrontRequest };
 
@@ -86,6 +95,8 @@ export class LocalEdge {
     /** Maps a rewritten URI back to its S3 key (the handlers' `uriToKey`). */
     private readonly uriToKey: (uri: string) => string,
     private readonly logError: (line: string) => void,
+    /** CloudFront's origin response timeout; a test sets a short one. */
+    private readonly originResponseTimeoutMs = ORIGIN_RESPONSE_TIMEOUT_SECONDS.value * 1000,
   ) {}
 
   /** Runs the viewer-request handler alone: the rewritten request or its own answer. Throws EdgeValidationError as CloudFront would refuse it. */
@@ -98,7 +109,8 @@ export class LocalEdge {
     return isGeneratedResponse(result) ? { kind: "response", response: result } : { kind: "request", request: result };
   }
 
-  async handle(viewer: ViewerRequest): Promise<EdgeAnswer> {
+  /** One viewer request; `viewerGone` fires when the viewer closes its connection first. */
+  async handle(viewer: ViewerRequest, viewerGone?: AbortSignal): Promise<EdgeAnswer> {
     const requestId = newRequestId();
     let outcome: ViewerRequestOutcome;
     try {
@@ -114,7 +126,7 @@ export class LocalEdge {
     }
     const request = outcome.request;
     // The cache policy keys on the URI only (query strings: none), as the resizer's distribution.
-    const result = await this.cache.get(request.uri, () => this.originTrip(request, requestId));
+    const result = await this.cache.get(request.uri, () => this.originTrip(request, requestId, viewerGone));
     return {
       response: result.response,
       xCache: `${result.outcome} from cloudfront`,
@@ -124,8 +136,11 @@ export class LocalEdge {
     };
   }
 
-  /** A cache miss: GET from S3, then the origin-response handler decides what gets cached. */
-  private async originTrip(request: CloudFrontRequest, requestId: string): Promise<EdgeResponse> {
+  /**
+   * A cache miss: GET from S3, then the origin-response handler, which CloudFront runs on every
+   * answer of the origin (200s too), decides what gets cached.
+   */
+  private async originTrip(request: CloudFrontRequest, requestId: string, viewerGone?: AbortSignal): Promise<EdgeResponse> {
     let key: string;
     try {
       key = this.uriToKey(request.uri);
@@ -133,9 +148,13 @@ export class LocalEdge {
       return plain(400, "the URI is not a valid object key", "no-store");
     }
     this.stats.originFetches++;
-    const fetched = await this.fetchFromOrigin(key);
-    // CloudFront answers 502 itself when the origin cannot be reached; origin-response does not run.
-    if (!fetched) return plain(502, "the S3 origin could not be reached", "no-store");
+    const fetched = await this.fetchFromOrigin(key, viewerGone);
+    // CloudFront answers 502 or 504 itself when the origin gives no answer; origin-response does not run.
+    if (fetched === "unreachable") return plain(502, "the S3 origin could not be reached", "no-store");
+    if (fetched === "timeout")
+      return plain(504, `504 Gateway Timeout: the S3 origin did not answer within ${this.originResponseTimeoutMs} ms`, "no-store");
+    // Nobody reads this; `no-store` sends any request that waited on this trip to make its own.
+    if (fetched === "viewer gone") return plain(502, "the viewer closed the connection", "no-store");
     const { answer, s3Body } = fetched;
 
     let result: CloudFrontResultResponse;
@@ -156,21 +175,30 @@ export class LocalEdge {
     return response;
   }
 
-  /** S3's answer to a GET of `key`, as CloudFront would hand it to origin-response; undefined when S3 cannot be reached (logged). */
-  private async fetchFromOrigin(key: string): Promise<{ answer: OriginAnswer; s3Body: Buffer } | undefined> {
+  /**
+   * S3's answer to a GET of `key`, as CloudFront would hand it to origin-response. The GET is
+   * given up (its connection closed) when S3 is silent for the origin response timeout, before
+   * its headers or between parts of its body, and when the viewer has gone.
+   */
+  private async fetchFromOrigin(key: string, viewerGone?: AbortSignal): Promise<OriginFetch> {
     if (!storableKey(key)) {
       // S3 holds such keys; a filesystem-backed store cannot. Nothing can be there: S3's 404.
       return { answer: s3ErrorAnswer(404), s3Body: s3ErrorBody("NoSuchKey", "The specified key does not exist.") };
     }
+    if (viewerGone?.aborted) return "viewer gone";
+    const watch = new OriginWatch(this.originResponseTimeoutMs, viewerGone);
     try {
-      const object = await this.origin.client.send(new GetObjectCommand({ Bucket: this.origin.bucket, Key: key }));
+      const object = await this.origin.client.send(new GetObjectCommand({ Bucket: this.origin.bucket, Key: key }), {
+        abortSignal: watch.signal,
+      });
       const answer: OriginAnswer = { status: 200, statusDescription: "OK", headers: s3ObjectHeaders(object) };
-      return { answer, s3Body: Buffer.from(await object.Body!.transformToByteArray()) };
+      return { answer, s3Body: await watch.read(object.Body as Readable) };
     } catch (err) {
+      if (watch.gaveUp) return watch.gaveUp;
       const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
       if (!status) {
         this.logError(`S3 origin unreachable for ${key}: ${describeS3Error(err)}`);
-        return undefined;
+        return "unreachable";
       }
       const code = (err as S3ServiceException).name;
       let answer: OriginAnswer;
@@ -182,6 +210,8 @@ export class LocalEdge {
         setHeader(answer.headers, "Server", "AmazonS3");
       }
       return { answer, s3Body: s3ErrorBody(code, answer.statusDescription) };
+    } finally {
+      watch.stop();
     }
   }
 
@@ -216,6 +246,59 @@ export class LocalEdge {
       requestId,
       rewrittenUri: undefined,
     };
+  }
+}
+
+/** Aborts one origin GET when S3 is silent for the response timeout or the viewer goes away. */
+class OriginWatch {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private body: Readable | undefined;
+  /** Why the GET was given up, once it was. */
+  gaveUp: "timeout" | "viewer gone" | undefined;
+  private readonly onViewerGone = () => this.giveUp("viewer gone");
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly viewerGone: AbortSignal | undefined,
+  ) {
+    viewerGone?.addEventListener("abort", this.onViewerGone, { once: true });
+    this.rearm();
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** The whole body, the timeout restarting with every part that arrives. */
+  async read(body: Readable): Promise<Buffer> {
+    this.body = body;
+    this.rearm();
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) {
+      chunks.push(chunk as Buffer);
+      this.rearm();
+    }
+    if (this.gaveUp) throw new Error(this.gaveUp);
+    return Buffer.concat(chunks);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.viewerGone?.removeEventListener("abort", this.onViewerGone);
+  }
+
+  private rearm(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.giveUp("timeout"), this.timeoutMs);
+  }
+
+  private giveUp(why: "timeout" | "viewer gone"): void {
+    this.gaveUp ??= why;
+    this.stop();
+    this.controller.abort();
+    // Closes the connection even when the SDK no longer watches the signal (the body is streaming).
+    this.body?.destroy();
   }
 }
 

@@ -114,3 +114,21 @@ export async function purgeByHand(purger: LocalPurger, body: AsyncIterable<Buffe
   const report = await purger.purge(targets.map(purgeTargetOf), "all", request.dryRun === true);
   return { status: 200, body: JSON.stringify(report) };
 }
+
+/**
+ * Why a by-hand purge must be refused, or undefined when it may run. The purge deletes objects,
+ * and a web page the developer visits could POST to the edge on loopback (a cross-site
+ * `text/plain` POST needs no preflight): a browser names the page's origin in `Origin` and says
+ * `Sec-Fetch-Site`, so a request from another origin is refused. The CLI sends neither. The
+ * Host must be `localhost` or an IP address, so a DNS name rebound to loopback (whose page would
+ * be "same-origin") is refused too.
+ */
+export function purgeRefusal(headers: { host?: string; origin?: string; "sec-fetch-site"?: string }): string | undefined {
+  const host = headers.host ?? "";
+  if (!/^(?:localhost|\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\])(?::\d{1,5})?$/i.test(host))
+    return "purges are accepted for localhost or an IP address only";
+  const site = headers["sec-fetch-site"];
+  if (site !== undefined && site !== "same-origin" && site !== "none") return "cross-origin purges are refused";
+  if (headers.origin !== undefined && headers.origin !== `http://${host}`) return "cross-origin purges are refused";
+  return undefined;
+}

@@ -10,18 +10,26 @@ import { join, relative } from "node:path";
 import { createOriginResponseHandler } from "../handlers/origin-response.js";
 import { createViewerRequestHandler } from "../handlers/viewer-request.js";
 import { clipText } from "../handlers/core/errors.js";
+import { SECURITY_HEADERS } from "../handlers/cloudfront/security-headers.js";
 import { DEFAULT_SETTINGS, type Settings } from "../handlers/core/settings.js";
 import { isUnderVariantPrefix, parseVariantKey, uriToKey } from "../handlers/core/variant-key.js";
 import { DEFAULT_DATA_DIR, LOCAL_BUCKET, SAMPLES_DIR, SAMPLES_PREFIX } from "./locations.js";
 import { EdgeCache, type CacheStats } from "./cloudfront-cache.js";
 import { S3HttpClient, type S3Answer, type S3ClientOptions } from "../handlers/s3/client.js";
 import { LocalEdge, storableKey, type EdgeAnswer, type EdgeHandlers, type EdgeStats } from "./edge.js";
-import { LocalPurger, purgeByHand } from "./purge.js";
+import { LocalPurger, purgeByHand, purgeRefusal } from "./purge.js";
 import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client, ensureBucket, startEmbeddedS3, type EmbeddedS3, type S3Target } from "./s3.js";
 import { isImagePath, uploadFolder, type UploadResult } from "./upload-folder.js";
 
 export const DEFAULT_CACHE_BYTES = 256 * 1024 * 1024;
 const PLAYGROUND_DIR = join(__dirname, "playground");
+/**
+ * The playground is a page of its own (its script, its inline styles, the images it fetches),
+ * so it gets a policy of its own instead of the images' sandbox: nothing from elsewhere, no
+ * inline script, and no framing by another site.
+ */
+export const PLAYGROUND_CSP =
+  "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 /** Sizes of the playground's gallery when the settings have no allow-list. */
 const GALLERY_SIZES = ["300x200", "200x300", "160x160"];
 
@@ -47,6 +55,8 @@ export interface LocalEdgeOptions {
   log?: (line: string) => void;
   /** Wraps or replaces the real handlers (tests inject broken ones to see the edge refuse their results). */
   handlers?: (real: EdgeHandlers) => EdgeHandlers;
+  /** CloudFront's origin response timeout: S3 silent this long answers 504. Default 30 s, as CloudFront's. */
+  originResponseTimeoutMs?: number;
 }
 
 export interface LocalEdgeStats extends EdgeStats {
@@ -166,6 +176,7 @@ function createEdge({ options, settings, log, cleanups }: Startup, s3: S3Target)
     cache,
     uriToKey,
     log,
+    options.originResponseTimeoutMs,
   );
   return edge;
 }
@@ -206,7 +217,7 @@ function createHttpServer(edge: LocalEdge, playground: Playground, purger: Local
   const server = createServer((req, res) => {
     serve(req, res, edge, playground, purger, log).catch((err) => {
       log(`local edge failed on ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
-      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
+      if (!res.headersSent) res.writeHead(500, { ...SECURITY_HEADERS, "content-type": "text/plain; charset=utf-8" });
       res.end("500 local edge failure (see its log)\n");
     });
   });
@@ -289,7 +300,8 @@ async function serve(
   const url = req.url ?? "/";
   const path = url.split("?", 1)[0]!;
   if (path === "/_edge/purge" && method === "POST") {
-    const { status, body } = await purgeByHand(purger, req);
+    const refused = purgeRefusal(req.headers);
+    const { status, body } = refused ? { status: 403, body: JSON.stringify({ error: refused }) } : await purgeByHand(purger, req);
     send(
       res,
       method,
@@ -322,7 +334,13 @@ async function serve(
   }
   // A change to an original is purged before any later request is answered (as soon as on CloudFront, sooner).
   await purger.idle();
-  const answer = await edge.handle({ method, url, rawHeaders: req.rawHeaders, clientIp: req.socket.remoteAddress ?? "127.0.0.1" });
+  // A viewer that hangs up before its answer is sent must not keep the S3 GET behind it open.
+  const viewerGone = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) viewerGone.abort();
+  });
+  const viewer = { method, url, rawHeaders: req.rawHeaders, clientIp: req.socket.remoteAddress ?? "127.0.0.1" };
+  const answer = await edge.handle(viewer, viewerGone.signal);
   const ms = performance.now() - started;
   sendEdgeAnswer(res, method, answer, ms);
   const r = answer.response;
@@ -342,7 +360,9 @@ function sendEdgeAnswer(res: ServerResponse, method: string, answer: EdgeAnswer,
   send(res, method, answer.response.status, headers, answer.response.body);
 }
 
+/** Every answer carries the distribution's security headers (a playground page sets its own policy). */
 function send(res: ServerResponse, method: string, status: number, headers: Map<string, string[]>, body: Buffer): void {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
   for (const [name, values] of headers) res.setHeader(name, values);
   res.setHeader("content-length", body.length);
   res.writeHead(status);
@@ -451,6 +471,7 @@ class Playground {
       new Map([
         ["content-type", [type]],
         ["cache-control", ["no-store"]],
+        ["content-security-policy", [PLAYGROUND_CSP]],
       ]),
       Buffer.isBuffer(body) ? body : Buffer.from(body),
     );

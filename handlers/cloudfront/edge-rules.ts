@@ -16,6 +16,8 @@
  *   origin response triggers" (lambda-generating-http-responses.html)
  * - EVENT_STRUCTURE: "Lambda@Edge event structure" (lambda-event-structure.html)
  * - ERROR_PAGES: "Create a custom error page for specific HTTP status codes" (creating-custom-error-pages.html)
+ * - ORIGIN_SETTINGS: "Origin settings", Response timeout (DownloadDistValuesOrigin.html); the
+ *   API's S3OriginConfig.OriginReadTimeout: 1 to 120 s, 30 s when not set
  */
 import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
 
@@ -25,6 +27,7 @@ const QUOTAS = "Quotas on Lambda@Edge";
 const GENERATING = "Generate HTTP responses in request triggers / Update HTTP responses in origin response triggers";
 const EVENT_STRUCTURE = "Lambda@Edge event structure";
 const ERROR_PAGES = "Create a custom error page for specific HTTP status codes";
+const ORIGIN_SETTINGS = "Origin settings: Response timeout";
 
 export const EDGE_EVENT_TYPES = ["viewer-request", "origin-request", "origin-response", "viewer-response"] as const;
 export type EdgeEventType = (typeof EDGE_EVENT_TYPES)[number];
@@ -118,6 +121,9 @@ export const CUSTOM_ERROR_CODES: EdgeRule<readonly number[]> = {
   value: [400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504],
   source: ERROR_PAGES,
 };
+
+/** How long CloudFront waits for the origin's answer, and then for each next part of it, before it answers 504. */
+export const ORIGIN_RESPONSE_TIMEOUT_SECONDS: EdgeRule<number> = { value: 30, source: ORIGIN_SETTINGS };
 
 export interface TriggerLimits {
   maxMemoryMb: number;

@@ -84,3 +84,14 @@ export const READABLE_SHARP_FORMATS: ReadonlySet<string> = new Set(ENTRIES.filte
 export function contentTypeOfExtension(ext: string): string | undefined {
   return ENTRIES.find(([, f]) => f.extensions.includes(ext))?.[1].contentType;
 }
+
+/**
+ * The content types of originals served as they are (the default of `originalContentTypes`):
+ * every format we read, except SVG. An SVG is a document that can carry script; the security
+ * headers' sandbox keeps it from running, but an SVG served as-is is still a page on the image
+ * host, and the resizer does not even read SVGs unless `allowSvg` is on. A team that serves its
+ * SVGs adds `image/svg+xml` on purpose.
+ */
+export const DEFAULT_ORIGINAL_CONTENT_TYPES: readonly string[] = Object.freeze(
+  ENTRIES.filter(([name, f]) => f.readable && name !== "svg").map(([, f]) => f.contentType),
+);

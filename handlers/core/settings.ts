@@ -6,6 +6,7 @@
  * error with a precise message; nothing falls back silently to a default.
  */
 import { readFileSync } from "node:fs";
+import { DEFAULT_ORIGINAL_CONTENT_TYPES } from "./formats.js";
 import { valueChecks, type ValueChecks } from "./value-checks.js";
 
 /**
@@ -79,6 +80,14 @@ export interface Settings {
   errorCacheControl: string;
   /** How CMYK originals become RGB (CMYK_CONVERSIONS). Part of the variant key when not the default. */
   cmykConversion: CmykConversion;
+  /**
+   * Content types (lower case, no parameters) of originals served as they are; anything else
+   * stored in the bucket answers 404. `image/*` types and the octet-stream types S3 gives an
+   * upload without a type. Default: the image formats we read, SVG excepted (formats.ts).
+   */
+  originalContentTypes: string[];
+  /** Key prefix (path segments) of the originals: only keys under it are served or resized. Empty = the whole bucket. */
+  originalsPrefix: string;
   thumbor: ThumborSettings;
 }
 
@@ -98,6 +107,8 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   cacheControl: "public, max-age=86400, s-maxage=31536000",
   errorCacheControl: "public, max-age=10",
   cmykConversion: "colour-managed",
+  originalContentTypes: [...DEFAULT_ORIGINAL_CONTENT_TYPES],
+  originalsPrefix: "",
   thumbor: Object.freeze({
     allowUnsafe: true,
     securityKey: "",
@@ -116,6 +127,8 @@ export class SettingsError extends Error {
 
 const SIZE = /^(\d{1,5})x(\d{1,5})$/;
 const PREFIX_SEGMENT = /^[A-Za-z0-9._-]+$/;
+/** An image media type, or the octet-stream types of untyped uploads; never a document type. */
+const ORIGINAL_CONTENT_TYPE = /^(?:image\/[a-z0-9][a-z0-9!#$&^_.+-]*|application\/octet-stream|binary\/octet-stream)$/;
 
 /** Parses one allow-list entry `WxH` into numbers; a side of 0 means proportional. */
 export function parseSizeEntry(entry: string): { width: number; height: number } | undefined {
@@ -153,17 +166,12 @@ export function validateSettings(input: unknown, origin = "settings"): Settings 
     fail("sizeTolerance", "a number from 0 (exact) to below 1", sizeTolerance);
 
   const variantPrefix = str("variantPrefix", pick("variantPrefix"), false);
-  if (!variantPrefix.split("/").every((seg) => PREFIX_SEGMENT.test(seg) && seg !== "." && seg !== "..")) {
-    fail(
-      "variantPrefix",
-      "path segments of letters, digits, '.', '_' or '-' separated by '/', without leading or trailing '/'",
-      variantPrefix,
-    );
-  }
+  if (!isKeyPrefix(variantPrefix)) fail("variantPrefix", PREFIX_SHAPE, variantPrefix);
   const cacheControl = str("cacheControl", pick("cacheControl"), false);
   const errorCacheControl = str("errorCacheControl", pick("errorCacheControl"), false);
 
   const thumbor = validateThumborSettings(pick("thumbor"), checks, origin);
+  const originals = validateOriginals(pick("originalContentTypes"), pick("originalsPrefix"), variantPrefix, checks);
 
   return {
     sizes,
@@ -180,8 +188,34 @@ export function validateSettings(input: unknown, origin = "settings"): Settings 
     cacheControl,
     errorCacheControl,
     cmykConversion: checks.oneOf("cmykConversion", pick("cmykConversion"), CMYK_CONVERSIONS),
+    ...originals,
     thumbor,
   };
+}
+
+const PREFIX_SHAPE = "path segments of letters, digits, '.', '_' or '-' separated by '/', without leading or trailing '/'";
+
+function isKeyPrefix(prefix: string): boolean {
+  return prefix.split("/").every((seg) => PREFIX_SEGMENT.test(seg) && seg !== "." && seg !== "..");
+}
+
+/** `originalContentTypes` and `originalsPrefix`; the originals may not live inside the variants. */
+function validateOriginals(
+  types: unknown,
+  prefix: unknown,
+  variantPrefix: string,
+  checks: ValueChecks,
+): Pick<Settings, "originalContentTypes" | "originalsPrefix"> {
+  const originalContentTypes = checks.stringList("originalContentTypes", types);
+  originalContentTypes.forEach((type, i) => {
+    if (!ORIGINAL_CONTENT_TYPE.test(type))
+      checks.fail(`originalContentTypes[${i}]`, "a lower-case image/... type, application/octet-stream or binary/octet-stream", type);
+  });
+  const originalsPrefix = checks.string("originalsPrefix", prefix, true);
+  if (originalsPrefix !== "" && !isKeyPrefix(originalsPrefix)) checks.fail("originalsPrefix", `"" or ${PREFIX_SHAPE}`, originalsPrefix);
+  if (originalsPrefix === variantPrefix || originalsPrefix.startsWith(`${variantPrefix}/`))
+    checks.fail("originalsPrefix", `a prefix outside variantPrefix ("${variantPrefix}")`, originalsPrefix);
+  return { originalContentTypes, originalsPrefix };
 }
 
 /** The `thumbor` object of a settings document, checked as validateSettings checks the rest. */

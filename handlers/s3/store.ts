@@ -2,6 +2,7 @@
  * The bucket as origin-response sees it: read an object, write a variant. The only module of
  * the handlers that speaks the S3 API, through its own client (s3/client.ts: SigV4 over node:http).
  */
+import { bodyMismatch } from "./body-check.js";
 import { S3BodyTooLargeError, S3HttpClient, S3TransportError, s3ErrorCode, type S3Answer } from "./client.js";
 
 export interface StoredObject {
@@ -55,10 +56,16 @@ export function s3ObjectStore(client: S3HttpClient, budgetMs: number = S3_INVOCA
   };
   return {
     async get(bucket, key) {
-      const answer = await request("GET", () => client.get(bucket, key, { signal: budget("GET"), maxBytes: MAX_ORIGINAL_BYTES }));
-      if (answer.status === 200) return { body: answer.body, contentType: header(answer, "content-type"), etag: header(answer, "etag") };
-      if (isMissing(answer)) return null;
-      throw new StoreError(`GET failed: ${failureName(answer)}`);
+      // A body that is not the object (bodyMismatch) is read again, as the client retries a
+      // broken one; after the last attempt it is a StoreError, and nothing is rendered from it.
+      for (let attempt = 1; ; attempt++) {
+        const answer = await request("GET", () => client.get(bucket, key, { signal: budget("GET"), maxBytes: MAX_ORIGINAL_BYTES }));
+        if (isMissing(answer)) return null;
+        if (answer.status !== 200) throw new StoreError(`GET failed: ${failureName(answer)}`);
+        const mismatch = bodyMismatch(answer.headers, answer.body);
+        if (mismatch === undefined) return { body: answer.body, contentType: header(answer, "content-type"), etag: header(answer, "etag") };
+        if (attempt >= client.limits.maxAttempts) throw new StoreError(`GET failed: ${mismatch}, ${attempt} times`);
+      }
     },
     async put(bucket, key, body, contentType, cacheControl, metadata) {
       const headers: Record<string, string> = { "content-type": contentType, "cache-control": cacheControl };

@@ -16,6 +16,7 @@ import { IMPLEMENTED_FILTERS } from "../core/filter-registry.js";
 import { parseFilterList } from "./filters.js";
 import { checkOriginalKey, originalKeyFromThumborImage } from "../core/image-path.js";
 import { checkPlanLimits } from "../core/plan-limits.js";
+import { isUnderOriginalsPrefix } from "../core/originals.js";
 import { isOutputFormat, type OutputFormat } from "../core/formats.js";
 import { basePlan, canonicalPlan, type CropBox, type FitMode, type TransformPlan } from "../core/plan.js";
 import { parseSizeEntry, type Settings } from "../core/settings.js";
@@ -52,12 +53,19 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
     if (first === "unsafe" || SIGNATURE_SEGMENT.test(first)) return thumbor(uri, accept);
     const d = D_PARAM.exec(querystring);
     if (d) return dimensions(uri, d[1], accept);
+    if (settings.originalsPrefix !== "") checkOriginal(uriToKey(uri));
     return { kind: "original" };
+  }
+
+  /** Keys outside `originalsPrefix` are no originals of ours: refused here, before any origin trip. */
+  function checkOriginal(key: string): void {
+    if (!isUnderOriginalsPrefix(key, settings)) throw refusal(404, "not an original");
   }
 
   function directVariant(uri: string): ViewerRoute {
     const key = uriToKey(uri);
     const p = parseVariantKey(key, settings);
+    checkOriginal(p.source);
     if (!settings.thumbor.allowUnsafe && !isDimensionsPlan(p)) {
       throw refusal(403, "this variant can only be requested through a signed URL");
     }
@@ -173,6 +181,7 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
   }
 
   function variant(p: TransformPlan): ViewerRoute {
+    checkOriginal(p.source);
     checkPlanLimits(p, settings);
     const canonical = canonicalPlan(p);
     return { kind: "variant", key: variantKey(canonical, settings), plan: canonical };

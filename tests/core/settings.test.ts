@@ -49,6 +49,18 @@ const invalid: Array<[string, unknown, RegExp]> = [
   ],
   ["an unknown CMYK conversion", { cmykConversion: true }, /cmykConversion must be one of "colour-managed", "naive", got true/],
   ["a string for progressiveJpeg", { thumbor: { progressiveJpeg: "no" } }, /thumbor.progressiveJpeg must be true or false, got "no"/],
+  [
+    "a document type among the originals' types",
+    { originalContentTypes: ["text/html"] },
+    /originalContentTypes\[0\] must be a lower-case image/,
+  ],
+  ["an upper-case original type", { originalContentTypes: ["image/JPEG"] }, /originalContentTypes\[0\]/],
+  ["an originals prefix with a leading slash", { originalsPrefix: "/images" }, /originalsPrefix must be "" or path segments/],
+  [
+    "an originals prefix inside the variants",
+    { originalsPrefix: "variants/images" },
+    /originalsPrefix must be a prefix outside variantPrefix/,
+  ],
 ];
 for (const [what, doc, message] of invalid) {
   test(`refuses ${what} with a precise message`, (t) => {
@@ -68,4 +80,14 @@ test("loadSettingsFile names the file when it is missing or not JSON", (t) => {
   t.throws(() => loadSettingsFile(join(dir, "settings.json")), { message: /settings\.json: maxHeight must be an integer/ });
   writeFileSync(join(dir, "settings.json"), JSON.stringify({ maxHeight: 2000 }));
   t.is(loadSettingsFile(join(dir, "settings.json")).maxHeight, 2000);
+});
+
+test("originalContentTypes defaults to the image types we read, SVG left out; originalsPrefix to the whole bucket", (t) => {
+  const d = validateSettings({});
+  t.deepEqual(d.originalContentTypes, ["image/jpeg", "image/png", "image/webp", "image/avif", "image/gif", "image/heif", "image/tiff"]);
+  t.false(d.originalContentTypes.includes("image/svg+xml"));
+  t.is(d.originalsPrefix, "");
+  const s = validateSettings({ originalContentTypes: ["image/svg+xml", "binary/octet-stream"], originalsPrefix: "st/images" });
+  t.deepEqual(s.originalContentTypes, ["image/svg+xml", "binary/octet-stream"]);
+  t.is(s.originalsPrefix, "st/images");
 });

@@ -132,7 +132,7 @@ test("crop gravity and flips reach the picture", async (t) => {
 test("responses pass through when S3 had the object, or when the key is not a variant", async (t) => {
   const request = { clientIp: "1.1.1.1", method: "GET", uri: "/variants/images/cat.jpg/300x200,q80.webp", querystring: "", headers: {} };
   const handler = checked(createOriginResponseHandler(DEFAULT_SETTINGS, { s3Client: () => handlerClient }));
-  const ok = { status: 200, statusDescription: "OK", headers: {} };
+  const ok = { status: 200, statusDescription: "OK", headers: { "content-type": [{ key: "Content-Type", value: "image/webp" }] } };
   const passed = await handler(originResponseEvent(request, ok, distribution, newRequestId()));
   t.is(passed.status, "200");
   t.is(passed.body, undefined);

@@ -7,13 +7,23 @@
  *   - `hang`: never answer (until the proxy closes) — a stuck connection;
  *   - `drop`: forward, send the answer's headers and the first bytes of its body, then destroy
  *     the socket (a connection lost mid-response);
- *   - `stall`: like drop, but keep the socket open without sending more (a body that stops).
+ *   - `stall`: like drop, but keep the socket open without sending more (a body that stops);
+ *   - `tamper`: forward a well-framed answer that is not the object: its body cut to `truncateTo`
+ *     bytes (Content-Length rewritten to match) and/or one byte flipped at `flipByteAt`, and
+ *     `headers` set over S3's (an ETag, an encryption header).
  *
  * Faults are queued with a count and an optional HTTP method, and consumed in order by the
  * requests that match; everything else is forwarded untouched. Every request is logged with the
  * fault it got, so tests can count attempts.
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 
 export type Fault =
@@ -21,7 +31,8 @@ export type Fault =
   | { kind: "delay"; ms: number }
   | { kind: "hang" }
   | { kind: "drop"; afterBytes: number }
-  | { kind: "stall"; afterBytes: number };
+  | { kind: "stall"; afterBytes: number }
+  | { kind: "tamper"; truncateTo?: number; flipByteAt?: number; headers?: Record<string, string> };
 
 export interface FaultRule {
   fault: Fault;
@@ -35,6 +46,8 @@ export interface ProxiedRequest {
   method: string;
   path: string;
   fault: Fault["kind"] | "none";
+  /** The client's connection has closed (it gave up, or it was done). */
+  closed: boolean;
 }
 
 export class FaultProxy {
@@ -42,6 +55,7 @@ export class FaultProxy {
   private rules: FaultRule[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly held = new Set<ServerResponse>();
+  private readonly waiters = new Set<() => void>();
 
   private constructor(
     private readonly server: Server,
@@ -80,6 +94,19 @@ export class FaultProxy {
     return method ? this.log.filter((r) => r.method === method) : [...this.log];
   }
 
+  /** Resolves once `holds()` is true, checked as requests arrive and client connections close. */
+  until(holds: () => boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!holds()) return;
+        this.waiters.delete(check);
+        resolve();
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
   resetLog(): void {
     this.log.length = 0;
   }
@@ -88,6 +115,10 @@ export class FaultProxy {
     this.clear();
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((done) => this.server.close(() => done()));
+  }
+
+  private notify(): void {
+    for (const check of [...this.waiters]) check();
   }
 
   private take(method: string): Fault | undefined {
@@ -101,7 +132,13 @@ export class FaultProxy {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const method = req.method ?? "GET";
     const fault = this.take(method);
-    this.log.push({ method, path: req.url ?? "/", fault: fault?.kind ?? "none" });
+    const entry: ProxiedRequest = { method, path: req.url ?? "/", fault: fault?.kind ?? "none", closed: false };
+    this.log.push(entry);
+    req.socket.once("close", () => {
+      entry.closed = true;
+      this.notify();
+    });
+    this.notify();
     switch (fault?.kind) {
       case "status": {
         req.resume();
@@ -134,6 +171,7 @@ export class FaultProxy {
         headers: req.headers,
       },
       (answer) => {
+        if (fault?.kind === "tamper") return void tampered(answer, fault).then((a) => res.writeHead(a.status, a.headers).end(a.body));
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         if (fault?.kind !== "drop" && fault?.kind !== "stall") {
           answer.pipe(res);
@@ -164,4 +202,19 @@ export class FaultProxy {
     upstream.on("error", () => res.socket?.destroy());
     req.pipe(upstream);
   }
+}
+
+/** The whole answer, then changed as `fault` says, its Content-Length true to the changed body. */
+async function tampered(
+  answer: IncomingMessage,
+  fault: Extract<Fault, { kind: "tamper" }>,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of answer) chunks.push(chunk as Buffer);
+  let body = Buffer.concat(chunks);
+  if (fault.truncateTo !== undefined) body = body.subarray(0, fault.truncateTo);
+  if (fault.flipByteAt !== undefined && fault.flipByteAt < body.length) body[fault.flipByteAt] ^= 0xff;
+  const headers: IncomingHttpHeaders = { ...answer.headers, ...fault.headers, "content-length": String(body.length) };
+  delete headers["transfer-encoding"];
+  return { status: answer.statusCode ?? 502, headers, body };
 }

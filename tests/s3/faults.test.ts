@@ -49,7 +49,7 @@ test.before(async () => {
   })
     .jpeg({ quality: 90 })
     .toBuffer();
-  for (let i = 0; i < 12; i++)
+  for (let i = 0; i < 19; i++)
     await direct.send(new PutObjectCommand({ Bucket: BUCKET, Key: `photos/p${i}.jpg`, Body: noise, ContentType: "image/jpeg" }));
   for (const o of await list("")) originalEtags.set(o.key, o.etag);
 });
@@ -210,6 +210,50 @@ test("dropped connections on every GET: 503 after bounded attempts, nothing stor
   t.true(proxy.requests("GET").length <= 2 * S3_CLIENT_LIMITS.maxAttempts, `${proxy.requests("GET").length} GETs`);
   t.deepEqual(await list("variants/photos/p11.jpg/"), []);
 });
+
+test("an original cut short inside a well-framed answer (Content-Length rewritten to match) is read again; the variant is made from the whole image", async (t) => {
+  const { proxy, handler } = await faultyS3();
+  proxy.inject({ kind: "tamper", truncateTo: 60_000 }, { method: "GET", times: 1 });
+  const { out } = await handler("variants/photos/p12.jpg/300x200,q80.jpg");
+  t.is(out.status, "200");
+  t.is(proxy.requests("GET").length, 2, "the cut body was not rendered: it was read again");
+  const clean = await (await faultyS3()).handler("variants/photos/p13.jpg/300x200,q80.jpg");
+  t.true(decodedBody(out).equals(decodedBody(clean.out)), "p12 and p13 are the same original");
+});
+
+for (const [name, fault, n] of [
+  ["cut short inside a well-framed answer", { kind: "tamper", truncateTo: 60_000 }, 14],
+  ["with one byte flipped", { kind: "tamper", flipByteAt: 30_000 }, 15],
+] as Array<[string, Fault, number]>) {
+  test(`an original ${name} on every read: 503 after ${S3_CLIENT_LIMITS.maxAttempts} reads, nothing rendered or stored`, async (t) => {
+    const { proxy, handler } = await faultyS3();
+    proxy.inject(fault, { method: "GET", times: Infinity });
+    const key = `variants/photos/p${n}.jpg/300x200,q80.jpg`;
+    const { out, ms } = await handler(key);
+    assertServiceUnavailable(t, out, ms, name);
+    t.is(proxy.requests("GET").length, S3_CLIENT_LIMITS.maxAttempts);
+    t.is(proxy.requests("PUT").length, 0);
+    t.deepEqual(await list(key), []);
+  });
+}
+
+for (const [name, headers, n] of [
+  ["SSE-KMS", { "x-amz-server-side-encryption": "aws:kms" }, 16],
+  ["SSE-C", { "x-amz-server-side-encryption-customer-algorithm": "AES256" }, 17],
+  ["multipart", { etag: '"0123456789abcdef0123456789abcdef-3"' }, 18],
+] as Array<[string, Record<string, string>, number]>) {
+  test(`a ${name} original, whose ETag is not its MD5, renders: its ETag is not taken for a checksum`, async (t) => {
+    const { proxy, handler } = await faultyS3();
+    // S3 gives such objects an opaque ETag, which may look like 32 hex digits.
+    proxy.inject(
+      { kind: "tamper", headers: { etag: '"0123456789abcdef0123456789abcdef"', ...headers } },
+      { method: "GET", times: Infinity },
+    );
+    const { out } = await handler(`variants/photos/p${n}.jpg/300x200,q80.jpg`);
+    t.is(out.status, "200", out.body);
+    t.is(proxy.requests("GET").length, 1);
+  });
+}
 
 test.after("storage failures are logged as one line with the key and S3's error name, nothing more", (t) => {
   t.true(errorLines.length > 0, "the failures were logged");
