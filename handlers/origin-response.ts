@@ -11,7 +11,8 @@ import { checkOriginalKey } from "./core/image-path.js";
 import { checkPlanLimits } from "./core/plan-limits.js";
 import { renderVariant } from "./render/pipeline.js";
 import type { Settings } from "./core/settings.js";
-import { isUnderVariantPrefix, parseVariantKey, uriToKey, variantKeyToUri } from "./core/variant-key.js";
+import { isUnderVariantPrefix, parseVariantKey, variantKeyToUri } from "./core/variant-key.js";
+import { canonicalKeyOf, uriToKey } from "./core/canonical-uri.js";
 import { SOURCE_ETAG_METADATA, normalizeEtag } from "./core/variant-source.js";
 import { OriginalTooLargeError, StoreError, regionalS3Client, s3ObjectStore } from "./s3/store.js";
 import type { S3HttpClient } from "./s3/client.js";
@@ -32,14 +33,11 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
   return async (event) => {
     const { request, response } = event.Records[0].cf;
     if (response.status !== "403" && response.status !== "404") return response;
-    let key: string;
-    try {
-      key = uriToKey(request.uri);
-    } catch {
-      return response;
-    }
+    const spelling = variantKeySpelling(request.uri, settings);
     // Originals that are missing stay S3's own answer; only variants are made here.
-    if (!isUnderVariantPrefix(key, settings)) return response;
+    if (spelling === undefined) return response;
+    if (spelling.refused) return answerFromOrigin(response, errorResponse(spelling.refused.status, spelling.refused.reason, settings));
+    const key = spelling.key;
     try {
       return await makeVariant(request, response, key);
     } catch (err) {
@@ -107,6 +105,30 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
         "cache-control": [{ key: "Cache-Control", value: "no-store" }],
       },
     });
+  }
+}
+
+/**
+ * The variant key a URI names, as S3 read it; undefined when it names no variant (or nothing S3
+ * could read). A URI that is not the canonical spelling of its key (`/%76ariants/...`) is refused:
+ * only the spelling viewer-request writes may render and store, so no other spelling is cached.
+ */
+export function variantKeySpelling(
+  uri: string,
+  settings: Pick<Settings, "variantPrefix">,
+): { key: string; refused?: undefined } | { refused: RequestError } | undefined {
+  let key: string;
+  try {
+    key = uriToKey(uri);
+  } catch {
+    return undefined;
+  }
+  if (!isUnderVariantPrefix(key, settings)) return undefined;
+  try {
+    return { key: canonicalKeyOf(uri) };
+  } catch (err) {
+    if (isRequestError(err)) return { refused: err };
+    throw err;
   }
 }
 

@@ -2,6 +2,8 @@
  * From a viewer's request (path, query string, Accept) to the canonical variant key, or to
  * "serve the original as it is". Pure: no AWS, no HTTP objects, no sharp.
  *
+ * The route is decided on the key the path names (decoded once, as S3 decodes it), never on the
+ * raw spelling, so `/%76ariants/...` or `/variants%2F...` is the variant route, not an original.
  * Route table (first match wins):
  *   /<variantPrefix>/*key      a variant key asked for directly (a redirect target, or a
  *                              forged key): served only if an unsigned request could have made it
@@ -9,8 +11,10 @@
  *   /:signature/*rest          thumbor, signed (the first segment has the shape of a signature)
  *   /*path?d=WxH               the `?d=` API of the original Lambda@Edge sample
  *   /*path                     an original, passed through untouched
+ * Originals, `?d=` paths and direct variant keys must be spelled canonically (canonical-uri.ts),
+ * else 400: one object, one cached spelling. thumbor URLs keep thumbor's own grammar and decoding;
+ * what they are rewritten to is always the canonical spelling of the variant key.
  */
-import { match } from "path-to-regexp";
 import { clipText, refusal } from "../core/errors.js";
 import { IMPLEMENTED_FILTERS } from "../core/filter-registry.js";
 import { parseFilterList } from "./filters.js";
@@ -21,12 +25,13 @@ import { basePlan, canonicalPlan, type CropBox, type FitMode, type TransformPlan
 import { parseSizeEntry, type Settings } from "../core/settings.js";
 import { verifyThumborSignature } from "./signature.js";
 import { parseThumborPath, type ThumborUrl } from "./thumbor-url.js";
-import { parseVariantKey, uriToKey, variantKey } from "../core/variant-key.js";
+import { isUnderVariantPrefix, parseVariantKey, variantKey } from "../core/variant-key.js";
+import { canonicalKeyOf, checkKeyCharacters, hasDotSegment, uriToKey } from "../core/canonical-uri.js";
 
 export type ViewerRoute = { kind: "original" } | { kind: "variant"; key: string; plan: TransformPlan };
 
-/** A thumbor signature: URL-safe base64 of a 20-byte HMAC-SHA1, padding kept (or sent as %3D). */
-const SIGNATURE_SEGMENT = /^[A-Za-z0-9_-]{27}(?:=|%3D)$/;
+/** A thumbor signature, decoded: URL-safe base64 of a 20-byte HMAC-SHA1, padding kept (sent as "=" or "%3D"). */
+const SIGNATURE_SEGMENT = /^[A-Za-z0-9_-]{27}=$/;
 const D_PARAM = /(?:^|&)d=([^&]*)/;
 const D_VALUE = /^(\d{1,5})(?:x(\d{1,5}))?$/;
 
@@ -37,26 +42,33 @@ export interface RequestPlanner {
 /** Compiles everything that depends on settings once (cold start), so each request only matches. */
 export function createRequestPlanner(settings: Settings): RequestPlanner {
   // Long on purpose: a factory closure that is only short inner functions sharing the routes, sizes and keys compiled once above.
-  const prefixRoute = match<{ key: string[] }>(`/${settings.variantPrefix}/*key`, { decode: false });
   // The variant folder itself names no variant: S3 would answer 404 for it anyway.
-  const variantFolder = `/${settings.variantPrefix}/`;
+  const variantFolder = `${settings.variantPrefix}/`;
   const sizes = settings.sizes.map((s) => parseSizeEntry(s)!);
   const signingKeys = [settings.thumbor.securityKey, ...settings.thumbor.retiredSecurityKeys].filter((k) => k !== "");
 
   function plan(uri: string, querystring: string, accept: string | undefined): ViewerRoute {
     if (!uri.startsWith("/")) throw refusal(400, "path must start with /");
-    if (uri === "/") throw refusal(404, "no image path");
-    if (uri === variantFolder) throw refusal(404, "no variant key");
-    if (prefixRoute(uri)) return directVariant(uri);
-    const first = uri.slice(1, uri.indexOf("/", 1) >>> 0);
+    // Control bytes, raw or encoded, anywhere in the path: S3 answers some with a 500.
+    const key = checkKeyCharacters(uriToKey(uri));
+    if (key === "") throw refusal(404, "no image path");
+    if (key === variantFolder) throw refusal(404, "no variant key");
+    if (isUnderVariantPrefix(key, settings)) return directVariant(uri);
+    const first = key.slice(0, key.indexOf("/") >>> 0);
     if (first === "unsafe" || SIGNATURE_SEGMENT.test(first)) return thumbor(uri, accept);
     const d = D_PARAM.exec(querystring);
     if (d) return dimensions(uri, d[1], accept);
+    return original(uri);
+  }
+
+  function original(uri: string): ViewerRoute {
+    const key = canonicalKeyOf(uri);
+    if (hasDotSegment(key)) throw refusal(400, 'image path has a "." or ".." segment');
     return { kind: "original" };
   }
 
   function directVariant(uri: string): ViewerRoute {
-    const key = uriToKey(uri);
+    const key = canonicalKeyOf(uri);
     const p = parseVariantKey(key, settings);
     if (!settings.thumbor.allowUnsafe && !isDimensionsPlan(p)) {
       throw refusal(403, "this variant can only be requested through a signed URL");
@@ -81,7 +93,7 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
       p.quality === settings.defaultQuality &&
       typeof p.width === "number" &&
       typeof p.height === "number" &&
-      (p.format === null || p.format === "webp" || p.format === "avif");
+      (p.format === null || p.format === negotiateFormat("image/avif") || p.format === negotiateFormat("image/webp"));
     return simple && (sizes.length === 0 || sizes.some((s) => s.width === p.width && s.height === p.height));
   }
 
@@ -89,7 +101,7 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
     const m = D_VALUE.exec(raw);
     if (!m) throw refusal(400, `d must be WxH (e.g. d=300x200), got "${clipText(raw, 40, "…")}"`);
     const size = snapSize(Number(m[1]), m[2] === undefined ? 0 : Number(m[2]));
-    const source = checkOriginalKey(uriToKey(uri));
+    const source = checkOriginalKey(canonicalKeyOf(uri));
     const p = basePlan(source, settings.defaultQuality);
     p.width = size.width;
     p.height = size.height;
