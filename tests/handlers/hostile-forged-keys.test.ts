@@ -242,6 +242,24 @@ test("origin-response refuses non-canonical and malformed keys with 400 and writ
   );
 });
 
+test("origin-response renders only the canonical spelling of a key: any other spelling is a 400 and stores nothing", async (t) => {
+  const key = "variants/images/cat.jpg/310x200,q80.webp";
+  for (const uri of [
+    "/%76ariants/images/cat.jpg/310x200,q80.webp",
+    "/variants%2Fimages/cat.jpg/310x200,q80.webp",
+    "/variants/images/cat.jpg/310x200%2Cq80.webp",
+    "/variants/images/cat%2ejpg/310x200,q80.webp",
+    "/variants/images/%63at.jpg/310x200,q80.webp",
+  ]) {
+    const out = await originDirect(uri, DEFAULT_SETTINGS);
+    t.is(out.status, "400", uri);
+    t.regex(out.body ?? "", /not in canonical form; its canonical spelling is \/variants\/images\/cat\.jpg\/310x200,q80\.webp/, uri);
+  }
+  t.deepEqual(await list(key), []);
+  t.is((await originDirect(variantKeyToUri(key), DEFAULT_SETTINGS)).status, "200", "the canonical spelling renders");
+  t.is((await list(key)).length, 1);
+});
+
 test("origin-response leaves keys outside the prefix alone: S3's own answer, nothing written", async (t) => {
   for (const uri of [
     "/images/cat.jpg",
