@@ -20,6 +20,22 @@ import type { S3HttpClient } from "./s3/client.js";
 /** CloudFront refuses a generated origin response over this (headers and base64 body): larger variants are redirected to. */
 const MAX_GENERATED_BYTES = GENERATED_RESPONSE_MAX_BYTES.value["origin-response"];
 
+/**
+ * The variant key a URI names as S3 read it, or undefined when it names no variant (or nothing
+ * S3 could read). Throws RequestError(400) when the URI is not the canonical spelling of its key
+ * (`/%76ariants/...`): only the spelling viewer-request writes renders and stores, so no other
+ * spelling of a variant is ever cached.
+ */
+export function variantKeyOfUri(uri: string, settings: Pick<Settings, "variantPrefix">): string | undefined {
+  let key: string;
+  try {
+    key = uriToKey(uri);
+  } catch {
+    return undefined;
+  }
+  return isUnderVariantPrefix(key, settings) ? canonicalKeyOf(uri) : undefined;
+}
+
 export interface OriginResponseDeps {
   /** The S3 client for a bucket region (the local edge aims it at its own S3). */
   s3Client?: (region: string) => S3HttpClient;
@@ -33,11 +49,14 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
   return async (event) => {
     const { request, response } = event.Records[0].cf;
     if (response.status !== "403" && response.status !== "404") return response;
-    const spelling = variantKeySpelling(request.uri, settings);
+    let key: string | undefined;
+    try {
+      key = variantKeyOfUri(request.uri, settings);
+    } catch (err) {
+      return answerFromOrigin(response, failureAnswer(err, request.uri));
+    }
     // Originals that are missing stay S3's own answer; only variants are made here.
-    if (spelling === undefined) return response;
-    if (spelling.refused) return answerFromOrigin(response, errorResponse(spelling.refused.status, spelling.refused.reason, settings));
-    const key = spelling.key;
+    if (key === undefined) return response;
     try {
       return await makeVariant(request, response, key);
     } catch (err) {
@@ -105,30 +124,6 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
         "cache-control": [{ key: "Cache-Control", value: "no-store" }],
       },
     });
-  }
-}
-
-/**
- * The variant key a URI names, as S3 read it; undefined when it names no variant (or nothing S3
- * could read). A URI that is not the canonical spelling of its key (`/%76ariants/...`) is refused:
- * only the spelling viewer-request writes may render and store, so no other spelling is cached.
- */
-export function variantKeySpelling(
-  uri: string,
-  settings: Pick<Settings, "variantPrefix">,
-): { key: string; refused?: undefined } | { refused: RequestError } | undefined {
-  let key: string;
-  try {
-    key = uriToKey(uri);
-  } catch {
-    return undefined;
-  }
-  if (!isUnderVariantPrefix(key, settings)) return undefined;
-  try {
-    return { key: canonicalKeyOf(uri) };
-  } catch (err) {
-    if (isRequestError(err)) return { refused: err };
-    throw err;
   }
 }
 
