@@ -16,6 +16,7 @@
  *   origin response triggers" (lambda-generating-http-responses.html)
  * - EVENT_STRUCTURE: "Lambda@Edge event structure" (lambda-event-structure.html)
  * - ERROR_PAGES: "Create a custom error page for specific HTTP status codes" (creating-custom-error-pages.html)
+ * - INVALIDATING: "What you need to know when invalidating files" (invalidation-specifying-objects.html)
  */
 import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
 
@@ -25,6 +26,7 @@ const QUOTAS = "Quotas on Lambda@Edge";
 const GENERATING = "Generate HTTP responses in request triggers / Update HTTP responses in origin response triggers";
 const EVENT_STRUCTURE = "Lambda@Edge event structure";
 const ERROR_PAGES = "Create a custom error page for specific HTTP status codes";
+const INVALIDATING = "What you need to know when invalidating files";
 
 export const EDGE_EVENT_TYPES = ["viewer-request", "origin-request", "origin-response", "viewer-response"] as const;
 export type EdgeEventType = (typeof EDGE_EVENT_TYPES)[number];
@@ -175,6 +177,30 @@ export const QUALIFIED_ARN: EdgeRule<RegExp> = {
   value: /^arn:aws[a-z-]*:lambda:us-east-1:\d{12}:function:[A-Za-z0-9_-]+:[1-9]\d*$/,
   source: `${RESTRICTIONS_LAMBDA}: you must use a numbered version, not $LATEST or aliases`,
 };
+
+/**
+ * Invalidation paths: start with "/", at most 4,000 characters, case-sensitive, a "*" wildcard only
+ * at the end; non-ASCII characters and RFC 1738's unsafe ones are URL-encoded, and no other
+ * character is, or the path does not match the cached file.
+ */
+export const INVALIDATION_PATHS: EdgeRule<{ maxLength: number; unsafeCharacters: string }> = {
+  value: { maxLength: 4000, unsafeCharacters: ' "#%<>\\^`{|}[]~' },
+  source: `${INVALIDATING}: invalidation paths`,
+};
+
+/** What CloudFront would refuse, or fail to match, in an invalidation path (empty when none). */
+export function invalidationPathViolations(path: string): string[] {
+  const { maxLength, unsafeCharacters } = INVALIDATION_PATHS.value;
+  const out: string[] = [];
+  if (!path.startsWith("/")) out.push("an invalidation path must start with /");
+  if (path.length > maxLength) out.push(`an invalidation path is at most ${maxLength} characters`);
+  if (path.slice(0, -1).includes("*")) out.push("a * wildcard is allowed only at the end of an invalidation path");
+  const raw = path.replace(/%[0-9A-Fa-f]{2}/g, "");
+  if ([...raw].some((c) => c > "\x7e" || c < "\x21" || unsafeCharacters.includes(c))) {
+    out.push("non-ASCII and unsafe characters must be URL-encoded in an invalidation path");
+  }
+  return out;
+}
 
 /** The rule of DISALLOWED_HEADERS that forbids adding `name`, if any. */
 export function disallowedEdgeHeader(name: string): string | undefined {

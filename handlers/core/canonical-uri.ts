@@ -14,18 +14,20 @@
  * cached object is cached under its canonical spelling only, and that is the spelling the purge
  * invalidates.
  *
- * The canonical spelling keeps "/" as the separator and `A-Z a-z 0-9 - . _ ~` and
- * `! $ & ' ( ) , : ; = @` as they are (RFC 3986 allows them raw in a path segment, and CloudFront
- * asks that invalidation paths encode only what RFC 1738 calls unsafe and non-ASCII, nothing
- * else). Every other UTF-8 byte is `%XX` in upper case, including "%", "?", "#", space, and:
+ * The canonical spelling keeps "/" as the separator and `A-Z a-z 0-9 - . _` and
+ * `! $ & ' ( ) , : ; = @` as they are: CloudFront asks that invalidation paths encode non-ASCII
+ * and RFC 1738's unsafe characters and nothing else (INVALIDATION_PATHS in edge-rules.ts), so the
+ * spelling cached is the one an invalidation path must have. Every other UTF-8 byte is `%XX` in
+ * upper case: non-ASCII, controls, the unsafe ones ("~" among them, although RFC 3986 allows it
+ * raw), "?" (it would start the query), and two that CloudFront's rule would leave raw:
  * - "+", which S3 would read as a space;
  * - "*", the wildcard of an invalidation path (so only a trailing "*" is ever one).
  */
 import { clipText, refusal } from "./errors.js";
 
-/** Kept raw besides what encodeURIComponent keeps: "/" and the sub-delimiters it escapes. */
-const UNESCAPED = /%2F|%24|%26|%2C|%3A|%3B|%3D|%40|\*/g;
-const RAW_FOR: Record<string, string> = {
+/** encodeURIComponent's output, corrected: "/" and the sub-delimiters it escapes made raw, "*" and "~" escaped. */
+const RESPELLED = /%2F|%24|%26|%2C|%3A|%3B|%3D|%40|[*~]/g;
+const CANONICAL_FOR: Record<string, string> = {
   "%2F": "/",
   "%24": "$",
   "%26": "&",
@@ -35,6 +37,7 @@ const RAW_FOR: Record<string, string> = {
   "%3D": "=",
   "%40": "@",
   "*": "%2A",
+  "~": "%7E",
 };
 // C0 controls (NUL included), DEL and C1 controls: S3 answers some of them with a 500.
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
@@ -48,7 +51,7 @@ export function keyToUri(key: string): string {
   } catch {
     throw refusal(400, "path is not valid Unicode");
   }
-  return "/" + encoded.replace(UNESCAPED, (c) => RAW_FOR[c]!);
+  return "/" + encoded.replace(RESPELLED, (c) => CANONICAL_FOR[c]!);
 }
 
 /**
