@@ -42,9 +42,12 @@ const CANONICAL_FOR: Record<string, string> = {
 // C0 controls (NUL included), DEL and C1 controls: S3 answers some of them with a 500.
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 const MAX_REASON_URI = 120;
+/** Keys made only of characters the canonical spelling keeps raw (most keys): their URI is "/" + key. */
+const ALL_KEPT = /^[A-Za-z0-9\-._/!$&'(),:;=@]*$/;
 
 /** The canonical request URI of a bucket key. Throws RequestError(400) for a key that is not well-formed Unicode. */
 export function keyToUri(key: string): string {
+  if (ALL_KEPT.test(key)) return "/" + key;
   let encoded: string;
   try {
     encoded = encodeURIComponent(key);
@@ -61,6 +64,7 @@ export function keyToUri(key: string): string {
  */
 export function uriToKey(uri: string): string {
   const path = (uri.startsWith("/") ? uri.slice(1) : uri).replace(/\+/g, " ");
+  if (!path.includes("%")) return path;
   try {
     return decodeURIComponent(path);
   } catch {
@@ -80,7 +84,11 @@ export function checkKeyCharacters(key: string): string {
  * canonical one, as is a key with a control character.
  */
 export function canonicalKeyOf(uri: string): string {
-  const key = checkKeyCharacters(uriToKey(uri));
+  return checkCanonicalSpelling(uri, checkKeyCharacters(uriToKey(uri)));
+}
+
+/** `key` (what `uri` decodes to) when `uri` is its canonical spelling; else RequestError(400) naming that spelling. */
+export function checkCanonicalSpelling(uri: string, key: string): string {
   const canonical = keyToUri(key);
   if (canonical !== uri)
     throw refusal(400, `path is not in canonical form; its canonical spelling is ${clipText(canonical, MAX_REASON_URI)}`);

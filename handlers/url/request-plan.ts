@@ -26,7 +26,7 @@ import { parseSizeEntry, type Settings } from "../core/settings.js";
 import { verifyThumborSignature } from "./signature.js";
 import { parseThumborPath, type ThumborUrl } from "./thumbor-url.js";
 import { isUnderVariantPrefix, parseVariantKey, variantKey } from "../core/variant-key.js";
-import { canonicalKeyOf, checkKeyCharacters, hasDotSegment, uriToKey } from "../core/canonical-uri.js";
+import { checkCanonicalSpelling, checkKeyCharacters, hasDotSegment, uriToKey } from "../core/canonical-uri.js";
 
 export type ViewerRoute = { kind: "original" } | { kind: "variant"; key: string; plan: TransformPlan };
 
@@ -53,22 +53,18 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
     const key = checkKeyCharacters(uriToKey(uri));
     if (key === "") throw refusal(404, "no image path");
     if (key === variantFolder) throw refusal(404, "no variant key");
-    if (isUnderVariantPrefix(key, settings)) return directVariant(uri);
+    if (isUnderVariantPrefix(key, settings)) return directVariant(checkCanonicalSpelling(uri, key));
     const first = key.slice(0, key.indexOf("/") >>> 0);
     if (first === "unsafe" || SIGNATURE_SEGMENT.test(first)) return thumbor(uri, accept);
     const d = D_PARAM.exec(querystring);
-    if (d) return dimensions(uri, d[1], accept);
-    return original(uri);
-  }
-
-  function original(uri: string): ViewerRoute {
-    const key = canonicalKeyOf(uri);
+    // Originals and ?d= paths: one spelling per key, as for direct variant keys.
+    checkCanonicalSpelling(uri, key);
+    if (d) return dimensions(key, d[1], accept);
     if (hasDotSegment(key)) throw refusal(400, 'image path has a "." or ".." segment');
     return { kind: "original" };
   }
 
-  function directVariant(uri: string): ViewerRoute {
-    const key = canonicalKeyOf(uri);
+  function directVariant(key: string): ViewerRoute {
     const p = parseVariantKey(key, settings);
     if (!settings.thumbor.allowUnsafe && !isDimensionsPlan(p)) {
       throw refusal(403, "this variant can only be requested through a signed URL");
@@ -97,11 +93,11 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
     return simple && (sizes.length === 0 || sizes.some((s) => s.width === p.width && s.height === p.height));
   }
 
-  function dimensions(uri: string, raw: string, accept: string | undefined): ViewerRoute {
+  function dimensions(key: string, raw: string, accept: string | undefined): ViewerRoute {
     const m = D_VALUE.exec(raw);
     if (!m) throw refusal(400, `d must be WxH (e.g. d=300x200), got "${clipText(raw, 40, "…")}"`);
     const size = snapSize(Number(m[1]), m[2] === undefined ? 0 : Number(m[2]));
-    const source = checkOriginalKey(canonicalKeyOf(uri));
+    const source = checkOriginalKey(key);
     const p = basePlan(source, settings.defaultQuality);
     p.width = size.width;
     p.height = size.height;
