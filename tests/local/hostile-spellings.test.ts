@@ -128,3 +128,38 @@ test.serial("after an original is replaced and purged, no spelling answers the o
     t.false(out.body.equals(first.body), path);
   }
 });
+
+test.serial(
+  "behind a viewer-request that lets anything through, the local edge still keeps dot segments literal, as S3 does",
+  async (t) => {
+    const passThroughDir = mkdtempSync(join(tmpdir(), "hostile-spellings-pass-"));
+    const open = await startLocalEdge({
+      port: 0,
+      dataDir: passThroughDir,
+      log: () => {},
+      settings: SIGNED_ONLY,
+      recheck: () => {},
+      handlers: (real) => ({ ...real, viewerRequest: async (event) => event.Records[0]!.cf.request }),
+    });
+    try {
+      const { hostname, port } = new URL(open.url);
+      const get = (path: string) =>
+        new Promise<number>((resolve, reject) => {
+          const req = httpRequest({ host: hostname, port, path, method: "GET" }, (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.statusCode!));
+          });
+          req.on("error", reject);
+          req.end();
+        });
+      t.is(await get("/samples/two-wings.jpg"), 200);
+      // S3 would look for the key "x/../samples/two-wings.jpg", which does not exist.
+      for (const path of ["/x/../samples/two-wings.jpg", "/x/%2e%2e/samples/two-wings.jpg", "/samples/./two-wings.jpg"]) {
+        t.is(await get(path), 404, path);
+      }
+    } finally {
+      await open.close();
+      rmSync(passThroughDir, { recursive: true, force: true });
+    }
+  },
+);
