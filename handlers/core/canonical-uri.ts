@@ -72,9 +72,14 @@ export function uriToKey(uri: string): string {
   }
 }
 
-/** Throws RequestError(400) when a key holds a control character (NUL included). */
+/** Whether decoded text holds a C0 control (NUL included), DEL or a C1 control. */
+export function hasControlCharacter(text: string): boolean {
+  return CONTROL_CHARACTER.test(text);
+}
+
+/** Throws RequestError(400) when a key holds a control character. */
 export function checkKeyCharacters(key: string): string {
-  if (CONTROL_CHARACTER.test(key)) throw refusal(400, "path contains a control character");
+  if (hasControlCharacter(key)) throw refusal(400, "path contains a control character");
   return key;
 }
 

@@ -19,6 +19,7 @@ import { clipText, refusal } from "../core/errors.js";
 import { IMPLEMENTED_FILTERS } from "../core/filter-registry.js";
 import { parseFilterList } from "./filters.js";
 import { checkOriginalKey, originalKeyFromThumborImage } from "../core/image-path.js";
+import { unquoteLikePython } from "../core/python.js";
 import { checkPlanLimits } from "../core/plan-limits.js";
 import { isOutputFormat, type OutputFormat } from "../core/formats.js";
 import { basePlan, canonicalPlan, type CropBox, type FitMode, type TransformPlan } from "../core/plan.js";
@@ -26,12 +27,17 @@ import { parseSizeEntry, type Settings } from "../core/settings.js";
 import { verifyThumborSignature } from "./signature.js";
 import { parseThumborPath, type ThumborUrl } from "./thumbor-url.js";
 import { isUnderVariantPrefix, parseVariantKey, variantKey } from "../core/variant-key.js";
-import { checkCanonicalSpelling, checkKeyCharacters, hasDotSegment, uriToKey } from "../core/canonical-uri.js";
+import { checkCanonicalSpelling, checkKeyCharacters, hasControlCharacter, hasDotSegment, uriToKey } from "../core/canonical-uri.js";
 
 export type ViewerRoute = { kind: "original" } | { kind: "variant"; key: string; plan: TransformPlan };
 
 /** A thumbor signature, decoded: URL-safe base64 of a 20-byte HMAC-SHA1, padding kept (sent as "=" or "%3D"). */
 const SIGNATURE_SEGMENT = /^[A-Za-z0-9_-]{27}=$/;
+
+/** Whether a path's first segment, decoded, makes it a thumbor URL. */
+function isThumborFirstSegment(first: string): boolean {
+  return first === "unsafe" || SIGNATURE_SEGMENT.test(first);
+}
 const D_PARAM = /(?:^|&)d=([^&]*)/;
 const D_VALUE = /^(\d{1,5})(?:x(\d{1,5}))?$/;
 
@@ -49,13 +55,14 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
 
   function plan(uri: string, querystring: string, accept: string | undefined): ViewerRoute {
     if (!uri.startsWith("/")) throw refusal(400, "path must start with /");
-    // Control bytes, raw or encoded, anywhere in the path: S3 answers some with a 500.
+    // thumbor decodes its path itself (a stray "%" stays literal); its first segment decides.
+    const first = uri.slice(1, uri.indexOf("/", 1) >>> 0);
+    if (isThumborFirstSegment(first.includes("%") ? unquoteLikePython(first) : first)) return thumbor(uri, accept);
+    // Every other route reads the path as S3 does. Control bytes, raw or encoded: S3 answers some with a 500.
     const key = checkKeyCharacters(uriToKey(uri));
     if (key === "") throw refusal(404, "no image path");
     if (key === variantFolder) throw refusal(404, "no variant key");
     if (isUnderVariantPrefix(key, settings)) return directVariant(checkCanonicalSpelling(uri, key));
-    const first = key.slice(0, key.indexOf("/") >>> 0);
-    if (first === "unsafe" || SIGNATURE_SEGMENT.test(first)) return thumbor(uri, accept);
     const d = D_PARAM.exec(querystring);
     // Originals and ?d= paths: one spelling per key, as for direct variant keys.
     checkCanonicalSpelling(uri, key);
@@ -128,7 +135,10 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
     } else if (url.signature === null || !verifyThumborSignature(url.signature, url.signedPart, signingKeys)) {
       throw refusal(403, "bad signature");
     }
-    return variant(planFromThumbor(url, accept));
+    const route = variant(planFromThumbor(url, accept));
+    // The image's own control characters were refused above; these are in the options.
+    if (hasControlCharacter(uri.includes("%") ? unquoteLikePython(uri) : uri)) throw refusal(400, "path contains a control character");
+    return route;
   }
 
   function planFromThumbor(url: ThumborUrl, accept: string | undefined): TransformPlan {

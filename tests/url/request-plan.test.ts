@@ -209,6 +209,8 @@ test("NUL, control bytes and dot segments are a 400 on every route", (t) => {
     "/unsafe/300x200/images/cat%00.jpg",
     "/variants/images/cat.jpg%00/300x200,q80.webp",
     "/x%0A/cat.jpg",
+    "/unsafe/300x200/filters:format(webp%00)/images/cat.jpg",
+    "/unsafe%00/300x200/images/cat.jpg",
   ]) {
     t.regex(refusal(() => planner.plan(uri, "", WEBP)).reason, /control character/, uri);
   }
@@ -221,4 +223,7 @@ test("a thumbor URL keeps its grammar and is rewritten to the canonical spelling
   // thumbor decodes the image once: %2C and , name the same key; a raw + stays a +.
   t.is(keyOf(planner.plan("/unsafe/300x200/images/a%2Cb+c.jpg", "", WEBP)), "variants/images/a,b+c.jpg/300x200,q80.webp");
   t.is(keyOf(planner.plan("/unsafe/300x200/images/a,b+c.jpg", "", WEBP)), "variants/images/a,b+c.jpg/300x200,q80.webp");
+  // thumbor keeps a stray "%" literal; the route and the key follow it (the canonical URI escapes it).
+  t.is(keyOf(planner.plan("/unsafe/300x200/100%.jpg", "", WEBP)), "variants/100%.jpg/300x200,q80.webp");
+  t.is(refusal(() => planner.plan("/100%.jpg", "d=300x200", WEBP)).reason, "malformed percent-encoding in path");
 });
