@@ -2,10 +2,10 @@
  * One object, one spelling: the bucket key a request URI names, and the one URI that names a key.
  * Pure: no AWS, no HTTP objects.
  *
- * CloudFront hands viewer-request the URI as the viewer sent it (it normalises only for matching
- * cache behaviours), forwards it to S3 as it is, keys its cache on it and matches invalidation
- * paths against it character for character. S3 turns a REST path into a key by percent-decoding
- * it once, and reads a raw "+" in the path as a space. So `/%76ariants/x` and `/variants/x` are
+ * CloudFront hands viewer-request the URI as the viewer sent it (AWS Support: it normalises only to
+ * match cache behaviours), forwards it to S3 as it is and keys its cache on it; an invalidation
+ * path must spell the cached URI (INVALIDATION_PATHS in edge-rules.ts). S3 turns a REST path into
+ * a key by percent-decoding it once, and reads a raw "+" in the path as a space. So `/%76ariants/x` and `/variants/x` are
  * one key to S3 but two entries to CloudFront, and a route table that matched the raw URI would
  * see an "original" where S3 then finds a variant key.
  *
