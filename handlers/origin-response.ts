@@ -13,7 +13,8 @@ import { checkOriginalKey } from "./core/image-path.js";
 import { checkPlanLimits } from "./core/plan-limits.js";
 import { renderVariant } from "./render/pipeline.js";
 import type { Settings } from "./core/settings.js";
-import { isUnderVariantPrefix, parseVariantKey, uriToKey, variantKeyToUri } from "./core/variant-key.js";
+import { isUnderVariantPrefix, parseVariantKey, variantKeyToUri } from "./core/variant-key.js";
+import { canonicalKeyOf, uriToKey } from "./core/canonical-uri.js";
 import { SOURCE_ETAG_METADATA, normalizeEtag } from "./core/variant-source.js";
 import { CONTENT_TYPES } from "./core/formats.js";
 import { isServableContentType, isUnderOriginalsPrefix, mediaTypeOf } from "./core/originals.js";
@@ -22,6 +23,22 @@ import type { S3HttpClient } from "./s3/client.js";
 
 /** CloudFront refuses a generated origin response over this (headers and base64 body): larger variants are redirected to. */
 const MAX_GENERATED_BYTES = GENERATED_RESPONSE_MAX_BYTES.value["origin-response"];
+
+/**
+ * The variant key a URI names as S3 read it, or undefined when it names no variant (or nothing
+ * S3 could read). Throws RequestError(400) when the URI is not the canonical spelling of its key
+ * (`/%76ariants/...`): only the spelling viewer-request writes renders and stores, so no other
+ * spelling of a variant is ever cached.
+ */
+export function variantKeyOfUri(uri: string, settings: Pick<Settings, "variantPrefix">): string | undefined {
+  let key: string;
+  try {
+    key = uriToKey(uri);
+  } catch {
+    return undefined;
+  }
+  return isUnderVariantPrefix(key, settings) ? canonicalKeyOf(uri) : undefined;
+}
 
 export interface OriginResponseDeps {
   /** The S3 client for a bucket region (the local edge aims it at its own S3). */
@@ -37,14 +54,14 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
     const { request, response } = event.Records[0].cf;
     if (response.status.startsWith("2")) return passThroughAnswer(request, response, settings);
     if (response.status !== "403" && response.status !== "404") return response;
-    let key: string;
+    let key: string | undefined;
     try {
-      key = uriToKey(request.uri);
-    } catch {
-      return response;
+      key = variantKeyOfUri(request.uri, settings);
+    } catch (err) {
+      return answerFromOrigin(response, failureAnswer(err, request.uri));
     }
     // Originals that are missing stay S3's own answer; only variants are made here.
-    if (!isUnderVariantPrefix(key, settings)) return response;
+    if (key === undefined) return response;
     try {
       return await makeVariant(request, response, key);
     } catch (err) {

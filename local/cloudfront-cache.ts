@@ -142,6 +142,11 @@ export class EdgeCache {
     return removed;
   }
 
+  /** The cache keys (URIs, as spelled) that hold an answer now. */
+  keys(): string[] {
+    return [...this.entries.keys()];
+  }
+
   /** Drops everything (the local equivalent of an invalidation of `/*`). */
   clear(): void {
     this.entries.clear();

@@ -305,12 +305,19 @@ class OriginWatch {
 /** s3rver stores an object as `<last segment>._S3rver_metadata.json` (and `._S3rver_object`) files. */
 const S3RVER_SUFFIX_BYTES = "._S3rver_metadata.json".length;
 
-/** Whether a filesystem-backed store can hold `key`: no empty segment, none over 255 bytes with s3rver's suffix on the last. */
+/**
+ * Whether a filesystem-backed store can hold `key`: no empty segment, none over 255 bytes with
+ * s3rver's suffix on the last, and no "." or ".." segment (S3 keeps `x/../a.jpg` as those very
+ * characters; a filesystem would resolve it to `a.jpg`, another object).
+ */
 export function storableKey(key: string): boolean {
   const segments = key.split("/");
   return segments.every(
     (segment, i) =>
-      segment !== "" && Buffer.byteLength(segment) + (i === segments.length - 1 ? S3RVER_SUFFIX_BYTES : 0) <= MAX_STORE_SEGMENT_BYTES,
+      segment !== "" &&
+      segment !== "." &&
+      segment !== ".." &&
+      Buffer.byteLength(segment) + (i === segments.length - 1 ? S3RVER_SUFFIX_BYTES : 0) <= MAX_STORE_SEGMENT_BYTES,
   );
 }
 

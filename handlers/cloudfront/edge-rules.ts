@@ -18,6 +18,7 @@
  * - ERROR_PAGES: "Create a custom error page for specific HTTP status codes" (creating-custom-error-pages.html)
  * - ORIGIN_SETTINGS: "Origin settings", Response timeout (DownloadDistValuesOrigin.html); the
  *   API's S3OriginConfig.OriginReadTimeout: 1 to 120 s, 30 s when not set
+ * - INVALIDATING: "What you need to know when invalidating files" (invalidation-specifying-objects.html)
  */
 import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
 
@@ -28,6 +29,7 @@ const GENERATING = "Generate HTTP responses in request triggers / Update HTTP re
 const EVENT_STRUCTURE = "Lambda@Edge event structure";
 const ERROR_PAGES = "Create a custom error page for specific HTTP status codes";
 const ORIGIN_SETTINGS = "Origin settings: Response timeout";
+const INVALIDATING = "What you need to know when invalidating files";
 
 export const EDGE_EVENT_TYPES = ["viewer-request", "origin-request", "origin-response", "viewer-response"] as const;
 export type EdgeEventType = (typeof EDGE_EVENT_TYPES)[number];
@@ -181,6 +183,30 @@ export const QUALIFIED_ARN: EdgeRule<RegExp> = {
   value: /^arn:aws[a-z-]*:lambda:us-east-1:\d{12}:function:[A-Za-z0-9_-]+:[1-9]\d*$/,
   source: `${RESTRICTIONS_LAMBDA}: you must use a numbered version, not $LATEST or aliases`,
 };
+
+/**
+ * Invalidation paths: start with "/", at most 4,000 characters, case-sensitive, a "*" wildcard only
+ * at the end; non-ASCII characters and RFC 1738's unsafe ones are URL-encoded, and no other
+ * character is, or the path does not match the cached file.
+ */
+export const INVALIDATION_PATHS: EdgeRule<{ maxLength: number; unsafeCharacters: string }> = {
+  value: { maxLength: 4000, unsafeCharacters: ' "#%<>\\^`{|}[]~' },
+  source: `${INVALIDATING}: invalidation paths`,
+};
+
+/** What CloudFront would refuse, or fail to match, in an invalidation path (empty when none). */
+export function invalidationPathViolations(path: string): string[] {
+  const { maxLength, unsafeCharacters } = INVALIDATION_PATHS.value;
+  const out: string[] = [];
+  if (!path.startsWith("/")) out.push("an invalidation path must start with /");
+  if (path.length > maxLength) out.push(`an invalidation path is at most ${maxLength} characters`);
+  if (path.slice(0, -1).includes("*")) out.push("a * wildcard is allowed only at the end of an invalidation path");
+  const raw = path.replace(/%[0-9A-Fa-f]{2}/g, "");
+  if ([...raw].some((c) => c > "\x7e" || c < "\x21" || unsafeCharacters.includes(c))) {
+    out.push("non-ASCII and unsafe characters must be URL-encoded in an invalidation path");
+  }
+  return out;
+}
 
 /** The rule of DISALLOWED_HEADERS that forbids adding `name`, if any. */
 export function disallowedEdgeHeader(name: string): string | undefined {

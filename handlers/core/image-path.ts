@@ -20,6 +20,7 @@
 import { clipText, RequestError, refusal } from "./errors.js";
 import type { ThumborSettings } from "./settings.js";
 import { unquoteLikePython } from "./python.js";
+import { hasControlCharacter } from "./canonical-uri.js";
 
 /** Longest original key, in UTF-8 bytes: S3 allows 1024 and variant keys add their suffix. */
 export const MAX_ORIGINAL_KEY_BYTES = 900;
@@ -27,8 +28,6 @@ export const MAX_ORIGINAL_KEY_BYTES = 900;
 const ABSOLUTE_URL = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/s;
 const LEADING_SLASHES = /^\/+/;
 const TRAILING_SLASHES = /\/+$/;
-// C0 controls (NUL included), DEL and C1 controls.
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 const RARE_CHARACTER = /[\u0000-\u001f\u007f-\u009f\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const MAX_REASON_TEXT = 100;
@@ -76,7 +75,7 @@ export function checkOriginalKey(key: string): string {
   if (key === "") throw refusal(400, "empty image path");
   // One scan finds every rare character; the precise checks run only when there is one.
   if (RARE_CHARACTER.test(key)) {
-    if (CONTROL_CHARACTER.test(key)) throw refusal(400, "image path contains a control character");
+    if (hasControlCharacter(key)) throw refusal(400, "image path contains a control character");
     if (LONE_SURROGATE.test(key)) throw refusal(400, "image path is not valid Unicode");
   }
   // A UTF-16 unit is at most 3 UTF-8 bytes: only long keys need counting.

@@ -216,23 +216,11 @@ function checkCanonicalKey(plan: TransformPlan, key: string, settings: KeySettin
   if (again !== key) notAVariantKey("options are not in canonical form");
 }
 
-/** Percent-encodes a key for a CloudFront/S3 request URI ("/" kept, everything S3 may mangle escaped). */
-export function variantKeyToUri(key: string): string {
-  return "/" + encodeURIComponent(key).replace(SLASH_OR_RESERVED, (c) => (c === "%2F" ? "/" : RESERVED_ESCAPES[c]!));
-}
-
-/** "/" stays a separator; encodeURIComponent leaves !'()* as they are, S3-safe spellings escape them. */
-const SLASH_OR_RESERVED = /%2F|[!'()*]/g;
-const RESERVED_ESCAPES: Record<string, string> = { "!": "%21", "'": "%27", "(": "%28", ")": "%29", "*": "%2A" };
-
-/** The S3 key a request URI names (S3 decodes the URI path once). Throws RequestError(400) on bad escapes. */
-export function uriToKey(uri: string): string {
-  try {
-    return decodeURIComponent(uri.startsWith("/") ? uri.slice(1) : uri);
-  } catch {
-    throw new RequestError(400, "malformed percent-encoding in path");
-  }
-}
+/**
+ * The canonical URI of a variant key, and the key a URI names: the one rule every key follows,
+ * written once in canonical-uri.ts (the names here are the ones the handlers grew up with).
+ */
+export { keyToUri as variantKeyToUri, uriToKey } from "./canonical-uri.js";
 
 /**
  * `<options>.<ext>` as key segments: itself when short enough, else cut into segments of at most

@@ -2,6 +2,8 @@
  * From a viewer's request (path, query string, Accept) to the canonical variant key, or to
  * "serve the original as it is". Pure: no AWS, no HTTP objects, no sharp.
  *
+ * The route is decided on the key the path names (decoded once, as S3 decodes it), never on the
+ * raw spelling, so `/%76ariants/...` or `/variants%2F...` is the variant route, not an original.
  * Route table (first match wins):
  *   /<variantPrefix>/*key      a variant key asked for directly (a redirect target, or a
  *                              forged key): served only if an unsigned request could have made it
@@ -9,12 +11,15 @@
  *   /:signature/*rest          thumbor, signed (the first segment has the shape of a signature)
  *   /*path?d=WxH               the `?d=` API of the original Lambda@Edge sample
  *   /*path                     an original, passed through untouched
+ * Originals, `?d=` paths and direct variant keys must be spelled canonically (canonical-uri.ts),
+ * else 400: one object, one cached spelling. thumbor URLs keep thumbor's own grammar and decoding;
+ * what they are rewritten to is always the canonical spelling of the variant key.
  */
-import { match } from "path-to-regexp";
 import { clipText, refusal } from "../core/errors.js";
 import { IMPLEMENTED_FILTERS } from "../core/filter-registry.js";
 import { parseFilterList } from "./filters.js";
 import { checkOriginalKey, originalKeyFromThumborImage } from "../core/image-path.js";
+import { unquoteLikePython } from "../core/python.js";
 import { checkPlanLimits } from "../core/plan-limits.js";
 import { isUnderOriginalsPrefix } from "../core/originals.js";
 import { isOutputFormat, type OutputFormat } from "../core/formats.js";
@@ -22,12 +27,18 @@ import { basePlan, canonicalPlan, type CropBox, type FitMode, type TransformPlan
 import { parseSizeEntry, type Settings } from "../core/settings.js";
 import { verifyThumborSignature } from "./signature.js";
 import { parseThumborPath, type ThumborUrl } from "./thumbor-url.js";
-import { parseVariantKey, uriToKey, variantKey } from "../core/variant-key.js";
+import { isUnderVariantPrefix, parseVariantKey, variantKey } from "../core/variant-key.js";
+import { checkCanonicalSpelling, checkKeyCharacters, hasControlCharacter, hasDotSegment, uriToKey } from "../core/canonical-uri.js";
 
 export type ViewerRoute = { kind: "original" } | { kind: "variant"; key: string; plan: TransformPlan };
 
-/** A thumbor signature: URL-safe base64 of a 20-byte HMAC-SHA1, padding kept (or sent as %3D). */
-const SIGNATURE_SEGMENT = /^[A-Za-z0-9_-]{27}(?:=|%3D)$/;
+/** A thumbor signature, decoded: URL-safe base64 of a 20-byte HMAC-SHA1, padding kept (sent as "=" or "%3D"). */
+const SIGNATURE_SEGMENT = /^[A-Za-z0-9_-]{27}=$/;
+
+/** Whether a path's first segment, decoded, makes it a thumbor URL. */
+function isThumborFirstSegment(first: string): boolean {
+  return first === "unsafe" || SIGNATURE_SEGMENT.test(first);
+}
 const D_PARAM = /(?:^|&)d=([^&]*)/;
 const D_VALUE = /^(\d{1,5})(?:x(\d{1,5}))?$/;
 
@@ -38,22 +49,27 @@ export interface RequestPlanner {
 /** Compiles everything that depends on settings once (cold start), so each request only matches. */
 export function createRequestPlanner(settings: Settings): RequestPlanner {
   // Long on purpose: a factory closure that is only short inner functions sharing the routes, sizes and keys compiled once above.
-  const prefixRoute = match<{ key: string[] }>(`/${settings.variantPrefix}/*key`, { decode: false });
   // The variant folder itself names no variant: S3 would answer 404 for it anyway.
-  const variantFolder = `/${settings.variantPrefix}/`;
+  const variantFolder = `${settings.variantPrefix}/`;
   const sizes = settings.sizes.map((s) => parseSizeEntry(s)!);
   const signingKeys = [settings.thumbor.securityKey, ...settings.thumbor.retiredSecurityKeys].filter((k) => k !== "");
 
   function plan(uri: string, querystring: string, accept: string | undefined): ViewerRoute {
     if (!uri.startsWith("/")) throw refusal(400, "path must start with /");
-    if (uri === "/") throw refusal(404, "no image path");
-    if (uri === variantFolder) throw refusal(404, "no variant key");
-    if (prefixRoute(uri)) return directVariant(uri);
+    // thumbor decodes its path itself (a stray "%" stays literal); its first segment decides.
     const first = uri.slice(1, uri.indexOf("/", 1) >>> 0);
-    if (first === "unsafe" || SIGNATURE_SEGMENT.test(first)) return thumbor(uri, accept);
+    if (isThumborFirstSegment(first.includes("%") ? unquoteLikePython(first) : first)) return thumbor(uri, accept);
+    // Every other route reads the path as S3 does. Control bytes, raw or encoded: S3 answers some with a 500.
+    const key = checkKeyCharacters(uriToKey(uri));
+    if (key === "") throw refusal(404, "no image path");
+    if (key === variantFolder) throw refusal(404, "no variant key");
+    if (isUnderVariantPrefix(key, settings)) return directVariant(checkCanonicalSpelling(uri, key));
     const d = D_PARAM.exec(querystring);
-    if (d) return dimensions(uri, d[1], accept);
-    if (settings.originalsPrefix !== "") checkOriginal(uriToKey(uri));
+    // Originals and ?d= paths: one spelling per key, as for direct variant keys.
+    checkCanonicalSpelling(uri, key);
+    if (d) return dimensions(key, d[1], accept);
+    if (hasDotSegment(key)) throw refusal(400, 'image path has a "." or ".." segment');
+    if (settings.originalsPrefix !== "") checkOriginal(key);
     return { kind: "original" };
   }
 
@@ -62,8 +78,7 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
     if (!isUnderOriginalsPrefix(key, settings)) throw refusal(404, "not an original");
   }
 
-  function directVariant(uri: string): ViewerRoute {
-    const key = uriToKey(uri);
+  function directVariant(key: string): ViewerRoute {
     const p = parseVariantKey(key, settings);
     checkOriginal(p.source);
     if (!settings.thumbor.allowUnsafe && !isDimensionsPlan(p)) {
@@ -89,15 +104,15 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
       p.quality === settings.defaultQuality &&
       typeof p.width === "number" &&
       typeof p.height === "number" &&
-      (p.format === null || p.format === "webp" || p.format === "avif");
+      (p.format === null || p.format === negotiateFormat("image/avif") || p.format === negotiateFormat("image/webp"));
     return simple && (sizes.length === 0 || sizes.some((s) => s.width === p.width && s.height === p.height));
   }
 
-  function dimensions(uri: string, raw: string, accept: string | undefined): ViewerRoute {
+  function dimensions(key: string, raw: string, accept: string | undefined): ViewerRoute {
     const m = D_VALUE.exec(raw);
     if (!m) throw refusal(400, `d must be WxH (e.g. d=300x200), got "${clipText(raw, 40, "…")}"`);
     const size = snapSize(Number(m[1]), m[2] === undefined ? 0 : Number(m[2]));
-    const source = checkOriginalKey(uriToKey(uri));
+    const source = checkOriginalKey(key);
     const p = basePlan(source, settings.defaultQuality);
     p.width = size.width;
     p.height = size.height;
@@ -128,7 +143,10 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
     } else if (url.signature === null || !verifyThumborSignature(url.signature, url.signedPart, signingKeys)) {
       throw refusal(403, "bad signature");
     }
-    return variant(planFromThumbor(url, accept));
+    const route = variant(planFromThumbor(url, accept));
+    // The image's own control characters were refused above; these are in the options.
+    if (hasControlCharacter(uri.includes("%") ? unquoteLikePython(uri) : uri)) throw refusal(400, "path contains a control character");
+    return route;
   }
 
   function planFromThumbor(url: ThumborUrl, accept: string | undefined): TransformPlan {

@@ -46,7 +46,7 @@ test("the printed URL (key from the environment) is rewritten to a variant by vi
   t.regex(url, /^\/[A-Za-z0-9_-]{27}=\/300x200\/smart\/filters:quality\(70\)\/images\/cat\.jpg$/);
   const accepted = await viewerAnswer(KEY, url);
   t.false("status" in accepted, JSON.stringify(accepted));
-  t.is((accepted as CloudFrontRequest).uri, "/variants/images/cat.jpg/300x200%2Csmart%2Cq70.webp");
+  t.is((accepted as CloudFrontRequest).uri, "/variants/images/cat.jpg/300x200,smart,q70.webp");
   const refused = await viewerAnswer("another-key", url);
   t.is((refused as CloudFrontResultResponse).status, "403");
 });
@@ -67,7 +67,7 @@ test("--key-file (one trailing newline ignored), --base-url, and an unsafe/ path
   t.is(code, 0, stderr);
   t.regex(stdout, /^https:\/\/img\.example\.com\/[A-Za-z0-9_-]{27}=\/fit-in\/640x0\/a%20b\.jpg\n$/);
   const answer = await viewerAnswer(KEY, stdout.trim().replace("https://img.example.com", ""));
-  t.is((answer as CloudFrontRequest).uri, "/variants/a%20b.jpg/640x0%2Cfit-in%2Cq80.webp");
+  t.is((answer as CloudFrontRequest).uri, "/variants/a%20b.jpg/640x0,fit-in,q80.webp");
 });
 
 test("no key: exit 2 naming the variable; a key argument is not an option; the key is never printed", async (t) => {

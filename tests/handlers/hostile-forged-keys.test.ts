@@ -134,14 +134,20 @@ test("with unsafe URLs off, a directly requested key is served only when ?d= cou
     // The same key is a valid variant with unsafe URLs on: the refusal is the policy, not the grammar.
     t.false(isResponse(await viewer(variantKeyToUri(key), DEFAULT_SETTINGS)), `${key} is valid under the defaults`);
   }
-  for (const key of [
-    "variants/images/cat.jpg/300x200,q80.webp",
-    "variants/images/cat.jpg/640x0,q80.orig",
-    "variants/images/cat.jpg/300x200,q80.avif",
-  ]) {
+  for (const key of ["variants/images/cat.jpg/300x200,q80.webp", "variants/images/cat.jpg/640x0,q80.orig"]) {
     const out = await viewer(variantKeyToUri(key), LOCKED);
     t.false(isResponse(out), `${key} is what ?d= makes`);
   }
+});
+
+test("with unsafe URLs off, a direct key's format must be one ?d= negotiates under these settings", async (t) => {
+  const avif = variantKeyToUri("variants/images/cat.jpg/300x200,q80.avif");
+  const webp = variantKeyToUri("variants/images/cat.jpg/300x200,q80.webp");
+  const refusedAvif = await viewer(avif, LOCKED);
+  t.true(isResponse(refusedAvif) && refusedAvif.status === "403", "autoAvif is off: ?d= never makes AVIF");
+  t.false(isResponse(await viewer(avif, { ...LOCKED, autoAvif: true })), "autoAvif on: ?d= makes AVIF");
+  const refusedWebp = await viewer(webp, { ...LOCKED, autoWebp: false });
+  t.true(isResponse(refusedWebp) && refusedWebp.status === "403", "autoWebp is off: ?d= never makes WebP");
 });
 
 test("over-max and non-canonical keys are refused by viewer-request under any settings (400)", async (t) => {
@@ -228,12 +234,30 @@ test("origin-response refuses non-canonical and malformed keys with 400 and writ
   for (const key of keys) {
     const out = await originDirect(variantKeyToUri(key), DEFAULT_SETTINGS);
     t.is(out.status, "400", key);
-    t.regex(out.body ?? "", /^400 not a variant key|^400 image path/, key);
+    t.regex(out.body ?? "", /^400 not a variant key|^400 image path|^400 path contains a control character/, key);
   }
   t.deepEqual(
     (await list("variants/")).filter((o) => o.key.includes("300x200")),
     [],
   );
+});
+
+test("origin-response renders only the canonical spelling of a key: any other spelling is a 400 and stores nothing", async (t) => {
+  const key = "variants/images/cat.jpg/310x200,q80.webp";
+  for (const uri of [
+    "/%76ariants/images/cat.jpg/310x200,q80.webp",
+    "/variants%2Fimages/cat.jpg/310x200,q80.webp",
+    "/variants/images/cat.jpg/310x200%2Cq80.webp",
+    "/variants/images/cat%2ejpg/310x200,q80.webp",
+    "/variants/images/%63at.jpg/310x200,q80.webp",
+  ]) {
+    const out = await originDirect(uri, DEFAULT_SETTINGS);
+    t.is(out.status, "400", uri);
+    t.regex(out.body ?? "", /not in canonical form; its canonical spelling is \/variants\/images\/cat\.jpg\/310x200,q80\.webp/, uri);
+  }
+  t.deepEqual(await list(key), []);
+  t.is((await originDirect(variantKeyToUri(key), DEFAULT_SETTINGS)).status, "200", "the canonical spelling renders");
+  t.is((await list(key)).length, 1);
 });
 
 test("origin-response leaves keys outside the prefix alone: S3's own answer, nothing written", async (t) => {

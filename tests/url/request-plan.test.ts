@@ -174,3 +174,56 @@ test("the variant folder itself is a 404, not a pass-through (found by the hosti
   }
   t.is(planner.plan("/variants", "", WEBP).kind, "original", "without the slash it is just a key S3 answers for");
 });
+
+const SIGNED_ONLY = settingsWith({ thumbor: { allowUnsafe: false, securityKey: "k123" }, sizes: ["300x200"] });
+const signedOnly = createRequestPlanner(SIGNED_ONLY);
+
+test("the route is decided on the decoded key: an encoded variant prefix or unsafe segment is never an original", (t) => {
+  for (const uri of [
+    "/%76ariants/images/cat.jpg/1000x1000,blur(10),q80.webp",
+    "/variants%2Fimages/cat.jpg/999x999,q80.webp",
+    "/VARIANTS/../variants/x",
+  ]) {
+    const err = refusal(() => signedOnly.plan(uri, "", WEBP));
+    t.true(err.status === 400, `${uri}: ${err.status} ${err.reason}`);
+  }
+  t.is(refusal(() => signedOnly.plan("/%75nsafe/999x999/images/cat.jpg", "", WEBP)).status, 403);
+  t.is(refusal(() => signedOnly.plan("/variants/images/cat.jpg/1000x1000,blur(10),q80.webp", "", WEBP)).status, 403);
+});
+
+test("originals and ?d= paths must be spelled canonically: other spellings are a 400 naming the canonical one", (t) => {
+  t.deepEqual(planner.plan("/images/my%20cat,1.jpg", "", WEBP), { kind: "original" });
+  for (const uri of ["/images/%63at.jpg", "/images/cat%2ejpg", "/images/my+cat.jpg", "/images/caf%c3%a9.jpg", "/images/my%20cat%2C1.jpg"]) {
+    const err = refusal(() => planner.plan(uri, "", WEBP));
+    t.is(err.status, 400, uri);
+    t.regex(err.reason, /canonical spelling is \//, uri);
+    t.is(refusal(() => planner.plan(uri, "d=300x200", WEBP)).status, 400, `${uri}?d=`);
+  }
+  t.is(keyOf(planner.plan("/images/my%20cat,1.jpg", "d=300x200", WEBP)), "variants/images/my cat,1.jpg/300x200,q80.webp");
+});
+
+test("NUL, control bytes and dot segments are a 400 on every route", (t) => {
+  for (const uri of [
+    "/images/cat%00.jpg",
+    "/images/cat\u0000.jpg",
+    "/unsafe/300x200/images/cat%00.jpg",
+    "/variants/images/cat.jpg%00/300x200,q80.webp",
+    "/x%0A/cat.jpg",
+    "/unsafe/300x200/filters:format(webp%00)/images/cat.jpg",
+    "/unsafe%00/300x200/images/cat.jpg",
+  ]) {
+    t.regex(refusal(() => planner.plan(uri, "", WEBP)).reason, /control character/, uri);
+  }
+  for (const uri of ["/x/../images/cat.jpg", "/x/./cat.jpg", "/x/%2e%2e/cat.jpg"]) {
+    t.is(refusal(() => planner.plan(uri, "", WEBP)).status, 400, uri);
+  }
+});
+
+test("a thumbor URL keeps its grammar and is rewritten to the canonical spelling's key", (t) => {
+  // thumbor decodes the image once: %2C and , name the same key; a raw + stays a +.
+  t.is(keyOf(planner.plan("/unsafe/300x200/images/a%2Cb+c.jpg", "", WEBP)), "variants/images/a,b+c.jpg/300x200,q80.webp");
+  t.is(keyOf(planner.plan("/unsafe/300x200/images/a,b+c.jpg", "", WEBP)), "variants/images/a,b+c.jpg/300x200,q80.webp");
+  // thumbor keeps a stray "%" literal; the route and the key follow it (the canonical URI escapes it).
+  t.is(keyOf(planner.plan("/unsafe/300x200/100%.jpg", "", WEBP)), "variants/100%.jpg/300x200,q80.webp");
+  t.is(refusal(() => planner.plan("/100%.jpg", "d=300x200", WEBP)).reason, "malformed percent-encoding in path");
+});
