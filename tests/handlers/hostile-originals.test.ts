@@ -12,6 +12,7 @@ import { createOriginResponseHandler } from "../../handlers/origin-response.js";
 import { createViewerRequestHandler } from "../../handlers/viewer-request.js";
 import { createRequestPlanner } from "../../handlers/url/request-plan.js";
 import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../../handlers/core/settings.js";
+import { variantKeyToUri } from "../../handlers/core/variant-key.js";
 import { S3HttpClient, type S3Answer } from "../../handlers/s3/client.js";
 import { newRequestId, originResponseEvent, s3ErrorAnswer, setHeader, viewerRequestEvent, type Distribution } from "../../local/events.js";
 import { LOCAL_REGION } from "../../local/s3.js";
@@ -147,7 +148,7 @@ test("origin-response renders nothing outside originalsPrefix: a forged key read
     ]),
   );
   const handler = checked(createOriginResponseHandler(onlyImages, { s3Client: () => s3 }));
-  const miss = (key: string) => handler(originResponseEvent(request(`/${key}`), s3ErrorAnswer(404), distribution, newRequestId()));
+  const miss = (key: string) => handler(originResponseEvent(request(variantKeyToUri(key)), s3ErrorAnswer(404), distribution, newRequestId()));
   const planner = createRequestPlanner(DEFAULT_SETTINGS);
   const keyOf = (path: string) => {
     const route = planner.plan(path, "", undefined);

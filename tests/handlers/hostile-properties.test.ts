@@ -218,17 +218,28 @@ interface Options {
   accept: "webp" | "any";
 }
 
-/** Filters as thumbor spells them; a few (brightness(0), contrast(0), noise(0)) change nothing and leave the key. */
+/**
+ * Filters as thumbor spells them, each already in canonical argument form and never a call that
+ * changes nothing (those leave the key: tests/url/one-key.test.ts); a list names each filter once.
+ */
 const filterCall = fc.oneof(
   fc.constant("grayscale()"),
   fc.constant("equalize()"),
   fc.constant("strip_icc()"),
-  fc.integer({ min: -100, max: 100 }).map((n) => `brightness(${n})`),
-  fc.integer({ min: -100, max: 100 }).map((n) => `contrast(${n})`),
+  fc
+    .integer({ min: -100, max: 100 })
+    .filter((n) => n !== 0)
+    .map((n) => `brightness(${n})`),
+  // Below -49 several percentages share thumbor's integer contrast factor, so one key.
+  fc
+    .integer({ min: -49, max: 100 })
+    .filter((n) => n !== 0)
+    .map((n) => `contrast(${n})`),
   fc.integer({ min: 1, max: 150 }).map((n) => `blur(${n})`),
-  fc.integer({ min: 0, max: 100 }).map((n) => `noise(${n})`),
+  fc.integer({ min: 1, max: 100 }).map((n) => `noise(${n})`),
   fc
     .tuple(fc.integer({ min: -100, max: 100 }), fc.integer({ min: -100, max: 100 }), fc.integer({ min: -100, max: 100 }))
+    .filter(([r, g, b]) => r !== 0 || g !== 0 || b !== 0)
     .map(([r, g, b]) => `rgb(${r},${g},${b})`),
   fc.constantFrom(90, 180, 270).map((n) => `rotate(${n})`),
   fc
@@ -256,7 +267,7 @@ const options: fc.Arbitrary<Options> = fc.record({
   halign: fc.constantFrom(null, "left" as const, "center" as const, "right" as const),
   valign: fc.constantFrom(null, "top" as const, "middle" as const, "bottom" as const),
   smart: fc.boolean(),
-  filters: fc.array(filterCall, { maxLength: 3 }),
+  filters: fc.uniqueArray(filterCall, { maxLength: 3, selector: (call) => call.slice(0, call.indexOf("(")) }),
   format: fc.constantFrom(null, "jpeg" as const, "jpg" as const, "png" as const, "webp" as const, "gif" as const, "avif" as const),
   quality: fc.option(fc.integer({ min: 1, max: 100 }), { nil: null }),
   image: fc.array(imageSegment, { minLength: 1, maxLength: 3 }).map((s) => `${s.join("/")}.jpg`),
@@ -293,6 +304,14 @@ function thumborUrl(o: Options): string {
 }
 
 /**
+ * The filters that change pixels, in order: brightness(0) adds 0 to every channel, and a
+ * grayscale() of a grey image is that image (Pillow's luma of equal channels is the channel).
+ */
+function pixelFilters(filters: string[]): string[] {
+  return filters.filter((f, i) => f !== "brightness(0)" && !(f === "grayscale()" && filters[i - 1] === "grayscale()"));
+}
+
+/**
  * What the options mean for the output, written independently of plan.ts/variant-key.ts:
  * two option sets must share a key exactly when these descriptions are equal.
  */
@@ -311,7 +330,7 @@ function meaning(o: Options, settings: Settings): string {
     // Alignment places the window of a plain crop only; smart replaces it; fit-in has no window.
     align: cropping && !o.smart ? [o.halign ?? "center", o.valign ?? "middle"] : null,
     smart: cropping && o.smart,
-    filters: o.filters,
+    filters: pixelFilters(o.filters),
     format,
     quality: o.meta ? null : (o.quality ?? settings.defaultQuality),
   });
