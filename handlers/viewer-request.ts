@@ -22,6 +22,7 @@ export function createViewerRequestHandler(settings: Settings): ViewerRequestHan
     try {
       const route = planner.plan(request.uri, request.querystring, headerValue(request.headers, "accept"));
       if (route.kind === "original") return request;
+      if (route.kind === "respelled") return respelledAnswer(route.location, settings);
       const viewerUrl = request.querystring ? `${request.uri}?${request.querystring}` : request.uri;
       request.uri = variantKeyToUri(route.key);
       request.querystring = "";
@@ -32,6 +33,18 @@ export function createViewerRequestHandler(settings: Settings): ViewerRequestHan
       console.error("viewer-request failed", { uri: request.uri.slice(0, 200), error: String(err) });
       return errorResponse(500, "internal error", settings);
     }
+  };
+}
+
+/** The permanent move to an object's one spelling; browsers keep it as long as a variant. */
+function respelledAnswer(location: string, settings: Settings): CloudFrontResultResponse {
+  return {
+    status: "301",
+    statusDescription: "Moved Permanently",
+    headers: {
+      location: [{ key: "Location", value: location }],
+      "cache-control": [{ key: "Cache-Control", value: settings.cacheControl }],
+    },
   };
 }
 

@@ -11,10 +11,12 @@
  *   /:signature/*rest          thumbor, signed (the first segment has the shape of a signature)
  *   /*path?d=WxH               the `?d=` API of the original Lambda@Edge sample
  *   /*path                     an original, passed through untouched
- * Originals, `?d=` paths and direct variant keys must be spelled canonically (canonical-uri.ts),
- * else 400: one object, one cached spelling. thumbor URLs keep thumbor's own grammar and decoding;
- * what they are rewritten to is always the canonical spelling of the variant key.
+ * One object, one cached spelling (canonical-uri.ts): a direct variant key spelled otherwise is a
+ * 400 (only our own redirects name them); an original or `?d=` path spelled otherwise is a 301 to
+ * its canonical spelling. thumbor URLs keep thumbor's own grammar and decoding; what they are
+ * rewritten to is always the canonical spelling of the variant key.
  */
+import { match } from "path-to-regexp";
 import { clipText, refusal } from "../core/errors.js";
 import { IMPLEMENTED_FILTERS } from "../core/filter-registry.js";
 import { parseFilterList } from "./filters.js";
@@ -27,10 +29,21 @@ import { basePlan, canonicalPlan, type CropBox, type FitMode, type TransformPlan
 import { parseSizeEntry, type Settings } from "../core/settings.js";
 import { verifyThumborSignature } from "./signature.js";
 import { parseThumborPath, type ThumborUrl } from "./thumbor-url.js";
-import { isUnderVariantPrefix, parseVariantKey, variantKey } from "../core/variant-key.js";
-import { checkCanonicalSpelling, checkKeyCharacters, hasControlCharacter, hasDotSegment, uriToKey } from "../core/canonical-uri.js";
+import { parseVariantKey, variantKey } from "../core/variant-key.js";
+import {
+  checkCanonicalSpelling,
+  checkKeyCharacters,
+  hasControlCharacter,
+  hasDotSegment,
+  keyToUri,
+  uriToKey,
+} from "../core/canonical-uri.js";
 
-export type ViewerRoute = { kind: "original" } | { kind: "variant"; key: string; plan: TransformPlan };
+export type ViewerRoute =
+  | { kind: "original" }
+  | { kind: "variant"; key: string; plan: TransformPlan }
+  /** Another spelling of an original or a `?d=` path: a permanent redirect to its one canonical spelling. */
+  | { kind: "respelled"; location: string };
 
 /** A thumbor signature, decoded: URL-safe base64 of a 20-byte HMAC-SHA1, padding kept (sent as "=" or "%3D"). */
 const SIGNATURE_SEGMENT = /^[A-Za-z0-9_-]{27}=$/;
@@ -51,6 +64,8 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
   // Long on purpose: a factory closure that is only short inner functions sharing the routes, sizes and keys compiled once above.
   // The variant folder itself names no variant: S3 would answer 404 for it anyway.
   const variantFolder = `${settings.variantPrefix}/`;
+  // Matched on the decoded key, never the raw path (S3 keys are case-sensitive, so is the route).
+  const variantRoute = match(`/${settings.variantPrefix}/*key`, { decode: false, sensitive: true });
   const sizes = settings.sizes.map((s) => parseSizeEntry(s)!);
   const signingKeys = [settings.thumbor.securityKey, ...settings.thumbor.retiredSecurityKeys].filter((k) => k !== "");
 
@@ -63,14 +78,28 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
     const key = checkKeyCharacters(uriToKey(uri));
     if (key === "") throw refusal(404, "no image path");
     if (key === variantFolder) throw refusal(404, "no variant key");
-    if (isUnderVariantPrefix(key, settings)) return directVariant(checkCanonicalSpelling(uri, key));
+    if (variantRoute(`/${key}`)) return directVariant(checkCanonicalSpelling(uri, key));
     const d = D_PARAM.exec(querystring);
-    // Originals and ?d= paths: one spelling per key, as for direct variant keys.
-    checkCanonicalSpelling(uri, key);
+    const canonical = keyToUri(key);
+    if (canonical !== uri) return respelled(key, canonical, d?.[1], accept);
     if (d) return dimensions(key, d[1], accept);
     if (hasDotSegment(key)) throw refusal(400, 'image path has a "." or ".." segment');
     if (settings.originalsPrefix !== "") checkOriginal(key);
     return { kind: "original" };
+  }
+
+  /**
+   * An original or `?d=` path spelled another way than its canonical spelling (browsers send
+   * `~`, `[`, `|` raw; pages carry lower-case escapes): one cached spelling per object, so the
+   * viewer is sent to the canonical one, once the key and the size are known to be good (a
+   * redirect is never a way to reach what the canonical spelling would refuse, nor off-site:
+   * checkOriginalKey refuses the empty segment a `//host` location would need).
+   */
+  function respelled(key: string, canonical: string, d: string | undefined, accept: string | undefined): ViewerRoute {
+    checkOriginalKey(key);
+    if (settings.originalsPrefix !== "") checkOriginal(key);
+    if (d !== undefined) dimensions(key, d, accept);
+    return { kind: "respelled", location: d === undefined ? canonical : `${canonical}?d=${d}` };
   }
 
   /** Keys outside `originalsPrefix` are no originals of ours: refused here, before any origin trip. */

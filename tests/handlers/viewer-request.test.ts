@@ -72,3 +72,18 @@ test("the read-only headers of viewer-request (Host, Via, Content-Length, Transf
     for (const [key, value] of Object.entries(readOnly)) t.deepEqual(out.headers[key.toLowerCase()], [{ key, value }], `${url}: ${key}`);
   }
 });
+
+test("another spelling of an original or a ?d= path is a 301 to its one spelling, cached like a variant by browsers", async (t) => {
+  for (const [url, location] of [
+    ["/images/a~b.jpg", "/images/a%7Eb.jpg"],
+    ["/images/%63at.jpg?d=300x200&v=1", "/images/cat.jpg?d=300x200"],
+  ]) {
+    const out = await handler(event(url!));
+    if (!isResponse(out)) return t.fail(`expected an answer for ${url}`);
+    t.is(out.status, "301", url);
+    t.deepEqual(out.headers?.location, [{ key: "Location", value: location }], url);
+    t.is(out.headers?.["cache-control"]?.[0]?.value, DEFAULT_SETTINGS.cacheControl);
+  }
+  const canonical = await handler(event("/images/a%7Eb.jpg"));
+  t.false(isResponse(canonical), "the canonical spelling itself is passed on");
+});

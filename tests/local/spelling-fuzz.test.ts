@@ -182,6 +182,16 @@ test.serial(
       const { status, body } = answer.response;
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
       if (status >= 500) problems.push(`${status} for ${JSON.stringify(url)}: ${body.toString().slice(0, 120)}`);
+      if (status === 301) {
+        // Another spelling of an original or a ?d= path: sent on to the same key's one spelling, same-site.
+        const location = answer.response.headers.get("location")?.[0] ?? "";
+        const [path, query] = location.split("?", 2);
+        const [asked, askedQuery] = url.split("?", 2);
+        const sameKey = path!.startsWith("/") && !path!.startsWith("//") && uriToKey(path!) === uriToKey(asked!);
+        if (!sameKey || keyToUri(uriToKey(path!)) !== path || (query !== undefined && !askedQuery?.includes(query))) {
+          problems.push(`301 for ${JSON.stringify(url)} to ${JSON.stringify(location)}`);
+        }
+      }
       if (status !== 200) continue;
       const rewritten = answer.rewrittenUri!;
       const original = byCanonicalUri.get(rewritten);
@@ -213,6 +223,7 @@ test.serial(
       "only canonical spellings are cached",
     );
     // The mix reached every kind of answer, so the assertions above were exercised.
-    for (const status of [200, 400, 403, 404]) t.true((statuses.get(status) ?? 0) > 0, `some ${status}: ${JSON.stringify([...statuses])}`);
+    for (const status of [200, 301, 400, 403, 404])
+      t.true((statuses.get(status) ?? 0) > 0, `some ${status}: ${JSON.stringify([...statuses])}`);
   },
 );

@@ -191,14 +191,25 @@ test("the route is decided on the decoded key: an encoded variant prefix or unsa
   t.is(refusal(() => signedOnly.plan("/variants/images/cat.jpg/1000x1000,blur(10),q80.webp", "", WEBP)).status, 403);
 });
 
-test("originals and ?d= paths must be spelled canonically: other spellings are a 400 naming the canonical one", (t) => {
+test("originals and ?d= paths spelled another way are sent to their one canonical spelling, never elsewhere", (t) => {
   t.deepEqual(planner.plan("/images/my%20cat,1.jpg", "", WEBP), { kind: "original" });
-  for (const uri of ["/images/%63at.jpg", "/images/cat%2ejpg", "/images/my+cat.jpg", "/images/caf%c3%a9.jpg", "/images/my%20cat%2C1.jpg"]) {
-    const err = refusal(() => planner.plan(uri, "", WEBP));
-    t.is(err.status, 400, uri);
-    t.regex(err.reason, /canonical spelling is \//, uri);
-    t.is(refusal(() => planner.plan(uri, "d=300x200", WEBP)).status, 400, `${uri}?d=`);
+  const respellings: [string, string][] = [
+    ["/images/%63at.jpg", "/images/cat.jpg"],
+    ["/images/cat%2ejpg", "/images/cat.jpg"],
+    ["/images/my+cat.jpg", "/images/my%20cat.jpg"],
+    ["/images/caf%c3%a9.jpg", "/images/caf%C3%A9.jpg"],
+    ["/images/my%20cat%2C1.jpg", "/images/my%20cat,1.jpg"],
+    ["/images/a~b.jpg", "/images/a%7Eb.jpg"],
+  ];
+  for (const [uri, canonical] of respellings) {
+    t.deepEqual(planner.plan(uri, "", WEBP), { kind: "respelled", location: canonical }, uri);
+    t.deepEqual(planner.plan(uri, "d=300x200", WEBP), { kind: "respelled", location: `${canonical}?d=300x200` }, `${uri}?d=`);
   }
+  // A redirect never reaches what the canonical spelling would refuse, nor another site.
+  for (const uri of ["/%2Fevil.example/x.jpg", "/images/%2E%2E/secret.jpg", "/images/%2F/cat.jpg"]) {
+    t.is(refusal(() => planner.plan(uri, "", WEBP)).status, 400, uri);
+  }
+  t.is(refusal(() => planner.plan("/images/%63at.jpg", "d=abc", WEBP)).status, 400, "a bad size is refused, not redirected");
   t.is(keyOf(planner.plan("/images/my%20cat,1.jpg", "d=300x200", WEBP)), "variants/images/my cat,1.jpg/300x200,q80.webp");
 });
 
