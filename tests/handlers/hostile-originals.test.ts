@@ -148,7 +148,8 @@ test("origin-response renders nothing outside originalsPrefix: a forged key read
     ]),
   );
   const handler = checked(createOriginResponseHandler(onlyImages, { s3Client: () => s3 }));
-  const miss = (key: string) => handler(originResponseEvent(request(variantKeyToUri(key)), s3ErrorAnswer(404), distribution, newRequestId()));
+  const miss = (key: string) =>
+    handler(originResponseEvent(request(variantKeyToUri(key)), s3ErrorAnswer(404), distribution, newRequestId()));
   const planner = createRequestPlanner(DEFAULT_SETTINGS);
   const keyOf = (path: string) => {
     const route = planner.plan(path, "", undefined);
