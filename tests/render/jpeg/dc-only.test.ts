@@ -32,7 +32,7 @@ const cases: [string, () => Promise<Buffer>][] = [
   ["greyscale", () => progressiveJpeg(131, 77, {}, true)],
   ["optimiseScans", () => progressiveJpeg(211, 139, { optimiseScans: true })],
   ["mozjpeg defaults", () => progressiveJpeg(190, 121, { mozjpeg: true })],
-  ["smaller than one MCU", () => progressiveJpeg(9, 7)],
+  ["two MCUs and a bit", () => progressiveJpeg(33, 17)],
 ];
 
 for (const [name, make] of cases) {
