@@ -33,6 +33,14 @@ const cases: [string, () => Promise<Buffer>][] = [
   ["optimiseScans", () => progressiveJpeg(211, 139, { optimiseScans: true })],
   ["mozjpeg defaults", () => progressiveJpeg(190, 121, { mozjpeg: true })],
   ["two MCUs and a bit", () => progressiveJpeg(33, 17)],
+  [
+    "CMYK (four components)",
+    async () =>
+      sharp(await progressiveJpeg(150, 100))
+        .toColourspace("cmyk")
+        .jpeg({ progressive: true })
+        .toBuffer(),
+  ],
 ];
 
 for (const [name, make] of cases) {
