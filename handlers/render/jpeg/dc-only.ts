@@ -31,12 +31,15 @@ const DHT = 0xc4;
 /**
  * The same JPEG with only the coefficients libjpeg reads at 1/8, which decodes at 1/8 to the same
  * pixels, or null when the file is not one this rewrite is sure of (not progressive, restart
- * markers, arithmetic coding, not 8-bit, a layout the reader does not understand).
+ * markers, arithmetic coding, not 8-bit, a layout the reader does not understand), or when it
+ * would not be smaller: each emptied scan adds two table definitions, so a file of many tiny
+ * scans could otherwise come out several times larger than the original.
  */
 export function dcOnlyJpeg(jpeg: Buffer, layout: JpegLayout | null = readJpegLayout(jpeg)): Buffer | null {
   if (!layout || !layout.progressive || layout.restarts || layout.arithmetic || layout.precision !== 8) return null;
   const pieces: Buffer[] = [];
   let copied = 0;
+  let length = 0;
   for (const scan of layout.scans) {
     // DC scans, and the scans of components whose decode at 1/8 reads AC coefficients, are copied as they are.
     if (scan.ss === 0 || !scan.components.every((c) => decodedFromDcAlone(layout, c))) continue;
@@ -44,17 +47,20 @@ export function dcOnlyJpeg(jpeg: Buffer, layout: JpegLayout | null = readJpegLay
     // AC scans code one component each (T.81 G.1.1.1.1); a scan without a table is not readable.
     if (scan.components.length !== 1 || !original) return null;
     const destination = scan.acDestinations[0]!;
-    pieces.push(
+    const rewritten = [
       jpeg.subarray(copied, scan.start),
       huffmanSegment(destination, EOB_RUNS),
       jpeg.subarray(scan.start, scan.dataStart),
       emptyScanData(blockCount(layout, scan.components[0]!)),
       huffmanSegment(destination, original),
-    );
+    ];
+    length += rewritten.reduce((sum, piece) => sum + piece.length, 0);
+    if (length >= jpeg.length) return null;
+    pieces.push(...rewritten);
     copied = scan.dataEnd;
   }
   pieces.push(jpeg.subarray(copied));
-  return Buffer.concat(pieces);
+  return length + jpeg.length - copied < jpeg.length ? Buffer.concat(pieces) : null;
 }
 
 /**
