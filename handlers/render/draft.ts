@@ -73,9 +73,9 @@ export async function draftDecode(
 
 /**
  * sharp's own decode at 1/8, from the DC-only bytes in memory. sharp gives up shrink-on-load when
- * it must orient an image before cutting from it (an extract after the resize with autoOrient,
- * src/pipeline.cc shouldOrientBefore), and decoded at full size the DC-only bytes would be a
- * blurred picture: an original with an EXIF orientation keeps the whole file.
+ * it orients an image before the resize, which it does for an EXIF-oriented original cut after
+ * the resize (the scale-first crop), and decoded at full size the DC-only bytes would be a blurred
+ * picture: an original with an EXIF orientation keeps the whole file.
  */
 async function dcOnlyInMemory(original: Buffer, image: Sharp, settings: Settings, frames: number): Promise<Draft | null> {
   const { orientation } = await image.metadata();
@@ -86,7 +86,7 @@ async function dcOnlyInMemory(original: Buffer, image: Sharp, settings: Settings
 
 /**
  * The scale sharp's own shrink-on-load decodes a JPEG at for a resize from `size` to `target`
- * (src/pipeline.cc, with fastShrinkOnLoad): the largest of 8, 4 and 2 the factor reaches, one step
+ * (with fastShrinkOnLoad, its default): the largest of 8, 4 and 2 the factor reaches, one step
  * less when the factor's integer part equals it, else 1.
  */
 export function sharpJpegScale(size: Size, target: Size): number {

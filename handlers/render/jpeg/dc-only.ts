@@ -8,9 +8,8 @@
  * The AC scans stay, empty rather than absent, because libjpeg's block smoothing looks at which
  * coefficients the scans have delivered: with every scan present it sees a complete image and
  * decodes exactly as from the whole file. A subsampled chroma component (4:2:0) is not decoded
- * from DC alone: libjpeg scales its IDCT up instead of upsampling it afterwards (jdmaster.c,
- * jpeg_calc_output_dimensions), and that 2x2 IDCT reads AC coefficients, so its scans are kept
- * whole. Pure: no sharp.
+ * from DC alone: libjpeg scales its IDCT up instead of upsampling it afterwards, and that 2x2
+ * IDCT reads AC coefficients, so its scans are kept whole. Pure: no sharp.
  */
 import { readJpegLayout, type HuffmanTable, type JpegLayout } from "./markers.js";
 

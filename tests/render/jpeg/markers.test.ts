@@ -24,7 +24,7 @@ test("a progressive file: SOF2, every scan with its components, band and success
       [1, 1],
     ],
   );
-  // libjpeg's default progressive script (jcparam.c, jpeg_simple_progression) for YCbCr.
+  // libjpeg's default progressive script for three YCbCr components.
   t.deepEqual(
     layout.scans.map((s) => `${s.components.join("")}:${s.ss}-${s.se},${s.ah}/${s.al}`),
     [
