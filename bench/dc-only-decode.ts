@@ -10,8 +10,14 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
-import { stillEncoderOptions } from "../handlers/render/encode.js";
+import { basePlan, type TransformPlan } from "../handlers/core/plan.js";
+import { DEFAULT_SETTINGS as settings } from "../handlers/core/settings.js";
+import { decodeOriginal } from "../handlers/render/decode.js";
+import { encodeVariant, stillEncoderOptions } from "../handlers/render/encode.js";
 import { dcOnlyJpeg } from "../handlers/render/jpeg/dc-only.js";
+import { framesToRender, readHeader } from "../handlers/render/load.js";
+import { outputFormatFor, renderVariant } from "../handlers/render/pipeline.js";
+import { applyGeometry, planGeometry } from "../handlers/render/transform.js";
 import { PHOTOS_DIR } from "./origin-response.js";
 import { formatNumber, formatRatio, median, ratio } from "./stats.js";
 import type { BenchContext, BenchResult } from "./types.js";
@@ -70,6 +76,42 @@ async function render(bytes: Buffer, c: DecodeCase, dcOnly: boolean): Promise<{ 
   }
 }
 
+/** The whole render of a plan without filters from the whole file, step by step, without the draft step (what renderVariant did for factors of 9 and more). */
+async function wholeFileRender(plan: TransformPlan, original: Buffer): Promise<Buffer> {
+  const header = await readHeader(original, settings);
+  const format = outputFormatFor(plan, header);
+  const frames = framesToRender(plan, header, format, settings);
+  const decoded = await decodeOriginal(original, header, plan, settings, frames);
+  const image = applyGeometry(decoded, planGeometry(plan, decoded, frames, settings), plan, header, frames, settings);
+  const ctx = { frames, header, background: null, progressiveJpeg: settings.thumbor.progressiveJpeg };
+  return (await encodeVariant(image, plan, format, ctx)).data;
+}
+
+async function cpuMs(work: () => Promise<Buffer>): Promise<{ cpuMs: number; data: Buffer }> {
+  const start = process.cpuUsage();
+  const data = await work();
+  const used = process.cpuUsage(start);
+  return { cpuMs: (used.user + used.system) / 1000, data };
+}
+
+/** renderVariant's whole render of Elephants → 300x200 (thumbor's crop to 3:2, then the resize), against the same steps from the whole file. */
+async function renderVariantRow(runs: number, ctx: BenchContext): Promise<string[]> {
+  const original = await elephants();
+  const plan = { ...basePlan("bench/elephants", 80), width: 300, height: 200, format: "jpeg" as const };
+  const whole: number[] = [];
+  const dc: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const a = await cpuMs(() => wholeFileRender(plan, original));
+    const b = await cpuMs(async () => (await renderVariant({ plan, original, settings })).body);
+    if (!a.data.equals(b.data)) throw new Error("renderVariant: the DC-only decode gave other bytes");
+    whole.push(a.cpuMs);
+    dc.push(b.cpuMs);
+  }
+  const label = "renderVariant: Elephants → 300x200 (crop to 3:2 after the resize), the whole render";
+  ctx.log(`  ${label}: whole ${formatNumber(median(whole))} ms, DC-only ${formatNumber(median(dc))} ms`);
+  return [label, "3.8 %", formatNumber(median(whole)), formatNumber(median(dc)), formatRatio(ratio(median(dc), median(whole)))];
+}
+
 export async function runDcOnlyDecodeBench(ctx: BenchContext): Promise<BenchResult> {
   sharp.concurrency(1);
   sharp.cache(false);
@@ -96,13 +138,15 @@ export async function runDcOnlyDecodeBench(ctx: BenchContext): Promise<BenchResu
       formatRatio(ratio(median(dc), median(whole))),
     ]);
   }
+  rows.push(await renderVariantRow(runs, ctx));
   return {
     section: {
       title: "progressive JPEGs at 1/8: the DC-only decode",
       text: [
         `Each case ${runs} times, whole file and DC-only interleaved in one process (sharp.concurrency(1)); CPU ms is process.cpuUsage ` +
           "(user + system, every thread) around one decode, resize and JPEG encode, median; the DC-only runs include reading the markers " +
-          "and rewriting the file (and writing the temporary file where the case goes through one). Every run checks that both give the same bytes.",
+          "and rewriting the file (and writing the temporary file where the case goes through one). The last row is the whole render " +
+          "(header, decode, geometry, encode): renderVariant against the same steps without its draft step. Every run checks that both give the same bytes.",
       ],
       tables: [{ columns: ["case", "bytes kept", "whole file (CPU ms)", "DC-only (CPU ms)", "ratio"], rows }],
     },
