@@ -58,7 +58,7 @@ export async function draftDecode(
   const target = wholeImageResize(ops, decoded.size, plan, header, frames, settings);
   if (!target) return null;
   const scale = draftScale(decoded.size, target);
-  if (!scale) return sharpJpegScale(decoded.size, target) === 8 ? dcOnlyInMemory(original, decoded.image, settings, frames) : null;
+  if (!scale) return sharpJpegScale(decoded.size, target) === 8 ? dcOnlyInMemory(original, decoded.image, ops, settings, frames) : null;
   if (/[[\]]/.test(tmpdir())) return null;
   const dcOnly = scale === 8 ? dcOnlyJpeg(original) : null;
   const file = join(tmpdir(), `edge-resizer-${process.pid}-${randomUUID()}.jpg`);
@@ -74,12 +74,12 @@ export async function draftDecode(
 /**
  * sharp's own decode at 1/8, from the DC-only bytes in memory. sharp gives up shrink-on-load when
  * it orients an image before the resize, which it does for an EXIF-oriented original cut after
- * the resize (the scale-first crop), and decoded at full size the DC-only bytes would be a blurred
- * picture: an original with an EXIF orientation keeps the whole file.
+ * the resize (an auto-crop here, the whole image being resized: the scale-first crop), and
+ * decoded at full size the DC-only bytes would be a blurred picture: such an original keeps the
+ * whole file.
  */
-async function dcOnlyInMemory(original: Buffer, image: Sharp, settings: Settings, frames: number): Promise<Draft | null> {
-  const { orientation } = await image.metadata();
-  if ((orientation ?? 1) !== 1) return null;
+async function dcOnlyInMemory(original: Buffer, image: Sharp, ops: Operations, settings: Settings, frames: number): Promise<Draft | null> {
+  if (ops.autoCrop && ((await image.metadata()).orientation ?? 1) !== 1) return null;
   const dcOnly = dcOnlyJpeg(original);
   return dcOnly ? { image: sharp(dcOnly, decodeOptions(settings, frames)), release: nothingToRelease } : null;
 }
