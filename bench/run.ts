@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only viewer,origin,miss,avif,edge] [-- --out <file>]`: runs the
+ * `npm run bench [-- --quick] [-- --only viewer,origin,miss,avif,edge,dc] [-- --out <file>]`: runs the
  * benchmark suite, prints one PASS/FAIL/SKIP line per budget and writes BENCHMARKS.md.
  * Exits 0 even when a budget fails: it is a measurement, not a test (a crash still exits 1).
  * The origin-response cases read the photos in `bench/photos/` (or the folder named by
@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "./child.js";
 import { runAvifEffortBench } from "./avif-effort.js";
+import { runDcOnlyDecodeBench } from "./dc-only-decode.js";
 import { runLocalEdgeBench } from "./local-edge.js";
 import { machineFacts, loadNote } from "./machine.js";
 import { runMissProfileBench } from "./miss-profile.js";
@@ -26,6 +27,7 @@ const BENCHES: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
   miss: runMissProfileBench,
   avif: async (ctx) => ({ section: await runAvifEffortBench(ctx), budgets: [] }),
   edge: runLocalEdgeBench,
+  dc: runDcOnlyDecodeBench,
 };
 
 async function main(): Promise<void> {
@@ -38,7 +40,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    console.log("usage: npm run bench [-- --quick] [-- --only viewer,origin,miss,avif,edge] [-- --out BENCHMARKS.md]");
+    console.log("usage: npm run bench [-- --quick] [-- --only viewer,origin,miss,avif,edge,dc] [-- --out BENCHMARKS.md]");
     return;
   }
   const only = values.only ? values.only.split(",").map((s) => s.trim()) : Object.keys(BENCHES);

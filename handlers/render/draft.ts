@@ -3,11 +3,17 @@
  * resized at least that much anyway, as Pillow's `draft` does for thumbor. sharp decodes at a
  * fraction of the size by itself (shrink-on-load) for most factors, but takes one step less
  * whenever the factor's integer part equals the fraction (from 2 to 3, 4 to 5 and 8 to 9: its
- * guard against libjpeg rounding, src/pipeline.cc), and offers no option to ask for it. RainDrops
+ * guard against libjpeg rounding, src/pipeline.cc), and offers no option to ask for it (for a
+ * buffer it passes libvips only its own shrink; its input options for JPEG carry none). RainDrops
  * 1920 → 800 is such a factor (2.4): the whole 1920x1200 was decoded where Pillow decodes 960x600.
  * libvips takes load options in a file name (`photo.jpg[shrink=2]`) and sharp hands file names to
  * it as they are, so for these factors the original is written to a temporary file for the
  * render. libjpeg rounds a scaled size up, so the resize after it only ever shrinks.
+ *
+ * Whenever the decode is at 1/8, by sharp or by the file, a progressive original is first reduced
+ * to its DC coefficients (jpeg/dc-only.ts): the same pixels at 1/8, without Huffman-decoding the
+ * AC scans that libjpeg would read and then not use. Where sharp makes that decode itself, the
+ * reduced bytes go to sharp in memory and no file is written.
  */
 import { randomUUID } from "node:crypto";
 import { rm, writeFile } from "node:fs/promises";
@@ -18,19 +24,26 @@ import type { TransformPlan } from "../core/plan.js";
 import type { Settings } from "../core/settings.js";
 import { convertsCmykNaively, decodeOptions, type Decoded } from "./decode.js";
 import type { Operations, Size } from "./geometry.js";
+import { dcOnlyJpeg } from "./jpeg/dc-only.js";
 import type { Header } from "./load.js";
 import { wholeImageResize } from "./transform.js";
 
 export interface Draft {
   image: Sharp;
-  /** Removes the temporary file: call it once the render has encoded. */
+  /** Removes the temporary file, if any: call it once the render has encoded. */
   release(): Promise<void>;
 }
+
+const nothingToRelease = async (): Promise<void> => {};
 
 /** libjpeg's scales, largest first. */
 const JPEG_SCALES = [8, 4, 2] as const;
 
-/** The smaller decode for this render, or null when sharp's own shrink-on-load is already the largest (or none applies). */
+/**
+ * The smaller (or cheaper) decode for this render, or null when sharp's own decode of the original
+ * is already the best: no shrink-on-load applies, sharp's is already the largest, and the
+ * original is not a progressive JPEG decoded at 1/8.
+ */
 export async function draftDecode(
   original: Buffer,
   decoded: Decoded,
@@ -43,16 +56,43 @@ export async function draftDecode(
   if (header.format !== "jpeg" || frames !== 1 || plan.trim) return null;
   if (convertsCmykNaively(header, settings)) return null;
   const target = wholeImageResize(ops, decoded.size, plan, header, frames, settings);
-  const scale = target ? draftScale(decoded.size, target) : null;
-  if (!scale || /[[\]]/.test(tmpdir())) return null;
+  if (!target) return null;
+  const scale = draftScale(decoded.size, target);
+  if (!scale) return sharpJpegScale(decoded.size, target) === 8 ? dcOnlyInMemory(original, decoded.image, ops, settings, frames) : null;
+  if (/[[\]]/.test(tmpdir())) return null;
+  const dcOnly = scale === 8 ? dcOnlyJpeg(original) : null;
   const file = join(tmpdir(), `edge-resizer-${process.pid}-${randomUUID()}.jpg`);
   try {
-    await writeFile(file, original);
+    await writeFile(file, dcOnly ?? original);
   } catch {
     await rm(file, { force: true });
     return null; // no room in /tmp: the full-size decode still works
   }
   return { image: sharp(`${file}[shrink=${scale}]`, decodeOptions(settings, frames)), release: () => rm(file, { force: true }) };
+}
+
+/**
+ * sharp's own decode at 1/8, from the DC-only bytes in memory. sharp gives up shrink-on-load when
+ * it orients an image before the resize, which it does for an EXIF-oriented original cut after
+ * the resize (an auto-crop here, the whole image being resized: the scale-first crop), and
+ * decoded at full size the DC-only bytes would be a blurred picture: such an original keeps the
+ * whole file.
+ */
+async function dcOnlyInMemory(original: Buffer, image: Sharp, ops: Operations, settings: Settings, frames: number): Promise<Draft | null> {
+  if (ops.autoCrop && ((await image.metadata()).orientation ?? 1) !== 1) return null;
+  const dcOnly = dcOnlyJpeg(original);
+  return dcOnly ? { image: sharp(dcOnly, decodeOptions(settings, frames)), release: nothingToRelease } : null;
+}
+
+/**
+ * The scale sharp's own shrink-on-load decodes a JPEG at for a resize from `size` to `target`
+ * (with fastShrinkOnLoad, its default): the largest of 8, 4 and 2 the factor reaches, one step
+ * less when the factor's integer part equals it, else 1.
+ */
+export function sharpJpegScale(size: Size, target: Size): number {
+  const shrink = Math.min(size.width / target.width, size.height / target.height);
+  const scale = JPEG_SCALES.find((s) => shrink >= s) ?? 1;
+  return scale > 1 && Math.floor(shrink) === scale ? scale / 2 : scale;
 }
 
 /** The libjpeg scale worth asking for when the whole image is resized from `size` to `target`, or null. */

@@ -1,0 +1,130 @@
+/**
+ * A progressive JPEG reduced to what libjpeg reads when it decodes at 1/8: at that scale each 8x8
+ * block becomes one pixel, computed from its DC coefficient alone, and a progressive file carries
+ * every DC coefficient in its first scans. Every marker segment and every DC scan is kept as it
+ * is; each AC scan of a component decoded from DC alone keeps its header but its data becomes
+ * runs of empty blocks ("end of band" for every block, T.81 G.1.2.2).
+ *
+ * The AC scans stay, empty rather than absent, because libjpeg's block smoothing looks at which
+ * coefficients the scans have delivered: with every scan present it sees a complete image and
+ * decodes exactly as from the whole file. A subsampled chroma component (4:2:0) is not decoded
+ * from DC alone: libjpeg scales its IDCT up instead of upsampling it afterwards, and that 2x2
+ * IDCT reads AC coefficients, so its scans are kept whole. Pure: no sharp.
+ */
+import { readJpegLayout, type HuffmanTable, type JpegLayout } from "./markers.js";
+
+/**
+ * The end-of-band runs EOB0 to EOB14 (symbol n << 4 codes a run of 2^n to 2^(n+1) - 1 blocks,
+ * the n low bits following it), each coded in 4 bits: code n for EOBn. An encoder's optimised
+ * table holds only the runs its scan used (often EOB0 to EOB2, a symbol every few blocks), so each
+ * emptied scan is coded with this one, defined just before it, and the original table is defined
+ * again just after it for the scans that follow.
+ */
+const EOB_RUNS: HuffmanTable = {
+  counts: [0, 0, 0, 15, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+  symbols: Uint8Array.from({ length: 15 }, (_, n) => n << 4),
+};
+const LONGEST_RUN = 2 ** 15 - 1;
+const DHT = 0xc4;
+
+/**
+ * The same JPEG with only the coefficients libjpeg reads at 1/8, which decodes at 1/8 to the same
+ * pixels, or null when the file is not one this rewrite is sure of (not progressive, restart
+ * markers, arithmetic coding, not 8-bit, a layout the reader does not understand), or when it
+ * would not be smaller: each emptied scan adds two table definitions, so a file of many tiny
+ * scans could otherwise come out several times larger than the original.
+ */
+export function dcOnlyJpeg(jpeg: Buffer, layout: JpegLayout | null = readJpegLayout(jpeg)): Buffer | null {
+  if (!layout || !layout.progressive || layout.restarts || layout.arithmetic || layout.precision !== 8) return null;
+  const pieces: Buffer[] = [];
+  let copied = 0;
+  let length = 0;
+  for (const scan of layout.scans) {
+    // DC scans, and the scans of components whose decode at 1/8 reads AC coefficients, are copied as they are.
+    if (scan.ss === 0 || !scan.components.every((c) => decodedFromDcAlone(layout, c))) continue;
+    const original = scan.acTables[0];
+    // AC scans code one component each (T.81 G.1.1.1.1); a scan without a table is not readable.
+    if (scan.components.length !== 1 || !original) return null;
+    const destination = scan.acDestinations[0]!;
+    const rewritten = [
+      jpeg.subarray(copied, scan.start),
+      huffmanSegment(destination, EOB_RUNS),
+      jpeg.subarray(scan.start, scan.dataStart),
+      emptyScanData(blockCount(layout, scan.components[0]!)),
+      huffmanSegment(destination, original),
+    ];
+    length += rewritten.reduce((sum, piece) => sum + piece.length, 0);
+    if (length >= jpeg.length) return null;
+    pieces.push(...rewritten);
+    copied = scan.dataEnd;
+  }
+  pieces.push(jpeg.subarray(copied));
+  return length + jpeg.length - copied < jpeg.length ? Buffer.concat(pieces) : null;
+}
+
+/**
+ * Whether libjpeg decodes this component at 1/8 with a 1x1 IDCT (its DC coefficient alone). It
+ * doubles a component's IDCT size, from 1 up to 8, while the component's sampling factors divide
+ * the largest ones twice as many times over: for 4:2:0 chroma (1x1 against 2x2) it takes 2x2.
+ */
+export function decodedFromDcAlone(layout: JpegLayout, component: number): boolean {
+  const { h, v } = layout.components[component]!;
+  const { hmax, vmax } = largestSampling(layout);
+  return hmax % (2 * h) !== 0 || vmax % (2 * v) !== 0;
+}
+
+/** A non-interleaved scan covers the component's own blocks: ceil(X * h / (8 * hmax)) by ceil(Y * v / (8 * vmax)) (T.81 A.2.2). */
+export function blockCount(layout: JpegLayout, component: number): number {
+  const { h, v } = layout.components[component]!;
+  const { hmax, vmax } = largestSampling(layout);
+  return Math.ceil((layout.width * h) / (8 * hmax)) * Math.ceil((layout.height * v) / (8 * vmax));
+}
+
+function largestSampling(layout: JpegLayout): { hmax: number; vmax: number } {
+  return { hmax: Math.max(...layout.components.map((c) => c.h)), vmax: Math.max(...layout.components.map((c) => c.v)) };
+}
+
+/** An AC scan's entropy-coded data that delivers no coefficient: `blocks` blocks in end-of-band runs, coded with EOB_RUNS. */
+export function emptyScanData(blocks: number): Buffer {
+  const bits = new BitWriter();
+  while (blocks > 0) {
+    const run = Math.min(blocks, LONGEST_RUN);
+    const n = Math.floor(Math.log2(run));
+    bits.write(n, 4);
+    bits.write(run - 2 ** n, n);
+    blocks -= run;
+  }
+  return bits.finish();
+}
+
+/** A DHT segment defining one AC table (T.81 B.2.4.2). */
+function huffmanSegment(destination: number, table: HuffmanTable): Buffer {
+  const length = 2 + 1 + 16 + table.symbols.length;
+  return Buffer.from([0xff, DHT, length >> 8, length & 0xff, 0x10 | destination, ...table.counts, ...table.symbols]);
+}
+
+/** Bits written most significant first, a 0x00 stuffed after every 0xFF byte, the last byte padded with 1-bits (T.81 F.1.2.3, F.1.2.4). */
+class BitWriter {
+  private readonly bytes: number[] = [];
+  private current = 0;
+  private filled = 0;
+
+  write(value: number, length: number): void {
+    for (let bit = length - 1; bit >= 0; bit--) {
+      this.current = (this.current << 1) | ((value >> bit) & 1);
+      if (++this.filled === 8) this.flush();
+    }
+  }
+
+  finish(): Buffer {
+    while (this.filled !== 0) this.write(1, 1);
+    return Buffer.from(this.bytes);
+  }
+
+  private flush(): void {
+    this.bytes.push(this.current);
+    if (this.current === 0xff) this.bytes.push(0x00);
+    this.current = 0;
+    this.filled = 0;
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The DC-only rewrite (handlers/render/jpeg/dc-only.ts): at libjpeg's 1/8 scale (libvips'
+ * `shrink=8` load, what sharp's shrink-on-load uses) the rewritten file decodes to exactly the
+ * pixels of the whole file, it is a valid JPEG libjpeg reads without a warning, and every file the
+ * rewrite is not sure of is left alone.
+ */
+import test from "ava";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import sharp from "sharp";
+import { dcOnlyJpeg, emptyScanData, blockCount } from "../../../handlers/render/jpeg/dc-only.js";
+import { readJpegLayout } from "../../../handlers/render/jpeg/markers.js";
+import { fixture } from "../../helpers/images.js";
+import { arithmeticHeader, progressiveJpeg, withRestartInterval } from "../../helpers/jpeg.js";
+
+let files = 0;
+/** The pixels libvips decodes from `jpeg` at 1/`shrink` (load options only reach it through a file name). */
+async function decodedAt(jpeg: Buffer, shrink: number): Promise<Buffer> {
+  const file = join(tmpdir(), `dc-only-test-${process.pid}-${files++}.jpg`);
+  writeFileSync(file, jpeg);
+  try {
+    return await sharp(`${file}[shrink=${shrink}]`).raw().toBuffer();
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+const cases: [string, () => Promise<Buffer>][] = [
+  ["4:2:0, odd size", () => progressiveJpeg(203, 117, { chromaSubsampling: "4:2:0" })],
+  ["4:4:4", () => progressiveJpeg(160, 96, { chromaSubsampling: "4:4:4" })],
+  ["greyscale", () => progressiveJpeg(131, 77, {}, true)],
+  ["optimiseScans", () => progressiveJpeg(211, 139, { optimiseScans: true })],
+  ["mozjpeg defaults", () => progressiveJpeg(190, 121, { mozjpeg: true })],
+  ["a few MCUs, odd size", () => progressiveJpeg(75, 43)],
+  [
+    "CMYK (four components)",
+    async () =>
+      sharp(await progressiveJpeg(150, 100))
+        .toColourspace("cmyk")
+        .jpeg({ progressive: true })
+        .toBuffer(),
+  ],
+];
+
+for (const [name, make] of cases) {
+  test(`${name}: the same pixels at 1/8, different ones at 1/4, read without a warning`, async (t) => {
+    const jpeg = await make();
+    const dcOnly = dcOnlyJpeg(jpeg);
+    if (!dcOnly) return t.fail("not rewritten");
+    t.true((await decodedAt(dcOnly, 8)).equals(await decodedAt(jpeg, 8)), "bit-identical at 1/8");
+    t.false((await decodedAt(dcOnly, 4)).equals(await decodedAt(jpeg, 4)), "AC coefficients really are gone");
+    await t.notThrowsAsync(sharp(dcOnly, { failOn: "warning" }).raw().toBuffer(), "a valid JPEG: every scan codes exactly its blocks");
+    t.truthy(readJpegLayout(dcOnly)?.progressive);
+  });
+}
+
+test("the photo: Elephants 5640x3172 (4:2:2) is the same at 1/8 from under 5 % of its bytes", async (t) => {
+  const jpeg = readFileSync(join(__dirname, "..", "..", "..", "bench", "photos", "Elephants_5640x3172.jpg"));
+  const dcOnly = dcOnlyJpeg(jpeg)!;
+  t.true(dcOnly.length < jpeg.length * 0.05, `${dcOnly.length} of ${jpeg.length} bytes`);
+  t.true((await decodedAt(dcOnly, 8)).equals(await decodedAt(jpeg, 8)));
+});
+
+test("an empty scan one block short is caught: libjpeg warns, so the exact block count is what the validity check proves", async (t) => {
+  const jpeg = await progressiveJpeg(64, 48, { chromaSubsampling: "4:4:4" });
+  const dcOnly = dcOnlyJpeg(jpeg)!;
+  const layout = readJpegLayout(dcOnly)!;
+  const scan = layout.scans.find((s) => s.ss > 0)!;
+  const short = emptyScanData(blockCount(layout, scan.components[0]!) - 1);
+  const broken = Buffer.concat([dcOnly.subarray(0, scan.dataStart), short, dcOnly.subarray(scan.dataEnd)]);
+  await t.throwsAsync(sharp(broken, { failOn: "warning" }).raw().toBuffer());
+});
+
+test("empty-scan data: runs of at most 32767 blocks, 0xFF stuffed, padded with 1-bits", (t) => {
+  // One block: EOB0, code 0000, no extra bits, padded: 0000 1111.
+  t.deepEqual([...emptyScanData(1)], [0x0f]);
+  // 32767 blocks: EOB14 (1110) and 14 one-bits: 1110 1111 1111 1111 11 → 0xEF 0xFF 0x00 0xFF 0x00 (padded).
+  t.deepEqual([...emptyScanData(32767)], [0xef, 0xff, 0x00, 0xff, 0x00]);
+  // 32768 blocks: one longest run, then EOB0 for the last block.
+  t.is(emptyScanData(32768)[0], 0xef);
+});
+
+test("files the rewrite is not sure of are left alone: baseline, restart markers, arithmetic coding, truncated, garbage", async (t) => {
+  const progressive = await progressiveJpeg(64, 48);
+  t.truthy(dcOnlyJpeg(progressive));
+  t.is(dcOnlyJpeg(fixture("raindrops-480.jpg")), null, "baseline");
+  t.is(dcOnlyJpeg(withRestartInterval(progressive)), null, "restart interval");
+  t.is(dcOnlyJpeg(arithmeticHeader("sof")), null, "arithmetic coding");
+  t.is(dcOnlyJpeg(progressive.subarray(0, progressive.length - 10)), null, "truncated");
+  t.is(dcOnlyJpeg(Buffer.from("GIF89a")), null);
+});
+
+test("never larger than the original: a file whose AC scans are already a few bytes is left alone", async (t) => {
+  // Each emptied scan gains two table definitions: a flat image's scans are smaller than that.
+  const flat = await sharp({ create: { width: 1024, height: 1024, channels: 3, background: "#808080" } })
+    .jpeg({ progressive: true })
+    .toBuffer();
+  t.true(readJpegLayout(flat)!.progressive);
+  t.is(dcOnlyJpeg(flat), null);
+});
