@@ -82,7 +82,7 @@ async function wholeFileRender(plan: TransformPlan, original: Buffer): Promise<B
   const format = outputFormatFor(plan, header);
   const frames = framesToRender(plan, header, format, settings);
   const decoded = await decodeOriginal(original, header, plan, settings, frames);
-  const image = applyGeometry(decoded, planGeometry(plan, decoded, frames, settings), plan, header, frames, settings);
+  const image = await applyGeometry(decoded, planGeometry(plan, decoded, frames, settings), plan, header, frames, settings);
   const ctx = { frames, header, background: null, progressiveJpeg: settings.thumbor.progressiveJpeg };
   return (await encodeVariant(image, plan, format, ctx)).data;
 }

@@ -98,7 +98,7 @@ async function wholeFileRender(p: TransformPlan, original: Buffer): Promise<Buff
   if (scale) writeFileSync(file, original);
   try {
     const source = scale ? { ...decoded, image: sharp(`${file}[shrink=${scale}]`, decodeOptions(settings, frames)) } : decoded;
-    const image = applyGeometry(source, ops, p, header, frames, settings);
+    const image = await applyGeometry(source, ops, p, header, frames, settings);
     const ctx = { frames, header, background: null, progressiveJpeg: settings.thumbor.progressiveJpeg };
     return (await encodeVariant(image, p, format, ctx)).data;
   } finally {
