@@ -21,6 +21,7 @@ import { createRequestPlanner, type ViewerRoute } from "../../handlers/url/reque
 import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../../handlers/core/settings.js";
 import { signThumborPath } from "../../handlers/url/signature.js";
 import { MAX_KEY_BYTES, parseVariantKey, uriToKey, variantKeyToUri } from "../../handlers/core/variant-key.js";
+import { keyToUri } from "../../handlers/core/canonical-uri.js";
 import { newRequestId, viewerRequestEvent, type Distribution } from "../../local/events.js";
 import { checked } from "../helpers/edge-contract.js";
 
@@ -171,6 +172,19 @@ test("property: the viewer-request handler never answers 5xx; a rewrite is alway
         const out = await checked(createViewerRequestHandler(settings))(event);
         if (isResponse(out)) {
           const status = Number(out.status);
+          if (status === 301) {
+            // Another spelling of an original or ?d= path: sent to the same key's one spelling, on this site.
+            const location = out.headers?.location?.[0]?.value ?? "";
+            const path = location.split("?", 1)[0]!;
+            if (
+              !path.startsWith("/") ||
+              path.startsWith("//") ||
+              uriToKey(path) !== uriToKey(sent.uri) ||
+              keyToUri(uriToKey(path)) !== path
+            )
+              throw new Error(`${JSON.stringify(url)} redirected to ${JSON.stringify(location)}`);
+            return;
+          }
           if (!(status >= 400 && status < 500)) throw new Error(`${JSON.stringify(url)} answered ${out.status}: ${out.body}`);
           if (out.headers?.["cache-control"]?.[0]?.value !== settings.errorCacheControl)
             throw new Error("refusal without the error cache lifetime");
