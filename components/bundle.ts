@@ -40,6 +40,14 @@ function packageRoot(from: string): string {
   }
 }
 
+/**
+ * The Node.js runtime of all three functions, and the esbuild target that follows from it.
+ * nodejs22.x is deprecated on 30 Apr 2027 and blocks function updates from 1 Jul 2027; every
+ * settings change here is a code update, so a stack on 22 would freeze. Lambda@Edge supports 24.
+ */
+export const LAMBDA_NODE_RUNTIME = "nodejs24.x";
+export const BUNDLE_TARGET = `node${/^nodejs(\d+)\.x$/.exec(LAMBDA_NODE_RUNTIME)![1]}`;
+
 /** Where `npm run build` writes by default, and where `npm pack` (prepack) ships the bundles. */
 export const DEFAULT_BUNDLE_DIR = join(PROJECT_ROOT, "dist");
 
@@ -151,7 +159,7 @@ async function bundleEntry(entry: string, dir: string, extra: BuildOptions): Pro
     outfile: join(dir, "index.js"),
     bundle: true,
     platform: "node",
-    target: "node20",
+    target: BUNDLE_TARGET,
     format: "cjs",
     minify: true,
     logLevel: "silent",

@@ -10,6 +10,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PURGE_ENV } from "../handlers/purge-handler.js";
+import { LAMBDA_NODE_RUNTIME } from "./bundle.js";
 
 /** Longer than origin-response's 30 s limit plus S3's event delivery: a racing render has stored by then. */
 export const RECHECK_DELAY_SECONDS = 120;
@@ -143,7 +144,7 @@ function purgeLambda(name: string, parts: FreshnessParts, queues: PurgeQueues, o
     `${name}-purge`,
     {
       description: `edge-resizer ${name}: deletes and invalidates the variants of changed originals`,
-      runtime: aws.lambda.Runtime.NodeJS22dX,
+      runtime: LAMBDA_NODE_RUNTIME,
       handler: "index.handler",
       role: role.arn,
       code: parts.bundles.apply((dirs) => new pulumi.asset.FileArchive(dirs.purge)),

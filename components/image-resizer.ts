@@ -15,7 +15,7 @@ import { VIEWER_URL_HEADER } from "../handlers/cloudfront/plumbing.js";
 import { DEFAULT_SETTINGS, validateSettings, type Settings, type ThumborSettings } from "../handlers/core/settings.js";
 import { valueChecks } from "../handlers/core/value-checks.js";
 import { CUSTOM_ERROR_CODES, EDGE_FUNCTION_REGION, TRIGGER_LIMITS, disallowedEdgeHeader } from "../handlers/cloudfront/edge-rules.js";
-import { defaultBundleDir } from "./bundle.js";
+import { LAMBDA_NODE_RUNTIME, defaultBundleDir } from "./bundle.js";
 import { purgeOnChange } from "./freshness.js";
 
 /** Settings baked into both functions; the security keys may be Pulumi secrets. Absent keys take DEFAULT_SETTINGS. */
@@ -83,8 +83,11 @@ export const IMAGE_RESIZER_DEFAULTS = Object.freeze({
 const VIEWER_REQUEST_MEMORY_MB = TRIGGER_LIMITS.value["viewer-request"].maxMemoryMb;
 const VIEWER_REQUEST_TIMEOUT_SECONDS = TRIGGER_LIMITS.value["viewer-request"].maxTimeoutSeconds;
 const ORIGIN_RESPONSE_LIMITS = TRIGGER_LIMITS.value["origin-response"];
-/** Lambda@Edge accepts only current Node runtimes; 22 still allows the async handlers we use. */
-const EDGE_RUNTIME = aws.lambda.Runtime.NodeJS22dX;
+/**
+ * Lambda@Edge accepts only current Node runtimes. Node 24 drops callback-style handlers only;
+ * both handlers here are async functions returning their result, so they run unchanged.
+ */
+const EDGE_RUNTIME = LAMBDA_NODE_RUNTIME;
 /**
  * Error codes whose caching we shorten: every code CloudFront accepts a custom error response for,
  * but 416, which it never caches. Other codes (413, 415, ...) carry the handlers' short Cache-Control.

@@ -144,7 +144,7 @@ test("the edge role is trusted by lambda and edgelambda and can write only under
   );
 });
 
-test("both functions are in us-east-1 through their own region input, published, x86_64, nodejs22.x, sized per role", async (t) => {
+test("both functions are in us-east-1 through their own region input, published, x86_64, nodejs24.x, sized per role", async (t) => {
   await deploy("fns", { originResponseMemoryMb: 2048, originResponseTimeoutSeconds: 20 });
   // No second provider: it would drop the stack's aws:assumeRoles, allowedAccountIds, defaultTags...
   t.false(h.mocks.resources.some((r) => r.type === T.provider && r.name.startsWith("fns")));
@@ -158,7 +158,7 @@ test("both functions are in us-east-1 through their own region input, published,
     t.falsy(fn.provider, `${name} uses the stack's own provider`);
     t.true(fn.inputs.publish, `${name} publishes versions`);
     t.deepEqual(fn.inputs.architectures, ["x86_64"]);
-    t.is(fn.inputs.runtime, "nodejs22.x");
+    t.is(fn.inputs.runtime, "nodejs24.x");
     t.is(fn.inputs.handler, "index.handler");
     t.is(fn.inputs.role, "arn:aws:iam::123456789012:role/fns-edge-role");
     t.is(fn.inputs.memorySize, size.memorySize);
