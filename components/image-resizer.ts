@@ -129,7 +129,9 @@ export class ImageResizer extends pulumi.ComponentResource {
   /** Published versions (qualified ARNs) associated with the distribution. */
   public readonly viewerRequestFunctionArn: pulumi.Output<string>;
   public readonly originResponseFunctionArn: pulumi.Output<string>;
-  public readonly edgeRoleArn: pulumi.Output<string>;
+  /** The execution roles: viewer-request's may only write its logs; origin-response's reads originals and writes variants. */
+  public readonly viewerRequestRoleArn: pulumi.Output<string>;
+  public readonly originResponseRoleArn: pulumi.Output<string>;
   public readonly originAccessIdentityIamArn: pulumi.Output<string>;
   /** The settings baked into both functions (secret when a security key is a secret). */
   public readonly settingsJson: pulumi.Output<string>;
@@ -154,10 +156,12 @@ export class ImageResizer extends pulumi.ComponentResource {
     if (infra.variantExpirationDays > 0) variantExpiry(name, bucket, variantPrefix, infra.variantExpirationDays, this);
     const oai = cloudFrontReadAccess(name, bucket, this);
     const settingsJson = bakedSettingsJson(label, settings);
-    const role = edgeRole(name, this);
-    [this.viewerRequestFunction, this.originResponseFunction] = edgeFunctions(name, infra, { role, bundles, settingsJson, parent: this });
+    const roles = { "viewer-request": edgeRole(name, "viewer-request", this), "origin-response": edgeRole(name, "origin-response", this) };
+    [this.viewerRequestFunction, this.originResponseFunction] = edgeFunctions(name, infra, { roles, bundles, settingsJson, parent: this });
     const webAcl = infra.wafRateLimit > 0 ? rateLimitAcl(name, infra.wafRateLimit, variantPrefix, this) : undefined;
-    const rolePolicy = edgeAccess(name, role, bucket.arn, variantPrefix, [this.viewerRequestFunction, this.originResponseFunction], this);
+    const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+    const functionNames = { "viewer-request": this.viewerRequestFunction.name, "origin-response": this.originResponseFunction.name };
+    const rolePolicies = edgeAccess(name, { roles, functionNames, bucketArn: bucket.arn, variantPrefix, accountId }, this);
     this.distribution = imagesDistribution(
       name,
       {
@@ -168,7 +172,7 @@ export class ImageResizer extends pulumi.ComponentResource {
         originResponse: this.originResponseFunction,
         webAclArn: webAcl?.arn,
       },
-      { parent: this, dependsOn: [rolePolicy] },
+      { parent: this, dependsOn: rolePolicies },
     );
 
     if (infra.purgeOnChange)
@@ -185,7 +189,8 @@ export class ImageResizer extends pulumi.ComponentResource {
     this.distributionDomainName = this.distribution.domainName;
     this.viewerRequestFunctionArn = this.viewerRequestFunction.qualifiedArn;
     this.originResponseFunctionArn = this.originResponseFunction.qualifiedArn;
-    this.edgeRoleArn = role.arn;
+    this.viewerRequestRoleArn = roles["viewer-request"].arn;
+    this.originResponseRoleArn = roles["origin-response"].arn;
     this.originAccessIdentityIamArn = oai.iamArn;
     this.settingsJson = settingsJson;
     this.registerPublicOutputs();
@@ -201,13 +206,14 @@ export class ImageResizer extends pulumi.ComponentResource {
       distributionDomainName: this.distributionDomainName,
       viewerRequestFunctionArn: this.viewerRequestFunctionArn,
       originResponseFunctionArn: this.originResponseFunctionArn,
-      edgeRoleArn: this.edgeRoleArn,
+      viewerRequestRoleArn: this.viewerRequestRoleArn,
+      originResponseRoleArn: this.originResponseRoleArn,
       originAccessIdentityIamArn: this.originAccessIdentityIamArn,
     });
   }
 }
 
-/** The two edge functions, viewer-request then origin-response, sharing one role, bundle folder and settings. */
+/** The two edge functions, viewer-request then origin-response, each with its own role, sharing the bundle folder and settings. */
 function edgeFunctions(
   name: string,
   infra: ResolvedArgs,
@@ -388,13 +394,13 @@ function bakedSettingsJson(label: string, checked: CheckedSettings): pulumi.Outp
     );
 }
 
-/** The execution role of both edge functions. */
-function edgeRole(name: string, parent: pulumi.Resource): aws.iam.Role {
+/** The execution role of one edge function: one each, so viewer-request (every request) holds no S3 access. */
+function edgeRole(name: string, fn: EdgeFunctionName, parent: pulumi.Resource): aws.iam.Role {
   // Lambda@Edge assumes the role through both services; nothing else may.
   return new aws.iam.Role(
-    `${name}-edge-role`,
+    `${name}-${fn}-role`,
     {
-      description: `edge-resizer ${name}: Lambda@Edge execution role`,
+      description: `edge-resizer ${name}: Lambda@Edge execution role of ${fn}`,
       assumeRolePolicy: JSON.stringify(edgeTrustPolicy()),
     },
     { parent },
@@ -403,9 +409,9 @@ function edgeRole(name: string, parent: pulumi.Resource): aws.iam.Role {
 
 type EdgeFunctionName = Exclude<keyof BundleDirs, "purge">;
 
-/** What both edge functions share: their role, code, baked settings and placement. */
+/** What both edge functions share: their roles (one each), code, baked settings and placement. */
 interface EdgeFunctionContext {
-  role: aws.iam.Role;
+  roles: Record<EdgeFunctionName, aws.iam.Role>;
   bundles: pulumi.Output<BundleDirs>;
   settingsJson: pulumi.Output<string>;
   parent: pulumi.Resource;
@@ -438,7 +444,7 @@ function edgeFunction(
       runtime: EDGE_RUNTIME,
       architectures: ["x86_64"],
       handler: "index.handler",
-      role: ctx.role.arn,
+      role: ctx.roles[fn].arn,
       code: pulumi.all([ctx.bundles, ctx.settingsJson]).apply(([dirs, json]) => edgeCodeArchive(dirs[fn], json)),
       publish: true,
       memorySize,
@@ -449,26 +455,43 @@ function edgeFunction(
   );
 }
 
-/** The role's least-privilege policy: read originals, write variants under the prefix only, write own logs. */
-function edgeAccess(
-  name: string,
-  role: aws.iam.Role,
-  bucketArn: pulumi.Output<string>,
-  variantPrefix: string,
-  functions: aws.lambda.Function[],
-  parent: pulumi.Resource,
-): aws.iam.RolePolicy {
-  // Attached to the edge role; scoped by edgeAccessPolicy below.
-  return new aws.iam.RolePolicy(
-    `${name}-edge-access`,
+/** What the edge roles' policies are scoped by. */
+interface EdgeAccessScope {
+  roles: Record<EdgeFunctionName, aws.iam.Role>;
+  /** The functions' names as Lambda knows them (their log groups are named after them). */
+  functionNames: Record<EdgeFunctionName, pulumi.Output<string>>;
+  bucketArn: pulumi.Output<string>;
+  variantPrefix: string;
+  /** The deploying account: log permissions name it, never `*`. */
+  accountId: pulumi.Output<string>;
+}
+
+/** Each role's least-privilege policy: viewer-request its own logs only; origin-response also reads originals and writes variants. */
+function edgeAccess(name: string, scope: EdgeAccessScope, parent: pulumi.Resource): aws.iam.RolePolicy[] {
+  const { roles, functionNames, bucketArn, variantPrefix, accountId } = scope;
+  // viewer-request runs on every request and only rewrites it: no S3 access at all.
+  const viewer = new aws.iam.RolePolicy(
+    `${name}-viewer-request-access`,
     {
-      role: role.id,
+      role: roles["viewer-request"].id,
       policy: pulumi
-        .all([bucketArn, ...functions.map((f) => f.name)])
-        .apply(([arn, ...names]) => JSON.stringify(edgeAccessPolicy(arn, variantPrefix, names))),
+        .all([accountId, functionNames["viewer-request"]])
+        .apply(([account, fn]) => JSON.stringify(viewerRequestAccessPolicy(account, fn))),
     },
     { parent },
   );
+  // origin-response renders missing variants: reads originals, writes under the variant prefix only.
+  const origin = new aws.iam.RolePolicy(
+    `${name}-origin-response-access`,
+    {
+      role: roles["origin-response"].id,
+      policy: pulumi
+        .all([bucketArn, accountId, functionNames["origin-response"]])
+        .apply(([arn, account, fn]) => JSON.stringify(originResponseAccessPolicy(arn, variantPrefix, account, fn))),
+    },
+    { parent },
+  );
+  return [viewer, origin];
 }
 
 /** What the distribution is made of. */
@@ -785,11 +808,24 @@ export function edgeCodeArchive(dir: string, settingsJson: string): pulumi.asset
   return new pulumi.asset.AssetArchive(assets);
 }
 
-/** Bucket policy: the OAI may read objects and list keys; no other principal is granted anything. */
+/** Every principal, the OAI and the bucket's own account included, is refused the bucket over plain HTTP. */
+export function denyInsecureTransportStatement(bucketArn: string) {
+  return {
+    Sid: "DenyInsecureTransport",
+    Effect: "Deny",
+    Principal: "*",
+    Action: "s3:*",
+    Resource: [bucketArn, `${bucketArn}/*`],
+    Condition: { Bool: { "aws:SecureTransport": "false" } },
+  };
+}
+
+/** Bucket policy: the OAI may read objects and list keys; no other principal is granted anything; no access without TLS. */
 export function oaiReadPolicy(bucketArn: string, oaiIamArn: string) {
   return {
     Version: "2012-10-17",
     Statement: [
+      denyInsecureTransportStatement(bucketArn),
       { Sid: "CloudFrontReadsObjects", Effect: "Allow", Principal: { AWS: oaiIamArn }, Action: "s3:GetObject", Resource: `${bucketArn}/*` },
       {
         Sid: "CloudFrontSeesMissingKeysAs404",
@@ -817,23 +853,38 @@ export function edgeTrustPolicy() {
 }
 
 /**
- * The functions' permissions: GetObject anywhere in the bucket (originals), PutObject only under
- * the variant prefix (so a bug can never overwrite an original), and logs of these two functions
- * in every region (Lambda@Edge logs where it ran, as `/aws/lambda/us-east-1.<name>`).
+ * A function's own log groups in this account, in every region: Lambda@Edge logs where it ran, as
+ * `/aws/lambda/us-east-1.<name>`; `/aws/lambda/<name>` takes test invocations in us-east-1.
  */
-export function edgeAccessPolicy(bucketArn: string, variantPrefix: string, functionNames: string[]) {
-  const logGroups = functionNames.flatMap((fn) => [`/aws/lambda/us-east-1.${fn}`, `/aws/lambda/${fn}`]);
+function ownLogsStatement(accountId: string, functionName: string) {
+  const groups = [`/aws/lambda/us-east-1.${functionName}`, `/aws/lambda/${functionName}`];
+  return {
+    Sid: "WriteOwnLogs",
+    Effect: "Allow",
+    Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+    Resource: groups.flatMap((group) => [
+      `arn:aws:logs:*:${accountId}:log-group:${group}`,
+      `arn:aws:logs:*:${accountId}:log-group:${group}:*`,
+    ]),
+  };
+}
+
+/** viewer-request's permissions: its own logs, nothing else (it never touches S3). */
+export function viewerRequestAccessPolicy(accountId: string, functionName: string) {
+  return { Version: "2012-10-17", Statement: [ownLogsStatement(accountId, functionName)] };
+}
+
+/**
+ * origin-response's permissions: GetObject anywhere in the bucket (originals), PutObject only
+ * under the variant prefix (so a bug can never overwrite an original), and its own logs.
+ */
+export function originResponseAccessPolicy(bucketArn: string, variantPrefix: string, accountId: string, functionName: string) {
   return {
     Version: "2012-10-17",
     Statement: [
       { Sid: "ReadOriginals", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/*` },
       { Sid: "WriteVariantsOnly", Effect: "Allow", Action: "s3:PutObject", Resource: `${bucketArn}/${variantPrefix}/*` },
-      {
-        Sid: "WriteOwnLogs",
-        Effect: "Allow",
-        Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-        Resource: logGroups.flatMap((group) => [`arn:aws:logs:*:*:log-group:${group}`, `arn:aws:logs:*:*:log-group:${group}:*`]),
-      },
+      ownLogsStatement(accountId, functionName),
     ],
   };
 }

@@ -120,13 +120,16 @@ function mockedState(type: string, name: string, inputs: Record<string, any>, id
   return state;
 }
 
-/** The answer to an invoke: the two bucket look-ups the component makes; anything else is a test bug. */
+/** The answer to an invoke: the caller's identity and the bucket look-ups the component makes; anything else is a test bug. */
 function mockedCall(
   token: string,
   inputs: Record<string, any>,
   existingBuckets: PulumiMocks["existingBuckets"],
   bucketRegion: string,
 ): Record<string, any> {
+  if (token === "aws:index/getCallerIdentity:getCallerIdentity") {
+    return { id: ACCOUNT_ID, accountId: ACCOUNT_ID, arn: `arn:aws:iam::${ACCOUNT_ID}:user/deployer`, userId: "AIDAEXAMPLE" };
+  }
   if (token === "aws:s3/getBucket:getBucket") {
     const bucket = inputs.bucket as string;
     const region = existingBuckets.get(bucket)?.region ?? bucketRegion;

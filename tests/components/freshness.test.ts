@@ -31,7 +31,7 @@ async function deploy(name: string, args: ImageResizerArgs = {}): Promise<ImageR
     name,
     args,
     () =>
-      h.mocks.resources.some((r) => r.name === `${name}-edge-access`) &&
+      h.mocks.resources.some((r) => r.name === `${name}-origin-response-access`) &&
       (args.purgeOnChange === false || h.mocks.resources.filter((r) => r.name.startsWith(`${name}-purge`)).length >= 11),
   );
 }

@@ -47,7 +47,8 @@ async function deploy(name: string, args: ImageResizerArgs = {}): Promise<ImageR
     name,
     args,
     () =>
-      h.mocks.resources.some((r) => r.type === T.rolePolicy && r.name === `${name}-edge-access`) &&
+      h.mocks.resources.some((r) => r.type === T.rolePolicy && r.name === `${name}-viewer-request-access`) &&
+      h.mocks.resources.some((r) => r.type === T.rolePolicy && r.name === `${name}-origin-response-access`) &&
       h.mocks.resources.some((r) => r.type === T.bucketPolicy && r.name === `${name}-images-policy`),
   );
 }
@@ -58,7 +59,7 @@ function named(type: string, name: string): RecordedResource {
   return found[0]!;
 }
 
-type Statement = { Effect: string; Principal?: any; Action: string | string[]; Resource: string | string[] };
+type Statement = { Effect: string; Principal?: any; Action: string | string[]; Resource: string | string[]; Condition?: any; Sid?: string };
 
 /** Whether an identity policy allows `action` on `resource` (Allow statements with * wildcards; enough for ours). */
 function allows(policy: { Statement: Statement[] }, action: string, resource: string): boolean {
@@ -97,11 +98,13 @@ test("only the OAI can read the bucket: GetObject on objects and ListBucket on t
   const policyResource = named(T.bucketPolicy, "oai-images-policy");
   t.is(policyResource.inputs.bucket, "oai-images");
   const policy = JSON.parse(policyResource.inputs.policy) as { Statement: Statement[] };
-  t.true(policy.Statement.length > 0);
-  for (const s of policy.Statement) {
-    t.is(s.Effect, "Allow");
-    t.deepEqual(s.Principal, { AWS: oaiArn }, "every grant names the OAI and no one else");
-  }
+  const grants = policy.Statement.filter((s) => s.Effect === "Allow");
+  t.true(grants.length > 0);
+  for (const s of grants) t.deepEqual(s.Principal, { AWS: oaiArn }, "every grant names the OAI and no one else");
+  t.deepEqual(
+    policy.Statement.filter((s) => s.Effect !== "Allow").map((s) => s.Sid),
+    ["DenyInsecureTransport"],
+  );
   t.true(allows(policy, "s3:GetObject", "arn:aws:s3:::oai-images/images/cat.jpg"));
   t.true(allows(policy, "s3:ListBucket", "arn:aws:s3:::oai-images"));
   t.false(allows(policy, "s3:PutObject", "arn:aws:s3:::oai-images/images/cat.jpg"));
@@ -109,17 +112,51 @@ test("only the OAI can read the bucket: GetObject on objects and ListBucket on t
   t.false(allows(policy, "s3:GetObject", "arn:aws:s3:::other-bucket/x.jpg"));
 });
 
-test("the edge role is trusted by lambda and edgelambda and can write only under the variant prefix", async (t) => {
-  await deploy("role", { settings: { variantPrefix: "cache/v1" } });
-  const trust = JSON.parse(named(T.role, "role-edge-role").inputs.assumeRolePolicy);
-  t.deepEqual(
-    trust.Statement.map((s: Statement) => s.Action),
-    ["sts:AssumeRole"],
-  );
-  t.deepEqual([...trust.Statement[0].Principal.Service].sort(), ["edgelambda.amazonaws.com", "lambda.amazonaws.com"]);
+test("the bucket policy denies every principal any access to the bucket and its objects without TLS", async (t) => {
+  await deploy("tls");
+  const policy = JSON.parse(named(T.bucketPolicy, "tls-images-policy").inputs.policy) as { Statement: Statement[] };
+  const deny = policy.Statement.find((s) => s.Effect === "Deny");
+  if (!deny) return t.fail("no Deny statement");
+  t.is(deny.Principal, "*", "for every principal, the OAI and the account's own roles included");
+  t.is(deny.Action, "s3:*");
+  t.deepEqual(deny.Resource, ["arn:aws:s3:::tls-images", "arn:aws:s3:::tls-images/*"], "the bucket and every object");
+  t.deepEqual(deny.Condition, { Bool: { "aws:SecureTransport": "false" } });
+});
 
-  const access = named(T.rolePolicy, "role-edge-access");
-  t.is(access.inputs.role, "role-edge-role-id");
+test("each edge function has its own role, trusted by lambda and edgelambda", async (t) => {
+  await deploy("roles");
+  for (const fn of ["viewer-request", "origin-response"]) {
+    const trust = JSON.parse(named(T.role, `roles-${fn}-role`).inputs.assumeRolePolicy);
+    t.deepEqual(
+      trust.Statement.map((s: Statement) => s.Action),
+      ["sts:AssumeRole"],
+    );
+    t.deepEqual([...trust.Statement[0].Principal.Service].sort(), ["edgelambda.amazonaws.com", "lambda.amazonaws.com"]);
+    t.is(named(T.fn, `roles-${fn}`).inputs.role, `arn:aws:iam::123456789012:role/roles-${fn}-role`);
+    t.is(named(T.rolePolicy, `roles-${fn}-access`).inputs.role, `roles-${fn}-role-id`);
+  }
+});
+
+test("viewer-request's role has no S3 access at all, only its own logs in this account", async (t) => {
+  await deploy("vr");
+  const policy = JSON.parse(named(T.rolePolicy, "vr-viewer-request-access").inputs.policy) as { Statement: Statement[] };
+  for (const action of ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:DeleteObject"]) {
+    t.false(allows(policy, action, "arn:aws:s3:::vr-images/images/cat.jpg"), action);
+    t.false(allows(policy, action, "arn:aws:s3:::vr-images/variants/images/cat.jpg/1x1.webp"), action);
+  }
+  t.false(
+    policy.Statement.some((s) => [s.Action].flat().some((a) => a.startsWith("s3:"))),
+    "not a single S3 action",
+  );
+  const ownLog = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/us-east-1.vr-viewer-request:log-stream:x";
+  t.true(allows(policy, "logs:PutLogEvents", ownLog));
+  t.false(allows(policy, "logs:PutLogEvents", ownLog.replace("123456789012", "210987654321")), "another account's log group");
+  t.false(allows(policy, "logs:PutLogEvents", ownLog.replace("vr-viewer-request", "vr-origin-response")), "the other function's logs");
+});
+
+test("origin-response's role reads originals and can write only under the variant prefix, logs pinned to the account", async (t) => {
+  await deploy("role", { settings: { variantPrefix: "cache/v1" } });
+  const access = named(T.rolePolicy, "role-origin-response-access");
   const policy = JSON.parse(access.inputs.policy) as { Statement: Statement[] };
   const bucket = "arn:aws:s3:::role-images";
   t.true(allows(policy, "s3:GetObject", `${bucket}/images/cat.jpg`), "reads originals");
@@ -138,6 +175,18 @@ test("the edge role is trusted by lambda and edgelambda and can write only under
       "logs:PutLogEvents",
       "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/us-east-1.role-origin-response:log-stream:x",
     ),
+  );
+  t.false(
+    allows(
+      policy,
+      "logs:PutLogEvents",
+      "arn:aws:logs:eu-west-1:999999999999:log-group:/aws/lambda/us-east-1.role-origin-response:log-stream:x",
+    ),
+    "another account's log group of the same name",
+  );
+  t.false(
+    policy.Statement.some((s) => [s.Resource].flat().some((r) => r.startsWith("arn:aws:logs:*:*:"))),
+    "no account wildcard",
   );
   t.false(
     allows(policy, "logs:PutLogEvents", "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/us-east-1.unrelated:log-stream:x"),
@@ -160,7 +209,7 @@ test("both functions are in us-east-1 through their own region input, published,
     t.deepEqual(fn.inputs.architectures, ["x86_64"]);
     t.is(fn.inputs.runtime, "nodejs24.x");
     t.is(fn.inputs.handler, "index.handler");
-    t.is(fn.inputs.role, "arn:aws:iam::123456789012:role/fns-edge-role");
+    t.is(fn.inputs.role, `arn:aws:iam::123456789012:role/${name}-role`);
     t.is(fn.inputs.memorySize, size.memorySize);
     t.is(fn.inputs.timeout, size.timeout);
     t.is(fn.inputs.environment, undefined, "Lambda@Edge has no environment variables");
@@ -373,7 +422,7 @@ test("an existing bucket is looked up, not created, and gets the OAI policy", as
   t.true(h.mocks.calls.some((c) => c.token === "aws:s3/getBucket:getBucket" && c.inputs.bucket === "thumbor-originals"));
   t.is(named(T.bucketPolicy, "legacy-images-policy").inputs.bucket, "thumbor-originals");
   t.is(named(T.distribution, "legacy-cdn").inputs.origins[0].domainName, "thumbor-originals.s3.eu-west-1.amazonaws.com");
-  const access = JSON.parse(named(T.rolePolicy, "legacy-edge-access").inputs.policy);
+  const access = JSON.parse(named(T.rolePolicy, "legacy-origin-response-access").inputs.policy);
   t.true(allows(access, "s3:PutObject", "arn:aws:s3:::thumbor-originals/variants/a.jpg"));
   t.false(allows(access, "s3:PutObject", "arn:aws:s3:::thumbor-originals/a.jpg"));
 });
@@ -444,7 +493,8 @@ test("every resource is a child of the component; functions and the bucket's gua
     t.true(named(type, name).retainOnDelete, name);
   }
   t.false(named(T.distribution, "tree-cdn").retainOnDelete);
-  t.false(named(T.role, "tree-edge-role").retainOnDelete);
+  t.false(named(T.role, "tree-viewer-request-role").retainOnDelete);
+  t.false(named(T.role, "tree-origin-response-role").retainOnDelete);
   await deploy("tree2", { retainBucketOnDelete: false });
   t.false(named(T.bucket, "tree2-images").retainOnDelete);
   t.true(named(T.fn, "tree2-origin-response").retainOnDelete, "functions are retained whatever the bucket does");
