@@ -62,6 +62,8 @@ export interface ImageResizerArgs {
   wafRateLimit?: number;
   /** Delete and invalidate an original's variants when it is created, replaced or deleted (components/freshness.ts). Default true. */
   purgeOnChange?: boolean;
+  /** Add AWS's managed rule groups (core rule set, known bad inputs, IP reputation) to the web ACL (creating one if needed). Default false. */
+  wafManagedRules?: boolean;
 }
 
 /** The defaults of every infrastructure argument, in one place for the docs and Pulumi.yaml. */
@@ -77,6 +79,7 @@ export const IMAGE_RESIZER_DEFAULTS = Object.freeze({
   acknowledgeOpenStack: false,
   wafRateLimit: 0,
   purgeOnChange: true,
+  wafManagedRules: false,
 });
 
 /** viewer-request runs on every request: kept to the old viewer-trigger limits (128 MB, 5 s). */
@@ -116,6 +119,7 @@ interface ResolvedArgs {
   acknowledgeOpenStack: boolean;
   wafRateLimit: number;
   purgeOnChange: boolean;
+  wafManagedRules: boolean;
 }
 
 export class ImageResizer extends pulumi.ComponentResource {
@@ -158,7 +162,7 @@ export class ImageResizer extends pulumi.ComponentResource {
     const settingsJson = bakedSettingsJson(label, settings);
     const roles = { "viewer-request": edgeRole(name, "viewer-request", this), "origin-response": edgeRole(name, "origin-response", this) };
     [this.viewerRequestFunction, this.originResponseFunction] = edgeFunctions(name, infra, { roles, bundles, settingsJson, parent: this });
-    const webAcl = infra.wafRateLimit > 0 ? rateLimitAcl(name, infra.wafRateLimit, variantPrefix, this) : undefined;
+    const webAcl = infra.wafRateLimit > 0 || infra.wafManagedRules ? firewall(name, infra, variantPrefix, this) : undefined;
     const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
     const functionNames = { "viewer-request": this.viewerRequestFunction.name, "origin-response": this.originResponseFunction.name };
     const rolePolicies = edgeAccess(name, { roles, functionNames, bucketArn: bucket.arn, variantPrefix, accountId }, this);
@@ -597,51 +601,110 @@ const WAF_RATE_LIMIT_MAX = 2_000_000_000;
 const WAF_EVALUATION_WINDOW_SECONDS = 300;
 
 /**
- * Viewer URLs that can make a render: `?d=`, `/unsafe/`, a signature-shaped first segment, and
- * direct variant keys. Originals are not counted. Regexes of AWS WAF's RegexMatchStatement.
+ * What WAF matches the patterns against: the URI and query string percent-decoded, then
+ * lower-cased (in that order), so `/%76ariants/` or `/UNSAFE/` cannot slip past the rate rule.
  */
-function variantUrlPatterns(variantPrefix: string) {
-  const prefix = variantPrefix.replace(/[.]/g, "\\.");
-  return { path: `^/(unsafe|[A-Za-z0-9_-]{27}(=|%3D)|${prefix})/`, query: "(^|&)d=" };
+const DECODED_LOWER_CASE = [
+  { priority: 0, type: "URL_DECODE" },
+  { priority: 1, type: "LOWERCASE" },
+];
+
+/**
+ * Viewer URLs that can make a render: `?d=`, `/unsafe/`, a signature-shaped first segment, and
+ * direct variant keys. Originals are not counted. Regexes of AWS WAF's RegexMatchStatement, in
+ * lower case: they see the URI after DECODED_LOWER_CASE.
+ */
+export function variantUrlPatterns(variantPrefix: string) {
+  const prefix = variantPrefix.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return { path: `^/(unsafe|[a-z0-9_-]{27}=|${prefix})/`, query: "(^|&)d=" };
 }
 
-/** Optional rate limiting: a WAF web ACL that blocks a client IP sending too many variant requests. */
-function rateLimitAcl(name: string, limit: number, variantPrefix: string, parent: pulumi.Resource): aws.wafv2.WebAcl {
+/**
+ * AWS's managed rule groups `wafManagedRules` adds (none carries a subscription fee), and the
+ * rules of theirs that would block normal image requests, switched to count (logged, not blocked).
+ */
+export const WAF_MANAGED_RULE_GROUPS = [
+  {
+    name: "AWSManagedRulesCommonRuleSet",
+    countInstead: {
+      // Images are fetched by more than browsers: apps, mail image proxies, link-preview and feed
+      // fetchers, some without a User-Agent. Blocking them breaks images; the rate rule bounds abuse.
+      NoUserAgent_HEADER: "image clients without a User-Agent are legitimate",
+      // S3 keys may be 1,024 bytes alone, so a thumbor URL for one (signature, sizes, filters) is
+      // longer; CloudFront accepts up to 8,192 characters and the handlers check their own limits.
+      SizeRestrictions_URIPATH: "thumbor URLs of long keys exceed 1,024 bytes",
+    } as Record<string, string>,
+  },
+  { name: "AWSManagedRulesKnownBadInputsRuleSet", countInstead: {} as Record<string, string> },
+  { name: "AWSManagedRulesAmazonIpReputationList", countInstead: {} as Record<string, string> },
+] as const;
+
+const visibility = (metric: string) => ({ cloudwatchMetricsEnabled: true, metricName: metric, sampledRequestsEnabled: true });
+
+/** The per-IP rate rule on variant URLs. */
+function rateRule(name: string, limit: number, variantPrefix: string) {
   const patterns = variantUrlPatterns(variantPrefix);
-  const none = [{ priority: 0, type: "NONE" }];
-  const visibility = (metric: string) => ({ cloudwatchMetricsEnabled: true, metricName: metric, sampledRequestsEnabled: true });
-  // Caps how many renders one client IP can cause: each new variant URL is a Lambda run and an S3
-  // object. CloudFront web ACLs live in us-east-1 (scope CLOUDFRONT), whatever the stack's region.
+  const textTransformations = DECODED_LOWER_CASE;
+  return {
+    name: "variant-requests-per-ip",
+    priority: 0,
+    action: { block: {} },
+    statement: {
+      rateBasedStatement: {
+        limit,
+        aggregateKeyType: "IP",
+        evaluationWindowSec: WAF_EVALUATION_WINDOW_SECONDS,
+        scopeDownStatement: {
+          orStatement: {
+            statements: [
+              { regexMatchStatement: { regexString: patterns.path, fieldToMatch: { uriPath: {} }, textTransformations } },
+              { regexMatchStatement: { regexString: patterns.query, fieldToMatch: { queryString: {} }, textTransformations } },
+            ],
+          },
+        },
+      },
+    },
+    visibilityConfig: visibility(`${name}-variant-requests-per-ip`),
+  };
+}
+
+/** One managed rule group as a web ACL rule, its overridden rules counting instead of blocking. */
+function managedRule(name: string, group: (typeof WAF_MANAGED_RULE_GROUPS)[number], priority: number) {
+  return {
+    name: group.name,
+    priority,
+    overrideAction: { none: {} },
+    statement: {
+      managedRuleGroupStatement: {
+        vendorName: "AWS",
+        name: group.name,
+        ruleActionOverrides: Object.keys(group.countInstead).map((rule) => ({ name: rule, actionToUse: { count: {} } })),
+      },
+    },
+    visibilityConfig: visibility(`${name}-${group.name}`),
+  };
+}
+
+/** Optional AWS WAF: a rate limit per client IP on variant requests, and/or AWS's managed rule groups. */
+function firewall(name: string, infra: ResolvedArgs, variantPrefix: string, parent: pulumi.Resource): aws.wafv2.WebAcl {
+  const rules: aws.types.input.wafv2.WebAclRule[] = [];
+  if (infra.wafRateLimit > 0) rules.push(rateRule(name, infra.wafRateLimit, variantPrefix));
+  if (infra.wafManagedRules) WAF_MANAGED_RULE_GROUPS.forEach((group, i) => rules.push(managedRule(name, group, i + 1)));
+  const what = [
+    infra.wafRateLimit > 0 ? `at most ${infra.wafRateLimit} variant requests per client IP per 5 minutes` : "",
+    infra.wafManagedRules ? "AWS managed rule groups" : "",
+  ];
+  // Caps how many renders one client IP can cause (each new variant URL is a Lambda run and an S3
+  // object) and filters known attacks. CloudFront web ACLs live in us-east-1 (scope CLOUDFRONT).
+  // Named for its first rule: a new name would replace the ACL of existing stacks.
   return new aws.wafv2.WebAcl(
     `${name}-rate-limit`,
     {
       region: "us-east-1",
       scope: "CLOUDFRONT",
-      description: `edge-resizer ${name}: at most ${limit} variant requests per client IP per 5 minutes`,
+      description: `edge-resizer ${name}: ${what.filter(Boolean).join("; ")}`,
       defaultAction: { allow: {} },
-      rules: [
-        {
-          name: "variant-requests-per-ip",
-          priority: 0,
-          action: { block: {} },
-          statement: {
-            rateBasedStatement: {
-              limit,
-              aggregateKeyType: "IP",
-              evaluationWindowSec: WAF_EVALUATION_WINDOW_SECONDS,
-              scopeDownStatement: {
-                orStatement: {
-                  statements: [
-                    { regexMatchStatement: { regexString: patterns.path, fieldToMatch: { uriPath: {} }, textTransformations: none } },
-                    { regexMatchStatement: { regexString: patterns.query, fieldToMatch: { queryString: {} }, textTransformations: none } },
-                  ],
-                },
-              },
-            },
-          },
-          visibilityConfig: visibility(`${name}-variant-requests-per-ip`),
-        },
-      ],
+      rules,
       visibilityConfig: visibility(`${name}-rate-limit`),
     },
     { parent },
@@ -738,6 +801,7 @@ export function resolveImageResizerArgs(label: string, args: ImageResizerArgs): 
     acknowledgeOpenStack: check.boolean("acknowledgeOpenStack", args.acknowledgeOpenStack ?? d.acknowledgeOpenStack),
     wafRateLimit,
     purgeOnChange: check.boolean("purgeOnChange", args.purgeOnChange ?? d.purgeOnChange),
+    wafManagedRules: check.boolean("wafManagedRules", args.wafManagedRules ?? d.wafManagedRules),
   };
 }
 

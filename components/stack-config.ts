@@ -62,6 +62,7 @@ export const INFRA_CONFIG_KEYS: Readonly<Record<string, ConfigKind>> = Object.fr
   acknowledgeOpenStack: "boolean",
   wafRateLimit: "integer",
   purgeOnChange: "boolean",
+  wafManagedRules: "boolean",
 });
 
 /** Reads the project's stack config into the arguments of one ImageResizer. */
