@@ -12,6 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { VIEWER_URL_HEADER } from "../handlers/cloudfront/plumbing.js";
+import { HSTS, SECURITY_HEADERS } from "../handlers/cloudfront/security-headers.js";
 import { DEFAULT_SETTINGS, validateSettings, type Settings, type ThumborSettings } from "../handlers/core/settings.js";
 import { valueChecks } from "../handlers/core/value-checks.js";
 import { CUSTOM_ERROR_CODES, EDGE_FUNCTION_REGION, TRIGGER_LIMITS, disallowedEdgeHeader } from "../handlers/cloudfront/edge-rules.js";
@@ -512,7 +513,7 @@ interface DistributionParts {
 /** The CDN: the S3 origin through the OAI, both edge functions on the default behaviour, its policies. */
 function imagesDistribution(name: string, parts: DistributionParts, opts: pulumi.CustomResourceOptions): aws.cloudfront.Distribution {
   const { infra, bucket, oai, viewerRequest, originResponse } = parts;
-  const policies = distributionPolicies(name, opts.parent!);
+  const policies = distributionPolicies(name, infra, opts.parent!);
   const originId = "images-bucket";
   // The CDN itself: S3 origin through the OAI, both edge functions on the default behaviour.
   return new aws.cloudfront.Distribution(
@@ -540,6 +541,7 @@ function imagesDistribution(name: string, parts: DistributionParts, opts: pulumi
         compress: false,
         cachePolicyId: policies.cache.id,
         originRequestPolicyId: policies.originRequest.id,
+        responseHeadersPolicyId: policies.securityHeaders.id,
         lambdaFunctionAssociations: [
           { eventType: "viewer-request", lambdaArn: viewerRequest.qualifiedArn, includeBody: false },
           { eventType: "origin-response", lambdaArn: originResponse.qualifiedArn, includeBody: false },
@@ -711,8 +713,39 @@ function firewall(name: string, infra: ResolvedArgs, variantPrefix: string, pare
   );
 }
 
-/** The distribution's cache policy (path only) and origin request policy (the viewer URL header). */
-function distributionPolicies(name: string, parent: pulumi.Resource) {
+/**
+ * CloudFront's response headers policy settings for `headers` (lower-case name → value) and an
+ * optional HSTS value. CloudFront takes the security headers it knows in their own fields (and
+ * refuses them as custom headers); the rest go in as custom headers. Every one overrides the origin's.
+ */
+export function responseHeadersPolicySettings(headers: Readonly<Record<string, string>>, hsts?: string) {
+  const security: Record<string, unknown> = {};
+  const custom: { header: string; value: string; override: boolean }[] = [];
+  for (const [header, value] of Object.entries(headers)) {
+    if (header === "x-content-type-options" && value === "nosniff") security.contentTypeOptions = { override: true };
+    else if (header === "content-security-policy") security.contentSecurityPolicy = { contentSecurityPolicy: value, override: true };
+    else custom.push({ header, value, override: true });
+  }
+  if (hsts !== undefined) security.strictTransportSecurity = hstsSettings(hsts);
+  return {
+    securityHeadersConfig: security,
+    customHeadersConfig: custom.length > 0 ? { items: custom } : undefined,
+  };
+}
+
+function hstsSettings(value: string) {
+  const maxAge = /(?:^|;)\s*max-age=(\d+)/i.exec(value);
+  if (!maxAge) throw new Error(`HSTS value ${JSON.stringify(value)} has no max-age`);
+  return {
+    accessControlMaxAgeSec: Number(maxAge[1]),
+    includeSubdomains: /(?:^|;)\s*includeSubDomains\s*(?:;|$)/i.test(value),
+    preload: /(?:^|;)\s*preload\s*(?:;|$)/i.test(value),
+    override: true,
+  };
+}
+
+/** The distribution's cache policy (path only), origin request policy (the viewer URL header) and response headers policy. */
+function distributionPolicies(name: string, infra: ResolvedArgs, parent: pulumi.Resource) {
   // The cache key is the rewritten path alone: viewer-request already folded ?d=, thumbor
   // options and Accept into it, so query strings, headers and cookies would only split the cache.
   const cache = new aws.cloudfront.CachePolicy(
@@ -745,7 +778,17 @@ function distributionPolicies(name: string, parent: pulumi.Resource) {
     },
     { parent },
   );
-  return { cache, originRequest };
+  // Security headers on every answer (variants, originals, errors): no sniffing, no script in an
+  // SVG opened directly, and HSTS under the stack's own host names.
+  const securityHeaders = new aws.cloudfront.ResponseHeadersPolicy(
+    `${name}-security-headers`,
+    {
+      comment: `edge-resizer ${name}: security headers`,
+      ...responseHeadersPolicySettings(SECURITY_HEADERS, infra.aliases.length > 0 ? HSTS : undefined),
+    },
+    { parent },
+  );
+  return { cache, originRequest, securityHeaders };
 }
 
 /** Validates the infrastructure arguments and applies their defaults; errors name the key. */

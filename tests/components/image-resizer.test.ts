@@ -13,6 +13,8 @@ import { archiveMembers, unwrapSecret, valueOf, type RecordedResource } from "..
 import { DEFAULT_SETTINGS, validateSettings } from "../../handlers/core/settings.js";
 import { existingBucketRefusal, type ImageResizer as ImageResizerClass, type ImageResizerArgs } from "../../components/image-resizer.js";
 import { VIEWER_URL_HEADER } from "../../handlers/cloudfront/plumbing.js";
+import { HSTS, SECURITY_HEADERS } from "../../handlers/cloudfront/security-headers.js";
+import { responseHeadersPolicySettings } from "../../components/image-resizer.js";
 import {
   CUSTOM_ERROR_CODES,
   checkDistributionInputs,
@@ -36,6 +38,7 @@ const T = {
   cachePolicy: "aws:cloudfront/cachePolicy:CachePolicy",
   originRequestPolicy: "aws:cloudfront/originRequestPolicy:OriginRequestPolicy",
   distribution: "aws:cloudfront/distribution:Distribution",
+  responseHeadersPolicy: "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy",
 } as const;
 
 const h = componentHarness(test, "edge-resizer-bundles-");
@@ -544,4 +547,45 @@ test("a bundleDir without the built bundles is refused with the missing path", (
   } finally {
     rmSync(empty, { recursive: true, force: true });
   }
+});
+
+test("every cache behaviour carries the security headers policy: nosniff and a CSP that sandboxes, no HSTS on CloudFront's domain", async (t) => {
+  await deploy("hdrs");
+  const policy = named(T.responseHeadersPolicy, "hdrs-security-headers").inputs;
+  const security = policy.securityHeadersConfig;
+  t.deepEqual(security.contentTypeOptions, { override: true });
+  t.deepEqual(security.contentSecurityPolicy, { contentSecurityPolicy: "default-src 'none'; sandbox", override: true });
+  t.is(security.strictTransportSecurity, undefined);
+  t.is(policy.customHeadersConfig, undefined, "nothing beyond the security headers");
+  const d = named(T.distribution, "hdrs-cdn").inputs;
+  const behaviours = [d.defaultCacheBehavior, ...(d.orderedCacheBehaviors ?? [])];
+  t.true(behaviours.length > 0);
+  for (const b of behaviours) t.is(b.responseHeadersPolicyId, "hdrs-security-headers-id");
+});
+
+test("with aliases the policy adds HSTS for a year", async (t) => {
+  const certificateArn = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-123456789abc";
+  await deploy("hsts", { aliases: ["images.example.com"], certificateArn });
+  const hsts = named(T.responseHeadersPolicy, "hsts-security-headers").inputs.securityHeadersConfig.strictTransportSecurity;
+  t.deepEqual(hsts, { accessControlMaxAgeSec: 31_536_000, includeSubdomains: false, preload: false, override: true });
+});
+
+test("the response headers policy is built from SECURITY_HEADERS: every header lands in its CloudFront field or as a custom header", (t) => {
+  const built = responseHeadersPolicySettings(SECURITY_HEADERS, HSTS);
+  t.is(
+    built.securityHeadersConfig.contentSecurityPolicy && (built.securityHeadersConfig.contentSecurityPolicy as any).contentSecurityPolicy,
+    SECURITY_HEADERS["content-security-policy"],
+  );
+  const extra = responseHeadersPolicySettings({ ...SECURITY_HEADERS, "cross-origin-resource-policy": "cross-origin" });
+  t.deepEqual(extra.customHeadersConfig, { items: [{ header: "cross-origin-resource-policy", value: "cross-origin", override: true }] });
+  t.deepEqual(
+    (responseHeadersPolicySettings({}, "max-age=600; includeSubDomains; preload").securityHeadersConfig as any).strictTransportSecurity,
+    {
+      accessControlMaxAgeSec: 600,
+      includeSubdomains: true,
+      preload: true,
+      override: true,
+    },
+  );
+  t.throws(() => responseHeadersPolicySettings({}, "includeSubDomains"), { message: /no max-age/ });
 });
