@@ -25,6 +25,7 @@ import {
 } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/core/settings.js";
+import { PACKAGE_LIMITS, checkPackageSize } from "../handlers/cloudfront/edge-rules.js";
 import { zipDirectory } from "./zip.js";
 
 /**
@@ -63,8 +64,8 @@ export async function defaultBundleDir(): Promise<string> {
 
 export type EdgeFunctionName = "viewer-request" | "origin-response";
 
-/** The old viewer-trigger package quota; the viewer-request build fails above it. */
-export const VIEWER_PACKAGE_LIMIT_BYTES = 1024 * 1024;
+/** The viewer-trigger package quota (handlers/cloudfront/edge-rules.ts); the viewer-request build fails above it. */
+export const VIEWER_PACKAGE_LIMIT_BYTES = PACKAGE_LIMITS.value["viewer-request"].maxZippedBytes;
 
 /** Modules that must never end up in the viewer-request bundle (size, cold start, no native code). */
 const VIEWER_FORBIDDEN = /^(sharp|@img\/|@aws-sdk\/|@smithy\/)/;
@@ -78,6 +79,8 @@ export interface EdgeBundle {
   /** Size of `index.js` in bytes. */
   bundleBytes: number;
   zipBytes: number;
+  /** Every file of `dir` together: what Lambda unpacks. */
+  unzippedBytes: number;
 }
 
 export interface EdgeBundles {
@@ -217,10 +220,20 @@ export async function buildEdgeFunction(options: BuildEdgeFunctionOptions): Prom
 
   const bundleBytes = statSync(join(dir, "index.js")).size;
   const zipBytes = zipDirectory(dir, zipPath);
-  if (!withSharp && zipBytes > VIEWER_PACKAGE_LIMIT_BYTES) {
-    throw new Error(`build: ${name}.zip is ${zipBytes} bytes, over the ${VIEWER_PACKAGE_LIMIT_BYTES}-byte viewer-trigger quota`);
+  const unzippedBytes = directoryBytes(dir);
+  const tooLarge = checkPackageSize(name, zipBytes, unzippedBytes);
+  if (tooLarge.length > 0) throw new Error(`build: ${name}.zip is too large for Lambda@Edge: ${tooLarge.join("; ")}`);
+  return { name, dir, zipPath, bundleBytes, zipBytes, unzippedBytes };
+}
+
+/** The bytes of every file under `dir`. */
+export function directoryBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    total += entry.isDirectory() ? directoryBytes(path) : statSync(path).size;
   }
-  return { name, dir, zipPath, bundleBytes, zipBytes };
+  return total;
 }
 
 /** esbuild plugin: importing sharp or the AWS SDK from the viewer-request code is a build error naming the importer. */

@@ -7,7 +7,12 @@
  * with the functions it associates: what AWS would refuse is listed in `violations`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { checkDistributionInputs, checkEdgeFunctionInputs, type EdgeEventType } from "../handlers/cloudfront/edge-rules.js";
+import {
+  checkDistributionInputs,
+  checkEdgeFunctionInputs,
+  checkRuntimeManagementInputs,
+  type EdgeEventType,
+} from "../handlers/cloudfront/edge-rules.js";
 
 export interface RecordedResource {
   type: string;
@@ -61,6 +66,7 @@ export async function installPulumiMocks(project = "edge-resizer", stack = "test
         if (args.type === "aws:cloudfront/distribution:Distribution") {
           violations.push(...distributionViolations(args.name, args.inputs, resources));
         }
+        if (args.type === RUNTIME_MANAGEMENT) violations.push(...lateRuntimeManagementViolations(args.inputs, resources));
         return { id, state };
       },
       call(args) {
@@ -194,9 +200,32 @@ function distributionViolations(name: string, inputs: Record<string, any>, resou
     const functionName = /:function:([^:]+)/.exec(String(association.lambdaArn))?.[1];
     const fn = resources.find((r) => r.type === "aws:lambda/function:Function" && r.name === functionName);
     if (!fn) found.push(`${association.eventType}: no function registered for ${association.lambdaArn}`);
-    else found.push(...checkEdgeFunctionInputs(association.eventType as EdgeEventType, fn.inputs).map((v) => `${fn.name}: ${v}`));
+    else found.push(...edgeFunctionViolations(association.eventType as EdgeEventType, fn, resources).map((v) => `${fn.name}: ${v}`));
   }
   return found.map((v) => `${name}: ${v}`);
+}
+
+const RUNTIME_MANAGEMENT = "aws:lambda/runtimeManagementConfig:RuntimeManagementConfig";
+
+/** A runtime management configuration registered after the distributions that associate its function. */
+function lateRuntimeManagementViolations(inputs: Record<string, any>, resources: RecordedResource[]): string[] {
+  const found = checkRuntimeManagementInputs(inputs);
+  if (found.length === 0) return [];
+  return resources
+    .filter((r) => r.type === "aws:cloudfront/distribution:Distribution")
+    .filter((d) =>
+      [d.inputs.defaultCacheBehavior, ...(d.inputs.orderedCacheBehaviors ?? [])]
+        .filter(Boolean)
+        .flatMap((b) => b.lambdaFunctionAssociations ?? [])
+        .some((a: { lambdaArn?: string }) => /:function:([^:]+)/.exec(String(a.lambdaArn))?.[1] === inputs.functionName),
+    )
+    .flatMap((d) => found.map((v) => `${d.name}: ${inputs.functionName}: ${v}`));
+}
+
+/** An associated function's own inputs, and any runtime management configuration registered for it. */
+function edgeFunctionViolations(eventType: EdgeEventType, fn: RecordedResource, resources: RecordedResource[]): string[] {
+  const runtimeConfigs = resources.filter((r) => r.type === RUNTIME_MANAGEMENT && r.inputs.functionName === fn.name);
+  return [...checkEdgeFunctionInputs(eventType, fn.inputs), ...runtimeConfigs.flatMap((r) => checkRuntimeManagementInputs(r.inputs))];
 }
 
 /** The value of an Output (mocks run with preview off, so every mocked value is known). */

@@ -16,6 +16,8 @@
  *   origin response triggers" (lambda-generating-http-responses.html)
  * - EVENT_STRUCTURE: "Lambda@Edge event structure" (lambda-event-structure.html)
  * - ERROR_PAGES: "Create a custom error page for specific HTTP status codes" (creating-custom-error-pages.html)
+ * - LAMBDA_QUOTAS: Lambda Developer Guide, "Lambda quotas" (gettingstarted-limits.html), for
+ *   the package sizes CloudFront does not restate
  */
 import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
 
@@ -25,6 +27,7 @@ const QUOTAS = "Quotas on Lambda@Edge";
 const GENERATING = "Generate HTTP responses in request triggers / Update HTTP responses in origin response triggers";
 const EVENT_STRUCTURE = "Lambda@Edge event structure";
 const ERROR_PAGES = "Create a custom error page for specific HTTP status codes";
+const LAMBDA_QUOTAS = "Lambda quotas";
 
 export const EDGE_EVENT_TYPES = ["viewer-request", "origin-request", "origin-response", "viewer-response"] as const;
 export type EdgeEventType = (typeof EDGE_EVENT_TYPES)[number];
@@ -176,6 +179,63 @@ export const QUALIFIED_ARN: EdgeRule<RegExp> = {
   source: `${RESTRICTIONS_LAMBDA}: you must use a numbered version, not $LATEST or aliases`,
 };
 
+/** A request a function passes on must keep a path: its `uri` starts with "/". */
+export const URI_STARTS_WITH_SLASH: EdgeRule<string> = { value: "/", source: `${EVENT_STRUCTURE}: request uri, the relative path` };
+
+/** The URI and query string together must be shorter than this many characters. */
+export const MAX_URI_AND_QUERY_CHARS: EdgeRule<number> = {
+  value: 8_192,
+  source: `${RESTRICTIONS_ALL}, query strings: the total length of the URI and query string must be less than 8,192 characters`,
+};
+
+/** Characters a query string a function writes may not contain: spaces, control characters and `#`. */
+export const QUERY_STRING_FORBIDDEN: EdgeRule<RegExp> = {
+  value: /[\u0000-\u0020\u007f#]/,
+  source: `${RESTRICTIONS_ALL}, query strings: no spaces, control characters or fragment identifier (#)`,
+};
+
+/** Statuses whose generated response may carry no body (CloudFront answers 502 otherwise). */
+export const BODYLESS_STATUSES: EdgeRule<readonly string[]> = { value: ["204"], source: `${GENERATING}: a 204 with a body is a 502` };
+
+/** Headers CloudFront adds after the viewer request: a viewer-request function adding one gets a 502. */
+export const CLOUDFRONT_VIEWER_HEADERS: EdgeRule<string> = {
+  value: "CloudFront-Viewer-",
+  source: `${RESTRICTIONS_LAMBDA}, CloudFront headers: a viewer-request function may not add CloudFront-Viewer-* headers`,
+};
+
+export interface PackageLimits {
+  maxZippedBytes: number;
+  /** Undefined where only the zipped limit is documented for the trigger. */
+  maxUnzippedBytes?: number;
+}
+
+/**
+ * Code package sizes per trigger: viewer triggers the older 1 MB zipped quota (still enforced by
+ * many tools and valid under the new table), origin triggers 50 MB zipped and Lambda's 250 MB
+ * unzipped. AWS writes MB for 2^20 bytes here (Lambda's error text: "smaller than 262144000 bytes").
+ */
+export const PACKAGE_LIMITS: EdgeRule<Readonly<Record<EdgeEventType, PackageLimits>>> = {
+  value: {
+    "viewer-request": { maxZippedBytes: 1024 * 1024 },
+    "viewer-response": { maxZippedBytes: 1024 * 1024 },
+    "origin-request": { maxZippedBytes: 50 * 1024 * 1024, maxUnzippedBytes: 250 * 1024 * 1024 },
+    "origin-response": { maxZippedBytes: 50 * 1024 * 1024, maxUnzippedBytes: 250 * 1024 * 1024 },
+  },
+  source: `${QUOTAS}: maximum compressed size of a Lambda function and any included libraries; ${LAMBDA_QUOTAS}: deployment package, unzipped`,
+};
+
+/** Reserved concurrency cannot be set: Lambda@Edge shares the Region's concurrency (-1 is the provider's "unreserved"). */
+export const RESERVED_CONCURRENCY_UNSET: EdgeRule<number> = {
+  value: -1,
+  source: `${RESTRICTIONS_LAMBDA}: reserved and provisioned concurrency`,
+};
+
+/** Runtime management must stay automatic ("Auto", the default). */
+export const RUNTIME_UPDATE_MODE: EdgeRule<string> = {
+  value: "Auto",
+  source: `${RESTRICTIONS_LAMBDA}: runtime management configuration other than Auto`,
+};
+
 /** The rule of DISALLOWED_HEADERS that forbids adding `name`, if any. */
 export function disallowedEdgeHeader(name: string): string | undefined {
   const lower = name.toLowerCase();
@@ -212,6 +272,8 @@ export function checkEdgeResult(eventType: EdgeEventType, input: EdgeEventInput,
       ...headerShapeViolations(result.headers),
       ...readOnlyViolations(eventType, input.request.headers, result.headers),
       ...addedDisallowed(input.request.headers, result.headers),
+      ...addedViewerHeaders(eventType, input.request.headers, result.headers),
+      ...requestLineViolations(input.request, result),
     ];
   }
   const response = result as CloudFrontResultResponse;
@@ -264,6 +326,33 @@ function addedDisallowed(given: CloudFrontHeaders, returned: CloudFrontHeaders |
   return out;
 }
 
+function addedViewerHeaders(eventType: EdgeEventType, given: CloudFrontHeaders, returned: CloudFrontHeaders | undefined): string[] {
+  if (eventType !== "viewer-request") return [];
+  const prefix = CLOUDFRONT_VIEWER_HEADERS.value.toLowerCase();
+  return Object.keys(returned ?? {})
+    .filter((name) => name.toLowerCase().startsWith(prefix) && given[name.toLowerCase()] === undefined)
+    .map((name) => `viewer-request: the function added ${name} (${CLOUDFRONT_VIEWER_HEADERS.source})`);
+}
+
+/** The URI and query string of a request passed on: a path, short enough, and (when rewritten) a clean query string. */
+function requestLineViolations(given: CloudFrontRequest, request: CloudFrontRequest): string[] {
+  const out: string[] = [];
+  const uri = String(request.uri ?? "");
+  if (!uri.startsWith(URI_STARTS_WITH_SLASH.value))
+    out.push(`uri ${JSON.stringify(uri.slice(0, 40))} does not start with "/" (${URI_STARTS_WITH_SLASH.source})`);
+  const query = String(request.querystring ?? "");
+  const length = uri.length + (query === "" ? 0 : query.length + 1);
+  if (length >= MAX_URI_AND_QUERY_CHARS.value)
+    out.push(
+      `uri and query string are ${length} characters, not under ${MAX_URI_AND_QUERY_CHARS.value} (${MAX_URI_AND_QUERY_CHARS.source})`,
+    );
+  if (query !== given.querystring && QUERY_STRING_FORBIDDEN.value.test(query))
+    out.push(
+      `the rewritten query string ${JSON.stringify(query.slice(0, 40))} has a space, control character or # (${QUERY_STRING_FORBIDDEN.source})`,
+    );
+  return out;
+}
+
 function statusViolations(eventType: EdgeEventType, givenStatus: string | undefined, status: unknown): string[] {
   if (typeof status !== "string" || !/^\d{3}$/.test(status))
     return [`status ${JSON.stringify(status)} is not a string of three digits (${GENERATED_STATUS_RANGE.source})`];
@@ -283,6 +372,8 @@ function bodyViolations(eventType: EdgeEventType, response: CloudFrontResultResp
   if (response.body !== undefined && typeof response.body !== "string") out.push(`body is not a string (${GENERATING})`);
   else if (encoding === "base64" && response.body !== undefined && !isBase64(response.body))
     out.push(`body is marked base64 but is not valid base64 (${BODY_ENCODINGS.source})`);
+  if (BODYLESS_STATUSES.value.includes(String(response.status)) && typeof response.body === "string" && response.body !== "")
+    out.push(`status ${response.status} with a body (${BODYLESS_STATUSES.source})`);
   const size = generatedResponseBytes(response);
   const max = GENERATED_RESPONSE_MAX_BYTES.value[eventType];
   if (response.body !== undefined && size > max)
@@ -336,6 +427,9 @@ export function checkEdgeFunctionInputs(eventType: EdgeEventType, inputs: Record
   if (storage !== undefined && storage > MAX_EPHEMERAL_STORAGE_MB.value)
     out.push(`ephemeral storage ${storage} MB (${MAX_EPHEMERAL_STORAGE_MB.source})`);
   if (inputs.tracingConfig?.mode === "Active") out.push(`X-Ray tracing (${RESTRICTIONS_LAMBDA})`);
+  const reserved = inputs.reservedConcurrentExecutions;
+  if (reserved !== undefined && reserved !== null && reserved !== RESERVED_CONCURRENCY_UNSET.value)
+    out.push(`reservedConcurrentExecutions ${reserved}: reserved concurrency (${RESERVED_CONCURRENCY_UNSET.source})`);
   for (const [input, feature] of Object.entries(UNSUPPORTED_FUNCTION_INPUTS.value)) {
     if (isSet(inputs[input])) out.push(`${input}: ${feature} (${UNSUPPORTED_FUNCTION_INPUTS.source})`);
   }
@@ -372,5 +466,24 @@ export function checkDistributionInputs(inputs: Record<string, any>): string[] {
         );
     }
   }
+  return out;
+}
+
+/** The inputs of an `aws.lambda.RuntimeManagementConfig` for an edge function: only "Auto" is accepted. */
+export function checkRuntimeManagementInputs(inputs: Record<string, any>): string[] {
+  const mode = inputs.updateRuntimeOn ?? RUNTIME_UPDATE_MODE.value;
+  return mode === RUNTIME_UPDATE_MODE.value
+    ? []
+    : [`runtime management updateRuntimeOn ${JSON.stringify(mode)} (${RUNTIME_UPDATE_MODE.source})`];
+}
+
+/** A built code package against its trigger's size limits; empty when Lambda@Edge would take it. */
+export function checkPackageSize(eventType: EdgeEventType, zippedBytes: number, unzippedBytes: number): string[] {
+  const limits = PACKAGE_LIMITS.value[eventType];
+  const out: string[] = [];
+  if (zippedBytes > limits.maxZippedBytes)
+    out.push(`${eventType}: the zipped package is ${zippedBytes} bytes, over ${limits.maxZippedBytes} (${PACKAGE_LIMITS.source})`);
+  if (limits.maxUnzippedBytes !== undefined && unzippedBytes > limits.maxUnzippedBytes)
+    out.push(`${eventType}: the unzipped package is ${unzippedBytes} bytes, over ${limits.maxUnzippedBytes} (${PACKAGE_LIMITS.source})`);
   return out;
 }

@@ -589,3 +589,17 @@ test("the response headers policy is built from SECURITY_HEADERS: every header l
   );
   t.throws(() => responseHeadersPolicySettings({}, "includeSubDomains"), { message: /no max-age/ });
 });
+
+test("the mocks refuse reserved concurrency and a runtime management mode other than Auto on an associated edge function", async (t) => {
+  await deploy("rtm");
+  const aws = await import("@pulumi/aws");
+  new aws.lambda.RuntimeManagementConfig("rtm-pinned-runtime", { functionName: "rtm-viewer-request", updateRuntimeOn: "Manual" });
+  for (let i = 0; i < 300 && !h.mocks.violations.some((v) => v.startsWith("rtm-cdn: ")); i++) await new Promise((r) => setTimeout(r, 10));
+  t.regex(
+    h.mocks.violations.filter((v) => v.startsWith("rtm-cdn: ")).join("\n"),
+    /rtm-viewer-request: runtime management updateRuntimeOn "Manual"/,
+  );
+  const origin = named(T.fn, "rtm-origin-response").inputs;
+  t.is(origin.reservedConcurrentExecutions, undefined, "the component reserves none");
+  t.regex(checkEdgeFunctionInputs("origin-response", { ...origin, reservedConcurrentExecutions: 100 }).join(), /reserved concurrency/);
+});
