@@ -65,7 +65,14 @@ export interface ImageResizerArgs {
   purgeOnChange?: boolean;
   /** Add AWS's managed rule groups (core rule set, known bad inputs, IP reputation) to the web ACL (creating one if needed). Default false. */
   wafManagedRules?: boolean;
+  /** How CloudFront reads the bucket: an Origin Access Identity ("oai") or an Origin Access Control ("oac"). Default "oai". */
+  originAccess?: OriginAccess;
+  /** The KMS key of an SSE-KMS bucket (OAC only): origin-response may decrypt and encrypt with it; a created bucket uses it. */
+  kmsKeyArn?: string;
 }
+
+export const ORIGIN_ACCESS_MODES = ["oai", "oac"] as const;
+export type OriginAccess = (typeof ORIGIN_ACCESS_MODES)[number];
 
 /** The defaults of every infrastructure argument, in one place for the docs and Pulumi.yaml. */
 export const IMAGE_RESIZER_DEFAULTS = Object.freeze({
@@ -81,6 +88,7 @@ export const IMAGE_RESIZER_DEFAULTS = Object.freeze({
   wafRateLimit: 0,
   purgeOnChange: true,
   wafManagedRules: false,
+  originAccess: "oai" as OriginAccess,
 });
 
 /** viewer-request runs on every request: kept to the old viewer-trigger limits (128 MB, 5 s). */
@@ -121,6 +129,8 @@ interface ResolvedArgs {
   wafRateLimit: number;
   purgeOnChange: boolean;
   wafManagedRules: boolean;
+  originAccess: OriginAccess;
+  kmsKeyArn?: string;
 }
 
 export class ImageResizer extends pulumi.ComponentResource {
@@ -137,6 +147,7 @@ export class ImageResizer extends pulumi.ComponentResource {
   /** The execution roles: viewer-request's may only write its logs; origin-response's reads originals and writes variants. */
   public readonly viewerRequestRoleArn: pulumi.Output<string>;
   public readonly originResponseRoleArn: pulumi.Output<string>;
+  /** The OAI's IAM ARN; "" under originAccess "oac". */
   public readonly originAccessIdentityIamArn: pulumi.Output<string>;
   /** The settings baked into both functions (secret when a security key is a secret). */
   public readonly settingsJson: pulumi.Output<string>;
@@ -159,26 +170,31 @@ export class ImageResizer extends pulumi.ComponentResource {
 
     const bucket = imagesBucket(name, infra, this);
     if (infra.variantExpirationDays > 0) variantExpiry(name, bucket, variantPrefix, infra.variantExpirationDays, this);
-    const oai = cloudFrontReadAccess(name, bucket, this);
+    const access = cloudFrontIdentity(name, infra.originAccess, this);
     const settingsJson = bakedSettingsJson(label, settings);
     const roles = { "viewer-request": edgeRole(name, "viewer-request", this), "origin-response": edgeRole(name, "origin-response", this) };
     [this.viewerRequestFunction, this.originResponseFunction] = edgeFunctions(name, infra, { roles, bundles, settingsJson, parent: this });
     const webAcl = infra.wafRateLimit > 0 || infra.wafManagedRules ? firewall(name, infra, variantPrefix, this) : undefined;
     const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
     const functionNames = { "viewer-request": this.viewerRequestFunction.name, "origin-response": this.originResponseFunction.name };
-    const rolePolicies = edgeAccess(name, { roles, functionNames, bucketArn: bucket.arn, variantPrefix, accountId }, this);
+    const rolePolicies = edgeAccess(
+      name,
+      { roles, functionNames, bucketArn: bucket.arn, variantPrefix, accountId, kmsKeyArn: infra.kmsKeyArn },
+      this,
+    );
     this.distribution = imagesDistribution(
       name,
       {
         infra,
         bucket,
-        oai,
+        access,
         viewerRequest: this.viewerRequestFunction,
         originResponse: this.originResponseFunction,
         webAclArn: webAcl?.arn,
       },
       { parent: this, dependsOn: rolePolicies },
     );
+    cloudFrontReadPolicy(name, bucket, access, this.distribution.arn, this);
 
     if (infra.purgeOnChange)
       this.purgeFunction = purgeOnChange(
@@ -196,7 +212,7 @@ export class ImageResizer extends pulumi.ComponentResource {
     this.originResponseFunctionArn = this.originResponseFunction.qualifiedArn;
     this.viewerRequestRoleArn = roles["viewer-request"].arn;
     this.originResponseRoleArn = roles["origin-response"].arn;
-    this.originAccessIdentityIamArn = oai.iamArn;
+    this.originAccessIdentityIamArn = access.oai?.iamArn ?? pulumi.output("");
     this.settingsJson = settingsJson;
     this.registerPublicOutputs();
   }
@@ -255,7 +271,7 @@ function warnOnForbiddenViewerHeader(parent: pulumi.Resource): void {
 /** The bucket of originals and variants: a new private one, or an existing one that is read, not managed. */
 function imagesBucket(name: string, infra: ResolvedArgs, parent: pulumi.Resource): ImagesBucket {
   if (infra.existingBucketName) {
-    return existingImagesBucket(infra.existingBucketName, parent);
+    return existingImagesBucket(infra.existingBucketName, infra, parent);
   }
   // Retained resources survive `pulumi destroy`: originals are the team's data, and the bucket
   // must stay private and encrypted for as long as it exists.
@@ -283,12 +299,19 @@ function imagesBucket(name: string, infra: ResolvedArgs, parent: pulumi.Resource
     },
     keep,
   );
-  // Encryption at rest with S3-managed keys (SSE-KMS would need a key policy for the OAI, which OAI cannot use).
+  // Encryption at rest: S3-managed keys, or the given KMS key (OAC only: an OAI cannot read SSE-KMS).
   const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
     `${name}-images-encryption`,
     {
       bucket: bucket.id,
-      rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+      rules: [
+        {
+          applyServerSideEncryptionByDefault: infra.kmsKeyArn
+            ? { sseAlgorithm: "aws:kms", kmsMasterKeyId: infra.kmsKeyArn }
+            : { sseAlgorithm: "AES256" },
+          bucketKeyEnabled: true,
+        },
+      ],
     },
     keep,
   );
@@ -303,17 +326,17 @@ function imagesBucket(name: string, infra: ResolvedArgs, parent: pulumi.Resource
 /**
  * An existing bucket (e.g. thumbor's) is read, not managed: its settings stay the owner's. It
  * may be in another region than the stack (the policy and lifecycle calls go to its region);
- * an SSE-KMS bucket is refused at preview: an OAI cannot read SSE-KMS objects, so every original
- * would read as "not found".
+ * an SSE-KMS bucket is refused at preview under an OAI (which cannot read SSE-KMS objects, so
+ * every original would answer 403), and under OAC without the key's ARN (origin-response could not read).
  */
-function existingImagesBucket(bucketName: string, parent: pulumi.Resource): ImagesBucket {
+function existingImagesBucket(bucketName: string, infra: ResolvedArgs, parent: pulumi.Resource): ImagesBucket {
   const existing = aws.s3.getBucketOutput({ bucket: bucketName }, { parent });
   const described = aws.cloudcontrol.getResourceOutput(
     { typeName: "AWS::S3::Bucket", identifier: existing.bucket, region: existing.region },
     { parent },
   );
   const checkedName = pulumi.all([existing.bucket, described.properties]).apply(([bucket, properties]) => {
-    const refusal = existingBucketRefusal(bucket, properties);
+    const refusal = existingBucketRefusal(bucket, properties, infra);
     if (refusal) throw new Error(refusal);
     return bucket;
   });
@@ -327,13 +350,25 @@ function existingImagesBucket(bucketName: string, parent: pulumi.Resource): Imag
 }
 
 /** Why an existing bucket cannot serve as the images bucket (from its Cloud Control description), or undefined. */
-export function existingBucketRefusal(bucket: string, propertiesJson: string): string | undefined {
+export function existingBucketRefusal(
+  bucket: string,
+  propertiesJson: string,
+  access: { originAccess: OriginAccess; kmsKeyArn?: string } = { originAccess: "oai" },
+): string | undefined {
   const algorithm = kmsEncryptionOf(propertiesJson);
   if (!algorithm) return undefined;
-  return (
-    `existingBucketName ${bucket} encrypts objects with ${algorithm} (SSE-KMS): CloudFront's Origin Access Identity ` +
-    "cannot read SSE-KMS objects, so every image would answer 403. Use a bucket encrypted with SSE-S3 (AES256), or let ImageResizer create one."
-  );
+  if (access.originAccess === "oai")
+    return (
+      `existingBucketName ${bucket} encrypts objects with ${algorithm} (SSE-KMS): CloudFront's Origin Access Identity ` +
+      'cannot read SSE-KMS objects, so every image would answer 403. Set originAccess "oac" and kmsKeyArn, use a bucket ' +
+      "encrypted with SSE-S3 (AES256), or let ImageResizer create one."
+    );
+  if (!access.kmsKeyArn)
+    return (
+      `existingBucketName ${bucket} encrypts objects with ${algorithm} (SSE-KMS): set kmsKeyArn to its key, ` +
+      "or origin-response cannot read the originals nor write variants."
+    );
+  return undefined;
 }
 
 /** The SSE-KMS algorithm a bucket's CloudFormation description sets by default, if any. */
@@ -366,26 +401,54 @@ function variantExpiry(name: string, bucket: ImagesBucket, variantPrefix: string
   );
 }
 
-/** CloudFront's read access to the private bucket: an Origin Access Identity and a policy for it alone. */
-function cloudFrontReadAccess(name: string, bucket: ImagesBucket, parent: pulumi.Resource): aws.cloudfront.OriginAccessIdentity {
+/** How CloudFront signs its requests to the bucket: an Origin Access Identity or an Origin Access Control. */
+interface CloudFrontIdentity {
+  oai?: aws.cloudfront.OriginAccessIdentity;
+  oac?: aws.cloudfront.OriginAccessControl;
+}
+
+function cloudFrontIdentity(name: string, mode: OriginAccess, parent: pulumi.Resource): CloudFrontIdentity {
+  if (mode === "oac") {
+    // CloudFront signs every request to the bucket with SigV4 as itself (reads SSE-KMS objects too).
+    const oac = new aws.cloudfront.OriginAccessControl(
+      `${name}-oac`,
+      {
+        description: `edge-resizer ${name}: reads the images bucket`,
+        originAccessControlOriginType: "s3",
+        signingBehavior: "always",
+        signingProtocol: "sigv4",
+      },
+      { parent },
+    );
+    return { oac };
+  }
   // The identity CloudFront uses to read the private bucket.
   const oai = new aws.cloudfront.OriginAccessIdentity(
     `${name}-oai`,
     { comment: `edge-resizer ${name}: reads the images bucket` },
     { parent },
   );
-  // Only the OAI may read through the bucket policy: GetObject for objects, ListBucket so a
+  return { oai };
+}
+
+/** The bucket policy: only CloudFront (the OAI, or this distribution through OAC) may read, and only over TLS. */
+function cloudFrontReadPolicy(
+  name: string,
+  bucket: ImagesBucket,
+  access: CloudFrontIdentity,
+  distributionArn: pulumi.Output<string>,
+  parent: pulumi.Resource,
+): aws.s3.BucketPolicy {
+  const policy = access.oai
+    ? pulumi.all([bucket.arn, access.oai.iamArn]).apply(([arn, oaiArn]) => JSON.stringify(oaiReadPolicy(arn, oaiArn)))
+    : pulumi.all([bucket.arn, distributionArn]).apply(([arn, cdn]) => JSON.stringify(oacReadPolicy(arn, cdn)));
+  // Only CloudFront may read through the bucket policy: GetObject for objects, ListBucket so a
   // missing key is a 404 (not a 403) that origin-response and the error caching can tell apart.
-  new aws.s3.BucketPolicy(
+  return new aws.s3.BucketPolicy(
     `${name}-images-policy`,
-    {
-      bucket: bucket.name,
-      region: bucket.region,
-      policy: pulumi.all([bucket.arn, oai.iamArn]).apply(([arn, oaiArn]) => JSON.stringify(oaiReadPolicy(arn, oaiArn))),
-    },
+    { bucket: bucket.name, region: bucket.region, policy },
     { parent, dependsOn: bucket.guards },
   );
-  return oai;
 }
 
 /** The settings file baked into both archives, validated again once the (secret) keys are known. */
@@ -469,11 +532,13 @@ interface EdgeAccessScope {
   variantPrefix: string;
   /** The deploying account: log permissions name it, never `*`. */
   accountId: pulumi.Output<string>;
+  /** The bucket's KMS key, if SSE-KMS. */
+  kmsKeyArn?: string;
 }
 
 /** Each role's least-privilege policy: viewer-request its own logs only; origin-response also reads originals and writes variants. */
 function edgeAccess(name: string, scope: EdgeAccessScope, parent: pulumi.Resource): aws.iam.RolePolicy[] {
-  const { roles, functionNames, bucketArn, variantPrefix, accountId } = scope;
+  const { roles, functionNames, bucketArn, variantPrefix, accountId, kmsKeyArn } = scope;
   // viewer-request runs on every request and only rewrites it: no S3 access at all.
   const viewer = new aws.iam.RolePolicy(
     `${name}-viewer-request-access`,
@@ -492,7 +557,7 @@ function edgeAccess(name: string, scope: EdgeAccessScope, parent: pulumi.Resourc
       role: roles["origin-response"].id,
       policy: pulumi
         .all([bucketArn, accountId, functionNames["origin-response"]])
-        .apply(([arn, account, fn]) => JSON.stringify(originResponseAccessPolicy(arn, variantPrefix, account, fn))),
+        .apply(([arn, account, fn]) => JSON.stringify(originResponseAccessPolicy(arn, variantPrefix, account, fn, kmsKeyArn))),
     },
     { parent },
   );
@@ -503,7 +568,7 @@ function edgeAccess(name: string, scope: EdgeAccessScope, parent: pulumi.Resourc
 interface DistributionParts {
   infra: ResolvedArgs;
   bucket: ImagesBucket;
-  oai: aws.cloudfront.OriginAccessIdentity;
+  access: CloudFrontIdentity;
   viewerRequest: aws.lambda.Function;
   originResponse: aws.lambda.Function;
   /** The WAF web ACL guarding the distribution (WAFv2 takes the ACL's ARN), if any. */
@@ -512,7 +577,7 @@ interface DistributionParts {
 
 /** The CDN: the S3 origin through the OAI, both edge functions on the default behaviour, its policies. */
 function imagesDistribution(name: string, parts: DistributionParts, opts: pulumi.CustomResourceOptions): aws.cloudfront.Distribution {
-  const { infra, bucket, oai, viewerRequest, originResponse } = parts;
+  const { infra, bucket, access, viewerRequest, originResponse } = parts;
   const policies = distributionPolicies(name, infra, opts.parent!);
   const originId = "images-bucket";
   // The CDN itself: S3 origin through the OAI, both edge functions on the default behaviour.
@@ -530,7 +595,9 @@ function imagesDistribution(name: string, parts: DistributionParts, opts: pulumi
         {
           originId,
           domainName: bucket.regionalDomainName,
-          s3OriginConfig: { originAccessIdentity: oai.cloudfrontAccessIdentityPath },
+          // Under OAC the origin names the OAC and an empty OAI, as CloudFront requires.
+          originAccessControlId: access.oac?.id,
+          s3OriginConfig: { originAccessIdentity: access.oai?.cloudfrontAccessIdentityPath ?? "" },
         },
       ],
       defaultCacheBehavior: {
@@ -845,7 +912,22 @@ export function resolveImageResizerArgs(label: string, args: ImageResizerArgs): 
     wafRateLimit,
     purgeOnChange: check.boolean("purgeOnChange", args.purgeOnChange ?? d.purgeOnChange),
     wafManagedRules: check.boolean("wafManagedRules", args.wafManagedRules ?? d.wafManagedRules),
+    ...originAccessArgs(label, args),
   };
+}
+
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]+$/;
+
+/** originAccess and kmsKeyArn: a KMS key needs OAC, since an Origin Access Identity cannot read SSE-KMS objects. */
+function originAccessArgs(label: string, args: ImageResizerArgs): Pick<ResolvedArgs, "originAccess" | "kmsKeyArn"> {
+  const check = valueChecks(label);
+  const originAccess = check.oneOf("originAccess", args.originAccess ?? IMAGE_RESIZER_DEFAULTS.originAccess, ORIGIN_ACCESS_MODES);
+  const kmsKeyArn = args.kmsKeyArn || undefined;
+  if (kmsKeyArn === undefined) return { originAccess };
+  check.matching("kmsKeyArn", kmsKeyArn, KMS_KEY_ARN, "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)");
+  if (originAccess !== "oac")
+    throw new Error(`${label}: kmsKeyArn needs originAccess "oac": CloudFront's Origin Access Identity cannot read SSE-KMS objects`);
+  return { originAccess, kmsKeyArn };
 }
 
 /** Settings checked at preview time, with the security keys kept apart (they may be secrets known only later). */
@@ -927,6 +1009,37 @@ export function denyInsecureTransportStatement(bucketArn: string) {
   };
 }
 
+/**
+ * Bucket policy under OAC: CloudFront's service principal may read objects and list keys, only on
+ * behalf of this distribution (AWS:SourceArn), and no access without TLS.
+ */
+export function oacReadPolicy(bucketArn: string, distributionArn: string) {
+  const fromThisDistribution = { StringEquals: { "AWS:SourceArn": distributionArn } };
+  const cloudFront = { Service: "cloudfront.amazonaws.com" };
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      denyInsecureTransportStatement(bucketArn),
+      {
+        Sid: "CloudFrontReadsObjects",
+        Effect: "Allow",
+        Principal: cloudFront,
+        Action: "s3:GetObject",
+        Resource: `${bucketArn}/*`,
+        Condition: fromThisDistribution,
+      },
+      {
+        Sid: "CloudFrontSeesMissingKeysAs404",
+        Effect: "Allow",
+        Principal: cloudFront,
+        Action: "s3:ListBucket",
+        Resource: bucketArn,
+        Condition: fromThisDistribution,
+      },
+    ],
+  };
+}
+
 /** Bucket policy: the OAI may read objects and list keys; no other principal is granted anything; no access without TLS. */
 export function oaiReadPolicy(bucketArn: string, oaiIamArn: string) {
   return {
@@ -985,13 +1098,20 @@ export function viewerRequestAccessPolicy(accountId: string, functionName: strin
  * origin-response's permissions: GetObject anywhere in the bucket (originals), PutObject only
  * under the variant prefix (so a bug can never overwrite an original), and its own logs.
  */
-export function originResponseAccessPolicy(bucketArn: string, variantPrefix: string, accountId: string, functionName: string) {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      { Sid: "ReadOriginals", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/*` },
-      { Sid: "WriteVariantsOnly", Effect: "Allow", Action: "s3:PutObject", Resource: `${bucketArn}/${variantPrefix}/*` },
-      ownLogsStatement(accountId, functionName),
-    ],
-  };
+export function originResponseAccessPolicy(
+  bucketArn: string,
+  variantPrefix: string,
+  accountId: string,
+  functionName: string,
+  kmsKeyArn?: string,
+) {
+  const statements: object[] = [
+    { Sid: "ReadOriginals", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/*` },
+    { Sid: "WriteVariantsOnly", Effect: "Allow", Action: "s3:PutObject", Resource: `${bucketArn}/${variantPrefix}/*` },
+    ownLogsStatement(accountId, functionName),
+  ];
+  // SSE-KMS: reading an original decrypts with the key; storing a variant asks it for a data key.
+  if (kmsKeyArn)
+    statements.push({ Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: kmsKeyArn });
+  return { Version: "2012-10-17", Statement: statements };
 }

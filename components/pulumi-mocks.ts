@@ -95,6 +95,9 @@ function mockedState(type: string, name: string, inputs: Record<string, any>, id
       state.iamArn = `arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity ${id}`;
       state.cloudfrontAccessIdentityPath = `origin-access-identity/cloudfront/${id}`;
       break;
+    case "aws:cloudfront/originAccessControl:OriginAccessControl":
+      state.etag = "E2QWRUHEXAMPLE";
+      break;
     case "aws:iam/role:Role":
       state.arn = `arn:aws:iam::${ACCOUNT_ID}:role/${name}`;
       state.name = name;

@@ -16,6 +16,7 @@
  *   origin response triggers" (lambda-generating-http-responses.html)
  * - EVENT_STRUCTURE: "Lambda@Edge event structure" (lambda-event-structure.html)
  * - ERROR_PAGES: "Create a custom error page for specific HTTP status codes" (creating-custom-error-pages.html)
+ * - S3_ORIGINS: "Restrict access to an Amazon S3 origin" (private-content-restricting-access-to-s3.html)
  * - LAMBDA_QUOTAS: Lambda Developer Guide, "Lambda quotas" (gettingstarted-limits.html), for
  *   the package sizes CloudFront does not restate
  */
@@ -28,6 +29,13 @@ const GENERATING = "Generate HTTP responses in request triggers / Update HTTP re
 const EVENT_STRUCTURE = "Lambda@Edge event structure";
 const ERROR_PAGES = "Create a custom error page for specific HTTP status codes";
 const LAMBDA_QUOTAS = "Lambda quotas";
+const S3_ORIGINS = "Restrict access to an Amazon S3 origin";
+
+/** An S3 origin read through an origin access control keeps an empty origin access identity (not both). */
+export const OAC_EXCLUDES_OAI: EdgeRule<string> = {
+  value: "",
+  source: `${S3_ORIGINS}: with an origin access control, the origin's origin access identity is empty`,
+};
 
 export const EDGE_EVENT_TYPES = ["viewer-request", "origin-request", "origin-response", "viewer-response"] as const;
 export type EdgeEventType = (typeof EDGE_EVENT_TYPES)[number];
@@ -450,6 +458,13 @@ export function checkDistributionInputs(inputs: Record<string, any>): string[] {
     if (!CUSTOM_ERROR_CODES.value.includes(e.errorCode))
       out.push(
         `custom error response for ${e.errorCode}: CloudFront accepts only ${CUSTOM_ERROR_CODES.value.join(", ")} (${CUSTOM_ERROR_CODES.source})`,
+      );
+  }
+  for (const origin of inputs.origins ?? []) {
+    const oai = origin.s3OriginConfig?.originAccessIdentity;
+    if (origin.originAccessControlId && oai !== undefined && oai !== OAC_EXCLUDES_OAI.value)
+      out.push(
+        `origin ${origin.originId}: an origin access control and origin access identity ${JSON.stringify(oai)} (${OAC_EXCLUDES_OAI.source})`,
       );
   }
   const behaviours = [inputs.defaultCacheBehavior, ...(inputs.orderedCacheBehaviors ?? [])].filter(Boolean);

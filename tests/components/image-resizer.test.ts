@@ -39,6 +39,7 @@ const T = {
   originRequestPolicy: "aws:cloudfront/originRequestPolicy:OriginRequestPolicy",
   distribution: "aws:cloudfront/distribution:Distribution",
   responseHeadersPolicy: "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy",
+  oac: "aws:cloudfront/originAccessControl:OriginAccessControl",
 } as const;
 
 const h = componentHarness(test, "edge-resizer-bundles-");
@@ -602,4 +603,72 @@ test("the mocks refuse reserved concurrency and a runtime management mode other 
   const origin = named(T.fn, "rtm-origin-response").inputs;
   t.is(origin.reservedConcurrentExecutions, undefined, "the component reserves none");
   t.regex(checkEdgeFunctionInputs("origin-response", { ...origin, reservedConcurrentExecutions: 100 }).join(), /reserved concurrency/);
+});
+
+const KMS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+test("originAccess oac: an S3 SigV4 OAC that always signs, an origin AWS accepts, and a bucket policy for this distribution only", async (t) => {
+  const resizer = await deploy("oac", { originAccess: "oac" });
+  const oac = named(T.oac, "oac-oac").inputs;
+  t.deepEqual([oac.originAccessControlOriginType, oac.signingBehavior, oac.signingProtocol], ["s3", "always", "sigv4"]);
+  t.false(
+    h.mocks.resources.some((r) => r.type === T.oai && r.name.startsWith("oac-")),
+    "no OAI",
+  );
+  const d = named(T.distribution, "oac-cdn").inputs;
+  t.is(d.origins[0].originAccessControlId, "oac-oac-id");
+  t.is(d.origins[0].s3OriginConfig.originAccessIdentity, "", "CloudFront requires the OAI empty beside an OAC");
+  t.deepEqual(checkDistributionInputs(d), []);
+  const both = { ...d, origins: [{ ...d.origins[0], s3OriginConfig: { originAccessIdentity: "origin-access-identity/cloudfront/X" } }] };
+  t.regex(checkDistributionInputs(both).join(), /an origin access control and origin access identity/);
+
+  const distributionArn = await valueOf(resizer.distributionArn);
+  const policy = JSON.parse(named(T.bucketPolicy, "oac-images-policy").inputs.policy) as { Statement: Statement[] };
+  const grants = policy.Statement.filter((s) => s.Effect === "Allow");
+  t.deepEqual(grants.map((s) => s.Action).sort(), ["s3:GetObject", "s3:ListBucket"]);
+  for (const s of grants) {
+    t.deepEqual(s.Principal, { Service: "cloudfront.amazonaws.com" });
+    t.deepEqual(s.Condition, { StringEquals: { "AWS:SourceArn": distributionArn } }, "only on behalf of this distribution");
+  }
+  t.true(
+    policy.Statement.some((s) => s.Effect === "Deny" && s.Condition?.Bool?.["aws:SecureTransport"] === "false"),
+    "TLS deny kept",
+  );
+  t.is(await valueOf(resizer.originAccessIdentityIamArn), "");
+});
+
+test("kmsKeyArn under OAC: the created bucket uses the key and origin-response may decrypt and encrypt with it, viewer-request may not", async (t) => {
+  await deploy("kms", { originAccess: "oac", kmsKeyArn: KMS_KEY });
+  const sse = named(T.encryption, "kms-images-encryption").inputs.rules[0].applyServerSideEncryptionByDefault;
+  t.deepEqual(sse, { sseAlgorithm: "aws:kms", kmsMasterKeyId: KMS_KEY });
+  const origin = JSON.parse(named(T.rolePolicy, "kms-origin-response-access").inputs.policy);
+  t.true(allows(origin, "kms:Decrypt", KMS_KEY));
+  t.true(allows(origin, "kms:GenerateDataKey", KMS_KEY));
+  t.false(allows(origin, "kms:Decrypt", KMS_KEY.replace("1234abcd", "99999999")), "no other key");
+  const viewer = JSON.parse(named(T.rolePolicy, "kms-viewer-request-access").inputs.policy);
+  t.false(allows(viewer, "kms:Decrypt", KMS_KEY));
+  await deploy("nokms", { originAccess: "oac" });
+  t.false(allows(JSON.parse(named(T.rolePolicy, "nokms-origin-response-access").inputs.policy), "kms:Decrypt", KMS_KEY));
+});
+
+test("SSE-KMS: refused under an OAI with the reason, and under OAC without kmsKeyArn; served under OAC with it", async (t) => {
+  const kms = JSON.stringify({
+    BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms" } }] },
+  });
+  t.regex(existingBucketRefusal("b", kms, { originAccess: "oai" }) ?? "", /Origin Access Identity cannot read SSE-KMS.*originAccess "oac"/);
+  t.regex(existingBucketRefusal("b", kms, { originAccess: "oac" }) ?? "", /set kmsKeyArn/);
+  t.is(existingBucketRefusal("b", kms, { originAccess: "oac", kmsKeyArn: KMS_KEY }), undefined);
+  const err = t.throws(() => new h.ImageResizer("kmsoai", { bundleDir: h.bundleDir, kmsKeyArn: KMS_KEY }));
+  t.regex(err?.message ?? "", /kmsKeyArn needs originAccess "oac": CloudFront's Origin Access Identity cannot read SSE-KMS objects/);
+  t.regex(
+    t.throws(() => new h.ImageResizer("badkms", { bundleDir: h.bundleDir, originAccess: "oac", kmsKeyArn: "alias/x" }))?.message ?? "",
+    /kmsKeyArn must be a KMS key ARN/,
+  );
+  t.regex(
+    t.throws(() => new h.ImageResizer("badmode", { bundleDir: h.bundleDir, originAccess: "public" as never }))?.message ?? "",
+    /originAccess must be one of "oai", "oac"/,
+  );
+  h.mocks.existingBuckets.set("kms-originals", { properties: JSON.parse(kms) });
+  await deploy("kmsoac", { existingBucketName: "kms-originals", originAccess: "oac", kmsKeyArn: KMS_KEY });
+  t.is(named(T.distribution, "kmsoac-cdn").inputs.origins[0].originAccessControlId, "kmsoac-oac-id");
 });
