@@ -20,8 +20,6 @@ const BATCH_WINDOW_SECONDS = 30;
 const PURGE_TIMEOUT_SECONDS = 300;
 /** Deliveries of one batch before it goes to the dead-letter queue. */
 const MAX_RECEIVES = 5;
-/** AWS managed policy: the function's own CloudWatch logs. */
-const BASIC_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
 
 export interface FreshnessParts {
   bucket: { name: pulumi.Output<string>; arn: pulumi.Output<string> };
@@ -140,7 +138,7 @@ function purgeLambda(name: string, parts: FreshnessParts, queues: PurgeQueues, o
   const role = purgeRole(name, opts);
   const policies = purgePolicies(name, parts, queues, role, opts);
   // The purge itself: a regular Lambda in the bucket's region, configured by environment variables.
-  return new aws.lambda.Function(
+  const purgeFunction = new aws.lambda.Function(
     `${name}-purge`,
     {
       description: `edge-resizer ${name}: deletes and invalidates the variants of changed originals`,
@@ -161,9 +159,43 @@ function purgeLambda(name: string, parts: FreshnessParts, queues: PurgeQueues, o
     },
     { ...opts, dependsOn: policies },
   );
+  purgeLogsPolicy(name, role, purgeFunction, opts);
+  return purgeFunction;
 }
 
-/** The purge function's identity (only Lambda may assume it), with its own CloudWatch logs. */
+/**
+ * The function's own log group, in this account, and nothing else (AWS's managed
+ * AWSLambdaBasicExecutionRole would allow every log group: `Resource: *`).
+ */
+export function purgeLogsStatement(accountId: string, functionName: string) {
+  const group = `arn:aws:logs:*:${accountId}:log-group:/aws/lambda/${functionName}`;
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "WriteOwnLogs",
+        Effect: "Allow",
+        Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: [group, `${group}:*`],
+      },
+    ],
+  };
+}
+
+function purgeLogsPolicy(name: string, role: aws.iam.Role, fn: aws.lambda.Function, opts: pulumi.CustomResourceOptions): void {
+  const accountId = aws.getCallerIdentityOutput({}, { parent: opts.parent }).accountId;
+  // Its logs only; named after the function, so created once the function's name is known.
+  new aws.iam.RolePolicy(
+    `${name}-purge-logs`,
+    {
+      role: role.id,
+      policy: pulumi.all([accountId, fn.name]).apply(([account, fnName]) => JSON.stringify(purgeLogsStatement(account, fnName))),
+    },
+    opts,
+  );
+}
+
+/** The purge function's identity (only Lambda may assume it); its log permissions come with the function (purgeLogsPolicy). */
 function purgeRole(name: string, opts: pulumi.CustomResourceOptions): aws.iam.Role {
   const role = new aws.iam.Role(
     `${name}-purge-role`,
@@ -176,7 +208,6 @@ function purgeRole(name: string, opts: pulumi.CustomResourceOptions): aws.iam.Ro
     },
     opts,
   );
-  new aws.iam.RolePolicyAttachment(`${name}-purge-logs`, { role: role.name, policyArn: BASIC_EXECUTION_POLICY }, opts);
   return role;
 }
 
