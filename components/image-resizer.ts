@@ -69,6 +69,8 @@ export interface ImageResizerArgs {
   originAccess?: OriginAccess;
   /** The KMS key of an SSE-KMS bucket (OAC only): origin-response may decrypt and encrypt with it; a created bucket uses it. */
   kmsKeyArn?: string;
+  /** Days the log groups the stack owns keep their events (one of CloudWatch's retention periods; 0 = forever). Default 30. */
+  logRetentionDays?: number;
 }
 
 export const ORIGIN_ACCESS_MODES = ["oai", "oac"] as const;
@@ -89,7 +91,13 @@ export const IMAGE_RESIZER_DEFAULTS = Object.freeze({
   purgeOnChange: true,
   wafManagedRules: false,
   originAccess: "oai" as OriginAccess,
+  logRetentionDays: 30,
 });
+
+/** The retention periods CloudWatch Logs accepts (0: never expire). */
+export const LOG_RETENTION_PERIODS = [
+  0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
 
 /** viewer-request runs on every request: kept to the old viewer-trigger limits (128 MB, 5 s). */
 const VIEWER_REQUEST_MEMORY_MB = TRIGGER_LIMITS.value["viewer-request"].maxMemoryMb;
@@ -131,6 +139,7 @@ interface ResolvedArgs {
   wafManagedRules: boolean;
   originAccess: OriginAccess;
   kmsKeyArn?: string;
+  logRetentionDays: number;
 }
 
 export class ImageResizer extends pulumi.ComponentResource {
@@ -177,6 +186,7 @@ export class ImageResizer extends pulumi.ComponentResource {
     const webAcl = infra.wafRateLimit > 0 || infra.wafManagedRules ? firewall(name, infra, variantPrefix, this) : undefined;
     const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
     const functionNames = { "viewer-request": this.viewerRequestFunction.name, "origin-response": this.originResponseFunction.name };
+    const logGroups = edgeLogGroups(name, functionNames, infra.logRetentionDays, this);
     const rolePolicies = edgeAccess(
       name,
       { roles, functionNames, bucketArn: bucket.arn, variantPrefix, accountId, kmsKeyArn: infra.kmsKeyArn },
@@ -192,8 +202,10 @@ export class ImageResizer extends pulumi.ComponentResource {
         originResponse: this.originResponseFunction,
         webAclArn: webAcl?.arn,
       },
-      { parent: this, dependsOn: rolePolicies },
+      // The log groups exist before CloudFront first runs the functions (else Lambda makes them, without retention).
+      { parent: this, dependsOn: [...rolePolicies, ...logGroups] },
     );
+    edgeValidationLogGroup(name, this.distribution.id, infra.logRetentionDays, this);
     cloudFrontReadPolicy(name, bucket, access, this.distribution.arn, this);
 
     if (infra.purgeOnChange)
@@ -202,6 +214,7 @@ export class ImageResizer extends pulumi.ComponentResource {
         { bucket, variantPrefix, distribution: this.distribution, bundles, existingBucket: !!infra.existingBucketName },
         this,
       );
+    if (this.purgeFunction) purgeLogGroup(name, this.purgeFunction, infra.logRetentionDays, this);
 
     this.bucketName = bucket.name;
     this.bucketArn = bucket.arn;
@@ -520,6 +533,53 @@ function edgeFunction(
       region: EDGE_FUNCTION_REGION.value,
     },
     { parent: ctx.parent, retainOnDelete: true },
+  );
+}
+
+/**
+ * The edge functions' log groups in us-east-1, with retention. Lambda@Edge writes
+ * `/aws/lambda/us-east-1.<name>` in the region nearest to where each request ran: the stack owns
+ * the us-east-1 one; the others are created by Lambda@Edge itself, without retention (docs/deploy.md).
+ */
+function edgeLogGroups(
+  name: string,
+  functionNames: Record<EdgeFunctionName, pulumi.Output<string>>,
+  retentionInDays: number,
+  parent: pulumi.Resource,
+): aws.cloudwatch.LogGroup[] {
+  return (["viewer-request", "origin-response"] as const).map(
+    (fn) =>
+      // The function's logs where it runs for viewers near us-east-1, kept retentionInDays.
+      new aws.cloudwatch.LogGroup(
+        `${name}-${fn}-logs`,
+        { name: pulumi.interpolate`/aws/lambda/us-east-1.${functionNames[fn]}`, retentionInDays, region: EDGE_FUNCTION_REGION.value },
+        { parent },
+      ),
+  );
+}
+
+/** CloudFront's log of function results that failed validation (the 502s), in us-east-1, with retention. */
+function edgeValidationLogGroup(
+  name: string,
+  distributionId: pulumi.Output<string>,
+  retentionInDays: number,
+  parent: pulumi.Resource,
+): void {
+  // Where CloudFront writes why a function's result was refused; named after the distribution.
+  new aws.cloudwatch.LogGroup(
+    `${name}-edge-validation-logs`,
+    { name: pulumi.interpolate`/aws/cloudfront/LambdaEdge/${distributionId}`, retentionInDays, region: EDGE_FUNCTION_REGION.value },
+    { parent },
+  );
+}
+
+/** The purge function's log group, in the stack's region, with retention. */
+function purgeLogGroup(name: string, purgeFunction: aws.lambda.Function, retentionInDays: number, parent: pulumi.Resource): void {
+  // A regular Lambda logs to /aws/lambda/<name> in its own region.
+  new aws.cloudwatch.LogGroup(
+    `${name}-purge-log-group`,
+    { name: pulumi.interpolate`/aws/lambda/${purgeFunction.name}`, retentionInDays },
+    { parent },
   );
 }
 
@@ -913,7 +973,13 @@ export function resolveImageResizerArgs(label: string, args: ImageResizerArgs): 
     purgeOnChange: check.boolean("purgeOnChange", args.purgeOnChange ?? d.purgeOnChange),
     wafManagedRules: check.boolean("wafManagedRules", args.wafManagedRules ?? d.wafManagedRules),
     ...originAccessArgs(label, args),
+    logRetentionDays: logRetention(check, args.logRetentionDays ?? d.logRetentionDays),
   };
+}
+
+function logRetention(check: ReturnType<typeof valueChecks>, days: unknown): number {
+  if ((LOG_RETENTION_PERIODS as readonly unknown[]).includes(days)) return days as number;
+  return check.fail("logRetentionDays", `one of ${LOG_RETENTION_PERIODS.join(", ")} (CloudWatch's retention periods; 0 = forever)`, days);
 }
 
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]+$/;

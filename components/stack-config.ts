@@ -65,6 +65,7 @@ export const INFRA_CONFIG_KEYS: Readonly<Record<string, ConfigKind>> = Object.fr
   wafManagedRules: "boolean",
   originAccess: "string",
   kmsKeyArn: "string",
+  logRetentionDays: "integer",
 });
 
 /** Reads the project's stack config into the arguments of one ImageResizer. */

@@ -53,7 +53,8 @@ async function deploy(name: string, args: ImageResizerArgs = {}): Promise<ImageR
     () =>
       h.mocks.resources.some((r) => r.type === T.rolePolicy && r.name === `${name}-viewer-request-access`) &&
       h.mocks.resources.some((r) => r.type === T.rolePolicy && r.name === `${name}-origin-response-access`) &&
-      h.mocks.resources.some((r) => r.type === T.bucketPolicy && r.name === `${name}-images-policy`),
+      h.mocks.resources.some((r) => r.type === T.bucketPolicy && r.name === `${name}-images-policy`) &&
+      h.mocks.resources.some((r) => r.name === `${name}-edge-validation-logs`),
   );
 }
 
@@ -225,7 +226,7 @@ test("both functions are in us-east-1 through their own region input, published,
       .filter((r) => r.name.startsWith("fns") && r.inputs.region !== undefined)
       .map((r) => r.name)
       .sort(),
-    ["fns-origin-response", "fns-viewer-request"],
+    ["fns-edge-validation-logs", "fns-origin-response", "fns-origin-response-logs", "fns-viewer-request", "fns-viewer-request-logs"],
   );
 });
 
@@ -671,4 +672,35 @@ test("SSE-KMS: refused under an OAI with the reason, and under OAC without kmsKe
   h.mocks.existingBuckets.set("kms-originals", { properties: JSON.parse(kms) });
   await deploy("kmsoac", { existingBucketName: "kms-originals", originAccess: "oac", kmsKeyArn: KMS_KEY });
   t.is(named(T.distribution, "kmsoac-cdn").inputs.origins[0].originAccessControlId, "kmsoac-oac-id");
+});
+
+test("the log groups the stack can name are its own, with retention (30 days by default), before CloudFront runs the functions", async (t) => {
+  await deploy("logs");
+  for (let i = 0; i < 300 && !h.mocks.resources.some((r) => r.name === "logs-purge-log-group"); i++)
+    await new Promise((r) => setTimeout(r, 10));
+  const group = (resource: string) => named("aws:cloudwatch/logGroup:LogGroup", resource).inputs;
+  t.deepEqual(group("logs-viewer-request-logs"), {
+    name: "/aws/lambda/us-east-1.logs-viewer-request",
+    retentionInDays: 30,
+    region: "us-east-1",
+  });
+  t.deepEqual(group("logs-origin-response-logs"), {
+    name: "/aws/lambda/us-east-1.logs-origin-response",
+    retentionInDays: 30,
+    region: "us-east-1",
+  });
+  t.deepEqual(group("logs-edge-validation-logs"), {
+    name: "/aws/cloudfront/LambdaEdge/logs-cdn-id",
+    retentionInDays: 30,
+    region: "us-east-1",
+  });
+  t.deepEqual(
+    group("logs-purge-log-group"),
+    { name: "/aws/lambda/logs-purge", retentionInDays: 30 },
+    "the purge runs in the stack's region",
+  );
+  await deploy("keep", { logRetentionDays: 365 });
+  t.is(group("keep-viewer-request-logs").retentionInDays, 365);
+  const err = t.throws(() => new h.ImageResizer("badlogs", { bundleDir: h.bundleDir, logRetentionDays: 31 }));
+  t.regex(err?.message ?? "", /logRetentionDays must be one of 0, 1, 3, 5, 7, 14, 30/);
 });
