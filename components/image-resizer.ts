@@ -15,7 +15,13 @@ import { VIEWER_URL_HEADER } from "../handlers/cloudfront/plumbing.js";
 import { HSTS, SECURITY_HEADERS } from "../handlers/cloudfront/security-headers.js";
 import { DEFAULT_SETTINGS, validateSettings, type Settings, type ThumborSettings } from "../handlers/core/settings.js";
 import { valueChecks } from "../handlers/core/value-checks.js";
-import { CUSTOM_ERROR_CODES, EDGE_FUNCTION_REGION, TRIGGER_LIMITS, disallowedEdgeHeader } from "../handlers/cloudfront/edge-rules.js";
+import {
+  CUSTOM_ERROR_CODES,
+  EDGE_FUNCTION_REGION,
+  TRIGGER_LIMITS,
+  disallowedEdgeHeader,
+  standardLogBucketRefusal,
+} from "../handlers/cloudfront/edge-rules.js";
 import { LAMBDA_NODE_RUNTIME, defaultBundleDir } from "./bundle.js";
 import { purgeOnChange } from "./freshness.js";
 
@@ -682,11 +688,28 @@ function imagesDistribution(name: string, parts: DistributionParts, opts: pulumi
         ? { acmCertificateArn: infra.certificateArn, sslSupportMethod: "sni-only", minimumProtocolVersion: "TLSv1.2_2021" }
         : { cloudfrontDefaultCertificate: true },
       loggingConfig: infra.accessLogsBucket
-        ? { bucket: `${infra.accessLogsBucket}.s3.amazonaws.com`, prefix: infra.accessLogsPrefix, includeCookies: false }
+        ? { bucket: checkedLogBucket(infra.accessLogsBucket, opts.parent!), prefix: infra.accessLogsPrefix, includeCookies: false }
         : undefined,
     },
     opts,
   );
+}
+
+/**
+ * The access logs bucket's domain for CloudFront, once the bucket is known to take them: in a
+ * region CloudFront delivers standard logs to, with ACLs enabled. Otherwise preview fails saying why.
+ */
+function checkedLogBucket(bucketName: string, parent: pulumi.Resource): pulumi.Output<string> {
+  const existing = aws.s3.getBucketOutput({ bucket: bucketName }, { parent });
+  const described = aws.cloudcontrol.getResourceOutput(
+    { typeName: "AWS::S3::Bucket", identifier: existing.bucket, region: existing.region },
+    { parent },
+  );
+  return pulumi.all([existing.bucket, existing.region, described.properties]).apply(([bucket, region, properties]) => {
+    const refusal = standardLogBucketRefusal(bucket, region, properties);
+    if (refusal) throw new Error(refusal);
+    return `${bucket}.s3.amazonaws.com`;
+  });
 }
 
 /** Configuration that leaves a public stack open to cost amplification, one warning line each (see README "Before you go live"). */

@@ -17,6 +17,7 @@
  * - EVENT_STRUCTURE: "Lambda@Edge event structure" (lambda-event-structure.html)
  * - ERROR_PAGES: "Create a custom error page for specific HTTP status codes" (creating-custom-error-pages.html)
  * - S3_ORIGINS: "Restrict access to an Amazon S3 origin" (private-content-restricting-access-to-s3.html)
+ * - STANDARD_LOGS: "Configure standard logging (legacy)", choosing an S3 bucket (standard-logging-legacy-s3.html)
  * - LAMBDA_QUOTAS: Lambda Developer Guide, "Lambda quotas" (gettingstarted-limits.html), for
  *   the package sizes CloudFront does not restate
  */
@@ -30,6 +31,46 @@ const EVENT_STRUCTURE = "Lambda@Edge event structure";
 const ERROR_PAGES = "Create a custom error page for specific HTTP status codes";
 const LAMBDA_QUOTAS = "Lambda quotas";
 const S3_ORIGINS = "Restrict access to an Amazon S3 origin";
+const STANDARD_LOGS = "Configure standard logging (legacy): choosing an Amazon S3 bucket";
+
+/** Regions whose S3 buckets CloudFront does not deliver standard logs to. */
+export const NO_STANDARD_LOG_REGIONS: EdgeRule<readonly string[]> = {
+  value: [
+    "af-south-1",
+    "ap-east-1",
+    "ap-south-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ca-west-1",
+    "eu-central-2",
+    "eu-south-1",
+    "eu-south-2",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+  ],
+  source: STANDARD_LOGS,
+};
+
+/** The log bucket must allow ACLs: CloudFront grants itself write access through one; BucketOwnerEnforced disables them. */
+export const STANDARD_LOG_BUCKET_OWNERSHIP_REFUSED: EdgeRule<string> = {
+  value: "BucketOwnerEnforced",
+  source: `${STANDARD_LOGS}: the bucket must have ACLs enabled`,
+};
+
+/** Why CloudFront could not deliver standard logs to this bucket (its region and Cloud Control description), or undefined. */
+export function standardLogBucketRefusal(bucket: string, region: string, propertiesJson: string): string | undefined {
+  if (NO_STANDARD_LOG_REGIONS.value.includes(region))
+    return `accessLogsBucket ${bucket} is in ${region}, where CloudFront does not deliver standard logs (${NO_STANDARD_LOG_REGIONS.source}): use a bucket in another region`;
+  const properties = JSON.parse(propertiesJson || "{}") as { OwnershipControls?: { Rules?: { ObjectOwnership?: string }[] } };
+  const ownership = properties.OwnershipControls?.Rules?.map((r) => r.ObjectOwnership);
+  if (ownership?.includes(STANDARD_LOG_BUCKET_OWNERSHIP_REFUSED.value))
+    return (
+      `accessLogsBucket ${bucket} has object ownership BucketOwnerEnforced, which disables ACLs, so CloudFront cannot write its logs ` +
+      `(${STANDARD_LOG_BUCKET_OWNERSHIP_REFUSED.source}): set its object ownership to BucketOwnerPreferred or ObjectWriter`
+    );
+  return undefined;
+}
 
 /** An S3 origin read through an origin access control keeps an empty origin access identity (not both). */
 export const OAC_EXCLUDES_OAI: EdgeRule<string> = {

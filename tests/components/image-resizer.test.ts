@@ -15,6 +15,7 @@ import { existingBucketRefusal, type ImageResizer as ImageResizerClass, type Ima
 import { VIEWER_URL_HEADER } from "../../handlers/cloudfront/plumbing.js";
 import { HSTS, SECURITY_HEADERS } from "../../handlers/cloudfront/security-headers.js";
 import { responseHeadersPolicySettings } from "../../components/image-resizer.js";
+import { NO_STANDARD_LOG_REGIONS, standardLogBucketRefusal } from "../../handlers/cloudfront/edge-rules.js";
 import {
   CUSTOM_ERROR_CODES,
   checkDistributionInputs,
@@ -703,4 +704,28 @@ test("the log groups the stack can name are its own, with retention (30 days by 
   t.is(group("keep-viewer-request-logs").retentionInDays, 365);
   const err = t.throws(() => new h.ImageResizer("badlogs", { bundleDir: h.bundleDir, logRetentionDays: 31 }));
   t.regex(err?.message ?? "", /logRetentionDays must be one of 0, 1, 3, 5, 7, 14, 30/);
+});
+
+test("an access logs bucket is checked at preview: ACLs must be enabled, and in a region CloudFront delivers logs to", async (t) => {
+  const ownership = (mode: string) => JSON.stringify({ OwnershipControls: { Rules: [{ ObjectOwnership: mode }] } });
+  t.regex(
+    standardLogBucketRefusal("logs", "eu-west-1", ownership("BucketOwnerEnforced")) ?? "",
+    /BucketOwnerEnforced, which disables ACLs, so CloudFront cannot write/,
+  );
+  t.is(standardLogBucketRefusal("logs", "eu-west-1", ownership("BucketOwnerPreferred")), undefined);
+  t.is(standardLogBucketRefusal("logs", "eu-west-1", "{}"), undefined);
+  for (const region of ["af-south-1", "eu-south-1", "me-south-1", "ap-east-1"]) {
+    t.true(NO_STANDARD_LOG_REGIONS.value.includes(region));
+    t.regex(
+      standardLogBucketRefusal("logs", region, "{}") ?? "",
+      new RegExp(`is in ${region}, where CloudFront does not deliver standard logs`),
+    );
+  }
+  // The component looks the bucket up in its own region, and points CloudFront at it only once it passes.
+  h.mocks.existingBuckets.set("good-logs", { region: "eu-central-1", properties: JSON.parse(ownership("ObjectWriter")) });
+  await deploy("goodlogs", { accessLogsBucket: "good-logs" });
+  t.is(named(T.distribution, "goodlogs-cdn").inputs.loggingConfig.bucket, "good-logs.s3.amazonaws.com");
+  t.true(
+    h.mocks.calls.some((c) => c.token === T.cloudControl && c.inputs.identifier === "good-logs" && c.inputs.region === "eu-central-1"),
+  );
 });
