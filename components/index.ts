@@ -10,6 +10,7 @@ export {
   viewerRequestAccessPolicy,
   edgeCodeArchive,
   edgeTrustPolicy,
+  oacReadPolicy,
   oaiReadPolicy,
   resolveImageResizerArgs,
   type ImageResizerArgs,
