@@ -25,6 +25,7 @@ import {
 } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/core/settings.js";
+import { PACKAGE_LIMITS, checkPackageSize } from "../handlers/cloudfront/edge-rules.js";
 import { zipDirectory } from "./zip.js";
 
 /**
@@ -39,6 +40,14 @@ function packageRoot(from: string): string {
     if (dirname(dir) === dir) throw new Error(`edge-resizer: no package.json above ${from}`);
   }
 }
+
+/**
+ * The Node.js runtime of all three functions, and the esbuild target that follows from it.
+ * nodejs22.x is deprecated on 30 Apr 2027 and blocks function updates from 1 Jul 2027; every
+ * settings change here is a code update, so a stack on 22 would freeze. Lambda@Edge supports 24.
+ */
+export const LAMBDA_NODE_RUNTIME = "nodejs24.x";
+export const BUNDLE_TARGET = `node${/^nodejs(\d+)\.x$/.exec(LAMBDA_NODE_RUNTIME)![1]}`;
 
 /** Where `npm run build` writes by default, and where `npm pack` (prepack) ships the bundles. */
 export const DEFAULT_BUNDLE_DIR = join(PROJECT_ROOT, "dist");
@@ -55,8 +64,8 @@ export async function defaultBundleDir(): Promise<string> {
 
 export type EdgeFunctionName = "viewer-request" | "origin-response";
 
-/** The old viewer-trigger package quota; the viewer-request build fails above it. */
-export const VIEWER_PACKAGE_LIMIT_BYTES = 1024 * 1024;
+/** The viewer-trigger package quota (handlers/cloudfront/edge-rules.ts); the viewer-request build fails above it. */
+export const VIEWER_PACKAGE_LIMIT_BYTES = PACKAGE_LIMITS.value["viewer-request"].maxZippedBytes;
 
 /** Modules that must never end up in the viewer-request bundle (size, cold start, no native code). */
 const VIEWER_FORBIDDEN = /^(sharp|@img\/|@aws-sdk\/|@smithy\/)/;
@@ -70,6 +79,8 @@ export interface EdgeBundle {
   /** Size of `index.js` in bytes. */
   bundleBytes: number;
   zipBytes: number;
+  /** Every file of `dir` together: what Lambda unpacks. */
+  unzippedBytes: number;
 }
 
 export interface EdgeBundles {
@@ -151,7 +162,7 @@ async function bundleEntry(entry: string, dir: string, extra: BuildOptions): Pro
     outfile: join(dir, "index.js"),
     bundle: true,
     platform: "node",
-    target: "node20",
+    target: BUNDLE_TARGET,
     format: "cjs",
     minify: true,
     logLevel: "silent",
@@ -209,10 +220,20 @@ export async function buildEdgeFunction(options: BuildEdgeFunctionOptions): Prom
 
   const bundleBytes = statSync(join(dir, "index.js")).size;
   const zipBytes = zipDirectory(dir, zipPath);
-  if (!withSharp && zipBytes > VIEWER_PACKAGE_LIMIT_BYTES) {
-    throw new Error(`build: ${name}.zip is ${zipBytes} bytes, over the ${VIEWER_PACKAGE_LIMIT_BYTES}-byte viewer-trigger quota`);
+  const unzippedBytes = directoryBytes(dir);
+  const tooLarge = checkPackageSize(name, zipBytes, unzippedBytes);
+  if (tooLarge.length > 0) throw new Error(`build: ${name}.zip is too large for Lambda@Edge: ${tooLarge.join("; ")}`);
+  return { name, dir, zipPath, bundleBytes, zipBytes, unzippedBytes };
+}
+
+/** The bytes of every file under `dir`. */
+export function directoryBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    total += entry.isDirectory() ? directoryBytes(path) : statSync(path).size;
   }
-  return { name, dir, zipPath, bundleBytes, zipBytes };
+  return total;
 }
 
 /** esbuild plugin: importing sharp or the AWS SDK from the viewer-request code is a build error naming the importer. */

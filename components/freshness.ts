@@ -17,6 +17,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PURGE_ENV } from "../handlers/purge-handler.js";
+import { LAMBDA_NODE_RUNTIME } from "./bundle.js";
 
 /** Longer than origin-response's 30 s limit plus S3's event delivery: a racing render has stored by then. */
 export const RECHECK_DELAY_SECONDS = 120;
@@ -38,8 +39,6 @@ export const PURGE_CONCURRENCY_PER_QUEUE = 2;
 export const PURGE_VISIBILITY_TIMEOUT_SECONDS = 6 * PURGE_TIMEOUT_SECONDS;
 /** Deliveries of one batch before it goes to the dead-letter queue. */
 const MAX_RECEIVES = 5;
-/** AWS managed policy: the function's own CloudWatch logs. */
-const BASIC_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
 
 export interface FreshnessParts {
   /** `region`: an existing bucket's own region; undefined for one created here (the stack's). */
@@ -185,12 +184,12 @@ function purgeLambda(
   const role = purgeRole(name, opts);
   const policies = purgePolicies(name, parts, queues, role, opts);
   // The purge itself: a regular Lambda in the bucket's region, configured by environment variables.
-  return new aws.lambda.Function(
+  const purgeFunction = new aws.lambda.Function(
     `${name}-purge`,
     {
       ...at,
       description: `edge-resizer ${name}: deletes and invalidates the variants of changed originals`,
-      runtime: aws.lambda.Runtime.NodeJS22dX,
+      runtime: LAMBDA_NODE_RUNTIME,
       handler: "index.handler",
       role: role.arn,
       code: parts.bundles.apply((dirs) => new pulumi.asset.FileArchive(dirs.purge)),
@@ -208,9 +207,43 @@ function purgeLambda(
     },
     { ...opts, dependsOn: policies },
   );
+  purgeLogsPolicy(name, role, purgeFunction, opts);
+  return purgeFunction;
 }
 
-/** The purge function's identity (only Lambda may assume it), with its own CloudWatch logs. */
+/**
+ * The function's own log group, in this account, and nothing else (AWS's managed
+ * AWSLambdaBasicExecutionRole would allow every log group: `Resource: *`).
+ */
+export function purgeLogsStatement(accountId: string, functionName: string) {
+  const group = `arn:aws:logs:*:${accountId}:log-group:/aws/lambda/${functionName}`;
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "WriteOwnLogs",
+        Effect: "Allow",
+        Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: [group, `${group}:*`],
+      },
+    ],
+  };
+}
+
+function purgeLogsPolicy(name: string, role: aws.iam.Role, fn: aws.lambda.Function, opts: pulumi.CustomResourceOptions): void {
+  const accountId = aws.getCallerIdentityOutput({}, { parent: opts.parent }).accountId;
+  // Its logs only; named after the function, so created once the function's name is known.
+  new aws.iam.RolePolicy(
+    `${name}-purge-logs`,
+    {
+      role: role.id,
+      policy: pulumi.all([accountId, fn.name]).apply(([account, fnName]) => JSON.stringify(purgeLogsStatement(account, fnName))),
+    },
+    opts,
+  );
+}
+
+/** The purge function's identity (only Lambda may assume it); its log permissions come with the function (purgeLogsPolicy). */
 function purgeRole(name: string, opts: pulumi.CustomResourceOptions): aws.iam.Role {
   const role = new aws.iam.Role(
     `${name}-purge-role`,
@@ -223,7 +256,6 @@ function purgeRole(name: string, opts: pulumi.CustomResourceOptions): aws.iam.Ro
     },
     opts,
   );
-  new aws.iam.RolePolicyAttachment(`${name}-purge-logs`, { role: role.name, policyArn: BASIC_EXECUTION_POLICY }, opts);
   return role;
 }
 

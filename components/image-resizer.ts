@@ -12,10 +12,17 @@ import * as pulumi from "@pulumi/pulumi";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { VIEWER_URL_HEADER } from "../handlers/cloudfront/plumbing.js";
+import { HSTS, SECURITY_HEADERS } from "../handlers/cloudfront/security-headers.js";
 import { DEFAULT_SETTINGS, validateSettings, type Settings, type ThumborSettings } from "../handlers/core/settings.js";
 import { valueChecks } from "../handlers/core/value-checks.js";
-import { CUSTOM_ERROR_CODES, EDGE_FUNCTION_REGION, TRIGGER_LIMITS, disallowedEdgeHeader } from "../handlers/cloudfront/edge-rules.js";
-import { defaultBundleDir } from "./bundle.js";
+import {
+  CUSTOM_ERROR_CODES,
+  EDGE_FUNCTION_REGION,
+  TRIGGER_LIMITS,
+  disallowedEdgeHeader,
+  standardLogBucketRefusal,
+} from "../handlers/cloudfront/edge-rules.js";
+import { LAMBDA_NODE_RUNTIME, defaultBundleDir } from "./bundle.js";
 import { purgeOnChange } from "./freshness.js";
 
 /** Settings baked into both functions; the security keys may be Pulumi secrets. Absent keys take DEFAULT_SETTINGS. */
@@ -62,7 +69,18 @@ export interface ImageResizerArgs {
   wafRateLimit?: number;
   /** Delete and invalidate an original's variants when it is created, replaced or deleted (components/freshness.ts). Default true. */
   purgeOnChange?: boolean;
+  /** Add AWS's managed rule groups (core rule set, known bad inputs, IP reputation) to the web ACL (creating one if needed). Default false. */
+  wafManagedRules?: boolean;
+  /** How CloudFront reads the bucket: an Origin Access Identity ("oai") or an Origin Access Control ("oac"). Default "oai". */
+  originAccess?: OriginAccess;
+  /** The KMS key of an SSE-KMS bucket (OAC only): origin-response may decrypt and encrypt with it; a created bucket uses it. */
+  kmsKeyArn?: string;
+  /** Days the log groups the stack owns keep their events (one of CloudWatch's retention periods; 0 = forever). Default 30. */
+  logRetentionDays?: number;
 }
+
+export const ORIGIN_ACCESS_MODES = ["oai", "oac"] as const;
+export type OriginAccess = (typeof ORIGIN_ACCESS_MODES)[number];
 
 /** The defaults of every infrastructure argument, in one place for the docs and Pulumi.yaml. */
 export const IMAGE_RESIZER_DEFAULTS = Object.freeze({
@@ -77,14 +95,25 @@ export const IMAGE_RESIZER_DEFAULTS = Object.freeze({
   acknowledgeOpenStack: false,
   wafRateLimit: 0,
   purgeOnChange: true,
+  wafManagedRules: false,
+  originAccess: "oai" as OriginAccess,
+  logRetentionDays: 30,
 });
+
+/** The retention periods CloudWatch Logs accepts (0: never expire). */
+export const LOG_RETENTION_PERIODS = [
+  0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
 
 /** viewer-request runs on every request: kept to the old viewer-trigger limits (128 MB, 5 s). */
 const VIEWER_REQUEST_MEMORY_MB = TRIGGER_LIMITS.value["viewer-request"].maxMemoryMb;
 const VIEWER_REQUEST_TIMEOUT_SECONDS = TRIGGER_LIMITS.value["viewer-request"].maxTimeoutSeconds;
 const ORIGIN_RESPONSE_LIMITS = TRIGGER_LIMITS.value["origin-response"];
-/** Lambda@Edge accepts only current Node runtimes; 22 still allows the async handlers we use. */
-const EDGE_RUNTIME = aws.lambda.Runtime.NodeJS22dX;
+/**
+ * Lambda@Edge accepts only current Node runtimes. Node 24 drops callback-style handlers only;
+ * both handlers here are async functions returning their result, so they run unchanged.
+ */
+const EDGE_RUNTIME = LAMBDA_NODE_RUNTIME;
 /**
  * Error codes whose caching we shorten: every code CloudFront accepts a custom error response for,
  * but 416, which it never caches. Other codes (413, 415, ...) carry the handlers' short Cache-Control.
@@ -113,6 +142,10 @@ interface ResolvedArgs {
   acknowledgeOpenStack: boolean;
   wafRateLimit: number;
   purgeOnChange: boolean;
+  wafManagedRules: boolean;
+  originAccess: OriginAccess;
+  kmsKeyArn?: string;
+  logRetentionDays: number;
 }
 
 export class ImageResizer extends pulumi.ComponentResource {
@@ -126,7 +159,10 @@ export class ImageResizer extends pulumi.ComponentResource {
   /** Published versions (qualified ARNs) associated with the distribution. */
   public readonly viewerRequestFunctionArn: pulumi.Output<string>;
   public readonly originResponseFunctionArn: pulumi.Output<string>;
-  public readonly edgeRoleArn: pulumi.Output<string>;
+  /** The execution roles: viewer-request's may only write its logs; origin-response's reads originals and writes variants. */
+  public readonly viewerRequestRoleArn: pulumi.Output<string>;
+  public readonly originResponseRoleArn: pulumi.Output<string>;
+  /** The OAI's IAM ARN; "" under originAccess "oac". */
   public readonly originAccessIdentityIamArn: pulumi.Output<string>;
   /** The settings baked into both functions (secret when a security key is a secret). */
   public readonly settingsJson: pulumi.Output<string>;
@@ -149,24 +185,34 @@ export class ImageResizer extends pulumi.ComponentResource {
 
     const bucket = imagesBucket(name, infra, this);
     if (infra.variantExpirationDays > 0) variantExpiry(name, bucket, variantPrefix, infra.variantExpirationDays, this);
-    const oai = cloudFrontReadAccess(name, bucket, this);
+    const access = cloudFrontIdentity(name, infra.originAccess, this);
     const settingsJson = bakedSettingsJson(label, settings);
-    const role = edgeRole(name, this);
-    [this.viewerRequestFunction, this.originResponseFunction] = edgeFunctions(name, infra, { role, bundles, settingsJson, parent: this });
-    const webAcl = infra.wafRateLimit > 0 ? rateLimitAcl(name, infra.wafRateLimit, variantPrefix, this) : undefined;
-    const rolePolicy = edgeAccess(name, role, bucket.arn, variantPrefix, [this.viewerRequestFunction, this.originResponseFunction], this);
+    const roles = { "viewer-request": edgeRole(name, "viewer-request", this), "origin-response": edgeRole(name, "origin-response", this) };
+    [this.viewerRequestFunction, this.originResponseFunction] = edgeFunctions(name, infra, { roles, bundles, settingsJson, parent: this });
+    const webAcl = infra.wafRateLimit > 0 || infra.wafManagedRules ? firewall(name, infra, variantPrefix, this) : undefined;
+    const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+    const functionNames = { "viewer-request": this.viewerRequestFunction.name, "origin-response": this.originResponseFunction.name };
+    const logGroups = edgeLogGroups(name, functionNames, infra.logRetentionDays, this);
+    const rolePolicies = edgeAccess(
+      name,
+      { roles, functionNames, bucketArn: bucket.arn, variantPrefix, accountId, kmsKeyArn: infra.kmsKeyArn },
+      this,
+    );
     this.distribution = imagesDistribution(
       name,
       {
         infra,
         bucket,
-        oai,
+        access,
         viewerRequest: this.viewerRequestFunction,
         originResponse: this.originResponseFunction,
         webAclArn: webAcl?.arn,
       },
-      { parent: this, dependsOn: [rolePolicy] },
+      // The log groups exist before CloudFront first runs the functions (else Lambda makes them, without retention).
+      { parent: this, dependsOn: [...rolePolicies, ...logGroups] },
     );
+    edgeValidationLogGroup(name, this.distribution.id, infra.logRetentionDays, this);
+    cloudFrontReadPolicy(name, bucket, access, this.distribution.arn, this);
 
     if (infra.purgeOnChange)
       this.purgeFunction = purgeOnChange(
@@ -174,6 +220,7 @@ export class ImageResizer extends pulumi.ComponentResource {
         { bucket, variantPrefix, distribution: this.distribution, bundles, existingBucket: !!infra.existingBucketName },
         this,
       );
+    if (this.purgeFunction) purgeLogGroup(name, this.purgeFunction, infra.logRetentionDays, this);
 
     this.bucketName = bucket.name;
     this.bucketArn = bucket.arn;
@@ -182,8 +229,9 @@ export class ImageResizer extends pulumi.ComponentResource {
     this.distributionDomainName = this.distribution.domainName;
     this.viewerRequestFunctionArn = this.viewerRequestFunction.qualifiedArn;
     this.originResponseFunctionArn = this.originResponseFunction.qualifiedArn;
-    this.edgeRoleArn = role.arn;
-    this.originAccessIdentityIamArn = oai.iamArn;
+    this.viewerRequestRoleArn = roles["viewer-request"].arn;
+    this.originResponseRoleArn = roles["origin-response"].arn;
+    this.originAccessIdentityIamArn = access.oai?.iamArn ?? pulumi.output("");
     this.settingsJson = settingsJson;
     this.registerPublicOutputs();
   }
@@ -198,13 +246,14 @@ export class ImageResizer extends pulumi.ComponentResource {
       distributionDomainName: this.distributionDomainName,
       viewerRequestFunctionArn: this.viewerRequestFunctionArn,
       originResponseFunctionArn: this.originResponseFunctionArn,
-      edgeRoleArn: this.edgeRoleArn,
+      viewerRequestRoleArn: this.viewerRequestRoleArn,
+      originResponseRoleArn: this.originResponseRoleArn,
       originAccessIdentityIamArn: this.originAccessIdentityIamArn,
     });
   }
 }
 
-/** The two edge functions, viewer-request then origin-response, sharing one role, bundle folder and settings. */
+/** The two edge functions, viewer-request then origin-response, each with its own role, sharing the bundle folder and settings. */
 function edgeFunctions(
   name: string,
   infra: ResolvedArgs,
@@ -241,7 +290,7 @@ function warnOnForbiddenViewerHeader(parent: pulumi.Resource): void {
 /** The bucket of originals and variants: a new private one, or an existing one that is read, not managed. */
 function imagesBucket(name: string, infra: ResolvedArgs, parent: pulumi.Resource): ImagesBucket {
   if (infra.existingBucketName) {
-    return existingImagesBucket(infra.existingBucketName, parent);
+    return existingImagesBucket(infra.existingBucketName, infra, parent);
   }
   // Retained resources survive `pulumi destroy`: originals are the team's data, and the bucket
   // must stay private and encrypted for as long as it exists.
@@ -269,12 +318,19 @@ function imagesBucket(name: string, infra: ResolvedArgs, parent: pulumi.Resource
     },
     keep,
   );
-  // Encryption at rest with S3-managed keys (SSE-KMS would need a key policy for the OAI, which OAI cannot use).
+  // Encryption at rest: S3-managed keys, or the given KMS key (OAC only: an OAI cannot read SSE-KMS).
   const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
     `${name}-images-encryption`,
     {
       bucket: bucket.id,
-      rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+      rules: [
+        {
+          applyServerSideEncryptionByDefault: infra.kmsKeyArn
+            ? { sseAlgorithm: "aws:kms", kmsMasterKeyId: infra.kmsKeyArn }
+            : { sseAlgorithm: "AES256" },
+          bucketKeyEnabled: true,
+        },
+      ],
     },
     keep,
   );
@@ -289,17 +345,17 @@ function imagesBucket(name: string, infra: ResolvedArgs, parent: pulumi.Resource
 /**
  * An existing bucket (e.g. thumbor's) is read, not managed: its settings stay the owner's. It
  * may be in another region than the stack (the policy and lifecycle calls go to its region);
- * an SSE-KMS bucket is refused at preview: an OAI cannot read SSE-KMS objects, so every original
- * would read as "not found".
+ * an SSE-KMS bucket is refused at preview under an OAI (which cannot read SSE-KMS objects, so
+ * every original would answer 403), and under OAC without the key's ARN (origin-response could not read).
  */
-function existingImagesBucket(bucketName: string, parent: pulumi.Resource): ImagesBucket {
+function existingImagesBucket(bucketName: string, infra: ResolvedArgs, parent: pulumi.Resource): ImagesBucket {
   const existing = aws.s3.getBucketOutput({ bucket: bucketName }, { parent });
   const described = aws.cloudcontrol.getResourceOutput(
     { typeName: "AWS::S3::Bucket", identifier: existing.bucket, region: existing.region },
     { parent },
   );
   const checkedName = pulumi.all([existing.bucket, described.properties]).apply(([bucket, properties]) => {
-    const refusal = existingBucketRefusal(bucket, properties);
+    const refusal = existingBucketRefusal(bucket, properties, infra);
     if (refusal) throw new Error(refusal);
     return bucket;
   });
@@ -313,13 +369,25 @@ function existingImagesBucket(bucketName: string, parent: pulumi.Resource): Imag
 }
 
 /** Why an existing bucket cannot serve as the images bucket (from its Cloud Control description), or undefined. */
-export function existingBucketRefusal(bucket: string, propertiesJson: string): string | undefined {
+export function existingBucketRefusal(
+  bucket: string,
+  propertiesJson: string,
+  access: { originAccess: OriginAccess; kmsKeyArn?: string } = { originAccess: "oai" },
+): string | undefined {
   const algorithm = kmsEncryptionOf(propertiesJson);
   if (!algorithm) return undefined;
-  return (
-    `existingBucketName ${bucket} encrypts objects with ${algorithm} (SSE-KMS): CloudFront's Origin Access Identity ` +
-    "cannot read SSE-KMS objects, so every image would answer 403. Use a bucket encrypted with SSE-S3 (AES256), or let ImageResizer create one."
-  );
+  if (access.originAccess === "oai")
+    return (
+      `existingBucketName ${bucket} encrypts objects with ${algorithm} (SSE-KMS): CloudFront's Origin Access Identity ` +
+      'cannot read SSE-KMS objects, so every image would answer 403. Set originAccess "oac" and kmsKeyArn, use a bucket ' +
+      "encrypted with SSE-S3 (AES256), or let ImageResizer create one."
+    );
+  if (!access.kmsKeyArn)
+    return (
+      `existingBucketName ${bucket} encrypts objects with ${algorithm} (SSE-KMS): set kmsKeyArn to its key, ` +
+      "or origin-response cannot read the originals nor write variants."
+    );
+  return undefined;
 }
 
 /** The SSE-KMS algorithm a bucket's CloudFormation description sets by default, if any. */
@@ -352,26 +420,54 @@ function variantExpiry(name: string, bucket: ImagesBucket, variantPrefix: string
   );
 }
 
-/** CloudFront's read access to the private bucket: an Origin Access Identity and a policy for it alone. */
-function cloudFrontReadAccess(name: string, bucket: ImagesBucket, parent: pulumi.Resource): aws.cloudfront.OriginAccessIdentity {
+/** How CloudFront signs its requests to the bucket: an Origin Access Identity or an Origin Access Control. */
+interface CloudFrontIdentity {
+  oai?: aws.cloudfront.OriginAccessIdentity;
+  oac?: aws.cloudfront.OriginAccessControl;
+}
+
+function cloudFrontIdentity(name: string, mode: OriginAccess, parent: pulumi.Resource): CloudFrontIdentity {
+  if (mode === "oac") {
+    // CloudFront signs every request to the bucket with SigV4 as itself (reads SSE-KMS objects too).
+    const oac = new aws.cloudfront.OriginAccessControl(
+      `${name}-oac`,
+      {
+        description: `edge-resizer ${name}: reads the images bucket`,
+        originAccessControlOriginType: "s3",
+        signingBehavior: "always",
+        signingProtocol: "sigv4",
+      },
+      { parent },
+    );
+    return { oac };
+  }
   // The identity CloudFront uses to read the private bucket.
   const oai = new aws.cloudfront.OriginAccessIdentity(
     `${name}-oai`,
     { comment: `edge-resizer ${name}: reads the images bucket` },
     { parent },
   );
-  // Only the OAI may read through the bucket policy: GetObject for objects, ListBucket so a
+  return { oai };
+}
+
+/** The bucket policy: only CloudFront (the OAI, or this distribution through OAC) may read, and only over TLS. */
+function cloudFrontReadPolicy(
+  name: string,
+  bucket: ImagesBucket,
+  access: CloudFrontIdentity,
+  distributionArn: pulumi.Output<string>,
+  parent: pulumi.Resource,
+): aws.s3.BucketPolicy {
+  const policy = access.oai
+    ? pulumi.all([bucket.arn, access.oai.iamArn]).apply(([arn, oaiArn]) => JSON.stringify(oaiReadPolicy(arn, oaiArn)))
+    : pulumi.all([bucket.arn, distributionArn]).apply(([arn, cdn]) => JSON.stringify(oacReadPolicy(arn, cdn)));
+  // Only CloudFront may read through the bucket policy: GetObject for objects, ListBucket so a
   // missing key is a 404 (not a 403) that origin-response and the error caching can tell apart.
-  new aws.s3.BucketPolicy(
+  return new aws.s3.BucketPolicy(
     `${name}-images-policy`,
-    {
-      bucket: bucket.name,
-      region: bucket.region,
-      policy: pulumi.all([bucket.arn, oai.iamArn]).apply(([arn, oaiArn]) => JSON.stringify(oaiReadPolicy(arn, oaiArn))),
-    },
+    { bucket: bucket.name, region: bucket.region, policy },
     { parent, dependsOn: bucket.guards },
   );
-  return oai;
 }
 
 /** The settings file baked into both archives, validated again once the (secret) keys are known. */
@@ -385,13 +481,13 @@ function bakedSettingsJson(label: string, checked: CheckedSettings): pulumi.Outp
     );
 }
 
-/** The execution role of both edge functions. */
-function edgeRole(name: string, parent: pulumi.Resource): aws.iam.Role {
+/** The execution role of one edge function: one each, so viewer-request (every request) holds no S3 access. */
+function edgeRole(name: string, fn: EdgeFunctionName, parent: pulumi.Resource): aws.iam.Role {
   // Lambda@Edge assumes the role through both services; nothing else may.
   return new aws.iam.Role(
-    `${name}-edge-role`,
+    `${name}-${fn}-role`,
     {
-      description: `edge-resizer ${name}: Lambda@Edge execution role`,
+      description: `edge-resizer ${name}: Lambda@Edge execution role of ${fn}`,
       assumeRolePolicy: JSON.stringify(edgeTrustPolicy()),
     },
     { parent },
@@ -400,9 +496,9 @@ function edgeRole(name: string, parent: pulumi.Resource): aws.iam.Role {
 
 type EdgeFunctionName = Exclude<keyof BundleDirs, "purge">;
 
-/** What both edge functions share: their role, code, baked settings and placement. */
+/** What both edge functions share: their roles (one each), code, baked settings and placement. */
 interface EdgeFunctionContext {
-  role: aws.iam.Role;
+  roles: Record<EdgeFunctionName, aws.iam.Role>;
   bundles: pulumi.Output<BundleDirs>;
   settingsJson: pulumi.Output<string>;
   parent: pulumi.Resource;
@@ -435,7 +531,7 @@ function edgeFunction(
       runtime: EDGE_RUNTIME,
       architectures: ["x86_64"],
       handler: "index.handler",
-      role: ctx.role.arn,
+      role: ctx.roles[fn].arn,
       code: pulumi.all([ctx.bundles, ctx.settingsJson]).apply(([dirs, json]) => edgeCodeArchive(dirs[fn], json)),
       publish: true,
       memorySize,
@@ -446,33 +542,99 @@ function edgeFunction(
   );
 }
 
-/** The role's least-privilege policy: read originals, write variants under the prefix only, write own logs. */
-function edgeAccess(
+/**
+ * The edge functions' log groups in us-east-1, with retention. Lambda@Edge writes
+ * `/aws/lambda/us-east-1.<name>` in the region nearest to where each request ran: the stack owns
+ * the us-east-1 one; the others are created by Lambda@Edge itself, without retention (docs/deploy.md).
+ */
+function edgeLogGroups(
   name: string,
-  role: aws.iam.Role,
-  bucketArn: pulumi.Output<string>,
-  variantPrefix: string,
-  functions: aws.lambda.Function[],
+  functionNames: Record<EdgeFunctionName, pulumi.Output<string>>,
+  retentionInDays: number,
   parent: pulumi.Resource,
-): aws.iam.RolePolicy {
-  // Attached to the edge role; scoped by edgeAccessPolicy below.
-  return new aws.iam.RolePolicy(
-    `${name}-edge-access`,
+): aws.cloudwatch.LogGroup[] {
+  return (["viewer-request", "origin-response"] as const).map(
+    (fn) =>
+      // The function's logs where it runs for viewers near us-east-1, kept retentionInDays.
+      new aws.cloudwatch.LogGroup(
+        `${name}-${fn}-logs`,
+        { name: pulumi.interpolate`/aws/lambda/us-east-1.${functionNames[fn]}`, retentionInDays, region: EDGE_FUNCTION_REGION.value },
+        { parent },
+      ),
+  );
+}
+
+/** CloudFront's log of function results that failed validation (the 502s), in us-east-1, with retention. */
+function edgeValidationLogGroup(
+  name: string,
+  distributionId: pulumi.Output<string>,
+  retentionInDays: number,
+  parent: pulumi.Resource,
+): void {
+  // Where CloudFront writes why a function's result was refused; named after the distribution.
+  new aws.cloudwatch.LogGroup(
+    `${name}-edge-validation-logs`,
+    { name: pulumi.interpolate`/aws/cloudfront/LambdaEdge/${distributionId}`, retentionInDays, region: EDGE_FUNCTION_REGION.value },
+    { parent },
+  );
+}
+
+/** The purge function's log group, in the stack's region, with retention. */
+function purgeLogGroup(name: string, purgeFunction: aws.lambda.Function, retentionInDays: number, parent: pulumi.Resource): void {
+  // A regular Lambda logs to /aws/lambda/<name> in its own region.
+  new aws.cloudwatch.LogGroup(
+    `${name}-purge-log-group`,
+    { name: pulumi.interpolate`/aws/lambda/${purgeFunction.name}`, retentionInDays },
+    { parent },
+  );
+}
+
+/** What the edge roles' policies are scoped by. */
+interface EdgeAccessScope {
+  roles: Record<EdgeFunctionName, aws.iam.Role>;
+  /** The functions' names as Lambda knows them (their log groups are named after them). */
+  functionNames: Record<EdgeFunctionName, pulumi.Output<string>>;
+  bucketArn: pulumi.Output<string>;
+  variantPrefix: string;
+  /** The deploying account: log permissions name it, never `*`. */
+  accountId: pulumi.Output<string>;
+  /** The bucket's KMS key, if SSE-KMS. */
+  kmsKeyArn?: string;
+}
+
+/** Each role's least-privilege policy: viewer-request its own logs only; origin-response also reads originals and writes variants. */
+function edgeAccess(name: string, scope: EdgeAccessScope, parent: pulumi.Resource): aws.iam.RolePolicy[] {
+  const { roles, functionNames, bucketArn, variantPrefix, accountId, kmsKeyArn } = scope;
+  // viewer-request runs on every request and only rewrites it: no S3 access at all.
+  const viewer = new aws.iam.RolePolicy(
+    `${name}-viewer-request-access`,
     {
-      role: role.id,
+      role: roles["viewer-request"].id,
       policy: pulumi
-        .all([bucketArn, ...functions.map((f) => f.name)])
-        .apply(([arn, ...names]) => JSON.stringify(edgeAccessPolicy(arn, variantPrefix, names))),
+        .all([accountId, functionNames["viewer-request"]])
+        .apply(([account, fn]) => JSON.stringify(viewerRequestAccessPolicy(account, fn))),
     },
     { parent },
   );
+  // origin-response renders missing variants: reads originals, writes under the variant prefix only.
+  const origin = new aws.iam.RolePolicy(
+    `${name}-origin-response-access`,
+    {
+      role: roles["origin-response"].id,
+      policy: pulumi
+        .all([bucketArn, accountId, functionNames["origin-response"]])
+        .apply(([arn, account, fn]) => JSON.stringify(originResponseAccessPolicy(arn, variantPrefix, account, fn, kmsKeyArn))),
+    },
+    { parent },
+  );
+  return [viewer, origin];
 }
 
 /** What the distribution is made of. */
 interface DistributionParts {
   infra: ResolvedArgs;
   bucket: ImagesBucket;
-  oai: aws.cloudfront.OriginAccessIdentity;
+  access: CloudFrontIdentity;
   viewerRequest: aws.lambda.Function;
   originResponse: aws.lambda.Function;
   /** The WAF web ACL guarding the distribution (WAFv2 takes the ACL's ARN), if any. */
@@ -481,8 +643,8 @@ interface DistributionParts {
 
 /** The CDN: the S3 origin through the OAI, both edge functions on the default behaviour, its policies. */
 function imagesDistribution(name: string, parts: DistributionParts, opts: pulumi.CustomResourceOptions): aws.cloudfront.Distribution {
-  const { infra, bucket, oai, viewerRequest, originResponse } = parts;
-  const policies = distributionPolicies(name, opts.parent!);
+  const { infra, bucket, access, viewerRequest, originResponse } = parts;
+  const policies = distributionPolicies(name, infra, opts.parent!);
   const originId = "images-bucket";
   // The CDN itself: S3 origin through the OAI, both edge functions on the default behaviour.
   return new aws.cloudfront.Distribution(
@@ -499,7 +661,9 @@ function imagesDistribution(name: string, parts: DistributionParts, opts: pulumi
         {
           originId,
           domainName: bucket.regionalDomainName,
-          s3OriginConfig: { originAccessIdentity: oai.cloudfrontAccessIdentityPath },
+          // Under OAC the origin names the OAC and an empty OAI, as CloudFront requires.
+          originAccessControlId: access.oac?.id,
+          s3OriginConfig: { originAccessIdentity: access.oai?.cloudfrontAccessIdentityPath ?? "" },
         },
       ],
       defaultCacheBehavior: {
@@ -510,6 +674,7 @@ function imagesDistribution(name: string, parts: DistributionParts, opts: pulumi
         compress: false,
         cachePolicyId: policies.cache.id,
         originRequestPolicyId: policies.originRequest.id,
+        responseHeadersPolicyId: policies.securityHeaders.id,
         lambdaFunctionAssociations: [
           { eventType: "viewer-request", lambdaArn: viewerRequest.qualifiedArn, includeBody: false },
           { eventType: "origin-response", lambdaArn: originResponse.qualifiedArn, includeBody: false },
@@ -523,11 +688,28 @@ function imagesDistribution(name: string, parts: DistributionParts, opts: pulumi
         ? { acmCertificateArn: infra.certificateArn, sslSupportMethod: "sni-only", minimumProtocolVersion: "TLSv1.2_2021" }
         : { cloudfrontDefaultCertificate: true },
       loggingConfig: infra.accessLogsBucket
-        ? { bucket: `${infra.accessLogsBucket}.s3.amazonaws.com`, prefix: infra.accessLogsPrefix, includeCookies: false }
+        ? { bucket: checkedLogBucket(infra.accessLogsBucket, opts.parent!), prefix: infra.accessLogsPrefix, includeCookies: false }
         : undefined,
     },
     opts,
   );
+}
+
+/**
+ * The access logs bucket's domain for CloudFront, once the bucket is known to take them: in a
+ * region CloudFront delivers standard logs to, with ACLs enabled. Otherwise preview fails saying why.
+ */
+function checkedLogBucket(bucketName: string, parent: pulumi.Resource): pulumi.Output<string> {
+  const existing = aws.s3.getBucketOutput({ bucket: bucketName }, { parent });
+  const described = aws.cloudcontrol.getResourceOutput(
+    { typeName: "AWS::S3::Bucket", identifier: existing.bucket, region: existing.region },
+    { parent },
+  );
+  return pulumi.all([existing.bucket, existing.region, described.properties]).apply(([bucket, region, properties]) => {
+    const refusal = standardLogBucketRefusal(bucket, region, properties);
+    if (refusal) throw new Error(refusal);
+    return `${bucket}.s3.amazonaws.com`;
+  });
 }
 
 /** Configuration that leaves a public stack open to cost amplification, one warning line each (see README "Before you go live"). */
@@ -571,59 +753,149 @@ const WAF_RATE_LIMIT_MAX = 2_000_000_000;
 const WAF_EVALUATION_WINDOW_SECONDS = 300;
 
 /**
- * Viewer URLs that can make a render: `?d=`, `/unsafe/`, a signature-shaped first segment, and
- * direct variant keys. Originals are not counted. Regexes of AWS WAF's RegexMatchStatement.
+ * What WAF matches the patterns against: the URI and query string percent-decoded, then
+ * lower-cased (in that order), so `/%76ariants/` or `/UNSAFE/` cannot slip past the rate rule.
  */
-function variantUrlPatterns(variantPrefix: string) {
-  const prefix = variantPrefix.replace(/[.]/g, "\\.");
-  return { path: `^/(unsafe|[A-Za-z0-9_-]{27}(=|%3D)|${prefix})/`, query: "(^|&)d=" };
+const DECODED_LOWER_CASE = [
+  { priority: 0, type: "URL_DECODE" },
+  { priority: 1, type: "LOWERCASE" },
+];
+
+/**
+ * Viewer URLs that can make a render: `?d=`, `/unsafe/`, a signature-shaped first segment, and
+ * direct variant keys. Originals are not counted. Regexes of AWS WAF's RegexMatchStatement, in
+ * lower case: they see the URI after DECODED_LOWER_CASE.
+ */
+export function variantUrlPatterns(variantPrefix: string) {
+  const prefix = variantPrefix.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return { path: `^/(unsafe|[a-z0-9_-]{27}=|${prefix})/`, query: "(^|&)d=" };
 }
 
-/** Optional rate limiting: a WAF web ACL that blocks a client IP sending too many variant requests. */
-function rateLimitAcl(name: string, limit: number, variantPrefix: string, parent: pulumi.Resource): aws.wafv2.WebAcl {
+/**
+ * AWS's managed rule groups `wafManagedRules` adds (none carries a subscription fee), and the
+ * rules of theirs that would block normal image requests, switched to count (logged, not blocked).
+ */
+export const WAF_MANAGED_RULE_GROUPS = [
+  {
+    name: "AWSManagedRulesCommonRuleSet",
+    countInstead: {
+      // Images are fetched by more than browsers: apps, mail image proxies, link-preview and feed
+      // fetchers, some without a User-Agent. Blocking them breaks images; the rate rule bounds abuse.
+      NoUserAgent_HEADER: "image clients without a User-Agent are legitimate",
+      // S3 keys may be 1,024 bytes alone, so a thumbor URL for one (signature, sizes, filters) is
+      // longer; CloudFront accepts up to 8,192 characters and the handlers check their own limits.
+      SizeRestrictions_URIPATH: "thumbor URLs of long keys exceed 1,024 bytes",
+    } as Record<string, string>,
+  },
+  { name: "AWSManagedRulesKnownBadInputsRuleSet", countInstead: {} as Record<string, string> },
+  { name: "AWSManagedRulesAmazonIpReputationList", countInstead: {} as Record<string, string> },
+] as const;
+
+const visibility = (metric: string) => ({ cloudwatchMetricsEnabled: true, metricName: metric, sampledRequestsEnabled: true });
+
+/** The per-IP rate rule on variant URLs. */
+function rateRule(name: string, limit: number, variantPrefix: string) {
   const patterns = variantUrlPatterns(variantPrefix);
-  const none = [{ priority: 0, type: "NONE" }];
-  const visibility = (metric: string) => ({ cloudwatchMetricsEnabled: true, metricName: metric, sampledRequestsEnabled: true });
-  // Caps how many renders one client IP can cause: each new variant URL is a Lambda run and an S3
-  // object. CloudFront web ACLs live in us-east-1 (scope CLOUDFRONT), whatever the stack's region.
+  const textTransformations = DECODED_LOWER_CASE;
+  return {
+    name: "variant-requests-per-ip",
+    priority: 0,
+    action: { block: {} },
+    statement: {
+      rateBasedStatement: {
+        limit,
+        aggregateKeyType: "IP",
+        evaluationWindowSec: WAF_EVALUATION_WINDOW_SECONDS,
+        scopeDownStatement: {
+          orStatement: {
+            statements: [
+              { regexMatchStatement: { regexString: patterns.path, fieldToMatch: { uriPath: {} }, textTransformations } },
+              { regexMatchStatement: { regexString: patterns.query, fieldToMatch: { queryString: {} }, textTransformations } },
+            ],
+          },
+        },
+      },
+    },
+    visibilityConfig: visibility(`${name}-variant-requests-per-ip`),
+  };
+}
+
+/** One managed rule group as a web ACL rule, its overridden rules counting instead of blocking. */
+function managedRule(name: string, group: (typeof WAF_MANAGED_RULE_GROUPS)[number], priority: number) {
+  return {
+    name: group.name,
+    priority,
+    overrideAction: { none: {} },
+    statement: {
+      managedRuleGroupStatement: {
+        vendorName: "AWS",
+        name: group.name,
+        ruleActionOverrides: Object.keys(group.countInstead).map((rule) => ({ name: rule, actionToUse: { count: {} } })),
+      },
+    },
+    visibilityConfig: visibility(`${name}-${group.name}`),
+  };
+}
+
+/** Optional AWS WAF: a rate limit per client IP on variant requests, and/or AWS's managed rule groups. */
+function firewall(name: string, infra: ResolvedArgs, variantPrefix: string, parent: pulumi.Resource): aws.wafv2.WebAcl {
+  const rules: aws.types.input.wafv2.WebAclRule[] = [];
+  if (infra.wafRateLimit > 0) rules.push(rateRule(name, infra.wafRateLimit, variantPrefix));
+  if (infra.wafManagedRules) WAF_MANAGED_RULE_GROUPS.forEach((group, i) => rules.push(managedRule(name, group, i + 1)));
+  const what = [
+    infra.wafRateLimit > 0 ? `at most ${infra.wafRateLimit} variant requests per client IP per 5 minutes` : "",
+    infra.wafManagedRules ? "AWS managed rule groups" : "",
+  ];
+  // Caps how many renders one client IP can cause (each new variant URL is a Lambda run and an S3
+  // object) and filters known attacks. CloudFront web ACLs live in us-east-1 (scope CLOUDFRONT).
+  // Named for its first rule: a new name would replace the ACL of existing stacks.
   return new aws.wafv2.WebAcl(
     `${name}-rate-limit`,
     {
       region: "us-east-1",
       scope: "CLOUDFRONT",
-      description: `edge-resizer ${name}: at most ${limit} variant requests per client IP per 5 minutes`,
+      description: `edge-resizer ${name}: ${what.filter(Boolean).join("; ")}`,
       defaultAction: { allow: {} },
-      rules: [
-        {
-          name: "variant-requests-per-ip",
-          priority: 0,
-          action: { block: {} },
-          statement: {
-            rateBasedStatement: {
-              limit,
-              aggregateKeyType: "IP",
-              evaluationWindowSec: WAF_EVALUATION_WINDOW_SECONDS,
-              scopeDownStatement: {
-                orStatement: {
-                  statements: [
-                    { regexMatchStatement: { regexString: patterns.path, fieldToMatch: { uriPath: {} }, textTransformations: none } },
-                    { regexMatchStatement: { regexString: patterns.query, fieldToMatch: { queryString: {} }, textTransformations: none } },
-                  ],
-                },
-              },
-            },
-          },
-          visibilityConfig: visibility(`${name}-variant-requests-per-ip`),
-        },
-      ],
+      rules,
       visibilityConfig: visibility(`${name}-rate-limit`),
     },
     { parent },
   );
 }
 
-/** The distribution's cache policy (path only) and origin request policy (the viewer URL header). */
-function distributionPolicies(name: string, parent: pulumi.Resource) {
+/**
+ * CloudFront's response headers policy settings for `headers` (lower-case name → value) and an
+ * optional HSTS value. CloudFront takes the security headers it knows in their own fields (and
+ * refuses them as custom headers); the rest go in as custom headers. Every one overrides the origin's.
+ */
+export function responseHeadersPolicySettings(headers: Readonly<Record<string, string>>, hsts?: string) {
+  const security: Record<string, unknown> = {};
+  const custom: { header: string; value: string; override: boolean }[] = [];
+  for (const [header, value] of Object.entries(headers)) {
+    if (header === "x-content-type-options" && value === "nosniff") security.contentTypeOptions = { override: true };
+    else if (header === "content-security-policy") security.contentSecurityPolicy = { contentSecurityPolicy: value, override: true };
+    else custom.push({ header, value, override: true });
+  }
+  if (hsts !== undefined) security.strictTransportSecurity = hstsSettings(hsts);
+  return {
+    securityHeadersConfig: security,
+    customHeadersConfig: custom.length > 0 ? { items: custom } : undefined,
+  };
+}
+
+function hstsSettings(value: string) {
+  const maxAge = /(?:^|;)\s*max-age=(\d+)/i.exec(value);
+  if (!maxAge) throw new Error(`HSTS value ${JSON.stringify(value)} has no max-age`);
+  return {
+    accessControlMaxAgeSec: Number(maxAge[1]),
+    includeSubdomains: /(?:^|;)\s*includeSubDomains\s*(?:;|$)/i.test(value),
+    preload: /(?:^|;)\s*preload\s*(?:;|$)/i.test(value),
+    override: true,
+  };
+}
+
+/** The distribution's cache policy (path only), origin request policy (the viewer URL header) and response headers policy. */
+function distributionPolicies(name: string, infra: ResolvedArgs, parent: pulumi.Resource) {
   // The cache key is the rewritten path alone: viewer-request already folded ?d=, thumbor
   // options and Accept into it, so query strings, headers and cookies would only split the cache.
   const cache = new aws.cloudfront.CachePolicy(
@@ -656,7 +928,17 @@ function distributionPolicies(name: string, parent: pulumi.Resource) {
     },
     { parent },
   );
-  return { cache, originRequest };
+  // Security headers on every answer (variants, originals, errors): no sniffing, no script in an
+  // SVG opened directly, and HSTS under the stack's own host names.
+  const securityHeaders = new aws.cloudfront.ResponseHeadersPolicy(
+    `${name}-security-headers`,
+    {
+      comment: `edge-resizer ${name}: security headers`,
+      ...responseHeadersPolicySettings(SECURITY_HEADERS, infra.aliases.length > 0 ? HSTS : undefined),
+    },
+    { parent },
+  );
+  return { cache, originRequest, securityHeaders };
 }
 
 /** Validates the infrastructure arguments and applies their defaults; errors name the key. */
@@ -712,7 +994,29 @@ export function resolveImageResizerArgs(label: string, args: ImageResizerArgs): 
     acknowledgeOpenStack: check.boolean("acknowledgeOpenStack", args.acknowledgeOpenStack ?? d.acknowledgeOpenStack),
     wafRateLimit,
     purgeOnChange: check.boolean("purgeOnChange", args.purgeOnChange ?? d.purgeOnChange),
+    wafManagedRules: check.boolean("wafManagedRules", args.wafManagedRules ?? d.wafManagedRules),
+    ...originAccessArgs(label, args),
+    logRetentionDays: logRetention(check, args.logRetentionDays ?? d.logRetentionDays),
   };
+}
+
+function logRetention(check: ReturnType<typeof valueChecks>, days: unknown): number {
+  if ((LOG_RETENTION_PERIODS as readonly unknown[]).includes(days)) return days as number;
+  return check.fail("logRetentionDays", `one of ${LOG_RETENTION_PERIODS.join(", ")} (CloudWatch's retention periods; 0 = forever)`, days);
+}
+
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]+$/;
+
+/** originAccess and kmsKeyArn: a KMS key needs OAC, since an Origin Access Identity cannot read SSE-KMS objects. */
+function originAccessArgs(label: string, args: ImageResizerArgs): Pick<ResolvedArgs, "originAccess" | "kmsKeyArn"> {
+  const check = valueChecks(label);
+  const originAccess = check.oneOf("originAccess", args.originAccess ?? IMAGE_RESIZER_DEFAULTS.originAccess, ORIGIN_ACCESS_MODES);
+  const kmsKeyArn = args.kmsKeyArn || undefined;
+  if (kmsKeyArn === undefined) return { originAccess };
+  check.matching("kmsKeyArn", kmsKeyArn, KMS_KEY_ARN, "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)");
+  if (originAccess !== "oac")
+    throw new Error(`${label}: kmsKeyArn needs originAccess "oac": CloudFront's Origin Access Identity cannot read SSE-KMS objects`);
+  return { originAccess, kmsKeyArn };
 }
 
 /** Settings checked at preview time, with the security keys kept apart (they may be secrets known only later). */
@@ -782,11 +1086,55 @@ export function edgeCodeArchive(dir: string, settingsJson: string): pulumi.asset
   return new pulumi.asset.AssetArchive(assets);
 }
 
-/** Bucket policy: the OAI may read objects and list keys; no other principal is granted anything. */
+/** Every principal, the OAI and the bucket's own account included, is refused the bucket over plain HTTP. */
+export function denyInsecureTransportStatement(bucketArn: string) {
+  return {
+    Sid: "DenyInsecureTransport",
+    Effect: "Deny",
+    Principal: "*",
+    Action: "s3:*",
+    Resource: [bucketArn, `${bucketArn}/*`],
+    Condition: { Bool: { "aws:SecureTransport": "false" } },
+  };
+}
+
+/**
+ * Bucket policy under OAC: CloudFront's service principal may read objects and list keys, only on
+ * behalf of this distribution (AWS:SourceArn), and no access without TLS.
+ */
+export function oacReadPolicy(bucketArn: string, distributionArn: string) {
+  const fromThisDistribution = { StringEquals: { "AWS:SourceArn": distributionArn } };
+  const cloudFront = { Service: "cloudfront.amazonaws.com" };
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      denyInsecureTransportStatement(bucketArn),
+      {
+        Sid: "CloudFrontReadsObjects",
+        Effect: "Allow",
+        Principal: cloudFront,
+        Action: "s3:GetObject",
+        Resource: `${bucketArn}/*`,
+        Condition: fromThisDistribution,
+      },
+      {
+        Sid: "CloudFrontSeesMissingKeysAs404",
+        Effect: "Allow",
+        Principal: cloudFront,
+        Action: "s3:ListBucket",
+        Resource: bucketArn,
+        Condition: fromThisDistribution,
+      },
+    ],
+  };
+}
+
+/** Bucket policy: the OAI may read objects and list keys; no other principal is granted anything; no access without TLS. */
 export function oaiReadPolicy(bucketArn: string, oaiIamArn: string) {
   return {
     Version: "2012-10-17",
     Statement: [
+      denyInsecureTransportStatement(bucketArn),
       { Sid: "CloudFrontReadsObjects", Effect: "Allow", Principal: { AWS: oaiIamArn }, Action: "s3:GetObject", Resource: `${bucketArn}/*` },
       {
         Sid: "CloudFrontSeesMissingKeysAs404",
@@ -814,23 +1162,45 @@ export function edgeTrustPolicy() {
 }
 
 /**
- * The functions' permissions: GetObject anywhere in the bucket (originals), PutObject only under
- * the variant prefix (so a bug can never overwrite an original), and logs of these two functions
- * in every region (Lambda@Edge logs where it ran, as `/aws/lambda/us-east-1.<name>`).
+ * A function's own log groups in this account, in every region: Lambda@Edge logs where it ran, as
+ * `/aws/lambda/us-east-1.<name>`; `/aws/lambda/<name>` takes test invocations in us-east-1.
  */
-export function edgeAccessPolicy(bucketArn: string, variantPrefix: string, functionNames: string[]) {
-  const logGroups = functionNames.flatMap((fn) => [`/aws/lambda/us-east-1.${fn}`, `/aws/lambda/${fn}`]);
+function ownLogsStatement(accountId: string, functionName: string) {
+  const groups = [`/aws/lambda/us-east-1.${functionName}`, `/aws/lambda/${functionName}`];
   return {
-    Version: "2012-10-17",
-    Statement: [
-      { Sid: "ReadOriginals", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/*` },
-      { Sid: "WriteVariantsOnly", Effect: "Allow", Action: "s3:PutObject", Resource: `${bucketArn}/${variantPrefix}/*` },
-      {
-        Sid: "WriteOwnLogs",
-        Effect: "Allow",
-        Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-        Resource: logGroups.flatMap((group) => [`arn:aws:logs:*:*:log-group:${group}`, `arn:aws:logs:*:*:log-group:${group}:*`]),
-      },
-    ],
+    Sid: "WriteOwnLogs",
+    Effect: "Allow",
+    Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+    Resource: groups.flatMap((group) => [
+      `arn:aws:logs:*:${accountId}:log-group:${group}`,
+      `arn:aws:logs:*:${accountId}:log-group:${group}:*`,
+    ]),
   };
+}
+
+/** viewer-request's permissions: its own logs, nothing else (it never touches S3). */
+export function viewerRequestAccessPolicy(accountId: string, functionName: string) {
+  return { Version: "2012-10-17", Statement: [ownLogsStatement(accountId, functionName)] };
+}
+
+/**
+ * origin-response's permissions: GetObject anywhere in the bucket (originals), PutObject only
+ * under the variant prefix (so a bug can never overwrite an original), and its own logs.
+ */
+export function originResponseAccessPolicy(
+  bucketArn: string,
+  variantPrefix: string,
+  accountId: string,
+  functionName: string,
+  kmsKeyArn?: string,
+) {
+  const statements: object[] = [
+    { Sid: "ReadOriginals", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/*` },
+    { Sid: "WriteVariantsOnly", Effect: "Allow", Action: "s3:PutObject", Resource: `${bucketArn}/${variantPrefix}/*` },
+    ownLogsStatement(accountId, functionName),
+  ];
+  // SSE-KMS: reading an original decrypts with the key; storing a variant asks it for a data key.
+  if (kmsKeyArn)
+    statements.push({ Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: kmsKeyArn });
+  return { Version: "2012-10-17", Statement: statements };
 }

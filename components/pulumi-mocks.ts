@@ -7,7 +7,12 @@
  * with the functions it associates: what AWS would refuse is listed in `violations`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { checkDistributionInputs, checkEdgeFunctionInputs, type EdgeEventType } from "../handlers/cloudfront/edge-rules.js";
+import {
+  checkDistributionInputs,
+  checkEdgeFunctionInputs,
+  checkRuntimeManagementInputs,
+  type EdgeEventType,
+} from "../handlers/cloudfront/edge-rules.js";
 
 export interface RecordedResource {
   type: string;
@@ -61,6 +66,7 @@ export async function installPulumiMocks(project = "edge-resizer", stack = "test
         if (args.type === "aws:cloudfront/distribution:Distribution") {
           violations.push(...distributionViolations(args.name, args.inputs, resources));
         }
+        if (args.type === RUNTIME_MANAGEMENT) violations.push(...lateRuntimeManagementViolations(args.inputs, resources));
         return { id, state };
       },
       call(args) {
@@ -88,6 +94,9 @@ function mockedState(type: string, name: string, inputs: Record<string, any>, id
     case "aws:cloudfront/originAccessIdentity:OriginAccessIdentity":
       state.iamArn = `arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity ${id}`;
       state.cloudfrontAccessIdentityPath = `origin-access-identity/cloudfront/${id}`;
+      break;
+    case "aws:cloudfront/originAccessControl:OriginAccessControl":
+      state.etag = "E2QWRUHEXAMPLE";
       break;
     case "aws:iam/role:Role":
       state.arn = `arn:aws:iam::${ACCOUNT_ID}:role/${name}`;
@@ -121,13 +130,16 @@ function mockedState(type: string, name: string, inputs: Record<string, any>, id
   return state;
 }
 
-/** The answer to an invoke: the two bucket look-ups the component makes; anything else is a test bug. */
+/** The answer to an invoke: the caller's identity and the bucket look-ups the component makes; anything else is a test bug. */
 function mockedCall(
   token: string,
   inputs: Record<string, any>,
   existingBuckets: PulumiMocks["existingBuckets"],
   bucketRegion: string,
 ): Record<string, any> {
+  if (token === "aws:index/getCallerIdentity:getCallerIdentity") {
+    return { id: ACCOUNT_ID, accountId: ACCOUNT_ID, arn: `arn:aws:iam::${ACCOUNT_ID}:user/deployer`, userId: "AIDAEXAMPLE" };
+  }
   if (token === "aws:s3/getBucket:getBucket") {
     const bucket = inputs.bucket as string;
     const region = existingBuckets.get(bucket)?.region ?? bucketRegion;
@@ -192,9 +204,32 @@ function distributionViolations(name: string, inputs: Record<string, any>, resou
     const functionName = /:function:([^:]+)/.exec(String(association.lambdaArn))?.[1];
     const fn = resources.find((r) => r.type === "aws:lambda/function:Function" && r.name === functionName);
     if (!fn) found.push(`${association.eventType}: no function registered for ${association.lambdaArn}`);
-    else found.push(...checkEdgeFunctionInputs(association.eventType as EdgeEventType, fn.inputs).map((v) => `${fn.name}: ${v}`));
+    else found.push(...edgeFunctionViolations(association.eventType as EdgeEventType, fn, resources).map((v) => `${fn.name}: ${v}`));
   }
   return found.map((v) => `${name}: ${v}`);
+}
+
+const RUNTIME_MANAGEMENT = "aws:lambda/runtimeManagementConfig:RuntimeManagementConfig";
+
+/** A runtime management configuration registered after the distributions that associate its function. */
+function lateRuntimeManagementViolations(inputs: Record<string, any>, resources: RecordedResource[]): string[] {
+  const found = checkRuntimeManagementInputs(inputs);
+  if (found.length === 0) return [];
+  return resources
+    .filter((r) => r.type === "aws:cloudfront/distribution:Distribution")
+    .filter((d) =>
+      [d.inputs.defaultCacheBehavior, ...(d.inputs.orderedCacheBehaviors ?? [])]
+        .filter(Boolean)
+        .flatMap((b) => b.lambdaFunctionAssociations ?? [])
+        .some((a: { lambdaArn?: string }) => /:function:([^:]+)/.exec(String(a.lambdaArn))?.[1] === inputs.functionName),
+    )
+    .flatMap((d) => found.map((v) => `${d.name}: ${inputs.functionName}: ${v}`));
+}
+
+/** An associated function's own inputs, and any runtime management configuration registered for it. */
+function edgeFunctionViolations(eventType: EdgeEventType, fn: RecordedResource, resources: RecordedResource[]): string[] {
+  const runtimeConfigs = resources.filter((r) => r.type === RUNTIME_MANAGEMENT && r.inputs.functionName === fn.name);
+  return [...checkEdgeFunctionInputs(eventType, fn.inputs), ...runtimeConfigs.flatMap((r) => checkRuntimeManagementInputs(r.inputs))];
 }
 
 /** The value of an Output (mocks run with preview off, so every mocked value is known). */

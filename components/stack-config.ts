@@ -7,7 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Settings, ThumborSettings } from "../handlers/core/settings.js";
-import type { ImageResizerArgs, ImageResizerSettings, PriceClass } from "./image-resizer.js";
+import type { ImageResizerArgs, ImageResizerSettings, OriginAccess, PriceClass } from "./image-resizer.js";
 
 type ConfigKind = "string" | "integer" | "number" | "boolean" | "string[]";
 
@@ -64,6 +64,10 @@ export const INFRA_CONFIG_KEYS: Readonly<Record<string, ConfigKind>> = Object.fr
   acknowledgeOpenStack: "boolean",
   wafRateLimit: "integer",
   purgeOnChange: "boolean",
+  wafManagedRules: "boolean",
+  originAccess: "string",
+  kmsKeyArn: "string",
+  logRetentionDays: "integer",
 });
 
 /** Reads the project's stack config into the arguments of one ImageResizer. */
@@ -86,8 +90,9 @@ export function imageResizerArgsFromConfig(config: pulumi.Config = new pulumi.Co
     if (value !== undefined && value !== "") infra[key] = value;
   }
   return {
-    ...(infra as Omit<ImageResizerArgs, "settings" | "priceClass">),
+    ...(infra as Omit<ImageResizerArgs, "settings" | "priceClass" | "originAccess">),
     priceClass: infra.priceClass as PriceClass | undefined,
+    originAccess: infra.originAccess as OriginAccess | undefined,
     settings: settings as ImageResizerSettings,
   };
 }

@@ -5,7 +5,14 @@
  */
 import { parseArgs } from "node:util";
 import { relative, resolve } from "node:path";
-import { buildEdgeBundles, PROJECT_ROOT, VIEWER_PACKAGE_LIMIT_BYTES, type EdgeBundle } from "../components/bundle.js";
+import {
+  BUNDLE_TARGET,
+  buildEdgeBundles,
+  LAMBDA_NODE_RUNTIME,
+  PROJECT_ROOT,
+  VIEWER_PACKAGE_LIMIT_BYTES,
+  type EdgeBundle,
+} from "../components/bundle.js";
 import { DEFAULT_SETTINGS, loadSettingsFile } from "../handlers/core/settings.js";
 
 async function main(): Promise<void> {
@@ -23,6 +30,7 @@ async function main(): Promise<void> {
   const settings = values.settings ? loadSettingsFile(resolve(values.settings)) : DEFAULT_SETTINGS;
   const started = Date.now();
   const bundles = await buildEdgeBundles({ outDir: values.out!, settings, log: (line) => console.log(line) });
+  console.log(`esbuild target ${BUNDLE_TARGET}, for the ${LAMBDA_NODE_RUNTIME} runtime of all three functions`);
   for (const bundle of [bundles.viewerRequest, bundles.originResponse]) console.log(describe(bundle));
   const viewerShare = ((bundles.viewerRequest.zipBytes / VIEWER_PACKAGE_LIMIT_BYTES) * 100).toFixed(1);
   console.log(`viewer-request zip uses ${viewerShare}% of the 1 MB viewer quota; built in ${Date.now() - started} ms`);

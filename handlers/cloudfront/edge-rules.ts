@@ -19,6 +19,10 @@
  * - ORIGIN_SETTINGS: "Origin settings", Response timeout (DownloadDistValuesOrigin.html); the
  *   API's S3OriginConfig.OriginReadTimeout: 1 to 120 s, 30 s when not set
  * - INVALIDATING: "What you need to know when invalidating files" (invalidation-specifying-objects.html)
+ * - S3_ORIGINS: "Restrict access to an Amazon S3 origin" (private-content-restricting-access-to-s3.html)
+ * - STANDARD_LOGS: "Configure standard logging (legacy)", choosing an S3 bucket (standard-logging-legacy-s3.html)
+ * - LAMBDA_QUOTAS: Lambda Developer Guide, "Lambda quotas" (gettingstarted-limits.html), for
+ *   the package sizes CloudFront does not restate
  */
 import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
 
@@ -30,6 +34,54 @@ const EVENT_STRUCTURE = "Lambda@Edge event structure";
 const ERROR_PAGES = "Create a custom error page for specific HTTP status codes";
 const ORIGIN_SETTINGS = "Origin settings: Response timeout";
 const INVALIDATING = "What you need to know when invalidating files";
+const LAMBDA_QUOTAS = "Lambda quotas";
+const S3_ORIGINS = "Restrict access to an Amazon S3 origin";
+const STANDARD_LOGS = "Configure standard logging (legacy): choosing an Amazon S3 bucket";
+
+/** Regions whose S3 buckets CloudFront does not deliver standard logs to. */
+export const NO_STANDARD_LOG_REGIONS: EdgeRule<readonly string[]> = {
+  value: [
+    "af-south-1",
+    "ap-east-1",
+    "ap-south-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ca-west-1",
+    "eu-central-2",
+    "eu-south-1",
+    "eu-south-2",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+  ],
+  source: STANDARD_LOGS,
+};
+
+/** The log bucket must allow ACLs: CloudFront grants itself write access through one; BucketOwnerEnforced disables them. */
+export const STANDARD_LOG_BUCKET_OWNERSHIP_REFUSED: EdgeRule<string> = {
+  value: "BucketOwnerEnforced",
+  source: `${STANDARD_LOGS}: the bucket must have ACLs enabled`,
+};
+
+/** Why CloudFront could not deliver standard logs to this bucket (its region and Cloud Control description), or undefined. */
+export function standardLogBucketRefusal(bucket: string, region: string, propertiesJson: string): string | undefined {
+  if (NO_STANDARD_LOG_REGIONS.value.includes(region))
+    return `accessLogsBucket ${bucket} is in ${region}, where CloudFront does not deliver standard logs (${NO_STANDARD_LOG_REGIONS.source}): use a bucket in another region`;
+  const properties = JSON.parse(propertiesJson || "{}") as { OwnershipControls?: { Rules?: { ObjectOwnership?: string }[] } };
+  const ownership = properties.OwnershipControls?.Rules?.map((r) => r.ObjectOwnership);
+  if (ownership?.includes(STANDARD_LOG_BUCKET_OWNERSHIP_REFUSED.value))
+    return (
+      `accessLogsBucket ${bucket} has object ownership BucketOwnerEnforced, which disables ACLs, so CloudFront cannot write its logs ` +
+      `(${STANDARD_LOG_BUCKET_OWNERSHIP_REFUSED.source}): set its object ownership to BucketOwnerPreferred or ObjectWriter`
+    );
+  return undefined;
+}
+
+/** An S3 origin read through an origin access control keeps an empty origin access identity (not both). */
+export const OAC_EXCLUDES_OAI: EdgeRule<string> = {
+  value: "",
+  source: `${S3_ORIGINS}: with an origin access control, the origin's origin access identity is empty`,
+};
 
 export const EDGE_EVENT_TYPES = ["viewer-request", "origin-request", "origin-response", "viewer-response"] as const;
 export type EdgeEventType = (typeof EDGE_EVENT_TYPES)[number];
@@ -208,6 +260,63 @@ export function invalidationPathViolations(path: string): string[] {
   return out;
 }
 
+/** A request a function passes on must keep a path: its `uri` starts with "/". */
+export const URI_STARTS_WITH_SLASH: EdgeRule<string> = { value: "/", source: `${EVENT_STRUCTURE}: request uri, the relative path` };
+
+/** The URI and query string together must be shorter than this many characters. */
+export const MAX_URI_AND_QUERY_CHARS: EdgeRule<number> = {
+  value: 8_192,
+  source: `${RESTRICTIONS_ALL}, query strings: the total length of the URI and query string must be less than 8,192 characters`,
+};
+
+/** Characters a query string a function writes may not contain: spaces, control characters and `#`. */
+export const QUERY_STRING_FORBIDDEN: EdgeRule<RegExp> = {
+  value: /[\u0000-\u0020\u007f#]/,
+  source: `${RESTRICTIONS_ALL}, query strings: no spaces, control characters or fragment identifier (#)`,
+};
+
+/** Statuses whose generated response may carry no body (CloudFront answers 502 otherwise). */
+export const BODYLESS_STATUSES: EdgeRule<readonly string[]> = { value: ["204"], source: `${GENERATING}: a 204 with a body is a 502` };
+
+/** Headers CloudFront adds after the viewer request: a viewer-request function adding one gets a 502. */
+export const CLOUDFRONT_VIEWER_HEADERS: EdgeRule<string> = {
+  value: "CloudFront-Viewer-",
+  source: `${RESTRICTIONS_LAMBDA}, CloudFront headers: a viewer-request function may not add CloudFront-Viewer-* headers`,
+};
+
+export interface PackageLimits {
+  maxZippedBytes: number;
+  /** Undefined where only the zipped limit is documented for the trigger. */
+  maxUnzippedBytes?: number;
+}
+
+/**
+ * Code package sizes per trigger: viewer triggers the older 1 MB zipped quota (still enforced by
+ * many tools and valid under the new table), origin triggers 50 MB zipped and Lambda's 250 MB
+ * unzipped. AWS writes MB for 2^20 bytes here (Lambda's error text: "smaller than 262144000 bytes").
+ */
+export const PACKAGE_LIMITS: EdgeRule<Readonly<Record<EdgeEventType, PackageLimits>>> = {
+  value: {
+    "viewer-request": { maxZippedBytes: 1024 * 1024 },
+    "viewer-response": { maxZippedBytes: 1024 * 1024 },
+    "origin-request": { maxZippedBytes: 50 * 1024 * 1024, maxUnzippedBytes: 250 * 1024 * 1024 },
+    "origin-response": { maxZippedBytes: 50 * 1024 * 1024, maxUnzippedBytes: 250 * 1024 * 1024 },
+  },
+  source: `${QUOTAS}: maximum compressed size of a Lambda function and any included libraries; ${LAMBDA_QUOTAS}: deployment package, unzipped`,
+};
+
+/** Reserved concurrency cannot be set: Lambda@Edge shares the Region's concurrency (-1 is the provider's "unreserved"). */
+export const RESERVED_CONCURRENCY_UNSET: EdgeRule<number> = {
+  value: -1,
+  source: `${RESTRICTIONS_LAMBDA}: reserved and provisioned concurrency`,
+};
+
+/** Runtime management must stay automatic ("Auto", the default). */
+export const RUNTIME_UPDATE_MODE: EdgeRule<string> = {
+  value: "Auto",
+  source: `${RESTRICTIONS_LAMBDA}: runtime management configuration other than Auto`,
+};
+
 /** The rule of DISALLOWED_HEADERS that forbids adding `name`, if any. */
 export function disallowedEdgeHeader(name: string): string | undefined {
   const lower = name.toLowerCase();
@@ -244,6 +353,8 @@ export function checkEdgeResult(eventType: EdgeEventType, input: EdgeEventInput,
       ...headerShapeViolations(result.headers),
       ...readOnlyViolations(eventType, input.request.headers, result.headers),
       ...addedDisallowed(input.request.headers, result.headers),
+      ...addedViewerHeaders(eventType, input.request.headers, result.headers),
+      ...requestLineViolations(input.request, result),
     ];
   }
   const response = result as CloudFrontResultResponse;
@@ -296,6 +407,33 @@ function addedDisallowed(given: CloudFrontHeaders, returned: CloudFrontHeaders |
   return out;
 }
 
+function addedViewerHeaders(eventType: EdgeEventType, given: CloudFrontHeaders, returned: CloudFrontHeaders | undefined): string[] {
+  if (eventType !== "viewer-request") return [];
+  const prefix = CLOUDFRONT_VIEWER_HEADERS.value.toLowerCase();
+  return Object.keys(returned ?? {})
+    .filter((name) => name.toLowerCase().startsWith(prefix) && given[name.toLowerCase()] === undefined)
+    .map((name) => `viewer-request: the function added ${name} (${CLOUDFRONT_VIEWER_HEADERS.source})`);
+}
+
+/** The URI and query string of a request passed on: a path, short enough, and (when rewritten) a clean query string. */
+function requestLineViolations(given: CloudFrontRequest, request: CloudFrontRequest): string[] {
+  const out: string[] = [];
+  const uri = String(request.uri ?? "");
+  if (!uri.startsWith(URI_STARTS_WITH_SLASH.value))
+    out.push(`uri ${JSON.stringify(uri.slice(0, 40))} does not start with "/" (${URI_STARTS_WITH_SLASH.source})`);
+  const query = String(request.querystring ?? "");
+  const length = uri.length + (query === "" ? 0 : query.length + 1);
+  if (length >= MAX_URI_AND_QUERY_CHARS.value)
+    out.push(
+      `uri and query string are ${length} characters, not under ${MAX_URI_AND_QUERY_CHARS.value} (${MAX_URI_AND_QUERY_CHARS.source})`,
+    );
+  if (query !== given.querystring && QUERY_STRING_FORBIDDEN.value.test(query))
+    out.push(
+      `the rewritten query string ${JSON.stringify(query.slice(0, 40))} has a space, control character or # (${QUERY_STRING_FORBIDDEN.source})`,
+    );
+  return out;
+}
+
 function statusViolations(eventType: EdgeEventType, givenStatus: string | undefined, status: unknown): string[] {
   if (typeof status !== "string" || !/^\d{3}$/.test(status))
     return [`status ${JSON.stringify(status)} is not a string of three digits (${GENERATED_STATUS_RANGE.source})`];
@@ -315,6 +453,8 @@ function bodyViolations(eventType: EdgeEventType, response: CloudFrontResultResp
   if (response.body !== undefined && typeof response.body !== "string") out.push(`body is not a string (${GENERATING})`);
   else if (encoding === "base64" && response.body !== undefined && !isBase64(response.body))
     out.push(`body is marked base64 but is not valid base64 (${BODY_ENCODINGS.source})`);
+  if (BODYLESS_STATUSES.value.includes(String(response.status)) && typeof response.body === "string" && response.body !== "")
+    out.push(`status ${response.status} with a body (${BODYLESS_STATUSES.source})`);
   const size = generatedResponseBytes(response);
   const max = GENERATED_RESPONSE_MAX_BYTES.value[eventType];
   if (response.body !== undefined && size > max)
@@ -368,6 +508,9 @@ export function checkEdgeFunctionInputs(eventType: EdgeEventType, inputs: Record
   if (storage !== undefined && storage > MAX_EPHEMERAL_STORAGE_MB.value)
     out.push(`ephemeral storage ${storage} MB (${MAX_EPHEMERAL_STORAGE_MB.source})`);
   if (inputs.tracingConfig?.mode === "Active") out.push(`X-Ray tracing (${RESTRICTIONS_LAMBDA})`);
+  const reserved = inputs.reservedConcurrentExecutions;
+  if (reserved !== undefined && reserved !== null && reserved !== RESERVED_CONCURRENCY_UNSET.value)
+    out.push(`reservedConcurrentExecutions ${reserved}: reserved concurrency (${RESERVED_CONCURRENCY_UNSET.source})`);
   for (const [input, feature] of Object.entries(UNSUPPORTED_FUNCTION_INPUTS.value)) {
     if (isSet(inputs[input])) out.push(`${input}: ${feature} (${UNSUPPORTED_FUNCTION_INPUTS.source})`);
   }
@@ -390,6 +533,13 @@ export function checkDistributionInputs(inputs: Record<string, any>): string[] {
         `custom error response for ${e.errorCode}: CloudFront accepts only ${CUSTOM_ERROR_CODES.value.join(", ")} (${CUSTOM_ERROR_CODES.source})`,
       );
   }
+  for (const origin of inputs.origins ?? []) {
+    const oai = origin.s3OriginConfig?.originAccessIdentity;
+    if (origin.originAccessControlId && oai !== undefined && oai !== OAC_EXCLUDES_OAI.value)
+      out.push(
+        `origin ${origin.originId}: an origin access control and origin access identity ${JSON.stringify(oai)} (${OAC_EXCLUDES_OAI.source})`,
+      );
+  }
   const behaviours = [inputs.defaultCacheBehavior, ...(inputs.orderedCacheBehaviors ?? [])].filter(Boolean);
   for (const behaviour of behaviours) {
     const seen = new Set<string>();
@@ -404,5 +554,24 @@ export function checkDistributionInputs(inputs: Record<string, any>): string[] {
         );
     }
   }
+  return out;
+}
+
+/** The inputs of an `aws.lambda.RuntimeManagementConfig` for an edge function: only "Auto" is accepted. */
+export function checkRuntimeManagementInputs(inputs: Record<string, any>): string[] {
+  const mode = inputs.updateRuntimeOn ?? RUNTIME_UPDATE_MODE.value;
+  return mode === RUNTIME_UPDATE_MODE.value
+    ? []
+    : [`runtime management updateRuntimeOn ${JSON.stringify(mode)} (${RUNTIME_UPDATE_MODE.source})`];
+}
+
+/** A built code package against its trigger's size limits; empty when Lambda@Edge would take it. */
+export function checkPackageSize(eventType: EdgeEventType, zippedBytes: number, unzippedBytes: number): string[] {
+  const limits = PACKAGE_LIMITS.value[eventType];
+  const out: string[] = [];
+  if (zippedBytes > limits.maxZippedBytes)
+    out.push(`${eventType}: the zipped package is ${zippedBytes} bytes, over ${limits.maxZippedBytes} (${PACKAGE_LIMITS.source})`);
+  if (limits.maxUnzippedBytes !== undefined && unzippedBytes > limits.maxUnzippedBytes)
+    out.push(`${eventType}: the unzipped package is ${unzippedBytes} bytes, over ${limits.maxUnzippedBytes} (${PACKAGE_LIMITS.source})`);
   return out;
 }

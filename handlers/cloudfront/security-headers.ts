@@ -1,7 +1,7 @@
 /**
  * The security headers every answer of the distribution carries: S3 hits, CloudFront hits,
  * rendered variants and refusals alike. On AWS they are a CloudFront response headers policy on
- * every cache behaviour (the component builds it from these values); the local edge adds the
+ * every cache behaviour (`responseHeadersPolicySettings` in the component builds it from these values); the local edge adds the
  * same values to every answer. One place, so the two cannot drift. Pure data.
  *
  * Why: the bucket holds what the team stored, and the image host is an origin of its own. A
@@ -24,10 +24,4 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
  * host names it pins HTTPS for a year. The default `*.cloudfront.net` host is CloudFront's, not
  * the team's to pin. Subdomains are left alone: they may be other teams' sites.
  */
-export const HSTS_HEADER = Object.freeze({
-  name: "strict-transport-security",
-  maxAgeSeconds: 31_536_000,
-  includeSubdomains: false,
-  preload: false,
-  value: "max-age=31536000",
-});
+export const HSTS = "max-age=31536000";

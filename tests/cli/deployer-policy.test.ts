@@ -54,7 +54,7 @@ async function registeredBy(name: string, stackValues: Record<string, unknown>):
   pulumi.runtime.setAllConfig(programConfig({ "edge-resizer:bundleDir": bundleDir, ...stackValues }), SECRET_KEYS);
   const callsBefore = mocks.calls.length;
   const resizer = new ImageResizer(name, imageResizerArgsFromConfig(new pulumi.Config("edge-resizer")));
-  await valueOf(pulumi.all([resizer.distributionId, resizer.bucketName, resizer.edgeRoleArn]));
+  await valueOf(pulumi.all([resizer.distributionId, resizer.bucketName, resizer.originResponseRoleArn]));
   const mine = () => mocks.resources.filter((r) => r.name === name || r.name.startsWith(`${name}-`));
   // Some children register once an apply() resolves: wait until the count holds still.
   for (let seen = -1, i = 0; i < 100 && mine().length !== seen; i++) {

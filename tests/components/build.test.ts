@@ -8,6 +8,7 @@ import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { buildEdgeBundles, buildEdgeFunction, VIEWER_PACKAGE_LIMIT_BYTES, type EdgeBundles } from "../../components/bundle.js";
+import { PACKAGE_LIMITS, checkPackageSize } from "../../handlers/cloudfront/edge-rules.js";
 import { createZip, readZip, zipDirectory } from "../../components/zip.js";
 import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../../handlers/core/settings.js";
 import { VIEWER_URL_HEADER } from "../../handlers/cloudfront/plumbing.js";
@@ -279,4 +280,20 @@ test("scripts/build.ts takes --settings and --out, prints the sizes, and exits 1
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+});
+
+test("both built packages pass Lambda@Edge's package limits, zipped and unzipped, and the checker refuses one byte more", (t) => {
+  for (const [event, bundle] of [
+    ["viewer-request", bundles.viewerRequest],
+    ["origin-response", bundles.originResponse],
+  ] as const) {
+    t.log(`${event}: zip ${bundle.zipBytes} bytes, unzipped ${bundle.unzippedBytes} bytes`);
+    t.deepEqual(checkPackageSize(event, bundle.zipBytes, bundle.unzippedBytes), [], event);
+    t.true(bundle.unzippedBytes > bundle.zipBytes, `${event}: unzipped is counted from the folder`);
+    const limits = PACKAGE_LIMITS.value[event];
+    t.regex(checkPackageSize(event, limits.maxZippedBytes + 1, 0).join(), /zipped package is \d+ bytes, over/);
+  }
+  t.is(PACKAGE_LIMITS.value["viewer-request"].maxZippedBytes, 1024 * 1024);
+  t.is(PACKAGE_LIMITS.value["origin-response"].maxZippedBytes, 50 * 1024 * 1024);
+  t.regex(checkPackageSize("origin-response", 1, 250 * 1024 * 1024 + 1).join(), /unzipped package is 262144001 bytes, over 262144000/);
 });

@@ -38,7 +38,7 @@ async function deploy(name: string, args: ImageResizerArgs = {}): Promise<ImageR
     name,
     args,
     () =>
-      h.mocks.resources.some((r) => r.name === `${name}-edge-access`) &&
+      h.mocks.resources.some((r) => r.name === `${name}-origin-response-access`) &&
       (args.purgeOnChange === false || h.mocks.resources.filter((r) => r.name.startsWith(`${name}-purge`)).length >= 11),
   );
 }
@@ -182,4 +182,18 @@ test("the purge bundle is built beside the edge bundles: one index.js exporting 
   t.is(typeof loaded.handler, "function");
   t.false(/require\(["']sharp["']\)/.test(readFileSync(join(dir, "index.js"), "utf8")));
   t.true(existsSync(join(h.bundleDir, "purge.zip")));
+});
+
+test.serial("the purge role writes only its own function's logs in this account: no managed policy with Resource *", async (t) => {
+  await deploy("plogs");
+  t.deepEqual(mine("plogs", "aws:iam/rolePolicyAttachment:RolePolicyAttachment"), [], "no managed policy attached");
+  const logs = h.mocks.resources.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name === "plogs-purge-logs");
+  if (!logs) return t.fail("no plogs-purge-logs policy");
+  t.is(logs.inputs.role, "plogs-purge-role-id");
+  const resources = JSON.parse(logs.inputs.policy).Statement.flatMap((s: { Resource: string[] }) => s.Resource);
+  t.deepEqual(resources, [
+    "arn:aws:logs:*:123456789012:log-group:/aws/lambda/plogs-purge",
+    "arn:aws:logs:*:123456789012:log-group:/aws/lambda/plogs-purge:*",
+  ]);
+  t.false(resources.some((r: string) => r === "*" || r.includes(":*:*:")));
 });

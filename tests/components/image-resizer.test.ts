@@ -13,6 +13,9 @@ import { archiveMembers, unwrapSecret, valueOf, type RecordedResource } from "..
 import { DEFAULT_SETTINGS, validateSettings } from "../../handlers/core/settings.js";
 import { existingBucketRefusal, type ImageResizer as ImageResizerClass, type ImageResizerArgs } from "../../components/image-resizer.js";
 import { VIEWER_URL_HEADER } from "../../handlers/cloudfront/plumbing.js";
+import { HSTS, SECURITY_HEADERS } from "../../handlers/cloudfront/security-headers.js";
+import { responseHeadersPolicySettings } from "../../components/image-resizer.js";
+import { NO_STANDARD_LOG_REGIONS, standardLogBucketRefusal } from "../../handlers/cloudfront/edge-rules.js";
 import {
   CUSTOM_ERROR_CODES,
   checkDistributionInputs,
@@ -36,6 +39,8 @@ const T = {
   cachePolicy: "aws:cloudfront/cachePolicy:CachePolicy",
   originRequestPolicy: "aws:cloudfront/originRequestPolicy:OriginRequestPolicy",
   distribution: "aws:cloudfront/distribution:Distribution",
+  responseHeadersPolicy: "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy",
+  oac: "aws:cloudfront/originAccessControl:OriginAccessControl",
 } as const;
 
 const h = componentHarness(test, "edge-resizer-bundles-");
@@ -47,8 +52,10 @@ async function deploy(name: string, args: ImageResizerArgs = {}): Promise<ImageR
     name,
     args,
     () =>
-      h.mocks.resources.some((r) => r.type === T.rolePolicy && r.name === `${name}-edge-access`) &&
-      h.mocks.resources.some((r) => r.type === T.bucketPolicy && r.name === `${name}-images-policy`),
+      h.mocks.resources.some((r) => r.type === T.rolePolicy && r.name === `${name}-viewer-request-access`) &&
+      h.mocks.resources.some((r) => r.type === T.rolePolicy && r.name === `${name}-origin-response-access`) &&
+      h.mocks.resources.some((r) => r.type === T.bucketPolicy && r.name === `${name}-images-policy`) &&
+      h.mocks.resources.some((r) => r.name === `${name}-edge-validation-logs`),
   );
 }
 
@@ -58,7 +65,7 @@ function named(type: string, name: string): RecordedResource {
   return found[0]!;
 }
 
-type Statement = { Effect: string; Principal?: any; Action: string | string[]; Resource: string | string[] };
+type Statement = { Effect: string; Principal?: any; Action: string | string[]; Resource: string | string[]; Condition?: any; Sid?: string };
 
 /** Whether an identity policy allows `action` on `resource` (Allow statements with * wildcards; enough for ours). */
 function allows(policy: { Statement: Statement[] }, action: string, resource: string): boolean {
@@ -97,11 +104,13 @@ test("only the OAI can read the bucket: GetObject on objects and ListBucket on t
   const policyResource = named(T.bucketPolicy, "oai-images-policy");
   t.is(policyResource.inputs.bucket, "oai-images");
   const policy = JSON.parse(policyResource.inputs.policy) as { Statement: Statement[] };
-  t.true(policy.Statement.length > 0);
-  for (const s of policy.Statement) {
-    t.is(s.Effect, "Allow");
-    t.deepEqual(s.Principal, { AWS: oaiArn }, "every grant names the OAI and no one else");
-  }
+  const grants = policy.Statement.filter((s) => s.Effect === "Allow");
+  t.true(grants.length > 0);
+  for (const s of grants) t.deepEqual(s.Principal, { AWS: oaiArn }, "every grant names the OAI and no one else");
+  t.deepEqual(
+    policy.Statement.filter((s) => s.Effect !== "Allow").map((s) => s.Sid),
+    ["DenyInsecureTransport"],
+  );
   t.true(allows(policy, "s3:GetObject", "arn:aws:s3:::oai-images/images/cat.jpg"));
   t.true(allows(policy, "s3:ListBucket", "arn:aws:s3:::oai-images"));
   t.false(allows(policy, "s3:PutObject", "arn:aws:s3:::oai-images/images/cat.jpg"));
@@ -109,17 +118,51 @@ test("only the OAI can read the bucket: GetObject on objects and ListBucket on t
   t.false(allows(policy, "s3:GetObject", "arn:aws:s3:::other-bucket/x.jpg"));
 });
 
-test("the edge role is trusted by lambda and edgelambda and can write only under the variant prefix", async (t) => {
-  await deploy("role", { settings: { variantPrefix: "cache/v1" } });
-  const trust = JSON.parse(named(T.role, "role-edge-role").inputs.assumeRolePolicy);
-  t.deepEqual(
-    trust.Statement.map((s: Statement) => s.Action),
-    ["sts:AssumeRole"],
-  );
-  t.deepEqual([...trust.Statement[0].Principal.Service].sort(), ["edgelambda.amazonaws.com", "lambda.amazonaws.com"]);
+test("the bucket policy denies every principal any access to the bucket and its objects without TLS", async (t) => {
+  await deploy("tls");
+  const policy = JSON.parse(named(T.bucketPolicy, "tls-images-policy").inputs.policy) as { Statement: Statement[] };
+  const deny = policy.Statement.find((s) => s.Effect === "Deny");
+  if (!deny) return t.fail("no Deny statement");
+  t.is(deny.Principal, "*", "for every principal, the OAI and the account's own roles included");
+  t.is(deny.Action, "s3:*");
+  t.deepEqual(deny.Resource, ["arn:aws:s3:::tls-images", "arn:aws:s3:::tls-images/*"], "the bucket and every object");
+  t.deepEqual(deny.Condition, { Bool: { "aws:SecureTransport": "false" } });
+});
 
-  const access = named(T.rolePolicy, "role-edge-access");
-  t.is(access.inputs.role, "role-edge-role-id");
+test("each edge function has its own role, trusted by lambda and edgelambda", async (t) => {
+  await deploy("roles");
+  for (const fn of ["viewer-request", "origin-response"]) {
+    const trust = JSON.parse(named(T.role, `roles-${fn}-role`).inputs.assumeRolePolicy);
+    t.deepEqual(
+      trust.Statement.map((s: Statement) => s.Action),
+      ["sts:AssumeRole"],
+    );
+    t.deepEqual([...trust.Statement[0].Principal.Service].sort(), ["edgelambda.amazonaws.com", "lambda.amazonaws.com"]);
+    t.is(named(T.fn, `roles-${fn}`).inputs.role, `arn:aws:iam::123456789012:role/roles-${fn}-role`);
+    t.is(named(T.rolePolicy, `roles-${fn}-access`).inputs.role, `roles-${fn}-role-id`);
+  }
+});
+
+test("viewer-request's role has no S3 access at all, only its own logs in this account", async (t) => {
+  await deploy("vr");
+  const policy = JSON.parse(named(T.rolePolicy, "vr-viewer-request-access").inputs.policy) as { Statement: Statement[] };
+  for (const action of ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:DeleteObject"]) {
+    t.false(allows(policy, action, "arn:aws:s3:::vr-images/images/cat.jpg"), action);
+    t.false(allows(policy, action, "arn:aws:s3:::vr-images/variants/images/cat.jpg/1x1.webp"), action);
+  }
+  t.false(
+    policy.Statement.some((s) => [s.Action].flat().some((a) => a.startsWith("s3:"))),
+    "not a single S3 action",
+  );
+  const ownLog = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/us-east-1.vr-viewer-request:log-stream:x";
+  t.true(allows(policy, "logs:PutLogEvents", ownLog));
+  t.false(allows(policy, "logs:PutLogEvents", ownLog.replace("123456789012", "210987654321")), "another account's log group");
+  t.false(allows(policy, "logs:PutLogEvents", ownLog.replace("vr-viewer-request", "vr-origin-response")), "the other function's logs");
+});
+
+test("origin-response's role reads originals and can write only under the variant prefix, logs pinned to the account", async (t) => {
+  await deploy("role", { settings: { variantPrefix: "cache/v1" } });
+  const access = named(T.rolePolicy, "role-origin-response-access");
   const policy = JSON.parse(access.inputs.policy) as { Statement: Statement[] };
   const bucket = "arn:aws:s3:::role-images";
   t.true(allows(policy, "s3:GetObject", `${bucket}/images/cat.jpg`), "reads originals");
@@ -140,11 +183,23 @@ test("the edge role is trusted by lambda and edgelambda and can write only under
     ),
   );
   t.false(
+    allows(
+      policy,
+      "logs:PutLogEvents",
+      "arn:aws:logs:eu-west-1:999999999999:log-group:/aws/lambda/us-east-1.role-origin-response:log-stream:x",
+    ),
+    "another account's log group of the same name",
+  );
+  t.false(
+    policy.Statement.some((s) => [s.Resource].flat().some((r) => r.startsWith("arn:aws:logs:*:*:"))),
+    "no account wildcard",
+  );
+  t.false(
     allows(policy, "logs:PutLogEvents", "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/us-east-1.unrelated:log-stream:x"),
   );
 });
 
-test("both functions are in us-east-1 through their own region input, published, x86_64, nodejs22.x, sized per role", async (t) => {
+test("both functions are in us-east-1 through their own region input, published, x86_64, nodejs24.x, sized per role", async (t) => {
   await deploy("fns", { originResponseMemoryMb: 2048, originResponseTimeoutSeconds: 20 });
   // No second provider: it would drop the stack's aws:assumeRoles, allowedAccountIds, defaultTags...
   t.false(h.mocks.resources.some((r) => r.type === T.provider && r.name.startsWith("fns")));
@@ -158,9 +213,9 @@ test("both functions are in us-east-1 through their own region input, published,
     t.falsy(fn.provider, `${name} uses the stack's own provider`);
     t.true(fn.inputs.publish, `${name} publishes versions`);
     t.deepEqual(fn.inputs.architectures, ["x86_64"]);
-    t.is(fn.inputs.runtime, "nodejs22.x");
+    t.is(fn.inputs.runtime, "nodejs24.x");
     t.is(fn.inputs.handler, "index.handler");
-    t.is(fn.inputs.role, "arn:aws:iam::123456789012:role/fns-edge-role");
+    t.is(fn.inputs.role, `arn:aws:iam::123456789012:role/${name}-role`);
     t.is(fn.inputs.memorySize, size.memorySize);
     t.is(fn.inputs.timeout, size.timeout);
     t.is(fn.inputs.environment, undefined, "Lambda@Edge has no environment variables");
@@ -172,7 +227,7 @@ test("both functions are in us-east-1 through their own region input, published,
       .filter((r) => r.name.startsWith("fns") && r.inputs.region !== undefined)
       .map((r) => r.name)
       .sort(),
-    ["fns-origin-response", "fns-viewer-request"],
+    ["fns-edge-validation-logs", "fns-origin-response", "fns-origin-response-logs", "fns-viewer-request", "fns-viewer-request-logs"],
   );
 });
 
@@ -373,7 +428,7 @@ test("an existing bucket is looked up, not created, and gets the OAI policy", as
   t.true(h.mocks.calls.some((c) => c.token === "aws:s3/getBucket:getBucket" && c.inputs.bucket === "thumbor-originals"));
   t.is(named(T.bucketPolicy, "legacy-images-policy").inputs.bucket, "thumbor-originals");
   t.is(named(T.distribution, "legacy-cdn").inputs.origins[0].domainName, "thumbor-originals.s3.eu-west-1.amazonaws.com");
-  const access = JSON.parse(named(T.rolePolicy, "legacy-edge-access").inputs.policy);
+  const access = JSON.parse(named(T.rolePolicy, "legacy-origin-response-access").inputs.policy);
   t.true(allows(access, "s3:PutObject", "arn:aws:s3:::thumbor-originals/variants/a.jpg"));
   t.false(allows(access, "s3:PutObject", "arn:aws:s3:::thumbor-originals/a.jpg"));
 });
@@ -444,7 +499,8 @@ test("every resource is a child of the component; functions and the bucket's gua
     t.true(named(type, name).retainOnDelete, name);
   }
   t.false(named(T.distribution, "tree-cdn").retainOnDelete);
-  t.false(named(T.role, "tree-edge-role").retainOnDelete);
+  t.false(named(T.role, "tree-viewer-request-role").retainOnDelete);
+  t.false(named(T.role, "tree-origin-response-role").retainOnDelete);
   await deploy("tree2", { retainBucketOnDelete: false });
   t.false(named(T.bucket, "tree2-images").retainOnDelete);
   t.true(named(T.fn, "tree2-origin-response").retainOnDelete, "functions are retained whatever the bucket does");
@@ -494,4 +550,182 @@ test("a bundleDir without the built bundles is refused with the missing path", (
   } finally {
     rmSync(empty, { recursive: true, force: true });
   }
+});
+
+test("every cache behaviour carries the security headers policy: nosniff and a CSP that sandboxes, no HSTS on CloudFront's domain", async (t) => {
+  await deploy("hdrs");
+  const policy = named(T.responseHeadersPolicy, "hdrs-security-headers").inputs;
+  const security = policy.securityHeadersConfig;
+  t.deepEqual(security.contentTypeOptions, { override: true });
+  t.deepEqual(security.contentSecurityPolicy, { contentSecurityPolicy: "default-src 'none'; sandbox", override: true });
+  t.is(security.strictTransportSecurity, undefined);
+  t.is(policy.customHeadersConfig, undefined, "nothing beyond the security headers");
+  const d = named(T.distribution, "hdrs-cdn").inputs;
+  const behaviours = [d.defaultCacheBehavior, ...(d.orderedCacheBehaviors ?? [])];
+  t.true(behaviours.length > 0);
+  for (const b of behaviours) t.is(b.responseHeadersPolicyId, "hdrs-security-headers-id");
+});
+
+test("with aliases the policy adds HSTS for a year", async (t) => {
+  const certificateArn = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-123456789abc";
+  await deploy("hsts", { aliases: ["images.example.com"], certificateArn });
+  const hsts = named(T.responseHeadersPolicy, "hsts-security-headers").inputs.securityHeadersConfig.strictTransportSecurity;
+  t.deepEqual(hsts, { accessControlMaxAgeSec: 31_536_000, includeSubdomains: false, preload: false, override: true });
+});
+
+test("the response headers policy is built from SECURITY_HEADERS: every header lands in its CloudFront field or as a custom header", (t) => {
+  const built = responseHeadersPolicySettings(SECURITY_HEADERS, HSTS);
+  t.is(
+    built.securityHeadersConfig.contentSecurityPolicy && (built.securityHeadersConfig.contentSecurityPolicy as any).contentSecurityPolicy,
+    SECURITY_HEADERS["content-security-policy"],
+  );
+  const extra = responseHeadersPolicySettings({ ...SECURITY_HEADERS, "cross-origin-resource-policy": "cross-origin" });
+  t.deepEqual(extra.customHeadersConfig, { items: [{ header: "cross-origin-resource-policy", value: "cross-origin", override: true }] });
+  t.deepEqual(
+    (responseHeadersPolicySettings({}, "max-age=600; includeSubDomains; preload").securityHeadersConfig as any).strictTransportSecurity,
+    {
+      accessControlMaxAgeSec: 600,
+      includeSubdomains: true,
+      preload: true,
+      override: true,
+    },
+  );
+  t.throws(() => responseHeadersPolicySettings({}, "includeSubDomains"), { message: /no max-age/ });
+});
+
+test("the mocks refuse reserved concurrency and a runtime management mode other than Auto on an associated edge function", async (t) => {
+  await deploy("rtm");
+  const aws = await import("@pulumi/aws");
+  new aws.lambda.RuntimeManagementConfig("rtm-pinned-runtime", { functionName: "rtm-viewer-request", updateRuntimeOn: "Manual" });
+  for (let i = 0; i < 300 && !h.mocks.violations.some((v) => v.startsWith("rtm-cdn: ")); i++) await new Promise((r) => setTimeout(r, 10));
+  t.regex(
+    h.mocks.violations.filter((v) => v.startsWith("rtm-cdn: ")).join("\n"),
+    /rtm-viewer-request: runtime management updateRuntimeOn "Manual"/,
+  );
+  const origin = named(T.fn, "rtm-origin-response").inputs;
+  t.is(origin.reservedConcurrentExecutions, undefined, "the component reserves none");
+  t.regex(checkEdgeFunctionInputs("origin-response", { ...origin, reservedConcurrentExecutions: 100 }).join(), /reserved concurrency/);
+});
+
+const KMS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+test("originAccess oac: an S3 SigV4 OAC that always signs, an origin AWS accepts, and a bucket policy for this distribution only", async (t) => {
+  const resizer = await deploy("oac", { originAccess: "oac" });
+  const oac = named(T.oac, "oac-oac").inputs;
+  t.deepEqual([oac.originAccessControlOriginType, oac.signingBehavior, oac.signingProtocol], ["s3", "always", "sigv4"]);
+  t.false(
+    h.mocks.resources.some((r) => r.type === T.oai && r.name.startsWith("oac-")),
+    "no OAI",
+  );
+  const d = named(T.distribution, "oac-cdn").inputs;
+  t.is(d.origins[0].originAccessControlId, "oac-oac-id");
+  t.is(d.origins[0].s3OriginConfig.originAccessIdentity, "", "CloudFront requires the OAI empty beside an OAC");
+  t.deepEqual(checkDistributionInputs(d), []);
+  const both = { ...d, origins: [{ ...d.origins[0], s3OriginConfig: { originAccessIdentity: "origin-access-identity/cloudfront/X" } }] };
+  t.regex(checkDistributionInputs(both).join(), /an origin access control and origin access identity/);
+
+  const distributionArn = await valueOf(resizer.distributionArn);
+  const policy = JSON.parse(named(T.bucketPolicy, "oac-images-policy").inputs.policy) as { Statement: Statement[] };
+  const grants = policy.Statement.filter((s) => s.Effect === "Allow");
+  t.deepEqual(grants.map((s) => s.Action).sort(), ["s3:GetObject", "s3:ListBucket"]);
+  for (const s of grants) {
+    t.deepEqual(s.Principal, { Service: "cloudfront.amazonaws.com" });
+    t.deepEqual(s.Condition, { StringEquals: { "AWS:SourceArn": distributionArn } }, "only on behalf of this distribution");
+  }
+  t.true(
+    policy.Statement.some((s) => s.Effect === "Deny" && s.Condition?.Bool?.["aws:SecureTransport"] === "false"),
+    "TLS deny kept",
+  );
+  t.is(await valueOf(resizer.originAccessIdentityIamArn), "");
+});
+
+test("kmsKeyArn under OAC: the created bucket uses the key and origin-response may decrypt and encrypt with it, viewer-request may not", async (t) => {
+  await deploy("kms", { originAccess: "oac", kmsKeyArn: KMS_KEY });
+  const sse = named(T.encryption, "kms-images-encryption").inputs.rules[0].applyServerSideEncryptionByDefault;
+  t.deepEqual(sse, { sseAlgorithm: "aws:kms", kmsMasterKeyId: KMS_KEY });
+  const origin = JSON.parse(named(T.rolePolicy, "kms-origin-response-access").inputs.policy);
+  t.true(allows(origin, "kms:Decrypt", KMS_KEY));
+  t.true(allows(origin, "kms:GenerateDataKey", KMS_KEY));
+  t.false(allows(origin, "kms:Decrypt", KMS_KEY.replace("1234abcd", "99999999")), "no other key");
+  const viewer = JSON.parse(named(T.rolePolicy, "kms-viewer-request-access").inputs.policy);
+  t.false(allows(viewer, "kms:Decrypt", KMS_KEY));
+  await deploy("nokms", { originAccess: "oac" });
+  t.false(allows(JSON.parse(named(T.rolePolicy, "nokms-origin-response-access").inputs.policy), "kms:Decrypt", KMS_KEY));
+});
+
+test("SSE-KMS: refused under an OAI with the reason, and under OAC without kmsKeyArn; served under OAC with it", async (t) => {
+  const kms = JSON.stringify({
+    BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms" } }] },
+  });
+  t.regex(existingBucketRefusal("b", kms, { originAccess: "oai" }) ?? "", /Origin Access Identity cannot read SSE-KMS.*originAccess "oac"/);
+  t.regex(existingBucketRefusal("b", kms, { originAccess: "oac" }) ?? "", /set kmsKeyArn/);
+  t.is(existingBucketRefusal("b", kms, { originAccess: "oac", kmsKeyArn: KMS_KEY }), undefined);
+  const err = t.throws(() => new h.ImageResizer("kmsoai", { bundleDir: h.bundleDir, kmsKeyArn: KMS_KEY }));
+  t.regex(err?.message ?? "", /kmsKeyArn needs originAccess "oac": CloudFront's Origin Access Identity cannot read SSE-KMS objects/);
+  t.regex(
+    t.throws(() => new h.ImageResizer("badkms", { bundleDir: h.bundleDir, originAccess: "oac", kmsKeyArn: "alias/x" }))?.message ?? "",
+    /kmsKeyArn must be a KMS key ARN/,
+  );
+  t.regex(
+    t.throws(() => new h.ImageResizer("badmode", { bundleDir: h.bundleDir, originAccess: "public" as never }))?.message ?? "",
+    /originAccess must be one of "oai", "oac"/,
+  );
+  h.mocks.existingBuckets.set("kms-originals", { properties: JSON.parse(kms) });
+  await deploy("kmsoac", { existingBucketName: "kms-originals", originAccess: "oac", kmsKeyArn: KMS_KEY });
+  t.is(named(T.distribution, "kmsoac-cdn").inputs.origins[0].originAccessControlId, "kmsoac-oac-id");
+});
+
+test("the log groups the stack can name are its own, with retention (30 days by default), before CloudFront runs the functions", async (t) => {
+  await deploy("logs");
+  for (let i = 0; i < 300 && !h.mocks.resources.some((r) => r.name === "logs-purge-log-group"); i++)
+    await new Promise((r) => setTimeout(r, 10));
+  const group = (resource: string) => named("aws:cloudwatch/logGroup:LogGroup", resource).inputs;
+  t.deepEqual(group("logs-viewer-request-logs"), {
+    name: "/aws/lambda/us-east-1.logs-viewer-request",
+    retentionInDays: 30,
+    region: "us-east-1",
+  });
+  t.deepEqual(group("logs-origin-response-logs"), {
+    name: "/aws/lambda/us-east-1.logs-origin-response",
+    retentionInDays: 30,
+    region: "us-east-1",
+  });
+  t.deepEqual(group("logs-edge-validation-logs"), {
+    name: "/aws/cloudfront/LambdaEdge/logs-cdn-id",
+    retentionInDays: 30,
+    region: "us-east-1",
+  });
+  t.deepEqual(
+    group("logs-purge-log-group"),
+    { name: "/aws/lambda/logs-purge", retentionInDays: 30 },
+    "the purge runs in the stack's region",
+  );
+  await deploy("keep", { logRetentionDays: 365 });
+  t.is(group("keep-viewer-request-logs").retentionInDays, 365);
+  const err = t.throws(() => new h.ImageResizer("badlogs", { bundleDir: h.bundleDir, logRetentionDays: 31 }));
+  t.regex(err?.message ?? "", /logRetentionDays must be one of 0, 1, 3, 5, 7, 14, 30/);
+});
+
+test("an access logs bucket is checked at preview: ACLs must be enabled, and in a region CloudFront delivers logs to", async (t) => {
+  const ownership = (mode: string) => JSON.stringify({ OwnershipControls: { Rules: [{ ObjectOwnership: mode }] } });
+  t.regex(
+    standardLogBucketRefusal("logs", "eu-west-1", ownership("BucketOwnerEnforced")) ?? "",
+    /BucketOwnerEnforced, which disables ACLs, so CloudFront cannot write/,
+  );
+  t.is(standardLogBucketRefusal("logs", "eu-west-1", ownership("BucketOwnerPreferred")), undefined);
+  t.is(standardLogBucketRefusal("logs", "eu-west-1", "{}"), undefined);
+  for (const region of ["af-south-1", "eu-south-1", "me-south-1", "ap-east-1"]) {
+    t.true(NO_STANDARD_LOG_REGIONS.value.includes(region));
+    t.regex(
+      standardLogBucketRefusal("logs", region, "{}") ?? "",
+      new RegExp(`is in ${region}, where CloudFront does not deliver standard logs`),
+    );
+  }
+  // The component looks the bucket up in its own region, and points CloudFront at it only once it passes.
+  h.mocks.existingBuckets.set("good-logs", { region: "eu-central-1", properties: JSON.parse(ownership("ObjectWriter")) });
+  await deploy("goodlogs", { accessLogsBucket: "good-logs" });
+  t.is(named(T.distribution, "goodlogs-cdn").inputs.loggingConfig.bucket, "good-logs.s3.amazonaws.com");
+  t.true(
+    h.mocks.calls.some((c) => c.token === T.cloudControl && c.inputs.identifier === "good-logs" && c.inputs.region === "eu-central-1"),
+  );
 });

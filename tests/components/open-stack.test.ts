@@ -125,18 +125,93 @@ test.serial("wafRateLimit: a CLOUDFRONT web ACL in us-east-1, a per-IP rate rule
   t.is(rate.evaluationWindowSec, 300);
   t.regex(distributionOf("waf").inputs.webAclId, /^arn:aws:wafv2:us-east-1:\d{12}:global\/webacl\/waf-rate-limit\//);
 
-  // The scope-down regexes count variant URLs only (JS RegExp standing in for WAF's regex engine).
-  const [path, query] = rate.scopeDownStatement.orStatement.statements.map((s: any) => new RegExp(s.regexMatchStatement.regexString));
+  // The scope-down regexes count variant URLs only (JS RegExp standing in for WAF's regex engine),
+  // matched against what WAF's text transformations make of the viewer's URI.
+  const [path, query] = rate.scopeDownStatement.orStatement.statements.map(
+    (s: any) => (value: string) =>
+      new RegExp(s.regexMatchStatement.regexString).test(asWafSees(s.regexMatchStatement.textTransformations, value)),
+  );
   for (const uri of [
     "/unsafe/300x200/a.jpg",
     "/zArXhd_7vJre_6imadq5CTc7uT8=/300x200/a.jpg",
     "/zArXhd_7vJre_6imadq5CTc7uT8%3D/a.jpg",
     "/variants/a.jpg/300x0,q80.webp",
+    // Encoded or upper-cased spellings of the same paths, which CloudFront and S3 read alike.
+    "/%76ariants/a.jpg/300x0,q80.webp",
+    "/%75nsafe/300x200/a.jpg",
+    "/UNSAFE/300x200/a.jpg",
   ])
-    t.true(path.test(uri), uri);
-  for (const uri of ["/images/cat.jpg", "/unsafe", "/variantsX/a.jpg"]) t.false(path.test(uri), uri);
-  for (const q of ["d=300x200", "v=2&d=300"]) t.true(query.test(q), q);
-  t.false(query.test("id=3"));
+    t.true(path(uri), uri);
+  for (const uri of ["/images/cat.jpg", "/unsafe", "/variantsX/a.jpg"]) t.false(path(uri), uri);
+  for (const q of ["d=300x200", "v=2&d=300", "%64=300x200", "v=2&D=300"]) t.true(query(q), q);
+  t.false(query("id=3"));
+});
+
+/** A value after a rule's text transformations, applied in priority order (the two WAF transformations used here). */
+function asWafSees(transformations: Array<{ priority: number; type: string }>, value: string): string {
+  const apply: Record<string, (v: string) => string> = { URL_DECODE: (v) => decodeURIComponent(v), LOWERCASE: (v) => v.toLowerCase() };
+  return [...transformations]
+    .sort((a, b) => a.priority - b.priority)
+    .reduce((v, { type }) => {
+      if (!apply[type]) throw new Error(`transformation ${type} not modelled`);
+      return apply[type]!(v);
+    }, value);
+}
+
+test.serial("the rate rule matches the decoded, then lower-cased URI and query string, with lower-case patterns", async (t) => {
+  await deployWith("waf-case", {
+    "edge-resizer:acknowledgeOpenStack": true,
+    "edge-resizer:wafRateLimit": 100,
+    "edge-resizer:variantPrefix": "Cache/V1",
+  });
+  const acl = mocks.resources.find((r) => r.type === WEB_ACL && r.name === "waf-case-rate-limit")!.inputs;
+  for (const s of acl.rules[0].statement.rateBasedStatement.scopeDownStatement.orStatement.statements) {
+    const match = s.regexMatchStatement;
+    t.deepEqual(match.textTransformations, [
+      { priority: 0, type: "URL_DECODE" },
+      { priority: 1, type: "LOWERCASE" },
+    ]);
+    t.is(match.regexString, match.regexString.toLowerCase(), "a pattern with upper case could never match a lower-cased URI");
+  }
+  t.regex(
+    acl.rules[0].statement.rateBasedStatement.scopeDownStatement.orStatement.statements[0].regexMatchStatement.regexString,
+    /cache\/v1/,
+  );
+});
+
+test.serial("wafManagedRules: AWS's three managed rule groups, the rules that would block image requests counting only", async (t) => {
+  await deployWith("managed", { "edge-resizer:acknowledgeOpenStack": true, "edge-resizer:wafManagedRules": true });
+  const acl = mocks.resources.find((r) => r.type === WEB_ACL && r.name.startsWith("managed"))!.inputs;
+  t.regex(distributionOf("managed").inputs.webAclId, /^arn:aws:wafv2:us-east-1:/, "a web ACL is made even without a rate limit");
+  t.deepEqual(
+    acl.rules.map((r: any) => [r.statement.managedRuleGroupStatement.vendorName, r.statement.managedRuleGroupStatement.name]),
+    [
+      ["AWS", "AWSManagedRulesCommonRuleSet"],
+      ["AWS", "AWSManagedRulesKnownBadInputsRuleSet"],
+      ["AWS", "AWSManagedRulesAmazonIpReputationList"],
+    ],
+  );
+  t.is(new Set(acl.rules.map((r: any) => r.priority)).size, 3, "distinct priorities");
+  for (const rule of acl.rules) t.deepEqual(rule.overrideAction, { none: {} }, "the groups' own actions apply");
+  const crs = acl.rules[0].statement.managedRuleGroupStatement.ruleActionOverrides;
+  t.deepEqual(
+    crs.map((o: any) => [o.name, o.actionToUse]),
+    [
+      ["NoUserAgent_HEADER", { count: {} }],
+      ["SizeRestrictions_URIPATH", { count: {} }],
+    ],
+  );
+  await deployWith("both", {
+    "edge-resizer:acknowledgeOpenStack": true,
+    "edge-resizer:wafManagedRules": true,
+    "edge-resizer:wafRateLimit": 50,
+  });
+  const both = mocks.resources.find((r) => r.type === WEB_ACL && r.name.startsWith("both"))!.inputs;
+  t.deepEqual(
+    both.rules.map((r: any) => r.priority),
+    [0, 1, 2, 3],
+    "the rate rule first, then the groups",
+  );
 });
 
 test.serial("wafRateLimit outside AWS WAF's range fails naming it", async (t) => {

@@ -45,7 +45,7 @@ export async function deployResizer(
   settled: () => boolean,
 ): Promise<ImageResizerClass> {
   const resizer = new harness.ImageResizer(name, { bundleDir: harness.bundleDir, ...args });
-  await valueOf(pulumi.all([resizer.distributionId, resizer.bucketName, resizer.edgeRoleArn]));
+  await valueOf(pulumi.all([resizer.distributionId, resizer.bucketName, resizer.originResponseRoleArn]));
   for (let i = 0; i < 300 && !settled(); i++) await new Promise((r) => setTimeout(r, 10));
   const refused = harness.mocks.violations.filter((v) => v.startsWith(`${name}-cdn: `));
   if (refused.length > 0) throw new Error(`AWS would refuse ImageResizer "${name}":\n${refused.join("\n")}`);
