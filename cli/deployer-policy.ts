@@ -28,6 +28,8 @@ export interface DeployerConfig {
   accessLogsBucket: string | undefined;
   /** `variantExpirationDays` above 0: a lifecycle rule on the bucket. */
   variantExpiration: boolean;
+  /** `originAccess` "oac": an origin access control instead of an origin access identity. */
+  oac: boolean;
 }
 
 export interface PermissionRow {
@@ -98,13 +100,15 @@ export const DEPLOYER_PERMISSIONS: readonly PermissionRow[] = Object.freeze([
   },
   {
     type: "aws:s3/getBucket:getBucket",
-    when: existing,
+    // An existing originals bucket, and the access-logs bucket checked at preview, are read this way.
+    when: (c) => existing(c) || c.accessLogsBucket !== undefined,
     actions: ["s3:ListBucket", "s3:GetBucketLocation"],
     source: "the Pulumi AWS provider's s3.getBucket data source: HeadBucket (s3:ListBucket) and the bucket's region",
   },
   {
     type: "aws:cloudcontrol/getResource:getResource",
-    when: existing,
+    // An existing originals bucket, and the access-logs bucket checked at preview, are read this way.
+    when: (c) => existing(c) || c.accessLogsBucket !== undefined,
     actions: [
       "cloudformation:GetResource",
       "s3:ListBucket",
@@ -142,7 +146,48 @@ export const DEPLOYER_PERMISSIONS: readonly PermissionRow[] = Object.freeze([
     source: `${TF}; S3 API reference: DeleteBucketLifecycle is authorised as s3:PutLifecycleConfiguration`,
   },
   {
+    type: "aws:cloudfront/originAccessControl:OriginAccessControl",
+    when: (c) => c.oac,
+    actions: [
+      "cloudfront:CreateOriginAccessControl",
+      "cloudfront:GetOriginAccessControl",
+      "cloudfront:UpdateOriginAccessControl",
+      "cloudfront:DeleteOriginAccessControl",
+    ],
+    source: TF,
+  },
+  {
+    type: "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy",
+    actions: [
+      "cloudfront:CreateResponseHeadersPolicy",
+      "cloudfront:GetResponseHeadersPolicy",
+      "cloudfront:UpdateResponseHeadersPolicy",
+      "cloudfront:DeleteResponseHeadersPolicy",
+    ],
+    source: TF,
+  },
+  {
+    type: "aws:cloudwatch/logGroup:LogGroup",
+    actions: [
+      "logs:CreateLogGroup",
+      "logs:DescribeLogGroups",
+      "logs:PutRetentionPolicy",
+      "logs:DeleteRetentionPolicy",
+      "logs:DeleteLogGroup",
+      "logs:ListTagsForResource",
+      "logs:TagResource",
+      "logs:UntagResource",
+    ],
+    source: TF,
+  },
+  {
+    type: "aws:index/getCallerIdentity:getCallerIdentity",
+    actions: [],
+    source: "STS API reference, GetCallerIdentity: no permission is required to call it",
+  },
+  {
     type: "aws:cloudfront/originAccessIdentity:OriginAccessIdentity",
+    when: (c) => !c.oac,
     actions: [
       "cloudfront:CreateCloudFrontOriginAccessIdentity",
       "cloudfront:GetCloudFrontOriginAccessIdentity",
@@ -232,13 +277,6 @@ export const DEPLOYER_PERMISSIONS: readonly PermissionRow[] = Object.freeze([
   {
     type: "aws:iam/rolePolicy:RolePolicy",
     actions: ["iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy"],
-    source: TF,
-  },
-  {
-    type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-    // Only the purge role takes a managed policy (its logs); the edge role's policies are inline.
-    when: purging,
-    actions: ["iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:ListAttachedRolePolicies"],
     source: TF,
   },
   {
@@ -375,11 +413,12 @@ export function deployerConfigOf(values: StackValues, namespace = "edge-resizer"
     waf: positive("wafRateLimit"),
     accessLogsBucket: text("accessLogsBucket"),
     variantExpiration: positive("variantExpirationDays"),
+    oac: text("originAccess") === "oac",
   };
 }
 
 export const DEPLOYER_POLICY_USAGE =
-  "usage: edge-resizer deployer-policy [--stack Pulumi.<stack>.yaml] [--existing-bucket <name>] [--waf] [--access-logs-bucket <name>] [--variant-expiration] [--no-purge]";
+  "usage: edge-resizer deployer-policy [--stack Pulumi.<stack>.yaml] [--existing-bucket <name>] [--waf] [--access-logs-bucket <name>] [--variant-expiration] [--oac] [--no-purge]";
 
 class DeployerPolicyUsageError extends Error {}
 
@@ -393,6 +432,7 @@ export function parseDeployerPolicyArgs(argv: string[]): DeployerConfig {
       waf: { type: "boolean" },
       "access-logs-bucket": { type: "string" },
       "variant-expiration": { type: "boolean" },
+      oac: { type: "boolean" },
       "no-purge": { type: "boolean" },
     },
     (message) => new DeployerPolicyUsageError(message),
@@ -404,6 +444,7 @@ export function parseDeployerPolicyArgs(argv: string[]): DeployerConfig {
     waf: false,
     accessLogsBucket: undefined,
     variantExpiration: false,
+    oac: false,
   };
   if (values.stack !== undefined) {
     try {
@@ -420,6 +461,7 @@ export function parseDeployerPolicyArgs(argv: string[]): DeployerConfig {
     waf: values.waf ?? base.waf,
     accessLogsBucket: values["access-logs-bucket"] ?? base.accessLogsBucket,
     variantExpiration: values["variant-expiration"] ?? base.variantExpiration,
+    oac: values.oac ?? base.oac,
   };
 }
 

@@ -47,6 +47,7 @@ const CONFIGURATIONS: Record<string, Record<string, unknown>> = {
   logs: { ...quiet, "edge-resizer:accessLogsBucket": "team-logs" },
   existing: { ...quiet, "edge-resizer:existingBucketName": "thumbor-originals", "edge-resizer:variantExpirationDays": 30 },
   nopurge: { ...quiet, "edge-resizer:purgeOnChange": false },
+  oac: { ...quiet, "edge-resizer:originAccess": "oac" },
 };
 
 /** Constructs a resizer from stack values as index.ts does; returns every type and call token it registered. */
@@ -84,7 +85,14 @@ test("the check fails for a resource type nobody gave permissions", (t) => {
     ["aws:wafv2/webAcl:WebAcl"],
     "a row that applies only with WAF does not cover a configuration without it",
   );
-  for (const row of permissionRowsFor({ ...config, waf: true, existingBucketName: "b", accessLogsBucket: "l", variantExpiration: true }))
+  for (const row of permissionRowsFor({
+    ...config,
+    waf: true,
+    existingBucketName: "b",
+    accessLogsBucket: "l",
+    variantExpiration: true,
+    oac: true,
+  }))
     t.true(row.source.length > 0, `${row.type} says where its actions come from`);
 });
 
