@@ -43,6 +43,7 @@ export const SETTINGS_CONFIG_KEYS: Readonly<Record<string, SettingKey>> = Object
   strictFilters: { path: ["thumbor", "strictFilters"], kind: "boolean" },
   smartCrop: { path: ["thumbor", "smartCrop"], kind: "string" },
   progressiveJpeg: { path: ["thumbor", "progressiveJpeg"], kind: "boolean" },
+  healthcheckPath: { path: ["healthcheckPath"], kind: "string" },
 });
 
 /** Config keys of the infrastructure (ImageResizerArgs other than settings). */

@@ -21,6 +21,7 @@ export function createViewerRequestHandler(settings: Settings): ViewerRequestHan
     if (request.headers[VIEWER_URL_HEADER] !== undefined) delete request.headers[VIEWER_URL_HEADER];
     try {
       const route = planner.plan(request.uri, request.querystring, headerValue(request.headers, "accept"));
+      if (route.kind === "healthcheck") return healthcheckResponse();
       if (route.kind === "original") return request;
       const viewerUrl = request.querystring ? `${request.uri}?${request.querystring}` : request.uri;
       request.uri = variantKeyToUri(route.key);
@@ -32,6 +33,23 @@ export function createViewerRequestHandler(settings: Settings): ViewerRequestHan
       console.error("viewer-request failed", { uri: request.uri.slice(0, 200), error: String(err) });
       return errorResponse(500, "internal error", settings);
     }
+  };
+}
+
+/**
+ * thumbor's healthcheck answer (200, body `WORKING`), which load balancers and monitors check.
+ * no-store: a cached "WORKING" would hide that the functions stopped answering.
+ */
+function healthcheckResponse(): CloudFrontResultResponse {
+  return {
+    status: "200",
+    statusDescription: "OK",
+    headers: {
+      "content-type": [{ key: "Content-Type", value: "text/plain; charset=utf-8" }],
+      "cache-control": [{ key: "Cache-Control", value: "no-store" }],
+    },
+    body: "WORKING",
+    bodyEncoding: "text",
   };
 }
 

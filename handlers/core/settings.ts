@@ -79,6 +79,11 @@ export interface Settings {
   errorCacheControl: string;
   /** How CMYK originals become RGB (CMYK_CONVERSIONS). Part of the variant key when not the default. */
   cmykConversion: CmykConversion;
+  /**
+   * Path answered 200 `WORKING` by viewer-request, as thumbor's healthcheck route answers load
+   * balancers and monitors; "" switches it off (the path is then an original like any other).
+   */
+  healthcheckPath: string;
   thumbor: ThumborSettings;
 }
 
@@ -98,6 +103,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   cacheControl: "public, max-age=86400, s-maxage=31536000",
   errorCacheControl: "public, max-age=10",
   cmykConversion: "colour-managed",
+  healthcheckPath: "/healthcheck",
   thumbor: Object.freeze({
     allowUnsafe: true,
     securityKey: "",
@@ -116,6 +122,7 @@ export class SettingsError extends Error {
 
 const SIZE = /^(\d{1,5})x(\d{1,5})$/;
 const PREFIX_SEGMENT = /^[A-Za-z0-9._-]+$/;
+const HEALTHCHECK_PATH = /^(?:\/[A-Za-z0-9._-]+)+$/;
 
 /** Parses one allow-list entry `WxH` into numbers; a side of 0 means proportional. */
 export function parseSizeEntry(entry: string): { width: number; height: number } | undefined {
@@ -164,6 +171,14 @@ export function validateSettings(input: unknown, origin = "settings"): Settings 
   const errorCacheControl = str("errorCacheControl", pick("errorCacheControl"), false);
 
   const thumbor = validateThumborSettings(pick("thumbor"), checks, origin);
+  const healthcheckPath = str("healthcheckPath", pick("healthcheckPath"), true);
+  if (healthcheckPath !== "" && (!HEALTHCHECK_PATH.test(healthcheckPath) || healthcheckPath.startsWith(`/${variantPrefix}/`))) {
+    fail(
+      "healthcheckPath",
+      `"" (off) or a path like "/healthcheck" (segments of letters, digits, '.', '_' or '-'), outside /${variantPrefix}/`,
+      healthcheckPath,
+    );
+  }
 
   return {
     sizes,
@@ -180,6 +195,7 @@ export function validateSettings(input: unknown, origin = "settings"): Settings 
     cacheControl,
     errorCacheControl,
     cmykConversion: checks.oneOf("cmykConversion", pick("cmykConversion"), CMYK_CONVERSIONS),
+    healthcheckPath,
     thumbor,
   };
 }

@@ -3,6 +3,7 @@
  * "serve the original as it is". Pure: no AWS, no HTTP objects, no sharp.
  *
  * Route table (first match wins):
+ *   <healthcheckPath>[/]       thumbor's healthcheck route, answered by viewer-request itself
  *   /<variantPrefix>/*key      a variant key asked for directly (a redirect target, or a
  *                              forged key): served only if an unsigned request could have made it
  *   /unsafe/*rest              thumbor, unsigned
@@ -23,7 +24,7 @@ import { verifyThumborSignature } from "./signature.js";
 import { parseThumborPath, type ThumborUrl } from "./thumbor-url.js";
 import { parseVariantKey, uriToKey, variantKey } from "../core/variant-key.js";
 
-export type ViewerRoute = { kind: "original" } | { kind: "variant"; key: string; plan: TransformPlan };
+export type ViewerRoute = { kind: "original" } | { kind: "healthcheck" } | { kind: "variant"; key: string; plan: TransformPlan };
 
 /** A thumbor signature: URL-safe base64 of a 20-byte HMAC-SHA1, padding kept (or sent as %3D). */
 const SIGNATURE_SEGMENT = /^[A-Za-z0-9_-]{27}(?:=|%3D)$/;
@@ -42,8 +43,12 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
   const variantFolder = `/${settings.variantPrefix}/`;
   const sizes = settings.sizes.map((s) => parseSizeEntry(s)!);
   const signingKeys = [settings.thumbor.securityKey, ...settings.thumbor.retiredSecurityKeys].filter((k) => k !== "");
+  const healthcheck = settings.healthcheckPath;
+  // thumbor's route is `/healthcheck/?`: with or without one trailing slash.
+  const isHealthcheck = (uri: string) => healthcheck !== "" && (uri === healthcheck || uri === `${healthcheck}/`);
 
   function plan(uri: string, querystring: string, accept: string | undefined): ViewerRoute {
+    if (isHealthcheck(uri)) return { kind: "healthcheck" };
     if (!uri.startsWith("/")) throw refusal(400, "path must start with /");
     if (uri === "/") throw refusal(404, "no image path");
     if (uri === variantFolder) throw refusal(404, "no variant key");
