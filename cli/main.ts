@@ -45,6 +45,7 @@ const COMMANDS: Array<[string, string]> = [
   ["audit", "which thumbor URLs of a log or list the edge serves, approximates or breaks"],
   ["migrate-config", "a thumbor.conf or environment file → this stack's config, with a table of every key"],
   ["settings", "a stack's config → the settings.json its functions bake in"],
+  ["verify", "the same URLs from the old thumbor and the new edge, compared (status, size, format, pixels)"],
   ["sign", "the signed thumbor URL of a path, checked against the edge"],
   ["purge", "delete and invalidate the variants of changed originals by hand"],
 ];
@@ -168,6 +169,8 @@ const RUNNERS: Record<string, (argv: string[]) => Promise<number>> = {
   audit: runAuditCommand,
   "migrate-config": (argv) => runMigrateConfig(argv, io),
   settings: (argv) => runSettingsCommand(argv, io),
+  // Loaded on use: verify decodes images with sharp, which the other commands never load.
+  verify: async (argv) => (await import("./verify.js")).runVerify(argv, { ...io, progress: process.stderr }),
   sign: (argv) => runSign(argv, { env: process.env, stdout: io.stdout, stderr: io.stderr }),
   purge: runPurge,
 };

@@ -9,7 +9,8 @@ import test from "ava";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "../helpers/chromium.js";
 import { createRequestPlanner } from "../../handlers/url/request-plan.js";
 import { DEFAULT_SETTINGS, type Settings } from "../../handlers/core/settings.js";
 import { signThumborPath } from "../../handlers/url/signature.js";
@@ -22,29 +23,6 @@ const settings: Settings = { ...DEFAULT_SETTINGS, thumbor: { ...DEFAULT_SETTINGS
 const dataDir = mkdtempSync(join(tmpdir(), "playground-"));
 let edge: LocalEdgeServer | undefined;
 let browser: Browser | undefined;
-
-/** Flags for a headless run on a machine without a display, sandbox helper or network. */
-const CHROMIUM_FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-/** The npm-shipped Chromium, unless PLAYGROUND_CHROMIUM names a binary. */
-async function launchChromium(): Promise<Browser> {
-  const chosen = process.env.PLAYGROUND_CHROMIUM;
-  if (chosen) return chromium.launch({ executablePath: chosen, args: CHROMIUM_FLAGS });
-  const shipped = (await import("@sparticuz/chromium")).default;
-  // Its Lambda flags, less --single-process (there the browser exits when its last page closes)
-  // and --disable-web-security (the page must run under a normal browser's rules).
-  const args = shipped.args.filter((flag) => flag !== "--single-process" && flag !== "--disable-web-security");
-  return chromium.launch({ executablePath: await shipped.executablePath(), args: [...args, ...CHROMIUM_FLAGS] });
-}
 
 test.before(async () => {
   edge = await startLocalEdge({ port: 0, dataDir, settings, log: () => {} });
