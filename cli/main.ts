@@ -15,10 +15,10 @@ import { DEFAULT_SETTINGS, SettingsError, type Settings } from "../handlers/core
 import { auditExitCode, Auditor, formatReport, reportToJson } from "./audit.js";
 import { openLines } from "./input.js";
 import { createProgressBar } from "./progress.js";
-import { runSign, SIGN_HELP } from "./sign.js";
-import { PURGE_HELP, PURGE_USAGE, PurgeUsageError, runPurgeCommand } from "./purge.js";
-import { MIGRATE_HELP, runMigrateConfig, type CommandIo } from "./migrate-config-command.js";
-import { runSettingsCommand, SETTINGS_HELP } from "./settings-command.js";
+import { runSign } from "./sign.js";
+import { PURGE_USAGE, PurgeUsageError, runPurgeCommand } from "./purge.js";
+import { runMigrateConfig, type CommandIo } from "./migrate-config-command.js";
+import { runSettingsCommand } from "./settings-command.js";
 import { loadSettingsOrStack } from "./stack-file.js";
 
 const USAGE = "usage: edge-resizer audit <file|-> [--json] [--settings <settings.json|stack config>] [--strict]";
@@ -46,6 +46,7 @@ const COMMANDS: Array<[string, string]> = [
   ["migrate-config", "a thumbor.conf or environment file → this stack's config, with a table of every key"],
   ["settings", "a stack's config → the settings.json its functions bake in"],
   ["verify", "the same URLs from the old thumbor and the new edge, compared (status, size, format, pixels)"],
+  ["warm", "every variant of a list or log requested once per negotiated format, before DNS moves"],
   ["sign", "the signed thumbor URL of a path, checked against the edge"],
   ["purge", "delete and invalidate the variants of changed originals by hand"],
 ];
@@ -171,18 +172,10 @@ const RUNNERS: Record<string, (argv: string[]) => Promise<number>> = {
   settings: (argv) => runSettingsCommand(argv, io),
   // Loaded on use: verify decodes images with sharp, which the other commands never load.
   verify: async (argv) => (await import("./verify.js")).runVerify(argv, { ...io, progress: process.stderr }),
+  warm: async (argv) => (await import("./warm.js")).runWarm(argv, { ...io, progress: process.stderr }),
   sign: (argv) => runSign(argv, { env: process.env, stdout: io.stdout, stderr: io.stderr }),
   purge: runPurge,
 };
-// Every help is reachable as `edge-resizer help <command>` too.
-const HELPS: Record<string, string> = {
-  audit: AUDIT_HELP,
-  "migrate-config": MIGRATE_HELP,
-  settings: SETTINGS_HELP,
-  sign: SIGN_HELP,
-  purge: PURGE_HELP,
-};
-
 async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined) {
@@ -197,12 +190,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`edge-resizer ${version()}\n`);
     return 0;
   }
-  if (first === "help") {
-    const help = rest[0] === undefined ? topHelp() : HELPS[rest[0]];
-    if (help === undefined) return unknownCommand(rest[0]!);
-    process.stdout.write(help);
-    return 0;
-  }
+  // `edge-resizer help <command>` is `edge-resizer <command> --help`.
+  if (first === "help" && rest[0] !== undefined) return main([rest[0], "--help"]);
+  if (first === "help") return main(["--help"]);
   const runner = Object.hasOwn(RUNNERS, first) ? RUNNERS[first] : undefined;
   return runner ? runner(rest) : unknownCommand(first);
 }
