@@ -170,9 +170,10 @@ const RUNNERS: Record<string, (argv: string[]) => Promise<number>> = {
   audit: runAuditCommand,
   "migrate-config": (argv) => runMigrateConfig(argv, io),
   settings: (argv) => runSettingsCommand(argv, io),
-  // Loaded on use: verify decodes images with sharp, which the other commands never load.
-  verify: async (argv) => (await import("./verify.js")).runVerify(argv, { ...io, progress: process.stderr }),
-  warm: async (argv) => (await import("./warm.js")).runWarm(argv, { ...io, progress: process.stderr }),
+  // Loaded on use (require: tsx's hook maps .js to .ts for it, not for import()): verify decodes
+  // images with sharp, which the other commands never load.
+  verify: (argv) => (require("./verify.js") as typeof import("./verify.js")).runVerify(argv, { ...io, progress: process.stderr }),
+  warm: (argv) => (require("./warm.js") as typeof import("./warm.js")).runWarm(argv, { ...io, progress: process.stderr }),
   sign: (argv) => runSign(argv, { env: process.env, stdout: io.stdout, stderr: io.stderr }),
   purge: runPurge,
 };
