@@ -8,12 +8,20 @@
  * `config:` holds plain values; encrypted `secure:` values cannot be read here).
  */
 import { readFileSync } from "node:fs";
+import { dirname } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { imageResizerArgsFromConfig } from "../components/stack-config.js";
 import { SettingsError, validateSettings, type Settings } from "../handlers/core/settings.js";
 
-// js-yaml is what @pulumi/pulumi itself reads YAML with (one of its dependencies); its types are not installed.
-const yaml: { load(text: string): unknown } = require("js-yaml");
+/**
+ * js-yaml, resolved from @pulumi/pulumi's own folder: it is one of Pulumi's dependencies (what it
+ * reads YAML with), not ours, so an installed package finds it where npm put it for Pulumi.
+ * Loaded only when a YAML file is read; its types are not installed, hence the shape here.
+ */
+function yamlParser(): { load(text: string): unknown } {
+  const pulumiDir = dirname(require.resolve("@pulumi/pulumi/package.json"));
+  return require(require.resolve("js-yaml", { paths: [pulumiDir] })) as { load(text: string): unknown };
+}
 
 /** The project's config namespace (Pulumi.yaml `name`). */
 export const PROJECT = "edge-resizer";
@@ -38,7 +46,7 @@ export function parseStackConfig(text: string, origin: string): StackValues {
   if (trimmed.startsWith("{")) return fromPulumiJson(text, origin);
   let doc: unknown;
   try {
-    doc = yaml.load(text);
+    doc = yamlParser().load(text);
   } catch (err) {
     throw new SettingsError(`${origin} is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
   }
