@@ -89,7 +89,7 @@ function buildRules(set: (key: string, value: string | number | boolean | string
       if (v === 0) return ourDefault(`thumbor had no limit; ours refuses more than ${cap} px with a 400 (raise ${stackKey} up to 16383)`);
       const n = Math.min(v, 16383);
       const clamp = "thumbor shrank larger requests to this size; the edge answers them 400";
-      return carried([set(stackKey, n)], v > 16383 ? `${clamp}; capped at 16383 (CloudFront's and sharp's practical limit)` : clamp);
+      return carried([set(stackKey, n)], v > 16383 ? `${clamp}; capped at 16383, the largest side the settings accept` : clamp);
     };
   return {
     SECURITY_KEY: (v) => {
