@@ -145,6 +145,16 @@ test("done when: the fixture becomes stack config the component accepts, and the
   t.is(refused(signed("2000x100/a.jpg")), 400, "MAX_WIDTH 1920 carried over");
 });
 
+test("a key the conf leaves out still counts when thumbor's default differs from ours: no AUTO_WEBP means no WebP", (t) => {
+  const m = migrateThumborConf(new Map());
+  t.deepEqual(m.config, { autoWebp: false });
+  t.deepEqual(
+    m.report.map((r) => [r.key, r.verdict]),
+    [["AUTO_WEBP", "carried"]],
+  );
+  t.regex(m.report[0]!.note, /not in the file: thumbor's default/);
+});
+
 test("the commands format sets each key (secrets with --secret, lists by --path), quoted for a shell", (t) => {
   const m = migrateThumborConf(confValues(readThumborConf(conf)));
   const lines = formatConfig(m, "commands").trim().split("\n");
