@@ -15,6 +15,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseCommandArgs } from "./args.js";
+import { yamlParser } from "./stack-file.js";
 
 /** What decides which resource types the component registers. */
 export interface DeployerConfig {
@@ -22,7 +23,7 @@ export interface DeployerConfig {
   existingBucketName: string | undefined;
   /** `purgeOnChange`: the freshness resources (components/freshness.ts). */
   purgeOnChange: boolean;
-  /** `wafRateLimit` above 0: a WAF web ACL on the distribution. */
+  /** `wafRateLimit` above 0 or `wafManagedRules`: a WAF web ACL on the distribution. */
   waf: boolean;
   /** `accessLogsBucket`: CloudFront standard logs into that bucket. */
   accessLogsBucket: string | undefined;
@@ -381,13 +382,11 @@ export function deployerPolicy(config: DeployerConfig) {
   };
 }
 
-// js-yaml is what @pulumi/pulumi itself reads YAML with; it has no bundled types, hence the shape here.
-const yaml: { load(text: string): unknown } = require("js-yaml");
-
 type StackValues = Record<string, unknown>;
 
 /** The project's declared defaults (Pulumi.yaml beside the stack file) overlaid by the stack file's values. */
 export function stackFileValues(stackFile: string): StackValues {
+  const yaml = yamlParser();
   const project = yaml.load(readFileSync(join(dirname(stackFile), "Pulumi.yaml"), "utf8")) as {
     name: string;
     config?: Record<string, { default?: unknown }>;
@@ -410,7 +409,7 @@ export function deployerConfigOf(values: StackValues, namespace = "edge-resizer"
   return {
     existingBucketName: text("existingBucketName"),
     purgeOnChange: String(get("purgeOnChange") ?? true) !== "false",
-    waf: positive("wafRateLimit"),
+    waf: positive("wafRateLimit") || String(get("wafManagedRules") ?? false) === "true",
     accessLogsBucket: text("accessLogsBucket"),
     variantExpiration: positive("variantExpirationDays"),
     oac: text("originAccess") === "oac",
@@ -466,7 +465,24 @@ export function parseDeployerPolicyArgs(argv: string[]): DeployerConfig {
 }
 
 /** Runs the command; returns the exit status. */
+const DEPLOYER_POLICY_HELP = `${DEPLOYER_POLICY_USAGE}
+
+Prints, as JSON, the IAM policy the credentials that run \`pulumi up\` for this stack need: the
+actions of every resource type the component creates in that configuration, and nothing else.
+  --stack <file>               a stack file (Pulumi.<stack>.yaml; Pulumi.yaml beside it gives the defaults)
+  --existing-bucket <name>     the originals live in an existing bucket (read, not created)
+  --waf                        a WAF web ACL on the distribution (wafRateLimit or wafManagedRules)
+  --access-logs-bucket <name>  CloudFront standard logs into that bucket
+  --variant-expiration         a lifecycle rule for variants (variantExpirationDays)
+  --oac                        an origin access control instead of an origin access identity
+  --no-purge                   without the purge on change (purgeOnChange false)
+`;
+
 export function runDeployerPolicy(argv: string[], io: { stdout: (text: string) => void; stderr: (text: string) => void }): number {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    io.stdout(DEPLOYER_POLICY_HELP);
+    return 0;
+  }
   let config: DeployerConfig;
   try {
     config = parseDeployerPolicyArgs(argv);

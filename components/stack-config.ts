@@ -45,6 +45,7 @@ export const SETTINGS_CONFIG_KEYS: Readonly<Record<string, SettingKey>> = Object
   progressiveJpeg: { path: ["thumbor", "progressiveJpeg"], kind: "boolean" },
   originalContentTypes: { path: ["originalContentTypes"], kind: "string[]" },
   originalsPrefix: { path: ["originalsPrefix"], kind: "string" },
+  healthcheckPath: { path: ["healthcheckPath"], kind: "string" },
 });
 
 /** Config keys of the infrastructure (ImageResizerArgs other than settings). */

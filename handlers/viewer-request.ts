@@ -21,6 +21,7 @@ export function createViewerRequestHandler(settings: Settings): ViewerRequestHan
     if (request.headers[VIEWER_URL_HEADER] !== undefined) delete request.headers[VIEWER_URL_HEADER];
     try {
       const route = planner.plan(request.uri, request.querystring, headerValue(request.headers, "accept"));
+      if (route.kind === "healthcheck") return healthcheckResponse();
       if (route.kind === "original") return request;
       if (route.kind === "respelled") return respelledAnswer(route.location, settings);
       const viewerUrl = request.querystring ? `${request.uri}?${request.querystring}` : request.uri;
@@ -45,6 +46,23 @@ function respelledAnswer(location: string, settings: Settings): CloudFrontResult
       location: [{ key: "Location", value: location }],
       "cache-control": [{ key: "Cache-Control", value: settings.cacheControl }],
     },
+  };
+}
+
+/**
+ * thumbor's healthcheck answer (200, body `WORKING`), which load balancers and monitors check.
+ * no-store: a cached "WORKING" would hide that the functions stopped answering.
+ */
+function healthcheckResponse(): CloudFrontResultResponse {
+  return {
+    status: "200",
+    statusDescription: "OK",
+    headers: {
+      "content-type": [{ key: "Content-Type", value: "text/plain; charset=utf-8" }],
+      "cache-control": [{ key: "Cache-Control", value: "no-store" }],
+    },
+    body: "WORKING",
+    bodyEncoding: "text",
   };
 }
 

@@ -1,12 +1,14 @@
 /**
  * `npm start`: the local edge with its configuration read from the environment (all optional):
- *   PORT (8080), HOST (127.0.0.1), RESIZER_SETTINGS (settings JSON; default: the built-in defaults),
+ *   PORT (8080), HOST (127.0.0.1), RESIZER_SETTINGS (a settings.json, or a stack's config: a
+ *   Pulumi.<stack>.yaml or `pulumi config --json --show-secrets` output; default: the built-in defaults),
  *   S3_ENDPOINT + S3_BUCKET (an existing S3-compatible server instead of the embedded s3rver),
  *   RESIZER_ORIGINALS (a folder uploaded into the bucket at start), CACHE_BYTES (256 MiB).
  * Start-up problems are one line on stderr and exit code 1, never a stack.
  */
 import { relative } from "node:path";
-import { loadSettingsFile, SettingsError, DEFAULT_SETTINGS } from "../handlers/core/settings.js";
+import { SettingsError, DEFAULT_SETTINGS } from "../handlers/core/settings.js";
+import { loadSettingsOrStack } from "../cli/stack-file.js";
 import { S3UnreachableError } from "./s3.js";
 import { DEFAULT_DATA_DIR, REPO_ROOT } from "./locations.js";
 import { DEFAULT_CACHE_BYTES, StartupError, startLocalEdge, type LocalEdgeOptions } from "./server.js";
@@ -25,7 +27,7 @@ function wholeNumber(name: string, fallback: number, max: number): number {
   return Number(raw);
 }
 
-function optionsFromEnvironment(): LocalEdgeOptions {
+async function optionsFromEnvironment(): Promise<LocalEdgeOptions> {
   const env = process.env;
   const settingsPath = env.RESIZER_SETTINGS;
   const endpoint = env.S3_ENDPOINT || undefined;
@@ -35,7 +37,7 @@ function optionsFromEnvironment(): LocalEdgeOptions {
   return {
     port: wholeNumber("PORT", 8080, 65535),
     host: env.HOST || "127.0.0.1",
-    settings: settingsPath ? loadSettingsFile(settingsPath) : DEFAULT_SETTINGS,
+    settings: settingsPath ? await loadSettingsOrStack(settingsPath) : DEFAULT_SETTINGS,
     // S3_BUCKET alone means the bucket on AWS S3 itself (standard AWS credentials and AWS_REGION).
     s3: bucket ? { endpoint, bucket, region: env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined } : undefined,
     originals: env.RESIZER_ORIGINALS || undefined,
@@ -44,7 +46,7 @@ function optionsFromEnvironment(): LocalEdgeOptions {
 }
 
 async function main(): Promise<void> {
-  const options = optionsFromEnvironment();
+  const options = await optionsFromEnvironment();
   const edge = await startLocalEdge(options);
   const where = options.s3
     ? `bucket "${edge.s3.bucket}" at ${edge.s3.endpoint ?? "AWS S3"}`

@@ -20,6 +20,7 @@ import { LocalEdge, storableKey, type EdgeAnswer, type EdgeHandlers, type EdgeSt
 import { LocalPurger, purgeByHand, purgeRefusal } from "./purge.js";
 import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client, ensureBucket, startEmbeddedS3, type EmbeddedS3, type S3Target } from "./s3.js";
 import { isImagePath, uploadFolder, type UploadResult } from "./upload-folder.js";
+import { ignoredFilters } from "./ignored-filters.js";
 
 export const DEFAULT_CACHE_BYTES = 256 * 1024 * 1024;
 const PLAYGROUND_DIR = join(__dirname, "playground");
@@ -456,7 +457,7 @@ class Playground {
         plan = null;
       }
     }
-    return { target, accept, uri, key, variant, plan };
+    return { target, accept, uri, key, variant, plan, ignoredFilters: ignoredFilters(target.replace(/\?.*$/, ""), this.settings) };
   }
 
   private json(res: ServerResponse, method: string, status: number, value: unknown): number {

@@ -2,8 +2,9 @@
  * The folders mirror the bundles: only handlers/render/ uses sharp; core/ is shared and imports
  * only itself; every other folder of handlers/ (url for viewer-request, render and s3 for
  * origin-response, purge, cloudfront) imports only itself and core/, in both directions, and none
- * reaches components/, local/ or cli/; viewer-request and the audit CLI never reach render/ or
- * sharp, however indirectly.
+ * reaches components/, local/ or cli/; viewer-request never reaches render/ or sharp, however
+ * indirectly; the CLI never reaches render/ and reaches sharp only through verify's own decoder,
+ * never from the audit.
  */
 import test from "ava";
 import { join } from "node:path";
@@ -102,6 +103,28 @@ test("the checker follows chains: viewer-request reaching render/ or the CLI rea
     "viewer-request reaches handlers/render/c.ts: handlers/viewer-request.ts → local/a.ts → local/b.ts → handlers/render/c.ts",
     "cli/main.ts reaches sharp: cli/main.ts → local/b.ts → handlers/render/c.ts → sharp",
   ]);
+});
+
+test("the CLI decodes with sharp only through verify's decoder: never the render, never on the audit's path", (t) => {
+  const violations = boundaryViolations(
+    fakeGraph({
+      "cli/image-compare.ts": [`import sharp from "sharp";`],
+      "cli/verify.ts": [`import { compareImages } from "./image-compare.js";`],
+      "cli/main.ts": [`const v = import("./verify.js");`],
+      "cli/audit.ts": [`import { judge } from "./verify.js";`],
+      "cli/warm.ts": [`import sharp from "sharp";`, `import { x } from "../handlers/render/c.js";`],
+      "handlers/render/c.ts": [],
+    }),
+  );
+  t.deepEqual(violations, [
+    "cli/warm.ts imports sharp (only handlers/render/ may)",
+    "cli/warm.ts reaches sharp: cli/warm.ts → sharp",
+    "cli/audit.ts reaches sharp: cli/audit.ts → cli/verify.ts → cli/image-compare.ts → sharp",
+  ]);
+  t.truthy(
+    findPath(graph, "cli/main.ts", (n) => n === "cli/image-compare.ts"),
+    "the real verify does load the decoder",
+  );
 });
 
 test("imports mentioned in comments or strings are not imports", (t) => {

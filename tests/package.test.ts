@@ -176,6 +176,49 @@ test.serial("a plain-JavaScript Pulumi program instantiates ImageResizer from th
   }
 });
 
+/** tsconfig module + moduleResolution pairs a consumer may use; "node" is Pulumi's TypeScript template's. */
+const RESOLUTIONS: Array<[module: string, moduleResolution: string]> = [
+  ["commonjs", "node"],
+  ["node16", "node16"],
+  ["esnext", "bundler"],
+];
+
+test.serial("a TypeScript consumer type-checks both entry points under moduleResolution node, node16 and bundler", (t) => {
+  writeFileSync(
+    join(consumer, "typed.ts"),
+    [
+      `import { ImageResizer } from "edge-resizer";`,
+      `import { createUrlBuilder } from "edge-resizer/url";`,
+      `export const both: [typeof ImageResizer, typeof createUrlBuilder] = [ImageResizer, createUrlBuilder];`,
+    ].join("\n"),
+  );
+  for (const dep of ["@types"]) {
+    const link = join(consumer, "node_modules", dep);
+    if (!existsSync(link)) symlinkSync(join(PROJECT_ROOT, "node_modules", dep), link, "dir");
+  }
+  const tsc = join(PROJECT_ROOT, "node_modules", "typescript", "bin", "tsc");
+  for (const [module, moduleResolution] of RESOLUTIONS) {
+    const compilerOptions = {
+      strict: true,
+      module,
+      moduleResolution,
+      target: "es2022",
+      noEmit: true,
+      skipLibCheck: true,
+      types: ["node"],
+      // TypeScript 6 deprecates "node" (node10) resolution; Pulumi's template still uses it.
+      ignoreDeprecations: "6.0",
+    };
+    writeFileSync(join(consumer, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["typed.ts"] }));
+    try {
+      run(process.execPath, [tsc, "-p", "."], consumer);
+      t.pass(moduleResolution);
+    } catch (err) {
+      t.fail(`moduleResolution ${moduleResolution}: ${(err as { stdout?: string }).stdout ?? String(err)}`);
+    }
+  }
+});
+
 test.serial("the package's command line runs compiled JavaScript", (t) => {
   const out = execFileSync(process.execPath, [join(installed, "bin", "edge-resizer.cjs"), "--help"], {
     cwd: consumer,
@@ -183,6 +226,7 @@ test.serial("the package's command line runs compiled JavaScript", (t) => {
     stdio: ["ignore", "pipe", "pipe"],
   });
   t.regex(out, /audit/);
+  t.regex(out, /migrate-config/);
 });
 
 test.serial("edge-resizer/url loads with plain node and signs exactly as libthumbor does", (t) => {

@@ -88,6 +88,11 @@ export interface Settings {
   originalContentTypes: string[];
   /** Key prefix (path segments) of the originals: only keys under it are served or resized. Empty = the whole bucket. */
   originalsPrefix: string;
+  /**
+   * Path answered 200 `WORKING` by viewer-request, as thumbor's healthcheck route answers load
+   * balancers and monitors; "" switches it off (the path is then an original like any other).
+   */
+  healthcheckPath: string;
   thumbor: ThumborSettings;
 }
 
@@ -109,6 +114,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   cmykConversion: "colour-managed",
   originalContentTypes: [...DEFAULT_ORIGINAL_CONTENT_TYPES],
   originalsPrefix: "",
+  healthcheckPath: "/healthcheck",
   thumbor: Object.freeze({
     allowUnsafe: true,
     securityKey: "",
@@ -129,6 +135,7 @@ const SIZE = /^(\d{1,5})x(\d{1,5})$/;
 const PREFIX_SEGMENT = /^[A-Za-z0-9._-]+$/;
 /** An image media type, or the octet-stream types of untyped uploads; never a document type. */
 const ORIGINAL_CONTENT_TYPE = /^(?:image\/[a-z0-9][a-z0-9!#$&^_.+-]*|application\/octet-stream|binary\/octet-stream)$/;
+const HEALTHCHECK_PATH = /^(?:\/[A-Za-z0-9._-]+)+$/;
 
 /** Parses one allow-list entry `WxH` into numbers; a side of 0 means proportional. */
 export function parseSizeEntry(entry: string): { width: number; height: number } | undefined {
@@ -172,6 +179,14 @@ export function validateSettings(input: unknown, origin = "settings"): Settings 
 
   const thumbor = validateThumborSettings(pick("thumbor"), checks, origin);
   const originals = validateOriginals(pick("originalContentTypes"), pick("originalsPrefix"), variantPrefix, checks);
+  const healthcheckPath = str("healthcheckPath", pick("healthcheckPath"), true);
+  if (healthcheckPath !== "" && (!HEALTHCHECK_PATH.test(healthcheckPath) || healthcheckPath.startsWith(`/${variantPrefix}/`))) {
+    fail(
+      "healthcheckPath",
+      `"" (off) or a path like "/healthcheck" (segments of letters, digits, '.', '_' or '-'), outside /${variantPrefix}/`,
+      healthcheckPath,
+    );
+  }
 
   return {
     sizes,
@@ -189,6 +204,7 @@ export function validateSettings(input: unknown, origin = "settings"): Settings 
     errorCacheControl,
     cmykConversion: checks.oneOf("cmykConversion", pick("cmykConversion"), CMYK_CONVERSIONS),
     ...originals,
+    healthcheckPath,
     thumbor,
   };
 }

@@ -5,6 +5,7 @@
  * The route is decided on the key the path names (decoded once, as S3 decodes it), never on the
  * raw spelling, so `/%76ariants/...` or `/variants%2F...` is the variant route, not an original.
  * Route table (first match wins):
+ *   <healthcheckPath>[/]       thumbor's healthcheck route, answered by viewer-request itself
  *   /<variantPrefix>/*key      a variant key asked for directly (a redirect target, or a
  *                              forged key): served only if an unsigned request could have made it
  *   /unsafe/*rest              thumbor, unsigned
@@ -41,6 +42,7 @@ import {
 
 export type ViewerRoute =
   | { kind: "original" }
+  | { kind: "healthcheck" }
   | { kind: "variant"; key: string; plan: TransformPlan }
   /** Another spelling of an original or a `?d=` path: a permanent redirect to its one canonical spelling. */
   | { kind: "respelled"; location: string };
@@ -68,8 +70,12 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
   const variantRoute = match(`/${settings.variantPrefix}/*key`, { decode: false, sensitive: true });
   const sizes = settings.sizes.map((s) => parseSizeEntry(s)!);
   const signingKeys = [settings.thumbor.securityKey, ...settings.thumbor.retiredSecurityKeys].filter((k) => k !== "");
+  const healthcheck = settings.healthcheckPath;
+  // thumbor's route is `/healthcheck/?`: with or without one trailing slash.
+  const isHealthcheck = (uri: string) => healthcheck !== "" && (uri === healthcheck || uri === `${healthcheck}/`);
 
   function plan(uri: string, querystring: string, accept: string | undefined): ViewerRoute {
+    if (isHealthcheck(uri)) return { kind: "healthcheck" };
     if (!uri.startsWith("/")) throw refusal(400, "path must start with /");
     // thumbor decodes its path itself (a stray "%" stays literal); its first segment decides.
     const first = uri.slice(1, uri.indexOf("/", 1) >>> 0);

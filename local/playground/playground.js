@@ -21,6 +21,9 @@ async function show(rawUrl) {
   if (!asked) return;
   $("result").hidden = false;
   $("result-error").hidden = true;
+  $("result-notice").hidden = true;
+  // The image box only once there is an image: an error shows as text, not a broken-image icon.
+  $("result-image").hidden = true;
   for (const id of ["fact-key", "fact-status", "fact-format", "fact-dimensions", "fact-bytes", "fact-time", "fact-cache", "fact-plan"])
     setText(id, "…");
   $("result-img").removeAttribute("src");
@@ -38,6 +41,11 @@ async function show(rawUrl) {
     return fail(explained.refused.reason);
   }
   setText("fact-key", explained.variant ? explained.key : `${explained.key} (an original, served as stored)`);
+  if (explained.ignoredFilters && explained.ignoredFilters.length > 0) {
+    const notice = $("result-notice");
+    notice.textContent = `The edge ignores ${explained.ignoredFilters.length === 1 ? "this filter" : "these filters"} (as thumbor does): ${explained.ignoredFilters.join(", ")}`;
+    notice.hidden = false;
+  }
   setText("fact-plan", explained.plan ? JSON.stringify(explained.plan, null, 2) : "-");
 
   const started = performance.now();
@@ -57,7 +65,10 @@ async function show(rawUrl) {
   if (lastObjectUrl) URL.revokeObjectURL(lastObjectUrl);
   lastObjectUrl = URL.createObjectURL(blob);
   const img = $("result-img");
-  img.onload = () => setText("fact-dimensions", `${img.naturalWidth} × ${img.naturalHeight}`);
+  img.onload = () => {
+    $("result-image").hidden = false;
+    setText("fact-dimensions", `${img.naturalWidth} × ${img.naturalHeight}`);
+  };
   img.onerror = () => {
     setText("fact-dimensions", "-");
     fail("the browser cannot display this answer as an image");
@@ -66,6 +77,8 @@ async function show(rawUrl) {
 }
 
 function fail(message) {
+  $("result-image").hidden = true;
+  $("result-img").removeAttribute("src");
   const el = $("result-error");
   el.textContent = message;
   el.hidden = false;

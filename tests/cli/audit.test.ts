@@ -498,8 +498,8 @@ test("CLI: exit 0 when nothing breaks, 1 with --strict when something is approxi
 test("CLI: usage errors exit 2 with a one-line message", async (t) => {
   // [arguments, message, whether the usage line is shown (argument errors, not input errors)]
   const cases: [string[], RegExp, boolean][] = [
-    [[], /missing command/, true],
-    [["resize", "x"], /unknown command "resize"/, true],
+    [[], /missing command \(usage: edge-resizer <command> \[options\]/, false],
+    [["resize", "x"], /unknown command "resize" \(usage: edge-resizer <command> \[options\]; commands: audit, migrate-config/, false],
     [["audit"], /needs a file/, true],
     [["audit", "a", "b"], /one file/, true],
     [["audit", join(FIXTURES, "access.log"), "--frobnicate"], /unknown option '--frobnicate'/, true],

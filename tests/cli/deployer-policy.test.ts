@@ -48,6 +48,7 @@ const CONFIGURATIONS: Record<string, Record<string, unknown>> = {
   existing: { ...quiet, "edge-resizer:existingBucketName": "thumbor-originals", "edge-resizer:variantExpirationDays": 30 },
   nopurge: { ...quiet, "edge-resizer:purgeOnChange": false },
   oac: { ...quiet, "edge-resizer:originAccess": "oac" },
+  managedRules: { ...quiet, "edge-resizer:wafManagedRules": true },
 };
 
 /** Constructs a resizer from stack values as index.ts does; returns every type and call token it registered. */

@@ -61,12 +61,21 @@ const invalid: Array<[string, unknown, RegExp]> = [
     { originalsPrefix: "variants/images" },
     /originalsPrefix must be a prefix outside variantPrefix/,
   ],
+  ["a healthcheck path without its leading slash", { healthcheckPath: "healthcheck" }, /healthcheckPath must be "" \(off\) or a path/],
+  ["a healthcheck path of the root", { healthcheckPath: "/" }, /healthcheckPath must be/],
+  ["a healthcheck path inside the variants", { healthcheckPath: "/variants/health" }, /healthcheckPath must be .* outside \/variants\//],
 ];
 for (const [what, doc, message] of invalid) {
   test(`refuses ${what} with a precise message`, (t) => {
     t.throws(() => validateSettings(doc), { instanceOf: SettingsError, message });
   });
 }
+
+test("healthcheckPath: thumbor's /healthcheck by default, another path, or off", (t) => {
+  t.is(DEFAULT_SETTINGS.healthcheckPath, "/healthcheck");
+  t.is(validateSettings({ healthcheckPath: "/status/ok" }).healthcheckPath, "/status/ok");
+  t.is(validateSettings({ healthcheckPath: "" }).healthcheckPath, "");
+});
 
 test("loadSettingsFile names the file when it is missing or not JSON", (t) => {
   const dir = mkdtempSync(join(tmpdir(), "settings-"));

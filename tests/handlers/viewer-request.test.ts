@@ -87,3 +87,24 @@ test("another spelling of an original or a ?d= path is a 301 to its one spelling
   const canonical = await handler(event("/images/a%7Eb.jpg"));
   t.false(isResponse(canonical), "the canonical spelling itself is passed on");
 });
+
+test("healthcheckPath answers thumbor's 200 WORKING, never cached, with or without its trailing slash; off, it is an original", async (t) => {
+  for (const url of ["/healthcheck", "/healthcheck/", "/healthcheck?from=elb"]) {
+    const out = await handler(event(url));
+    if (!isResponse(out)) return t.fail(`${url}: expected an answer, got the request for ${out.uri}`);
+    t.is(out.status, "200", url);
+    t.is(out.body, "WORKING", url);
+    t.is(out.headers?.["cache-control"]?.[0]?.value, "no-store", url);
+  }
+  const moved = checked(createViewerRequestHandler({ ...DEFAULT_SETTINGS, healthcheckPath: "/status/health" }));
+  const answered = await moved(event("/status/health"));
+  t.true(isResponse(answered) && answered.body === "WORKING");
+  const old = await moved(event("/healthcheck"));
+  t.false(isResponse(old), "the default path is an original again once the route moved");
+  const off = checked(createViewerRequestHandler({ ...DEFAULT_SETTINGS, healthcheckPath: "" }));
+  const passed = await off(event("/healthcheck"));
+  if (isResponse(passed)) return t.fail("with the route off, /healthcheck goes to the origin");
+  t.is(passed.uri, "/healthcheck");
+  const near = await handler(event("/healthcheck/x.jpg"));
+  t.false(isResponse(near), "only the route itself, not paths under it");
+});

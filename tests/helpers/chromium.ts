@@ -1,7 +1,7 @@
 /**
- * The Chromium the browser tests drive through playwright-core: the one `@sparticuz/chromium`
- * ships inside its npm package (unpacked to a temporary folder on first use), so the tests need
- * nothing beyond `npm ci`; PLAYGROUND_CHROMIUM may name another Chromium binary.
+ * Headless Chromium for the browser tests (the playground, verify's HTML report): the one
+ * `@sparticuz/chromium` ships inside its npm package (unpacked to a temporary folder on first
+ * use), so the tests need nothing beyond `npm ci`; PLAYGROUND_CHROMIUM may name another binary.
  */
 import { chromium, type Browser } from "playwright-core";
 

@@ -117,3 +117,49 @@ test.serial("the gallery shows every sample in both URL styles at the same sizes
   }
   await page.close();
 });
+
+test.serial("an error is text, not a broken-image icon; filters the edge ignores get a notice", async (t) => {
+  const page = await openPlayground();
+  await enter(page, `/${"A".repeat(27)}=/300x200/samples/elephants.jpg`);
+  await page.waitForSelector("#result-error:not([hidden])");
+  t.regex((await page.textContent("#result-error")) ?? "", /bad signature/);
+  t.false(await page.isVisible("#result-img"), "no image box over the reason");
+
+  await enter(page, "/unsafe/200x0/filters:qualty(50):quality(70):blur(x)/samples/elephants.jpg");
+  await page.waitForFunction(() => /×/.test(document.getElementById("fact-dimensions")!.textContent ?? ""));
+  t.true(await page.isVisible("#result-img"));
+  t.false(await page.isVisible("#result-error"));
+  const notice = (await page.textContent("#result-notice")) ?? "";
+  t.true(await page.isVisible("#result-notice"));
+  t.regex(notice, /ignores these filters.*qualty\(50\), blur\(x\)/);
+  t.notRegex(notice, /quality\(70\)/, "a filter the edge applies is not listed");
+
+  await enter(page, "/unsafe/200x0/filters:quality(70)/samples/elephants.jpg");
+  await page.waitForFunction(() => /×/.test(document.getElementById("fact-dimensions")!.textContent ?? ""));
+  t.false(await page.isVisible("#result-notice"), "no notice when every filter is applied");
+  await page.close();
+});
+
+test.serial("at a phone's 390 px the page, a result and the gallery fit the screen: no horizontal overflow", async (t) => {
+  const page = await browser!.newPage({ viewport: { width: 390, height: 844 } });
+  await page.goto(edge!.url + "/");
+  await enter(page, "/unsafe/fit-in/800x600/filters:qualty(50)/samples/rain-drops.jpg");
+  await page.waitForFunction(() => /×/.test(document.getElementById("fact-dimensions")!.textContent ?? ""));
+  await page.waitForFunction(
+    () => {
+      const imgs = [...document.querySelectorAll<HTMLImageElement>("#gallery img")];
+      return imgs.length > 0 && imgs.every((img) => img.complete);
+    },
+    undefined,
+    { timeout: 90_000 },
+  );
+  const widths = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    client: document.documentElement.clientWidth,
+  }));
+  t.is(widths.client, 390);
+  t.true(widths.scroll <= widths.client, `the page is ${widths.scroll} px wide at ${widths.client} px`);
+  const widest = await page.$$eval("body *", (els) => Math.max(...els.map((el) => el.getBoundingClientRect().right)));
+  t.true(widest <= 390, `an element ends at ${widest} px`);
+  await page.close();
+});
