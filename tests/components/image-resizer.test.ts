@@ -557,7 +557,7 @@ test("every cache behaviour carries the security headers policy: nosniff and a C
   const policy = named(T.responseHeadersPolicy, "hdrs-security-headers").inputs;
   const security = policy.securityHeadersConfig;
   t.deepEqual(security.contentTypeOptions, { override: true });
-  t.deepEqual(security.contentSecurityPolicy, { contentSecurityPolicy: "default-src 'none'; sandbox", override: true });
+  t.deepEqual(security.contentSecurityPolicy, { contentSecurityPolicy: SECURITY_HEADERS["content-security-policy"], override: true });
   t.is(security.strictTransportSecurity, undefined);
   t.is(policy.customHeadersConfig, undefined, "nothing beyond the security headers");
   const d = named(T.distribution, "hdrs-cdn").inputs;
