@@ -3,11 +3,11 @@
  * cli/migrate-config.ts, cli/stack-file.ts): a thumbor.conf becomes stack config the component's
  * own reader accepts, and the URLs the old thumbor signed are served by the planner built from it.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "ava";
+import { runCli, captureIo } from "../helpers/cli.js";
 import { migrateThumborConf } from "../../cli/migrate-config.js";
 import { formatConfig, runMigrateConfig, toStackValues } from "../../cli/migrate-config-command.js";
 import { runSettingsCommand } from "../../cli/settings-command.js";
@@ -18,7 +18,6 @@ import { createRequestPlanner } from "../../handlers/url/request-plan.js";
 import { signThumborPath } from "../../handlers/url/signature.js";
 
 const FIXTURES = join(__dirname, "..", "fixtures", "migration");
-const BIN = join(__dirname, "..", "..", "bin", "edge-resizer.cjs");
 const conf = readFileSync(join(FIXTURES, "thumbor.conf"), "utf8");
 const KEY = "pr0d-s3cr3t-k3y";
 
@@ -26,16 +25,6 @@ function capture(stdin = "") {
   const out = { stdout: "", stderr: "" };
   const io = { stdout: (s: string) => void (out.stdout += s), stderr: (s: string) => void (out.stderr += s), readStdin: async () => stdin };
   return { out, io };
-}
-
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const clean = { ...process.env };
-  delete clean.EDGE_RESIZER_SECURITY_KEY;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...clean, ...env } }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
-    });
-  });
 }
 
 test("the Python subset: literals, tuples, dicts, adjacent strings, continuations in brackets, comments; other expressions kept as text", (t) => {
@@ -118,7 +107,7 @@ test("the fixture: every key reported once, carried over / our default / no equi
 });
 
 test("done when: the fixture becomes stack config the component accepts, and the URLs the old thumbor signed are served from it", async (t) => {
-  const { out, io } = capture();
+  const { out, io } = captureIo();
   t.is(await runMigrateConfig([join(FIXTURES, "thumbor.conf"), "--format", "json"], io), 0, out.stderr);
   t.regex(out.stderr, /SECURITY_KEY +carried over +securityKey/);
   const settings = await settingsFromStack(parseStackConfig(out.stdout, "migrated"), "migrated");
@@ -211,7 +200,7 @@ test("settings: a stack file, or `pulumi config --json --show-secrets` on stdin,
   const fromStack = await loadSettingsOrStack(stackFile);
   t.is(fromStack.maxWidth, 1000);
   t.deepEqual(fromStack.sizes, ["100x0"]);
-  t.is(await runSettingsCommand([], capture().io), 2);
+  t.is(await runSettingsCommand([], captureIo().io), 2);
 });
 
 test("CLI: sign with a stack file that holds the key signs with it; the key given two ways is an error, not a silent choice", async (t) => {
@@ -225,10 +214,10 @@ test("CLI: sign with a stack file that holds the key signs with it; the key give
       "edge-resizer:allowUnsafe": { value: "false", secret: false },
     }),
   );
-  const ok = await run(["sign", "300x200/a.jpg", "--settings", stack]);
+  const ok = await runCli(["sign", "300x200/a.jpg", "--settings", stack]);
   t.is(ok.code, 0, ok.stderr);
   t.is(ok.stdout.trim(), `/${signThumborPath(KEY, "300x200/a.jpg")}/300x200/a.jpg`);
-  const twice = await run(["sign", "300x200/a.jpg", "--settings", stack], { EDGE_RESIZER_SECURITY_KEY: "other" });
+  const twice = await runCli(["sign", "300x200/a.jpg", "--settings", stack], { EDGE_RESIZER_SECURITY_KEY: "other" });
   t.is(twice.code, 2);
   t.regex(twice.stderr, /the key is given 2 ways \(\$EDGE_RESIZER_SECURITY_KEY, the settings' securityKey\)/);
   t.is(twice.stdout, "");
@@ -236,7 +225,7 @@ test("CLI: sign with a stack file that holds the key signs with it; the key give
 });
 
 test("CLI: the conf's stack config round-trips through the real command line (migrate-config | settings)", async (t) => {
-  const migrated = await run(["migrate-config", join(FIXTURES, "thumbor.conf"), "--format", "json"]);
+  const migrated = await runCli(["migrate-config", join(FIXTURES, "thumbor.conf"), "--format", "json"]);
   t.is(migrated.code, 0, migrated.stderr);
   t.deepEqual(JSON.parse(migrated.stdout), JSON.parse(formatConfig(migrateThumborConf(confValues(readThumborConf(conf))), "json")));
   t.deepEqual(

@@ -3,29 +3,18 @@
  * handler built with the same key, and refused under another key; the key is read from the
  * environment or a file, never from an argument, and never printed.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "ava";
+import { runCli } from "../helpers/cli.js";
 import type { CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
 import { validateSettings } from "../../handlers/core/settings.js";
 import { createViewerRequestHandler } from "../../handlers/viewer-request.js";
 import { newRequestId, viewerRequestEvent, type Distribution } from "../../local/events.js";
 
-const BIN = join(__dirname, "..", "..", "bin", "edge-resizer.cjs");
 const KEY = "sign-cli-k3y é";
 const distribution: Distribution = { domainName: "d1.cloudfront.net", distributionId: "E1", bucket: "originals", region: "us-east-1" };
-
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const clean = { ...process.env };
-  delete clean.EDGE_RESIZER_SECURITY_KEY;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...clean, ...env } }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
-    });
-  });
-}
 
 async function viewerAnswer(key: string, url: string): Promise<CloudFrontRequest | CloudFrontResultResponse> {
   const handler = createViewerRequestHandler(validateSettings({ thumbor: { allowUnsafe: false, securityKey: key } }));
@@ -38,7 +27,7 @@ async function viewerAnswer(key: string, url: string): Promise<CloudFrontRequest
 }
 
 test("the printed URL (key from the environment) is rewritten to a variant by viewer-request with the same key, refused with another", async (t) => {
-  const { code, stdout, stderr } = await run(["sign", "300x200/smart/filters:quality(70)/images/cat.jpg"], {
+  const { code, stdout, stderr } = await runCli(["sign", "300x200/smart/filters:quality(70)/images/cat.jpg"], {
     EDGE_RESIZER_SECURITY_KEY: KEY,
   });
   t.is(code, 0, stderr);
@@ -56,7 +45,7 @@ test("--key-file (one trailing newline ignored), --base-url, and an unsafe/ path
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, "key");
   writeFileSync(file, `${KEY}\n`);
-  const { code, stdout, stderr } = await run([
+  const { code, stdout, stderr } = await runCli([
     "sign",
     "/unsafe/fit-in/640x0/a%20b.jpg",
     "--key-file",
@@ -71,13 +60,13 @@ test("--key-file (one trailing newline ignored), --base-url, and an unsafe/ path
 });
 
 test("no key: exit 2 naming the variable; a key argument is not an option; the key is never printed", async (t) => {
-  const none = await run(["sign", "300x200/a.jpg"]);
+  const none = await runCli(["sign", "300x200/a.jpg"]);
   t.is(none.code, 2);
   t.regex(none.stderr, /no key: set EDGE_RESIZER_SECURITY_KEY or give --key-file/);
-  const asArgument = await run(["sign", "300x200/a.jpg", "--key", KEY]);
+  const asArgument = await runCli(["sign", "300x200/a.jpg", "--key", KEY]);
   t.is(asArgument.code, 2);
   t.regex(asArgument.stderr, /unknown option '--key'/);
-  const refused = await run(["sign", "9000x10/a.jpg"], { EDGE_RESIZER_SECURITY_KEY: KEY });
+  const refused = await runCli(["sign", "9000x10/a.jpg"], { EDGE_RESIZER_SECURITY_KEY: KEY });
   t.is(refused.code, 1);
   t.regex(refused.stderr, /the edge would answer 400: width 9000 exceeds the maximum 4096/);
   t.is(refused.stdout, "");

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import test from "ava";
+import { captureIo } from "../helpers/cli.js";
 import sharp from "sharp";
 import { judge, runVerify, DEFAULT_THRESHOLDS, type VerifyEntry } from "../../cli/verify.js";
 import { psnr, ssim } from "../../cli/image-compare.js";
@@ -37,14 +38,6 @@ test.after.always(async () => {
   await Promise.all([oldEdge?.close(), newEdge?.close()]);
   rmSync(dir, { recursive: true, force: true });
 });
-
-function capture() {
-  const out = { stdout: "", stderr: "" };
-  return {
-    out,
-    io: { stdout: (s: string) => void (out.stdout += s), stderr: (s: string) => void (out.stderr += s), readStdin: async () => "" },
-  };
-}
 
 const answer = (status: number, body: Buffer, type = "image/png"): Answer => ({
   status,
@@ -102,7 +95,7 @@ test.serial("two edges with different settings: exactly the URLs that differ are
   ]);
   writeFileSync(log, `${lines.join("\n")}\n`);
   const out = join(dir, "report");
-  const { out: printed, io } = capture();
+  const { out: printed, io } = captureIo();
   const code = await runVerify([log, "--old", oldEdge.url, "--new", `${newEdge.url}/`, "--out", out, "--concurrency", "2"], io);
   t.is(code, 1, printed.stderr);
   const report = JSON.parse(readFileSync(join(out, "verify.json"), "utf8")) as { entries: VerifyEntry[]; totals: Record<string, number> };
@@ -135,12 +128,12 @@ test.serial("two edges with different settings: exactly the URLs that differ are
 });
 
 test("usage errors exit 2 with the usage line; --fail-on broken lets merely different answers pass", async (t) => {
-  const bad = capture();
+  const bad = captureIo();
   t.is(await runVerify(["x.log", "--old", "ftp://x"], bad.io), 2);
   t.regex(bad.out.stderr, /--old must be an http\(s\):\/\/ URL.*usage: edge-resizer verify/);
   const log = join(dir, "one.log");
   writeFileSync(log, "/unsafe/300x200/samples/elephants.jpg\n");
-  const lenient = capture();
+  const lenient = captureIo();
   const args = [log, "--old", oldEdge.url, "--new", newEdge.url, "--out", join(dir, "lenient"), "--fail-on", "broken"];
   t.is(await runVerify(args, lenient.io), 0, lenient.out.stdout);
 });

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "ava";
+import { captureIo } from "../helpers/cli.js";
 import { negotiatedAccepts, planWarming, runWarm } from "../../cli/warm.js";
 import { DEFAULT_SETTINGS } from "../../handlers/core/settings.js";
 import { startLocalEdge, type LocalEdgeServer } from "../../local/server.js";
@@ -21,14 +22,6 @@ test.after.always(async () => {
   await edge?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-function capture() {
-  const out = { stdout: "", stderr: "" };
-  return {
-    out,
-    io: { stdout: (s: string) => void (out.stdout += s), stderr: (s: string) => void (out.stderr += s), readStdin: async () => "" },
-  };
-}
 
 const LOG_PATHS = [
   "/unsafe/300x200/samples/elephants.jpg", // WebP and JPEG
@@ -57,18 +50,18 @@ test.serial("the first run makes every variant once, a second run makes none, a 
   const state = join(dir, "state.tsv");
   const rendersBefore = edge.stats.renders;
 
-  const first = capture();
+  const first = captureIo();
   t.is(await runWarm([log, "--base", edge.url, "--state", state, "--concurrency", "2", "--rate", "50"], first.io), 0, first.out.stdout);
   t.regex(first.out.stdout, /^5 made, 0 already there, 0 failed, 0 skipped \(state file\), 1 refused, 1 originals/);
   t.is(edge.stats.renders - rendersBefore, 5, "origin-response rendered each variant once");
   t.is(readFileSync(state, "utf8").trim().split("\n").length, 5);
 
-  const second = capture();
+  const second = captureIo();
   t.is(await runWarm([log, "--base", edge.url, "--state", join(dir, "fresh-state.tsv")], second.io), 0);
   t.regex(second.out.stdout, /^0 made, 5 already there, 0 failed/);
   t.is(edge.stats.renders - rendersBefore, 5, "nothing rendered again");
 
-  const resumed = capture();
+  const resumed = captureIo();
   t.is(await runWarm([log, "--base", edge.url, "--state", state], resumed.io), 0);
   t.regex(resumed.out.stdout, /^0 made, 0 already there, 0 failed, 5 skipped \(state file\)/);
 });
@@ -77,12 +70,12 @@ test.serial("a failing edge is counted as failed (exit 1) and not written to the
   const log = join(dir, "missing.txt");
   writeFileSync(log, "/unsafe/120x120/samples/no-such-original.jpg\n");
   const state = join(dir, "missing-state.tsv");
-  const run = capture();
+  const run = captureIo();
   t.is(await runWarm([log, "--base", edge.url, "--state", state, "--retries", "0"], run.io), 1);
   t.regex(run.out.stdout, /0 made, 0 already there, 2 failed/);
   t.regex(run.out.stdout, /failed {2}\/unsafe\/120x120\/samples\/no-such-original\.jpg .*status 404/);
   t.throws(() => readFileSync(state, "utf8"), { code: "ENOENT" });
-  const usage = capture();
+  const usage = captureIo();
   t.is(await runWarm([log], usage.io), 2);
   t.regex(usage.out.stderr, /--base <base URL> is required/);
 });
