@@ -45,9 +45,15 @@ export interface FilterDefinition extends FilterSyntax {
   readonly costly: boolean;
   /** Its first argument names another image, read from the bucket (render/effects/bucket-image.ts). */
   readonly readsImage: boolean;
+  /**
+   * An effect's CPU time in ms per megapixel of the image it runs on, per frame, with its costliest
+   * arguments (measured by bench/filter-costs.ts; 0 for filters that are no pixel step): what the
+   * render budget (render-budget.ts) counts for each call.
+   */
+  readonly renderCost: number;
 }
 
-type Extra = Partial<Pick<FilterDefinition, "phase" | "appliedBy" | "costly" | "readsImage" | "unsupportedReason">>;
+type Extra = Partial<Pick<FilterDefinition, "phase" | "appliedBy" | "costly" | "readsImage" | "unsupportedReason" | "renderCost">>;
 
 const p = (type: ParamType, ...dflt: [FilterArg?]): FilterParam => (dflt.length > 0 ? { type, default: dflt[0] } : { type });
 const def = (name: string, handledBy: FilterHandler, params: FilterParam[], more: Extra = {}): FilterDefinition =>
@@ -59,11 +65,14 @@ const def = (name: string, handledBy: FilterHandler, params: FilterParam[], more
     handledBy,
     costly: false,
     readsImage: false,
+    renderCost: 0,
     ...more,
   });
 
 const costly = { costly: true } as const;
 const readsImage = { readsImage: true } as const;
+/** An effect's measured cost (FilterDefinition.renderCost). */
+const cost = (renderCost: number) => ({ renderCost });
 
 /** Every built-in thumbor filter (research report §4), by URL name, grouped by where it is handled. */
 export const THUMBOR_FILTERS: Readonly<Record<string, FilterDefinition>> = Object.freeze(
@@ -85,30 +94,29 @@ export const THUMBOR_FILTERS: Readonly<Record<string, FilterDefinition>> = Objec
       def("strip_exif", "encoder", []),
       def("strip_icc", "encoder", []),
       // Neighbourhood effects first: the costly ones.
-      def("blur", "effect", [p(T.PositiveNonZeroNumber), p(T.DecimalNumber, 0)], costly),
-      def("sharpen", "effect", [p(T.DecimalNumber), p(T.DecimalNumber), p(T.Boolean)], costly),
-      def("convolution", "effect", [p(T.ConvolutionMatrix), p(T.PositiveNonZeroNumber), p(T.Boolean, true)], costly),
-      def("background_color", "effect", [p(T.Color)]),
-      def("brightness", "effect", [p(T.Number)]),
-      def("colorize", "effect", [p(T.PositiveNumber), p(T.PositiveNumber), p(T.PositiveNumber), p(T.ColorString)]),
-      def("contrast", "effect", [p(T.Number)]),
-      def("curve", "effect", [p(T.Curve), p(T.Curve), p(T.Curve), p(T.Curve)]),
-      def("equalize", "effect", []),
-      def("fill", "effect", [p(T.Color), p(T.Boolean, false)]),
-      def("frame", "effect", [p(T.String)], readsImage),
-      def("grayscale", "effect", []),
-      def("noise", "effect", [p(T.PositiveNumber), p(T.PositiveNumber, 0)]),
-      def("proportion", "effect", [p(T.DecimalNumber)]),
-      def("rgb", "effect", [p(T.Number), p(T.Number), p(T.Number)]),
-      def("rotate", "effect", [p(T.Number)]),
-      def("round_corner", "effect", [
-        p(T.CornerRadius),
-        p(T.PositiveNumber),
-        p(T.PositiveNumber),
-        p(T.PositiveNumber),
-        p(T.Boolean, false),
-      ]),
-      def("saturation", "effect", [p(T.DecimalNumber)]),
+      def("blur", "effect", [p(T.PositiveNonZeroNumber), p(T.DecimalNumber, 0)], { ...costly, ...cost(270) }),
+      def("sharpen", "effect", [p(T.DecimalNumber), p(T.DecimalNumber), p(T.Boolean)], { ...costly, ...cost(450) }),
+      def("convolution", "effect", [p(T.ConvolutionMatrix), p(T.PositiveNonZeroNumber), p(T.Boolean, true)], { ...costly, ...cost(60) }),
+      def("background_color", "effect", [p(T.Color)], cost(10)),
+      def("brightness", "effect", [p(T.Number)], cost(40)),
+      def("colorize", "effect", [p(T.PositiveNumber), p(T.PositiveNumber), p(T.PositiveNumber), p(T.ColorString)], cost(50)),
+      def("contrast", "effect", [p(T.Number)], cost(40)),
+      def("curve", "effect", [p(T.Curve), p(T.Curve), p(T.Curve), p(T.Curve)], cost(60)),
+      def("equalize", "effect", [], cost(60)),
+      def("fill", "effect", [p(T.Color), p(T.Boolean, false)], cost(200)),
+      def("frame", "effect", [p(T.String)], { ...readsImage, ...cost(260) }),
+      def("grayscale", "effect", [], cost(20)),
+      def("noise", "effect", [p(T.PositiveNumber), p(T.PositiveNumber, 0)], cost(60)),
+      def("proportion", "effect", [p(T.DecimalNumber)], cost(20)),
+      def("rgb", "effect", [p(T.Number), p(T.Number), p(T.Number)], cost(30)),
+      def("rotate", "effect", [p(T.Number)], cost(20)),
+      def(
+        "round_corner",
+        "effect",
+        [p(T.CornerRadius), p(T.PositiveNumber), p(T.PositiveNumber), p(T.PositiveNumber), p(T.Boolean, false)],
+        cost(30),
+      ),
+      def("saturation", "effect", [p(T.DecimalNumber)], cost(80)),
       def(
         "watermark",
         "effect",
@@ -120,7 +128,7 @@ export const THUMBOR_FILTERS: Readonly<Record<string, FilterDefinition>> = Objec
           p(T.WatermarkRatio, "none"),
           p(T.WatermarkRatio, "none"),
         ],
-        readsImage,
+        { ...readsImage, ...cost(170) },
       ),
       // thumbor's redeye module (not in its BUILTIN_FILTERS) lowers red inside eyes found by OpenCV's
       // face and eye cascades; desaturating red everywhere would damage pictures thumbor leaves alone.
