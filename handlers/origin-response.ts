@@ -48,7 +48,7 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
   };
 
   function failureAnswer(err: unknown, key: string): CloudFrontResultResponse {
-    if (isRequestError(err)) return errorResponse(err.status, err.reason, settings);
+    if (isRequestError(err)) return errorResponse(err.status, err.reason, settings, err.lifetime);
     if (err instanceof OriginalTooLargeError) return errorResponse(413, err.message, settings);
     if (err instanceof StoreError) {
       console.error("origin-response: storage unavailable", { key, error: err.message });

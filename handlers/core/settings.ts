@@ -79,6 +79,11 @@ export interface Settings {
   errorCacheControl: string;
   /** How CMYK originals become RGB (CMYK_CONVERSIONS). Part of the variant key when not the default. */
   cmykConversion: CmykConversion;
+  /**
+   * Cache-Control of a refusal "too costly to render" (over the render budget, or past the render
+   * deadline): long, since a repeat would cost as much and the answer cannot change for that URL.
+   */
+  budgetErrorCacheControl: string;
   thumbor: ThumborSettings;
 }
 
@@ -98,6 +103,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   cacheControl: "public, max-age=86400, s-maxage=31536000",
   errorCacheControl: "public, max-age=10",
   cmykConversion: "colour-managed",
+  budgetErrorCacheControl: "public, max-age=600",
   thumbor: Object.freeze({
     allowUnsafe: true,
     securityKey: "",
@@ -180,6 +186,7 @@ export function validateSettings(input: unknown, origin = "settings"): Settings 
     cacheControl,
     errorCacheControl,
     cmykConversion: checks.oneOf("cmykConversion", pick("cmykConversion"), CMYK_CONVERSIONS),
+    budgetErrorCacheControl: str("budgetErrorCacheControl", pick("budgetErrorCacheControl"), false),
     thumbor,
   };
 }

@@ -69,3 +69,9 @@ test("loadSettingsFile names the file when it is missing or not JSON", (t) => {
   writeFileSync(join(dir, "settings.json"), JSON.stringify({ maxHeight: 2000 }));
   t.is(loadSettingsFile(join(dir, "settings.json")).maxHeight, 2000);
 });
+
+test("budgetErrorCacheControl: minutes by default, a string when given", (t) => {
+  t.is(DEFAULT_SETTINGS.budgetErrorCacheControl, "public, max-age=600");
+  t.is(validateSettings({ budgetErrorCacheControl: "public, max-age=3600" }).budgetErrorCacheControl, "public, max-age=3600");
+  t.throws(() => validateSettings({ budgetErrorCacheControl: 600 }), { instanceOf: SettingsError, message: /budgetErrorCacheControl/ });
+});
