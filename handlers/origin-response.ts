@@ -9,6 +9,7 @@ import { GENERATED_RESPONSE_MAX_BYTES, generatedResponseBytes } from "./cloudfro
 import { RequestError, isRequestError } from "./core/errors.js";
 import { checkOriginalKey } from "./core/image-path.js";
 import { checkPlanLimits } from "./core/plan-limits.js";
+import { deadlineIn, type RenderDeadline } from "./render/deadline.js";
 import { renderVariant } from "./render/pipeline.js";
 import type { Settings } from "./core/settings.js";
 import { isUnderVariantPrefix, parseVariantKey, uriToKey, variantKeyToUri } from "./core/variant-key.js";
@@ -19,9 +20,19 @@ import type { S3HttpClient } from "./s3/client.js";
 /** CloudFront refuses a generated origin response over this (headers and base64 body): larger variants are redirected to. */
 const MAX_GENERATED_BYTES = GENERATED_RESPONSE_MAX_BYTES.value["origin-response"];
 
+/**
+ * How long a render may run, from the invocation's start. Lambda@Edge stops an origin-response
+ * function at 30 s (TRIGGER_LIMITS) and the S3 work has S3_INVOCATION_BUDGET_MS (20 s) from the
+ * same start: ending the render at 15 s leaves the PUT at least 5 s inside that budget, and the
+ * function time to answer the deadline's 422 itself, cached with budgetErrorCacheControl.
+ */
+export const RENDER_DEADLINE_MS = 15_000;
+
 export interface OriginResponseDeps {
   /** The S3 client for a bucket region (the local edge aims it at its own S3). */
   s3Client?: (region: string) => S3HttpClient;
+  /** The render's deadline, made when an invocation starts (tests inject one that runs out). */
+  renderDeadline?: () => RenderDeadline;
 }
 
 export type OriginResponseHandler = (event: CloudFrontResponseEvent) => Promise<CloudFrontResultResponse>;
@@ -29,6 +40,7 @@ export type OriginResponseHandler = (event: CloudFrontResponseEvent) => Promise<
 export function createOriginResponseHandler(settings: Settings, deps: OriginResponseDeps = {}): OriginResponseHandler {
   // Long on purpose: a factory closure of short inner functions sharing settings and the S3 client factory.
   const clientFor = deps.s3Client ?? regionalS3Client;
+  const startDeadline = deps.renderDeadline ?? (() => deadlineIn(RENDER_DEADLINE_MS));
   return async (event) => {
     const { request, response } = event.Records[0].cf;
     if (response.status !== "403" && response.status !== "404") return response;
@@ -64,6 +76,7 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
     // viewer-request already refused plans over the limits; a key forged past it
     // (e.g. 5000x5000,fit-in, whose output would fit) is never rendered or stored either.
     checkPlanLimits(plan, settings);
+    const deadline = startDeadline();
     const { bucket, region } = s3OriginOf(request);
     const store = s3ObjectStore(clientFor(region));
     const original = await store.get(bucket, plan.source);
@@ -73,6 +86,7 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
       original: original.body,
       settings,
       loadObject: async (other) => (await store.get(bucket, checkOriginalKey(other)))?.body ?? null,
+      deadline,
     });
     const cacheControl = rendered.maxAge === undefined ? settings.cacheControl : `public, max-age=${rendered.maxAge}`;
     // The purge compares this with the original's current ETag: a render that raced a replacement is found stale.
