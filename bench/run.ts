@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only viewer,origin,miss,avif,edge,dc] [-- --out <file>]`: runs the
+ * `npm run bench [-- --quick] [-- --only viewer,origin,miss,avif,edge,dc,budget] [-- --out <file>]`: runs the
  * benchmark suite, prints one PASS/FAIL/SKIP line per budget and writes BENCHMARKS.md.
  * Exits 0 even when a budget fails: it is a measurement, not a test (a crash still exits 1).
  * The origin-response cases read the photos in `bench/photos/` (or the folder named by
@@ -16,6 +16,7 @@ import { runLocalEdgeBench } from "./local-edge.js";
 import { machineFacts, loadNote } from "./machine.js";
 import { runMissProfileBench } from "./miss-profile.js";
 import { runOriginResponseBench } from "./origin-response.js";
+import { runRenderBudgetBench } from "./render-budget.js";
 import { renderReport, verdictSummary, type Section } from "./report.js";
 import { evaluateBudget, type Budget } from "./stats.js";
 import type { BenchContext, BenchResult } from "./types.js";
@@ -28,6 +29,7 @@ const BENCHES: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
   avif: async (ctx) => ({ section: await runAvifEffortBench(ctx), budgets: [] }),
   edge: runLocalEdgeBench,
   dc: runDcOnlyDecodeBench,
+  budget: runRenderBudgetBench,
 };
 
 async function main(): Promise<void> {
@@ -40,7 +42,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    console.log("usage: npm run bench [-- --quick] [-- --only viewer,origin,miss,avif,edge,dc] [-- --out BENCHMARKS.md]");
+    console.log("usage: npm run bench [-- --quick] [-- --only viewer,origin,miss,avif,edge,dc,budget] [-- --out BENCHMARKS.md]");
     return;
   }
   const only = values.only ? values.only.split(",").map((s) => s.trim()) : Object.keys(BENCHES);

@@ -11,6 +11,7 @@ import { GENERATED_RESPONSE_MAX_BYTES, generatedResponseBytes } from "./cloudfro
 import { RequestError, isRequestError } from "./core/errors.js";
 import { checkOriginalKey } from "./core/image-path.js";
 import { checkPlanLimits } from "./core/plan-limits.js";
+import { deadlineIn, type RenderDeadline } from "./render/deadline.js";
 import { renderVariant } from "./render/pipeline.js";
 import type { Settings } from "./core/settings.js";
 import { isUnderVariantPrefix, parseVariantKey, variantKeyToUri } from "./core/variant-key.js";
@@ -40,9 +41,19 @@ export function variantKeyOfUri(uri: string, settings: Pick<Settings, "variantPr
   return isUnderVariantPrefix(key, settings) ? canonicalKeyOf(uri) : undefined;
 }
 
+/**
+ * How long a render may run, from the invocation's start. Lambda@Edge stops an origin-response
+ * function at 30 s (TRIGGER_LIMITS) and the S3 work has S3_INVOCATION_BUDGET_MS (20 s) from the
+ * same start: ending the render at 15 s leaves the PUT at least 5 s inside that budget, and the
+ * function time to answer the deadline's 422 itself, cached with budgetErrorCacheControl.
+ */
+export const RENDER_DEADLINE_MS = 15_000;
+
 export interface OriginResponseDeps {
   /** The S3 client for a bucket region (the local edge aims it at its own S3). */
   s3Client?: (region: string) => S3HttpClient;
+  /** The render's deadline, made when an invocation starts (tests inject one that runs out). */
+  renderDeadline?: () => RenderDeadline;
 }
 
 export type OriginResponseHandler = (event: CloudFrontResponseEvent) => Promise<CloudFrontResultResponse>;
@@ -50,6 +61,7 @@ export type OriginResponseHandler = (event: CloudFrontResponseEvent) => Promise<
 export function createOriginResponseHandler(settings: Settings, deps: OriginResponseDeps = {}): OriginResponseHandler {
   // Long on purpose: a factory closure of short inner functions sharing settings and the S3 client factory.
   const clientFor = deps.s3Client ?? regionalS3Client;
+  const startDeadline = deps.renderDeadline ?? (() => deadlineIn(RENDER_DEADLINE_MS));
   return async (event) => {
     const { request, response } = event.Records[0].cf;
     if (response.status.startsWith("2")) return passThroughAnswer(request, response, settings);
@@ -70,7 +82,7 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
   };
 
   function failureAnswer(err: unknown, key: string): CloudFrontResultResponse {
-    if (isRequestError(err)) return errorResponse(err.status, err.reason, settings);
+    if (isRequestError(err)) return errorResponse(err.status, err.reason, settings, err.lifetime);
     if (err instanceof OriginalTooLargeError) return errorResponse(413, err.message, settings);
     if (err instanceof StoreError) {
       console.error("origin-response: storage unavailable", { key, error: err.message });
@@ -87,6 +99,7 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
     // (e.g. 5000x5000,fit-in, whose output would fit) is never rendered or stored either.
     checkPlanLimits(plan, settings);
     if (!isUnderOriginalsPrefix(plan.source, settings)) throw new RequestError(404, "not an original");
+    const deadline = startDeadline();
     const { bucket, region } = s3OriginOf(request);
     const store = s3ObjectStore(clientFor(region));
     const original = await store.get(bucket, plan.source);
@@ -101,6 +114,7 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
         if (!isUnderOriginalsPrefix(key, settings)) return null;
         return (await store.get(bucket, key))?.body ?? null;
       },
+      deadline,
     });
     const cacheControl = rendered.maxAge === undefined ? settings.cacheControl : `public, max-age=${rendered.maxAge}`;
     // The purge compares this with the original's current ETag: a render that raced a replacement is found stale.

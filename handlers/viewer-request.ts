@@ -30,7 +30,7 @@ export function createViewerRequestHandler(settings: Settings): ViewerRequestHan
       request.headers[VIEWER_URL_HEADER] = [{ key: "X-Resizer-Viewer-Url", value: viewerUrl }];
       return request;
     } catch (err) {
-      if (isRequestError(err)) return errorResponse(err.status, err.reason, settings);
+      if (isRequestError(err)) return errorResponse(err.status, err.reason, settings, err.lifetime);
       console.error("viewer-request failed", { uri: request.uri.slice(0, 200), error: String(err) });
       return errorResponse(500, "internal error", settings);
     }

@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import type { CloudFrontHeaders, CloudFrontResponse, CloudFrontResultResponse } from "aws-lambda";
+import type { RefusalLifetime } from "../core/errors.js";
 import { loadSettingsFile, type Settings } from "../core/settings.js";
 
 /**
@@ -17,14 +18,20 @@ export function headerValue(headers: CloudFrontHeaders | undefined, name: string
   return headers?.[name]?.[0]?.value;
 }
 
-/** A short plain-text refusal with the short error cache lifetime. */
-export function errorResponse(status: number, reason: string, settings: Pick<Settings, "errorCacheControl">): CloudFrontResultResponse {
+/** A short plain-text refusal with the short error cache lifetime, or the long one of a render too costly. */
+export function errorResponse(
+  status: number,
+  reason: string,
+  settings: Pick<Settings, "errorCacheControl" | "budgetErrorCacheControl">,
+  lifetime: RefusalLifetime = "short",
+): CloudFrontResultResponse {
+  const cacheControl = lifetime === "long" ? settings.budgetErrorCacheControl : settings.errorCacheControl;
   return {
     status: String(status),
     statusDescription: STATUS_TEXT[status] ?? "Error",
     headers: {
       "content-type": [{ key: "Content-Type", value: "text/plain; charset=utf-8" }],
-      "cache-control": [{ key: "Cache-Control", value: settings.errorCacheControl }],
+      "cache-control": [{ key: "Cache-Control", value: cacheControl }],
     },
     body: `${status} ${reason}\n`,
     bodyEncoding: "text",

@@ -6,12 +6,19 @@
  */
 export type RefusalStatus = 400 | 403 | 404 | 405 | 413 | 414 | 415 | 422 | 501 | 502 | 503;
 
+/**
+ * How long an answer is cached: "short" (errorCacheControl) so a fixed original shows up soon;
+ * "long" (budgetErrorCacheControl) for a plan too costly to render, whose repeat would cost as much.
+ */
+export type RefusalLifetime = "short" | "long";
+
 export class RequestError extends Error {
   override name = "RequestError";
   constructor(
     readonly status: RefusalStatus,
     /** Short, safe to show to anyone: never a secret, a stack or a bucket name. */
     readonly reason: string,
+    readonly lifetime: RefusalLifetime = "short",
   ) {
     super(reason);
   }
@@ -26,11 +33,11 @@ export function isRequestError(err: unknown): err is RequestError {
  * nobody reads their stack, and capturing it was the largest single cost of answering a bad URL
  * (viewer-request runs on every request, so a flood of bad URLs must stay cheap).
  */
-export function refusal(status: RefusalStatus, reason: string): RequestError {
+export function refusal(status: RefusalStatus, reason: string, lifetime: RefusalLifetime = "short"): RequestError {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
-    return new RequestError(status, reason);
+    return new RequestError(status, reason, lifetime);
   } finally {
     Error.stackTraceLimit = limit;
   }

@@ -52,9 +52,15 @@ export interface FilterDefinition extends FilterSyntax {
    * values from thumbor's code, and how repeats act. Empty: every call and argument counts as given.
    */
   readonly key: KeyRule;
+  /**
+   * An effect's CPU time in ms per megapixel of the image it runs on, per frame, with its costliest
+   * arguments (measured by bench/filter-costs.ts; 0 for filters that are no pixel step): what the
+   * render budget (render-budget.ts) counts for each call.
+   */
+  readonly renderCost: number;
 }
 
-type Extra = Partial<Pick<FilterDefinition, "phase" | "appliedBy" | "costly" | "readsImage" | "unsupportedReason" | "key">>;
+type Extra = Partial<Pick<FilterDefinition, "phase" | "appliedBy" | "costly" | "readsImage" | "unsupportedReason" | "key" | "renderCost">>;
 
 const p = (type: ParamType, ...dflt: [FilterArg?]): FilterParam => (dflt.length > 0 ? { type, default: dflt[0] } : { type });
 const def = (name: string, handledBy: FilterHandler, params: FilterParam[], more: Extra = {}): FilterDefinition =>
@@ -66,6 +72,7 @@ const def = (name: string, handledBy: FilterHandler, params: FilterParam[], more
     handledBy,
     costly: false,
     readsImage: false,
+    renderCost: 0,
     ...more,
     key: Object.freeze({ ...more.key }),
   });
@@ -75,6 +82,8 @@ const readsImage = { readsImage: true } as const;
 // Key rules (filter-key-rules.ts says why each holds).
 const once = { repeats: "once" } as const;
 const last = { repeats: "last" } as const;
+/** An effect's measured cost (FilterDefinition.renderCost). */
+const cost = (renderCost: number) => ({ renderCost });
 
 /** Every built-in thumbor filter (thumbor 7.8's thumbor/filters/ package), by URL name, grouped by where it is handled. */
 export const THUMBOR_FILTERS: Readonly<Record<string, FilterDefinition>> = Object.freeze(
@@ -96,32 +105,33 @@ export const THUMBOR_FILTERS: Readonly<Record<string, FilterDefinition>> = Objec
       def("strip_exif", "encoder", [], { key: once }),
       def("strip_icc", "encoder", [], { key: once }),
       // Neighbourhood effects first: the costly ones.
-      def("blur", "effect", [p(T.PositiveNonZeroNumber), p(T.DecimalNumber, 0)], { ...costly, key: { args: K.blurArgs } }),
-      def("sharpen", "effect", [p(T.DecimalNumber), p(T.DecimalNumber), p(T.Boolean)], costly),
-      def("convolution", "effect", [p(T.ConvolutionMatrix), p(T.PositiveNonZeroNumber), p(T.Boolean, true)], costly),
-      def("background_color", "effect", [p(T.Color)], { key: { args: K.backgroundColorArgs } }),
-      def("brightness", "effect", [p(T.Number)], { key: { args: K.brightnessArgs } }),
+      def("blur", "effect", [p(T.PositiveNonZeroNumber), p(T.DecimalNumber, 0)], { ...costly, ...cost(270), key: { args: K.blurArgs } }),
+      def("sharpen", "effect", [p(T.DecimalNumber), p(T.DecimalNumber), p(T.Boolean)], { ...costly, ...cost(450) }),
+      def("convolution", "effect", [p(T.ConvolutionMatrix), p(T.PositiveNonZeroNumber), p(T.Boolean, true)], { ...costly, ...cost(60) }),
+      def("background_color", "effect", [p(T.Color)], { ...cost(10), key: { args: K.backgroundColorArgs } }),
+      def("brightness", "effect", [p(T.Number)], { ...cost(40), key: { args: K.brightnessArgs } }),
       def("colorize", "effect", [p(T.PositiveNumber), p(T.PositiveNumber), p(T.PositiveNumber), p(T.ColorString)], {
+        ...cost(50),
         key: { args: K.colorizeArgs },
       }),
-      def("contrast", "effect", [p(T.Number)], { key: { args: K.contrastArgs } }),
-      def("curve", "effect", [p(T.Curve), p(T.Curve), p(T.Curve), p(T.Curve)]),
-      def("equalize", "effect", []),
-      def("fill", "effect", [p(T.Color), p(T.Boolean, false)]),
-      def("frame", "effect", [p(T.String)], readsImage),
+      def("contrast", "effect", [p(T.Number)], { ...cost(40), key: { args: K.contrastArgs } }),
+      def("curve", "effect", [p(T.Curve), p(T.Curve), p(T.Curve), p(T.Curve)], cost(60)),
+      def("equalize", "effect", [], cost(60)),
+      def("fill", "effect", [p(T.Color), p(T.Boolean, false)], cost(200)),
+      def("frame", "effect", [p(T.String)], { ...readsImage, ...cost(260) }),
       // Pillow luma of a grey image is the image (the weights sum to 65536): a second one in a row is a no-op.
-      def("grayscale", "effect", [], { key: { repeats: "consecutive" } }),
-      def("noise", "effect", [p(T.PositiveNumber), p(T.PositiveNumber, 0)], { key: { args: K.noiseArgs } }),
-      def("proportion", "effect", [p(T.DecimalNumber)], { key: { args: K.proportionArgs } }),
-      def("rgb", "effect", [p(T.Number), p(T.Number), p(T.Number)], { key: { args: K.rgbArgs } }),
-      def("rotate", "effect", [p(T.Number)], { key: { args: K.rotateArgs, combine: K.combineRotations } }),
+      def("grayscale", "effect", [], { ...cost(20), key: { repeats: "consecutive" } }),
+      def("noise", "effect", [p(T.PositiveNumber), p(T.PositiveNumber, 0)], { ...cost(60), key: { args: K.noiseArgs } }),
+      def("proportion", "effect", [p(T.DecimalNumber)], { ...cost(20), key: { args: K.proportionArgs } }),
+      def("rgb", "effect", [p(T.Number), p(T.Number), p(T.Number)], { ...cost(30), key: { args: K.rgbArgs } }),
+      def("rotate", "effect", [p(T.Number)], { ...cost(20), key: { args: K.rotateArgs, combine: K.combineRotations } }),
       def(
         "round_corner",
         "effect",
         [p(T.CornerRadius), p(T.PositiveNumber), p(T.PositiveNumber), p(T.PositiveNumber), p(T.Boolean, false)],
-        { key: { args: K.roundCornerArgs } },
+        { ...cost(30), key: { args: K.roundCornerArgs } },
       ),
-      def("saturation", "effect", [p(T.DecimalNumber)], { key: { args: K.saturationArgs } }),
+      def("saturation", "effect", [p(T.DecimalNumber)], { ...cost(80), key: { args: K.saturationArgs } }),
       def(
         "watermark",
         "effect",
@@ -133,7 +143,7 @@ export const THUMBOR_FILTERS: Readonly<Record<string, FilterDefinition>> = Objec
           p(T.WatermarkRatio, "none"),
           p(T.WatermarkRatio, "none"),
         ],
-        { ...readsImage, key: { args: K.watermarkArgs } },
+        { ...readsImage, ...cost(170), key: { args: K.watermarkArgs } },
       ),
       // thumbor's redeye module (not in its BUILTIN_FILTERS) lowers red inside eyes found by OpenCV's
       // face and eye cascades; desaturating red everywhere would damage pictures thumbor leaves alone.

@@ -5,7 +5,7 @@
 import { refusal } from "./errors.js";
 import { COSTLY_FILTERS } from "./filter-registry.js";
 import type { TransformPlan } from "./plan.js";
-import type { Settings } from "./settings.js";
+import { checkRenderBudget, type BudgetSettings } from "./render-budget.js";
 
 /** Filters in one URL. thumbor has no limit; a 1024-byte key could otherwise chain dozens. */
 export const MAX_FILTERS = 12;
@@ -26,7 +26,8 @@ export { MAX_BLUR_RADIUS } from "./filter-key-rules.js";
  */
 export const EXACT_BLUR_BUDGET = 60_000_000;
 
-export function checkPlanLimits(plan: TransformPlan, settings: Pick<Settings, "maxWidth" | "maxHeight">): void {
+/** The limits, the render budget last (at its worst case: any original up to maxInputPixels). */
+export function checkPlanLimits(plan: TransformPlan, settings: BudgetSettings): void {
   // Requested sides beyond the maximum are refused outright (thumbor would clamp; a clear 400 is safer).
   if (typeof plan.width === "number" && plan.width > settings.maxWidth) {
     throw refusal(400, `width ${plan.width} exceeds the maximum ${settings.maxWidth}`);
@@ -41,4 +42,5 @@ export function checkPlanLimits(plan: TransformPlan, settings: Pick<Settings, "m
   if (costly > MAX_COSTLY_FILTERS) {
     throw refusal(400, `${costly} ${COSTLY_NAMES} filters, the limit is ${MAX_COSTLY_FILTERS}`);
   }
+  checkRenderBudget(plan, settings);
 }

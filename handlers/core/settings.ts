@@ -93,6 +93,11 @@ export interface Settings {
    * balancers and monitors; "" switches it off (the path is then an original like any other).
    */
   healthcheckPath: string;
+  /**
+   * Cache-Control of a refusal "too costly to render" (over the render budget, or past the render
+   * deadline): long, since a repeat would cost as much and the answer cannot change for that URL.
+   */
+  budgetErrorCacheControl: string;
   thumbor: ThumborSettings;
 }
 
@@ -115,6 +120,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   originalContentTypes: [...DEFAULT_ORIGINAL_CONTENT_TYPES],
   originalsPrefix: "",
   healthcheckPath: "/healthcheck",
+  budgetErrorCacheControl: "public, max-age=600",
   thumbor: Object.freeze({
     allowUnsafe: true,
     securityKey: "",
@@ -205,6 +211,7 @@ export function validateSettings(input: unknown, origin = "settings"): Settings 
     cmykConversion: checks.oneOf("cmykConversion", pick("cmykConversion"), CMYK_CONVERSIONS),
     ...originals,
     healthcheckPath,
+    budgetErrorCacheControl: str("budgetErrorCacheControl", pick("budgetErrorCacheControl"), false),
     thumbor,
   };
 }

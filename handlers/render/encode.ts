@@ -6,6 +6,7 @@ import type { JpegOptions, Sharp, WebpOptions } from "sharp";
 import type { OutputFormat, TransformPlan } from "../core/plan.js";
 import { filterCalls, hasFilter } from "../core/plan-queries.js";
 import { asNumber } from "./common/filter-args.js";
+import { checkDeadline, withDeadline, type RenderDeadline } from "./deadline.js";
 import { fitToMaxBytes } from "./fit-bytes.js";
 import type { Header } from "./load.js";
 import { fromRaw, materialise } from "./common/raw.js";
@@ -29,6 +30,8 @@ export interface EncodeContext {
   header: Header;
   /** Last fill/background colour: JPEG flattens alpha onto it (white otherwise). */
   background: string | null;
+  /** The render's deadline: max_bytes checks it before each attempt. */
+  deadline?: RenderDeadline;
 }
 
 export interface Encoded {
@@ -47,7 +50,10 @@ export async function encodeVariant(image: Sharp, plan: TransformPlan, format: O
   // sharp's clone() copies its input, which otherwise is the whole original (16 MB more garbage
   // per miss on the Elephants JPEG), so each attempt clones the small materialised pixels.
   const source = fromRaw(await materialise(image, "keep", ctx.frames));
-  const attempt = (q: number) => encodeAt(prepareForEncoder(source.clone(), plan, format, ctx), format, q, ctx);
+  const attempt = (q: number) => {
+    checkDeadline(ctx.deadline);
+    return encodeAt(withDeadline(prepareForEncoder(source.clone(), plan, format, ctx), ctx.deadline), format, q, ctx);
+  };
   return fitToMaxBytes(attempt, plan.quality, maxBytes);
 }
 

@@ -32,14 +32,25 @@ export interface Header {
 
 /** Reads the header only (no pixel decode). Garbage, HTML, empty input → 400. */
 export async function readHeader(original: Buffer, settings: Settings): Promise<Header> {
-  if (original.length === 0) throw new RequestError(400, "not a supported image: empty file");
-  let m: Metadata;
+  return checkedHeader(await readMetadata(original), settings);
+}
+
+/** The header as sharp reads it; an image it cannot read (garbage, HTML, empty) is a 400. */
+export async function readMetadata(image: Buffer): Promise<Metadata> {
+  if (image.length === 0) throw new RequestError(400, "not a supported image: empty file");
   try {
     // No pixel limit here: the header of a bomb must be readable so we can refuse it ourselves.
-    m = await sharp(original, { limitInputPixels: false }).metadata();
+    return await sharp(image, { limitInputPixels: false }).metadata();
   } catch (err) {
     throw new RequestError(400, `not a supported image: ${shortReason(err)}`);
   }
+}
+
+/**
+ * The checks every image the render decodes passes (the original, and the images watermark and
+ * frame read): an accepted format, SVG only when allowed, at most maxInputPixels per frame.
+ */
+export function checkedHeader(m: Metadata, settings: Settings): Header {
   if (!READABLE_SHARP_FORMATS.has(m.format)) throw new RequestError(400, `not a supported image: ${m.format} input is not accepted`);
   if (m.format === "heif" && m.compression === "hevc")
     throw new RequestError(400, "not a supported image: HEIC (HEVC) originals cannot be decoded here");

@@ -8,7 +8,8 @@
  *
  * Safety (the original is untrusted input):
  *  - the header is read first (no pixel decode) and a pixel bomb is refused before decoding;
- *    sharp's own `limitInputPixels` is set as well;
+ *    sharp's own `limitInputPixels` is set as well; so is a plan too costly for this original
+ *    (core/render-budget.ts, with the header's size, frames and the output format);
  *  - only known raster formats (and SVG when allowed) are decoded; anything else, garbage or a
  *    decoder failure answers 400, never a 500;
  *  - `failOn: "none"`: a truncated JPEG renders what is there, as thumbor's
@@ -36,10 +37,12 @@ import { RequestError } from "../core/errors.js";
 import { EFFECT_FILTERS, IMPLEMENTED_FILTERS } from "../core/filter-registry.js";
 import { CONTENT_TYPES, type OutputFormat } from "../core/formats.js";
 import { filterCalls } from "../core/plan-queries.js";
+import { checkRenderBudget, type RenderFacts } from "../core/render-budget.js";
 import { type Operations, type Region, type Size } from "./geometry.js";
 import { metaDocument } from "./meta.js";
 import type { TransformPlan } from "../core/plan.js";
 import type { Settings } from "../core/settings.js";
+import { checkDeadline, withDeadline, type RenderDeadline } from "./deadline.js";
 import { decodeOriginal } from "./decode.js";
 import { draftDecode } from "./draft.js";
 import { encodeVariant, type Encoded } from "./encode.js";
@@ -63,6 +66,8 @@ export interface RenderInput {
   settings: Settings;
   /** Reads another object of the originals' bucket (watermark, frame). */
   loadObject?: (key: string) => Promise<Buffer | null>;
+  /** Past it the render stops with a 422 "too costly to render" (deadline.ts); none: no limit. */
+  deadline?: RenderDeadline;
 }
 
 export interface RenderedVariant {
@@ -84,30 +89,38 @@ export interface RenderedVariant {
 export const PIPELINE_FILTERS: ReadonlySet<string> = new Set([...IMPLEMENTED_FILTERS].filter((name) => !EFFECT_FILTERS.has(name)));
 
 export async function renderVariant(input: RenderInput): Promise<RenderedVariant> {
-  const { plan, original, settings } = input;
+  const { plan, original, settings, deadline } = input;
   refuseUnknownFilters(plan);
   const header = await readHeader(original, settings);
   const format = outputFormatFor(plan, header);
   const frames = framesToRender(plan, header, format, settings);
+  checkRenderBudget(plan, settings, renderFacts(header, frames, format));
   const decoded = await decodeOriginal(original, header, plan, settings, frames);
   if (plan.meta) return metaVariant(plan, header, decoded.trimmed);
+  checkDeadline(deadline);
   const ops = planGeometry(plan, decoded, frames, settings);
   const draft = await draftDecode(original, decoded, ops, plan, header, frames, settings);
   try {
     const transformed = await run(applyGeometry(draft ? { ...decoded, image: draft.image } : decoded, ops, plan, header, frames, settings));
-    const filtered = await applyFilters(transformed, plan, ops, format, frames, input);
+    const filtered = await applyFilters(withDeadline(transformed, deadline), plan, ops, format, frames, input);
     const encoded = await run(
-      encodeVariant(filtered.image, plan, format, {
+      encodeVariant(withDeadline(filtered.image, deadline), plan, format, {
         frames,
         header,
         background: filtered.background,
         progressiveJpeg: settings.thumbor.progressiveJpeg,
+        deadline,
       }),
     );
     return imageVariant(encoded, plan, format);
   } finally {
     await draft?.release();
   }
+}
+
+/** What the header tells the render budget (the URL alone leaves the original's size, frames and format open). */
+function renderFacts(header: Header, frames: number, format: OutputFormat): RenderFacts {
+  return { source: { width: header.orientedWidth, height: header.orientedHeight, format: header.format }, frames, format };
 }
 
 /** Refuses an unknown filter before any pixel work. */
@@ -148,9 +161,12 @@ async function applyFilters(
     request: ops.request,
     outputFormat: format,
     flatten: { colour: null },
+    deadline: input.deadline,
+    bucketImages: new Map(),
   };
   for (const call of plan.filters) {
     if (PIPELINE_FILTERS.has(call.name)) continue;
+    checkDeadline(input.deadline);
     const px = await run(materialise(image, "keep", frames));
     const effect = POST_FILTER_EFFECTS[call.name]!;
     image = await effect(fromRaw(px), call.args, { ...chain, width: px.width, height: px.height });

@@ -100,3 +100,9 @@ test("originalContentTypes defaults to the image types we read, SVG left out; or
   t.deepEqual(s.originalContentTypes, ["image/svg+xml", "binary/octet-stream"]);
   t.is(s.originalsPrefix, "st/images");
 });
+
+test("budgetErrorCacheControl: minutes by default, a string when given", (t) => {
+  t.is(DEFAULT_SETTINGS.budgetErrorCacheControl, "public, max-age=600");
+  t.is(validateSettings({ budgetErrorCacheControl: "public, max-age=3600" }).budgetErrorCacheControl, "public, max-age=3600");
+  t.throws(() => validateSettings({ budgetErrorCacheControl: 600 }), { instanceOf: SettingsError, message: /budgetErrorCacheControl/ });
+});

@@ -13,6 +13,7 @@
  */
 import sharp, { type Sharp } from "sharp";
 import type { FilterArg } from "../../core/plan.js";
+import { checkDeadline } from "../deadline.js";
 import type { EffectContext, PostFilterEffect } from "../effects/index.js";
 
 /**
@@ -122,7 +123,10 @@ export function perFrame(effect: FrameEffect): PostFilterEffect {
   return async (image, args, ctx) => {
     const frames = splitFrames(await materialise(image));
     const out: RawImage[] = [];
-    for (const frame of frames) out.push(await effect(frame, args, ctx));
+    for (const frame of frames) {
+      checkDeadline(ctx.deadline);
+      out.push(await effect(frame, args, ctx));
+    }
     return fromRaw(joinFrames(out));
   };
 }

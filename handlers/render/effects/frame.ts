@@ -17,6 +17,7 @@
  */
 import type { PostFilterEffect } from "./index.js";
 import { stringArg } from "../common/filter-args.js";
+import { checkDeadline, type RenderDeadline } from "../deadline.js";
 import { loadBucketImage } from "./bucket-image.js";
 import type { RawImage } from "../common/raw.js";
 import { fromRaw, joinFrames, materialise, splitFrames } from "../common/raw.js";
@@ -117,7 +118,7 @@ function cropRaw(img: RawImage, left: number, top: number, width: number, height
   return { data, width, height, channels: 4, frames: 1 };
 }
 
-async function frameOne(frame: RawImage, np: RawImage): Promise<RawImage> {
+async function frameOne(frame: RawImage, np: RawImage, deadline: RenderDeadline | undefined): Promise<RawImage> {
   const padded = padWithWhite(frame, ninePatchPadding(np));
   const columns = ninePatchSegments(np, "x");
   const rows = ninePatchSegments(np, "y");
@@ -126,6 +127,7 @@ async function frameOne(frame: RawImage, np: RawImage): Promise<RawImage> {
   const canvas = Buffer.alloc(padded.width * padded.height * 4);
   let ty = 0;
   for (let r = 0; r < rows.length; r++) {
+    checkDeadline(deadline);
     let tx = 0;
     for (let c = 0; c < columns.length; c++) {
       const tw = widths[c],
@@ -151,6 +153,6 @@ async function frameOne(frame: RawImage, np: RawImage): Promise<RawImage> {
 export const frame: PostFilterEffect = async (image, args, ctx) => {
   const np = await loadBucketImage("frame", "frame image", stringArg("frame", args, 0), ctx);
   const frames: RawImage[] = [];
-  for (const f of splitFrames(await materialise(image))) frames.push(await frameOne(f, np));
+  for (const f of splitFrames(await materialise(image))) frames.push(await frameOne(f, np, ctx.deadline));
   return fromRaw(joinFrames(frames));
 };

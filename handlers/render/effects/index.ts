@@ -8,9 +8,11 @@
 import { filterDefinition } from "../../core/filter-registry.js";
 import type { FilterArg, OutputFormat } from "../../core/plan.js";
 import type { Settings } from "../../core/settings.js";
+import type { RenderDeadline } from "../deadline.js";
 import type { Size } from "../geometry.js";
 import { backgroundColor } from "./background-color.js";
 import { blur } from "./blur.js";
+import type { BucketImage } from "./bucket-image.js";
 import { brightness } from "./brightness.js";
 import { colorize } from "./colorize.js";
 import { contrast } from "./contrast.js";
@@ -42,6 +44,10 @@ export interface EffectContext {
   outputFormat: OutputFormat;
   /** Shared along the filter chain: the colour a JPEG encode flattens alpha onto (the last fill or background_color; white when null). */
   flatten: { colour: string | null };
+  /** The render's deadline (deadline.ts): effects that loop over frames or cells check it between them. */
+  deadline?: RenderDeadline;
+  /** The other images this render has read (bucket-image.ts), by bucket key: each is fetched and decoded once. */
+  bucketImages?: Map<string, Promise<BucketImage>>;
 }
 
 export type PostFilterEffect = (image: import("sharp").Sharp, args: FilterArg[], ctx: EffectContext) => Promise<import("sharp").Sharp>;

@@ -26,6 +26,7 @@ import type { FilterArg } from "../../core/plan.js";
 import type { PostFilterEffect } from "./index.js";
 import { pyRound } from "../../core/python.js";
 import { integerArg, stringArg } from "../common/filter-args.js";
+import { checkDeadline } from "../deadline.js";
 import { loadBucketImage } from "./bucket-image.js";
 import type { RawImage } from "../common/raw.js";
 import { fromRaw, joinFrames, materialise, splitFrames } from "../common/raw.js";
@@ -160,6 +161,9 @@ export const watermark: PostFilterEffect = async (image, args, ctx) => {
   }
   const canvas = overlayCanvas(size, mark, watermarkPositions(size, mark, x, y));
   const frames: RawImage[] = [];
-  for (const frame of splitFrames(raw)) frames.push(await compositeOver(frame, canvas));
+  for (const frame of splitFrames(raw)) {
+    checkDeadline(ctx.deadline);
+    frames.push(await compositeOver(frame, canvas));
+  }
   return fromRaw(joinFrames(frames));
 };

@@ -1,0 +1,112 @@
+/**
+ * The render budget (core/render-budget.ts): the planner refuses the costly chains an attacker
+ * found with a 400 naming the cost, cached with the long budgetErrorCacheControl, while ordinary
+ * URLs stay admitted; the estimate's max_bytes count covers the real search (render/fit-bytes.ts).
+ */
+import test from "ava";
+import { RequestError } from "../../handlers/core/errors.js";
+import { THUMBOR_FILTERS } from "../../handlers/core/filter-registry.js";
+import { basePlan } from "../../handlers/core/plan.js";
+import { checkRenderBudget, estimateRenderCost, maxBytesQualities } from "../../handlers/core/render-budget.js";
+import { DEFAULT_SETTINGS } from "../../handlers/core/settings.js";
+import { fitToMaxBytes } from "../../handlers/render/fit-bytes.js";
+import { createRequestPlanner } from "../../handlers/url/request-plan.js";
+
+const WEBP = "image/avif,image/webp,image/apng,image/*,*/*;q=0.8";
+const planner = createRequestPlanner(DEFAULT_SETTINGS);
+const times = (n: number, filter: string) => Array(n).fill(filter).join(":");
+
+function refusalOf(uri: string, accept?: string): RequestError {
+  try {
+    planner.plan(uri, "", accept);
+  } catch (err) {
+    if (err instanceof RequestError) return err;
+    throw err;
+  }
+  throw new Error(`${uri} was admitted`);
+}
+
+const ATTACKS: [string, string, string | undefined, RegExp][] = [
+  ["fill(blur) ×12 on 4093x4096", `/unsafe/4093x4096/filters:${times(12, "fill(blur)")}/sample.jpg`, WEBP, /12 × fill/],
+  [
+    "sharpen(100,100,true) ×3 + fill(blur) ×9",
+    `/unsafe/fit-in/4096x4096/filters:${times(3, "sharpen(100,100,true)")}:${times(9, "fill(blur)")}/photo-74mp.jpg`,
+    undefined,
+    /9 × fill|3 × sharpen/,
+  ],
+  ["quality(100):max_bytes(1) in WebP", "/unsafe/4096x4096/filters:quality(100):max_bytes(1)/sample.jpg", WEBP, /encodes \(max_bytes\)/],
+  [
+    "12 watermarks of 12 other images",
+    `/unsafe/300x200/filters:${Array.from({ length: 12 }, (_, i) => `watermark(extra/${i}.png,0,0,0)`).join(":")}/sample.jpg`,
+    WEBP,
+    /12 other images/,
+  ],
+];
+
+for (const [what, uri, accept, part] of ATTACKS) {
+  test(`the planner refuses ${what}: 400 too costly to render, long lifetime`, (t) => {
+    const err = refusalOf(uri, accept);
+    t.is(err.status, 400);
+    t.regex(err.reason, /^too costly to render: about \d+ ms of work \(.+: \d+ ms\), the budget is 8000 ms$/);
+    t.regex(err.reason, part);
+    t.is(err.lifetime, "long");
+  });
+}
+
+test("ordinary URLs, one fill(blur) at full size and four watermarks of one image stay within the budget", (t) => {
+  for (const uri of [
+    "/unsafe/300x200/smart/images/cat.jpg",
+    "/unsafe/4096x4096/filters:fill(blur)/sample.jpg",
+    "/unsafe/1200x800/filters:blur(10):sharpen(2,1,true):watermark(mark.png,10,10,50)/sample.jpg",
+    `/unsafe/800x600/filters:${times(4, "watermark(mark.png,0,0,0)")}/sample.jpg`,
+    "/unsafe/filters:format(gif)/animated.gif",
+    "/unsafe/800x600/filters:max_bytes(35000)/sample.jpg",
+  ]) {
+    t.notThrows(() => planner.plan(uri, "", WEBP), uri);
+  }
+});
+
+test("the same second image counts once, each other one counts its worst-case decode", (t) => {
+  const plan = (marks: string[]) => ({
+    ...basePlan("a.jpg", 80),
+    width: 100,
+    height: 100,
+    filters: marks.map((m) => ({ name: "watermark", args: [m, 0, 0, 0] })),
+  });
+  const others = (marks: string[]) => estimateRenderCost(plan(marks), DEFAULT_SETTINGS).find((i) => /other images/.test(i.what))?.ms;
+  t.is(others(["a.png", "a.png", "a.png", "a.png"]), others(["a.png"]));
+  t.is(others(["a.png", "b.png"]), 2 * others(["a.png"])!);
+});
+
+test("with the header, an open output side is the original's: a 200-frame 610x610 GIF kept animated is refused", (t) => {
+  const plan = { ...basePlan("anim.gif", 80), format: "gif" as const };
+  const source = { width: 610, height: 610, format: "gif" };
+  t.notThrows(() => checkRenderBudget(plan, DEFAULT_SETTINGS), "the URL alone does not make it costly");
+  t.notThrows(() => checkRenderBudget(plan, DEFAULT_SETTINGS, { source, frames: 1, format: "gif" }));
+  const err = t.throws(() => checkRenderBudget(plan, DEFAULT_SETTINGS, { source, frames: 200, format: "gif" }), {
+    instanceOf: RequestError,
+  });
+  t.regex(err.reason, /^too costly to render: .*\(encode: \d+ ms\)/);
+});
+
+test("every effect of the registry records a measured cost; filters that are no pixel step cost nothing", (t) => {
+  for (const d of Object.values(THUMBOR_FILTERS)) {
+    if (d.handledBy === "effect") t.true(d.renderCost > 0, d.name);
+    else t.is(d.renderCost, 0, d.name);
+  }
+});
+
+test("max_bytes: the estimate counts exactly the most encodes the real quality search makes", async (t) => {
+  for (let quality = 1; quality <= 100; quality++) {
+    // An encoder whose output fits from a threshold quality down: every path the search can take.
+    let most = 0;
+    for (let fitsAt = 0; fitsAt <= quality + 1; fitsAt++) {
+      let encodes = 0;
+      await fitToMaxBytes(async (q) => ((encodes += 1), { data: { length: q < fitsAt ? 1 : 2 } }), quality, 1);
+      most = Math.max(most, encodes);
+    }
+    if (most !== maxBytesQualities(quality).length)
+      t.fail(`quality ${quality}: at most ${most} encodes, counted ${maxBytesQualities(quality).length}`);
+  }
+  t.pass();
+});
