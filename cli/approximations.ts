@@ -15,6 +15,7 @@
  * (libvips) and Pillow. Anything beyond that is listed here.
  */
 import { FILTERS_WITH_IMAGES, filterDefinition } from "../handlers/core/filter-registry.js";
+import { MAX_AGE_STEPS } from "../handlers/core/filter-key-rules.js";
 import { EXACT_BLUR_BUDGET, MAX_BLUR_RADIUS } from "../handlers/core/plan-limits.js";
 import type { FilterCall, TransformPlan } from "../handlers/core/plan.js";
 import type { Settings, ThumborSettings } from "../handlers/core/settings.js";
@@ -122,6 +123,12 @@ export const APPROXIMATE_FEATURES: readonly ApproximateFeature[] = [
       "thumbor 7.8 looks for the nested URL's manual crop in the re-quoted image URL, where `:` is `%3A`, so the crop never matches and the filter does nothing; edge-resizer does what thumbor's documentation describes: the nested original, with the crop box as a focal point",
     // Only when it found a nested crop (it then added a focal point): otherwise both ignore it.
     applies: (ctx) => ctx.plan.filters.filter((c) => c.name === "focal").length > ctx.calls.filter((c) => c.name === "focal").length,
+  },
+  {
+    feature: "max_age(rounded)",
+    reason:
+      "so that max_age() cannot mint a stored copy of the picture per second, N is rounded down to a step of 0, 10, 30 s, 1, 5, 10, 15, 30 min, 1, 2, 6, 12 h, 1, 2, 7, 30 days or a year: the variant is cached that long, never longer than asked (identical when N is one of those steps)",
+    applies: (ctx) => ctx.calls.some((c) => c.name === "max_age" && !MAX_AGE_STEPS.includes(Number(c.args[0]))),
   },
   {
     feature: "rgb",
