@@ -39,6 +39,13 @@ export const ENCODE_MS_PER_MEGAPIXEL: Readonly<Record<OutputFormat, number>> = O
 });
 export const LOSSLESS_WEBP_MS_PER_MEGAPIXEL = 950;
 
+/**
+ * Enlarging a still image, per megapixel of output: Pillow's LANCZOS in JavaScript
+ * (render/lanczos.ts), several times sharp's own resize. Counted once the header shows the
+ * original is smaller than the output; viewer-request cannot tell.
+ */
+export const ENLARGE_MS_PER_MEGAPIXEL = 120;
+
 /** The settings the estimate reads. */
 export type BudgetSettings = Pick<Settings, "maxWidth" | "maxHeight" | "maxInputPixels">;
 
@@ -82,6 +89,9 @@ export function estimateRenderCost(plan: TransformPlan, settings: BudgetSettings
   const items: CostItem[] = [{ what: "decode", ms: decodeMegapixels(plan, settings, facts) * DECODE_MS_PER_MEGAPIXEL }];
   if (plan.meta) return items;
   let size = outputBound(plan, settings, facts?.source);
+  if (facts && facts.frames === 1 && (size.width > facts.source.width || size.height > facts.source.height)) {
+    items.push({ what: "enlargement", ms: megapixels(size) * ENLARGE_MS_PER_MEGAPIXEL });
+  }
   const effects = new Map<string, { calls: number; ms: number }>();
   for (const call of plan.filters) {
     const perMegapixel = filterDefinition(call.name)?.renderCost ?? 0;

@@ -7,7 +7,7 @@ import test from "ava";
 import { RequestError } from "../../handlers/core/errors.js";
 import { THUMBOR_FILTERS } from "../../handlers/core/filter-registry.js";
 import { basePlan } from "../../handlers/core/plan.js";
-import { checkRenderBudget, estimateRenderCost, maxBytesQualities } from "../../handlers/core/render-budget.js";
+import { ENLARGE_MS_PER_MEGAPIXEL, checkRenderBudget, estimateRenderCost, maxBytesQualities } from "../../handlers/core/render-budget.js";
 import { DEFAULT_SETTINGS } from "../../handlers/core/settings.js";
 import { fitToMaxBytes } from "../../handlers/render/fit-bytes.js";
 import { createRequestPlanner } from "../../handlers/url/request-plan.js";
@@ -87,6 +87,20 @@ test("with the header, an open output side is the original's: a 200-frame 610x61
     instanceOf: RequestError,
   });
   t.regex(err.reason, /^too costly to render: .*\(encode: \d+ ms\)/);
+});
+
+test("with the header, an enlargement of a still image counts its JavaScript resample; a reduction does not", (t) => {
+  const plan = { ...basePlan("logo.png", 80), width: 4096, height: 4096, format: "png" as const };
+  const items = (source: { width: number; height: number }) =>
+    estimateRenderCost(plan, DEFAULT_SETTINGS, { source: { ...source, format: "png" }, frames: 1, format: "png" });
+  const enlarged = items({ width: 30, height: 30 }).find((i) => i.what === "enlargement");
+  t.truthy(enlarged);
+  t.is(Math.round(enlarged!.ms), Math.round(((4096 * 4096) / 1e6) * ENLARGE_MS_PER_MEGAPIXEL));
+  t.falsy(items({ width: 8000, height: 8000 }).find((i) => i.what === "enlargement"));
+  t.falsy(
+    estimateRenderCost(plan, DEFAULT_SETTINGS).find((i) => i.what === "enlargement"),
+    "viewer-request cannot tell",
+  );
 });
 
 test("every effect of the registry records a measured cost; filters that are no pixel step cost nothing", (t) => {
