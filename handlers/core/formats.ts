@@ -18,7 +18,19 @@ interface ImageFormat {
   readonly readable: boolean;
   /** Encoded as a variant: one of the OutputFormats. */
   readonly writable: boolean;
+  /** What the render may do with it: keep an animation's frames, keep alpha, fit `max_bytes` by quality, decode at a fraction of its size. */
+  readonly can: readonly Capability[];
+  /** Chosen from `Accept` when its setting is on (lower preference number first). */
+  readonly negotiated?: { readonly setting: "autoAvif" | "autoWebp"; readonly preference: number };
 }
+
+/**
+ * - `animation`: frames kept when read and written (GIF, WebP);
+ * - `alpha`: an alpha channel survives encoding (JPEG's does not: it is flattened);
+ * - `max-bytes`: thumbor's quality search for `max_bytes` applies (JPEG and WebP, as in thumbor);
+ * - `shrink-on-load`: libvips decodes it at a fraction of its size (JPEG scales, WebP's decoder).
+ */
+export type Capability = "animation" | "alpha" | "max-bytes" | "shrink-on-load";
 
 export const IMAGE_FORMATS = {
   jpeg: {
@@ -28,16 +40,83 @@ export const IMAGE_FORMATS = {
     sharpName: "jpeg",
     readable: true,
     writable: true,
+    can: ["max-bytes", "shrink-on-load"],
   },
-  png: { contentType: "image/png", extensions: ["png"], thumborNames: ["png"], sharpName: "png", readable: true, writable: true },
-  webp: { contentType: "image/webp", extensions: ["webp"], thumborNames: ["webp"], sharpName: "webp", readable: true, writable: true },
-  avif: { contentType: "image/avif", extensions: ["avif"], thumborNames: ["avif"], sharpName: "heif", readable: true, writable: true },
-  gif: { contentType: "image/gif", extensions: ["gif"], thumborNames: ["gif"], sharpName: "gif", readable: true, writable: true },
+  png: {
+    contentType: "image/png",
+    extensions: ["png"],
+    thumborNames: ["png"],
+    sharpName: "png",
+    readable: true,
+    writable: true,
+    can: ["alpha"],
+  },
+  webp: {
+    contentType: "image/webp",
+    extensions: ["webp"],
+    thumborNames: ["webp"],
+    sharpName: "webp",
+    readable: true,
+    writable: true,
+    can: ["animation", "alpha", "max-bytes", "shrink-on-load"],
+    negotiated: { setting: "autoWebp", preference: 2 },
+  },
+  avif: {
+    contentType: "image/avif",
+    extensions: ["avif"],
+    thumborNames: ["avif"],
+    sharpName: "heif",
+    readable: true,
+    writable: true,
+    can: ["alpha"],
+    negotiated: { setting: "autoAvif", preference: 1 },
+  },
+  gif: {
+    contentType: "image/gif",
+    extensions: ["gif"],
+    thumborNames: ["gif"],
+    sharpName: "gif",
+    readable: true,
+    writable: true,
+    can: ["animation", "alpha"],
+  },
   // No HEVC encoder (nor decoder) in sharp's prebuilt libvips: format(heif) falls back to the automatic choice.
-  heif: { contentType: "image/heif", extensions: ["heif"], thumborNames: ["heif"], sharpName: "heif", readable: true, writable: false },
-  heic: { contentType: "image/heic", extensions: ["heic"], thumborNames: ["heic"], sharpName: "heif", readable: false, writable: false },
-  tiff: { contentType: "image/tiff", extensions: ["tif", "tiff"], thumborNames: [], sharpName: "tiff", readable: true, writable: false },
-  svg: { contentType: "image/svg+xml", extensions: ["svg"], thumborNames: [], sharpName: "svg", readable: true, writable: false },
+  heif: {
+    contentType: "image/heif",
+    extensions: ["heif"],
+    thumborNames: ["heif"],
+    sharpName: "heif",
+    readable: true,
+    writable: false,
+    can: ["alpha"],
+  },
+  heic: {
+    contentType: "image/heic",
+    extensions: ["heic"],
+    thumborNames: ["heic"],
+    sharpName: "heif",
+    readable: false,
+    writable: false,
+    can: ["alpha"],
+  },
+  tiff: {
+    contentType: "image/tiff",
+    extensions: ["tif", "tiff"],
+    thumborNames: [],
+    sharpName: "tiff",
+    readable: true,
+    writable: false,
+    can: ["alpha"],
+  },
+  svg: {
+    contentType: "image/svg+xml",
+    extensions: ["svg"],
+    thumborNames: [],
+    sharpName: "svg",
+    readable: true,
+    writable: false,
+    can: ["alpha"],
+  },
 } as const satisfies Record<string, ImageFormat>;
 
 type FormatName = keyof typeof IMAGE_FORMATS;
@@ -94,4 +173,21 @@ export function contentTypeOfExtension(ext: string): string | undefined {
  */
 export const DEFAULT_ORIGINAL_CONTENT_TYPES: readonly string[] = Object.freeze(
   ENTRIES.filter(([name, f]) => f.readable && name !== "svg").map(([, f]) => f.contentType),
+);
+
+/**
+ * Whether a format, by its name here or as sharp's metadata() reports it (the two agree but for
+ * AVIF, which sharp calls "heif", whose capabilities are the same here), has a capability.
+ */
+export function formatCan(name: string, capability: Capability): boolean {
+  if (!Object.hasOwn(IMAGE_FORMATS, name)) return false;
+  return (IMAGE_FORMATS as Record<string, ImageFormat>)[name]!.can.includes(capability);
+}
+
+/** The formats `Accept` can choose, most preferred first, with the setting that enables each. */
+export const NEGOTIATED_FORMATS: readonly { format: OutputFormat; setting: "autoAvif" | "autoWebp"; contentType: string }[] = Object.freeze(
+  (ENTRIES as [OutputFormat, ImageFormat][])
+    .filter(([, f]) => f.negotiated !== undefined)
+    .sort(([, a], [, b]) => a.negotiated!.preference - b.negotiated!.preference)
+    .map(([format, f]) => ({ format, setting: f.negotiated!.setting, contentType: f.contentType })),
 );

@@ -15,7 +15,7 @@
  */
 import { refusal } from "./errors.js";
 import { FILTERS_WITH_IMAGES, filterDefinition } from "./filter-registry.js";
-import type { OutputFormat } from "./formats.js";
+import { formatCan, type OutputFormat } from "./formats.js";
 import type { Dimension, FilterCall, TransformPlan } from "./plan.js";
 import { filterCalls } from "./plan-queries.js";
 import type { Settings } from "./settings.js";
@@ -172,7 +172,7 @@ function otherImageKeys(plan: TransformPlan): Set<string> {
 function encodeCost(plan: TransformPlan, format: OutputFormat | null, outputMegapixels: number): CostItem {
   const perMegapixel = ENCODE_MS_PER_MEGAPIXEL[format ?? "png"];
   const maxBytes = Number(filterCalls(plan, "max_bytes").at(-1)?.args[0] ?? 0);
-  const searches = maxBytes > 0 && (format === "jpeg" || format === "webp");
+  const searches = maxBytes > 0 && format !== null && formatCan(format, "max-bytes");
   const qualities = searches ? maxBytesQualities(plan.quality) : [plan.quality];
   const ms = qualities.reduce(
     (sum, q) => sum + outputMegapixels * (format === "webp" && q >= 100 ? LOSSLESS_WEBP_MS_PER_MEGAPIXEL : perMegapixel),

@@ -4,6 +4,7 @@
  */
 import type { JpegOptions, Sharp, WebpOptions } from "sharp";
 import type { OutputFormat, TransformPlan } from "../core/plan.js";
+import { formatCan } from "../core/formats.js";
 import { filterCalls, hasFilter } from "../core/plan-queries.js";
 import { asNumber } from "./common/filter-args.js";
 import { checkDeadline, withDeadline, type RenderDeadline } from "./deadline.js";
@@ -43,7 +44,7 @@ export interface Encoded {
 export async function encodeVariant(image: Sharp, plan: TransformPlan, format: OutputFormat, ctx: EncodeContext): Promise<Encoded> {
   const maxBytesCall = filterCalls(plan, "max_bytes").at(-1);
   const maxBytes = maxBytesCall ? asNumber(maxBytesCall.args[0]) : null;
-  if (maxBytes === null || maxBytes <= 0 || (format !== "jpeg" && format !== "webp")) {
+  if (maxBytes === null || maxBytes <= 0 || !formatCan(format, "max-bytes")) {
     return encodeAt(prepareForEncoder(image, plan, format, ctx), format, plan.quality, ctx);
   }
   // Retried encodes must not decode and resize the original again: run the pipeline once.
@@ -57,11 +58,11 @@ export async function encodeVariant(image: Sharp, plan: TransformPlan, format: O
   return fitToMaxBytes(attempt, plan.quality, maxBytes);
 }
 
-/** 8-bit sRGB output whatever came in (CMYK, 16-bit, grey with a profile); JPEG has no alpha. */
+/** 8-bit sRGB output whatever came in (CMYK, 16-bit, grey with a profile); a format without alpha is flattened. */
 function prepareForEncoder(image: Sharp, plan: TransformPlan, format: OutputFormat, ctx: EncodeContext): Sharp {
   let img = image.toColourspace("srgb");
   if (ctx.header.hasProfile && !hasFilter(plan, "strip_icc")) img = img.withIccProfile("srgb");
-  if (format === "jpeg") img = img.flatten({ background: ctx.background ?? "#ffffff" });
+  if (!formatCan(format, "alpha")) img = img.flatten({ background: ctx.background ?? "#ffffff" });
   return img;
 }
 

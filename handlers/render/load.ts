@@ -5,7 +5,7 @@
  */
 import sharp, { type Metadata } from "sharp";
 import { RequestError } from "../core/errors.js";
-import { READABLE_SHARP_FORMATS } from "../core/formats.js";
+import { READABLE_SHARP_FORMATS, formatCan } from "../core/formats.js";
 import type { OutputFormat, TransformPlan } from "../core/plan.js";
 import type { Settings } from "../core/settings.js";
 import { hasFilter } from "../core/plan-queries.js";
@@ -55,7 +55,7 @@ export function checkedHeader(m: Metadata, settings: Settings): Header {
   if (m.format === "heif" && m.compression === "hevc")
     throw new RequestError(400, "not a supported image: HEIC (HEVC) originals cannot be decoded here");
   if (m.format === "svg" && !settings.allowSvg) throw new RequestError(415, "SVG originals are not enabled (allowSvg)");
-  const frames = m.pages && m.pages > 1 && (m.format === "gif" || m.format === "webp") ? m.pages : 1;
+  const frames = m.pages && m.pages > 1 && formatCan(m.format, "animation") ? m.pages : 1;
   const frameHeight = m.pageHeight ?? m.height;
   if (m.width * frameHeight > settings.maxInputPixels) {
     throw new RequestError(400, `image too large: ${m.width}x${frameHeight} px exceeds maxInputPixels ${settings.maxInputPixels}`);
@@ -82,7 +82,7 @@ export function checkedHeader(m: Metadata, settings: Settings): Header {
  * no `cover`), else one. Every kept frame is decoded, so the pixel budget covers them all.
  */
 export function framesToRender(plan: TransformPlan, header: Header, format: OutputFormat, settings: Settings): number {
-  const keepFrames = header.frames > 1 && !plan.meta && !hasFilter(plan, "cover") && (format === "gif" || format === "webp");
+  const keepFrames = header.frames > 1 && !plan.meta && !hasFilter(plan, "cover") && formatCan(format, "animation");
   if (!keepFrames) return 1;
   if (header.frames > settings.maxFrames) {
     throw new RequestError(400, `animated image has ${header.frames} frames, limit is ${settings.maxFrames}`);

@@ -13,6 +13,7 @@ import type { Decoded } from "./decode.js";
 import type { Header } from "./load.js";
 import { fromRaw, materialise } from "./common/raw.js";
 import { pillowLanczosResize } from "./lanczos.js";
+import { formatCan } from "../core/formats.js";
 
 /** thumbor's operations for this plan and size, refused when the output would be too large. */
 export function planGeometry(plan: TransformPlan, decoded: Decoded, frames: number, settings: Settings): Operations {
@@ -112,7 +113,7 @@ function isSmartCrop(ops: Operations, frames: number, settings: Settings): boole
 
 /** The whole image's size in the scale-first auto-crop path (see applyGeometry), or null when that path does not apply. */
 function scaleFirstSize(ops: Operations, size: Size, plan: TransformPlan, header: Header, frames: number, settings: Settings): Size | null {
-  const shrinkOnLoad = !plan.trim && frames === 1 && (header.format === "jpeg" || header.format === "webp");
+  const shrinkOnLoad = !plan.trim && frames === 1 && formatCan(header.format, "shrink-on-load");
   const auto = ops.autoCrop;
   const down = ops.resize;
   if (isSmartCrop(ops, frames, settings) || !shrinkOnLoad || !auto || ops.manualCrop || !down) return null;

@@ -25,7 +25,7 @@ import { checkOriginalKey, originalKeyFromThumborImage } from "../core/image-pat
 import { unquoteLikePython } from "../core/python.js";
 import { checkPlanLimits } from "../core/plan-limits.js";
 import { isUnderOriginalsPrefix } from "../core/originals.js";
-import { isOutputFormat, type OutputFormat } from "../core/formats.js";
+import { NEGOTIATED_FORMATS, isOutputFormat, type OutputFormat } from "../core/formats.js";
 import { basePlan, canonicalPlan, type CropBox, type FitMode, type TransformPlan } from "../core/plan.js";
 import { parseSizeEntry, type Settings } from "../core/settings.js";
 import { verifyThumborSignature } from "./signature.js";
@@ -243,9 +243,7 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
   /** AVIF (when enabled) or WebP when the browser names it in Accept with q > 0; null = the original's format. */
   function negotiateFormat(accept: string | undefined): OutputFormat | null {
     if (!accept) return null;
-    if (settings.autoAvif && accepts(accept, "image/avif")) return "avif";
-    if (settings.autoWebp && accepts(accept, "image/webp")) return "webp";
-    return null;
+    return NEGOTIATED_FORMATS.find((f) => settings[f.setting] && accepts(accept, f.contentType))?.format ?? null;
   }
 
   return { plan };

@@ -25,6 +25,7 @@ import { RequestError } from "../../core/errors.js";
 import { booleanArg, integerArg, stringArg } from "../common/filter-args.js";
 import type { RawImage } from "../common/raw.js";
 import { perFrame } from "../common/raw.js";
+import { formatCan } from "../../core/formats.js";
 
 export interface CornerRun {
   /** Row index in the image. */
@@ -181,7 +182,7 @@ export const roundCorner = perFrame((input, args, ctx) => {
   // thumbor stores each colour in an unsigned char.
   const colour = [1, 2, 3].map((i) => integerArg("round_corner", args, i) & 255);
   const transparent = booleanArg("round_corner", args, 4, false);
-  const clearAlpha = transparent && ctx.outputFormat !== "jpeg";
+  const clearAlpha = transparent && formatCan(ctx.outputFormat, "alpha");
   const raw = clearAlpha ? toRgba(input) : { ...input, data: Buffer.from(input.data) };
   paintRoundCorners(raw, aRadius, bRadius, colour, transparent, clearAlpha);
   return raw;

@@ -1,0 +1,25 @@
+/** The one table of formats: what the render may do with each, and what Accept can choose, derive from it. */
+import test from "ava";
+import { IMAGE_FORMATS, NEGOTIATED_FORMATS, OUTPUT_FORMATS, formatCan } from "../../handlers/core/formats.js";
+
+test("capabilities: animations only in GIF and WebP, alpha everywhere but JPEG, max_bytes and shrink-on-load in JPEG and WebP", (t) => {
+  const having = (capability: Parameters<typeof formatCan>[1]) => OUTPUT_FORMATS.filter((f) => formatCan(f, capability));
+  t.deepEqual(having("animation"), ["webp", "gif"]);
+  t.deepEqual(having("alpha"), ["png", "webp", "avif", "gif"]);
+  t.deepEqual(having("max-bytes"), ["jpeg", "webp"]);
+  t.deepEqual(having("shrink-on-load"), ["jpeg", "webp"]);
+});
+
+test("formatCan reads sharp's names too (heif for AVIF), and knows nothing of unknown formats", (t) => {
+  t.true(formatCan("heif", "alpha"));
+  t.false(formatCan("heif", "animation"));
+  t.false(formatCan("ppm", "alpha"));
+  t.false(formatCan("toString", "alpha"), "no prototype property counts as a format");
+});
+
+test("Accept chooses AVIF before WebP, each behind its setting, by the table's content type", (t) => {
+  t.deepEqual(NEGOTIATED_FORMATS, [
+    { format: "avif", setting: "autoAvif", contentType: IMAGE_FORMATS.avif.contentType },
+    { format: "webp", setting: "autoWebp", contentType: IMAGE_FORMATS.webp.contentType },
+  ]);
+});
