@@ -10,6 +10,7 @@ import { basePlan, type TransformPlan } from "../handlers/core/plan.js";
 import { DEFAULT_SETTINGS } from "../handlers/core/settings.js";
 import { parseFilterList } from "../handlers/url/filters.js";
 import { renderVariant } from "../handlers/render/pipeline.js";
+import { secondImages } from "./second-images.js";
 
 const side = Number(process.argv[2] ?? 1500);
 const megapixels = (side * side) / 1e6;
@@ -48,26 +49,6 @@ async function photo(): Promise<Buffer> {
     .toBuffer();
 }
 
-async function secondImages(): Promise<Record<string, Buffer>> {
-  const mark = await sharp({ create: { width: 200, height: 200, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 0.5 } } })
-    .png()
-    .toBuffer();
-  // A 5x5 nine-patch: black markers on the border, a grey stretchy centre.
-  const np = Buffer.alloc(5 * 5 * 4);
-  for (let i = 0; i < 25; i++) np.writeUInt32BE(0x808080ff, i * 4);
-  for (const [x, y] of [
-    [2, 0],
-    [0, 2],
-    [2, 4],
-    [4, 2],
-  ])
-    np.writeUInt32BE(0x000000ff, (y * 5 + x) * 4);
-  const frame = await sharp(np, { raw: { width: 5, height: 5, channels: 4 } })
-    .png()
-    .toBuffer();
-  return { "mark.png": mark, "frame.png": frame };
-}
-
 /** The least CPU time (user + system, libvips' threads included) of a few runs: other processes' load counts the least. */
 async function bestOf(runs: number, work: () => Promise<unknown>): Promise<number> {
   let best = Infinity;
@@ -82,7 +63,7 @@ async function bestOf(runs: number, work: () => Promise<unknown>): Promise<numbe
 
 async function main(): Promise<void> {
   const original = await photo();
-  const objects = await secondImages();
+  const objects = await secondImages({ markSide: 200, centre: "opaque" });
   const settings = DEFAULT_SETTINGS;
   const loadObject = async (key: string) => objects[key] ?? null;
   const plan = (filters: string, format: TransformPlan["format"] = "jpeg"): TransformPlan => ({

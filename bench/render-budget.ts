@@ -19,6 +19,7 @@ import { renderVariant } from "../handlers/render/pipeline.js";
 import { parseFilterList } from "../handlers/url/filters.js";
 import type { Section } from "./report.js";
 import type { BenchContext, BenchResult } from "./types.js";
+import { secondImages } from "./second-images.js";
 
 const SIDE = Math.floor(Math.sqrt(DEFAULT_SETTINGS.maxInputPixels));
 /** Effects with their costliest arguments (bench/filter-costs.ts), the candidates of the greedy plan. */
@@ -43,26 +44,6 @@ async function largestOriginal(): Promise<Buffer> {
     .png()
     .toBuffer();
   return sharp(seed, { limitInputPixels: false }).resize(SIDE, SIDE, { kernel: "cubic" }).jpeg({ quality: 85 }).toBuffer();
-}
-
-async function secondImages(): Promise<Record<string, Buffer>> {
-  const mark = await sharp({ create: { width: 400, height: 400, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 0.5 } } })
-    .png()
-    .toBuffer();
-  const np = Buffer.alloc(5 * 5 * 4);
-  // A transparent stretchy centre over the picture, so the output keeps its detail (an opaque one would encode as a flat image).
-  for (let i = 0; i < 25; i++) np.writeUInt32BE(0x80808000, i * 4);
-  for (const [x, y] of [
-    [2, 0],
-    [0, 2],
-    [2, 4],
-    [4, 2],
-  ])
-    np.writeUInt32BE(0x000000ff, (y * 5 + x) * 4);
-  const frame = await sharp(np, { raw: { width: 5, height: 5, channels: 4 } })
-    .png()
-    .toBuffer();
-  return { "mark.png": mark, "frame.png": frame };
 }
 
 function admitted(plan: TransformPlan, facts: RenderFacts): boolean {
@@ -93,7 +74,7 @@ export function costliestAdmittedPlan(facts: RenderFacts): TransformPlan {
 export async function runRenderBudgetBench(ctx: BenchContext): Promise<BenchResult> {
   ctx.log(`  making a ${SIDE}x${SIDE} JPEG…`);
   const original = await largestOriginal();
-  const objects = await secondImages();
+  const objects = await secondImages({ markSide: 400, centre: "transparent" });
   const facts: RenderFacts = { source: { width: SIDE, height: SIDE, format: "jpeg" }, frames: 1, format: "webp" };
   const plan = costliestAdmittedPlan(facts);
   const estimate = Math.round(total(plan, facts));
