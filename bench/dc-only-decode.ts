@@ -15,8 +15,8 @@ import { DEFAULT_SETTINGS as settings } from "../handlers/core/settings.js";
 import { decodeOriginal } from "../handlers/render/decode.js";
 import { encodeVariant, stillEncoderOptions } from "../handlers/render/encode.js";
 import { dcOnlyJpeg } from "../handlers/render/jpeg/dc-only.js";
-import { framesToRender, readHeader } from "../handlers/render/load.js";
-import { outputFormatFor, renderVariant } from "../handlers/render/pipeline.js";
+import { openRenderContext } from "../handlers/render/context.js";
+import { renderVariant } from "../handlers/render/pipeline.js";
 import { applyGeometry, planGeometry } from "../handlers/render/transform.js";
 import { PHOTOS_DIR } from "./origin-response.js";
 import { formatNumber, formatRatio, median, ratio } from "./stats.js";
@@ -78,9 +78,7 @@ async function render(bytes: Buffer, c: DecodeCase, dcOnly: boolean): Promise<{ 
 
 /** The whole render of a plan without filters from the whole file, step by step, without the draft step (what renderVariant did for factors of 9 and more). */
 async function wholeFileRender(plan: TransformPlan, original: Buffer): Promise<Buffer> {
-  const header = await readHeader(original, settings);
-  const format = outputFormatFor(plan, header);
-  const frames = framesToRender(plan, header, format, settings);
+  const { header, outputFormat: format, frames } = await openRenderContext({ plan, original, settings });
   const decoded = await decodeOriginal(original, header, plan, settings, frames);
   const image = await applyGeometry(decoded, planGeometry(plan, decoded, frames, settings), plan, header, frames, settings);
   const ctx = { frames, header, background: null, progressiveJpeg: settings.thumbor.progressiveJpeg };

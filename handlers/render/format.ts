@@ -1,9 +1,12 @@
 /** Step: the format of the answer (its content type is in core/formats.ts). */
 import type { OutputFormat } from "../core/formats.js";
-import type { TransformPlan } from "../core/plan.js";
 import { filterCalls } from "../core/plan-queries.js";
 import { asBoolean } from "./common/filter-args.js";
+import type { RenderContext } from "./context.js";
 import type { Header } from "./load.js";
+
+/** What the format step reads of the render's context: the plan, and the part of the header that names the original's format. */
+type FormatFacts = Pick<RenderContext, "plan"> & { header: Pick<Header, "format" | "hasAlpha" | "compression"> };
 
 /**
  * The format of the answer. `plan.format` wins; otherwise the original's own format as thumbor
@@ -11,7 +14,7 @@ import type { Header } from "./load.js";
  * cairosvg does), AVIF → AVIF, HEIC → JPEG (no HEVC encoder in sharp's build). `autojpg()` turns
  * an opaque PNG into JPEG (thumbor's AUTO_PNG_TO_JPG, per request).
  */
-export function outputFormatFor(plan: TransformPlan, header: Pick<Header, "format" | "hasAlpha" | "compression">): OutputFormat {
+export function outputFormatFor({ plan, header }: FormatFacts): OutputFormat {
   if (plan.format) return plan.format;
   let format: OutputFormat;
   switch (header.format) {

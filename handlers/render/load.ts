@@ -6,8 +6,8 @@
 import sharp, { type Metadata } from "sharp";
 import { RequestError } from "../core/errors.js";
 import { READABLE_SHARP_FORMATS, formatCan } from "../core/formats.js";
-import type { OutputFormat, TransformPlan } from "../core/plan.js";
 import type { Settings } from "../core/settings.js";
+import type { RenderContext } from "./context.js";
 import { hasFilter } from "../core/plan-queries.js";
 import { shortReason } from "./common/sharp-errors.js";
 
@@ -31,7 +31,7 @@ export interface Header {
 }
 
 /** Reads the header only (no pixel decode). Garbage, HTML, empty input → 400. */
-export async function readHeader(original: Buffer, settings: Settings): Promise<Header> {
+export async function readHeader({ original, settings }: Pick<RenderContext, "original" | "settings">): Promise<Header> {
   return checkedHeader(await readMetadata(original), settings);
 }
 
@@ -81,8 +81,9 @@ export function checkedHeader(m: Metadata, settings: Settings): Header {
  * How many frames are rendered: all of an animation kept animated (GIF or WebP out, no `meta`,
  * no `cover`), else one. Every kept frame is decoded, so the pixel budget covers them all.
  */
-export function framesToRender(plan: TransformPlan, header: Header, format: OutputFormat, settings: Settings): number {
-  const keepFrames = header.frames > 1 && !plan.meta && !hasFilter(plan, "cover") && formatCan(format, "animation");
+export function framesToRender(ctx: Pick<RenderContext, "plan" | "header" | "outputFormat" | "settings">): number {
+  const { plan, header, settings } = ctx;
+  const keepFrames = header.frames > 1 && !plan.meta && !hasFilter(plan, "cover") && formatCan(ctx.outputFormat, "animation");
   if (!keepFrames) return 1;
   if (header.frames > settings.maxFrames) {
     throw new RequestError(400, `animated image has ${header.frames} frames, limit is ${settings.maxFrames}`);

@@ -37,21 +37,22 @@ import { RequestError } from "../core/errors.js";
 import { EFFECT_FILTERS, IMPLEMENTED_FILTERS } from "../core/filter-registry.js";
 import { CONTENT_TYPES, type OutputFormat } from "../core/formats.js";
 import { filterCalls } from "../core/plan-queries.js";
-import { checkRenderBudget, type RenderFacts } from "../core/render-budget.js";
+import { checkRenderBudget } from "../core/render-budget.js";
 import { type Operations, type Region, type Size } from "./geometry.js";
 import { metaDocument } from "./meta.js";
 import type { TransformPlan } from "../core/plan.js";
-import type { Settings } from "../core/settings.js";
-import { checkDeadline, withDeadline, type RenderDeadline } from "./deadline.js";
+import { openRenderContext, type RenderInput } from "./context.js";
+import { checkDeadline, withDeadline } from "./deadline.js";
 import { decodeOriginal } from "./decode.js";
 import { draftDecode } from "./draft.js";
 import { encodeVariant, type Encoded } from "./encode.js";
 import { outputFormatFor } from "./format.js";
-import { framesToRender, readHeader, type Header } from "./load.js";
+import type { Header } from "./load.js";
 import { run } from "./common/sharp-errors.js";
 import { applyGeometry, planGeometry } from "./transform.js";
 
 export { CONTENT_TYPES, outputFormatFor };
+export type { RenderInput };
 
 // Lambda handles one image at a time: sharp's operation cache would only hold memory.
 sharp.cache(false);
@@ -59,16 +60,6 @@ sharp.cache(false);
 // which Lambda runs). More threads bought nothing here: JPEG decode, WebP and AVIF encode at
 // these sizes are sequential (BENCHMARKS.md), but they cost memory.
 sharp.concurrency(1);
-
-export interface RenderInput {
-  plan: TransformPlan;
-  original: Buffer;
-  settings: Settings;
-  /** Reads another object of the originals' bucket (watermark, frame). */
-  loadObject?: (key: string) => Promise<Buffer | null>;
-  /** Past it the render stops with a 422 "too costly to render" (deadline.ts); none: no limit. */
-  deadline?: RenderDeadline;
-}
 
 export interface RenderedVariant {
   body: Buffer;
@@ -89,12 +80,10 @@ export interface RenderedVariant {
 export const PIPELINE_FILTERS: ReadonlySet<string> = new Set([...IMPLEMENTED_FILTERS].filter((name) => !EFFECT_FILTERS.has(name)));
 
 export async function renderVariant(input: RenderInput): Promise<RenderedVariant> {
-  const { plan, original, settings, deadline } = input;
-  refuseUnknownFilters(plan);
-  const header = await readHeader(original, settings);
-  const format = outputFormatFor(plan, header);
-  const frames = framesToRender(plan, header, format, settings);
-  checkRenderBudget(plan, settings, renderFacts(header, frames, format));
+  refuseUnknownFilters(input.plan);
+  const ctx = await openRenderContext(input);
+  const { plan, original, settings, deadline, header, outputFormat: format, frames } = ctx;
+  checkRenderBudget(plan, settings, ctx.facts);
   const decoded = await decodeOriginal(original, header, plan, settings, frames);
   if (plan.meta) return metaVariant(plan, header, decoded.trimmed);
   checkDeadline(deadline);
@@ -116,11 +105,6 @@ export async function renderVariant(input: RenderInput): Promise<RenderedVariant
   } finally {
     await draft?.release();
   }
-}
-
-/** What the header tells the render budget (the URL alone leaves the original's size, frames and format open). */
-function renderFacts(header: Header, frames: number, format: OutputFormat): RenderFacts {
-  return { source: { width: header.orientedWidth, height: header.orientedHeight, format: header.format }, frames, format };
 }
 
 /** Refuses an unknown filter before any pixel work. */

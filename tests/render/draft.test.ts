@@ -13,8 +13,8 @@ import type { TransformPlan } from "../../handlers/core/plan.js";
 import { decodeOptions, decodeOriginal } from "../../handlers/render/decode.js";
 import { draftDecode, draftScale, sharpJpegScale } from "../../handlers/render/draft.js";
 import { encodeVariant, stillEncoderOptions } from "../../handlers/render/encode.js";
-import { framesToRender, readHeader } from "../../handlers/render/load.js";
-import { outputFormatFor, renderVariant } from "../../handlers/render/pipeline.js";
+import { openRenderContext } from "../../handlers/render/context.js";
+import { renderVariant } from "../../handlers/render/pipeline.js";
 import { applyGeometry, planGeometry } from "../../handlers/render/transform.js";
 import { fixture, plan, settings } from "../helpers/images.js";
 import { progressiveJpeg, withRestartInterval } from "../helpers/jpeg.js";
@@ -88,9 +88,7 @@ test("sharp's own scale: the largest of 8, 4, 2 the factor reaches, one step les
  * `[shrink=N]` where sharp takes one step less. What the DC-only decode must equal byte for byte.
  */
 async function wholeFileRender(p: TransformPlan, original: Buffer): Promise<Buffer> {
-  const header = await readHeader(original, settings);
-  const format = outputFormatFor(p, header);
-  const frames = framesToRender(p, header, format, settings);
+  const { header, outputFormat: format, frames } = await openRenderContext({ plan: p, original, settings });
   const decoded = await decodeOriginal(original, header, p, settings, frames);
   const ops = planGeometry(p, decoded, frames, settings);
   const scale = ops.resize ? draftScale(decoded.size, ops.resize) : null;
@@ -108,7 +106,7 @@ async function wholeFileRender(p: TransformPlan, original: Buffer): Promise<Buff
 
 /** How many bytes the draft decodes from (sharp's size of an input buffer, or its temporary file's), or null without a draft. */
 async function draftInputBytes(p: TransformPlan, original: Buffer): Promise<number | null> {
-  const header = await readHeader(original, settings);
+  const { header } = await openRenderContext({ plan: p, original, settings });
   const decoded = await decodeOriginal(original, header, p, settings, 1);
   const draft = await draftDecode(original, decoded, planGeometry(p, decoded, 1, settings), p, header, 1, settings);
   if (!draft) return null;

@@ -49,14 +49,23 @@ for (const [name, expected] of SOURCE_FORMATS) {
 }
 
 test("outputFormatFor: HEIC → JPEG, SVG → PNG, autojpg turns an opaque PNG into JPEG only", (t) => {
-  t.is(outputFormatFor(plan({ format: null }), { format: "heif", hasAlpha: false, compression: "hevc" }), "jpeg");
-  t.is(outputFormatFor(plan({ format: null }), { format: "svg", hasAlpha: true }), "png");
+  t.is(outputFormatFor({ plan: plan({ format: null }), header: { format: "heif", hasAlpha: false, compression: "hevc" } }), "jpeg");
+  t.is(outputFormatFor({ plan: plan({ format: null }), header: { format: "svg", hasAlpha: true } }), "png");
   const autojpg = plan({ format: null, filters: [{ name: "autojpg", args: [] }] });
-  t.is(outputFormatFor(autojpg, { format: "png", hasAlpha: false }), "jpeg");
-  t.is(outputFormatFor(autojpg, { format: "png", hasAlpha: true }), "png", "a PNG with alpha stays PNG");
-  t.is(outputFormatFor(plan({ format: null, filters: [{ name: "autojpg", args: [false] }] }), { format: "png", hasAlpha: false }), "png");
+  t.is(outputFormatFor({ plan: autojpg, header: { format: "png", hasAlpha: false } }), "jpeg");
+  t.is(outputFormatFor({ plan: autojpg, header: { format: "png", hasAlpha: true } }), "png", "a PNG with alpha stays PNG");
   t.is(
-    outputFormatFor(plan({ format: "webp", filters: [{ name: "autojpg", args: [] }] }), { format: "png", hasAlpha: false }),
+    outputFormatFor({
+      plan: plan({ format: null, filters: [{ name: "autojpg", args: [false] }] }),
+      header: { format: "png", hasAlpha: false },
+    }),
+    "png",
+  );
+  t.is(
+    outputFormatFor({
+      plan: plan({ format: "webp", filters: [{ name: "autojpg", args: [] }] }),
+      header: { format: "png", hasAlpha: false },
+    }),
     "webp",
     "an explicit format wins",
   );
