@@ -4,9 +4,9 @@
  * thumbor's LOAD_TRUNCATED_IMAGES does. Nothing is decoded yet unless trim needs the pixels.
  */
 import sharp, { type Sharp, type SharpOptions } from "sharp";
-import type { TransformPlan } from "../core/plan.js";
 import type { Settings } from "../core/settings.js";
 import { trimBox, type Region, type Size } from "./geometry.js";
+import type { RenderContext } from "./context.js";
 import type { Header } from "./load.js";
 import { naiveCmykToRgb } from "./cmyk.js";
 import { fromRaw, materialise } from "./common/raw.js";
@@ -36,13 +36,8 @@ export function decodeOptions(settings: Settings, frames: number): SharpOptions 
   };
 }
 
-export async function decodeOriginal(
-  original: Buffer,
-  header: Header,
-  plan: TransformPlan,
-  settings: Settings,
-  frames: number,
-): Promise<Decoded> {
+export async function decodeOriginal(ctx: RenderContext): Promise<Decoded> {
+  const { original, header, plan, settings, frames } = ctx;
   const decode = (): Sharp => sharp(original, decodeOptions(settings, frames));
   const naiveCmyk = convertsCmykNaively(header, settings);
   const decodeRgb = async (): Promise<Sharp> => (naiveCmyk ? run(naiveCmykToRgb(decode())) : decode());

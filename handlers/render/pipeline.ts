@@ -84,7 +84,7 @@ export async function renderVariant(input: RenderInput): Promise<RenderedVariant
   const ctx = await openRenderContext(input);
   const { plan, original, settings, deadline, header, outputFormat: format, frames } = ctx;
   checkRenderBudget(plan, settings, ctx.facts);
-  const decoded = await decodeOriginal(original, header, plan, settings, frames);
+  const decoded = await decodeOriginal(ctx);
   if (plan.meta) return metaVariant(plan, header, decoded.trimmed);
   checkDeadline(deadline);
   const ops = planGeometry(plan, decoded, frames, settings);

@@ -88,8 +88,9 @@ test("sharp's own scale: the largest of 8, 4, 2 the factor reaches, one step les
  * `[shrink=N]` where sharp takes one step less. What the DC-only decode must equal byte for byte.
  */
 async function wholeFileRender(p: TransformPlan, original: Buffer): Promise<Buffer> {
-  const { header, outputFormat: format, frames } = await openRenderContext({ plan: p, original, settings });
-  const decoded = await decodeOriginal(original, header, p, settings, frames);
+  const ctx = await openRenderContext({ plan: p, original, settings });
+  const { header, outputFormat: format, frames } = ctx;
+  const decoded = await decodeOriginal(ctx);
   const ops = planGeometry(p, decoded, frames, settings);
   const scale = ops.resize ? draftScale(decoded.size, ops.resize) : null;
   const file = join(tmpdir(), `draft-reference-${process.pid}-${p.width}x${p.height}.jpg`);
@@ -106,8 +107,9 @@ async function wholeFileRender(p: TransformPlan, original: Buffer): Promise<Buff
 
 /** How many bytes the draft decodes from (sharp's size of an input buffer, or its temporary file's), or null without a draft. */
 async function draftInputBytes(p: TransformPlan, original: Buffer): Promise<number | null> {
-  const { header } = await openRenderContext({ plan: p, original, settings });
-  const decoded = await decodeOriginal(original, header, p, settings, 1);
+  const ctx = await openRenderContext({ plan: p, original, settings });
+  const { header } = ctx;
+  const decoded = await decodeOriginal(ctx);
   const draft = await draftDecode(original, decoded, planGeometry(p, decoded, 1, settings), p, header, 1, settings);
   if (!draft) return null;
   try {
