@@ -81,7 +81,7 @@ async function wholeFileRender(plan: TransformPlan, original: Buffer): Promise<B
   const render = await openRenderContext({ plan, original, settings });
   const { header, outputFormat: format, frames } = render;
   const decoded = await decodeOriginal(render);
-  const image = await applyGeometry(decoded, planGeometry(plan, decoded, frames, settings), plan, header, frames, settings);
+  const image = await applyGeometry(render, decoded, planGeometry(render, decoded));
   const ctx = { frames, header, background: null, progressiveJpeg: settings.thumbor.progressiveJpeg };
   return (await encodeVariant(image, plan, format, ctx)).data;
 }

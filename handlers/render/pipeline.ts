@@ -82,15 +82,15 @@ export const PIPELINE_FILTERS: ReadonlySet<string> = new Set([...IMPLEMENTED_FIL
 export async function renderVariant(input: RenderInput): Promise<RenderedVariant> {
   refuseUnknownFilters(input.plan);
   const ctx = await openRenderContext(input);
-  const { plan, original, settings, deadline, header, outputFormat: format, frames } = ctx;
+  const { plan, settings, deadline, header, outputFormat: format, frames } = ctx;
   checkRenderBudget(plan, settings, ctx.facts);
   const decoded = await decodeOriginal(ctx);
   if (plan.meta) return metaVariant(plan, header, decoded.trimmed);
   checkDeadline(deadline);
-  const ops = planGeometry(plan, decoded, frames, settings);
-  const draft = await draftDecode(original, decoded, ops, plan, header, frames, settings);
+  const ops = planGeometry(ctx, decoded);
+  const draft = await draftDecode(ctx.original, decoded, ops, plan, header, frames, settings);
   try {
-    const transformed = await run(applyGeometry(draft ? { ...decoded, image: draft.image } : decoded, ops, plan, header, frames, settings));
+    const transformed = await run(applyGeometry(ctx, draft ? { ...decoded, image: draft.image } : decoded, ops));
     const filtered = await applyFilters(withDeadline(transformed, deadline), plan, ops, format, frames, input);
     const encoded = await run(
       encodeVariant(withDeadline(filtered.image, deadline), plan, format, {

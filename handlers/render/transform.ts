@@ -9,6 +9,7 @@ import { RequestError } from "../core/errors.js";
 import type { TransformPlan } from "../core/plan.js";
 import type { Settings } from "../core/settings.js";
 import { planOperations, type Operations, type Region, type Size } from "./geometry.js";
+import type { RenderContext } from "./context.js";
 import type { Decoded } from "./decode.js";
 import type { Header } from "./load.js";
 import { fromRaw, materialise } from "./common/raw.js";
@@ -16,7 +17,8 @@ import { pillowLanczosResize } from "./lanczos.js";
 import { formatCan } from "../core/formats.js";
 
 /** thumbor's operations for this plan and size, refused when the output would be too large. */
-export function planGeometry(plan: TransformPlan, decoded: Decoded, frames: number, settings: Settings): Operations {
+export function planGeometry(ctx: RenderContext, decoded: Decoded): Operations {
+  const { plan, frames, settings } = ctx;
   const { size, trimmed } = decoded;
   const ops = planOperations(plan, size.width, size.height, trimmed ? { left: trimmed.left, top: trimmed.top } : undefined);
   if (ops.target.width > settings.maxWidth || ops.target.height > settings.maxHeight) {
@@ -36,19 +38,13 @@ export function planGeometry(plan: TransformPlan, decoded: Decoded, frames: numb
   return ops;
 }
 
-export async function applyGeometry(
-  decoded: Decoded,
-  ops: Operations,
-  plan: TransformPlan,
-  header: Header,
-  frames: number,
-  settings: Settings,
-): Promise<Sharp> {
+export async function applyGeometry(ctx: RenderContext, decoded: Decoded, ops: Operations): Promise<Sharp> {
   const { size } = decoded;
+  const { frames } = ctx;
   let image = decoded.image;
-  const smart = isSmartCrop(ops, frames, settings);
+  const smart = isSmartCrop(ctx, ops);
   const down = ops.resize;
-  const scaled = scaleFirstSize(ops, size, plan, header, frames, settings);
+  const scaled = scaleFirstSize(ctx, ops, size);
   if (scaled && down && ops.autoCrop) {
     // Same picture, faster: thumbor crops then downscales the box; scaling the whole image first
     // and cutting the scaled box lets libjpeg/libwebp decode at a fraction of the size
@@ -91,6 +87,7 @@ function enlarges(from: Size, to: Size): boolean {
 /**
  * The size the whole oriented image is resized to before anything is cut from it, or null when a
  * crop or sharp's attention strategy comes first: what decides how small the decode may be.
+ * (Positional: draft.ts calls it with the facts it reads.)
  */
 export function wholeImageResize(
   ops: Operations,
@@ -100,23 +97,28 @@ export function wholeImageResize(
   frames: number,
   settings: Settings,
 ): Size | null {
-  const scaled = scaleFirstSize(ops, size, plan, header, frames, settings);
+  const ctx = { plan, header, frames, settings };
+  const scaled = scaleFirstSize(ctx, ops, size);
   if (scaled) return scaled;
-  if (isSmartCrop(ops, frames, settings) || cropFirstRegion(ops, size, false)) return null;
+  if (isSmartCrop(ctx, ops) || cropFirstRegion(ops, size, false)) return null;
   return ops.resize ?? null;
 }
 
+/** The part of the render's context the geometry helpers read. */
+type GeometryFacts = Pick<RenderContext, "plan" | "header" | "frames" | "settings">;
+
 /** sharp's attention strategy refuses multi-page images; "alignment" is thumbor without detectors. */
-function isSmartCrop(ops: Operations, frames: number, settings: Settings): boolean {
+function isSmartCrop({ frames, settings }: GeometryFacts, ops: Operations): boolean {
   return ops.smartCrop && frames === 1 && settings.thumbor.smartCrop === "attention";
 }
 
 /** The whole image's size in the scale-first auto-crop path (see applyGeometry), or null when that path does not apply. */
-function scaleFirstSize(ops: Operations, size: Size, plan: TransformPlan, header: Header, frames: number, settings: Settings): Size | null {
+function scaleFirstSize(ctx: GeometryFacts, ops: Operations, size: Size): Size | null {
+  const { plan, header, frames } = ctx;
   const shrinkOnLoad = !plan.trim && frames === 1 && formatCan(header.format, "shrink-on-load");
   const auto = ops.autoCrop;
   const down = ops.resize;
-  if (isSmartCrop(ops, frames, settings) || !shrinkOnLoad || !auto || ops.manualCrop || !down) return null;
+  if (isSmartCrop(ctx, ops) || !shrinkOnLoad || !auto || ops.manualCrop || !down) return null;
   if (down.width >= auto.width || down.height >= auto.height) return null;
   return {
     width: Math.max(down.width, Math.round(size.width * (down.width / auto.width))),

@@ -88,16 +88,16 @@ test("sharp's own scale: the largest of 8, 4, 2 the factor reaches, one step les
  * `[shrink=N]` where sharp takes one step less. What the DC-only decode must equal byte for byte.
  */
 async function wholeFileRender(p: TransformPlan, original: Buffer): Promise<Buffer> {
-  const ctx = await openRenderContext({ plan: p, original, settings });
-  const { header, outputFormat: format, frames } = ctx;
-  const decoded = await decodeOriginal(ctx);
-  const ops = planGeometry(p, decoded, frames, settings);
+  const render = await openRenderContext({ plan: p, original, settings });
+  const { header, outputFormat: format, frames } = render;
+  const decoded = await decodeOriginal(render);
+  const ops = planGeometry(render, decoded);
   const scale = ops.resize ? draftScale(decoded.size, ops.resize) : null;
   const file = join(tmpdir(), `draft-reference-${process.pid}-${p.width}x${p.height}.jpg`);
   if (scale) writeFileSync(file, original);
   try {
     const source = scale ? { ...decoded, image: sharp(`${file}[shrink=${scale}]`, decodeOptions(settings, frames)) } : decoded;
-    const image = await applyGeometry(source, ops, p, header, frames, settings);
+    const image = await applyGeometry(render, source, ops);
     const ctx = { frames, header, background: null, progressiveJpeg: settings.thumbor.progressiveJpeg };
     return (await encodeVariant(image, p, format, ctx)).data;
   } finally {
@@ -107,10 +107,9 @@ async function wholeFileRender(p: TransformPlan, original: Buffer): Promise<Buff
 
 /** How many bytes the draft decodes from (sharp's size of an input buffer, or its temporary file's), or null without a draft. */
 async function draftInputBytes(p: TransformPlan, original: Buffer): Promise<number | null> {
-  const ctx = await openRenderContext({ plan: p, original, settings });
-  const { header } = ctx;
-  const decoded = await decodeOriginal(ctx);
-  const draft = await draftDecode(original, decoded, planGeometry(p, decoded, 1, settings), p, header, 1, settings);
+  const render = await openRenderContext({ plan: p, original, settings });
+  const decoded = await decodeOriginal(render);
+  const draft = await draftDecode(original, decoded, planGeometry(render, decoded), p, render.header, 1, settings);
   if (!draft) return null;
   try {
     const [file] = leftovers();
