@@ -20,12 +20,11 @@ import { rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp, { type Sharp } from "sharp";
-import type { TransformPlan } from "../core/plan.js";
 import type { Settings } from "../core/settings.js";
+import type { RenderContext } from "./context.js";
 import { convertsCmykNaively, decodeOptions, type Decoded } from "./decode.js";
 import type { Operations, Size } from "./geometry.js";
 import { dcOnlyJpeg } from "./jpeg/dc-only.js";
-import type { Header } from "./load.js";
 import { wholeImageResize } from "./transform.js";
 
 export interface Draft {
@@ -44,15 +43,8 @@ const JPEG_SCALES = [8, 4, 2] as const;
  * is already the best: no shrink-on-load applies, sharp's is already the largest, and the
  * original is not a progressive JPEG decoded at 1/8.
  */
-export async function draftDecode(
-  original: Buffer,
-  decoded: Decoded,
-  ops: Operations,
-  plan: TransformPlan,
-  header: Header,
-  frames: number,
-  settings: Settings,
-): Promise<Draft | null> {
+export async function draftDecode(ctx: RenderContext, decoded: Decoded, ops: Operations): Promise<Draft | null> {
+  const { original, plan, header, frames, settings } = ctx;
   if (header.format !== "jpeg" || frames !== 1 || plan.trim) return null;
   if (convertsCmykNaively(header, settings)) return null;
   const target = wholeImageResize(ops, decoded.size, plan, header, frames, settings);

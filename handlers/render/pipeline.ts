@@ -88,7 +88,7 @@ export async function renderVariant(input: RenderInput): Promise<RenderedVariant
   if (plan.meta) return metaVariant(plan, header, decoded.trimmed);
   checkDeadline(deadline);
   const ops = planGeometry(ctx, decoded);
-  const draft = await draftDecode(ctx.original, decoded, ops, plan, header, frames, settings);
+  const draft = await draftDecode(ctx, decoded, ops);
   try {
     const transformed = await run(applyGeometry(ctx, draft ? { ...decoded, image: draft.image } : decoded, ops));
     const filtered = await applyFilters(withDeadline(transformed, deadline), plan, ops, format, frames, input);

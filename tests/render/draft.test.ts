@@ -109,7 +109,7 @@ async function wholeFileRender(p: TransformPlan, original: Buffer): Promise<Buff
 async function draftInputBytes(p: TransformPlan, original: Buffer): Promise<number | null> {
   const render = await openRenderContext({ plan: p, original, settings });
   const decoded = await decodeOriginal(render);
-  const draft = await draftDecode(original, decoded, planGeometry(render, decoded), p, render.header, 1, settings);
+  const draft = await draftDecode(render, decoded, planGeometry(render, decoded));
   if (!draft) return null;
   try {
     const [file] = leftovers();
