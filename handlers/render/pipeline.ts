@@ -41,7 +41,7 @@ import { checkRenderBudget } from "../core/render-budget.js";
 import { type Operations, type Region, type Size } from "./geometry.js";
 import { metaDocument } from "./meta.js";
 import type { TransformPlan } from "../core/plan.js";
-import { openRenderContext, type RenderInput } from "./context.js";
+import { openRenderContext, type RenderContext, type RenderInput } from "./context.js";
 import { checkDeadline, withDeadline } from "./deadline.js";
 import { decodeOriginal } from "./decode.js";
 import { draftDecode } from "./draft.js";
@@ -91,7 +91,7 @@ export async function renderVariant(input: RenderInput): Promise<RenderedVariant
   const draft = await draftDecode(ctx, decoded, ops);
   try {
     const transformed = await run(applyGeometry(ctx, draft ? { ...decoded, image: draft.image } : decoded, ops));
-    const filtered = await applyFilters(withDeadline(transformed, deadline), plan, ops, format, frames, input);
+    const filtered = await applyFilters(ctx, withDeadline(transformed, deadline), ops);
     const encoded = await run(
       encodeVariant(withDeadline(filtered.image, deadline), plan, format, {
         frames,
@@ -130,28 +130,12 @@ function metaVariant(plan: TransformPlan, header: Header, trimmed: Region | null
 }
 
 /** Post-transform filters in URL order, each on materialised pixels; the last fill/background colour is what JPEG flattens onto. */
-async function applyFilters(
-  image: Sharp,
-  plan: TransformPlan,
-  ops: Operations,
-  format: OutputFormat,
-  frames: number,
-  input: RenderInput,
-): Promise<{ image: Sharp; background: string | null }> {
-  const loadObject = input.loadObject ?? (async () => null);
-  const chain: Omit<EffectContext, "width" | "height"> = {
-    loadObject,
-    settings: input.settings,
-    request: ops.request,
-    outputFormat: format,
-    flatten: { colour: null },
-    deadline: input.deadline,
-    bucketImages: new Map(),
-  };
-  for (const call of plan.filters) {
+async function applyFilters(ctx: RenderContext, image: Sharp, ops: Operations): Promise<{ image: Sharp; background: string | null }> {
+  const chain: Omit<EffectContext, "width" | "height"> = { ...ctx, request: ops.request, flatten: { colour: null } };
+  for (const call of ctx.plan.filters) {
     if (PIPELINE_FILTERS.has(call.name)) continue;
-    checkDeadline(input.deadline);
-    const px = await run(materialise(image, "keep", frames));
+    checkDeadline(ctx.deadline);
+    const px = await run(materialise(image, "keep", ctx.frames));
     const effect = POST_FILTER_EFFECTS[call.name]!;
     image = await effect(fromRaw(px), call.args, { ...chain, width: px.width, height: px.height });
   }

@@ -6,13 +6,11 @@
  * this module loads.
  */
 import { filterDefinition } from "../../core/filter-registry.js";
-import type { FilterArg, OutputFormat } from "../../core/plan.js";
-import type { Settings } from "../../core/settings.js";
-import type { RenderDeadline } from "../deadline.js";
+import type { FilterArg } from "../../core/plan.js";
+import type { RenderContext } from "../context.js";
 import type { Size } from "../geometry.js";
 import { backgroundColor } from "./background-color.js";
 import { blur } from "./blur.js";
-import type { BucketImage } from "./bucket-image.js";
 import { brightness } from "./brightness.js";
 import { colorize } from "./colorize.js";
 import { contrast } from "./contrast.js";
@@ -31,23 +29,19 @@ import { saturation } from "./saturation.js";
 import { sharpen } from "./sharpen.js";
 import { watermark } from "./watermark.js";
 
-export interface EffectContext {
+/**
+ * What an effect reads: the render's context (context.ts: settings, output format, the reader of
+ * other images and their cache, the deadline) and what the filter chain adds to it.
+ */
+export interface EffectContext
+  extends Pick<RenderContext, "settings" | "loadObject" | "outputFormat" | "deadline">, Partial<Pick<RenderContext, "bucketImages">> {
   /** The image's current size at the point the effect runs. */
   width: number;
   height: number;
-  /** Reads another object of the originals' bucket (watermark, frame); null when missing. */
-  loadObject: (key: string) => Promise<Buffer | null>;
-  settings: Settings;
   /** The URL's requested size (a 0 side: none asked), as thumbor's `context.request` (fill's canvas). */
   request: Size;
-  /** The format the variant will be encoded in (an effect may need to know whether it keeps alpha). */
-  outputFormat: OutputFormat;
   /** Shared along the filter chain: the colour a JPEG encode flattens alpha onto (the last fill or background_color; white when null). */
   flatten: { colour: string | null };
-  /** The render's deadline (deadline.ts): effects that loop over frames or cells check it between them. */
-  deadline?: RenderDeadline;
-  /** The other images this render has read (bucket-image.ts), by bucket key: each is fetched and decoded once. */
-  bucketImages?: Map<string, Promise<BucketImage>>;
 }
 
 export type PostFilterEffect = (image: import("sharp").Sharp, args: FilterArg[], ctx: EffectContext) => Promise<import("sharp").Sharp>;
