@@ -79,11 +79,9 @@ async function render(bytes: Buffer, c: DecodeCase, dcOnly: boolean): Promise<{ 
 /** The whole render of a plan without filters from the whole file, step by step, without the draft step (what renderVariant did for factors of 9 and more). */
 async function wholeFileRender(plan: TransformPlan, original: Buffer): Promise<Buffer> {
   const render = await openRenderContext({ plan, original, settings });
-  const { header, outputFormat: format, frames } = render;
   const decoded = await decodeOriginal(render);
   const image = await applyGeometry(render, decoded, planGeometry(render, decoded));
-  const ctx = { frames, header, background: null, progressiveJpeg: settings.thumbor.progressiveJpeg };
-  return (await encodeVariant(image, plan, format, ctx)).data;
+  return (await encodeVariant(render, { image, background: null })).data;
 }
 
 async function cpuMs(work: () => Promise<Buffer>): Promise<{ cpuMs: number; data: Buffer }> {

@@ -3,13 +3,12 @@
  * `max_bytes` (fit-bytes.ts) when the plan asks for it.
  */
 import type { JpegOptions, Sharp, WebpOptions } from "sharp";
-import type { OutputFormat, TransformPlan } from "../core/plan.js";
 import { formatCan } from "../core/formats.js";
 import { filterCalls, hasFilter } from "../core/plan-queries.js";
 import { asNumber } from "./common/filter-args.js";
-import { checkDeadline, withDeadline, type RenderDeadline } from "./deadline.js";
+import type { RenderContext } from "./context.js";
+import { checkDeadline, withDeadline } from "./deadline.js";
 import { fitToMaxBytes } from "./fit-bytes.js";
-import type { Header } from "./load.js";
 import { fromRaw, materialise } from "./common/raw.js";
 
 /**
@@ -24,16 +23,8 @@ import { fromRaw, materialise } from "./common/raw.js";
 const WEBP_EFFORT = 2;
 const AVIF_EFFORT = 0;
 
-export interface EncodeContext {
-  frames: number;
-  /** thumbor's PROGRESSIVE_JPEG (settings.thumbor.progressiveJpeg). */
-  progressiveJpeg: boolean;
-  header: Header;
-  /** Last fill/background colour: JPEG flattens alpha onto it (white otherwise). */
-  background: string | null;
-  /** The render's deadline: max_bytes checks it before each attempt. */
-  deadline?: RenderDeadline;
-}
+/** What the encoder reads: the render's context, and the colour JPEG flattens alpha onto (the last fill/background colour; white when null). */
+type EncodeContext = RenderContext & { background: string | null };
 
 export interface Encoded {
   data: Buffer;
@@ -41,33 +32,36 @@ export interface Encoded {
   height: number;
 }
 
-export async function encodeVariant(image: Sharp, plan: TransformPlan, format: OutputFormat, ctx: EncodeContext): Promise<Encoded> {
+/** The filtered image encoded in the output format, with `max_bytes` (fit-bytes.ts) when the plan asks for it. */
+export async function encodeVariant(render: RenderContext, filtered: { image: Sharp; background: string | null }): Promise<Encoded> {
+  const ctx: EncodeContext = { ...render, background: filtered.background };
+  const { plan } = ctx;
   const maxBytesCall = filterCalls(plan, "max_bytes").at(-1);
   const maxBytes = maxBytesCall ? asNumber(maxBytesCall.args[0]) : null;
-  if (maxBytes === null || maxBytes <= 0 || !formatCan(format, "max-bytes")) {
-    return encodeAt(prepareForEncoder(image, plan, format, ctx), format, plan.quality, ctx);
+  if (maxBytes === null || maxBytes <= 0 || !formatCan(ctx.outputFormat, "max-bytes")) {
+    return encodeAt(ctx, prepareForEncoder(ctx, filtered.image), plan.quality);
   }
   // Retried encodes must not decode and resize the original again: run the pipeline once.
   // sharp's clone() copies its input, which otherwise is the whole original (16 MB more garbage
   // per miss on the Elephants JPEG), so each attempt clones the small materialised pixels.
-  const source = fromRaw(await materialise(image, "keep", ctx.frames));
+  const source = fromRaw(await materialise(filtered.image, "keep", ctx.frames));
   const attempt = (q: number) => {
     checkDeadline(ctx.deadline);
-    return encodeAt(withDeadline(prepareForEncoder(source.clone(), plan, format, ctx), ctx.deadline), format, q, ctx);
+    return encodeAt(ctx, withDeadline(prepareForEncoder(ctx, source.clone()), ctx.deadline), q);
   };
   return fitToMaxBytes(attempt, plan.quality, maxBytes);
 }
 
 /** 8-bit sRGB output whatever came in (CMYK, 16-bit, grey with a profile); a format without alpha is flattened. */
-function prepareForEncoder(image: Sharp, plan: TransformPlan, format: OutputFormat, ctx: EncodeContext): Sharp {
+function prepareForEncoder(ctx: EncodeContext, image: Sharp): Sharp {
   let img = image.toColourspace("srgb");
-  if (ctx.header.hasProfile && !hasFilter(plan, "strip_icc")) img = img.withIccProfile("srgb");
-  if (!formatCan(format, "alpha")) img = img.flatten({ background: ctx.background ?? "#ffffff" });
+  if (ctx.header.hasProfile && !hasFilter(ctx.plan, "strip_icc")) img = img.withIccProfile("srgb");
+  if (!formatCan(ctx.outputFormat, "alpha")) img = img.flatten({ background: ctx.background ?? "#ffffff" });
   return img;
 }
 
-async function encodeAt(image: Sharp, format: OutputFormat, quality: number, ctx: EncodeContext): Promise<Encoded> {
-  const { data, info } = await withEncoder(image, format, quality, ctx).toBuffer({ resolveWithObject: true });
+async function encodeAt(ctx: EncodeContext, image: Sharp, quality: number): Promise<Encoded> {
+  const { data, info } = await withEncoder(ctx, image, quality).toBuffer({ resolveWithObject: true });
   const height = ctx.frames > 1 ? (info.pageHeight ?? info.height / ctx.frames) : info.height;
   return { data, width: info.width, height };
 }
@@ -88,10 +82,10 @@ export function stillEncoderOptions(format: "jpeg" | "webp", quality: number, pr
   return { quality, effort: WEBP_EFFORT, ...(quality >= 100 ? { lossless: true } : {}) };
 }
 
-function withEncoder(img: Sharp, format: OutputFormat, quality: number, ctx: EncodeContext): Sharp {
-  switch (format) {
+function withEncoder(ctx: EncodeContext, img: Sharp, quality: number): Sharp {
+  switch (ctx.outputFormat) {
     case "jpeg":
-      return img.jpeg(stillEncoderOptions("jpeg", quality, ctx.progressiveJpeg));
+      return img.jpeg(stillEncoderOptions("jpeg", quality, ctx.settings.thumbor.progressiveJpeg));
     case "png":
       // thumbor keeps palette sources paletted (PILLOW_PRESERVE_INDEXED_MODE), tRNS included.
       return img.png({ palette: ctx.header.isPalette, compressionLevel: 6 });

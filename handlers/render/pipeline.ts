@@ -82,7 +82,7 @@ export const PIPELINE_FILTERS: ReadonlySet<string> = new Set([...IMPLEMENTED_FIL
 export async function renderVariant(input: RenderInput): Promise<RenderedVariant> {
   refuseUnknownFilters(input.plan);
   const ctx = await openRenderContext(input);
-  const { plan, settings, deadline, header, outputFormat: format, frames } = ctx;
+  const { plan, settings, deadline, header, outputFormat: format } = ctx;
   checkRenderBudget(plan, settings, ctx.facts);
   const decoded = await decodeOriginal(ctx);
   if (plan.meta) return metaVariant(plan, header, decoded.trimmed);
@@ -92,15 +92,7 @@ export async function renderVariant(input: RenderInput): Promise<RenderedVariant
   try {
     const transformed = await run(applyGeometry(ctx, draft ? { ...decoded, image: draft.image } : decoded, ops));
     const filtered = await applyFilters(ctx, withDeadline(transformed, deadline), ops);
-    const encoded = await run(
-      encodeVariant(withDeadline(filtered.image, deadline), plan, format, {
-        frames,
-        header,
-        background: filtered.background,
-        progressiveJpeg: settings.thumbor.progressiveJpeg,
-        deadline,
-      }),
-    );
+    const encoded = await run(encodeVariant(ctx, { ...filtered, image: withDeadline(filtered.image, deadline) }));
     return imageVariant(encoded, plan, format);
   } finally {
     await draft?.release();

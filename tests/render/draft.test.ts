@@ -89,7 +89,7 @@ test("sharp's own scale: the largest of 8, 4, 2 the factor reaches, one step les
  */
 async function wholeFileRender(p: TransformPlan, original: Buffer): Promise<Buffer> {
   const render = await openRenderContext({ plan: p, original, settings });
-  const { header, outputFormat: format, frames } = render;
+  const { frames } = render;
   const decoded = await decodeOriginal(render);
   const ops = planGeometry(render, decoded);
   const scale = ops.resize ? draftScale(decoded.size, ops.resize) : null;
@@ -98,8 +98,7 @@ async function wholeFileRender(p: TransformPlan, original: Buffer): Promise<Buff
   try {
     const source = scale ? { ...decoded, image: sharp(`${file}[shrink=${scale}]`, decodeOptions(settings, frames)) } : decoded;
     const image = await applyGeometry(render, source, ops);
-    const ctx = { frames, header, background: null, progressiveJpeg: settings.thumbor.progressiveJpeg };
-    return (await encodeVariant(image, p, format, ctx)).data;
+    return (await encodeVariant(render, { image, background: null })).data;
   } finally {
     rmSync(file, { force: true });
   }
