@@ -4,11 +4,10 @@
  */
 import type { JpegOptions, Sharp, WebpOptions } from "sharp";
 import { formatCan } from "../core/formats.js";
-import { filterCalls, hasFilter } from "../core/plan-queries.js";
-import { asNumber } from "./common/filter-args.js";
+import { hasFilter } from "../core/plan-queries.js";
 import type { RenderContext } from "./context.js";
 import { checkDeadline, withDeadline } from "./deadline.js";
-import { fitToMaxBytes } from "./fit-bytes.js";
+import { fitToMaxBytes, maxBytesFor } from "./fit-bytes.js";
 import { fromRaw, materialise } from "./common/raw.js";
 
 /**
@@ -36,9 +35,8 @@ export interface Encoded {
 export async function encodeVariant(render: RenderContext, filtered: { image: Sharp; background: string | null }): Promise<Encoded> {
   const ctx: EncodeContext = { ...render, background: filtered.background };
   const { plan } = ctx;
-  const maxBytesCall = filterCalls(plan, "max_bytes").at(-1);
-  const maxBytes = maxBytesCall ? asNumber(maxBytesCall.args[0]) : null;
-  if (maxBytes === null || maxBytes <= 0 || !formatCan(ctx.outputFormat, "max-bytes")) {
+  const maxBytes = maxBytesFor(ctx);
+  if (maxBytes === null) {
     return encodeAt(ctx, prepareForEncoder(ctx, filtered.image), plan.quality);
   }
   // Retried encodes must not decode and resize the original again: run the pipeline once.
