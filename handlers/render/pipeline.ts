@@ -47,7 +47,6 @@ import { decodeOriginal } from "./decode.js";
 import { draftDecode } from "./draft.js";
 import { encodeVariant, type Encoded } from "./encode.js";
 import { outputFormatFor } from "./format.js";
-import type { Header } from "./load.js";
 import { run } from "./common/sharp-errors.js";
 import { applyGeometry, planGeometry } from "./transform.js";
 
@@ -82,10 +81,10 @@ export const PIPELINE_FILTERS: ReadonlySet<string> = new Set([...IMPLEMENTED_FIL
 export async function renderVariant(input: RenderInput): Promise<RenderedVariant> {
   refuseUnknownFilters(input.plan);
   const ctx = await openRenderContext(input);
-  const { plan, settings, deadline, header, outputFormat: format } = ctx;
-  checkRenderBudget(plan, settings, ctx.facts);
+  const { deadline } = ctx;
+  checkRenderBudget(ctx.plan, ctx.settings, ctx.facts);
   const decoded = await decodeOriginal(ctx);
-  if (plan.meta) return metaVariant(plan, header, decoded.trimmed);
+  if (ctx.plan.meta) return metaVariant(ctx, decoded.trimmed);
   checkDeadline(deadline);
   const ops = planGeometry(ctx, decoded);
   const draft = await draftDecode(ctx, decoded, ops);
@@ -93,7 +92,7 @@ export async function renderVariant(input: RenderInput): Promise<RenderedVariant
     const transformed = await run(applyGeometry(ctx, draft ? { ...decoded, image: draft.image } : decoded, ops));
     const filtered = await applyFilters(ctx, withDeadline(transformed, deadline), ops);
     const encoded = await run(encodeVariant(ctx, { ...filtered, image: withDeadline(filtered.image, deadline) }));
-    return imageVariant(encoded, plan, format);
+    return imageVariant(ctx, encoded);
   } finally {
     await draft?.release();
   }
@@ -108,7 +107,7 @@ function refuseUnknownFilters(plan: TransformPlan): void {
 }
 
 /** `meta`: thumbor's JSON document of the operations instead of an image. */
-function metaVariant(plan: TransformPlan, header: Header, trimmed: Region | null): RenderedVariant {
+function metaVariant({ plan, header }: RenderContext, trimmed: Region | null): RenderedVariant {
   const doc = metaDocument(plan, {
     url: plan.source,
     width: header.orientedWidth,
@@ -135,7 +134,7 @@ async function applyFilters(ctx: RenderContext, image: Sharp, ops: Operations): 
 }
 
 /** The encoded image as the handler stores it, with `max_age` when the plan asks. */
-function imageVariant(encoded: Encoded, plan: TransformPlan, format: OutputFormat): RenderedVariant {
+function imageVariant({ plan, outputFormat: format }: RenderContext, encoded: Encoded): RenderedVariant {
   const maxAgeCall = filterCalls(plan, "max_age").at(-1);
   const maxAge = maxAgeCall ? asNumber(maxAgeCall.args[0]) : null;
   return {
