@@ -3,7 +3,7 @@
  * `max_bytes` (fit-bytes.ts) when the plan asks for it.
  */
 import type { JpegOptions, Sharp, WebpOptions } from "sharp";
-import { formatCan } from "../core/formats.js";
+import { formatCan, type OutputFormat } from "../core/formats.js";
 import { hasFilter } from "../core/plan-queries.js";
 import type { RenderContext } from "./context.js";
 import { checkDeadline, withDeadline } from "./deadline.js";
@@ -72,26 +72,33 @@ function animation(ctx: EncodeContext): { loop?: number; delay?: number[] } {
   };
 }
 
-/** The JPEG and still WebP encoder options at a quality (bench/ times the encoder with them too). */
-export function stillEncoderOptions(format: "jpeg" | "webp", quality: number, progressiveJpeg = true): JpegOptions | WebpOptions {
-  // Baseline or progressive, Huffman tables are optimised (sharp's default), as Pillow's optimize=True in thumbor.
-  if (format === "jpeg") return { quality, progressive: progressiveJpeg, mozjpeg: false };
-  // thumbor: WebP quality 100 means lossless.
-  return { quality, effort: WEBP_EFFORT, ...(quality >= 100 ? { lossless: true } : {}) };
+/**
+ * The JPEG and still WebP encoder options at a quality (bench/ times the encoder with them too).
+ * JPEG, baseline or progressive, has its Huffman tables optimised (sharp's default), as Pillow's
+ * optimize=True in thumbor; thumbor's WebP quality 100 means lossless.
+ */
+const STILL_ENCODER_OPTIONS = {
+  jpeg: (quality: number, progressiveJpeg: boolean): JpegOptions => ({ quality, progressive: progressiveJpeg, mozjpeg: false }),
+  webp: (quality: number): WebpOptions => ({ quality, effort: WEBP_EFFORT, ...(quality >= 100 ? { lossless: true } : {}) }),
+} satisfies Partial<Record<OutputFormat, (quality: number, progressiveJpeg: boolean) => JpegOptions | WebpOptions>>;
+
+/** The formats bench/ and the tests encode stills in with the render's options. */
+export type StillFormat = keyof typeof STILL_ENCODER_OPTIONS;
+
+export function stillEncoderOptions(format: StillFormat, quality: number, progressiveJpeg = true): JpegOptions | WebpOptions {
+  return STILL_ENCODER_OPTIONS[format](quality, progressiveJpeg);
 }
 
+/** Each output format's sharp encoder with thumbor's options, keyed by the format table's names (tsc asks for every OutputFormat). */
+const ENCODERS: { readonly [F in OutputFormat]: (ctx: EncodeContext, img: Sharp, quality: number) => Sharp } = {
+  jpeg: (ctx, img, quality) => img.jpeg(STILL_ENCODER_OPTIONS.jpeg(quality, ctx.settings.thumbor.progressiveJpeg)),
+  // thumbor keeps palette sources paletted (PILLOW_PRESERVE_INDEXED_MODE), tRNS included.
+  png: (ctx, img) => img.png({ palette: ctx.header.isPalette, compressionLevel: 6 }),
+  webp: (ctx, img, quality) => img.webp({ ...STILL_ENCODER_OPTIONS.webp(quality), ...animation(ctx) }),
+  avif: (_ctx, img, quality) => img.avif({ quality, effort: AVIF_EFFORT }),
+  gif: (ctx, img) => img.gif(animation(ctx)),
+};
+
 function withEncoder(ctx: EncodeContext, img: Sharp, quality: number): Sharp {
-  switch (ctx.outputFormat) {
-    case "jpeg":
-      return img.jpeg(stillEncoderOptions("jpeg", quality, ctx.settings.thumbor.progressiveJpeg));
-    case "png":
-      // thumbor keeps palette sources paletted (PILLOW_PRESERVE_INDEXED_MODE), tRNS included.
-      return img.png({ palette: ctx.header.isPalette, compressionLevel: 6 });
-    case "webp":
-      return img.webp({ ...stillEncoderOptions("webp", quality), ...animation(ctx) });
-    case "avif":
-      return img.avif({ quality, effort: AVIF_EFFORT });
-    case "gif":
-      return img.gif(animation(ctx));
-  }
+  return ENCODERS[ctx.outputFormat](ctx, img, quality);
 }
