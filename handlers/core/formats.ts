@@ -6,7 +6,7 @@
  * Pure: no sharp, no AWS.
  */
 
-interface ImageFormat {
+export interface ImageFormat {
   readonly contentType: string;
   /** File-name extensions (lower case); the first is the variant key's extension. */
   readonly extensions: readonly string[];
@@ -14,8 +14,18 @@ interface ImageFormat {
   readonly thumborNames: readonly string[];
   /** The name sharp's metadata() reports for it ("heif" covers AVIF, HEIF and HEIC). */
   readonly sharpName: string;
-  /** Decoded as an original (SVG only when `allowSvg`). */
+  /** The `compression` sharp's metadata() reports, for formats that share a sharpName (none: any other). */
+  readonly compression?: string;
+  /** Decoded as an original. */
   readonly readable: boolean;
+  /** Why an original of this format is refused, when it is not readable for a reason of its own (else: "input is not accepted"). */
+  readonly unreadableReason?: string;
+  /** The setting that must be on for its originals to be decoded (a 415 otherwise). */
+  readonly readSetting?: "allowSvg";
+  /** The output format its originals are served in when the URL names none (thumbor keeps the source format unless it cannot write it). */
+  readonly servedAs: string;
+  /** What `autojpg()` turns an opaque variant of this format into (thumbor's AUTO_PNG_TO_JPG). */
+  readonly autojpg?: string;
   /** Encoded as a variant: one of the OutputFormats. */
   readonly writable: boolean;
   /** What the render may do with it: keep an animation's frames, keep alpha, fit `max_bytes` by quality, decode at a fraction of its size. */
@@ -39,6 +49,7 @@ export const IMAGE_FORMATS = {
     thumborNames: ["jpeg", "jpg"],
     sharpName: "jpeg",
     readable: true,
+    servedAs: "jpeg",
     writable: true,
     can: ["max-bytes", "shrink-on-load"],
   },
@@ -48,6 +59,8 @@ export const IMAGE_FORMATS = {
     thumborNames: ["png"],
     sharpName: "png",
     readable: true,
+    servedAs: "png",
+    autojpg: "jpeg",
     writable: true,
     can: ["alpha"],
   },
@@ -57,6 +70,7 @@ export const IMAGE_FORMATS = {
     thumborNames: ["webp"],
     sharpName: "webp",
     readable: true,
+    servedAs: "webp",
     writable: true,
     can: ["animation", "alpha", "max-bytes", "shrink-on-load"],
     negotiated: { setting: "autoWebp", preference: 2 },
@@ -66,7 +80,9 @@ export const IMAGE_FORMATS = {
     extensions: ["avif"],
     thumborNames: ["avif"],
     sharpName: "heif",
+    compression: "av1",
     readable: true,
+    servedAs: "avif",
     writable: true,
     can: ["alpha"],
     negotiated: { setting: "autoAvif", preference: 1 },
@@ -77,16 +93,19 @@ export const IMAGE_FORMATS = {
     thumborNames: ["gif"],
     sharpName: "gif",
     readable: true,
+    servedAs: "gif",
     writable: true,
     can: ["animation", "alpha"],
   },
-  // No HEVC encoder (nor decoder) in sharp's prebuilt libvips: format(heif) falls back to the automatic choice.
+  // No HEVC encoder (nor decoder) in sharp's prebuilt libvips: format(heif) falls back to the
+  // automatic choice, and a HEIF original is served as JPEG.
   heif: {
     contentType: "image/heif",
     extensions: ["heif"],
     thumborNames: ["heif"],
     sharpName: "heif",
     readable: true,
+    servedAs: "jpeg",
     writable: false,
     can: ["alpha"],
   },
@@ -95,7 +114,10 @@ export const IMAGE_FORMATS = {
     extensions: ["heic"],
     thumborNames: ["heic"],
     sharpName: "heif",
+    compression: "hevc",
     readable: false,
+    unreadableReason: "HEIC (HEVC) originals cannot be decoded here",
+    servedAs: "jpeg",
     writable: false,
     can: ["alpha"],
   },
@@ -105,6 +127,8 @@ export const IMAGE_FORMATS = {
     thumborNames: [],
     sharpName: "tiff",
     readable: true,
+    // thumbor's FORMATS table.
+    servedAs: "png",
     writable: false,
     can: ["alpha"],
   },
@@ -114,12 +138,15 @@ export const IMAGE_FORMATS = {
     thumborNames: [],
     sharpName: "svg",
     readable: true,
+    readSetting: "allowSvg",
+    // Rasterised, as cairosvg does for thumbor.
+    servedAs: "png",
     writable: false,
     can: ["alpha"],
   },
 } as const satisfies Record<string, ImageFormat>;
 
-type FormatName = keyof typeof IMAGE_FORMATS;
+export type FormatName = keyof typeof IMAGE_FORMATS;
 
 /** The formats a variant can be encoded in. */
 export type OutputFormat = { [K in FormatName]: (typeof IMAGE_FORMATS)[K]["writable"] extends true ? K : never }[FormatName];
@@ -191,3 +218,29 @@ export const NEGOTIATED_FORMATS: readonly { format: OutputFormat; setting: "auto
     .sort(([, a], [, b]) => a.negotiated!.preference - b.negotiated!.preference)
     .map(([format, f]) => ({ format, setting: f.negotiated!.setting, contentType: f.contentType })),
 );
+
+/** A format's row of the table. */
+export function formatRow(name: FormatName): ImageFormat {
+  return IMAGE_FORMATS[name];
+}
+
+/**
+ * The format of an original, from what sharp's metadata() reports: its name and, where several
+ * formats share it ("heif": AVIF, HEIF, HEIC), its compression. Undefined: not a format here.
+ */
+export function formatOfOriginal(sharpName: string, compression?: string): FormatName | undefined {
+  const rows = ENTRIES.filter(([, f]) => f.sharpName === sharpName);
+  return (rows.find(([, f]) => f.compression === compression) ?? rows.find(([, f]) => f.compression === undefined))?.[0];
+}
+
+/** The output format an original of this format is served in when the URL names none (tsc checks each row's is writable). */
+export function servedFormat(name: FormatName): OutputFormat {
+  const row: { readonly servedAs: OutputFormat } = IMAGE_FORMATS[name];
+  return row.servedAs;
+}
+
+/** What `autojpg()` turns an opaque variant of this format into: the row's choice, else the format itself. */
+export function autojpgFormat(format: OutputFormat): OutputFormat {
+  const row: { readonly writable: true; readonly autojpg?: OutputFormat } = IMAGE_FORMATS[format];
+  return row.autojpg ?? format;
+}

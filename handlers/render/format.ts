@@ -1,5 +1,6 @@
 /** Step: the format of the answer (its content type is in core/formats.ts). */
-import type { OutputFormat } from "../core/formats.js";
+import { RequestError } from "../core/errors.js";
+import { autojpgFormat, formatOfOriginal, servedFormat, type OutputFormat } from "../core/formats.js";
 import { filterCalls } from "../core/plan-queries.js";
 import { asBoolean } from "./common/filter-args.js";
 import type { RenderContext } from "./context.js";
@@ -10,27 +11,16 @@ type FormatFacts = Pick<RenderContext, "plan"> & { header: Pick<Header, "format"
 
 /**
  * The format of the answer. `plan.format` wins; otherwise the original's own format as thumbor
- * serves it (thumbor's engine keeps the source format unless it cannot write it): TIFF → PNG (thumbor's FORMATS table), SVG → PNG (rasterised, as
- * cairosvg does), AVIF → AVIF, HEIC → JPEG (no HEVC encoder in sharp's build). `autojpg()` turns
- * an opaque PNG into JPEG (thumbor's AUTO_PNG_TO_JPG, per request).
+ * serves it: each original format's row of core/formats.ts names its output (`servedAs`: thumbor's
+ * engine keeps the source format unless it cannot write it). `autojpg()` turns an opaque variant
+ * into the row's `autojpg` format (thumbor's AUTO_PNG_TO_JPG, per request).
  */
 export function outputFormatFor({ plan, header }: FormatFacts): OutputFormat {
   if (plan.format) return plan.format;
-  let format: OutputFormat;
-  switch (header.format) {
-    case "jpeg":
-    case "png":
-    case "webp":
-    case "gif":
-      format = header.format;
-      break;
-    case "heif":
-      format = header.compression === "av1" ? "avif" : "jpeg";
-      break;
-    default:
-      format = "png";
-  }
+  const original = formatOfOriginal(header.format, header.compression);
+  // load.ts accepts only the table's formats: this is a header that did not pass it.
+  if (!original) throw new RequestError(400, `not a supported image: ${header.format} input is not accepted`);
+  const format = servedFormat(original);
   const autojpg = filterCalls(plan, "autojpg").at(-1);
-  if (autojpg && asBoolean(autojpg.args[0], true) && format === "png" && !header.hasAlpha) format = "jpeg";
-  return format;
+  return autojpg && asBoolean(autojpg.args[0], true) && !header.hasAlpha ? autojpgFormat(format) : format;
 }

@@ -1,6 +1,15 @@
 /** The one table of formats: what the render may do with each, and what Accept can choose, derive from it. */
 import test from "ava";
-import { IMAGE_FORMATS, NEGOTIATED_FORMATS, OUTPUT_FORMATS, formatCan } from "../../handlers/core/formats.js";
+import {
+  IMAGE_FORMATS,
+  NEGOTIATED_FORMATS,
+  OUTPUT_FORMATS,
+  autojpgFormat,
+  formatCan,
+  formatOfOriginal,
+  servedFormat,
+  type FormatName,
+} from "../../handlers/core/formats.js";
 
 test("capabilities: animations only in GIF and WebP, alpha everywhere but JPEG, max_bytes and shrink-on-load in JPEG and WebP", (t) => {
   const having = (capability: Parameters<typeof formatCan>[1]) => OUTPUT_FORMATS.filter((f) => formatCan(f, capability));
@@ -22,4 +31,30 @@ test("Accept chooses AVIF before WebP, each behind its setting, by the table's c
     { format: "avif", setting: "autoAvif", contentType: IMAGE_FORMATS.avif.contentType },
     { format: "webp", setting: "autoWebp", contentType: IMAGE_FORMATS.webp.contentType },
   ]);
+});
+
+test("an original's format from sharp's name and compression: heif is AVIF with AV1, HEIC with HEVC, HEIF otherwise", (t) => {
+  t.is(formatOfOriginal("heif", "av1"), "avif");
+  t.is(formatOfOriginal("heif", "hevc"), "heic");
+  t.is(formatOfOriginal("heif"), "heif");
+  t.is(formatOfOriginal("heif", "jpeg"), "heif");
+  t.is(formatOfOriginal("jpeg"), "jpeg");
+  t.is(formatOfOriginal("svg"), "svg");
+  t.is(formatOfOriginal("ppm"), undefined);
+});
+
+test("originals are served in their own format when it is written, TIFF and SVG as PNG, HEIF and HEIC as JPEG; autojpg turns PNG alone into JPEG", (t) => {
+  const served = Object.fromEntries((Object.keys(IMAGE_FORMATS) as FormatName[]).map((f) => [f, servedFormat(f)]));
+  t.deepEqual(served, {
+    jpeg: "jpeg",
+    png: "png",
+    webp: "webp",
+    avif: "avif",
+    gif: "gif",
+    heif: "jpeg",
+    heic: "jpeg",
+    tiff: "png",
+    svg: "png",
+  });
+  t.deepEqual(OUTPUT_FORMATS.map(autojpgFormat), ["jpeg", "jpeg", "webp", "avif", "gif"]);
 });

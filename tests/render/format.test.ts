@@ -48,9 +48,12 @@ for (const [name, expected] of SOURCE_FORMATS) {
   });
 }
 
-test("outputFormatFor: HEIC → JPEG, SVG → PNG, autojpg turns an opaque PNG into JPEG only", (t) => {
+test("outputFormatFor: HEIC → JPEG, SVG and TIFF → PNG, AVIF → AVIF, autojpg turns an opaque PNG into JPEG only", (t) => {
   t.is(outputFormatFor({ plan: plan({ format: null }), header: { format: "heif", hasAlpha: false, compression: "hevc" } }), "jpeg");
   t.is(outputFormatFor({ plan: plan({ format: null }), header: { format: "svg", hasAlpha: true } }), "png");
+  t.is(outputFormatFor({ plan: plan({ format: null }), header: { format: "heif", hasAlpha: false, compression: "av1" } }), "avif");
+  t.is(outputFormatFor({ plan: plan({ format: null }), header: { format: "tiff", hasAlpha: false } }), "png");
+  t.is(outputFormatFor({ plan: plan({ format: null }), header: { format: "gif", hasAlpha: true } }), "gif");
   const autojpg = plan({ format: null, filters: [{ name: "autojpg", args: [] }] });
   t.is(outputFormatFor({ plan: autojpg, header: { format: "png", hasAlpha: false } }), "jpeg");
   t.is(outputFormatFor({ plan: autojpg, header: { format: "png", hasAlpha: true } }), "png", "a PNG with alpha stays PNG");
