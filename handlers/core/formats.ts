@@ -38,9 +38,11 @@ export interface ImageFormat {
  * - `animation`: frames kept when read and written (GIF, WebP);
  * - `alpha`: an alpha channel survives encoding (JPEG's does not: it is flattened);
  * - `max-bytes`: thumbor's quality search for `max_bytes` applies (JPEG and WebP, as in thumbor);
- * - `shrink-on-load`: libvips decodes it at a fraction of its size (JPEG scales, WebP's decoder).
+ * - `shrink-on-load`: libvips decodes it at a fraction of its size (JPEG scales, WebP's decoder);
+ * - `draft`: libjpeg's own scaled decode (1/2, 1/4, 1/8) may be asked for, and a progressive
+ *   file reduced to its DC scans (render/draft.ts, render/jpeg/), as Pillow's `draft` does.
  */
-export type Capability = "animation" | "alpha" | "max-bytes" | "shrink-on-load";
+export type Capability = "animation" | "alpha" | "max-bytes" | "shrink-on-load" | "draft";
 
 export const IMAGE_FORMATS = {
   jpeg: {
@@ -51,7 +53,7 @@ export const IMAGE_FORMATS = {
     readable: true,
     servedAs: "jpeg",
     writable: true,
-    can: ["max-bytes", "shrink-on-load"],
+    can: ["max-bytes", "shrink-on-load", "draft"],
   },
   png: {
     contentType: "image/png",

@@ -20,6 +20,7 @@ import { rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp, { type Sharp } from "sharp";
+import { formatCan } from "../core/formats.js";
 import type { Settings } from "../core/settings.js";
 import type { RenderContext } from "./context.js";
 import { convertsCmykNaively, decodeOptions, type Decoded } from "./decode.js";
@@ -45,7 +46,7 @@ const JPEG_SCALES = [8, 4, 2] as const;
  */
 export async function draftDecode(ctx: RenderContext, decoded: Decoded, ops: Operations): Promise<Draft | null> {
   const { original, plan, header, frames, settings } = ctx;
-  if (header.format !== "jpeg" || frames !== 1 || plan.trim) return null;
+  if (!formatCan(header.format, "draft") || frames !== 1 || plan.trim) return null;
   if (convertsCmykNaively(header, settings)) return null;
   const target = wholeImageResize(ops, decoded.size, plan, header, frames, settings);
   if (!target) return null;
