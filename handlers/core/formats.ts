@@ -185,9 +185,6 @@ export const THUMBOR_FORMAT_NAMES: ReadonlyMap<string, string> = new Map(
   ENTRIES.flatMap(([name, f]) => f.thumborNames.map((spelling) => [spelling, name] as const)),
 );
 
-/** sharp's names of the formats whose originals we decode. Anything else sharp reads is refused. */
-export const READABLE_SHARP_FORMATS: ReadonlySet<string> = new Set(ENTRIES.filter(([, f]) => f.readable).map(([, f]) => f.sharpName));
-
 /** The content type of an original, from its file extension (lower case, without the dot); undefined when not an image. */
 export function contentTypeOfExtension(ext: string): string | undefined {
   return ENTRIES.find(([, f]) => f.extensions.includes(ext))?.[1].contentType;

@@ -5,7 +5,7 @@
  */
 import sharp, { type Metadata } from "sharp";
 import { RequestError } from "../core/errors.js";
-import { READABLE_SHARP_FORMATS, formatCan } from "../core/formats.js";
+import { formatCan, formatOfOriginal, formatRow } from "../core/formats.js";
 import type { Settings } from "../core/settings.js";
 import type { RenderContext } from "./context.js";
 import { hasFilter } from "../core/plan-queries.js";
@@ -51,10 +51,7 @@ export async function readMetadata(image: Buffer): Promise<Metadata> {
  * frame read): an accepted format, SVG only when allowed, at most maxInputPixels per frame.
  */
 export function checkedHeader(m: Metadata, settings: Settings): Header {
-  if (!READABLE_SHARP_FORMATS.has(m.format)) throw new RequestError(400, `not a supported image: ${m.format} input is not accepted`);
-  if (m.format === "heif" && m.compression === "hevc")
-    throw new RequestError(400, "not a supported image: HEIC (HEVC) originals cannot be decoded here");
-  if (m.format === "svg" && !settings.allowSvg) throw new RequestError(415, "SVG originals are not enabled (allowSvg)");
+  checkFormat(m, settings);
   const frames = m.pages && m.pages > 1 && formatCan(m.format, "animation") ? m.pages : 1;
   const frameHeight = m.pageHeight ?? m.height;
   if (m.width * frameHeight > settings.maxInputPixels) {
@@ -75,6 +72,21 @@ export function checkedHeader(m: Metadata, settings: Settings): Header {
     loop: m.loop,
     delay: m.delay,
   };
+}
+
+/**
+ * The format table's word on an image's format (core/formats.ts): a 400 when it is not read
+ * there (with the row's reason when it has one), a 415 when the setting its originals need is off.
+ */
+function checkFormat(m: Metadata, settings: Settings): void {
+  const name = formatOfOriginal(m.format, m.compression);
+  const row = name ? formatRow(name) : undefined;
+  if (!name || !row?.readable) {
+    throw new RequestError(400, `not a supported image: ${row?.unreadableReason ?? `${m.format} input is not accepted`}`);
+  }
+  if (row.readSetting && !settings[row.readSetting]) {
+    throw new RequestError(415, `${name.toUpperCase()} originals are not enabled (${row.readSetting})`);
+  }
 }
 
 /**

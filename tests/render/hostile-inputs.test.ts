@@ -5,8 +5,9 @@
 import test from "ava";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import sharp from "sharp";
+import sharp, { type Metadata } from "sharp";
 import { RequestError } from "../../handlers/core/errors.js";
+import { checkedHeader } from "../../handlers/render/load.js";
 import { renderVariant } from "../../handlers/render/pipeline.js";
 import type { TransformPlan } from "../../handlers/core/plan.js";
 import type { Settings } from "../../handlers/core/settings.js";
@@ -74,6 +75,26 @@ test("HEIC (no HEVC decoder in sharp's build) answers a 4xx, not a 500", async (
   const err = await refusal(fixture("image.heic"));
   t.is(err.status, 400);
   t.regex(err.reason, /^not a supported image: /);
+});
+
+test("the format table decides which headers are read: one it lacks is a 400 naming it, HEVC gets HEIC's reason, SVG its setting", (t) => {
+  const refused = (format: string, compression?: string): RequestError => {
+    const m = { format, compression, width: 10, height: 10, hasAlpha: false, isPalette: false, hasProfile: false } as Metadata;
+    return t.throws(() => checkedHeader(m, settings), { instanceOf: RequestError })!;
+  };
+  t.like(refused("jp2k"), { status: 400, reason: "not a supported image: jp2k input is not accepted" });
+  t.like(refused("heif", "hevc"), { status: 400, reason: "not a supported image: HEIC (HEVC) originals cannot be decoded here" });
+  t.like(refused("svg"), { status: 415, reason: "SVG originals are not enabled (allowSvg)" });
+  const avif = {
+    format: "heif",
+    compression: "av1",
+    width: 10,
+    height: 10,
+    hasAlpha: false,
+    isPalette: false,
+    hasProfile: false,
+  } as Metadata;
+  t.is(checkedHeader(avif, settings).format, "heif", "AVIF (AV1 in HEIF) is read");
 });
 
 test("a PNG cut in half answers an image or a 400, never a crash", async (t) => {
