@@ -5,6 +5,11 @@
  *   a smaller JPEG decode where sharp would not make one (draft.ts) →
  *   geometry: crop, resize, flips (transform.ts, numbers from geometry.ts) → post-transform
  *   filters in URL order (here and effects/) → encode, max_bytes (encode.ts, fit-bytes.ts).
+ * The first three steps complete the one render context (context.ts: plan, original, settings,
+ * header, output format, frames, budget facts, deadline, the reader of other images); every step
+ * after them is a function of that context and of what the step before handed over. No step
+ * names a format: what a format means (its output, its encoder's capabilities, JPEG's draft) is
+ * a row of core/formats.ts.
  *
  * Safety (the original is untrusted input):
  *  - the header is read first (no pixel decode) and a pixel bomb is refused before decoding;
