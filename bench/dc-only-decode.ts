@@ -77,7 +77,7 @@ async function render(bytes: Buffer, c: DecodeCase, dcOnly: boolean): Promise<{ 
 }
 
 /** The whole render of a plan without filters from the whole file, step by step, without the draft step (what renderVariant did for factors of 9 and more). */
-async function wholeFileRender(plan: TransformPlan, original: Buffer): Promise<Buffer> {
+export async function wholeFileRender(plan: TransformPlan, original: Buffer): Promise<Buffer> {
   const header = await readHeader(original, settings);
   const format = outputFormatFor(plan, header);
   const frames = framesToRender(plan, header, format, settings);
