@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only viewer,origin,miss,avif,edge,dc,budget] [-- --out <file>]`: runs the
+ * `npm run bench [-- --quick] [-- --only viewer,origin,miss,avif,edge,dc,budget,encoders] [-- --out <file>]`: runs the
  * benchmark suite, prints the goal table (bench/goals.ts) and one PASS/FAIL/SKIP line per budget, and writes
  * BENCHMARKS.md with the goal table and the team's bill (bench/bill.ts) first.
  * Exits 0 even when a budget fails: it is a measurement, not a test (a crash still exits 1).
@@ -14,6 +14,7 @@ import { PROJECT_ROOT } from "./child.js";
 import { runAvifEffortBench } from "./avif-effort.js";
 import { billSection } from "./bill.js";
 import { runDcOnlyDecodeBench } from "./dc-only-decode.js";
+import { runEncoderBench } from "./encoders.js";
 import { THUMBOR_SERVER, evaluateGoals, goalSection } from "./goals.js";
 import { runLocalEdgeBench } from "./local-edge.js";
 import { machineFacts, loadNote } from "./machine.js";
@@ -33,6 +34,7 @@ const BENCHES: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
   edge: runLocalEdgeBench,
   dc: runDcOnlyDecodeBench,
   budget: runRenderBudgetBench,
+  encoders: runEncoderBench,
 };
 
 async function main(): Promise<void> {
