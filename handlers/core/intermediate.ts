@@ -27,7 +27,7 @@ export const INTERMEDIATE_CHROMA = "4:4:4";
 /**
  * Baseline originals of at least this many pixels get an intermediate too (progressive ones
  * always do): below it libjpeg's shrink-on-load already decodes them cheaply (BENCHMARKS.md,
- * "Intermediate").
+ * "a page's variant set: through an intermediate").
  */
 export const INTERMEDIATE_MIN_BASELINE_PIXELS = 12_000_000;
 
