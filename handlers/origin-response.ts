@@ -35,7 +35,7 @@ import {
   readIntermediateMetadata,
   type IntermediateRecord,
 } from "./core/intermediate.js";
-import { intermediateServes, makeIntermediate, renderFromIntermediate } from "./render/intermediate.js";
+import { intermediateServes, isIntermediateOf, makeIntermediate, renderFromIntermediate } from "./render/intermediate.js";
 import type { TransformPlan } from "./core/plan.js";
 import type { S3HttpClient } from "./s3/client.js";
 
@@ -194,26 +194,36 @@ interface PixelSource {
 async function pixelSource(store: ObjectStore, bucket: string, plan: TransformPlan, settings: Settings): Promise<PixelSource> {
   if (!planMayUseIntermediate(plan, settings)) return originalSource(await store.get(bucket, plan.source));
   const key = intermediateKey(plan.source, settings);
-  const stored = await store.get(bucket, key);
-  const record = stored ? readIntermediateMetadata(stored.metadata) : null;
+  const stored = await storedIntermediate(store, bucket, key);
   let original: StoredObject | null;
-  if (stored && record && intermediateServes(plan, record, settings)) {
-    const current = await store.getIfChanged(bucket, plan.source, record.sourceEtag);
-    if (current === UNCHANGED) return { body: stored.body, etag: record.sourceEtag, record };
+  if (stored && intermediateServes(plan, stored.record, settings)) {
+    const current = await store.getIfChanged(bucket, plan.source, stored.record.sourceEtag);
+    if (current === UNCHANGED) return { body: stored.body, etag: stored.record.sourceEtag, record: stored.record };
     original = current;
   } else {
     original = await store.get(bucket, plan.source);
   }
   const sourceEtag = normalizeEtag(original?.etag);
   // An intermediate of this very original that does not serve this plan is kept as it is.
-  if (!original || !sourceEtag || record?.sourceEtag === sourceEtag) return originalSource(original);
+  if (!original || !sourceEtag || stored?.record.sourceEtag === sourceEtag) return originalSource(original);
   const made = await makeIntermediate(original.body, plan, settings);
   if (!made) return originalSource(original);
-  const madeRecord: IntermediateRecord = { sourceEtag, source: made.source, sourceProfile: made.sourceProfile };
+  const record: IntermediateRecord = { sourceEtag, source: made.source, sourceProfile: made.sourceProfile };
   const put = store
-    .put(bucket, key, made.body, CONTENT_TYPES.jpeg, "no-store", intermediateMetadata(madeRecord))
+    .put(bucket, key, made.body, CONTENT_TYPES.jpeg, "no-store", intermediateMetadata(record))
     .catch((err: unknown) => console.error("origin-response: intermediate not stored", { key, error: String(err) }));
-  return { body: made.body, etag: sourceEtag, record: madeRecord, stored: put };
+  return { body: made.body, etag: sourceEtag, record, stored: put };
+}
+
+/** The stored intermediate and its record; null when there is none, or bytes that are not the intermediate their record describes (made again). */
+async function storedIntermediate(
+  store: ObjectStore,
+  bucket: string,
+  key: string,
+): Promise<{ body: Buffer; record: IntermediateRecord } | null> {
+  const stored = await store.get(bucket, key);
+  const record = stored ? readIntermediateMetadata(stored.metadata) : null;
+  return stored && record && (await isIntermediateOf(stored.body, record)) ? { body: stored.body, record } : null;
 }
 
 function originalSource(original: StoredObject | null): PixelSource {

@@ -77,6 +77,22 @@ export function intermediateServes(plan: TransformPlan, record: IntermediateReco
   return servesWithHeader(plan, header, settings);
 }
 
+/**
+ * True when the stored bytes are the intermediate its record describes: a JPEG of exactly the
+ * size made for that original. Anything else in its place (a truncated write, an object someone
+ * else put there) is not decoded, and the miss makes it again from the original.
+ */
+export async function isIntermediateOf(body: Buffer, record: IntermediateRecord): Promise<boolean> {
+  let m: Metadata;
+  try {
+    m = await readMetadata(body);
+  } catch {
+    return false;
+  }
+  const size = intermediateSizeOf(record.source);
+  return m.format === "jpeg" && m.width === size.width && m.height === size.height && (m.orientation ?? 1) === 1;
+}
+
 /** The variant, rendered from `intermediate` in place of the original the record describes. */
 export async function renderFromIntermediate(
   input: Omit<RenderInput, "original" | "originalHeader">,

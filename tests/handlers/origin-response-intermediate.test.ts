@@ -173,6 +173,24 @@ test.serial("a replaced original (new ETag) is never rendered from the old inter
   t.is(now, current, "the intermediate was made again from the new original");
 });
 
+test.serial("bytes that are not the intermediate their metadata describes are not decoded, and are made again", async (t) => {
+  await put("images/broken.jpg", await bigOriginal("#e02020"));
+  const key = intermediateKey("images/broken.jpg", DEFAULT_SETTINGS);
+  const etag = (await head("images/broken.jpg"))!.ETag!.replace(/"/g, "");
+  const metadata = { "source-etag": etag, "source-size": "3000x2000", "source-profile": "0" };
+  const wrongSize = await sharp({ create: { width: 64, height: 64, channels: 3, background: "#00ff00" } })
+    .jpeg()
+    .toBuffer();
+  for (const body of [Buffer.from("<svg xmlns='http://www.w3.org/2000/svg'/>"), wrongSize]) {
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentType: "image/jpeg", Metadata: metadata }));
+    const out = await miss("/images/broken.jpg?d=400x0");
+    t.deepEqual(originalGets(out.gets, "images/broken.jpg"), [{ key: "images/broken.jpg", conditional: false }], "the original is read");
+    t.true(out.puts.includes(key), "the intermediate is made again");
+    const { data } = await sharp(out.body).resize(2, 1, { fit: "fill" }).raw().toBuffer({ resolveWithObject: true });
+    t.true(data[0]! > 150 && data[1]! < 100, "the original's red, not the stored bytes' picture");
+  }
+});
+
 test.serial("trim, meta and manual crops read the original, not the intermediate", async (t) => {
   await miss("/images/skip.jpg?d=800x0");
   t.truthy(await head(intermediateKey("images/skip.jpg", DEFAULT_SETTINGS)));
