@@ -236,3 +236,11 @@ test.serial("purging an original deletes its intermediate with its variants; the
   t.true(report.deleted.includes(key));
   t.is(await head(key), undefined);
 });
+
+test("no viewer URL reaches the intermediate: its key asked for directly is refused by viewer-request", async (t) => {
+  const url = `/${intermediateKey("images/big.jpg", DEFAULT_SETTINGS)}`;
+  const viewer = await checked(createViewerRequestHandler(DEFAULT_SETTINGS))(
+    viewerRequestEvent({ method: "GET", url, rawHeaders: [], clientIp: "127.0.0.1" }, distribution, newRequestId()),
+  );
+  t.true("status" in viewer && viewer.status === "400", `answered ${"status" in viewer ? viewer.status : "a request to S3"}`);
+});
