@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only viewer,origin,miss,avif,edge,dc,budget,encoders] [-- --out <file>]`: runs the
+ * `npm run bench [-- --quick] [-- --only viewer,origin,miss,avif,edge,dc,budget,encoders,intermediate] [-- --out <file>]`: runs the
  * benchmark suite, prints the goal table (bench/goals.ts) and one PASS/FAIL/SKIP line per budget, and writes
  * BENCHMARKS.md with the goal table and the team's bill (bench/bill.ts) first.
  * Exits 0 even when a budget fails: it is a measurement, not a test (a crash still exits 1).
@@ -16,6 +16,7 @@ import { billSection } from "./bill.js";
 import { runDcOnlyDecodeBench } from "./dc-only-decode.js";
 import { runEncoderBench } from "./encoders.js";
 import { THUMBOR_SERVER, evaluateGoals, goalSection } from "./goals.js";
+import { runIntermediateBench } from "./intermediate.js";
 import { runLocalEdgeBench } from "./local-edge.js";
 import { machineFacts, loadNote } from "./machine.js";
 import { runMissProfileBench } from "./miss-profile.js";
@@ -35,6 +36,7 @@ const BENCHES: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
   dc: runDcOnlyDecodeBench,
   budget: runRenderBudgetBench,
   encoders: runEncoderBench,
+  intermediate: runIntermediateBench,
 };
 
 async function main(): Promise<void> {

@@ -68,6 +68,11 @@ export interface RenderInput {
   loadObject?: (key: string) => Promise<Buffer | null>;
   /** Past it the render stops with a 422 "too costly to render" (deadline.ts); none: no limit. */
   deadline?: RenderDeadline;
+  /**
+   * The original's header when `original` holds its intermediate instead (render/intermediate.ts
+   * says which plans may): the geometry is the original's, the pixels the intermediate's.
+   */
+  originalHeader?: Header;
 }
 
 export interface RenderedVariant {
@@ -91,7 +96,7 @@ export const PIPELINE_FILTERS: ReadonlySet<string> = new Set([...IMPLEMENTED_FIL
 export async function renderVariant(input: RenderInput): Promise<RenderedVariant> {
   const { plan, original, settings, deadline } = input;
   refuseUnknownFilters(plan);
-  const header = await readHeader(original, settings);
+  const header = input.originalHeader ?? (await readHeader(original, settings));
   const format = outputFormatFor(plan, header);
   const frames = framesToRender(plan, header, format, settings);
   checkRenderBudget(plan, settings, renderFacts(header, frames, format));
@@ -99,7 +104,7 @@ export async function renderVariant(input: RenderInput): Promise<RenderedVariant
   if (plan.meta) return metaVariant(plan, header, decoded.trimmed);
   checkDeadline(deadline);
   const ops = planGeometry(plan, decoded, frames, settings);
-  const draft = await draftDecode(original, decoded, ops, plan, header, frames, settings);
+  const draft = input.originalHeader ? null : await draftDecode(original, decoded, ops, plan, header, frames, settings);
   try {
     const transformed = await run(applyGeometry(draft ? { ...decoded, image: draft.image } : decoded, ops, plan, header, frames, settings));
     const filtered = await applyFilters(withDeadline(transformed, deadline), plan, ops, format, frames, input);
