@@ -77,7 +77,7 @@ async function render(bytes: Buffer, c: DecodeCase, dcOnly: boolean): Promise<{ 
 }
 
 /** The whole render of a plan without filters from the whole file, step by step, without the draft step (what renderVariant did for factors of 9 and more). */
-async function wholeFileRender(plan: TransformPlan, original: Buffer): Promise<Buffer> {
+export async function wholeFileRender(plan: TransformPlan, original: Buffer): Promise<Buffer> {
   const render = await openRenderContext({ plan, original, settings });
   const decoded = await decodeOriginal(render);
   const image = await applyGeometry(render, decoded, planGeometry(render, decoded));

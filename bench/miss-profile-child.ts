@@ -15,6 +15,8 @@
  * resizes and encodes in one pass, so it has no boundary to read).
  */
 import { subscribe } from "node:diagnostics_channel";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { performance, PerformanceObserver } from "node:perf_hooks";
 import type { CloudFrontResponseEvent, CloudFrontResultResponse } from "aws-lambda";
@@ -30,6 +32,12 @@ export interface ProfileInput {
   runs: number;
   /** The encoder options of the variant, to time encode alone on the output's pixels. */
   encoder: { format: "jpeg" | "webp"; options: object };
+  /**
+   * sharp's floor, run after each miss in this process: the original (read from `file` into
+   * memory once) decoded at scale, resized and encoded in one sharp pipeline with the encoder's
+   * options, nothing else (no S3, no header step, no plan).
+   */
+  floor?: { file: string; width: number; height: number; fit: "fill" | "cover" };
 }
 
 export const PHASES = ["get", "render", "put", "answer"] as const;
@@ -42,16 +50,22 @@ export interface MissSample {
   wallMs: number;
   /** Wall ms of V8's garbage collections during the miss. */
   gcMs: number;
+  /** Wall ms of the S3 GET and PUT phases minus their CPU ms: the miss waiting on S3 (billed on Lambda too). */
+  ioWaitMs: number;
 }
 
 export interface ProfileOutput {
   status: string;
   outputBytes: number;
+  /** SHA-256 (hex) of the variant's bytes. */
+  outputSha256: string;
   outputWidth: number;
   outputHeight: number;
   samples: MissSample[];
   /** CPU ms of the encoder alone on the output's pixels, per run. */
   encodeCpu: number[];
+  /** CPU ms of sharp's floor (ProfileInput.floor) after each timed miss; empty without one. */
+  floorCpu: number[];
   sharpConcurrency: number;
   /** RSS MiB after the runs (peak). */
   peakRssMiB: number;
@@ -72,13 +86,17 @@ const cpuNow = (): number => {
 /** Phase boundaries of the miss in flight, in CPU ms of the process. */
 class MissClock {
   marks = new Map<string, number>();
+  /** The same boundaries by the wall clock (performance.now()). */
+  wallMarks = new Map<string, number>();
   active = false;
   httpRequests = 0;
   mark(name: string): void {
-    if (this.active) this.marks.set(name, cpuNow());
+    if (!this.active) return;
+    this.marks.set(name, cpuNow());
+    this.wallMarks.set(name, performance.now());
   }
   markOnce(name: string): void {
-    if (this.active && !this.marks.has(name)) this.marks.set(name, cpuNow());
+    if (this.active && !this.marks.has(name)) this.mark(name);
   }
 }
 
@@ -108,6 +126,20 @@ function instrumentHttp(clock: MissClock): void {
   });
 }
 
+/** Wall minus CPU of the S3 GET phase (start to sharp's first call) and the S3 PUT phase (last toBuffer to the PUT's answer). */
+function ioWaitOf(clock: MissClock, start: { cpu: number; wall: number }, end: { cpu: number; wall: number }): number {
+  const at = (name: string, fallback: { cpu: number; wall: number }) => ({
+    cpu: clock.marks.get(name) ?? fallback.cpu,
+    wall: clock.wallMarks.get(name) ?? fallback.wall,
+  });
+  const first = at("firstSharp", start);
+  const last = at("lastSharp", first);
+  const put = at("putAnswered", end);
+  const wait = (from: { cpu: number; wall: number }, to: { cpu: number; wall: number }) =>
+    Math.max(0, to.wall - from.wall - (to.cpu - from.cpu));
+  return wait(start, first) + wait(last, put);
+}
+
 function phasesOf(marks: Map<string, number>, start: number, end: number): Record<Phase | "total", number> {
   const first = marks.get("firstSharp") ?? start;
   const last = marks.get("lastSharp") ?? first;
@@ -131,6 +163,7 @@ export async function profileMisses(input: ProfileInput): Promise<ProfileOutput>
   const miss = async (): Promise<{ answer: CloudFrontResultResponse; sample: MissSample }> => {
     const event = structuredClone(input.event);
     clock.marks.clear();
+    clock.wallMarks.clear();
     clock.httpRequests = 0;
     gcMs = 0;
     clock.active = true;
@@ -138,21 +171,27 @@ export async function profileMisses(input: ProfileInput): Promise<ProfileOutput>
     const start = cpuNow();
     const answer = await handler(event);
     const end = cpuNow();
-    const wallMs = performance.now() - t0;
+    const t1 = performance.now();
     clock.active = false;
+    const ioWaitMs = ioWaitOf(clock, { cpu: start, wall: t0 }, { cpu: end, wall: t1 });
     // GC entries are delivered asynchronously: let them arrive before reading the sum.
     await new Promise((r) => setImmediate(r));
-    return { answer, sample: { cpu: phasesOf(clock.marks, start, end), wallMs, gcMs } };
+    return { answer, sample: { cpu: phasesOf(clock.marks, start, end), wallMs: t1 - t0, gcMs, ioWaitMs } };
   };
 
   let last = await miss();
   for (let i = 1; i < input.warmups; i++) last = await miss();
   if (last.answer.status !== "200") throw new Error(`origin-response answered ${last.answer.status}: ${last.answer.body ?? ""}`);
+  const floor = input.floor ? floorRun(sharp, input.floor, input.encoder) : null;
+  if (floor) await floor();
   const samples: MissSample[] = [];
+  const floorCpu: number[] = [];
   for (let i = 0; i < input.runs; i++) {
     const r = await miss();
     if (r.answer.status !== "200") throw new Error(`run ${i} answered ${r.answer.status}`);
     samples.push(r.sample);
+    // Right after the miss, so both see the same machine state.
+    if (floor) floorCpu.push(await floor());
   }
   const output = Buffer.from(last.answer.body ?? "", "base64");
   const encodeCpu = await timeEncode(sharp, output, input);
@@ -160,12 +199,24 @@ export async function profileMisses(input: ProfileInput): Promise<ProfileOutput>
   return {
     status: last.answer.status,
     outputBytes: output.byteLength,
+    outputSha256: createHash("sha256").update(output).digest("hex"),
     outputWidth: meta.width,
     outputHeight: meta.height,
     samples,
     encodeCpu,
+    floorCpu,
     sharpConcurrency: sharp.concurrency(),
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  };
+}
+
+/** One run of sharp's floor; returns its CPU ms. */
+function floorRun(sharp: typeof SharpModule, floor: NonNullable<ProfileInput["floor"]>, encoder: ProfileInput["encoder"]) {
+  const original = readFileSync(floor.file);
+  return async (): Promise<number> => {
+    const c0 = cpuNow();
+    await sharp(original).resize(floor.width, floor.height, { fit: floor.fit }).toFormat(encoder.format, encoder.options).toBuffer();
+    return cpuNow() - c0;
   };
 }
 

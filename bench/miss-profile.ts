@@ -10,6 +10,7 @@
  * a line saying so. `BENCH_NODE_ARGS` (e.g. `--cpu-prof`) is passed to the children's node.
  */
 import { execFile, execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -18,32 +19,88 @@ import type { CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
 import { buildEdgeBundles } from "../components/bundle.js";
 import { VIEWER_URL_HEADER } from "../handlers/cloudfront/plumbing.js";
 import { DEFAULT_SETTINGS } from "../handlers/core/settings.js";
+import { parseVariantKey, uriToKey } from "../handlers/core/variant-key.js";
 import { stillEncoderOptions } from "../handlers/render/encode.js";
 import { createViewerRequestHandler } from "../handlers/viewer-request.js";
 import { originResponseEvent, viewerRequestEvent, type Distribution } from "../local/events.js";
 import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client, startEmbeddedS3 } from "../local/s3.js";
 import { PROJECT_ROOT, bundleChild, childJson, runNode } from "./child.js";
+import { wholeFileRender } from "./dc-only-decode.js";
 import { missChartSvg } from "./miss-chart.js";
 import { PHASES, PHASE_LABELS, phaseMedians, type ProfileInput, type ProfileOutput } from "./miss-profile-child.js";
 import { PHOTOS_DIR } from "./origin-response.js";
 import type { Section, Table } from "./report.js";
 import { formatNumber, formatRatio, median, percentile, ratio, type Budget } from "./stats.js";
-import type { BenchContext, BenchResult } from "./types.js";
+import type { BenchContext, BenchResult, CaseMeasurement, Measurements } from "./types.js";
 
 export interface Workload {
+  /** The case's name in the goal table's measurements is `miss/<id>` (bench/types.ts). */
+  id: string;
   label: string;
   file: string;
   format: "jpeg" | "webp";
-  /** Big originals get fewer runs (each costs half a second). */
+  width: number;
+  height: number;
+  /** Big originals get fewer runs (each costs up to half a second). */
   big?: boolean;
+  /** The miss takes the DC-only decode: its output is compared with the full decode's, byte for byte. */
+  dcOnly?: boolean;
 }
 
-/** The issue's workloads: thumbor's `/unsafe/800x500/<photo>` at quality 80. */
+/** thumbor's `/unsafe/WxH/<photo>` at quality 80: the goal table's miss workloads. */
 export const WORKLOADS: Workload[] = [
-  { label: "RainDrops 1920x1200 → 800x500 JPEG", file: "RainDrops.jpg", format: "jpeg" },
-  { label: "RainDrops 1920x1200 → 800x500 WebP", file: "RainDrops.jpg", format: "webp" },
-  { label: "TwoWings 2560x1600 → 800x500 JPEG", file: "TwoWings.jpg", format: "jpeg" },
-  { label: "Elephants 5640x3172 progressive → 800x500 JPEG", file: "Elephants_5640x3172.jpg", format: "jpeg", big: true },
+  {
+    id: "raindrops-800x500-jpeg",
+    label: "RainDrops 1920x1200 → 800x500 JPEG",
+    file: "RainDrops.jpg",
+    format: "jpeg",
+    width: 800,
+    height: 500,
+  },
+  {
+    id: "raindrops-800x500-webp",
+    label: "RainDrops 1920x1200 → 800x500 WebP",
+    file: "RainDrops.jpg",
+    format: "webp",
+    width: 800,
+    height: 500,
+  },
+  {
+    id: "twowings-800x500-jpeg",
+    label: "TwoWings 2560x1600 → 800x500 JPEG",
+    file: "TwoWings.jpg",
+    format: "jpeg",
+    width: 800,
+    height: 500,
+  },
+  {
+    id: "elephants-progressive-800x500-jpeg",
+    label: "Elephants 5640x3172 progressive → 800x500 JPEG",
+    file: "Elephants_5640x3172.jpg",
+    format: "jpeg",
+    width: 800,
+    height: 500,
+    big: true,
+  },
+  {
+    id: "elephants-progressive-300x200-jpeg",
+    label: "Elephants 5640x3172 progressive → 300x200 JPEG (15.9x)",
+    file: "Elephants_5640x3172.jpg",
+    format: "jpeg",
+    width: 300,
+    height: 200,
+    big: true,
+    dcOnly: true,
+  },
+  {
+    id: "elephants-baseline-300x200-jpeg",
+    label: "Elephants 5640x3172 baseline → 300x200 JPEG",
+    file: "Elephants_5640x3172_baseline.jpg",
+    format: "jpeg",
+    width: 300,
+    height: 200,
+    big: true,
+  },
 ];
 
 const BUCKET = "bench";
@@ -57,8 +114,14 @@ export interface PillowResult {
 
 export interface WorkloadResult {
   workload: Workload;
+  /** Both halves' misses together. */
   own?: ProfileOutput;
+  /** Both halves' Pillow runs: their mean CPU. */
   pillow?: PillowResult;
+  /** Each half's median miss CPU and Pillow CPU. */
+  halves?: { cpuMs: [number, number]; pillowCpuMs?: [number, number] };
+  /** Whether the output equals today's full decode's (for `dcOnly` workloads). */
+  identicalToFullDecode?: boolean;
   error?: string;
 }
 
@@ -80,9 +143,10 @@ function findPillowPython(): string | null {
   }
 }
 
-function runPillow(python: string, photo: string, format: string, n: number): Promise<PillowResult> {
+function runPillow(python: string, photo: string, workload: Workload, n: number): Promise<PillowResult> {
+  const args = [anchorScript(), photo, workload.format, String(n), `${workload.width}x${workload.height}`];
   return new Promise((done, fail) => {
-    execFile(python, [anchorScript(), photo, format, String(n)], { timeout: 600_000 }, (err, stdout, stderr) => {
+    execFile(python, args, { timeout: 600_000 }, (err, stdout, stderr) => {
       if (err) fail(new Error(`pillow anchor failed: ${stderr.trim().split("\n").at(-1) ?? err.message}`));
       else done(JSON.parse(stdout.trim().split("\n").at(-1)!) as PillowResult);
     });
@@ -94,7 +158,7 @@ const isResponse = (r: CloudFrontRequest | CloudFrontResultResponse): r is Cloud
 /** The origin-response event of a miss for `workload`: viewer-request's rewrite of the thumbor URL, answered 403 by S3. */
 async function missEvent(workload: Workload) {
   const viewer = createViewerRequestHandler(DEFAULT_SETTINGS);
-  const url = `/unsafe/800x500/filters:format(${workload.format}):quality(${QUALITY})/photos/${workload.file}`;
+  const url = `/unsafe/${workload.width}x${workload.height}/filters:format(${workload.format}):quality(${QUALITY})/photos/${workload.file}`;
   const rewritten = await viewer(
     viewerRequestEvent(
       { method: "GET", url, rawHeaders: ["Host", distribution.domainName, "Accept", "image/*"], clientIp: "203.0.113.9" },
@@ -108,6 +172,11 @@ async function missEvent(workload: Workload) {
   ]);
 }
 
+/** Timed misses per half of the run (two halves: see measureWorkloads). */
+function runsPerHalf(workload: Workload, quick: boolean): number {
+  return quick ? 3 : workload.big ? 5 : 21;
+}
+
 async function profileWorkload(
   script: string,
   bundle: string,
@@ -115,13 +184,14 @@ async function profileWorkload(
   workload: Workload,
   quick: boolean,
 ): Promise<ProfileOutput> {
-  const runs = quick ? 5 : workload.big ? 9 : 41;
   const input: ProfileInput = {
     bundle,
     event: await missEvent(workload),
     warmups: workload.big ? 3 : 8,
-    runs,
+    runs: runsPerHalf(workload, quick),
     encoder: { format: workload.format, options: stillEncoderOptions(workload.format, QUALITY) },
+    // thumbor's crop to the target's aspect ratio is sharp's centred "cover".
+    floor: { file: join(PHOTOS_DIR, workload.file), width: workload.width, height: workload.height, fit: "cover" },
   };
   return childJson<ProfileOutput>(
     await runNode(script, [JSON.stringify(input)], {
@@ -171,7 +241,42 @@ async function coldStarts(bundle: string, endpoint: string, runs: number): Promi
   return out;
 }
 
-/** Runs every workload (own misses, then the Pillow anchor) and returns the results. */
+/** Both halves of a workload as one result: samples together, Pillow's mean, each half's medians. */
+export function mergeHalves(workload: Workload, a: HalfResult, b: HalfResult): WorkloadResult {
+  const own: ProfileOutput = {
+    ...b.own,
+    samples: [...a.own.samples, ...b.own.samples],
+    encodeCpu: [...a.own.encodeCpu, ...b.own.encodeCpu],
+    floorCpu: [...a.own.floorCpu, ...b.own.floorCpu],
+    peakRssMiB: Math.max(a.own.peakRssMiB, b.own.peakRssMiB),
+  };
+  const cpu = (o: ProfileOutput) => median(o.samples.map((s) => s.cpu.total));
+  const result: WorkloadResult = { workload, own, halves: { cpuMs: [cpu(a.own), cpu(b.own)] } };
+  if (a.pillow && b.pillow) {
+    result.pillow = { cpuMs: (a.pillow.cpuMs + b.pillow.cpuMs) / 2, bytes: b.pillow.bytes };
+    result.halves!.pillowCpuMs = [a.pillow.cpuMs, b.pillow.cpuMs];
+  }
+  return result;
+}
+
+export interface HalfResult {
+  own: ProfileOutput;
+  pillow?: PillowResult;
+}
+
+/** The workload's output against today's full decode of the same plan (the render without its draft step), by SHA-256. */
+async function sameAsFullDecode(workload: Workload, own: ProfileOutput): Promise<boolean> {
+  const event = await missEvent(workload);
+  const plan = parseVariantKey(uriToKey(event.Records[0]!.cf.request.uri), DEFAULT_SETTINGS);
+  const full = await wholeFileRender(plan, readFileSync(join(PHOTOS_DIR, workload.file)));
+  return createHash("sha256").update(full).digest("hex") === own.outputSha256;
+}
+
+/**
+ * Runs every workload in two halves, A then B, each its own child process of misses (with sharp's
+ * floor after each) followed by its own Pillow run: the halves' medians say whether the run
+ * agrees with itself (bench/goals.ts halvesAgree). Returns both halves merged per workload.
+ */
 export async function measureWorkloads(
   ctx: BenchContext,
   workloads: Workload[] = WORKLOADS,
@@ -204,17 +309,29 @@ export async function measureWorkloads(
       );
     }
     client.destroy();
-    for (const workload of workloads) {
-      const result: WorkloadResult = { workload };
-      try {
-        result.own = await profileWorkload(script, bundle, s3.endpoint, workload, ctx.quick);
-        if (python && !pillowNote)
-          result.pillow = await runPillow(python, join(PHOTOS_DIR, workload.file), workload.format, ctx.quick ? 5 : workload.big ? 5 : 20);
-        ctx.log(`  ${workload.label}: ${describe(result)}`);
-      } catch (err) {
-        result.error = err instanceof Error ? err.message : String(err);
-        ctx.log(`  ${workload.label}: FAILED ${result.error}`);
+    const halves: (HalfResult | Error)[][] = [[], []];
+    for (const half of [0, 1]) {
+      for (const workload of workloads) {
+        try {
+          const own = await profileWorkload(script, bundle, s3.endpoint, workload, ctx.quick);
+          const loops = ctx.quick ? 3 : workload.big ? 3 : 10;
+          const pillow = python && !pillowNote ? await runPillow(python, join(PHOTOS_DIR, workload.file), workload, loops) : undefined;
+          halves[half]!.push({ own, ...(pillow ? { pillow } : {}) });
+          ctx.log(`  half ${"AB"[half]}: ${workload.label}: ${describe({ workload, own, ...(pillow ? { pillow } : {}) })}`);
+        } catch (err) {
+          halves[half]!.push(err instanceof Error ? err : new Error(String(err)));
+          ctx.log(`  half ${"AB"[half]}: ${workload.label}: FAILED ${String(err)}`);
+        }
       }
+    }
+    for (const [i, workload] of workloads.entries()) {
+      const [a, b] = [halves[0]![i]!, halves[1]![i]!];
+      if (a instanceof Error || b instanceof Error) {
+        results.push({ workload, error: (a instanceof Error ? a : (b as Error)).message });
+        continue;
+      }
+      const result = mergeHalves(workload, a, b);
+      if (workload.dcOnly) result.identicalToFullDecode = await sameAsFullDecode(workload, result.own!);
       results.push(result);
     }
     if (workloads.includes(WORKLOADS[0]!)) {
@@ -230,12 +347,33 @@ export async function measureWorkloads(
   return { results, pillowNote, cold };
 }
 
+/** The goal table's and the bill's numbers of each measured workload, as `miss/<id>`. */
+export function missMeasurements(results: WorkloadResult[], pillowNote: string | null): Measurements {
+  const out: Measurements = {};
+  for (const r of results) {
+    if (!r.own) continue;
+    const m: CaseMeasurement = {
+      cpuMs: phaseMedians(r.own).total,
+      wallMs: median(r.own.samples.map((s) => s.wallMs)),
+      ioWaitMs: median(r.own.samples.map((s) => s.ioWaitMs)),
+    };
+    if (r.pillow) m.pillowCpuMs = r.pillow.cpuMs;
+    else m.pillowSkip = pillowNote ?? "Pillow anchor failed";
+    if (r.own.floorCpu.length > 0) m.floorCpuMs = median(r.own.floorCpu);
+    if (r.identicalToFullDecode !== undefined) m.identicalToFullDecode = r.identicalToFullDecode;
+    if (r.halves) m.halves = r.halves;
+    out[`miss/${r.workload.id}`] = m;
+  }
+  return out;
+}
+
 function describe(r: WorkloadResult): string {
   if (!r.own) return "no result";
   const m = phaseMedians(r.own);
   const parts = PHASES.map((p) => `${p} ${formatNumber(m[p])}`).join(", ");
   const pillow = r.pillow ? `; Pillow ${formatNumber(r.pillow.cpuMs)} ms, ratio ${formatRatio(ratio(m.total, r.pillow.cpuMs))}` : "";
-  return `${formatNumber(m.total)} ms CPU (${parts}), encode alone ${formatNumber(median(r.own.encodeCpu))}, ${r.own.outputBytes} B${pillow}`;
+  const floor = r.own.floorCpu.length > 0 ? `, sharp's floor ${formatNumber(median(r.own.floorCpu))}` : "";
+  return `${formatNumber(m.total)} ms CPU (${parts}), encode alone ${formatNumber(median(r.own.encodeCpu))}${floor}, ${r.own.outputBytes} B${pillow}`;
 }
 
 function coldStartTable(cold: ColdStarts): Table {
@@ -252,7 +390,7 @@ function coldStartTable(cold: ColdStarts): Table {
 
 function comparisonTable(results: WorkloadResult[]): Table {
   const rows = results.map((r) => {
-    if (!r.own) return [r.workload.label, `failed: ${r.error ?? "?"}`, "", "", "", "", "", ""];
+    if (!r.own) return [r.workload.label, `failed: ${r.error ?? "?"}`, "", "", "", "", "", "", ""];
     const m = phaseMedians(r.own);
     const p95 = percentile(
       r.own.samples.map((s) => s.cpu.total),
@@ -264,6 +402,7 @@ function comparisonTable(results: WorkloadResult[]): Table {
       r.workload.label,
       `${formatNumber(m.total)} / ${formatNumber(p95)}`,
       formatNumber(m.get + m.put + m.answer),
+      r.own.floorCpu.length > 0 ? formatNumber(median(r.own.floorCpu)) : "n/a",
       pillow ? formatNumber(pillow.cpuMs) : "skipped",
       pillow ? formatRatio(ratio(m.total, pillow.cpuMs)) : "n/a",
       `${r.own.outputWidth}x${r.own.outputHeight}, ${(r.own.outputBytes / 1024).toFixed(1)} KiB`,
@@ -276,6 +415,7 @@ function comparisonTable(results: WorkloadResult[]): Table {
       "workload",
       "edge-resizer miss CPU ms median / p95",
       "of which outside the render",
+      "sharp's floor CPU ms",
       "Pillow (thumbor's engine) CPU ms",
       "ratio to Pillow",
       "our output",
@@ -363,17 +503,22 @@ export async function runMissProfileBench(ctx: BenchContext): Promise<BenchResul
   const section: Section = {
     title: "origin-response: CPU per miss, side by side with Pillow",
     text: [
-      "Each workload is thumbor's `/unsafe/800x500/<photo>` at quality 80 (JPEG, or WebP with `format(webp)`). **edge-resizer miss**: " +
+      "Each workload is thumbor's `/unsafe/WxH/<photo>` at quality 80 (JPEG, or WebP with `format(webp)`). **edge-resizer miss**: " +
         "the built bundle (`dist/origin-response/index.js`, the code and the linux-x64 sharp Lambda gets) answers an S3 403 for a new " +
         "variant, its own `handler` called as Lambda calls it, one miss at a time in a child process of its own (bench/miss-profile-child.ts): " +
         "GET of the original from s3rver running in ANOTHER process (the bench's) over HTTP, render, PUT of the variant, base64 answer. " +
-        "CPU is the whole process's (user + system, every thread), medians over the timed misses after warm-up ones.",
+        "CPU is the whole process's (user + system, every thread), medians over the timed misses after warm-up ones. Each workload " +
+        "runs in two halves (every workload, then every workload again; each half its own process and its own Pillow run): the " +
+        "medians here are over both, the goal table compares the halves. **sharp's floor**: after each miss, in the same process, " +
+        'the original already in memory through one sharp pipeline (`sharp(buffer).resize(w, h, { fit: "cover" })` and the same ' +
+        "encoder options): decode at scale, resize and encode, nothing else.",
       "The split is read from outside the bundle: **S3 GET** = from the call to sharp's first call (key, plan, GET, body); " +
         "**decode + render + encode** = to the last sharp `toBuffer`; **S3 PUT** = to the PUT's response (node:http diagnostics channel); " +
         "**answer** = to the handler's answer (the PUT answer's status, base64, headers). libvips decodes, resizes and encodes " +
         "in one pass, so **encode alone** is measured apart: the output's pixels encoded again with the same options.",
       "**Pillow (thumbor's engine)**: `bench/pillow-anchor.py` in the same run: Pillow 12.3 doing what thumbor 7.8's engine " +
-        "does for the same URL (lazy open, `draft`, LANCZOS resize, save with thumbor's defaults), CPU per request, best of three loops. " +
+        "does for the same URL (lazy open, `draft`, the centred crop to the target's aspect ratio, LANCZOS resize, save with thumbor's " +
+        "defaults), CPU per request, best of three loops. " +
         "A thumbor server costs more than this (its HTTP and Python around it). Ratios come from one run: absolute numbers move with " +
         `the machine and its load.`,
       `![CPU per miss, edge-resizer vs Pillow](${CHART_PATH})`,
@@ -405,6 +550,7 @@ export async function runMissProfileBench(ctx: BenchContext): Promise<BenchResul
     return { section, budgets: missBudgets([], "photos not found") };
   }
   const { results, pillowNote, cold } = await measureWorkloads(ctx);
+  const measurements = missMeasurements(results, pillowNote);
   section.tables.push(comparisonTable(results), phaseTable(results));
   if (cold) section.tables.push(coldStartTable(cold));
   if (pillowNote) section.notes!.push(pillowNote);
@@ -414,5 +560,5 @@ export async function runMissProfileBench(ctx: BenchContext): Promise<BenchResul
   const chart = join(PROJECT_ROOT, CHART_PATH);
   mkdirSync(dirname(chart), { recursive: true });
   writeFileSync(chart, missChartSvg(results, { date: new Date().toISOString().slice(0, 10) }));
-  return { section, budgets: missBudgets(results, pillowNote) };
+  return { section, budgets: missBudgets(results, pillowNote), measurements };
 }

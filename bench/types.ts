@@ -9,7 +9,51 @@ export interface BenchContext {
   log: (line: string) => void;
 }
 
+/**
+ * One case's numbers as the goal table and the bill read them (bench/goals.ts, bench/bill.ts).
+ * Every field is a median over the case's timed runs in this run of the bench; a field a case
+ * cannot measure is left out, and the goal that needs it says SKIPPED with the reason.
+ */
+export interface CaseMeasurement {
+  /** CPU ms (user + system, every thread) of our work: one miss, or the whole set for `variant-set/…`. */
+  cpuMs: number;
+  /** Wall ms of the same work (the bill's duration). */
+  wallMs?: number;
+  /** Of `wallMs`, ms waiting on S3 rather than computing (billed on Lambda too; not scaled by memory). */
+  ioWaitMs?: number;
+  /** CPU ms of the Pillow anchor (bench/pillow-anchor.py) doing thumbor's engine work for the same output(s); absent when skipped. */
+  pillowCpuMs?: number;
+  /** Why `pillowCpuMs` is absent. */
+  pillowSkip?: string;
+  /** CPU ms of sharp's floor: decode at scale + resize + encode fused in one sharp pipeline from a buffer already in memory. */
+  floorCpuMs?: number;
+  /** Whether the output is byte-identical to today's full decode of the same original (the DC-only decode's promise). */
+  identicalToFullDecode?: boolean;
+  /**
+   * dB: PSNR against a float-Lanczos reference of this case's outputs minus that of today's
+   * render of the same outputs, the worst output of the set (negative: further from the reference).
+   */
+  psnrDeltaDb?: number;
+  /** The two interleaved halves of the run (bench/goals.ts halvesAgree). */
+  halves?: { cpuMs: [number, number]; pillowCpuMs?: [number, number] };
+}
+
+/**
+ * Case names the goal table reads (bench/goals.ts GOALS), `<bench>/<case>`:
+ * - `miss/raindrops-800x500-jpeg`, `miss/raindrops-800x500-webp`, `miss/twowings-800x500-jpeg`,
+ *   `miss/elephants-progressive-800x500-jpeg`, `miss/elephants-progressive-300x200-jpeg`,
+ *   `miss/elephants-baseline-300x200-jpeg` (bench/miss-profile.ts: one miss of the built bundle);
+ * - `head-range/elephants-progressive-300x200-jpeg`: the same miss reading only the head of the original;
+ * - `variant-set/elephants-progressive`, `variant-set/elephants-progressive-cached`,
+ *   `variant-set/elephants-baseline`, `variant-set/elephants-baseline-cached`: the bench's standard
+ *   set (8 sizes × 2 formats of one original), without and with a cached intermediate; `cpuMs` and
+ *   `pillowCpuMs` are the whole set's totals.
+ */
+export type Measurements = Record<string, CaseMeasurement>;
+
 export interface BenchResult {
   section: Section;
   budgets: Budget[];
+  /** The cases' numbers by name, for the goal table and the bill. */
+  measurements?: Measurements;
 }

@@ -35,6 +35,7 @@ export const SETTINGS_CONFIG_KEYS: Readonly<Record<string, SettingKey>> = Object
   cacheControl: { path: ["cacheControl"], kind: "string" },
   errorCacheControl: { path: ["errorCacheControl"], kind: "string" },
   cmykConversion: { path: ["cmykConversion"], kind: "string" },
+  intermediate: { path: ["intermediate"], kind: "string" },
   budgetErrorCacheControl: { path: ["budgetErrorCacheControl"], kind: "string" },
   allowUnsafe: { path: ["thumbor", "allowUnsafe"], kind: "boolean" },
   securityKey: { path: ["thumbor", "securityKey"], kind: "string", secret: true },

@@ -19,7 +19,24 @@ import { canonicalKeyOf, uriToKey } from "./core/canonical-uri.js";
 import { SOURCE_ETAG_METADATA, normalizeEtag } from "./core/variant-source.js";
 import { CONTENT_TYPES } from "./core/formats.js";
 import { isServableContentType, isUnderOriginalsPrefix, mediaTypeOf } from "./core/originals.js";
-import { OriginalTooLargeError, StoreError, regionalS3Client, s3ObjectStore } from "./s3/store.js";
+import {
+  OriginalTooLargeError,
+  StoreError,
+  UNCHANGED,
+  regionalS3Client,
+  s3ObjectStore,
+  type ObjectStore,
+  type StoredObject,
+} from "./s3/store.js";
+import {
+  intermediateKey,
+  intermediateMetadata,
+  planMayUseIntermediate,
+  readIntermediateMetadata,
+  type IntermediateRecord,
+} from "./core/intermediate.js";
+import { intermediateServes, isIntermediateOf, makeIntermediate, renderFromIntermediate } from "./render/intermediate.js";
+import type { TransformPlan } from "./core/plan.js";
 import type { S3HttpClient } from "./s3/client.js";
 
 /** CloudFront refuses a generated origin response over this (headers and base64 body): larger variants are redirected to. */
@@ -102,23 +119,25 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
     const deadline = startDeadline();
     const { bucket, region } = s3OriginOf(request);
     const store = s3ObjectStore(clientFor(region));
-    const original = await store.get(bucket, plan.source);
-    if (!original) throw new RequestError(404, "original not found");
-    const rendered = await renderVariant({
+    const from = await pixelSource(store, bucket, plan, settings);
+    const input = {
       plan,
-      original: original.body,
       settings,
-      loadObject: async (other) => {
+      loadObject: async (other: string) => {
         // A watermark or frame image is pixels copied into the answer: it too must be an original.
         const key = checkOriginalKey(other);
         if (!isUnderOriginalsPrefix(key, settings)) return null;
         return (await store.get(bucket, key))?.body ?? null;
       },
       deadline,
-    });
+    };
+    const rendered = from.record
+      ? await renderFromIntermediate(input, from.body, from.record)
+      : await renderVariant({ ...input, original: from.body });
+    await from.stored;
     const cacheControl = rendered.maxAge === undefined ? settings.cacheControl : `public, max-age=${rendered.maxAge}`;
     // The purge compares this with the original's current ETag: a render that raced a replacement is found stale.
-    const source = normalizeEtag(original.etag);
+    const source = normalizeEtag(from.etag);
     await store.put(
       bucket,
       key,
@@ -150,6 +169,66 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
       },
     });
   }
+}
+
+/**
+ * What a variant is made from: the original's bytes, or its intermediate's with the record of the
+ * original it stands for. `etag` is the original's, as read or as confirmed unchanged.
+ */
+interface PixelSource {
+  body: Buffer;
+  etag?: string;
+  record?: IntermediateRecord;
+  /** The PUT of an intermediate made by this miss, settled (a failure is logged, the variant is still good). */
+  stored?: Promise<void>;
+}
+
+/**
+ * The original, or its intermediate (core/intermediate.ts) where the plan can be made from it.
+ * Race-safe at the cost of one request: a stored intermediate is used only when a conditional
+ * GET of the original (If-None-Match: the ETag it was made from) answers 304, which costs what
+ * a HEAD would and, when the original did change, is the GET this miss needs anyway. A missing
+ * or stale intermediate is made from the original just read, when that pays, and the variant is
+ * rendered from the intermediate's bytes, so every miss makes the same variant.
+ */
+async function pixelSource(store: ObjectStore, bucket: string, plan: TransformPlan, settings: Settings): Promise<PixelSource> {
+  if (!planMayUseIntermediate(plan, settings)) return originalSource(await store.get(bucket, plan.source));
+  const key = intermediateKey(plan.source, settings);
+  const stored = await storedIntermediate(store, bucket, key);
+  let original: StoredObject | null;
+  if (stored && intermediateServes(plan, stored.record, settings)) {
+    const current = await store.getIfChanged(bucket, plan.source, stored.record.sourceEtag);
+    if (current === UNCHANGED) return { body: stored.body, etag: stored.record.sourceEtag, record: stored.record };
+    original = current;
+  } else {
+    original = await store.get(bucket, plan.source);
+  }
+  const sourceEtag = normalizeEtag(original?.etag);
+  // An intermediate of this very original that does not serve this plan is kept as it is.
+  if (!original || !sourceEtag || stored?.record.sourceEtag === sourceEtag) return originalSource(original);
+  const made = await makeIntermediate(original.body, plan, settings);
+  if (!made) return originalSource(original);
+  const record: IntermediateRecord = { sourceEtag, source: made.source, sourceProfile: made.sourceProfile };
+  const put = store
+    .put(bucket, key, made.body, CONTENT_TYPES.jpeg, "no-store", intermediateMetadata(record))
+    .catch((err: unknown) => console.error("origin-response: intermediate not stored", { key, error: String(err) }));
+  return { body: made.body, etag: sourceEtag, record, stored: put };
+}
+
+/** The stored intermediate and its record; null when there is none, or bytes that are not the intermediate their record describes (made again). */
+async function storedIntermediate(
+  store: ObjectStore,
+  bucket: string,
+  key: string,
+): Promise<{ body: Buffer; record: IntermediateRecord } | null> {
+  const stored = await store.get(bucket, key);
+  const record = stored ? readIntermediateMetadata(stored.metadata) : null;
+  return stored && record && (await isIntermediateOf(stored.body, record)) ? { body: stored.body, record } : null;
+}
+
+function originalSource(original: StoredObject | null): PixelSource {
+  if (!original) throw new RequestError(404, "original not found");
+  return { body: original.body, etag: original.etag };
 }
 
 /** The content types origin-response stores variants with: a stored variant of any other type is not ours. */

@@ -25,6 +25,14 @@ export type SmartCropMode = (typeof SMART_CROP_MODES)[number];
 export const CMYK_CONVERSIONS = ["colour-managed", "naive"] as const;
 export type CmykConversion = (typeof CMYK_CONVERSIONS)[number];
 
+/**
+ * Whether a miss may render from a smaller copy of a large original (core/intermediate.ts).
+ * "auto": stored on the first miss of an original where it pays, read by later ones. "off": every
+ * variant is made from the original itself.
+ */
+export const INTERMEDIATE_MODES = ["auto", "off"] as const;
+export type IntermediateMode = (typeof INTERMEDIATE_MODES)[number];
+
 export interface ThumborSettings {
   /** Accept `/unsafe/...` URLs. Switch off in production. */
   allowUnsafe: boolean;
@@ -80,6 +88,8 @@ export interface Settings {
   errorCacheControl: string;
   /** How CMYK originals become RGB (CMYK_CONVERSIONS). Part of the variant key when not the default. */
   cmykConversion: CmykConversion;
+  /** INTERMEDIATE_MODES: variants of a large original made from a stored 2048 px copy of it ("auto"), or not ("off"). */
+  intermediate: IntermediateMode;
   /**
    * Content types (lower case, no parameters) of originals served as they are; anything else
    * stored in the bucket answers 404. `image/*` types and the octet-stream types S3 gives an
@@ -117,6 +127,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   cacheControl: "public, max-age=86400, s-maxage=31536000",
   errorCacheControl: "public, max-age=10",
   cmykConversion: "colour-managed",
+  intermediate: "auto",
   originalContentTypes: [...DEFAULT_ORIGINAL_CONTENT_TYPES],
   originalsPrefix: "",
   healthcheckPath: "/healthcheck",
@@ -209,6 +220,7 @@ export function validateSettings(input: unknown, origin = "settings"): Settings 
     cacheControl,
     errorCacheControl,
     cmykConversion: checks.oneOf("cmykConversion", pick("cmykConversion"), CMYK_CONVERSIONS),
+    intermediate: checks.oneOf("intermediate", pick("intermediate"), INTERMEDIATE_MODES),
     ...originals,
     healthcheckPath,
     budgetErrorCacheControl: str("budgetErrorCacheControl", pick("budgetErrorCacheControl"), false),

@@ -22,14 +22,21 @@ export interface RenderInput {
   loadObject?: (key: string) => Promise<Buffer | null>;
   /** Past it the render stops with a 422 "too costly to render" (deadline.ts); none: no limit. */
   deadline?: RenderDeadline;
+  /**
+   * The original's header when `original` holds its intermediate instead (render/intermediate.ts
+   * says which plans may): the geometry is the original's, the pixels the intermediate's.
+   */
+  originalHeader?: Header;
 }
 
 export interface RenderContext {
   readonly plan: TransformPlan;
   readonly original: Buffer;
   readonly settings: Settings;
-  /** The original's header (load.ts), read before any pixel is decoded. */
+  /** The original's header (load.ts), read before any pixel is decoded (the original's own when `original` is its intermediate). */
   readonly header: Header;
+  /** `original` holds the original's intermediate (render/intermediate.ts), not the original. */
+  readonly intermediate: boolean;
   /** The format the variant is encoded in (format.ts). */
   readonly outputFormat: OutputFormat;
   /** Frames decoded, filtered and encoded: all of an animation kept animated, else 1 (load.ts). */
@@ -47,7 +54,7 @@ export interface RenderContext {
 /** The first steps (header, format, frames) and the context they complete. */
 export async function openRenderContext(input: RenderInput): Promise<RenderContext> {
   const { plan, original, settings, deadline } = input;
-  const header = await readHeader({ original, settings });
+  const header = input.originalHeader ?? (await readHeader({ original, settings }));
   const outputFormat = outputFormatFor({ plan, header });
   const frames = framesToRender({ plan, header, outputFormat, settings });
   return {
@@ -55,6 +62,7 @@ export async function openRenderContext(input: RenderInput): Promise<RenderConte
     original,
     settings,
     header,
+    intermediate: input.originalHeader !== undefined,
     outputFormat,
     frames,
     facts: renderFacts(header, frames, outputFormat),

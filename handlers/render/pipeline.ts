@@ -92,7 +92,8 @@ export async function renderVariant(input: RenderInput): Promise<RenderedVariant
   if (ctx.plan.meta) return metaVariant(ctx, decoded.trimmed);
   checkDeadline(deadline);
   const ops = planGeometry(ctx, decoded);
-  const draft = await draftDecode(ctx, decoded, ops);
+  // An intermediate is already small: no draft decode of it.
+  const draft = ctx.intermediate ? null : await draftDecode(ctx, decoded, ops);
   try {
     const transformed = await run(applyGeometry(ctx, draft ? { ...decoded, image: draft.image } : decoded, ops));
     const filtered = await applyFilters(ctx, withDeadline(transformed, deadline), ops);

@@ -123,9 +123,16 @@ export class S3HttpClient {
     this.credentials = typeof given === "function" ? given : async () => given ?? runtimeCredentials();
   }
 
-  /** GET of an object; a 200 whose announced length is over `maxBytes` throws S3BodyTooLargeError unread. */
-  get(bucket: string, key: string, options: { signal?: AbortSignal; maxBytes?: number } = {}): Promise<S3Answer> {
-    return this.send("GET", bucket, key, null, {}, options.signal, options.maxBytes ?? Infinity);
+  /**
+   * GET of an object; a 200 whose announced length is over `maxBytes` throws S3BodyTooLargeError
+   * unread. `headers`: request headers signed with it (If-None-Match: a 304 answers an unchanged object).
+   */
+  get(
+    bucket: string,
+    key: string,
+    options: { signal?: AbortSignal; maxBytes?: number; headers?: Record<string, string> } = {},
+  ): Promise<S3Answer> {
+    return this.send("GET", bucket, key, null, options.headers ?? {}, options.signal, options.maxBytes ?? Infinity);
   }
 
   put(bucket: string, key: string, body: Buffer, headers: Record<string, string>, signal?: AbortSignal): Promise<S3Answer> {

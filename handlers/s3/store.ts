@@ -3,6 +3,7 @@
  * the handlers that speaks the S3 API, through its own client (s3/client.ts: SigV4 over node:http).
  */
 import { bodyMismatch } from "./body-check.js";
+import { normalizeEtag } from "../core/variant-source.js";
 import { S3BodyTooLargeError, S3HttpClient, S3TransportError, s3ErrorCode, type S3Answer } from "./client.js";
 
 export interface StoredObject {
@@ -10,11 +11,18 @@ export interface StoredObject {
   contentType?: string;
   /** S3's ETag of what was read (recorded on variants as their source). */
   etag?: string;
+  /** Its user metadata (`x-amz-meta-*`), names without the prefix. */
+  metadata: Record<string, string>;
 }
+
+/** What getIfChanged answers for an object that still has the ETag it was given. */
+export const UNCHANGED = "unchanged";
 
 export interface ObjectStore {
   /** The object's bytes, or null when it does not exist. Other failures throw StoreError. */
   get(bucket: string, key: string): Promise<StoredObject | null>;
+  /** The object when its ETag is no longer `etag` (a conditional GET: no body is sent otherwise), UNCHANGED when it still is. */
+  getIfChanged(bucket: string, key: string, etag: string): Promise<StoredObject | null | typeof UNCHANGED>;
   put(
     bucket: string,
     key: string,
@@ -54,22 +62,29 @@ export function s3ObjectStore(client: S3HttpClient, budgetMs: number = S3_INVOCA
     if (left <= 0) throw new StoreError(`${what}: the S3 time budget of ${budgetMs} ms is spent`);
     return AbortSignal.timeout(left);
   };
+  const read = async (bucket: string, key: string, headers: Record<string, string>): Promise<StoredObject | null | typeof UNCHANGED> => {
+    // A body that is not the object (bodyMismatch) is read again, as the client retries a
+    // broken one; after the last attempt it is a StoreError, and nothing is rendered from it.
+    for (let attempt = 1; ; attempt++) {
+      const answer = await request("GET", () => client.get(bucket, key, { signal: budget("GET"), maxBytes: MAX_ORIGINAL_BYTES, headers }));
+      if (isMissing(answer)) return null;
+      if (answer.status === 304 && headers["if-none-match"]) return UNCHANGED;
+      if (answer.status !== 200) throw new StoreError(`GET failed: ${failureName(answer)}`);
+      const mismatch = bodyMismatch(answer.headers, answer.body);
+      if (mismatch === undefined) return storedObject(answer);
+      if (attempt >= client.limits.maxAttempts) throw new StoreError(`GET failed: ${mismatch}, ${attempt} times`);
+    }
+  };
   return {
     async get(bucket, key) {
-      // A body that is not the object (bodyMismatch) is read again, as the client retries a
-      // broken one; after the last attempt it is a StoreError, and nothing is rendered from it.
-      for (let attempt = 1; ; attempt++) {
-        const answer = await request("GET", () => client.get(bucket, key, { signal: budget("GET"), maxBytes: MAX_ORIGINAL_BYTES }));
-        if (isMissing(answer)) return null;
-        if (answer.status !== 200) throw new StoreError(`GET failed: ${failureName(answer)}`);
-        const mismatch = bodyMismatch(answer.headers, answer.body);
-        if (mismatch === undefined) return { body: answer.body, contentType: header(answer, "content-type"), etag: header(answer, "etag") };
-        if (attempt >= client.limits.maxAttempts) throw new StoreError(`GET failed: ${mismatch}, ${attempt} times`);
-      }
+      return (await read(bucket, key, {})) as StoredObject | null;
+    },
+    async getIfChanged(bucket, key, etag) {
+      return read(bucket, key, { "if-none-match": `"${normalizeEtag(etag)}"` });
     },
     async put(bucket, key, body, contentType, cacheControl, metadata) {
       const headers: Record<string, string> = { "content-type": contentType, "cache-control": cacheControl };
-      for (const [name, value] of Object.entries(metadata ?? {})) headers[`x-amz-meta-${name}`] = value;
+      for (const [name, value] of Object.entries(metadata ?? {})) headers[`${METADATA_HEADER}${name}`] = value;
       const answer = await request("PUT", () => client.put(bucket, key, body, headers, budget("PUT")));
       if (answer.status !== 200) throw new StoreError(`PUT failed: ${failureName(answer)}`);
     },
@@ -100,6 +115,15 @@ function isMissing(answer: S3Answer): boolean {
 function failureName(answer: S3Answer): string {
   return `${s3ErrorCode(answer.body) ?? "HTTP error"} (${answer.status})`;
 }
+
+function storedObject(answer: S3Answer): StoredObject {
+  const metadata: Record<string, string> = {};
+  for (const [name, value] of Object.entries(answer.headers))
+    if (name.startsWith(METADATA_HEADER) && typeof value === "string") metadata[name.slice(METADATA_HEADER.length)] = value;
+  return { body: answer.body, contentType: header(answer, "content-type"), etag: header(answer, "etag"), metadata };
+}
+
+const METADATA_HEADER = "x-amz-meta-";
 
 function header(answer: S3Answer, name: string): string | undefined {
   const value = answer.headers[name];

@@ -29,7 +29,13 @@ test("smartCrop and cmykConversion: defaults keep today's behaviour, thumbor's a
   t.false(validateSettings({ thumbor: { progressiveJpeg: false } }).thumbor.progressiveJpeg);
 });
 
+test("intermediate: auto by default, off accepted", (t) => {
+  t.is(validateSettings({}).intermediate, "auto");
+  t.is(validateSettings({ intermediate: "off" }).intermediate, "off");
+});
+
 const invalid: Array<[string, unknown, RegExp]> = [
+  ["an unknown intermediate mode", { intermediate: "on" }, /intermediate must be one of "auto", "off", got "on"/],
   ["a size of 0x0", { sizes: ["0x0"] }, /sizes\[0\] must be "WxH".*got "0x0"/],
   ["a size over the maximum", { maxWidth: 100, sizes: ["300x200"] }, /sizes\[0\]/],
   ["a size that is not WxH", { sizes: ["big"] }, /sizes\[0\]/],

@@ -17,7 +17,7 @@ import sharp from "sharp";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
 import { createOriginResponseHandler } from "../../handlers/origin-response.js";
-import { DEFAULT_SETTINGS } from "../../handlers/core/settings.js";
+import { validateSettings } from "../../handlers/core/settings.js";
 import { parseVariantKey, variantKeyToUri } from "../../handlers/core/variant-key.js";
 import { S3HttpClient, S3_CLIENT_LIMITS } from "../../handlers/s3/client.js";
 import { newRequestId, originResponseEvent, s3ErrorAnswer, type Distribution } from "../../local/events.js";
@@ -30,7 +30,9 @@ const LAMBDA_EDGE_ORIGIN_TIMEOUT_MS = 30_000;
 
 const BUCKET = "originals";
 const distribution: Distribution = { domainName: "d1.cloudfront.net", distributionId: "E1", bucket: BUCKET, region: LOCAL_REGION };
-const settings = DEFAULT_SETTINGS;
+// These count and fault the original's reads; with intermediates on, an eligible miss first reads
+// the original's intermediate too (tests/handlers/origin-response-intermediate.test.ts).
+const settings = validateSettings({ intermediate: "off" });
 
 let s3: EmbeddedS3;
 let direct: S3Client;

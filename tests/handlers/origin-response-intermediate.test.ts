@@ -1,0 +1,246 @@
+import test from "ava";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import sharp from "sharp";
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import type { CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
+import { createOriginResponseHandler } from "../../handlers/origin-response.js";
+import { createViewerRequestHandler } from "../../handlers/viewer-request.js";
+import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../../handlers/core/settings.js";
+import { INTERMEDIATE_LONG_SIDE, intermediateKey } from "../../handlers/core/intermediate.js";
+import { planPurge } from "../../handlers/purge/plan.js";
+import { runPurge } from "../../handlers/purge/purger.js";
+import { s3VariantBucket } from "../../handlers/purge/s3-variant-bucket.js";
+import { newRequestId, originResponseEvent, s3ErrorAnswer, viewerRequestEvent, type Distribution } from "../../local/events.js";
+import { checked } from "../helpers/edge-contract.js";
+import type { S3HttpClient } from "../../handlers/s3/client.js";
+import {
+  LOCAL_REGION,
+  S3RVER_CREDENTIALS,
+  createHandlerS3Client,
+  createS3Client,
+  startEmbeddedS3,
+  type EmbeddedS3,
+} from "../../local/s3.js";
+
+const BUCKET = "originals";
+const distribution: Distribution = { domainName: "d1.cloudfront.net", distributionId: "E1", bucket: BUCKET, region: LOCAL_REGION };
+
+let s3: EmbeddedS3;
+let client: S3Client;
+let handlerClient: S3HttpClient;
+
+/** Every GET the handler's client sends: its key, and whether it was conditional (If-None-Match). */
+let gets: { key: string; conditional: boolean }[] = [];
+/** The keys of every PUT it sends. */
+let puts: string[] = [];
+
+/** The handler's S3 client, recording its GETs. */
+function countingClient(): S3HttpClient {
+  return new Proxy(handlerClient, {
+    get(target, prop) {
+      if (prop === "put")
+        return (bucket: string, key: string, ...rest: [Buffer, Record<string, string>]) => {
+          puts.push(key);
+          return target.put(bucket, key, ...rest);
+        };
+      if (prop === "get")
+        return (bucket: string, key: string, options?: { headers?: Record<string, string> }) => {
+          gets.push({ key, conditional: options?.headers?.["if-none-match"] !== undefined });
+          return target.get(bucket, key, options);
+        };
+      const value = Reflect.get(target, prop) as unknown;
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+const made = new Map<string, Promise<Buffer>>();
+
+/** A progressive 3000x2000 photo-like JPEG: left half `left`, right half blue, noise over it (made once per colour). */
+function bigOriginal(left: string): Promise<Buffer> {
+  if (!made.has(left)) made.set(left, makeBigOriginal(left));
+  return made.get(left)!;
+}
+
+async function makeBigOriginal(left: string): Promise<Buffer> {
+  const noise = await sharp({
+    create: { width: 3000, height: 2000, channels: 3, background: "#000000", noise: { type: "gaussian", mean: 128, sigma: 20 } },
+  })
+    .png()
+    .toBuffer();
+  return sharp({ create: { width: 3000, height: 2000, channels: 3, background: "#2040c0" } })
+    .composite([
+      { input: { create: { width: 1500, height: 2000, channels: 3, background: left } }, left: 0, top: 0 },
+      { input: noise, blend: "overlay" },
+    ])
+    .jpeg({ quality: 85, progressive: true })
+    .toBuffer();
+}
+
+test.before(async () => {
+  s3 = await startEmbeddedS3(mkdtempSync(join(tmpdir(), "origin-response-intermediate-")), BUCKET);
+  client = createS3Client({ endpoint: s3.endpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS });
+  handlerClient = createHandlerS3Client(s3.endpoint);
+  await put("images/big.jpg", await bigOriginal("#e02020"));
+  await put("images/skip.jpg", await bigOriginal("#e02020"));
+  await put(
+    "images/small.jpg",
+    await sharp({ create: { width: 800, height: 600, channels: 3, background: "#808080" } })
+      .jpeg()
+      .toBuffer(),
+  );
+});
+
+test.after.always(async () => {
+  client?.destroy();
+  handlerClient?.destroy();
+  await s3?.close();
+});
+
+async function put(key: string, body: Buffer) {
+  await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentType: "image/jpeg" }));
+}
+
+async function head(key: string) {
+  try {
+    return await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A viewer URL through viewer-request, then origin-response after S3 answered 404; the GETs it sent. */
+async function miss(url: string, settings: Settings = DEFAULT_SETTINGS) {
+  const viewer = await checked(createViewerRequestHandler(settings))(
+    viewerRequestEvent(
+      { method: "GET", url, rawHeaders: ["Accept", "image/webp,*/*"], clientIp: "127.0.0.1" },
+      distribution,
+      newRequestId(),
+    ),
+  );
+  if ("status" in viewer) throw new Error(`viewer-request answered ${viewer.status}`);
+  gets = [];
+  puts = [];
+  const handler = checked(createOriginResponseHandler(settings, { s3Client: () => countingClient() }));
+  const out = (await handler(
+    originResponseEvent(viewer as CloudFrontRequest, s3ErrorAnswer(404), distribution, newRequestId()),
+  )) as CloudFrontResultResponse;
+  if (out.status !== "200") throw new Error(`origin-response answered ${out.status}: ${out.body}`);
+  return { body: Buffer.from(out.body ?? "", "base64"), gets, puts };
+}
+
+const originalGets = (list: typeof gets, key: string) => list.filter((g) => g.key === key);
+
+test.serial("the first miss stores the intermediate; later misses read it, not the original, and make the same variant", async (t) => {
+  const key = intermediateKey("images/big.jpg", DEFAULT_SETTINGS);
+  const first = await miss("/images/big.jpg?d=800x0");
+  t.deepEqual(originalGets(first.gets, "images/big.jpg"), [{ key: "images/big.jpg", conditional: false }]);
+  t.true(first.puts.includes(key), "the intermediate is written");
+  const stored = await head(key);
+  const original = await head("images/big.jpg");
+  t.truthy(stored, "the intermediate is stored");
+  t.is(stored!.Metadata?.["source-etag"], original!.ETag!.replace(/"/g, ""));
+  t.is(stored!.Metadata?.["source-size"], "3000x2000");
+  const pixels = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+  const m = await sharp(Buffer.from(await pixels.Body!.transformToByteArray())).metadata();
+  t.deepEqual([m.format, m.width, m.height, m.chromaSubsampling], ["jpeg", INTERMEDIATE_LONG_SIDE, 1365, "4:4:4"]);
+
+  const again = await miss("/images/big.jpg?d=800x0");
+  t.deepEqual(originalGets(again.gets, "images/big.jpg"), [{ key: "images/big.jpg", conditional: true }], "only a conditional GET (304)");
+  t.deepEqual(again.puts, ["variants/images/big.jpg/800x0,q80.webp"], "the original is unchanged: the intermediate is not made again");
+  t.true(again.body.equals(first.body), "the variant made while storing the intermediate is the one made from it later");
+  const other = await miss("/images/big.jpg?d=300x200");
+  t.deepEqual(originalGets(other.gets, "images/big.jpg"), [{ key: "images/big.jpg", conditional: true }]);
+  const om = await sharp(other.body).metadata();
+  t.deepEqual([om.width, om.height], [300, 200]);
+});
+
+test.serial("a replaced original (new ETag) is never rendered from the old intermediate, which is made again", async (t) => {
+  await miss("/images/big.jpg?d=400x0");
+  const before = (await head(intermediateKey("images/big.jpg", DEFAULT_SETTINGS)))!.Metadata?.["source-etag"];
+  await put("images/big.jpg", await bigOriginal("#20e020"));
+  const after = await miss("/images/big.jpg?d=400x0");
+  t.deepEqual(originalGets(after.gets, "images/big.jpg"), [{ key: "images/big.jpg", conditional: true }], "the 200 of the conditional GET");
+  t.true(after.puts.includes(intermediateKey("images/big.jpg", DEFAULT_SETTINGS)), "made again");
+  const { data, info } = await sharp(after.body).resize(2, 1, { fit: "fill" }).raw().toBuffer({ resolveWithObject: true });
+  t.is(info.channels, 3);
+  t.true(data[1]! > 150 && data[0]! < 100, `the left half is the new original's green (${[...data.subarray(0, 3)]})`);
+  const current = (await head("images/big.jpg"))!.ETag!.replace(/"/g, "");
+  const now = (await head(intermediateKey("images/big.jpg", DEFAULT_SETTINGS)))!.Metadata?.["source-etag"];
+  t.not(now, before);
+  t.is(now, current, "the intermediate was made again from the new original");
+});
+
+test.serial("bytes that are not the intermediate their metadata describes are not decoded, and are made again", async (t) => {
+  await put("images/broken.jpg", await bigOriginal("#e02020"));
+  const key = intermediateKey("images/broken.jpg", DEFAULT_SETTINGS);
+  const etag = (await head("images/broken.jpg"))!.ETag!.replace(/"/g, "");
+  const metadata = { "source-etag": etag, "source-size": "3000x2000", "source-profile": "0" };
+  const wrongSize = await sharp({ create: { width: 64, height: 64, channels: 3, background: "#00ff00" } })
+    .jpeg()
+    .toBuffer();
+  for (const body of [Buffer.from("<svg xmlns='http://www.w3.org/2000/svg'/>"), wrongSize]) {
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentType: "image/jpeg", Metadata: metadata }));
+    const out = await miss("/images/broken.jpg?d=400x0");
+    t.deepEqual(originalGets(out.gets, "images/broken.jpg"), [{ key: "images/broken.jpg", conditional: false }], "the original is read");
+    t.true(out.puts.includes(key), "the intermediate is made again");
+    const { data } = await sharp(out.body).resize(2, 1, { fit: "fill" }).raw().toBuffer({ resolveWithObject: true });
+    t.true(data[0]! > 150 && data[1]! < 100, "the original's red, not the stored bytes' picture");
+  }
+});
+
+test.serial("trim, meta and manual crops read the original, not the intermediate", async (t) => {
+  await miss("/images/skip.jpg?d=800x0");
+  t.truthy(await head(intermediateKey("images/skip.jpg", DEFAULT_SETTINGS)));
+  for (const url of [
+    "/unsafe/trim/400x0/images/skip.jpg",
+    "/unsafe/meta/400x0/images/skip.jpg",
+    "/unsafe/10x10:1010x1010/400x0/images/skip.jpg",
+  ]) {
+    const { gets: sent } = await miss(url);
+    t.deepEqual(
+      sent.map((g) => g.key),
+      ["images/skip.jpg"],
+      `${url}: one GET, of the original`,
+    );
+    t.false(sent[0]!.conditional, url);
+  }
+});
+
+test.serial("no intermediate for a small original, for a variant larger than it, or with intermediate off", async (t) => {
+  await miss("/images/small.jpg?d=400x0");
+  t.is(await head(intermediateKey("images/small.jpg", DEFAULT_SETTINGS)), undefined, "800x600 is smaller than the intermediate");
+  await put("images/large-variant.jpg", await bigOriginal("#e02020"));
+  await miss("/images/large-variant.jpg?d=2500x0");
+  t.is(await head(intermediateKey("images/large-variant.jpg", DEFAULT_SETTINGS)), undefined, "2500 px: not made from a 2048 px copy");
+  const off = validateSettings({ intermediate: "off" });
+  const { gets: sent } = await miss("/images/large-variant.jpg?d=400x0", off);
+  t.deepEqual(sent, [{ key: "images/large-variant.jpg", conditional: false }]);
+  t.is(await head(intermediateKey("images/large-variant.jpg", DEFAULT_SETTINGS)), undefined);
+});
+
+test.serial("purging an original deletes its intermediate with its variants; the stale pass finds a stale one", async (t) => {
+  await put("images/purged.jpg", await bigOriginal("#e02020"));
+  await miss("/images/purged.jpg?d=600x0");
+  const key = intermediateKey("images/purged.jpg", DEFAULT_SETTINGS);
+  t.truthy(await head(key));
+  const ports = { bucket: s3VariantBucket(client, BUCKET), invalidator: { invalidate: async () => {} } };
+  const plan = planPurge([{ kind: "original", key: "images/purged.jpg" }], DEFAULT_SETTINGS);
+  t.deepEqual((await runPurge(plan, ports, DEFAULT_SETTINGS, { mode: "stale" })).deleted, [], "fresh: the stale pass keeps it");
+  await put("images/purged.jpg", await bigOriginal("#20e020"));
+  t.true((await runPurge(plan, ports, DEFAULT_SETTINGS, { mode: "stale" })).deleted.includes(key), "stale after the replacement");
+  await miss("/images/purged.jpg?d=600x0");
+  const report = await runPurge(plan, ports, DEFAULT_SETTINGS, { mode: "all" });
+  t.true(report.deleted.includes(key));
+  t.is(await head(key), undefined);
+});
+
+test("no viewer URL reaches the intermediate: its key asked for directly is refused by viewer-request", async (t) => {
+  const url = `/${intermediateKey("images/big.jpg", DEFAULT_SETTINGS)}`;
+  const viewer = await checked(createViewerRequestHandler(DEFAULT_SETTINGS))(
+    viewerRequestEvent({ method: "GET", url, rawHeaders: [], clientIp: "127.0.0.1" }, distribution, newRequestId()),
+  );
+  t.true("status" in viewer && viewer.status === "400", `answered ${"status" in viewer ? viewer.status : "a request to S3"}`);
+});
