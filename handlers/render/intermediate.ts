@@ -6,6 +6,7 @@
  * whatever size of pixels it is given.
  */
 import sharp, { type Metadata } from "sharp";
+import { IMAGE_FORMATS } from "../core/formats.js";
 import type { TransformPlan } from "../core/plan.js";
 import type { Settings } from "../core/settings.js";
 import {
@@ -90,8 +91,11 @@ export async function isIntermediateOf(body: Buffer, record: IntermediateRecord)
     return false;
   }
   const size = intermediateSizeOf(record.source);
-  return m.format === "jpeg" && m.width === size.width && m.height === size.height && (m.orientation ?? 1) === 1;
+  return m.format === INTERMEDIATE_SHARP_FORMAT && m.width === size.width && m.height === size.height && (m.orientation ?? 1) === 1;
 }
+
+/** The intermediate is a JPEG (core/intermediate.ts), by sharp's name for it. */
+const INTERMEDIATE_SHARP_FORMAT = IMAGE_FORMATS.jpeg.sharpName;
 
 /** The variant, rendered from `intermediate` in place of the original the record describes. */
 export async function renderFromIntermediate(
@@ -113,7 +117,7 @@ function servesWithHeader(plan: TransformPlan, header: Header, settings: Setting
 function originalHeader(record: IntermediateRecord, settings: Settings): Header {
   const { width, height } = record.source;
   const m = {
-    format: "jpeg",
+    format: INTERMEDIATE_SHARP_FORMAT,
     width,
     height,
     space: "srgb",
