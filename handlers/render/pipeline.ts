@@ -44,14 +44,14 @@ import type { TransformPlan } from "../core/plan.js";
 import type { Settings } from "../core/settings.js";
 import { checkDeadline, withDeadline, type RenderDeadline } from "./deadline.js";
 import { decodeOriginal } from "./decode.js";
-import { draftDecode } from "./draft.js";
+import { WholeOriginalNeeded, draftDecode } from "./draft.js";
 import { encodeVariant, type Encoded } from "./encode.js";
 import { outputFormatFor } from "./format.js";
 import { framesToRender, readHeader, type Header } from "./load.js";
 import { run } from "./common/sharp-errors.js";
 import { applyGeometry, planGeometry } from "./transform.js";
 
-export { CONTENT_TYPES, outputFormatFor };
+export { CONTENT_TYPES, WholeOriginalNeeded, outputFormatFor };
 
 // Lambda handles one image at a time: sharp's operation cache would only hold memory.
 sharp.cache(false);
@@ -68,6 +68,11 @@ export interface RenderInput {
   loadObject?: (key: string) => Promise<Buffer | null>;
   /** Past it the render stops with a 422 "too costly to render" (deadline.ts); none: no limit. */
   deadline?: RenderDeadline;
+  /**
+   * `original` is a progressive JPEG's first bytes, enough for its decode at 1/8 from DC alone
+   * (jpeg/prefix.ts); a render that needs more throws WholeOriginalNeeded (draft.ts).
+   */
+  dcPrefix?: boolean;
 }
 
 export interface RenderedVariant {
@@ -95,11 +100,12 @@ export async function renderVariant(input: RenderInput): Promise<RenderedVariant
   const format = outputFormatFor(plan, header);
   const frames = framesToRender(plan, header, format, settings);
   checkRenderBudget(plan, settings, renderFacts(header, frames, format));
+  if (input.dcPrefix && plan.trim) throw new WholeOriginalNeeded("trim reads the full-size pixels");
   const decoded = await decodeOriginal(original, header, plan, settings, frames);
   if (plan.meta) return metaVariant(plan, header, decoded.trimmed);
   checkDeadline(deadline);
   const ops = planGeometry(plan, decoded, frames, settings);
-  const draft = await draftDecode(original, decoded, ops, plan, header, frames, settings);
+  const draft = await draftDecode(original, decoded, ops, plan, header, frames, settings, input.dcPrefix);
   try {
     const transformed = await run(applyGeometry(draft ? { ...decoded, image: draft.image } : decoded, ops, plan, header, frames, settings));
     const filtered = await applyFilters(withDeadline(transformed, deadline), plan, ops, format, frames, input);
