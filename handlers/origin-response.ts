@@ -12,14 +12,16 @@ import { RequestError, isRequestError } from "./core/errors.js";
 import { checkOriginalKey } from "./core/image-path.js";
 import { checkPlanLimits } from "./core/plan-limits.js";
 import { deadlineIn, type RenderDeadline } from "./render/deadline.js";
-import { renderVariant } from "./render/pipeline.js";
+import { WholeOriginalNeeded, renderVariant, type RenderedVariant } from "./render/pipeline.js";
+import { dcPrefixWatch, type PrefixVerdict } from "./render/jpeg/prefix.js";
+import type { TransformPlan } from "./core/plan.js";
 import type { Settings } from "./core/settings.js";
 import { isUnderVariantPrefix, parseVariantKey, variantKeyToUri } from "./core/variant-key.js";
 import { canonicalKeyOf, uriToKey } from "./core/canonical-uri.js";
 import { SOURCE_ETAG_METADATA, normalizeEtag } from "./core/variant-source.js";
 import { CONTENT_TYPES } from "./core/formats.js";
 import { isServableContentType, isUnderOriginalsPrefix, mediaTypeOf } from "./core/originals.js";
-import { OriginalTooLargeError, StoreError, regionalS3Client, s3ObjectStore } from "./s3/store.js";
+import { OriginalTooLargeError, StoreError, regionalS3Client, s3ObjectStore, type ObjectStore } from "./s3/store.js";
 import type { S3HttpClient } from "./s3/client.js";
 
 /** CloudFront refuses a generated origin response over this (headers and base64 body): larger variants are redirected to. */
@@ -102,23 +104,24 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
     const deadline = startDeadline();
     const { bucket, region } = s3OriginOf(request);
     const store = s3ObjectStore(clientFor(region));
-    const original = await store.get(bucket, plan.source);
-    if (!original) throw new RequestError(404, "original not found");
-    const rendered = await renderVariant({
-      plan,
-      original: original.body,
-      settings,
-      loadObject: async (other) => {
-        // A watermark or frame image is pixels copied into the answer: it too must be an original.
-        const key = checkOriginalKey(other);
-        if (!isUnderOriginalsPrefix(key, settings)) return null;
-        return (await store.get(bucket, key))?.body ?? null;
-      },
-      deadline,
-    });
+    const { rendered, etag } = await renderOriginal(store, bucket, plan, (original, dcPrefix) =>
+      renderVariant({
+        plan,
+        original,
+        settings,
+        loadObject: async (other) => {
+          // A watermark or frame image is pixels copied into the answer: it too must be an original.
+          const key = checkOriginalKey(other);
+          if (!isUnderOriginalsPrefix(key, settings)) return null;
+          return (await store.get(bucket, key))?.body ?? null;
+        },
+        deadline,
+        dcPrefix,
+      }),
+    );
     const cacheControl = rendered.maxAge === undefined ? settings.cacheControl : `public, max-age=${rendered.maxAge}`;
     // The purge compares this with the original's current ETag: a render that raced a replacement is found stale.
-    const source = normalizeEtag(original.etag);
+    const source = normalizeEtag(etag);
     await store.put(
       bucket,
       key,
@@ -150,6 +153,40 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
       },
     });
   }
+}
+
+/**
+ * Reads the plan's original and renders it, reading no more of it than the render needs: for a
+ * plan that may decode a progressive JPEG at 1/8 from its DC scans (render/jpeg/prefix.ts) the
+ * read stops where those scans end, and when the render then needs more after all
+ * (WholeOriginalNeeded) the rest of the same object version is read and the render runs again.
+ * Any other original is read whole, in the same single request. The ETag is the object's the
+ * variant is made from.
+ */
+export async function renderOriginal(
+  store: ObjectStore,
+  bucket: string,
+  plan: TransformPlan,
+  render: (original: Buffer, dcPrefix: boolean) => Promise<RenderedVariant>,
+): Promise<{ rendered: RenderedVariant; etag?: string }> {
+  const watch = dcPrefixWatch(plan);
+  const seen: { verdict: PrefixVerdict } = { verdict: "more" };
+  const enough = (received: Buffer): boolean => {
+    if (seen.verdict === "more") seen.verdict = watch!.check(received);
+    return typeof seen.verdict === "object";
+  };
+  let original = await store.get(bucket, plan.source, watch ? enough : undefined);
+  const { verdict } = seen;
+  if (original?.rest && typeof verdict === "object") {
+    try {
+      return { rendered: await render(original.body.subarray(0, verdict.end), true), etag: original.etag };
+    } catch (err) {
+      if (!(err instanceof WholeOriginalNeeded)) throw err;
+    }
+    original = await original.rest();
+  }
+  if (!original) throw new RequestError(404, "original not found");
+  return { rendered: await render(original.body, false), etag: original.etag };
 }
 
 /** The content types origin-response stores variants with: a stored variant of any other type is not ours. */
