@@ -3,8 +3,9 @@
  * resized at least that much anyway, as Pillow's `draft` does for thumbor. sharp decodes at a
  * fraction of the size by itself (shrink-on-load) for most factors, but takes one step less
  * whenever the factor's integer part equals the fraction (from 2 to 3, 4 to 5 and 8 to 9: its
- * guard against libjpeg rounding, src/pipeline.cc), and offers no option to ask for it (for a
- * buffer it passes libvips only its own shrink; its input options for JPEG carry none). RainDrops
+ * guard against libjpeg rounding, src/pipeline.cc), and offers no option to ask for it: in sharp
+ * 0.35 a buffer is reloaded through `jpegload_buffer` with only that computed `shrink`, and the
+ * constructor's options for JPEG set none (src/common.cc, GetOptionsForImageType). RainDrops
  * 1920 → 800 is such a factor (2.4): the whole 1920x1200 was decoded where Pillow decodes 960x600.
  * libvips takes load options in a file name (`photo.jpg[shrink=2]`) and sharp hands file names to
  * it as they are, so for these factors the original is written to a temporary file for the

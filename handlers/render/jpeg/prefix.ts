@@ -146,13 +146,3 @@ function bitsComplete(layout: JpegLayout, bits: number[][]): boolean {
     return coefficients.slice(1, 10).some((al) => al !== -1);
   });
 }
-
-/**
- * The prefix up to `end` as a whole file: an EOI marker written over the two bytes at `end` (the
- * SOS marker of a scan that is not read), in place, in `received`'s own memory: no copy.
- */
-export function prefixAsFile(received: Buffer, end: number): Buffer {
-  received[end] = 0xff;
-  received[end + 1] = 0xd9;
-  return received.subarray(0, end + 2);
-}
