@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only viewer,origin,miss,avif,edge,dc,budget] [-- --out <file>]`: runs the
+ * `npm run bench [-- --quick] [-- --only viewer,origin,miss,avif,edge,dc,budget,prefix] [-- --out <file>]`: runs the
  * benchmark suite, prints one PASS/FAIL/SKIP line per budget and writes BENCHMARKS.md.
  * Exits 0 even when a budget fails: it is a measurement, not a test (a crash still exits 1).
  * The origin-response cases read the photos in `bench/photos/` (or the folder named by
@@ -16,6 +16,7 @@ import { runLocalEdgeBench } from "./local-edge.js";
 import { machineFacts, loadNote } from "./machine.js";
 import { runMissProfileBench } from "./miss-profile.js";
 import { runOriginResponseBench } from "./origin-response.js";
+import { runPrefixReadBench } from "./prefix-read.js";
 import { runRenderBudgetBench } from "./render-budget.js";
 import { renderReport, verdictSummary, type Section } from "./report.js";
 import { evaluateBudget, type Budget } from "./stats.js";
@@ -30,6 +31,7 @@ const BENCHES: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
   edge: runLocalEdgeBench,
   dc: runDcOnlyDecodeBench,
   budget: runRenderBudgetBench,
+  prefix: runPrefixReadBench,
 };
 
 async function main(): Promise<void> {
@@ -42,7 +44,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    console.log("usage: npm run bench [-- --quick] [-- --only viewer,origin,miss,avif,edge,dc,budget] [-- --out BENCHMARKS.md]");
+    console.log("usage: npm run bench [-- --quick] [-- --only viewer,origin,miss,avif,edge,dc,budget,prefix] [-- --out BENCHMARKS.md]");
     return;
   }
   const only = values.only ? values.only.split(",").map((s) => s.trim()) : Object.keys(BENCHES);
