@@ -23,6 +23,7 @@ import { CONTENT_TYPES } from "./core/formats.js";
 import { isServableContentType, isUnderOriginalsPrefix, mediaTypeOf } from "./core/originals.js";
 import { OriginalTooLargeError, StoreError, regionalS3Client, s3ObjectStore, type ObjectStore } from "./s3/store.js";
 import type { S3HttpClient } from "./s3/client.js";
+import { ReceiveBuffer } from "./s3/receive-buffer.js";
 
 /** CloudFront refuses a generated origin response over this (headers and base64 body): larger variants are redirected to. */
 const MAX_GENERATED_BYTES = GENERATED_RESPONSE_MAX_BYTES.value["origin-response"];
@@ -51,6 +52,9 @@ export function variantKeyOfUri(uri: string, settings: Pick<Settings, "variantPr
  */
 export const RENDER_DEADLINE_MS = 15_000;
 
+/** The largest original whose receive buffer stays mapped between invocations (s3/receive-buffer.ts). */
+export const RETAINED_RECEIVE_BYTES = 32 * 1024 * 1024;
+
 export interface OriginResponseDeps {
   /** The S3 client for a bucket region (the local edge aims it at its own S3). */
   s3Client?: (region: string) => S3HttpClient;
@@ -64,6 +68,8 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
   // Long on purpose: a factory closure of short inner functions sharing settings and the S3 client factory.
   const clientFor = deps.s3Client ?? regionalS3Client;
   const startDeadline = deps.renderDeadline ?? (() => deadlineIn(RENDER_DEADLINE_MS));
+  // Kept across warm invocations: the original's body is read into memory already mapped.
+  const receiveBuffer = new ReceiveBuffer(RETAINED_RECEIVE_BYTES);
   return async (event) => {
     const { request, response } = event.Records[0].cf;
     if (response.status.startsWith("2")) return passThroughAnswer(request, response, settings);
@@ -104,21 +110,27 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
     const deadline = startDeadline();
     const { bucket, region } = s3OriginOf(request);
     const store = s3ObjectStore(clientFor(region));
-    const { rendered, etag } = await renderOriginal(store, bucket, plan, (original, dcPrefix) =>
-      renderVariant({
-        plan,
-        original,
-        settings,
-        loadObject: async (other) => {
-          // A watermark or frame image is pixels copied into the answer: it too must be an original.
-          const key = checkOriginalKey(other);
-          if (!isUnderOriginalsPrefix(key, settings)) return null;
-          return (await store.get(bucket, key))?.body ?? null;
-        },
-        deadline,
-        dcPrefix,
-      }),
-    );
+    const lease = receiveBuffer.lease();
+    const { rendered, etag } = await renderOriginal(
+      store,
+      bucket,
+      plan,
+      (original, dcPrefix) =>
+        renderVariant({
+          plan,
+          original,
+          settings,
+          loadObject: async (other) => {
+            // A watermark or frame image is pixels copied into the answer: it too must be an original.
+            const key = checkOriginalKey(other);
+            if (!isUnderOriginalsPrefix(key, settings)) return null;
+            return (await store.get(bucket, key))?.body ?? null;
+          },
+          deadline,
+          dcPrefix,
+        }),
+      lease.receiveInto,
+    ).finally(lease.release);
     const cacheControl = rendered.maxAge === undefined ? settings.cacheControl : `public, max-age=${rendered.maxAge}`;
     // The purge compares this with the original's current ETag: a render that raced a replacement is found stale.
     const source = normalizeEtag(etag);
@@ -168,6 +180,7 @@ export async function renderOriginal(
   bucket: string,
   plan: TransformPlan,
   render: (original: Buffer, dcPrefix: boolean) => Promise<RenderedVariant>,
+  receiveInto?: (bytes: number) => Buffer,
 ): Promise<{ rendered: RenderedVariant; etag?: string }> {
   const watch = dcPrefixWatch(plan);
   const seen: { verdict: PrefixVerdict } = { verdict: "more" };
@@ -175,7 +188,7 @@ export async function renderOriginal(
     if (seen.verdict === "more") seen.verdict = watch!.check(received);
     return typeof seen.verdict === "object";
   };
-  let original = await store.get(bucket, plan.source, watch ? enough : undefined);
+  let original = await store.get(bucket, plan.source, { ...(watch ? { enough } : {}), ...(receiveInto ? { receiveInto } : {}) });
   const { verdict } = seen;
   if (original?.rest && typeof verdict === "object") {
     try {

@@ -73,6 +73,8 @@ export interface GetOptions {
    * growing): true stops the read there. The connection is then closed, not kept alive.
    */
   enough?: (received: Buffer) => boolean;
+  /** The memory a 200 or 206 body of `bytes` is read into (s3/receive-buffer.ts); default: a new buffer. */
+  receiveInto?: (bytes: number) => Buffer;
 }
 
 /** A request that failed without an answer from S3 (network, timeout, refused body), after its retries. */
@@ -145,7 +147,11 @@ export class S3HttpClient {
     const headers: Record<string, string> = {};
     if (options.range) headers.range = options.range;
     if (options.ifMatch) headers["if-match"] = options.ifMatch;
-    return this.send("GET", bucket, key, null, headers, options.signal, { maxBytes: options.maxBytes ?? Infinity, enough: options.enough });
+    return this.send("GET", bucket, key, null, headers, options.signal, {
+      maxBytes: options.maxBytes ?? Infinity,
+      enough: options.enough,
+      receiveInto: options.receiveInto,
+    });
   }
 
   put(bucket: string, key: string, body: Buffer, headers: Record<string, string>, signal?: AbortSignal): Promise<S3Answer> {
@@ -240,6 +246,7 @@ export class S3HttpClient {
 interface Reading {
   maxBytes: number;
   enough?: (received: Buffer) => boolean;
+  receiveInto?: (bytes: number) => Buffer;
 }
 
 const isObjectBody = (status: number) => status === 200 || status === 206;
@@ -254,7 +261,7 @@ async function readAnswer(response: IncomingMessage, reading: Reading): Promise<
   const announced = Number(response.headers["content-length"]);
   const known = response.headers["content-length"] !== undefined && Number.isSafeInteger(announced);
   if (isObjectBody(status) && known && announced > reading.maxBytes) throw new S3BodyTooLargeError(announced);
-  const out = known ? Buffer.allocUnsafe(announced) : null;
+  const out = known ? (isObjectBody(status) && reading.receiveInto ? reading.receiveInto(announced) : Buffer.allocUnsafe(announced)) : null;
   const enough = isObjectBody(status) && out ? reading.enough : undefined;
   const chunks: Buffer[] = [];
   let read = 0;

@@ -3,7 +3,7 @@
  * the handlers that speaks the S3 API, through its own client (s3/client.ts: SigV4 over node:http).
  */
 import { bodyMismatch } from "./body-check.js";
-import { S3BodyTooLargeError, S3HttpClient, S3TransportError, s3ErrorCode, type S3Answer } from "./client.js";
+import { S3BodyTooLargeError, S3HttpClient, S3TransportError, s3ErrorCode, type GetOptions, type S3Answer } from "./client.js";
 
 export interface StoredObject {
   body: Buffer;
@@ -21,9 +21,10 @@ export interface StoredObject {
 export interface ObjectStore {
   /**
    * The object's bytes, or null when it does not exist. Other failures throw StoreError.
-   * `enough` may stop the read early (GetOptions.enough): the answer then carries `rest`.
+   * `enough` may stop the read early (GetOptions.enough): the answer then carries `rest`;
+   * `receiveInto` gives the memory the body is read into (GetOptions.receiveInto).
    */
-  get(bucket: string, key: string, enough?: (received: Buffer) => boolean): Promise<StoredObject | null>;
+  get(bucket: string, key: string, reading?: Pick<GetOptions, "enough" | "receiveInto">): Promise<StoredObject | null>;
   put(
     bucket: string,
     key: string,
@@ -88,12 +89,12 @@ export function s3ObjectStore(client: S3HttpClient, budgetMs: number = S3_INVOCA
     return storedObject({ ...first, body: whole, partial: false });
   };
   const store: ObjectStore = {
-    async get(bucket, key, enough) {
+    async get(bucket, key, reading = {}) {
       // A body that is not the object (bodyMismatch) is read again, as the client retries a
       // broken one; after the last attempt it is a StoreError, and nothing is rendered from it.
       for (let attempt = 1; ; attempt++) {
         const answer = await request("GET", () =>
-          client.get(bucket, key, { signal: budget("GET"), maxBytes: MAX_ORIGINAL_BYTES, ...(enough ? { enough } : {}) }),
+          client.get(bucket, key, { signal: budget("GET"), maxBytes: MAX_ORIGINAL_BYTES, ...reading }),
         );
         if (isMissing(answer)) return null;
         if (answer.status !== 200) throw new StoreError(`GET failed: ${failureName(answer)}`);
