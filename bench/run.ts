@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only viewer,origin,miss,avif,edge,dc,budget,encoders,intermediate] [-- --out <file>]`: runs the
+ * `npm run bench [-- --quick] [-- --only viewer,origin,miss,avif,edge,dc,budget,encoders,intermediate,prefix] [-- --out <file>]`: runs the
  * benchmark suite, prints the goal table (bench/goals.ts) and one PASS/FAIL/SKIP line per budget, and writes
  * BENCHMARKS.md with the goal table and the team's bill (bench/bill.ts) first.
  * Exits 0 even when a budget fails: it is a measurement, not a test (a crash still exits 1).
@@ -21,6 +21,7 @@ import { runLocalEdgeBench } from "./local-edge.js";
 import { machineFacts, loadNote } from "./machine.js";
 import { runMissProfileBench } from "./miss-profile.js";
 import { runOriginResponseBench } from "./origin-response.js";
+import { runPrefixReadBench } from "./prefix-read.js";
 import { runRenderBudgetBench } from "./render-budget.js";
 import { renderReport, renderTable, verdictSummary, type Section } from "./report.js";
 import { evaluateBudget, type Budget } from "./stats.js";
@@ -37,6 +38,7 @@ const BENCHES: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
   budget: runRenderBudgetBench,
   encoders: runEncoderBench,
   intermediate: runIntermediateBench,
+  prefix: runPrefixReadBench,
 };
 
 async function main(): Promise<void> {

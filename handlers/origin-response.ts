@@ -12,7 +12,9 @@ import { RequestError, isRequestError } from "./core/errors.js";
 import { checkOriginalKey } from "./core/image-path.js";
 import { checkPlanLimits } from "./core/plan-limits.js";
 import { deadlineIn, type RenderDeadline } from "./render/deadline.js";
-import { renderVariant } from "./render/pipeline.js";
+import { WholeOriginalNeeded, renderVariant, type RenderInput, type RenderedVariant } from "./render/pipeline.js";
+import { dcPrefixWatch, type PrefixVerdict } from "./render/jpeg/prefix.js";
+import type { TransformPlan } from "./core/plan.js";
 import type { Settings } from "./core/settings.js";
 import { isUnderVariantPrefix, parseVariantKey, variantKeyToUri } from "./core/variant-key.js";
 import { canonicalKeyOf, uriToKey } from "./core/canonical-uri.js";
@@ -36,8 +38,8 @@ import {
   type IntermediateRecord,
 } from "./core/intermediate.js";
 import { intermediateServes, isIntermediateOf, makeIntermediate, renderFromIntermediate } from "./render/intermediate.js";
-import type { TransformPlan } from "./core/plan.js";
 import type { S3HttpClient } from "./s3/client.js";
+import { ReceiveBuffer } from "./s3/receive-buffer.js";
 
 /** CloudFront refuses a generated origin response over this (headers and base64 body): larger variants are redirected to. */
 const MAX_GENERATED_BYTES = GENERATED_RESPONSE_MAX_BYTES.value["origin-response"];
@@ -66,6 +68,9 @@ export function variantKeyOfUri(uri: string, settings: Pick<Settings, "variantPr
  */
 export const RENDER_DEADLINE_MS = 15_000;
 
+/** The largest original whose receive buffer stays mapped between invocations (s3/receive-buffer.ts). */
+export const RETAINED_RECEIVE_BYTES = 32 * 1024 * 1024;
+
 export interface OriginResponseDeps {
   /** The S3 client for a bucket region (the local edge aims it at its own S3). */
   s3Client?: (region: string) => S3HttpClient;
@@ -79,6 +84,8 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
   // Long on purpose: a factory closure of short inner functions sharing settings and the S3 client factory.
   const clientFor = deps.s3Client ?? regionalS3Client;
   const startDeadline = deps.renderDeadline ?? (() => deadlineIn(RENDER_DEADLINE_MS));
+  // Kept across warm invocations: the original's body is read into memory already mapped.
+  const receiveBuffer = new ReceiveBuffer(RETAINED_RECEIVE_BYTES);
   return async (event) => {
     const { request, response } = event.Records[0].cf;
     if (response.status.startsWith("2")) return passThroughAnswer(request, response, settings);
@@ -119,7 +126,6 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
     const deadline = startDeadline();
     const { bucket, region } = s3OriginOf(request);
     const store = s3ObjectStore(clientFor(region));
-    const from = await pixelSource(store, bucket, plan, settings);
     const input = {
       plan,
       settings,
@@ -131,13 +137,11 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
       },
       deadline,
     };
-    const rendered = from.record
-      ? await renderFromIntermediate(input, from.body, from.record)
-      : await renderVariant({ ...input, original: from.body });
-    await from.stored;
+    const lease = receiveBuffer.lease();
+    const { rendered, etag } = await renderMiss(store, bucket, input, lease.receiveInto).finally(lease.release);
     const cacheControl = rendered.maxAge === undefined ? settings.cacheControl : `public, max-age=${rendered.maxAge}`;
     // The purge compares this with the original's current ETag: a render that raced a replacement is found stale.
-    const source = normalizeEtag(from.etag);
+    const source = normalizeEtag(etag);
     await store.put(
       bucket,
       key,
@@ -171,6 +175,35 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
   }
 }
 
+/** What the render needs besides the original's bytes. */
+type MissInput = Omit<RenderInput, "original">;
+
+/**
+ * A miss: from the original's intermediate where the plan can use one (pixelSource), else from
+ * the original read no further than the render needs (renderOriginal). A plan that may decode a
+ * progressive JPEG at 1/8 from its DC scans (a thumbnail) makes no intermediate: its own render
+ * is cheaper than making one, and a larger variant of the page makes it.
+ */
+async function renderMiss(
+  store: ObjectStore,
+  bucket: string,
+  input: MissInput,
+  receiveInto: (bytes: number) => Buffer,
+): Promise<{ rendered: RenderedVariant; etag?: string }> {
+  const { plan, settings } = input;
+  if (planMayUseIntermediate(plan, settings)) {
+    const from = await pixelSource(store, bucket, plan, settings, dcPrefixWatch(plan) !== null);
+    if (from) {
+      const rendered = from.record
+        ? await renderFromIntermediate(input, from.body, from.record)
+        : await renderVariant({ ...input, original: from.body });
+      await from.stored;
+      return { rendered, etag: from.etag };
+    }
+  }
+  return renderOriginal(store, bucket, plan, (original, dcPrefix) => renderVariant({ ...input, original, dcPrefix }), receiveInto);
+}
+
 /**
  * What a variant is made from: the original's bytes, or its intermediate's with the record of the
  * original it stands for. `etag` is the original's, as read or as confirmed unchanged.
@@ -191,8 +224,13 @@ interface PixelSource {
  * or stale intermediate is made from the original just read, when that pays, and the variant is
  * rendered from the intermediate's bytes, so every miss makes the same variant.
  */
-async function pixelSource(store: ObjectStore, bucket: string, plan: TransformPlan, settings: Settings): Promise<PixelSource> {
-  if (!planMayUseIntermediate(plan, settings)) return originalSource(await store.get(bucket, plan.source));
+async function pixelSource(
+  store: ObjectStore,
+  bucket: string,
+  plan: TransformPlan,
+  settings: Settings,
+  thumbnail: boolean,
+): Promise<PixelSource | null> {
   const key = intermediateKey(plan.source, settings);
   const stored = await storedIntermediate(store, bucket, key);
   let original: StoredObject | null;
@@ -200,6 +238,8 @@ async function pixelSource(store: ObjectStore, bucket: string, plan: TransformPl
     const current = await store.getIfChanged(bucket, plan.source, stored.record.sourceEtag);
     if (current === UNCHANGED) return { body: stored.body, etag: stored.record.sourceEtag, record: stored.record };
     original = current;
+  } else if (thumbnail) {
+    return null;
   } else {
     original = await store.get(bucket, plan.source);
   }
@@ -229,6 +269,41 @@ async function storedIntermediate(
 function originalSource(original: StoredObject | null): PixelSource {
   if (!original) throw new RequestError(404, "original not found");
   return { body: original.body, etag: original.etag };
+}
+
+/**
+ * Reads the plan's original and renders it, reading no more of it than the render needs: for a
+ * plan that may decode a progressive JPEG at 1/8 from its DC scans (render/jpeg/prefix.ts) the
+ * read stops where those scans end, and when the render then needs more after all
+ * (WholeOriginalNeeded) the rest of the same object version is read and the render runs again.
+ * Any other original is read whole, in the same single request. The ETag is the object's the
+ * variant is made from.
+ */
+export async function renderOriginal(
+  store: ObjectStore,
+  bucket: string,
+  plan: TransformPlan,
+  render: (original: Buffer, dcPrefix: boolean) => Promise<RenderedVariant>,
+  receiveInto?: (bytes: number) => Buffer,
+): Promise<{ rendered: RenderedVariant; etag?: string }> {
+  const watch = dcPrefixWatch(plan);
+  const seen: { verdict: PrefixVerdict } = { verdict: "more" };
+  const enough = (received: Buffer): boolean => {
+    if (seen.verdict === "more") seen.verdict = watch!.check(received);
+    return typeof seen.verdict === "object";
+  };
+  let original = await store.get(bucket, plan.source, { ...(watch ? { enough } : {}), ...(receiveInto ? { receiveInto } : {}) });
+  const { verdict } = seen;
+  if (original?.rest && typeof verdict === "object") {
+    try {
+      return { rendered: await render(original.body.subarray(0, verdict.end), true), etag: original.etag };
+    } catch (err) {
+      if (!(err instanceof WholeOriginalNeeded)) throw err;
+    }
+    original = await original.rest();
+  }
+  if (!original) throw new RequestError(404, "original not found");
+  return { rendered: await render(original.body, false), etag: original.etag };
 }
 
 /** The content types origin-response stores variants with: a stored variant of any other type is not ours. */

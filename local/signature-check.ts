@@ -170,6 +170,11 @@ function forward(upstream: string, req: IncomingMessage, body: Buffer, res: Serv
     (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
+      // A client that stops reading early (origin-response once it has a JPEG's DC scans) closes
+      // its connection: the upstream answer goes too, or s3rver would wait on it at close.
+      res.on("close", () => {
+        if (!answer.complete) answer.destroy();
+      });
     },
   );
   out.on("error", () => res.destroy());

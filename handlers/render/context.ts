@@ -27,6 +27,11 @@ export interface RenderInput {
    * says which plans may): the geometry is the original's, the pixels the intermediate's.
    */
   originalHeader?: Header;
+  /**
+   * `original` is a progressive JPEG's first bytes, enough for its decode at 1/8 from DC alone
+   * (jpeg/prefix.ts); a render that needs more throws WholeOriginalNeeded (draft.ts).
+   */
+  dcPrefix?: boolean;
 }
 
 export interface RenderContext {
@@ -37,6 +42,8 @@ export interface RenderContext {
   readonly header: Header;
   /** `original` holds the original's intermediate (render/intermediate.ts), not the original. */
   readonly intermediate: boolean;
+  /** `original` is a prefix of the original (RenderInput.dcPrefix): only the DC-only decode may read it. */
+  readonly dcPrefix: boolean;
   /** The format the variant is encoded in (format.ts). */
   readonly outputFormat: OutputFormat;
   /** Frames decoded, filtered and encoded: all of an animation kept animated, else 1 (load.ts). */
@@ -63,6 +70,7 @@ export async function openRenderContext(input: RenderInput): Promise<RenderConte
     settings,
     header,
     intermediate: input.originalHeader !== undefined,
+    dcPrefix: input.dcPrefix ?? false,
     outputFormat,
     frames,
     facts: renderFacts(header, frames, outputFormat),

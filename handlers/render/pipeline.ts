@@ -49,13 +49,13 @@ import type { TransformPlan } from "../core/plan.js";
 import { openRenderContext, type RenderContext, type RenderInput } from "./context.js";
 import { checkDeadline, withDeadline } from "./deadline.js";
 import { decodeOriginal } from "./decode.js";
-import { draftDecode } from "./draft.js";
+import { WholeOriginalNeeded, draftDecode } from "./draft.js";
 import { encodeVariant, type Encoded } from "./encode.js";
 import { outputFormatFor } from "./format.js";
 import { run } from "./common/sharp-errors.js";
 import { applyGeometry, planGeometry } from "./transform.js";
 
-export { CONTENT_TYPES, outputFormatFor };
+export { CONTENT_TYPES, WholeOriginalNeeded, outputFormatFor };
 export type { RenderInput };
 
 // Lambda handles one image at a time: sharp's operation cache would only hold memory.
@@ -88,6 +88,7 @@ export async function renderVariant(input: RenderInput): Promise<RenderedVariant
   const ctx = await openRenderContext(input);
   const { deadline } = ctx;
   checkRenderBudget(ctx.plan, ctx.settings, ctx.facts);
+  if (ctx.dcPrefix && ctx.plan.trim) throw new WholeOriginalNeeded("trim reads the full-size pixels");
   const decoded = await decodeOriginal(ctx);
   if (ctx.plan.meta) return metaVariant(ctx, decoded.trimmed);
   checkDeadline(deadline);

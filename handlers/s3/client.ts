@@ -56,6 +56,27 @@ export interface S3Answer {
   headers: IncomingHttpHeaders;
   /** The body (for an error, S3's XML document). */
   body: Buffer;
+  /** The caller's `enough` stopped the read: `body` is the first bytes only, and the connection was closed. */
+  partial?: boolean;
+}
+
+export interface GetOptions {
+  signal?: AbortSignal;
+  /** A 200 or 206 whose announced length is over this throws S3BodyTooLargeError unread. */
+  maxBytes?: number;
+  /** An HTTP Range, e.g. `bytes=1000-`: S3 answers 206 with Content-Range. */
+  range?: string;
+  /** The ETag the object must still have: S3 answers 412 if it was replaced since. */
+  ifMatch?: string;
+  /** Further request headers, signed with it (If-None-Match: a 304 answers an unchanged object). */
+  headers?: Record<string, string>;
+  /**
+   * Asked after each chunk of a 200 or 206 body with all of it received so far (the same memory,
+   * growing): true stops the read there. The connection is then closed, not kept alive.
+   */
+  enough?: (received: Buffer) => boolean;
+  /** The memory a 200 or 206 body of `bytes` is read into (s3/receive-buffer.ts); default: a new buffer. */
+  receiveInto?: (bytes: number) => Buffer;
 }
 
 /** A request that failed without an answer from S3 (network, timeout, refused body), after its retries. */
@@ -123,20 +144,20 @@ export class S3HttpClient {
     this.credentials = typeof given === "function" ? given : async () => given ?? runtimeCredentials();
   }
 
-  /**
-   * GET of an object; a 200 whose announced length is over `maxBytes` throws S3BodyTooLargeError
-   * unread. `headers`: request headers signed with it (If-None-Match: a 304 answers an unchanged object).
-   */
-  get(
-    bucket: string,
-    key: string,
-    options: { signal?: AbortSignal; maxBytes?: number; headers?: Record<string, string> } = {},
-  ): Promise<S3Answer> {
-    return this.send("GET", bucket, key, null, options.headers ?? {}, options.signal, options.maxBytes ?? Infinity);
+  /** GET of an object, or of a range of it (GetOptions). */
+  get(bucket: string, key: string, options: GetOptions = {}): Promise<S3Answer> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.range) headers.range = options.range;
+    if (options.ifMatch) headers["if-match"] = options.ifMatch;
+    return this.send("GET", bucket, key, null, headers, options.signal, {
+      maxBytes: options.maxBytes ?? Infinity,
+      enough: options.enough,
+      receiveInto: options.receiveInto,
+    });
   }
 
   put(bucket: string, key: string, body: Buffer, headers: Record<string, string>, signal?: AbortSignal): Promise<S3Answer> {
-    return this.send("PUT", bucket, key, body, headers, signal, Infinity);
+    return this.send("PUT", bucket, key, body, headers, signal, { maxBytes: Infinity });
   }
 
   destroy(): void {
@@ -151,7 +172,7 @@ export class S3HttpClient {
     body: Buffer | null,
     headers: Record<string, string>,
     signal: AbortSignal | undefined,
-    maxBytes: number,
+    reading: Reading,
   ): Promise<S3Answer> {
     const target = requestTarget(bucket, key, this.region, this.endpoint);
     const payloadHash = body ? sha256Hex(body) : EMPTY_SHA256;
@@ -165,7 +186,7 @@ export class S3HttpClient {
         new Date(),
       );
       try {
-        const answer = await this.attempt(target, method, signed, body, signal, maxBytes);
+        const answer = await this.attempt(target, method, signed, body, signal, reading);
         if (!retryableStatus(answer.status) || attempt >= this.limits.maxAttempts) return answer;
       } catch (err) {
         // A kept-alive connection the server closed while the Lambda was frozen fails on its first
@@ -188,7 +209,7 @@ export class S3HttpClient {
     headers: Record<string, string>,
     body: Buffer | null,
     signal: AbortSignal | undefined,
-    maxBytes: number,
+    reading: Reading,
   ): Promise<S3Answer> {
     const { connectionTimeoutMs, socketTimeoutMs, headersTimeoutMs } = this.limits;
     return new Promise<S3Answer>((resolve, reject) => {
@@ -213,7 +234,7 @@ export class S3HttpClient {
       request.on("response", (response) => {
         answered = true;
         clearTimeout(headersTimer);
-        readAnswer(response, maxBytes).then(resolve, (err: unknown) => {
+        readAnswer(response, reading).then(resolve, (err: unknown) => {
           request.destroy();
           reject(transportError(err));
         });
@@ -223,20 +244,32 @@ export class S3HttpClient {
   }
 }
 
+/** How an answer's body is read: its size limit, and when the caller has read enough of it. */
+interface Reading {
+  maxBytes: number;
+  enough?: (received: Buffer) => boolean;
+  receiveInto?: (bytes: number) => Buffer;
+}
+
+const isObjectBody = (status: number) => status === 200 || status === 206;
+
 /**
  * The answer's body in one buffer. S3 announces the length: each chunk is copied once into a
  * buffer of that size as it arrives, instead of keeping the chunks and joining them (half the
  * memory per miss, one copy less of the original).
  */
-async function readAnswer(response: IncomingMessage, maxBytes: number): Promise<S3Answer> {
+async function readAnswer(response: IncomingMessage, reading: Reading): Promise<S3Answer> {
   const status = response.statusCode ?? 0;
   const announced = Number(response.headers["content-length"]);
   const known = response.headers["content-length"] !== undefined && Number.isSafeInteger(announced);
-  if (status === 200 && known && announced > maxBytes) throw new S3BodyTooLargeError(announced);
-  const out = known ? Buffer.allocUnsafe(announced) : null;
+  if (isObjectBody(status) && known && announced > reading.maxBytes) throw new S3BodyTooLargeError(announced);
+  const out = known ? (isObjectBody(status) && reading.receiveInto ? reading.receiveInto(announced) : Buffer.allocUnsafe(announced)) : null;
+  const enough = isObjectBody(status) && out ? reading.enough : undefined;
   const chunks: Buffer[] = [];
   let read = 0;
+  let stopped = false;
   response.on("data", (chunk: Buffer) => {
+    if (stopped) return;
     if (out && read + chunk.byteLength > out.byteLength) {
       response.destroy(new S3TransportError(`long body: more than the announced ${announced} bytes`, true));
       return;
@@ -244,8 +277,18 @@ async function readAnswer(response: IncomingMessage, maxBytes: number): Promise<
     if (out) out.set(chunk, read);
     else chunks.push(chunk);
     read += chunk.byteLength;
+    if (enough && read < out!.byteLength && enough(out!.subarray(0, read))) {
+      stopped = true;
+      // The rest is not wanted: the connection goes, the next request opens another.
+      response.destroy();
+    }
   });
-  await finished(response);
+  try {
+    await finished(response);
+  } catch (err) {
+    if (!stopped) throw err;
+  }
+  if (stopped) return { status, headers: response.headers, body: out!.subarray(0, read), partial: true };
   if (out && read !== out.byteLength) throw new S3TransportError(`short body: ${read} of ${announced} bytes`, true);
   return { status, headers: response.headers, body: out ?? Buffer.concat(chunks, read) };
 }

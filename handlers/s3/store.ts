@@ -4,7 +4,7 @@
  */
 import { bodyMismatch } from "./body-check.js";
 import { normalizeEtag } from "../core/variant-source.js";
-import { S3BodyTooLargeError, S3HttpClient, S3TransportError, s3ErrorCode, type S3Answer } from "./client.js";
+import { S3BodyTooLargeError, S3HttpClient, S3TransportError, s3ErrorCode, type GetOptions, type S3Answer } from "./client.js";
 
 export interface StoredObject {
   body: Buffer;
@@ -13,16 +13,26 @@ export interface StoredObject {
   etag?: string;
   /** Its user metadata (`x-amz-meta-*`), names without the prefix. */
   metadata: Record<string, string>;
+  /**
+   * Set when `enough` stopped the read and `body` is the object's first bytes only: reads the
+   * rest of the same version of the object (If-Match its ETag) and gives the whole, checked
+   * like any GET; if the object was replaced meanwhile, the new one read whole (null if deleted).
+   */
+  rest?: () => Promise<StoredObject | null>;
 }
 
 /** What getIfChanged answers for an object that still has the ETag it was given. */
 export const UNCHANGED = "unchanged";
 
 export interface ObjectStore {
-  /** The object's bytes, or null when it does not exist. Other failures throw StoreError. */
-  get(bucket: string, key: string): Promise<StoredObject | null>;
   /** The object when its ETag is no longer `etag` (a conditional GET: no body is sent otherwise), UNCHANGED when it still is. */
   getIfChanged(bucket: string, key: string, etag: string): Promise<StoredObject | null | typeof UNCHANGED>;
+  /**
+   * The object's bytes, or null when it does not exist. Other failures throw StoreError.
+   * `enough` may stop the read early (GetOptions.enough): the answer then carries `rest`;
+   * `receiveInto` gives the memory the body is read into (GetOptions.receiveInto).
+   */
+  get(bucket: string, key: string, reading?: Pick<GetOptions, "enough" | "receiveInto">): Promise<StoredObject | null>;
   put(
     bucket: string,
     key: string,
@@ -62,22 +72,55 @@ export function s3ObjectStore(client: S3HttpClient, budgetMs: number = S3_INVOCA
     if (left <= 0) throw new StoreError(`${what}: the S3 time budget of ${budgetMs} ms is spent`);
     return AbortSignal.timeout(left);
   };
-  const read = async (bucket: string, key: string, headers: Record<string, string>): Promise<StoredObject | null | typeof UNCHANGED> => {
+  /** The rest of a read `enough` stopped, from the same version; joined with its first bytes and checked as the whole object. */
+  const readRest = async (bucket: string, key: string, first: S3Answer): Promise<StoredObject | null> => {
+    const from = first.body.byteLength;
+    const etag = header(first, "etag");
+    const answer = await request("GET", () =>
+      client.get(bucket, key, {
+        signal: budget("GET"),
+        maxBytes: MAX_ORIGINAL_BYTES,
+        range: `bytes=${from}-`,
+        ...(etag ? { ifMatch: etag } : {}),
+      }),
+    );
+    // Replaced (412; 416 when the new object is shorter; an S3-compatible server that ignores
+    // If-Match answers the new ETag) or deleted since the first read: the pieces would not be one
+    // object, so the object is read again whole.
+    if (answer.status === 412 || answer.status === 416 || isMissing(answer)) return store.get(bucket, key);
+    if (answer.status !== 206) throw new StoreError(`GET of the rest failed: ${failureName(answer)}`);
+    if (header(answer, "etag") !== etag) return store.get(bucket, key);
+    const whole = Buffer.concat([first.body, answer.body]);
+    const size = Number(header(first, "content-length"));
+    const mismatch = contentRangeMismatch(answer, from, size) ?? bodyMismatch(first.headers, whole);
+    if (mismatch !== undefined) throw new StoreError(`GET of the rest failed: ${mismatch}`);
+    return storedObject({ ...first, body: whole, partial: false });
+  };
+  const read = async (
+    bucket: string,
+    key: string,
+    headers: Record<string, string>,
+    reading: Pick<GetOptions, "enough" | "receiveInto"> = {},
+  ): Promise<StoredObject | null | typeof UNCHANGED> => {
     // A body that is not the object (bodyMismatch) is read again, as the client retries a
     // broken one; after the last attempt it is a StoreError, and nothing is rendered from it.
     for (let attempt = 1; ; attempt++) {
-      const answer = await request("GET", () => client.get(bucket, key, { signal: budget("GET"), maxBytes: MAX_ORIGINAL_BYTES, headers }));
+      const answer = await request("GET", () =>
+        client.get(bucket, key, { signal: budget("GET"), maxBytes: MAX_ORIGINAL_BYTES, headers, ...reading }),
+      );
       if (isMissing(answer)) return null;
       if (answer.status === 304 && headers["if-none-match"]) return UNCHANGED;
       if (answer.status !== 200) throw new StoreError(`GET failed: ${failureName(answer)}`);
+      // A body stopped early cannot be checked yet: the whole is, once the rest is read.
+      if (answer.partial) return { ...storedObject(answer), rest: () => readRest(bucket, key, answer) };
       const mismatch = bodyMismatch(answer.headers, answer.body);
       if (mismatch === undefined) return storedObject(answer);
       if (attempt >= client.limits.maxAttempts) throw new StoreError(`GET failed: ${mismatch}, ${attempt} times`);
     }
   };
-  return {
-    async get(bucket, key) {
-      return (await read(bucket, key, {})) as StoredObject | null;
+  const store: ObjectStore = {
+    async get(bucket, key, reading = {}) {
+      return (await read(bucket, key, {}, reading)) as StoredObject | null;
     },
     async getIfChanged(bucket, key, etag) {
       return read(bucket, key, { "if-none-match": `"${normalizeEtag(etag)}"` });
@@ -89,6 +132,14 @@ export function s3ObjectStore(client: S3HttpClient, budgetMs: number = S3_INVOCA
       if (answer.status !== 200) throw new StoreError(`PUT failed: ${failureName(answer)}`);
     },
   };
+  return store;
+}
+
+/** Why a 206 is not the bytes from `from` to the end of an object of `size` bytes, or undefined. */
+function contentRangeMismatch(answer: S3Answer, from: number, size: number): string | undefined {
+  const range = header(answer, "content-range");
+  const expected = `bytes ${from}-${size - 1}/${size}`;
+  return range === expected ? undefined : `Content-Range ${range ?? "missing"}, expected ${expected}`;
 }
 
 /** One client call, its transport failures as StoreError (an original over the limit as OriginalTooLargeError). */

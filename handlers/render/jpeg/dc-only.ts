@@ -26,13 +26,15 @@ const EOB_RUNS: HuffmanTable = {
 };
 const LONGEST_RUN = 2 ** 15 - 1;
 const DHT = 0xc4;
+const EOI = Buffer.from([0xff, 0xd9]);
 
 /**
  * The same JPEG with only the coefficients libjpeg reads at 1/8, which decodes at 1/8 to the same
  * pixels, or null when the file is not one this rewrite is sure of (not progressive, restart
  * markers, arithmetic coding, not 8-bit, a layout the reader does not understand), or when it
  * would not be smaller: each emptied scan adds two table definitions, so a file of many tiny
- * scans could otherwise come out several times larger than the original.
+ * scans could otherwise come out several times larger than the original. A layout read up to
+ * the end of a prefix (readJpegLayout's `endAt`, jpeg/prefix.ts) gets the EOI the prefix lacks.
  */
 export function dcOnlyJpeg(jpeg: Buffer, layout: JpegLayout | null = readJpegLayout(jpeg)): Buffer | null {
   if (!layout || !layout.progressive || layout.restarts || layout.arithmetic || layout.precision !== 8) return null;
@@ -59,6 +61,7 @@ export function dcOnlyJpeg(jpeg: Buffer, layout: JpegLayout | null = readJpegLay
     copied = scan.dataEnd;
   }
   pieces.push(jpeg.subarray(copied));
+  if (layout.end === jpeg.length) pieces.push(EOI);
   return length + jpeg.length - copied < jpeg.length ? Buffer.concat(pieces) : null;
 }
 

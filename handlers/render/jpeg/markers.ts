@@ -82,10 +82,14 @@ function check(condition: boolean): asserts condition {
   if (!condition) throw new Unsure();
 }
 
-/** The file's layout, or null when it is not a JPEG this reader fully understands. */
-export function readJpegLayout(jpeg: Uint8Array): JpegLayout | null {
+/**
+ * The file's layout, or null when it is not a JPEG this reader fully understands. `endAt`, the
+ * offset of a marker, reads the bytes before it as a whole file, as if an EOI stood there: the
+ * layout of a prefix that ends where a scan ends (jpeg/prefix.ts).
+ */
+export function readJpegLayout(jpeg: Uint8Array, endAt?: number): JpegLayout | null {
   try {
-    return walk(jpeg);
+    return endAt === undefined ? walk(jpeg, false) : walk(jpeg.subarray(0, endAt), true);
   } catch (err) {
     if (err instanceof Unsure) return null;
     throw err;
@@ -98,11 +102,13 @@ interface State {
   acTables: (HuffmanTable | undefined)[];
 }
 
-function walk(jpeg: Uint8Array): JpegLayout {
+/** `endsAsEoi`: the end of `jpeg` reads as an EOI marker (and ends the last scan's data). */
+function walk(jpeg: Uint8Array, endsAsEoi: boolean): JpegLayout {
   check(jpeg.length >= 4 && jpeg[0] === 0xff && jpeg[1] === SOI);
   const state: State = { layout: { scans: [], arithmetic: false, restarts: false }, acTables: [] };
   let pos = 2;
   for (;;) {
+    if (endsAsEoi && pos === jpeg.length) return finished(state, pos);
     const { marker, at } = nextMarker(jpeg, pos);
     if (marker === EOI) return finished(state, at);
     check(at + 4 <= jpeg.length);
@@ -110,7 +116,7 @@ function walk(jpeg: Uint8Array): JpegLayout {
     check(length >= 2 && at + 2 + length <= jpeg.length);
     const body = jpeg.subarray(at + 4, at + 2 + length);
     pos = at + 2 + length;
-    if (marker === SOS) pos = readScan(jpeg, state, body, at, pos);
+    if (marker === SOS) pos = readScan(jpeg, state, body, at, pos, endsAsEoi);
     else readSegment(state, marker, body);
   }
 }
@@ -185,7 +191,7 @@ function readHuffmanTables(state: State, body: Uint8Array): void {
 }
 
 /** Reads an SOS header and skips its entropy-coded data; returns the offset of the marker after it. */
-function readScan(jpeg: Uint8Array, state: State, body: Uint8Array, start: number, dataStart: number): number {
+function readScan(jpeg: Uint8Array, state: State, body: Uint8Array, start: number, dataStart: number, endsAsEoi: boolean): number {
   const frameComponents = state.layout.components;
   check(frameComponents !== undefined && body.length >= 1);
   const count = body[0]!;
@@ -200,7 +206,7 @@ function readScan(jpeg: Uint8Array, state: State, body: Uint8Array, start: numbe
   }
   const acTables = acDestinations.map((d) => state.acTables[d]);
   const tail = 1 + 2 * count;
-  const dataEnd = entropyDataEnd(jpeg, dataStart);
+  const dataEnd = entropyDataEnd(jpeg, dataStart, endsAsEoi);
   state.layout.scans.push({
     start,
     dataStart,
@@ -217,9 +223,10 @@ function readScan(jpeg: Uint8Array, state: State, body: Uint8Array, start: numbe
 }
 
 /** The offset of the first marker after `pos` that is neither a stuffed 0xFF00 nor an RSTn. */
-function entropyDataEnd(jpeg: Uint8Array, pos: number): number {
+function entropyDataEnd(jpeg: Uint8Array, pos: number, endsAsEoi: boolean): number {
   for (;;) {
     const ff = jpeg.indexOf(0xff, pos);
+    if (ff < 0 && endsAsEoi) return jpeg.length;
     check(ff >= 0 && ff + 1 < jpeg.length); // no marker after the data: truncated
     const next = jpeg[ff + 1]!;
     if (next !== 0x00 && !isRst(next)) return ff;
