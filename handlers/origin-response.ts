@@ -21,15 +21,7 @@ import { canonicalKeyOf, uriToKey } from "./core/canonical-uri.js";
 import { SOURCE_ETAG_METADATA, normalizeEtag } from "./core/variant-source.js";
 import { CONTENT_TYPES } from "./core/formats.js";
 import { isServableContentType, isUnderOriginalsPrefix, mediaTypeOf } from "./core/originals.js";
-import {
-  OriginalTooLargeError,
-  StoreError,
-  UNCHANGED,
-  regionalS3Client,
-  s3ObjectStore,
-  type ObjectStore,
-  type StoredObject,
-} from "./s3/store.js";
+import { OriginalTooLargeError, StoreError, UNCHANGED, regionalS3Client, s3ObjectStore, type ObjectStore } from "./s3/store.js";
 import {
   intermediateKey,
   intermediateMetadata,
@@ -179,10 +171,14 @@ export function createOriginResponseHandler(settings: Settings, deps: OriginResp
 type MissInput = Omit<RenderInput, "original">;
 
 /**
- * A miss: from the original's intermediate where the plan can use one (pixelSource), else from
- * the original read no further than the render needs (renderOriginal). A plan that may decode a
- * progressive JPEG at 1/8 from its DC scans (a thumbnail) makes no intermediate: its own render
- * is cheaper than making one, and a larger variant of the page makes it.
+ * A miss. Where the plan can be made from the original's intermediate (core/intermediate.ts),
+ * a stored one is used only when a conditional GET of the original (If-None-Match: the ETag it
+ * was made from) answers 304, which costs what a HEAD would and, when the original did change, is
+ * the GET this miss needs anyway. Otherwise the original is read no further than the render
+ * needs (renderOriginal): a thumbnail of a progressive JPEG decoded at 1/8 from its DC scans is
+ * rendered from those alone and makes no intermediate (its own render is cheaper than making
+ * one; a larger variant of the page makes it), and a whole original makes one where it pays
+ * (renderWhole).
  */
 async function renderMiss(
   store: ObjectStore,
@@ -191,68 +187,55 @@ async function renderMiss(
   receiveInto: (bytes: number) => Buffer,
 ): Promise<{ rendered: RenderedVariant; etag?: string }> {
   const { plan, settings } = input;
-  if (planMayUseIntermediate(plan, settings)) {
-    const from = await pixelSource(store, bucket, plan, settings, dcPrefixWatch(plan) !== null);
-    if (from) {
-      const rendered = from.record
-        ? await renderFromIntermediate(input, from.body, from.record)
-        : await renderVariant({ ...input, original: from.body });
-      await from.stored;
-      return { rendered, etag: from.etag };
-    }
-  }
-  return renderOriginal(store, bucket, plan, (original, dcPrefix) => renderVariant({ ...input, original, dcPrefix }), receiveInto);
-}
-
-/**
- * What a variant is made from: the original's bytes, or its intermediate's with the record of the
- * original it stands for. `etag` is the original's, as read or as confirmed unchanged.
- */
-interface PixelSource {
-  body: Buffer;
-  etag?: string;
-  record?: IntermediateRecord;
-  /** The PUT of an intermediate made by this miss, settled (a failure is logged, the variant is still good). */
-  stored?: Promise<void>;
-}
-
-/**
- * The original, or its intermediate (core/intermediate.ts) where the plan can be made from it.
- * Race-safe at the cost of one request: a stored intermediate is used only when a conditional
- * GET of the original (If-None-Match: the ETag it was made from) answers 304, which costs what
- * a HEAD would and, when the original did change, is the GET this miss needs anyway. A missing
- * or stale intermediate is made from the original just read, when that pays, and the variant is
- * rendered from the intermediate's bytes, so every miss makes the same variant.
- */
-async function pixelSource(
-  store: ObjectStore,
-  bucket: string,
-  plan: TransformPlan,
-  settings: Settings,
-  thumbnail: boolean,
-): Promise<PixelSource | null> {
-  const key = intermediateKey(plan.source, settings);
-  const stored = await storedIntermediate(store, bucket, key);
-  let original: StoredObject | null;
+  const stored = planMayUseIntermediate(plan, settings)
+    ? await storedIntermediate(store, bucket, intermediateKey(plan.source, settings))
+    : null;
   if (stored && intermediateServes(plan, stored.record, settings)) {
     const current = await store.getIfChanged(bucket, plan.source, stored.record.sourceEtag);
-    if (current === UNCHANGED) return { body: stored.body, etag: stored.record.sourceEtag, record: stored.record };
-    original = current;
-  } else if (thumbnail) {
-    return null;
-  } else {
-    original = await store.get(bucket, plan.source);
+    if (current === UNCHANGED)
+      return { rendered: await renderFromIntermediate(input, stored.body, stored.record), etag: stored.record.sourceEtag };
+    if (!current) throw new RequestError(404, "original not found");
+    return { rendered: await renderWhole(store, bucket, input, current.body, current.etag, stored), etag: current.etag };
   }
-  const sourceEtag = normalizeEtag(original?.etag);
-  // An intermediate of this very original that does not serve this plan is kept as it is.
-  if (!original || !sourceEtag || stored?.record.sourceEtag === sourceEtag) return originalSource(original);
-  const made = await makeIntermediate(original.body, plan, settings);
-  if (!made) return originalSource(original);
+  return renderOriginal(
+    store,
+    bucket,
+    plan,
+    (original, dcPrefix, etag) =>
+      dcPrefix ? renderVariant({ ...input, original, dcPrefix }) : renderWhole(store, bucket, input, original, etag, stored),
+    receiveInto,
+  );
+}
+
+/**
+ * The variant from the whole original, through a new intermediate where the plan can use one and
+ * making it pays (the variant is then rendered from the intermediate's bytes, so every miss makes
+ * the same variant). An intermediate of this very original that does not serve this plan is kept.
+ */
+async function renderWhole(
+  store: ObjectStore,
+  bucket: string,
+  input: MissInput,
+  original: Buffer,
+  etag: string | undefined,
+  stored: { record: IntermediateRecord } | null,
+): Promise<RenderedVariant> {
+  const { plan, settings } = input;
+  const sourceEtag = normalizeEtag(etag);
+  const made =
+    planMayUseIntermediate(plan, settings) && sourceEtag && stored?.record.sourceEtag !== sourceEtag
+      ? await makeIntermediate(original, plan, settings)
+      : null;
+  if (!made || !sourceEtag) return renderVariant({ ...input, original });
   const record: IntermediateRecord = { sourceEtag, source: made.source, sourceProfile: made.sourceProfile };
+  const key = intermediateKey(plan.source, settings);
+  // A failed store is logged: the variant is still good, and a later miss makes the intermediate again.
   const put = store
     .put(bucket, key, made.body, CONTENT_TYPES.jpeg, "no-store", intermediateMetadata(record))
     .catch((err: unknown) => console.error("origin-response: intermediate not stored", { key, error: String(err) }));
-  return { body: made.body, etag: sourceEtag, record, stored: put };
+  const rendered = await renderFromIntermediate(input, made.body, record);
+  await put;
+  return rendered;
 }
 
 /** The stored intermediate and its record; null when there is none, or bytes that are not the intermediate their record describes (made again). */
@@ -264,11 +247,6 @@ async function storedIntermediate(
   const stored = await store.get(bucket, key);
   const record = stored ? readIntermediateMetadata(stored.metadata) : null;
   return stored && record && (await isIntermediateOf(stored.body, record)) ? { body: stored.body, record } : null;
-}
-
-function originalSource(original: StoredObject | null): PixelSource {
-  if (!original) throw new RequestError(404, "original not found");
-  return { body: original.body, etag: original.etag };
 }
 
 /**
@@ -283,7 +261,7 @@ export async function renderOriginal(
   store: ObjectStore,
   bucket: string,
   plan: TransformPlan,
-  render: (original: Buffer, dcPrefix: boolean) => Promise<RenderedVariant>,
+  render: (original: Buffer, dcPrefix: boolean, etag: string | undefined) => Promise<RenderedVariant>,
   receiveInto?: (bytes: number) => Buffer,
 ): Promise<{ rendered: RenderedVariant; etag?: string }> {
   const watch = dcPrefixWatch(plan);
@@ -296,14 +274,14 @@ export async function renderOriginal(
   const { verdict } = seen;
   if (original?.rest && typeof verdict === "object") {
     try {
-      return { rendered: await render(original.body.subarray(0, verdict.end), true), etag: original.etag };
+      return { rendered: await render(original.body.subarray(0, verdict.end), true, original.etag), etag: original.etag };
     } catch (err) {
       if (!(err instanceof WholeOriginalNeeded)) throw err;
     }
     original = await original.rest();
   }
   if (!original) throw new RequestError(404, "original not found");
-  return { rendered: await render(original.body, false), etag: original.etag };
+  return { rendered: await render(original.body, false, original.etag), etag: original.etag };
 }
 
 /** The content types origin-response stores variants with: a stored variant of any other type is not ours. */

@@ -162,10 +162,18 @@ test("origin-response renders nothing outside originalsPrefix: a forged key read
   t.is(forged.body, "404 not an original\n");
   const outsideMark = await miss(keyOf("/unsafe/32x24/filters:watermark(priv/logo.png,0,0,0)/images/cat.jpg"));
   t.is(outsideMark.status, "400", outsideMark.body);
-  t.deepEqual(s3.reads, ["images/cat.jpg"], "neither priv/ key was read");
+  // The original is read (after its intermediate is looked up, under the variant prefix); no priv/ key is.
+  t.deepEqual(
+    s3.reads.filter((key) => !key.startsWith("variants/")),
+    ["images/cat.jpg"],
+    "neither priv/ key was read",
+  );
   t.deepEqual(s3.writes, []);
 
   const insideMark = await miss(keyOf("/unsafe/32x24/filters:watermark(images/logo.png,0,0,0)/images/cat.jpg"));
   t.is(insideMark.status, "200", insideMark.body);
-  t.deepEqual(s3.reads, ["images/cat.jpg", "images/cat.jpg", "images/logo.png"]);
+  t.deepEqual(
+    s3.reads.filter((key) => !key.startsWith("variants/")),
+    ["images/cat.jpg", "images/cat.jpg", "images/logo.png"],
+  );
 });
