@@ -28,9 +28,12 @@ interface ImageFormat {
  * - `animation`: frames kept when read and written (GIF, WebP);
  * - `alpha`: an alpha channel survives encoding (JPEG's does not: it is flattened);
  * - `max-bytes`: thumbor's quality search for `max_bytes` applies (JPEG and WebP, as in thumbor);
- * - `shrink-on-load`: libvips decodes it at a fraction of its size (JPEG scales, WebP's decoder).
+ * - `shrink-on-load`: libvips decodes it at a fraction of its size (JPEG scales, WebP's decoder);
+ * - `dct-scaling`: the decoder itself scales by 1/2, 1/4 or 1/8 (libjpeg's DCT scaling; the render
+ *   budget counts the smaller decode);
+ * - `lossless-at-100`: quality 100 encodes losslessly (thumbor's WebP), at a far higher cost.
  */
-export type Capability = "animation" | "alpha" | "max-bytes" | "shrink-on-load";
+export type Capability = "animation" | "alpha" | "max-bytes" | "shrink-on-load" | "dct-scaling" | "lossless-at-100";
 
 export const IMAGE_FORMATS = {
   jpeg: {
@@ -40,7 +43,7 @@ export const IMAGE_FORMATS = {
     sharpName: "jpeg",
     readable: true,
     writable: true,
-    can: ["max-bytes", "shrink-on-load"],
+    can: ["max-bytes", "shrink-on-load", "dct-scaling"],
   },
   png: {
     contentType: "image/png",
@@ -58,7 +61,7 @@ export const IMAGE_FORMATS = {
     sharpName: "webp",
     readable: true,
     writable: true,
-    can: ["animation", "alpha", "max-bytes", "shrink-on-load"],
+    can: ["animation", "alpha", "max-bytes", "shrink-on-load", "lossless-at-100"],
     negotiated: { setting: "autoWebp", preference: 2 },
   },
   avif: {

@@ -139,7 +139,7 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
       p.quality === settings.defaultQuality &&
       typeof p.width === "number" &&
       typeof p.height === "number" &&
-      (p.format === null || p.format === negotiateFormat("image/avif") || p.format === negotiateFormat("image/webp"));
+      (p.format === null || NEGOTIATED_FORMATS.some((f) => settings[f.setting] && f.format === p.format));
     return simple && (sizes.length === 0 || sizes.some((s) => s.width === p.width && s.height === p.height));
   }
 
