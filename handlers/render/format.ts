@@ -2,7 +2,7 @@
 import type { OutputFormat } from "../core/formats.js";
 import type { TransformPlan } from "../core/plan.js";
 import { filterCalls } from "../core/plan-queries.js";
-import { asBoolean } from "./common/filter-args.js";
+import { lenientBooleanArg } from "./common/filter-args.js";
 import type { Header } from "./load.js";
 
 /**
@@ -28,6 +28,6 @@ export function outputFormatFor(plan: TransformPlan, header: Pick<Header, "forma
       format = "png";
   }
   const autojpg = filterCalls(plan, "autojpg").at(-1);
-  if (autojpg && asBoolean(autojpg.args[0], true) && format === "png" && !header.hasAlpha) format = "jpeg";
+  if (autojpg && lenientBooleanArg("autojpg", autojpg.args, 0) && format === "png" && !header.hasAlpha) format = "jpeg";
   return format;
 }
