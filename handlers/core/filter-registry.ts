@@ -27,9 +27,12 @@ export type FilterPhase = "pre" | "after" | "post";
  * - geometry: render/geometry.ts, in the crop and resize arithmetic;
  * - encoder: the render, when choosing the output (format, frames, metadata, size, lifetime);
  * - effect: a pixel step, run in URL order after the transform (render/effects/);
+ * - none: no code acts on it, because what it asks for always holds (`inherent` says why); it is
+ *   accepted and kept in keys like any implemented filter;
  * - unsupported: refused with a 400 naming the filter (the reason says why).
+ * tests/core/filter-registry.test.ts checks that each is named where this says and nowhere else.
  */
-export type FilterHandler = "planner" | "geometry" | "encoder" | "effect" | "unsupported";
+export type FilterHandler = "planner" | "geometry" | "encoder" | "effect" | "none" | "unsupported";
 
 /** What thumbor's grammar needs of a filter (custom grammars in tests declare only this). */
 export interface FilterSyntax {
@@ -47,6 +50,8 @@ export interface FilterDefinition extends FilterSyntax {
   readonly handledBy: FilterHandler;
   /** Why an unsupported filter is refused. */
   readonly unsupportedReason?: string;
+  /** Why a filter handled by "none" needs no code: what always holds without it. */
+  readonly inherent?: string;
   /** Costs time in proportion to pixels × kernel size: plan-limits.ts caps how many one URL chains. */
   readonly costly: boolean;
   /** Its first argument names another image, read from the bucket (render/effects/bucket-image.ts). */
@@ -64,7 +69,9 @@ export interface FilterDefinition extends FilterSyntax {
   readonly renderCost: number;
 }
 
-type Extra = Partial<Pick<FilterDefinition, "phase" | "appliedBy" | "costly" | "readsImage" | "unsupportedReason" | "key" | "renderCost">>;
+type Extra = Partial<
+  Pick<FilterDefinition, "phase" | "appliedBy" | "costly" | "readsImage" | "unsupportedReason" | "inherent" | "key" | "renderCost">
+>;
 
 const p = (type: ParamType, ...dflt: [FilterArg?]): FilterParam => (dflt.length > 0 ? { type, default: dflt[0] } : { type });
 const def = <N extends string>(
@@ -109,7 +116,11 @@ const DEFINITION_LIST = [
   def("cover", "encoder", [], { appliedBy: "transformer", key: once }),
   def("max_age", "encoder", [p(T.PositiveNumber)], { key: { args: K.maxAgeArgs, ...last } }),
   def("max_bytes", "encoder", [p(T.PositiveNumber)], { key: { args: K.maxBytesArgs, ...last } }),
-  def("strip_exif", "encoder", [], { key: once }),
+  // thumbor's strip_exif drops the engine's EXIF before it writes the image.
+  def("strip_exif", "none", [], {
+    key: once,
+    inherent: "variants never carry EXIF: the encoder writes no metadata (sharp keeps none unless asked)",
+  }),
   def("strip_icc", "encoder", [], { key: once }),
   // Neighbourhood effects first: the costly ones.
   def("blur", "effect", [p(T.PositiveNonZeroNumber), p(T.DecimalNumber, 0)], { ...costly, ...cost(270), key: { args: K.blurArgs } }),
@@ -186,8 +197,10 @@ export function argsWithDefaults(name: FilterName, args: readonly FilterArg[]): 
 /** Filters the planner turns into plan fields or other plan parts: never in a plan's filter list. */
 export const PLANNER_FILTERS = namesWhere((d) => d.handledBy === "planner");
 
-/** Filters a plan may carry to the render (a key's filters): geometry, encoder and effects. */
-export const IMPLEMENTED_FILTERS = namesWhere((d) => d.handledBy === "geometry" || d.handledBy === "encoder" || d.handledBy === "effect");
+/** Filters a plan may carry to the render (a key's filters): geometry, encoder, effects, and those whose effect is inherent. */
+export const IMPLEMENTED_FILTERS = namesWhere(
+  (d) => d.handledBy === "geometry" || d.handledBy === "encoder" || d.handledBy === "effect" || d.handledBy === "none",
+);
 
 /** Filters that run as pixel steps in URL order. */
 export const EFFECT_FILTERS = namesWhere((d) => d.handledBy === "effect");

@@ -17,7 +17,7 @@ import { refusal } from "./errors.js";
 import { FILTERS_WITH_IMAGES, filterDefinition } from "./filter-registry.js";
 import { formatCan, type OutputFormat } from "./formats.js";
 import type { Dimension, FilterCall, TransformPlan } from "./plan.js";
-import { filterCalls } from "./plan-queries.js";
+import { filterCalls, isCall } from "./plan-queries.js";
 import type { Settings } from "./settings.js";
 
 /**
@@ -151,12 +151,12 @@ export function outputBound(plan: TransformPlan, settings: Pick<Settings, "maxWi
 
 /** The image's size after an effect: fill makes its canvas (the request's sides, the image's where 0); rotate(±90) swaps. */
 function sizeAfter(call: FilterCall, size: Size, plan: TransformPlan, settings: BudgetSettings): Size {
-  if (call.name === "fill") {
+  if (isCall(call, "fill")) {
     const side = (requested: Dimension, current: number, max: number) =>
       typeof requested === "number" && requested > 0 ? Math.min(requested, max) : current;
     return { width: side(plan.width, size.width, settings.maxWidth), height: side(plan.height, size.height, settings.maxHeight) };
   }
-  if (call.name === "rotate" && Math.abs(Number(call.args[0])) % 180 === 90) return { width: size.height, height: size.width };
+  if (isCall(call, "rotate") && Math.abs(Number(call.args[0])) % 180 === 90) return { width: size.height, height: size.width };
   return size;
 }
 
