@@ -30,7 +30,8 @@ export type FilterPhase = "pre" | "after" | "post";
  * - none: no code acts on it, because what it asks for always holds (`inherent` says why); it is
  *   accepted and kept in keys like any implemented filter;
  * - unsupported: refused with a 400 naming the filter (the reason says why).
- * tests/core/filter-registry.test.ts checks that each is named where this says and nowhere else.
+ * tests/core/filter-registry.test.ts checks that the code asks about each planner, geometry and
+ * encoder filter where this says, and about none and unsupported ones nowhere.
  */
 export type FilterHandler = "planner" | "geometry" | "encoder" | "effect" | "none" | "unsupported";
 
