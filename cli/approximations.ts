@@ -14,7 +14,8 @@
  * to one level of rounding per channel and the resampling and encoder differences between sharp
  * (libvips) and Pillow. Anything beyond that is listed here.
  */
-import { FILTERS_WITH_IMAGES, filterDefinition } from "../handlers/core/filter-registry.js";
+import { argsWithDefaults, FILTERS_WITH_IMAGES, filterDefinition, type FilterName } from "../handlers/core/filter-registry.js";
+import { filterCalls, isCall } from "../handlers/core/plan-queries.js";
 import { MAX_AGE_STEPS } from "../handlers/core/filter-key-rules.js";
 import { EXACT_BLUR_BUDGET, MAX_BLUR_RADIUS } from "../handlers/core/plan-limits.js";
 import type { FilterCall, TransformPlan } from "../handlers/core/plan.js";
@@ -43,8 +44,8 @@ export interface ApproximateFeature {
 const isPostTransformFilter = (c: FilterCall): boolean =>
   filterDefinition(c.name)?.phase === "post" && filterDefinition(c.name)?.appliedBy === "filter";
 
-const hasCall = (ctx: FeatureContext, name: string, test: (c: FilterCall) => boolean = () => true): boolean =>
-  ctx.plan.filters.some((c) => c.name === name && test(c));
+const hasCall = (ctx: FeatureContext, name: FilterName, test: (c: FilterCall) => boolean = () => true): boolean =>
+  filterCalls(ctx.plan, name).some(test);
 
 /**
  * The most pixels the variant can have, from the URL alone. A side given in pixels bounds that
@@ -97,7 +98,7 @@ export const APPROXIMATE_FEATURES: readonly ApproximateFeature[] = [
     feature: "format(heif)",
     reason:
       "edge-resizer cannot encode HEIF (no HEVC encoder in sharp's build): `format(heif)` / `format(heic)` fall back to the automatic format choice",
-    applies: (ctx) => ctx.calls.some((c) => c.name === "format" && /^hei[cf]$/i.test(String(c.args[0] ?? ""))),
+    applies: (ctx) => ctx.calls.some((c) => isCall(c, "format") && /^hei[cf]$/i.test(String(c.args[0] ?? ""))),
   },
   {
     feature: "blur(large)",
@@ -115,20 +116,20 @@ export const APPROXIMATE_FEATURES: readonly ApproximateFeature[] = [
     feature: "noise",
     reason:
       "without a seed (or seed 0) thumbor continues its process-wide rand() stream, so its noise changes per request; edge-resizer always starts from glibc's initial state (with a seed > 0: identical to thumbor's C filters on glibc; builds with the Rust filters draw another pattern)",
-    applies: (ctx) => hasCall(ctx, "noise", (c) => c.args[1] === undefined || Number(c.args[1]) === 0),
+    applies: (ctx) => hasCall(ctx, "noise", (c) => Number(argsWithDefaults("noise", c.args)[1]) === 0),
   },
   {
     feature: "extract_focal",
     reason:
       "thumbor 7.8 looks for the nested URL's manual crop in the re-quoted image URL, where `:` is `%3A`, so the crop never matches and the filter does nothing; edge-resizer does what thumbor's documentation describes: the nested original, with the crop box as a focal point",
     // Only when it found a nested crop (it then added a focal point): otherwise both ignore it.
-    applies: (ctx) => ctx.plan.filters.filter((c) => c.name === "focal").length > ctx.calls.filter((c) => c.name === "focal").length,
+    applies: (ctx) => filterCalls(ctx.plan, "focal").length > ctx.calls.filter((c) => isCall(c, "focal")).length,
   },
   {
     feature: "max_age(rounded)",
     reason:
       "so that max_age() cannot mint a stored copy of the picture per second, N is rounded down to a step of 0, 10, 30 s, 1, 5, 10, 15, 30 min, 1, 2, 6, 12 h, 1, 2, 7, 30 days or a year: the variant is cached that long, never longer than asked (identical when N is one of those steps)",
-    applies: (ctx) => ctx.calls.some((c) => c.name === "max_age" && !MAX_AGE_STEPS.includes(Number(c.args[0]))),
+    applies: (ctx) => ctx.calls.some((c) => isCall(c, "max_age") && !MAX_AGE_STEPS.includes(Number(c.args[0]))),
   },
   {
     feature: "rgb",

@@ -12,10 +12,8 @@
  *
  * Exit status: 0 printed, 2 usage error (unknown option, unreadable stack file).
  */
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
 import { parseCommandArgs } from "./args.js";
-import { yamlParser } from "./stack-file.js";
+import { readStackFile, type StackValues } from "./stack-file.js";
 
 /** What decides which resource types the component registers. */
 export interface DeployerConfig {
@@ -382,22 +380,6 @@ export function deployerPolicy(config: DeployerConfig) {
   };
 }
 
-type StackValues = Record<string, unknown>;
-
-/** The project's declared defaults (Pulumi.yaml beside the stack file) overlaid by the stack file's values. */
-export function stackFileValues(stackFile: string): StackValues {
-  const yaml = yamlParser();
-  const project = yaml.load(readFileSync(join(dirname(stackFile), "Pulumi.yaml"), "utf8")) as {
-    name: string;
-    config?: Record<string, { default?: unknown }>;
-  };
-  const stack = (yaml.load(readFileSync(stackFile, "utf8")) as { config?: StackValues } | null)?.config ?? {};
-  const values: StackValues = {};
-  for (const [key, declared] of Object.entries(project.config ?? {}))
-    if (declared.default !== undefined) values[`${project.name}:${key}`] = declared.default;
-  return { ...values, ...stack };
-}
-
 /** The configuration a stack's values (`edge-resizer:<key>`, as in Pulumi.<stack>.yaml) give. */
 export function deployerConfigOf(values: StackValues, namespace = "edge-resizer"): DeployerConfig {
   const get = (key: string) => values[`${namespace}:${key}`];
@@ -447,11 +429,10 @@ export function parseDeployerPolicyArgs(argv: string[]): DeployerConfig {
   };
   if (values.stack !== undefined) {
     try {
-      base = deployerConfigOf(stackFileValues(values.stack));
+      base = deployerConfigOf(readStackFile(values.stack, "omit"));
     } catch (err) {
-      throw new DeployerPolicyUsageError(
-        `cannot read ${values.stack} (and Pulumi.yaml beside it): ${(err as Error).message.split("\n")[0]}`,
-      );
+      // The reader's messages name the file (the stack file or Pulumi.yaml beside it).
+      throw new DeployerPolicyUsageError((err as Error).message.split("\n")[0]!);
     }
   }
   return {

@@ -5,9 +5,12 @@
  *
  * Two spellings of a stack's config are read: `pulumi config --json --show-secrets` (each key's
  * `value` as a string, `objectValue` for lists) and a stack file (`Pulumi.<stack>.yaml`, whose
- * `config:` holds plain values; encrypted `secure:` values cannot be read here).
+ * `config:` holds plain values; encrypted `secure:` values cannot be read here). This is the one
+ * reader of stack files: the settings commands and deployer-policy (which also takes Pulumi.yaml's
+ * declared defaults, as the Pulumi CLI does) both read through it.
  */
 import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { imageResizerArgsFromConfig } from "../components/stack-config.js";
 import { SettingsError, validateSettings, type Settings } from "../handlers/core/settings.js";
@@ -34,27 +37,71 @@ export function looksLikeStackConfig(path: string, text: string): boolean {
   }
 }
 
+/**
+ * What a reader does with an encrypted (`secure:`) value, which only the Pulumi CLI can decrypt:
+ * refuse the file (the settings need every value), or leave the key out (deployer-policy reads
+ * no secret).
+ */
+export type EncryptedValues = "refuse" | "omit";
+
 /** Reads either spelling of a stack's config; `origin` names it in errors. */
-export function parseStackConfig(text: string, origin: string): StackValues {
+export function parseStackConfig(text: string, origin: string, encrypted: EncryptedValues = "refuse"): StackValues {
   const trimmed = text.trimStart();
   if (trimmed.startsWith("{")) return fromPulumiJson(text, origin);
-  let doc: unknown;
-  try {
-    doc = yamlParser().load(text);
-  } catch (err) {
-    throw new SettingsError(`${origin} is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
-  }
+  const doc = loadYaml(text, origin);
   if (!isObject(doc) || !isObject(doc.config ?? {})) throw new SettingsError(`${origin}: expected a stack file with a "config:" map`);
   const out: StackValues = {};
   for (const [key, value] of Object.entries((doc.config ?? {}) as Record<string, unknown>)) {
     if (isObject(value) && "secure" in value) {
+      if (encrypted === "omit") continue;
       throw new SettingsError(
         `${origin}: ${key} is encrypted; give \`pulumi config --json --show-secrets\` instead (e.g. on standard input with "-")`,
       );
     }
-    out[key] = typeof value === "string" ? value : JSON.stringify(value);
+    out[key] = cliValue(value);
   }
   return out;
+}
+
+/** Pulumi.yaml's declared defaults, keyed `<project name>:<key>` as a stack's values are. */
+export function projectDefaults(text: string, origin: string): StackValues {
+  const doc = loadYaml(text, origin);
+  if (!isObject(doc) || typeof doc.name !== "string" || !isObject(doc.config ?? {}))
+    throw new SettingsError(`${origin}: expected a Pulumi project file with a "name:" and a "config:" map`);
+  const out: StackValues = {};
+  for (const [key, declared] of Object.entries((doc.config ?? {}) as Record<string, unknown>))
+    if (isObject(declared) && declared.default !== undefined) out[`${doc.name}:${key}`] = cliValue(declared.default);
+  return out;
+}
+
+/**
+ * A stack file as the Pulumi CLI hands it to the program: the defaults Pulumi.yaml (beside it)
+ * declares, overlaid by the stack's own values.
+ */
+export function readStackFile(path: string, encrypted: EncryptedValues): StackValues {
+  const projectFile = join(dirname(path), "Pulumi.yaml");
+  return { ...projectDefaults(readText(projectFile), projectFile), ...parseStackConfig(readText(path), path, encrypted) };
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    throw new SettingsError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+function loadYaml(text: string, origin: string): unknown {
+  try {
+    return yamlParser().load(text);
+  } catch (err) {
+    throw new SettingsError(`${origin} is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+  }
+}
+
+/** A value as the Pulumi CLI hands it to a program: strings as they are, anything else as JSON. */
+function cliValue(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value);
 }
 
 function fromPulumiJson(text: string, origin: string): StackValues {
@@ -71,8 +118,7 @@ function fromPulumiJson(text: string, origin: string): StackValues {
     if (entry.secret === true && entry.value === undefined) {
       throw new SettingsError(`${origin}: ${key} is a secret whose value is not shown: run \`pulumi config --json --show-secrets\``);
     }
-    const value = entry.objectValue !== undefined ? entry.objectValue : entry.value;
-    out[key] = typeof value === "string" ? value : JSON.stringify(value);
+    out[key] = cliValue(entry.objectValue !== undefined ? entry.objectValue : entry.value);
   }
   return out;
 }

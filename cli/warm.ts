@@ -18,6 +18,7 @@ import { createProgressBar, renderBar, type ProgressTarget } from "./progress.js
 import { baseUrlOption, getWithRetries, isError, readRequestPaths, runPool, wholeNumberOption } from "./requests.js";
 import { loadSettingsOrStack } from "./stack-file.js";
 import { isRequestError } from "../handlers/core/errors.js";
+import { NEGOTIATED_FORMATS } from "../handlers/core/formats.js";
 import { DEFAULT_SETTINGS, SettingsError, type Settings } from "../handlers/core/settings.js";
 import { createRequestPlanner } from "../handlers/url/request-plan.js";
 
@@ -39,13 +40,16 @@ Summary: made (x-cache Miss: the edge went to the origin), already there (Hit), 
 Exit status: 0 nothing failed, 1 some request failed, 2 error.
 `;
 
-/** One Accept per format the planner may negotiate, best first. */
+/**
+ * One Accept per format the planner may negotiate, best first: a browser that takes that format
+ * and every one after it (core/formats.ts NEGOTIATED_FORMATS), then one that takes none.
+ */
 export function negotiatedAccepts(settings: Settings): string[] {
-  const out: string[] = [];
-  if (settings.autoAvif) out.push("image/avif,image/webp,image/*,*/*;q=0.8");
-  if (settings.autoWebp) out.push("image/webp,image/*,*/*;q=0.8");
-  out.push("image/*,*/*;q=0.8");
-  return out;
+  const anyImage = "image/*,*/*;q=0.8";
+  const out = NEGOTIATED_FORMATS.flatMap((f, i) =>
+    settings[f.setting] ? [[...NEGOTIATED_FORMATS.slice(i).map((later) => later.contentType), anyImage].join(",")] : [],
+  );
+  return [...out, anyImage];
 }
 
 export interface WarmRequest {

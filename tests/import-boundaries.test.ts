@@ -2,13 +2,14 @@
  * The folders mirror the bundles: only handlers/render/ uses sharp; core/ is shared and imports
  * only itself; every other folder of handlers/ (url for viewer-request, render and s3 for
  * origin-response, purge, cloudfront) imports only itself and core/, in both directions, and none
- * reaches components/, local/ or cli/; viewer-request never reaches render/ or sharp, however
- * indirectly; the CLI never reaches render/ and reaches sharp only through verify's own decoder,
+ * reaches components/, local/ or cli/; each bundle (viewer-request, origin-response, purge)
+ * reaches only its own folders and core/, never another bundle's code or entry point, the tools or
+ * (but origin-response) sharp, however indirectly; the CLI never reaches render/ and reaches sharp only through verify's own decoder,
  * never from the audit.
  */
 import test from "ava";
-import { join } from "node:path";
-import { boundaryViolations, buildImportGraph, findPath, readSources } from "./helpers/import-graph.js";
+import { join, posix } from "node:path";
+import { BUNDLES, boundaryViolations, buildImportGraph, findPath, readSources } from "./helpers/import-graph.js";
 
 const graph = buildImportGraph(readSources(join(__dirname, "..")));
 
@@ -101,8 +102,79 @@ test("the checker follows chains: viewer-request reaching render/ or the CLI rea
   );
   t.deepEqual(violations, [
     "viewer-request reaches handlers/render/c.ts: handlers/viewer-request.ts → local/a.ts → local/b.ts → handlers/render/c.ts",
+    "viewer-request reaches local/a.ts: handlers/viewer-request.ts → local/a.ts",
     "cli/main.ts reaches sharp: cli/main.ts → local/b.ts → handlers/render/c.ts → sharp",
   ]);
+});
+
+/** A file of each bundle's own folder (not core/, which every bundle shares). */
+const OWN_FILE: Record<string, string> = {
+  "viewer-request": "handlers/url/own.ts",
+  "origin-response": "handlers/render/own.ts",
+  purge: "handlers/purge/own.ts",
+};
+const SHARED = "handlers/core/shared.ts";
+
+/** A fake graph of import chains: each chain's files, each importing the next by a relative specifier. */
+function chains(...paths: string[][]) {
+  const files: Record<string, string[]> = {};
+  for (const path of paths)
+    path.forEach((file, i) => {
+      files[file] ??= [];
+      const next = path[i + 1];
+      if (next === undefined) return;
+      const spec = posix.relative(posix.dirname(file), next).replace(/\.ts$/, ".js");
+      files[file]!.push(`import { x } from "${spec.startsWith(".") ? spec : `./${spec}`}";`);
+    });
+  return fakeGraph(files);
+}
+
+for (const [from, { entry }] of Object.entries(BUNDLES)) {
+  for (const [to, other] of Object.entries(BUNDLES)) {
+    if (to === from) continue;
+    test(`the checker fails when ${from} reaches ${to}'s code or entry point, through any chain`, (t) => {
+      const own = [entry, OWN_FILE[from]!, SHARED];
+      t.deepEqual(boundaryViolations(chains(own, ["local/x.ts", OWN_FILE[to]!])), [], "its own folders and core/ are fine");
+      const viaCore = chains([...own, OWN_FILE[to]!]);
+      t.true(viaCore.get(SHARED)!.includes(OWN_FILE[to]!), "the fake graph resolves the chain");
+      t.true(viaCore.get(OWN_FILE[from]!)!.includes(SHARED));
+      t.true(boundaryViolations(viaCore).includes(`${from} reaches ${OWN_FILE[to]}: ${[...own, OWN_FILE[to]].join(" → ")}`));
+      t.deepEqual(boundaryViolations(chains([entry, other.entry])), [`${from} reaches ${other.entry}: ${entry} → ${other.entry}`]);
+    });
+  }
+  test(`the checker fails when ${from} reaches components/, local/ or cli/, however indirectly`, (t) => {
+    for (const tool of ["components/image-resizer.ts", "local/edge.ts", "cli/main.ts"]) {
+      const path = [entry, OWN_FILE[from]!, SHARED, tool];
+      t.true(boundaryViolations(chains(path)).includes(`${from} reaches ${tool}: ${path.join(" → ")}`), tool);
+    }
+  });
+}
+
+test("the checker fails when render/ or url/ imports the other, or components/", (t) => {
+  const violations = boundaryViolations(
+    fakeGraph({
+      "handlers/render/a.ts": [`import { u } from "../url/b.js";`, `import { c } from "../../components/bundle.js";`],
+      "handlers/url/b.ts": [`import { r } from "../render/a.js";`, `import { c } from "../../components/bundle.js";`],
+      "components/bundle.ts": [],
+    }),
+  );
+  t.deepEqual(violations, [
+    "handlers/render/a.ts (render) imports handlers/url/b.ts",
+    "handlers/render/a.ts (render) imports components/bundle.ts",
+    "handlers/url/b.ts (url) imports handlers/render/a.ts",
+    "handlers/url/b.ts (url) imports components/bundle.ts",
+  ]);
+});
+
+test("the real bundles reach exactly their own folders", (t) => {
+  for (const [bundle, { entry, rooms }] of Object.entries(BUNDLES)) {
+    const reached = new Set<string>();
+    for (const file of graph.keys()) {
+      const room = /^handlers\/([^/]+)\//.exec(file)?.[1];
+      if (room && findPath(graph, entry, (n) => n === file)) reached.add(room);
+    }
+    t.deepEqual([...reached].sort(), [...rooms].sort(), bundle);
+  }
 });
 
 test("the CLI decodes with sharp only through verify's decoder: never the render, never on the audit's path", (t) => {

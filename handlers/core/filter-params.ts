@@ -23,6 +23,13 @@ export interface FilterParam {
   readonly default?: FilterArg;
 }
 
+/** The arguments thumbor passes to a filter method: the given ones, then the defaults of the rest (up to the first without one). */
+export function withDefaults(params: readonly FilterParam[], args: readonly FilterArg[]): FilterArg[] {
+  const out = [...args];
+  for (let i = out.length; i < params.length && params[i]!.default !== undefined; i++) out.push(params[i]!.default!);
+  return out;
+}
+
 // thumbor's STRIP_QUOTE `^'(.+)'$` (Python's "." is anything but "\n").
 const STRIP_QUOTE = /^'([^\n]+)'$/;
 

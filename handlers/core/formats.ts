@@ -39,10 +39,12 @@ export interface ImageFormat {
  * - `alpha`: an alpha channel survives encoding (JPEG's does not: it is flattened);
  * - `max-bytes`: thumbor's quality search for `max_bytes` applies (JPEG and WebP, as in thumbor);
  * - `shrink-on-load`: libvips decodes it at a fraction of its size (JPEG scales, WebP's decoder);
- * - `draft`: libjpeg's own scaled decode (1/2, 1/4, 1/8) may be asked for, and a progressive
- *   file reduced to its DC scans (render/draft.ts, render/jpeg/), as Pillow's `draft` does.
+ * - `dct-scaling`: the decoder itself scales by 1/2, 1/4 or 1/8 (libjpeg's DCT scaling): the render
+ *   may ask for it (render/draft.ts) and reduce a progressive file to its DC scans (render/jpeg/),
+ *   as Pillow's `draft` does, and the render budget counts the smaller decode;
+ * - `lossless-at-100`: quality 100 encodes losslessly (thumbor's WebP), at a far higher cost.
  */
-export type Capability = "animation" | "alpha" | "max-bytes" | "shrink-on-load" | "draft";
+export type Capability = "animation" | "alpha" | "max-bytes" | "shrink-on-load" | "dct-scaling" | "lossless-at-100";
 
 export const IMAGE_FORMATS = {
   jpeg: {
@@ -53,7 +55,7 @@ export const IMAGE_FORMATS = {
     readable: true,
     servedAs: "jpeg",
     writable: true,
-    can: ["max-bytes", "shrink-on-load", "draft"],
+    can: ["max-bytes", "shrink-on-load", "dct-scaling"],
   },
   png: {
     contentType: "image/png",
@@ -74,7 +76,7 @@ export const IMAGE_FORMATS = {
     readable: true,
     servedAs: "webp",
     writable: true,
-    can: ["animation", "alpha", "max-bytes", "shrink-on-load"],
+    can: ["animation", "alpha", "max-bytes", "shrink-on-load", "lossless-at-100"],
     negotiated: { setting: "autoWebp", preference: 2 },
   },
   avif: {

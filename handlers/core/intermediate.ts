@@ -12,6 +12,7 @@
  * needs the original's own pixels (trim, meta, a manual crop in source pixels, sharp's attention
  * strategy) is made from the original.
  */
+import { formatCan } from "./formats.js";
 import type { TransformPlan } from "./plan.js";
 import type { Size } from "./render-budget.js";
 import type { Settings } from "./settings.js";
@@ -66,11 +67,12 @@ export interface OriginalFacts {
 }
 
 /**
- * True when storing an intermediate of this original pays: a still, non-CMYK JPEG larger than
- * the intermediate, progressive (libjpeg decodes all of it whatever the scale) or large.
+ * True when storing an intermediate of this original pays: a still, non-CMYK original of a
+ * DCT-scaled format (JPEG: the measured gain) larger than the intermediate, progressive
+ * (libjpeg decodes all of it whatever the scale) or large.
  */
 export function intermediatePays(original: OriginalFacts): boolean {
-  if (original.format !== "jpeg" || original.frames !== 1 || original.space === "cmyk") return false;
+  if (!formatCan(original.format, "dct-scaling") || original.frames !== 1 || original.space === "cmyk") return false;
   if (Math.max(original.width, original.height) <= INTERMEDIATE_LONG_SIDE) return false;
   return original.progressive || original.width * original.height >= INTERMEDIATE_MIN_BASELINE_PIXELS;
 }

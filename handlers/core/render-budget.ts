@@ -17,7 +17,7 @@ import { refusal } from "./errors.js";
 import { FILTERS_WITH_IMAGES, filterDefinition } from "./filter-registry.js";
 import { formatCan, type OutputFormat } from "./formats.js";
 import type { Dimension, FilterCall, TransformPlan } from "./plan.js";
-import { filterCalls } from "./plan-queries.js";
+import { filterCalls, isCall } from "./plan-queries.js";
 import type { Settings } from "./settings.js";
 
 /**
@@ -114,7 +114,8 @@ export function estimateRenderCost(plan: TransformPlan, settings: BudgetSettings
 function decodeMegapixels(plan: TransformPlan, settings: BudgetSettings, facts?: RenderFacts): number {
   if (!facts) return settings.maxInputPixels / 1e6;
   const { source } = facts;
-  const shrink = source.format === "jpeg" && !plan.crop && !plan.trim ? jpegShrinkOnLoad(source, outputBound(plan, settings, source)) : 1;
+  const shrink =
+    formatCan(source.format, "dct-scaling") && !plan.crop && !plan.trim ? jpegShrinkOnLoad(source, outputBound(plan, settings, source)) : 1;
   return (source.width * source.height * facts.frames) / shrink ** 2 / 1e6;
 }
 
@@ -150,12 +151,12 @@ export function outputBound(plan: TransformPlan, settings: Pick<Settings, "maxWi
 
 /** The image's size after an effect: fill makes its canvas (the request's sides, the image's where 0); rotate(±90) swaps. */
 function sizeAfter(call: FilterCall, size: Size, plan: TransformPlan, settings: BudgetSettings): Size {
-  if (call.name === "fill") {
+  if (isCall(call, "fill")) {
     const side = (requested: Dimension, current: number, max: number) =>
       typeof requested === "number" && requested > 0 ? Math.min(requested, max) : current;
     return { width: side(plan.width, size.width, settings.maxWidth), height: side(plan.height, size.height, settings.maxHeight) };
   }
-  if (call.name === "rotate" && Math.abs(Number(call.args[0])) % 180 === 90) return { width: size.height, height: size.width };
+  if (isCall(call, "rotate") && Math.abs(Number(call.args[0])) % 180 === 90) return { width: size.height, height: size.width };
   return size;
 }
 
@@ -170,12 +171,15 @@ function otherImageKeys(plan: TransformPlan): Set<string> {
  * that is not GIF; origin-response counts the real one.
  */
 function encodeCost(plan: TransformPlan, format: OutputFormat | null, outputMegapixels: number): CostItem {
-  const perMegapixel = ENCODE_MS_PER_MEGAPIXEL[format ?? "png"];
+  const perMegapixel = format === null ? ENCODE_MS_PER_MEGAPIXEL.png : ENCODE_MS_PER_MEGAPIXEL[format];
   const maxBytes = Number(filterCalls(plan, "max_bytes").at(-1)?.args[0] ?? 0);
   const searches = maxBytes > 0 && format !== null && formatCan(format, "max-bytes");
   const qualities = searches ? maxBytesQualities(plan.quality) : [plan.quality];
   const ms = qualities.reduce(
-    (sum, q) => sum + outputMegapixels * (format === "webp" && q >= 100 ? LOSSLESS_WEBP_MS_PER_MEGAPIXEL : perMegapixel),
+    (sum, q) =>
+      sum +
+      outputMegapixels *
+        (format !== null && q >= 100 && formatCan(format, "lossless-at-100") ? LOSSLESS_WEBP_MS_PER_MEGAPIXEL : perMegapixel),
     0,
   );
   return { what: searches ? `${qualities.length} encodes (max_bytes)` : "encode", ms };

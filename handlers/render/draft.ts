@@ -92,7 +92,7 @@ async function chooseDraft(
   dcOnlyOf: (jpeg: Buffer) => Buffer | null,
 ): Promise<Draft | null> {
   const { original, plan, header, frames, settings } = ctx;
-  if (!formatCan(header.format, "draft") || frames !== 1 || plan.trim) return null;
+  if (!formatCan(header.format, "dct-scaling") || frames !== 1 || plan.trim) return null;
   if (convertsCmykNaively(header, settings)) return null;
   const target = wholeImageResize(ops, decoded.size, plan, header, frames, settings);
   if (!target) return null;

@@ -2,7 +2,7 @@
 import { RequestError } from "../core/errors.js";
 import { autojpgFormat, formatOfOriginal, servedFormat, type OutputFormat } from "../core/formats.js";
 import { filterCalls } from "../core/plan-queries.js";
-import { asBoolean } from "./common/filter-args.js";
+import { lenientBooleanArg } from "./common/filter-args.js";
 import type { RenderContext } from "./context.js";
 import type { Header } from "./load.js";
 
@@ -22,5 +22,5 @@ export function outputFormatFor({ plan, header }: FormatFacts): OutputFormat {
   if (!original) throw new RequestError(400, `not a supported image: ${header.format} input is not accepted`);
   const format = servedFormat(original);
   const autojpg = filterCalls(plan, "autojpg").at(-1);
-  return autojpg && asBoolean(autojpg.args[0], true) && !header.hasAlpha ? autojpgFormat(format) : format;
+  return autojpg && lenientBooleanArg("autojpg", autojpg.args, 0) && !header.hasAlpha ? autojpgFormat(format) : format;
 }

@@ -78,8 +78,9 @@ export interface RenderedVariant {
 /**
  * Filters the pipeline handles itself: every implemented filter that is not an effect. Geometry
  * ones (`focal`, `stretch`, `no_upscale`, `upscale`) act in geometry.ts; encoder ones
- * (`strip_exif`, `strip_icc`, `autojpg`, `max_bytes`, `max_age`) act at encoding; `cover` picks
- * the first frame. Every pixel filter is an effect (effects/index.ts) and runs in URL order.
+ * (`strip_icc`, `autojpg`, `max_bytes`, `max_age`) act at encoding; `cover` picks the first
+ * frame; `strip_exif` needs no code (the registry's "none": no variant carries EXIF). Every pixel
+ * filter is an effect (effects/index.ts) and runs in URL order.
  */
 export const PIPELINE_FILTERS: ReadonlySet<string> = new Set([...IMPLEMENTED_FILTERS].filter((name) => !EFFECT_FILTERS.has(name)));
 

@@ -28,7 +28,7 @@
  * Every regular expression is compiled once, at module load (or when a custom grammar is built).
  */
 import { clipText, RequestError } from "../core/errors.js";
-import type { ParamType } from "../core/filter-params.js";
+import { withDefaults, type ParamType } from "../core/filter-params.js";
 import { THUMBOR_FILTERS, type FilterSyntax } from "../core/filter-registry.js";
 import type { FilterArg, FilterCall } from "../core/plan.js";
 
@@ -135,10 +135,7 @@ function matchArgs(compiled: CompiledFilter, piece: string, wholePiece: boolean)
 
 /** The arguments thumbor passes to the filter method: the call's, then the remaining defaults. */
 export function filterArgsWithDefaults(call: FilterCall, grammar: FilterGrammar = THUMBOR_FILTER_GRAMMAR): FilterArg[] {
-  const params = grammar.filters.get(call.name)?.def.params ?? [];
-  const out = [...call.args];
-  for (let i = out.length; i < params.length && params[i]!.default !== undefined; i++) out.push(params[i]!.default!);
-  return out;
+  return withDefaults(grammar.filters.get(call.name)?.def.params ?? [], call.args);
 }
 
 /**

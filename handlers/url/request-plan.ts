@@ -24,6 +24,7 @@ import { parseFilterList } from "./filters.js";
 import { checkOriginalKey, originalKeyFromThumborImage } from "../core/image-path.js";
 import { unquoteLikePython } from "../core/python.js";
 import { checkPlanLimits } from "../core/plan-limits.js";
+import { isCall } from "../core/plan-queries.js";
 import { isUnderOriginalsPrefix } from "../core/originals.js";
 import { NEGOTIATED_FORMATS, isOutputFormat, type OutputFormat } from "../core/formats.js";
 import { basePlan, canonicalPlan, type CropBox, type FitMode, type TransformPlan } from "../core/plan.js";
@@ -139,7 +140,7 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
       p.quality === settings.defaultQuality &&
       typeof p.width === "number" &&
       typeof p.height === "number" &&
-      (p.format === null || p.format === negotiateFormat("image/avif") || p.format === negotiateFormat("image/webp"));
+      (p.format === null || NEGOTIATED_FORMATS.some((f) => settings[f.setting] && f.format === p.format));
     return simple && (sizes.length === 0 || sizes.some((s) => s.width === p.width && s.height === p.height));
   }
 
@@ -192,11 +193,11 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
     const filters = calls.flatMap((call) => {
       // gifv() only acts when thumbor's gifv optimizer is configured (not by default): ignored,
       // like an unknown filter, unless strict.
-      if (call.name === "gifv") {
+      if (isCall(call, "gifv")) {
         if (settings.thumbor.strictFilters) throw refusal(400, "filter not supported: gifv (video output)");
         return [];
       }
-      if (call.name !== "extract_focal") return [call];
+      if (!isCall(call, "extract_focal")) return [call];
       const inner = extractFocalSource(url.image);
       if (!inner) return [];
       image = inner.image;
@@ -217,10 +218,10 @@ export function createRequestPlanner(settings: Settings): RequestPlanner {
     p.smart = url.smart;
     let explicitFormat: OutputFormat | null = null;
     for (const call of filters) {
-      if (call.name === "format") {
+      if (isCall(call, "format")) {
         // thumbor: the last format() wins; a format we cannot encode (heif) falls back to automatic choice.
         explicitFormat = isOutputFormat(String(call.args[0])) ? (call.args[0] as OutputFormat) : null;
-      } else if (call.name === "quality") {
+      } else if (isCall(call, "quality")) {
         const q = Number(call.args[0]);
         p.quality = Math.min(100, Math.max(1, q));
       } else if (IMPLEMENTED_FILTERS.has(call.name)) {

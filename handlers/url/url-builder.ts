@@ -20,6 +20,7 @@ import { isRequestError } from "../core/errors.js";
 import { FILTERS_WITH_IMAGES, IMPLEMENTED_FILTERS, PLANNER_FILTERS } from "../core/filter-registry.js";
 import { checkOriginalKey, filterImageKey } from "../core/image-path.js";
 import type { CropBox, Dimension, FilterCall, FitMode, HAlign, TrimCorner, VAlign } from "../core/plan.js";
+import { isCall } from "../core/plan-queries.js";
 import { DEFAULT_SETTINGS, validateSettings, type Settings, type ThumborSettings } from "../core/settings.js";
 import { parseVariantKey, variantKeyToUri } from "../core/variant-key.js";
 import { formatFilterCall, parseFilterList } from "./filters.js";
@@ -323,7 +324,7 @@ function checkFilter(filter: string | FilterCall): void {
   if (calls.length !== 1)
     throw new UrlBuilderError(`filter ${JSON.stringify(clip(text))} is read as ${calls.length} filters: percent-encode "):" inside it`);
   const name = calls[0]!.name;
-  if (name === "gifv")
+  if (isCall(calls[0]!, "gifv"))
     throw new UrlBuilderError("filter gifv(): edge-resizer makes no video (a default thumbor ignores it; a strict stack refuses it)");
   if (!IMPLEMENTED_FILTERS.has(name) && !PLANNER_FILTERS.has(name))
     throw new UrlBuilderError(`filter ${name}() is not supported by edge-resizer`);

@@ -17,9 +17,9 @@ import {
   deployerPolicy,
   permissionRowsFor,
   runDeployerPolicy,
-  stackFileValues,
   typesWithoutPermissions,
 } from "../../cli/deployer-policy.js";
+import { readStackFile } from "../../cli/stack-file.js";
 import { prodStack, programConfig, SECRET_KEYS } from "../helpers/stack-files.js";
 
 let mocks: PulumiMocks;
@@ -108,7 +108,7 @@ test("the command prints the policy of a stack file; what the review found missi
   );
   t.is(code, 0);
   const policy = JSON.parse(out);
-  const prod = deployerConfigOf(stackFileValues("Pulumi.prod.yaml"));
+  const prod = deployerConfigOf(readStackFile("Pulumi.prod.yaml", "omit"));
   t.true(prod.variantExpiration, "Pulumi.prod.yaml sets variantExpirationDays");
   t.deepEqual(policy, deployerPolicy({ ...prod, waf: true, accessLogsBucket: "team-logs", existingBucketName: "old" }));
   const actions: string[] = policy.Statement.flatMap((s: { Action: string[] }) => s.Action);

@@ -36,6 +36,11 @@ test("one Accept per negotiated format, and one request per distinct variant key
   t.is(negotiatedAccepts(DEFAULT_SETTINGS).length, 2);
   t.is(negotiatedAccepts({ ...DEFAULT_SETTINGS, autoAvif: true }).length, 3);
   t.is(negotiatedAccepts({ ...DEFAULT_SETTINGS, autoWebp: false }).length, 1);
+  t.deepEqual(negotiatedAccepts({ ...DEFAULT_SETTINGS, autoAvif: true }), [
+    "image/avif,image/webp,image/*,*/*;q=0.8",
+    "image/webp,image/*,*/*;q=0.8",
+    "image/*,*/*;q=0.8",
+  ]);
   const plan = planWarming(LOG_PATHS, DEFAULT_SETTINGS);
   t.is(plan.requests.length, 5);
   t.is(new Set(plan.requests.map((r) => r.key)).size, 5);

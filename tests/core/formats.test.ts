@@ -17,7 +17,7 @@ test("capabilities: animations only in GIF and WebP, alpha everywhere but JPEG, 
   t.deepEqual(having("alpha"), ["png", "webp", "avif", "gif"]);
   t.deepEqual(having("max-bytes"), ["jpeg", "webp"]);
   t.deepEqual(having("shrink-on-load"), ["jpeg", "webp"]);
-  t.deepEqual(having("draft"), ["jpeg"], "libjpeg's scaled decode and DC scans are JPEG's alone");
+  t.deepEqual(having("dct-scaling"), ["jpeg"], "libjpeg's scaled decode and DC scans are JPEG's alone");
 });
 
 test("formatCan reads sharp's names too (heif for AVIF), and knows nothing of unknown formats", (t) => {

@@ -84,6 +84,27 @@ const isRender = (node: string): boolean => node.startsWith("handlers/render/");
 /** The thin Lambda adapters: the .ts files directly in handlers/. */
 const isAdapter = (node: string): boolean => /^handlers\/[^/]+\.ts$/.test(node);
 
+/**
+ * Each Lambda bundle: its entry point and the folders of handlers/ it may reach, however
+ * indirectly. Anything else of handlers/ is another bundle's code, which would ship (and run
+ * its module-level code) in this one.
+ */
+export const BUNDLES: Readonly<Record<string, { entry: string; rooms: readonly string[] }>> = {
+  "viewer-request": { entry: "handlers/viewer-request.ts", rooms: ["core", "cloudfront", "url"] },
+  "origin-response": { entry: "handlers/origin-response.ts", rooms: ["core", "cloudfront", "render", "s3"] },
+  purge: { entry: "handlers/purge-handler.ts", rooms: ["core", "purge"] },
+};
+
+/** A file of handlers/ outside these folders (an entry point counts as foreign: it is another bundle's). */
+function isForeignHandler(node: string, rooms: readonly string[]): boolean {
+  if (isAdapter(node)) return true;
+  const room = handlerRoom(node);
+  return room !== null && !rooms.includes(room);
+}
+
+/** The deploy-time and local tools: no Lambda bundle may reach them. */
+const isTool = (node: string): boolean => /^(components|local|cli|bench|scripts)\//.test(node) || node === "index.ts";
+
 /** The folder of handlers/ a file lives in (core, url, render, purge, s3, cloudfront), or null. */
 function handlerRoom(file: string): string | null {
   return /^handlers\/([^/]+)\//.exec(file)?.[1] ?? null;
@@ -94,7 +115,7 @@ function handlerRoom(file: string): string | null {
  * files and core/; core imports only itself. No handler code reaches the deploy-time or local tools.
  */
 function crossesRoom(room: string, dep: string): boolean {
-  if (/^(components|local|cli|bench|scripts)\//.test(dep)) return true;
+  if (isTool(dep)) return true;
   if (isAdapter(dep)) return true;
   const target = handlerRoom(dep);
   return target !== null && target !== room && target !== "core";
@@ -110,9 +131,17 @@ export function boundaryViolations(graph: ImportGraph): string[] {
       if (room !== null && crossesRoom(room, dep)) out.push(`${file} (${room}) imports ${dep}`);
     }
   }
-  if (graph.has("handlers/viewer-request.ts")) {
-    const chain = findPath(graph, "handlers/viewer-request.ts", (n) => isRender(n) || n === "sharp");
-    if (chain) out.push(`viewer-request reaches ${chain.at(-1)}: ${chain.join(" → ")}`);
+  for (const [bundle, { entry, rooms }] of Object.entries(BUNDLES)) {
+    if (!graph.has(entry)) continue;
+    // Another bundle's folder (or its entry point), or sharp outside the one bundle that has it.
+    const foreign = findPath(
+      graph,
+      entry,
+      (n) => n !== entry && (isForeignHandler(n, rooms) || (n === "sharp" && !rooms.includes("render"))),
+    );
+    if (foreign) out.push(`${bundle} reaches ${foreign.at(-1)}: ${foreign.join(" → ")}`);
+    const tools = findPath(graph, entry, isTool);
+    if (tools) out.push(`${bundle} reaches ${tools.at(-1)}: ${tools.join(" → ")}`);
   }
   // verify compares pixels, so cli/ may decode with sharp, but only through its own decoder
   // (never the render under test), and the audit path stays free of it.

@@ -15,7 +15,7 @@ import type { PostFilterEffect } from "./index.js";
 import { fromRaw, greyToRgb, hasAlphaChannel, joinFrames, materialise, splitFrames, type RawImage } from "../common/raw.js";
 
 export const backgroundColor: PostFilterEffect = async (image, args, ctx) => {
-  const name = stringArg("background_color", args, 0, "").toLowerCase();
+  const name = stringArg("background_color", args, 0).toLowerCase();
   if (name === "" || name === "transparent") return image;
   const raw = await materialise(image, "keep");
   const colour = name === "auto" ? meanColour(raw) : parseColour(name);

@@ -35,7 +35,7 @@ export function blurKernel(radius: number, sigma: number): number[] {
 
 export const blur = perFrame(async (frame, args) => {
   const radius = Math.min(integerArg("blur", args, 0), MAX_BLUR_RADIUS);
-  const sigmaArg = numberArg("blur", args, 1, 0);
+  const sigmaArg = numberArg("blur", args, 1);
   const sigma = sigmaArg === 0 ? radius : sigmaArg;
   if (radius <= 0) return frame;
   const kernel = blurKernel(radius, sigma);

@@ -31,6 +31,6 @@ export function thumborKernel(matrix: string, columns: number, normalize: boolea
 
 export const convolution = perFrame((frame, args) => {
   const columns = integerArg("convolution", args, 1);
-  const kernel = thumborKernel(stringArg("convolution", args, 0), columns, booleanArg("convolution", args, 2, true));
+  const kernel = thumborKernel(stringArg("convolution", args, 0), columns, booleanArg("convolution", args, 2));
   return convolveRaw(frame, kernel, columns);
 });

@@ -19,8 +19,8 @@ import { fromRaw, hasAlphaChannel, materialise, type RawImage } from "../common/
 type Layout = ReturnType<typeof fillLayout>;
 
 export const fill: PostFilterEffect = async (input, args, ctx) => {
-  const mode = stringArg("fill", args, 0, "").toLowerCase();
-  const fillTransparent = booleanArg("fill", args, 1, false);
+  const mode = stringArg("fill", args, 0).toLowerCase();
+  const fillTransparent = booleanArg("fill", args, 1);
   const raw = await materialise(input, "keep");
   const layout = fillLayout(ctx.request, { width: raw.width, height: raw.height });
   const { maxWidth, maxHeight } = ctx.settings;

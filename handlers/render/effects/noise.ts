@@ -62,7 +62,7 @@ export const noise = perFrame((raw, args) => {
   // thumbor's C keeps the amount and the seed in ints: an amount that wraps to ≤ 0 adds nothing,
   // only a positive int32 seed reseeds.
   const amount = integerArg("noise", args, 0) | 0;
-  const seed = integerArg("noise", args, 1, 0) | 0;
+  const seed = integerArg("noise", args, 1) | 0;
   if (amount <= 0) return raw;
   const rand = new GlibcRandom(seed > 0 ? seed : 1);
   const half = amount >> 1;

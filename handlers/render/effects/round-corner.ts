@@ -181,7 +181,7 @@ export const roundCorner = perFrame((input, args, ctx) => {
   const bRadius = m[2] === undefined ? aRadius : Number(m[2]);
   // thumbor stores each colour in an unsigned char.
   const colour = [1, 2, 3].map((i) => integerArg("round_corner", args, i) & 255);
-  const transparent = booleanArg("round_corner", args, 4, false);
+  const transparent = booleanArg("round_corner", args, 4);
   const clearAlpha = transparent && formatCan(ctx.outputFormat, "alpha");
   const raw = clearAlpha ? toRgba(input) : { ...input, data: Buffer.from(input.data) };
   paintRoundCorners(raw, aRadius, bRadius, colour, transparent, clearAlpha);

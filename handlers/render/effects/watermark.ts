@@ -25,7 +25,7 @@ import { resolveWatermarkPosition } from "./watermark-position.js";
 import type { FilterArg } from "../../core/plan.js";
 import type { PostFilterEffect } from "./index.js";
 import { pyRound } from "../../core/python.js";
-import { integerArg, stringArg } from "../common/filter-args.js";
+import { argOrDefault, integerArg, stringArg } from "../common/filter-args.js";
 import { checkDeadline } from "../deadline.js";
 import { loadBucketImage } from "./bucket-image.js";
 import type { RawImage } from "../common/raw.js";
@@ -95,10 +95,10 @@ export function watermarkPositions(image: Size, mark: Size, x: string, y: string
   return xs.flatMap((left) => ys.map((top) => ({ left, top })));
 }
 
-/** thumbor's w_ratio/h_ratio: a percentage, or absent / "none" / 0 (no limit). */
+/** thumbor's w_ratio/h_ratio: a percentage, or "none" (the registry's default) / 0 (no limit). */
 function ratioArg(args: FilterArg[], index: number): number | null {
-  const v = args[index];
-  if (v === undefined || v === "none" || v === "" || v === false) return null;
+  const v = argOrDefault("watermark", args, index);
+  if (v === "none" || v === "" || v === false) return null;
   const n = integerArg("watermark", args, index);
   if (n < 0) throw new RequestError(400, `watermark: argument ${index + 1} (size ratio) must not be negative`);
   return n === 0 ? null : n / 100;
