@@ -7,9 +7,12 @@
  * and every encode (max_bytes' quality search encodes up to nine times).
  *
  * viewer-request knows only the URL: the original is assumed as large as `maxInputPixels`, one
- * frame, the output as large as the URL asks (a side it leaves open is the original's: unknown
- * there). origin-response checks again with the header (real size, frames kept, output format)
- * before decoding, so what the URL leaves open is counted before any pixel work too. Costs are CPU ms per megapixel on
+ * frame, and the effects run on the output as large as the URL asks, a side it leaves open (0,
+ * `orig`: the original's) as large as the settings allow. The encode of such an output is left to
+ * the header: a format's cost differs fifty-fold (GIF, lossless WebP, max_bytes' search), and
+ * thumbor URLs convert formats without a size on originals that are mostly small. origin-response
+ * checks again with the header (real size, frames kept, output format) before decoding, so what
+ * the URL leaves open is counted before any pixel work too. Costs are CPU ms per megapixel on
  * the machine bench/filter-costs.ts ran on; the effects' own are their registry entries'
  * `renderCost`. Pure: no sharp, no AWS.
  */
@@ -88,7 +91,8 @@ export function estimateRenderCost(plan: TransformPlan, settings: BudgetSettings
   const frames = facts?.frames ?? 1;
   const items: CostItem[] = [{ what: "decode", ms: decodeMegapixels(plan, settings, facts) * DECODE_MS_PER_MEGAPIXEL }];
   if (plan.meta) return items;
-  let size = outputBound(plan, settings, facts?.source);
+  let size = facts ? outputBound(plan, settings, facts.source) : largestOutput(plan, settings);
+  const sizeKnown = facts !== undefined || (given(plan.width) !== undefined && given(plan.height) !== undefined);
   if (facts && facts.frames === 1 && (size.width > facts.source.width || size.height > facts.source.height)) {
     items.push({ what: "enlargement", ms: megapixels(size) * ENLARGE_MS_PER_MEGAPIXEL });
   }
@@ -106,7 +110,7 @@ export function estimateRenderCost(plan: TransformPlan, settings: BudgetSettings
   const others = otherImageKeys(plan).size;
   // Each other image is fetched and decoded once per render, checked against maxInputPixels from its header.
   if (others > 0) items.push({ what: `${others} other images`, ms: (others * settings.maxInputPixels * DECODE_MS_PER_MEGAPIXEL) / 1e6 });
-  items.push(encodeCost(plan, facts?.format ?? plan.format, megapixels(size) * frames));
+  if (sizeKnown) items.push(encodeCost(plan, facts?.format ?? plan.format, megapixels(size) * frames));
   return items;
 }
 
@@ -129,23 +133,38 @@ export function jpegShrinkOnLoad(source: Size, output: Size): number {
   return 1;
 }
 
+/** A side the URL gives (0 and `orig` leave it to the original). */
+const given = (side: Dimension): number | undefined => (typeof side === "number" && side > 0 ? side : undefined);
+
 /**
  * The largest output one frame can have: the requested sides, capped by maxWidth/maxHeight (the
- * render refuses larger). A side the URL leaves open (0, `orig`) is what the original gives it,
- * so without the header it counts 0: the URL alone does not make it costly (`/unsafe/filters:
- * format(gif)/small.gif` is fine), and origin-response counts it from the header before decoding.
+ * render refuses larger). A side the URL leaves open (0, `orig`) is what the original gives it.
  */
-export function outputBound(plan: TransformPlan, settings: Pick<Settings, "maxWidth" | "maxHeight">, source?: Size): Size {
+export function outputBound(plan: TransformPlan, settings: Pick<Settings, "maxWidth" | "maxHeight">, source: Size): Size {
   const side = (own: Dimension, other: Dimension, ownSource: number, otherSource: number): number => {
-    if (typeof own === "number" && own > 0) return own;
-    if (!source) return 0;
-    if (own === 0 && typeof other === "number" && other > 0) return Math.round((other * ownSource) / otherSource);
+    const ownSide = given(own);
+    const otherSide = given(other);
+    if (ownSide !== undefined) return ownSide;
+    if (own === 0 && otherSide !== undefined) return Math.round((otherSide * ownSource) / otherSource);
     return ownSource;
   };
   return {
-    width: Math.min(settings.maxWidth, side(plan.width, plan.height, source?.width ?? 0, source?.height ?? 0)),
-    height: Math.min(settings.maxHeight, side(plan.height, plan.width, source?.height ?? 0, source?.width ?? 0)),
+    width: Math.min(settings.maxWidth, side(plan.width, plan.height, source.width, source.height)),
+    height: Math.min(settings.maxHeight, side(plan.height, plan.width, source.height, source.width)),
   };
+}
+
+/**
+ * The largest output the URL allows before the header is known: a side it leaves open as large as
+ * the settings allow (a proportional side can be enlarged up to its maximum); with both open the
+ * output is the original, at most maxInputPixels.
+ */
+export function largestOutput(plan: TransformPlan, settings: BudgetSettings): Size {
+  const [w, h] = [given(plan.width), given(plan.height)];
+  const width = Math.min(w ?? settings.maxWidth, settings.maxWidth);
+  const height = Math.min(h ?? settings.maxHeight, settings.maxHeight);
+  if (w !== undefined || h !== undefined || width * height <= settings.maxInputPixels) return { width, height };
+  return { width, height: Math.max(1, Math.floor(settings.maxInputPixels / width)) };
 }
 
 /** The image's size after an effect: fill makes its canvas (the request's sides, the image's where 0); rotate(±90) swaps. */

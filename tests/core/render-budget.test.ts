@@ -41,6 +41,12 @@ const ATTACKS: [string, string, string | undefined, RegExp][] = [
     WEBP,
     /12 other images/,
   ],
+  // A side the URL leaves open is the original's: up to maxWidth x maxHeight for the effects.
+  ["blur(150) ×3 without a size", `/unsafe/filters:${times(3, "blur(150)")}/img.jpg`, WEBP, /3 × blur/],
+  ["blur(150) ×3 at 0x0", `/unsafe/0x0/filters:${times(3, "blur(150)")}/img.jpg`, undefined, /3 × blur/],
+  ["blur(150) ×3 at origxorig", `/unsafe/origxorig/filters:${times(3, "blur(150)")}/img.jpg`, WEBP, /3 × blur/],
+  ["fill(blur) ×12 at 4096x0 (a proportional height)", `/unsafe/4096x0/filters:${times(12, "fill(blur)")}/img.jpg`, WEBP, /12 × fill/],
+  ["sharpen ×2 at fit-in/0x4096", `/unsafe/fit-in/0x4096/filters:${times(2, "sharpen(100,100,true)")}/img.jpg`, WEBP, /2 × sharpen/],
 ];
 
 for (const [what, uri, accept, part] of ATTACKS) {
@@ -61,9 +67,36 @@ test("ordinary URLs, one fill(blur) at full size and four watermarks of one imag
     `/unsafe/800x600/filters:${times(4, "watermark(mark.png,0,0,0)")}/sample.jpg`,
     "/unsafe/filters:format(gif)/animated.gif",
     "/unsafe/800x600/filters:max_bytes(35000)/sample.jpg",
+    // Without a size: one effect at the largest output, and encodes the header will price.
+    "/unsafe/filters:blur(2)/a.jpg",
+    "/unsafe/filters:watermark(logos/w.png,10,10,50)/a.jpg",
+    "/unsafe/filters:max_bytes(1000)/a.jpg",
+    "/unsafe/filters:format(webp):quality(100)/a.png",
+    "/unsafe/300x0/filters:blur(150):blur(150):blur(150)/a.jpg",
   ]) {
     t.notThrows(() => planner.plan(uri, "", WEBP), uri);
   }
+});
+
+test("without the header, an open side counts as large as the settings allow for the effects, the original at most maxInputPixels", (t) => {
+  const plan = (width: number | "orig", height: number | "orig") => ({
+    ...basePlan("a.jpg", 80),
+    width,
+    height,
+    filters: [{ name: "equalize", args: [] }],
+  });
+  const effect = (p: ReturnType<typeof plan>, settings = DEFAULT_SETTINGS) =>
+    estimateRenderCost(p, settings).find((i) => /equalize/.test(i.what))!.ms;
+  const perMegapixel = THUMBOR_FILTERS.equalize!.renderCost;
+  t.is(effect(plan(0, 0)), ((4096 * 4096) / 1e6) * perMegapixel);
+  t.is(effect(plan("orig", 0)), effect(plan(0, 0)));
+  t.is(effect(plan(300, 0)), ((300 * 4096) / 1e6) * perMegapixel);
+  t.is(effect(plan(0, 300)), ((4096 * 300) / 1e6) * perMegapixel);
+  t.is(effect(plan(0, 0), { ...DEFAULT_SETTINGS, maxInputPixels: 1_000_000 }), ((4096 * 244) / 1e6) * perMegapixel);
+  t.falsy(
+    estimateRenderCost(plan(0, 0), DEFAULT_SETTINGS).find((i) => /encode/.test(i.what)),
+    "the encode of an open size waits for the header",
+  );
 });
 
 test("the same second image counts once, each other one counts its worst-case decode", (t) => {

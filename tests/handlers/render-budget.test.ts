@@ -38,6 +38,16 @@ test("viewer-request: fill(blur) ×12 on 4093x4096 is a 400 too costly to render
   t.not(DEFAULT_SETTINGS.budgetErrorCacheControl, DEFAULT_SETTINGS.errorCacheControl);
 });
 
+test("viewer-request: blur(150) ×3 without a size is refused from the URL, before any GET (as large as the settings allow)", async (t) => {
+  const handler = checked(createViewerRequestHandler(DEFAULT_SETTINGS));
+  for (const size of ["", "0x0/", "origxorig/", "4096x0/"]) {
+    const out = (await handler(viewerEvent(`/unsafe/${size}filters:blur(150):blur(150):blur(150)/sample.jpg`))) as CloudFrontResultResponse;
+    t.is(out.status, "400", size);
+    t.regex(String(out.body), /^400 too costly to render: about \d+ ms of work \(3 × blur: \d+ ms\)/);
+    t.is(header(out, "cache-control"), DEFAULT_SETTINGS.budgetErrorCacheControl);
+  }
+});
+
 test("viewer-request: other refusals keep the short errorCacheControl", async (t) => {
   const handler = checked(createViewerRequestHandler(DEFAULT_SETTINGS));
   const out = (await handler(viewerEvent("/unsafe/5000x10/sample.jpg"))) as CloudFrontResultResponse;
