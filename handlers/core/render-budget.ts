@@ -4,7 +4,7 @@
  * again (a refusal is cached, a render that dies at the timeout is not), so the estimate must
  * bound the whole plan: the original's decode (after shrink-on-load), every effect on the pixels
  * it runs on (the output, then a fill canvas), every frame, every other image a filter reads,
- * and every encode (max_bytes' quality search encodes up to nine times).
+ * and every encode (max_bytes' quality search encodes up to eight times, core/max-bytes.ts).
  *
  * viewer-request knows only the URL: the original is assumed as large as `maxInputPixels`, one
  * frame, and the effects run on the output as large as the URL asks, a side it leaves open (0,
@@ -19,6 +19,7 @@
 import { refusal } from "./errors.js";
 import { FILTERS_WITH_IMAGES, filterDefinition } from "./filter-registry.js";
 import { formatCan, type OutputFormat } from "./formats.js";
+import { maxBytesPaths } from "./max-bytes.js";
 import type { Dimension, FilterCall, TransformPlan } from "./plan.js";
 import { filterCalls } from "./plan-queries.js";
 import type { Settings } from "./settings.js";
@@ -41,6 +42,8 @@ export const ENCODE_MS_PER_MEGAPIXEL: Readonly<Record<OutputFormat, number>> = O
   gif: 1_100,
 });
 export const LOSSLESS_WEBP_MS_PER_MEGAPIXEL = 950;
+/** JPEG at quality 95 and above (quality 100 encodes about 1.7 times as long as 80: docs/encoder-tuning.md). */
+export const HIGH_QUALITY_JPEG_MS_PER_MEGAPIXEL = 35;
 
 /**
  * Enlarging a still image, per megapixel of output: Pillow's LANCZOS in JavaScript
@@ -189,29 +192,27 @@ function otherImageKeys(plan: TransformPlan): Set<string> {
  * that is not GIF; origin-response counts the real one.
  */
 function encodeCost(plan: TransformPlan, format: OutputFormat | null, outputMegapixels: number): CostItem {
-  const perMegapixel = ENCODE_MS_PER_MEGAPIXEL[format ?? "png"];
   const maxBytes = Number(filterCalls(plan, "max_bytes").at(-1)?.args[0] ?? 0);
   const searches = maxBytes > 0 && format !== null && formatCan(format, "max-bytes");
-  const qualities = searches ? maxBytesQualities(plan.quality) : [plan.quality];
-  const ms = qualities.reduce(
-    (sum, q) => sum + outputMegapixels * (format === "webp" && q >= 100 ? LOSSLESS_WEBP_MS_PER_MEGAPIXEL : perMegapixel),
-    0,
-  );
+  const qualities = searches ? maxBytesQualities(plan.quality, format) : [plan.quality];
+  const ms = qualities.reduce((sum, q) => sum + outputMegapixels * encodeMsPerMegapixel(format, q), 0);
   return { what: searches ? `${qualities.length} encodes (max_bytes)` : "encode", ms };
 }
 
+/** One encode's cost per megapixel at a quality: WebP at 100 is lossless; JPEG from 95 on codes far more coefficients. */
+export function encodeMsPerMegapixel(format: OutputFormat | null, quality: number): number {
+  if (format === "webp" && quality >= 100) return LOSSLESS_WEBP_MS_PER_MEGAPIXEL;
+  if (format === "jpeg" && quality >= 95) return HIGH_QUALITY_JPEG_MS_PER_MEGAPIXEL;
+  return ENCODE_MS_PER_MEGAPIXEL[format ?? "png"];
+}
+
 /**
- * The qualities max_bytes' search may encode at, worst case: down by ×0.75 to 10, then back up
- * by ×1.1 below the last too-large one (render/fit-bytes.ts), bounded by the longest path.
+ * The qualities max_bytes' search encodes at on its costliest path (core/max-bytes.ts replays
+ * every outcome).
  */
-export function maxBytesQualities(quality: number): number[] {
-  const down = [quality];
-  for (let q = quality; q > 10;) down.push((q = Math.max(10, Math.floor(q * 0.75))));
-  let longest: number[] = down;
-  for (let stop = 1; stop < down.length; stop++) {
-    const up: number[] = [];
-    for (let q = Math.floor(down[stop] * 1.1); q > down[stop] && q < down[stop - 1]; q = Math.floor(q * 1.1)) up.push(q);
-    if (stop + 1 + up.length > longest.length) longest = [...down.slice(0, stop + 1), ...up];
-  }
-  return longest;
+export function maxBytesQualities(quality: number, format: OutputFormat | null = "jpeg"): number[] {
+  const cost = (path: number[]) => path.reduce((sum, q) => sum + encodeMsPerMegapixel(format, q), 0);
+  return maxBytesPaths(quality).reduce((worst, path) =>
+    cost(path) > cost(worst) || (cost(path) === cost(worst) && path.length > worst.length) ? path : worst,
+  );
 }

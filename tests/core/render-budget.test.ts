@@ -7,7 +7,14 @@ import test from "ava";
 import { RequestError } from "../../handlers/core/errors.js";
 import { THUMBOR_FILTERS } from "../../handlers/core/filter-registry.js";
 import { basePlan } from "../../handlers/core/plan.js";
-import { ENLARGE_MS_PER_MEGAPIXEL, checkRenderBudget, estimateRenderCost, maxBytesQualities } from "../../handlers/core/render-budget.js";
+import {
+  ENCODE_MS_PER_MEGAPIXEL,
+  ENLARGE_MS_PER_MEGAPIXEL,
+  HIGH_QUALITY_JPEG_MS_PER_MEGAPIXEL,
+  checkRenderBudget,
+  estimateRenderCost,
+  maxBytesQualities,
+} from "../../handlers/core/render-budget.js";
 import { DEFAULT_SETTINGS } from "../../handlers/core/settings.js";
 import { fitToMaxBytes } from "../../handlers/render/fit-bytes.js";
 import { createRequestPlanner } from "../../handlers/url/request-plan.js";
@@ -141,6 +148,57 @@ test("every effect of the registry records a measured cost; filters that are no 
     if (d.handledBy === "effect") t.true(d.renderCost > 0, d.name);
     else t.is(d.renderCost, 0, d.name);
   }
+});
+
+/** thumbor's own step-by-step search (×0.75 down to 10, ×1.1 back up), the answer the bisection must keep. */
+async function stepByStep<T extends { data: { length: number } }>(encodeAt: (q: number) => Promise<T>, quality: number, maxBytes: number) {
+  let result = await encodeAt(quality);
+  let q = quality;
+  let tooBig = quality;
+  while (result.data.length > maxBytes && q > 10) {
+    tooBig = q;
+    q = Math.max(10, Math.floor(q * 0.75));
+    result = await encodeAt(q);
+  }
+  if (result.data.length > maxBytes) return result;
+  for (let up = Math.floor(q * 1.1); up > q && up < tooBig; up = Math.floor(up * 1.1)) {
+    const attempt = await encodeAt(up);
+    if (attempt.data.length > maxBytes) break;
+    result = attempt;
+  }
+  return result;
+}
+
+test("max_bytes: with sizes that shrink as the quality falls, the search answers thumbor's quality, in at most 8 encodes, 3 when nothing fits", async (t) => {
+  let most = 0;
+  for (let quality = 1; quality <= 100; quality++) {
+    for (let fitsAt = 0; fitsAt <= quality + 1; fitsAt++) {
+      // File size: 2 bytes from quality fitsAt up, 1 byte below it; max_bytes 1.
+      const encoder = (count: { n: number }) => async (q: number) => ((count.n += 1), { data: { length: q < fitsAt ? 1 : 2 }, q });
+      const [ours, theirs] = [{ n: 0 }, { n: 0 }];
+      const answer = await fitToMaxBytes(encoder(ours), quality, 1);
+      const expected = await stepByStep(encoder(theirs), quality, 1);
+      if (answer.q !== expected.q) t.fail(`quality ${quality}, fits below ${fitsAt}: answered ${answer.q}, thumbor ${expected.q}`);
+      most = Math.max(most, ours.n);
+      if (fitsAt === 0 && quality > 10 && ours.n > 3) t.fail(`quality ${quality}: ${ours.n} encodes when nothing fits`);
+    }
+  }
+  t.is(most, 8);
+});
+
+test("max_bytes: a 4096x4096 JPEG from quality 100 is priced at the costliest search, 8 encodes, the first at the high-quality cost", (t) => {
+  const plan = {
+    ...basePlan("a.jpg", 100),
+    width: 4096,
+    height: 4096,
+    format: "jpeg" as const,
+    filters: [{ name: "max_bytes", args: [1] }],
+  };
+  const item = estimateRenderCost(plan, DEFAULT_SETTINGS).find((i) => /max_bytes/.test(i.what))!;
+  t.is(item.what, "8 encodes (max_bytes)");
+  t.deepEqual(maxBytesQualities(100, "jpeg").slice(0, 3), [100, 75, 10]);
+  const megapixels = (4096 * 4096) / 1e6;
+  t.is(Math.round(item.ms), Math.round(megapixels * (HIGH_QUALITY_JPEG_MS_PER_MEGAPIXEL + 7 * ENCODE_MS_PER_MEGAPIXEL.jpeg)));
 });
 
 test("max_bytes: the estimate counts exactly the most encodes the real quality search makes", async (t) => {
