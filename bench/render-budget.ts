@@ -9,7 +9,7 @@
  * `npm run bench -- --only budget`, or alone: `npx tsx bench/render-budget.ts`.
  */
 import sharp from "sharp";
-import { RENDER_DEADLINE_MS } from "../handlers/origin-response.js";
+import { renderDeadlineMs } from "../handlers/origin-response.js";
 import { checkPlanLimits } from "../handlers/core/plan-limits.js";
 import { basePlan, type TransformPlan } from "../handlers/core/plan.js";
 import { RENDER_BUDGET_MS, checkRenderBudget, estimateRenderCost, type RenderFacts } from "../handlers/core/render-budget.js";
@@ -21,6 +21,7 @@ import type { Section } from "./report.js";
 import type { BenchContext, BenchResult } from "./types.js";
 import { secondImages } from "./second-images.js";
 
+const RENDER_DEADLINE_MS = renderDeadlineMs(DEFAULT_SETTINGS);
 const SIDE = Math.floor(Math.sqrt(DEFAULT_SETTINGS.maxInputPixels));
 /** Effects with their costliest arguments (bench/filter-costs.ts), the candidates of the greedy plan. */
 const CANDIDATES = [

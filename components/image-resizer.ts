@@ -25,13 +25,22 @@ import {
 import { LAMBDA_NODE_RUNTIME, defaultBundleDir } from "./bundle.js";
 import { purgeOnChange } from "./freshness.js";
 
-/** Settings baked into both functions; the security keys may be Pulumi secrets. Absent keys take DEFAULT_SETTINGS. */
-export type ImageResizerSettings = Partial<Omit<Settings, "thumbor">> & {
+/**
+ * Settings baked into both functions; the security keys may be Pulumi secrets. Absent keys take
+ * DEFAULT_SETTINGS. The settings the component bakes from its own arguments (INFRA_BAKED_SETTINGS)
+ * are not given here: each is given once, as an infrastructure argument.
+ */
+export type ImageResizerSettings = Partial<Omit<Settings, "thumbor" | InfraBakedSetting>> & {
   thumbor?: Partial<Omit<ThumborSettings, "securityKey" | "retiredSecurityKeys">> & {
     securityKey?: pulumi.Input<string>;
     retiredSecurityKeys?: pulumi.Input<string[]>;
   };
 };
+
+/** Handler settings whose value is an infrastructure argument of the same name, baked into settings.json by the component. */
+export const INFRA_BAKED_SETTINGS = ["originResponseTimeoutSeconds"] as const satisfies readonly (keyof ImageResizerArgs &
+  keyof Settings)[];
+export type InfraBakedSetting = (typeof INFRA_BAKED_SETTINGS)[number];
 
 export const PRICE_CLASSES = ["PriceClass_100", "PriceClass_200", "PriceClass_All"] as const;
 export type PriceClass = (typeof PRICE_CLASSES)[number];
@@ -178,7 +187,8 @@ export class ImageResizer extends pulumi.ComponentResource {
     const label = `ImageResizer "${name}"`;
     const infra = resolveImageResizerArgs(label, args);
     warnOnOpenStack(args.settings, infra.acknowledgeOpenStack, this);
-    const settings = checkSettings(label, args.settings);
+    // origin-response ends its renders in time for the function's own timeout (origin-response.ts).
+    const settings = checkSettings(label, { ...args.settings, originResponseTimeoutSeconds: infra.originResponseTimeoutSeconds });
     const variantPrefix = settings.plain.variantPrefix;
     const bundles = locateBundles(label, args.bundleDir);
     warnOnForbiddenViewerHeader(this);
@@ -1030,7 +1040,10 @@ interface CheckedSettings {
  * Validates the settings now with validateSettings (so a bad size fails `pulumi preview`, not
  * the first request) and separates the security keys, which may be secrets known only later.
  */
-function checkSettings(label: string, input: ImageResizerSettings | undefined): CheckedSettings {
+function checkSettings(
+  label: string,
+  input: (ImageResizerSettings & Partial<Pick<Settings, InfraBakedSetting>>) | undefined,
+): CheckedSettings {
   const { thumbor = {}, ...rest } = input ?? {};
   const {
     securityKey = DEFAULT_SETTINGS.thumbor.securityKey,

@@ -53,12 +53,15 @@ export function variantKeyOfUri(uri: string, settings: Pick<Settings, "variantPr
 }
 
 /**
- * How long a render may run, from the invocation's start. Lambda@Edge stops an origin-response
- * function at 30 s (TRIGGER_LIMITS) and the S3 work has S3_INVOCATION_BUDGET_MS (20 s) from the
- * same start: ending the render at 15 s leaves the PUT at least 5 s inside that budget, and the
- * function time to answer the deadline's 422 itself, cached with budgetErrorCacheControl.
+ * How long a render may run, from the invocation's start: half the function's timeout
+ * (`originResponseTimeoutSeconds`, baked into the settings by the component; Lambda@Edge allows
+ * at most 30 s). The other half is for the GET before and the PUT after (the S3 work has at most
+ * S3_INVOCATION_BUDGET_MS, 20 s, from the same start) and for answering the deadline's 422 itself,
+ * cached with budgetErrorCacheControl: at 30 s the render ends at 15 s and the PUT keeps 5 s.
  */
-export const RENDER_DEADLINE_MS = 15_000;
+export function renderDeadlineMs(settings: Pick<Settings, "originResponseTimeoutSeconds">): number {
+  return (settings.originResponseTimeoutSeconds * 1000) / 2;
+}
 
 /** The largest original whose receive buffer stays mapped between invocations (s3/receive-buffer.ts). */
 export const RETAINED_RECEIVE_BYTES = 32 * 1024 * 1024;
@@ -75,7 +78,8 @@ export type OriginResponseHandler = (event: CloudFrontResponseEvent) => Promise<
 export function createOriginResponseHandler(settings: Settings, deps: OriginResponseDeps = {}): OriginResponseHandler {
   // Long on purpose: a factory closure of short inner functions sharing settings and the S3 client factory.
   const clientFor = deps.s3Client ?? regionalS3Client;
-  const startDeadline = deps.renderDeadline ?? (() => deadlineIn(RENDER_DEADLINE_MS));
+  const deadlineMs = renderDeadlineMs(settings);
+  const startDeadline = deps.renderDeadline ?? (() => deadlineIn(deadlineMs));
   // Kept across warm invocations: the original's body is read into memory already mapped.
   const receiveBuffer = new ReceiveBuffer(RETAINED_RECEIVE_BYTES);
   return async (event) => {

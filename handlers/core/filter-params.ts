@@ -6,6 +6,7 @@
  */
 import { THUMBOR_FORMAT_NAMES } from "./formats.js";
 import type { FilterArg } from "./plan.js";
+import { shortestFloat32 } from "./filter-key-rules.js";
 
 /** One parameter type: thumbor's regex and how a captured text becomes a canonical argument. */
 export interface ParamType {
@@ -39,10 +40,35 @@ function toInt(raw: string): number | undefined {
   return n === 0 ? 0 : n;
 }
 
+/**
+ * A decimal argument, spelled as the shortest decimal of its float32 value: the effects that read
+ * one (blur's sigma through libvips' float32 kernel, sharpen's gains, saturation, convolution's
+ * matrix) compute in single precision, so digits past it cannot give another picture, while
+ * `1.000000000000001`, `1.0000000000000001` and every longer spelling would each mint a key.
+ * (proportion(p) acts through floor(side × p): rounding p to float32 moves that by less than
+ * 0.001 on any side the settings allow.) Beyond float32's range the value is kept as it is.
+ */
 function toDecimal(raw: string): number | undefined {
   const n = Number(raw);
   if (!Number.isFinite(n)) return undefined;
-  return n === 0 ? 0 : n;
+  const single = Math.fround(n);
+  return Number.isFinite(single) ? shortestFloat32(single) : n;
+}
+
+/** An integer written with leading zeros ("010", "-007") in its one spelling; the sign is kept ("-0" means the far edge). */
+function withoutLeadingZeros(raw: string): string {
+  return raw.replace(/(^|[^\d.])0+(?=\d)/g, "$1");
+}
+
+/** convolution's matrix: each number in its one decimal spelling (as toDecimal), joined by ";". */
+function matrixSpelling(raw: string): string {
+  return raw
+    .split(";")
+    .map((cell) => {
+      const n = toDecimal(cell);
+      return n === undefined ? cell : String(n);
+    })
+    .join(";");
 }
 
 function stripQuotes(raw: string): string {
@@ -71,12 +97,12 @@ export const PARAM_TYPES = Object.freeze({
     parse: (raw: string) => THUMBOR_FORMAT_NAMES.get(stripQuotes(raw).toLowerCase()),
     quotable: true,
   },
-  ConvolutionMatrix: { regex: "-?\\d+(?:\\.\\d*)?(?:;-?\\d+(?:\\.\\d*)?)*", parse: asIs },
-  Curve: { regex: "\\[(?:\\(\\d+,\\d+\\),?)*\\]", parse: asIs },
+  ConvolutionMatrix: { regex: "-?\\d+(?:\\.\\d*)?(?:;-?\\d+(?:\\.\\d*)?)*", parse: matrixSpelling },
+  Curve: { regex: "\\[(?:\\(\\d+,\\d+\\),?)*\\]", parse: withoutLeadingZeros },
   /** round_corner: "a" or "a|b" (elliptical radii). */
-  CornerRadius: { regex: "\\d+(?:\\|\\d+)?", parse: asIs },
+  CornerRadius: { regex: "\\d+(?:\\|\\d+)?", parse: withoutLeadingZeros },
   /** watermark x/y: pixels (negative = from the right/bottom, "-0" included), "Np" percent, center, repeat. */
-  WatermarkPosition: { regex: "(?:-?\\d+p?)|center|repeat", parse: asIs },
+  WatermarkPosition: { regex: "(?:-?\\d+p?)|center|repeat", parse: withoutLeadingZeros },
   /** watermark w_ratio/h_ratio: a percentage, or "none" (= thumbor's default False). */
   WatermarkRatio: { regex: "(?:-?\\d+)|none", parse: (raw: string) => (raw === "none" ? "none" : toInt(raw)) },
   /** gifv's output container. */

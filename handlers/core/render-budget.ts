@@ -4,18 +4,22 @@
  * again (a refusal is cached, a render that dies at the timeout is not), so the estimate must
  * bound the whole plan: the original's decode (after shrink-on-load), every effect on the pixels
  * it runs on (the output, then a fill canvas), every frame, every other image a filter reads,
- * and every encode (max_bytes' quality search encodes up to nine times).
+ * and every encode (max_bytes' quality search encodes up to eight times, core/max-bytes.ts).
  *
  * viewer-request knows only the URL: the original is assumed as large as `maxInputPixels`, one
- * frame, the output as large as the URL asks (a side it leaves open is the original's: unknown
- * there). origin-response checks again with the header (real size, frames kept, output format)
- * before decoding, so what the URL leaves open is counted before any pixel work too. Costs are CPU ms per megapixel on
+ * frame, and the effects run on the output as large as the URL asks, a side it leaves open (0,
+ * `orig`: the original's) as large as the settings allow. The encode of such an output is left to
+ * the header: a format's cost differs fifty-fold (GIF, lossless WebP, max_bytes' search), and
+ * thumbor URLs convert formats without a size on originals that are mostly small. origin-response
+ * checks again with the header (real size, frames kept, output format) before decoding, so what
+ * the URL leaves open is counted before any pixel work too. Costs are CPU ms per megapixel on
  * the machine bench/filter-costs.ts ran on; the effects' own are their registry entries'
  * `renderCost`. Pure: no sharp, no AWS.
  */
 import { refusal } from "./errors.js";
 import { FILTERS_WITH_IMAGES, filterDefinition } from "./filter-registry.js";
 import { formatCan, type OutputFormat } from "./formats.js";
+import { maxBytesPaths } from "./max-bytes.js";
 import type { Dimension, FilterCall, TransformPlan } from "./plan.js";
 import { filterCalls, isCall } from "./plan-queries.js";
 import type { Settings } from "./settings.js";
@@ -38,6 +42,16 @@ export const ENCODE_MS_PER_MEGAPIXEL: Readonly<Record<OutputFormat, number>> = O
   gif: 1_100,
 });
 export const LOSSLESS_WEBP_MS_PER_MEGAPIXEL = 950;
+/**
+ * Formats whose encode grows with quality past a point, and their cost from it: JPEG at quality
+ * 95 and above codes far more coefficients (quality 100 encodes about 1.7 times as long as 80:
+ * docs/encoder-tuning.md).
+ */
+export const HIGH_QUALITY_ENCODE: Readonly<Partial<Record<OutputFormat, { fromQuality: number; msPerMegapixel: number }>>> = Object.freeze({
+  jpeg: { fromQuality: 95, msPerMegapixel: 35 },
+});
+/** The cost counted when the output format is not known yet (the cheapest format's would under-count). */
+const UNKNOWN_FORMAT_ENCODE_MS_PER_MEGAPIXEL = ENCODE_MS_PER_MEGAPIXEL.png;
 
 /**
  * Enlarging a still image, per megapixel of output: Pillow's LANCZOS in JavaScript
@@ -88,7 +102,8 @@ export function estimateRenderCost(plan: TransformPlan, settings: BudgetSettings
   const frames = facts?.frames ?? 1;
   const items: CostItem[] = [{ what: "decode", ms: decodeMegapixels(plan, settings, facts) * DECODE_MS_PER_MEGAPIXEL }];
   if (plan.meta) return items;
-  let size = outputBound(plan, settings, facts?.source);
+  let size = facts ? outputBound(plan, settings, facts.source) : largestOutput(plan, settings);
+  const sizeKnown = facts !== undefined || (given(plan.width) !== undefined && given(plan.height) !== undefined);
   if (facts && facts.frames === 1 && (size.width > facts.source.width || size.height > facts.source.height)) {
     items.push({ what: "enlargement", ms: megapixels(size) * ENLARGE_MS_PER_MEGAPIXEL });
   }
@@ -106,7 +121,7 @@ export function estimateRenderCost(plan: TransformPlan, settings: BudgetSettings
   const others = otherImageKeys(plan).size;
   // Each other image is fetched and decoded once per render, checked against maxInputPixels from its header.
   if (others > 0) items.push({ what: `${others} other images`, ms: (others * settings.maxInputPixels * DECODE_MS_PER_MEGAPIXEL) / 1e6 });
-  items.push(encodeCost(plan, facts?.format ?? plan.format, megapixels(size) * frames));
+  if (sizeKnown) items.push(encodeCost(plan, facts?.format ?? plan.format, megapixels(size) * frames));
   return items;
 }
 
@@ -130,23 +145,38 @@ export function jpegShrinkOnLoad(source: Size, output: Size): number {
   return 1;
 }
 
+/** A side the URL gives (0 and `orig` leave it to the original). */
+const given = (side: Dimension): number | undefined => (typeof side === "number" && side > 0 ? side : undefined);
+
 /**
  * The largest output one frame can have: the requested sides, capped by maxWidth/maxHeight (the
- * render refuses larger). A side the URL leaves open (0, `orig`) is what the original gives it,
- * so without the header it counts 0: the URL alone does not make it costly (`/unsafe/filters:
- * format(gif)/small.gif` is fine), and origin-response counts it from the header before decoding.
+ * render refuses larger). A side the URL leaves open (0, `orig`) is what the original gives it.
  */
-export function outputBound(plan: TransformPlan, settings: Pick<Settings, "maxWidth" | "maxHeight">, source?: Size): Size {
+export function outputBound(plan: TransformPlan, settings: Pick<Settings, "maxWidth" | "maxHeight">, source: Size): Size {
   const side = (own: Dimension, other: Dimension, ownSource: number, otherSource: number): number => {
-    if (typeof own === "number" && own > 0) return own;
-    if (!source) return 0;
-    if (own === 0 && typeof other === "number" && other > 0) return Math.round((other * ownSource) / otherSource);
+    const ownSide = given(own);
+    const otherSide = given(other);
+    if (ownSide !== undefined) return ownSide;
+    if (own === 0 && otherSide !== undefined) return Math.round((otherSide * ownSource) / otherSource);
     return ownSource;
   };
   return {
-    width: Math.min(settings.maxWidth, side(plan.width, plan.height, source?.width ?? 0, source?.height ?? 0)),
-    height: Math.min(settings.maxHeight, side(plan.height, plan.width, source?.height ?? 0, source?.width ?? 0)),
+    width: Math.min(settings.maxWidth, side(plan.width, plan.height, source.width, source.height)),
+    height: Math.min(settings.maxHeight, side(plan.height, plan.width, source.height, source.width)),
   };
+}
+
+/**
+ * The largest output the URL allows before the header is known: a side it leaves open as large as
+ * the settings allow (a proportional side can be enlarged up to its maximum); with both open the
+ * output is the original, at most maxInputPixels.
+ */
+export function largestOutput(plan: TransformPlan, settings: BudgetSettings): Size {
+  const [w, h] = [given(plan.width), given(plan.height)];
+  const width = Math.min(w ?? settings.maxWidth, settings.maxWidth);
+  const height = Math.min(h ?? settings.maxHeight, settings.maxHeight);
+  if (w !== undefined || h !== undefined || width * height <= settings.maxInputPixels) return { width, height };
+  return { width, height: Math.max(1, Math.floor(settings.maxInputPixels / width)) };
 }
 
 /** The image's size after an effect: fill makes its canvas (the request's sides, the image's where 0); rotate(±90) swaps. */
@@ -171,32 +201,29 @@ function otherImageKeys(plan: TransformPlan): Set<string> {
  * that is not GIF; origin-response counts the real one.
  */
 function encodeCost(plan: TransformPlan, format: OutputFormat | null, outputMegapixels: number): CostItem {
-  const perMegapixel = format === null ? ENCODE_MS_PER_MEGAPIXEL.png : ENCODE_MS_PER_MEGAPIXEL[format];
   const maxBytes = Number(filterCalls(plan, "max_bytes").at(-1)?.args[0] ?? 0);
   const searches = maxBytes > 0 && format !== null && formatCan(format, "max-bytes");
-  const qualities = searches ? maxBytesQualities(plan.quality) : [plan.quality];
-  const ms = qualities.reduce(
-    (sum, q) =>
-      sum +
-      outputMegapixels *
-        (format !== null && q >= 100 && formatCan(format, "lossless-at-100") ? LOSSLESS_WEBP_MS_PER_MEGAPIXEL : perMegapixel),
-    0,
-  );
+  const qualities = searches ? maxBytesQualities(plan.quality, format) : [plan.quality];
+  const ms = qualities.reduce((sum, q) => sum + outputMegapixels * encodeMsPerMegapixel(format, q), 0);
   return { what: searches ? `${qualities.length} encodes (max_bytes)` : "encode", ms };
 }
 
+/** One encode's cost per megapixel at a quality: WebP at 100 is lossless; JPEG from 95 on codes far more coefficients. */
+export function encodeMsPerMegapixel(format: OutputFormat | null, quality: number): number {
+  if (format === null) return UNKNOWN_FORMAT_ENCODE_MS_PER_MEGAPIXEL;
+  if (quality >= 100 && formatCan(format, "lossless-at-100")) return LOSSLESS_WEBP_MS_PER_MEGAPIXEL;
+  const high = HIGH_QUALITY_ENCODE[format];
+  if (high && quality >= high.fromQuality) return high.msPerMegapixel;
+  return ENCODE_MS_PER_MEGAPIXEL[format];
+}
+
 /**
- * The qualities max_bytes' search may encode at, worst case: down by ×0.75 to 10, then back up
- * by ×1.1 below the last too-large one (render/fit-bytes.ts), bounded by the longest path.
+ * The qualities max_bytes' search encodes at on its costliest path (core/max-bytes.ts replays
+ * every outcome).
  */
-export function maxBytesQualities(quality: number): number[] {
-  const down = [quality];
-  for (let q = quality; q > 10;) down.push((q = Math.max(10, Math.floor(q * 0.75))));
-  let longest: number[] = down;
-  for (let stop = 1; stop < down.length; stop++) {
-    const up: number[] = [];
-    for (let q = Math.floor(down[stop] * 1.1); q > down[stop] && q < down[stop - 1]; q = Math.floor(q * 1.1)) up.push(q);
-    if (stop + 1 + up.length > longest.length) longest = [...down.slice(0, stop + 1), ...up];
-  }
-  return longest;
+export function maxBytesQualities(quality: number, format: OutputFormat | null): number[] {
+  const cost = (path: number[]) => path.reduce((sum, q) => sum + encodeMsPerMegapixel(format, q), 0);
+  return maxBytesPaths(quality).reduce((worst, path) =>
+    cost(path) > cost(worst) || (cost(path) === cost(worst) && path.length > worst.length) ? path : worst,
+  );
 }

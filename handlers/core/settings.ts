@@ -108,6 +108,12 @@ export interface Settings {
    * deadline): long, since a repeat would cost as much and the answer cannot change for that URL.
    */
   budgetErrorCacheControl: string;
+  /**
+   * The origin-response function's timeout in seconds (Lambda@Edge allows at most 30). Not set
+   * by hand: the component bakes its `originResponseTimeoutSeconds` infrastructure argument in,
+   * so that origin-response can end a render in time to answer for itself.
+   */
+  originResponseTimeoutSeconds: number;
   thumbor: ThumborSettings;
 }
 
@@ -132,6 +138,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   originalsPrefix: "",
   healthcheckPath: "/healthcheck",
   budgetErrorCacheControl: "public, max-age=600",
+  originResponseTimeoutSeconds: 30,
   thumbor: Object.freeze({
     allowUnsafe: true,
     securityKey: "",
@@ -224,6 +231,7 @@ export function validateSettings(input: unknown, origin = "settings"): Settings 
     ...originals,
     healthcheckPath,
     budgetErrorCacheControl: str("budgetErrorCacheControl", pick("budgetErrorCacheControl"), false),
+    originResponseTimeoutSeconds: int("originResponseTimeoutSeconds", pick("originResponseTimeoutSeconds"), 1, 30),
     thumbor,
   };
 }

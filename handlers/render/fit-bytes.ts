@@ -1,9 +1,10 @@
 /**
- * thumbor's `max_bytes`: which renders it applies to, and its search: lower the quality by x0.75
- * steps (not below 10) until the encoded file fits, then climb back by x1.1 steps while it still
- * fits. The search is pure, over an encoder callback.
+ * thumbor's `max_bytes`: which renders it applies to, and its search: the highest quality of
+ * thumbor's ladder whose file fits, in the order core/max-bytes.ts gives (at most 8 encodes from
+ * quality 100; 3 when no quality fits). Pure search over an encoder callback.
  */
 import { formatCan } from "../core/formats.js";
+import { maxBytesSearch } from "../core/max-bytes.js";
 import { filterCalls } from "../core/plan-queries.js";
 import { asNumber } from "./common/filter-args.js";
 import type { RenderContext } from "./context.js";
@@ -20,21 +21,15 @@ export async function fitToMaxBytes<T extends { data: { length: number } }>(
   quality: number,
   maxBytes: number,
 ): Promise<T> {
-  let result = await encodeAt(quality);
-  if (result.data.length <= maxBytes) return result;
-  let q = quality;
-  let tooBig = quality;
-  while (result.data.length > maxBytes && q > 10) {
-    tooBig = q;
-    q = Math.max(10, Math.floor(q * 0.75));
-    result = await encodeAt(q);
+  const search = maxBytesSearch(quality);
+  // Each file that fits is at a higher quality than the one before; none fitting leaves the floor's.
+  let answer: T | undefined;
+  let last: T | undefined;
+  for (let q = search.next(); q !== undefined; q = search.next()) {
+    last = await encodeAt(q);
+    const fits = last.data.length <= maxBytes;
+    if (fits) answer = last;
+    search.report(fits);
   }
-  if (result.data.length > maxBytes) return result;
-  for (let up = Math.floor(q * 1.1); up > q && up < tooBig; up = Math.floor(up * 1.1)) {
-    const attempt = await encodeAt(up);
-    if (attempt.data.length > maxBytes) break;
-    result = attempt;
-    q = up;
-  }
-  return result;
+  return answer ?? last!;
 }

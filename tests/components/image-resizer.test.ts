@@ -459,6 +459,16 @@ test("each archive bakes the stack's settings into settings.json, with the secre
   t.deepEqual(JSON.parse(await valueOf(resizer.settingsJson)), expected);
 });
 
+test("the origin-response timeout is baked into both functions' settings, so the render deadline follows it", async (t) => {
+  await deploy("timeout", { originResponseTimeoutSeconds: 12 });
+  for (const name of ["timeout-viewer-request", "timeout-origin-response"]) {
+    const members = await archiveMembers(unwrapSecret(named(T.fn, name).inputs.code).value);
+    const baked = validateSettings(JSON.parse((members["settings.json"] as { text: string }).text));
+    t.is(baked.originResponseTimeoutSeconds, 12, name);
+  }
+  t.is(named(T.fn, "timeout-origin-response").inputs.timeout, 12);
+});
+
 test("the default settings are baked when none are given", async (t) => {
   await deploy("defaults");
   const members = await archiveMembers(unwrapSecret(named(T.fn, "defaults-viewer-request").inputs.code).value);

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildEdgeBundles } from "../../components/bundle.js";
-import { IMAGE_RESIZER_DEFAULTS, ImageResizer } from "../../components/image-resizer.js";
+import { IMAGE_RESIZER_DEFAULTS, INFRA_BAKED_SETTINGS, ImageResizer } from "../../components/image-resizer.js";
 import { archiveMembers, installPulumiMocks, unwrapSecret, valueOf, type PulumiMocks } from "../../components/pulumi-mocks.js";
 import { INFRA_CONFIG_KEYS, SETTINGS_CONFIG_KEYS, imageResizerArgsFromConfig } from "../../components/stack-config.js";
 import { DEFAULT_SETTINGS, validateSettings } from "../../handlers/core/settings.js";
@@ -33,11 +33,10 @@ function settingsLeaves(): string[] {
   return [...Object.keys(top), ...Object.keys(thumbor).map((k) => `thumbor.${k}`)].sort();
 }
 
-test.serial("the config keys map one to one onto every Settings key", (t) => {
-  const mapped = Object.values(SETTINGS_CONFIG_KEYS)
-    .map((s) => s.path.join("."))
-    .sort();
-  t.deepEqual(mapped, settingsLeaves());
+test.serial("the config keys map one to one onto every Settings key (those baked from an infrastructure key through it)", (t) => {
+  const mapped = Object.values(SETTINGS_CONFIG_KEYS).map((s) => s.path.join("."));
+  t.deepEqual([...mapped, ...INFRA_BAKED_SETTINGS].sort(), settingsLeaves());
+  for (const key of INFRA_BAKED_SETTINGS) t.true(key in INFRA_CONFIG_KEYS, `${key} is read as an infrastructure key`);
   for (const [key, spec] of Object.entries(SETTINGS_CONFIG_KEYS))
     t.is(spec.path[spec.path.length - 1] as string, key, "a config key is named after its setting");
   t.deepEqual(

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_SETTINGS, SettingsError, loadSettingsFile, validateSettings } from "../../handlers/core/settings.js";
+import { TRIGGER_LIMITS } from "../../handlers/cloudfront/edge-rules.js";
 
 test("an empty document takes every default, and the defaults are valid", (t) => {
   t.deepEqual(validateSettings({}), DEFAULT_SETTINGS);
@@ -111,4 +112,15 @@ test("budgetErrorCacheControl: minutes by default, a string when given", (t) => 
   t.is(DEFAULT_SETTINGS.budgetErrorCacheControl, "public, max-age=600");
   t.is(validateSettings({ budgetErrorCacheControl: "public, max-age=3600" }).budgetErrorCacheControl, "public, max-age=3600");
   t.throws(() => validateSettings({ budgetErrorCacheControl: 600 }), { instanceOf: SettingsError, message: /budgetErrorCacheControl/ });
+});
+
+test("originResponseTimeoutSeconds: Lambda@Edge's 30 s by default, 1 to 30 when given (the component bakes it in)", (t) => {
+  t.is(DEFAULT_SETTINGS.originResponseTimeoutSeconds, TRIGGER_LIMITS.value["origin-response"].maxTimeoutSeconds);
+  t.is(validateSettings({ originResponseTimeoutSeconds: 10 }).originResponseTimeoutSeconds, 10);
+  for (const bad of [0, 31, 2.5, "30"]) {
+    t.throws(() => validateSettings({ originResponseTimeoutSeconds: bad }), {
+      instanceOf: SettingsError,
+      message: /originResponseTimeoutSeconds must be an integer from 1 to 30/,
+    });
+  }
 });

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { RequestError } from "../../handlers/core/errors.js";
 import { basePlan, canonicalPlan, FIT_MODES, type TransformPlan } from "../../handlers/core/plan.js";
 import { DEFAULT_SETTINGS } from "../../handlers/core/settings.js";
+import { createRequestPlanner } from "../../handlers/url/request-plan.js";
 import {
   MAX_KEY_BYTES,
   MAX_OPTION_SEGMENT_BYTES,
@@ -308,4 +309,22 @@ test("keys whose options fit one segment are unchanged; long options are cut aft
   // A key cut anywhere else is not canonical.
   t.throws(() => parseVariantKey(key.replace("/~", ""), settings), { instanceOf: RequestError });
   t.throws(() => parseVariantKey(key.replace("xxxx/~", "xxx/~x"), settings), { instanceOf: RequestError });
+});
+
+test("numeric filter arguments have one spelling in keys: digits past float32 and leading zeros mint no new key", (t) => {
+  const planner = createRequestPlanner(DEFAULT_SETTINGS);
+  const key = (filters: string) => {
+    const route = planner.plan(`/unsafe/300x200/filters:${filters}/a.jpg`, "", undefined);
+    return route.kind === "variant" ? route.key : route.kind;
+  };
+  const same = (a: string, b: string) => t.is(key(a), key(b), `${a} / ${b}`);
+  same("blur(2,1.000000000000001)", "blur(2,1)");
+  same(`sharpen(1.${"0".repeat(900)}1,1,true)`, "sharpen(1,1,true)");
+  same("proportion(0.5000000000001)", "proportion(0.5)");
+  same("convolution(1;2;1;2;4;2;1;2;01.000000000001,16,true)", "convolution(1;2;1;2;4;2;1;2;1,16,true)");
+  same("round_corner(010|0010,0,0,0)", "round_corner(10|10,0,0,0)");
+  same("watermark(a.png,0010,00010p,50)", "watermark(a.png,10,10p,50)");
+  same("curve([(000,0),(255,255)],[(0,0)],[(0,0)],[(0,0)])", "curve([(0,0),(255,255)],[(0,0)],[(0,0)],[(0,0)])");
+  t.not(key("watermark(a.png,-0,0,50)"), key("watermark(a.png,0,0,50)"), "-0 (the far edge) stays itself");
+  t.not(key("sharpen(1.5,1,true)"), key("sharpen(1,1,true)"));
 });

@@ -9,10 +9,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import sharp from "sharp";
 import type { CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
-import { createOriginResponseHandler, type OriginResponseDeps } from "../../handlers/origin-response.js";
+import { createOriginResponseHandler, renderDeadlineMs, type OriginResponseDeps } from "../../handlers/origin-response.js";
+import { TRIGGER_LIMITS } from "../../handlers/cloudfront/edge-rules.js";
 import { createViewerRequestHandler } from "../../handlers/viewer-request.js";
 import { basePlan, canonicalPlan, type TransformPlan } from "../../handlers/core/plan.js";
-import { DEFAULT_SETTINGS, type Settings } from "../../handlers/core/settings.js";
+import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../../handlers/core/settings.js";
 import { variantKey, variantKeyToUri } from "../../handlers/core/variant-key.js";
 import { PAST_DEADLINE_REASON } from "../../handlers/render/deadline.js";
 import type { S3Answer, S3HttpClient } from "../../handlers/s3/client.js";
@@ -36,6 +37,16 @@ test("viewer-request: fill(blur) ×12 on 4093x4096 is a 400 too costly to render
   t.regex(String(out.body), /^400 too costly to render: about \d+ ms of work \(12 × fill: \d+ ms\), the budget is 8000 ms\n$/);
   t.is(header(out, "cache-control"), DEFAULT_SETTINGS.budgetErrorCacheControl);
   t.not(DEFAULT_SETTINGS.budgetErrorCacheControl, DEFAULT_SETTINGS.errorCacheControl);
+});
+
+test("viewer-request: blur(150) ×3 without a size is refused from the URL, before any GET (as large as the settings allow)", async (t) => {
+  const handler = checked(createViewerRequestHandler(DEFAULT_SETTINGS));
+  for (const size of ["", "0x0/", "origxorig/", "4096x0/"]) {
+    const out = (await handler(viewerEvent(`/unsafe/${size}filters:blur(150):blur(150):blur(150)/sample.jpg`))) as CloudFrontResultResponse;
+    t.is(out.status, "400", size);
+    t.regex(String(out.body), /^400 too costly to render: about \d+ ms of work \(3 × blur: \d+ ms\)/);
+    t.is(header(out, "cache-control"), DEFAULT_SETTINGS.budgetErrorCacheControl);
+  }
 });
 
 test("viewer-request: other refusals keep the short errorCacheControl", async (t) => {
@@ -130,6 +141,29 @@ test("a render past its deadline answers 422 too costly to render with the long 
   t.is(String(out.body), `422 ${PAST_DEADLINE_REASON}\n`);
   t.is(header(out, "cache-control"), DEFAULT_SETTINGS.budgetErrorCacheControl);
   t.is(bucket.puts.length, 1, "only the render within its deadline stored a variant");
+});
+
+test("the render deadline is half the origin-response timeout: 15 s of Lambda@Edge's 30 s, 500 ms of 1 s", (t) => {
+  t.is(renderDeadlineMs(DEFAULT_SETTINGS), 15_000);
+  t.is(renderDeadlineMs({ originResponseTimeoutSeconds: 1 }), 500);
+  for (let seconds = 1; seconds <= TRIGGER_LIMITS.value["origin-response"].maxTimeoutSeconds; seconds++) {
+    const ms = renderDeadlineMs({ originResponseTimeoutSeconds: seconds });
+    t.true(ms > 0 && ms <= 15_000, `${seconds} s: a deadline, never later than at 30 s`);
+    t.true(seconds * 1000 - ms >= 500, `${seconds} s: at least 500 ms left for the PUT and the answer`);
+  }
+});
+
+test("origin-response reads its deadline from the baked timeout: a GET that took 1 s leaves no render time under a 1 s timeout", async (t) => {
+  const slow = fakeBucket({ "sample.jpg": await photo() });
+  const get = slow.client.get.bind(slow.client);
+  slow.client.get = async (...args: Parameters<typeof get>) => (await new Promise((done) => setTimeout(done, 1000)), get(...args));
+  const plan = { ...basePlan("sample.jpg", 80), width: 320, height: 240, format: "jpeg" as const };
+  const short = validateSettings({ originResponseTimeoutSeconds: 1 });
+  const out = await originResponse(plan, slow, {}, short);
+  t.is(out.status, "422");
+  t.is(String(out.body), `422 ${PAST_DEADLINE_REASON}\n`);
+  t.deepEqual(slow.puts, []);
+  t.is((await originResponse(plan, slow)).status, "200", "the default 30 s timeout leaves 14 s after the same GET");
 });
 
 test("a deadline that runs out between two effects stops the render there with the deadline's answer", async (t) => {

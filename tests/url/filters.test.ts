@@ -349,7 +349,7 @@ test("format(): thumbor's names, case-insensitive, jpg is jpeg, heic/heif kept, 
 
 test("special argument patterns: convolution, curve, round_corner, watermark, gifv, blur, noise", (t) => {
   t.deepEqual(parseFilterList("convolution(1;2;1;2;4;2;1;2;1,3,true)", lax), [{ name: "convolution", args: ["1;2;1;2;4;2;1;2;1", 3] }]);
-  t.deepEqual(parseFilterList("convolution(-1.5;2.;0,3,false)", lax), [{ name: "convolution", args: ["-1.5;2.;0", 3, false] }]);
+  t.deepEqual(parseFilterList("convolution(-1.5;2.;0,3,false)", lax), [{ name: "convolution", args: ["-1.5;2;0", 3, false] }]);
   t.deepEqual(parseFilterList("convolution(1;;2,3)", lax), []);
   t.deepEqual(parseFilterList("curve([(0,0),(255,255)],[],[(1,2)],[(3,4),])", lax), [
     { name: "curve", args: ["[(0,0),(255,255)]", "[]", "[(1,2)]", "[(3,4),]"] },
