@@ -28,7 +28,7 @@ import { wholeFileRender } from "./dc-only-decode.js";
 import { missChartSvg } from "./miss-chart.js";
 import { PHASES, PHASE_LABELS, phaseMedians, type ProfileInput, type ProfileOutput } from "./miss-profile-child.js";
 import { PHOTOS_DIR } from "./origin-response.js";
-import { anchorScript, findPillowPython, runPillow, type PillowResult } from "./pillow.js";
+import { findPillowPython, pillowSkipNote, runPillow, type PillowResult } from "./pillow.js";
 import type { Section, Table } from "./report.js";
 import { formatNumber, formatRatio, median, percentile, ratio, type Budget } from "./stats.js";
 import type { BenchContext, BenchResult, CaseMeasurement, Measurements } from "./types.js";
@@ -256,11 +256,7 @@ export async function measureWorkloads(
   const bundle = join(bundles.originResponse.dir, "index.js");
   const script = await bundleChild(join(__dirname, "miss-profile-child.ts"), "miss-profile-child");
   const python = findPillowPython();
-  const pillowNote = !python
-    ? "Pillow anchor SKIPPED: no Python with Pillow (set BENCH_PYTHON to one with Pillow 12.3, thumbor 7.8's version)."
-    : !existsSync(anchorScript())
-      ? `Pillow anchor SKIPPED: ${anchorScript()} not found (set BENCH_PILLOW_ANCHOR).`
-      : null;
+  const pillowNote = pillowSkipNote(python);
   if (pillowNote) ctx.log(`  ${pillowNote}`);
   const dataDir = mkdtempSync(join(tmpdir(), "edge-resizer-miss-s3-"));
   const s3 = await startEmbeddedS3(dataDir, BUCKET);

@@ -4,6 +4,7 @@
  * it imports PIL (the script is `bench/pillow-anchor.py`, or `BENCH_PILLOW_ANCHOR`).
  */
 import { execFile, execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { PROJECT_ROOT } from "./child.js";
 
@@ -27,13 +28,38 @@ export function findPillowPython(): string | null {
   }
 }
 
-export function runPillow(
+/** Why the anchor cannot run with this Python (null: it can), as the bench prints it. */
+export function pillowSkipNote(python: string | null): string | null {
+  if (!python) return "Pillow anchor SKIPPED: no Python with Pillow (set BENCH_PYTHON to one with Pillow 12.3, thumbor 7.8's version).";
+  return existsSync(anchorScript()) ? null : `Pillow anchor SKIPPED: ${anchorScript()} not found (set BENCH_PILLOW_ANCHOR).`;
+}
+
+export interface Size {
+  width: number;
+  height: number;
+}
+
+/** The anchor's FORMATS and SIZES arguments: every size in every format (pillow-anchor.py). */
+export function pillowSetArgs(formats: readonly string[], sizes: readonly Size[]): [string, string] {
+  if (formats.length === 0 || sizes.length === 0) throw new Error("pillow anchor: no formats or no sizes");
+  return [formats.join(","), sizes.map((s) => `${s.width}x${s.height}`).join(",")];
+}
+
+/** One request's CPU for this size and format. */
+export function runPillow(python: string, photo: string, workload: { format: string } & Size, n: number): Promise<PillowResult> {
+  return runPillowSet(python, photo, [workload.format], [workload], n);
+}
+
+/** The CPU of every size in every format made once (each a request from the original), and their total bytes. */
+export function runPillowSet(
   python: string,
   photo: string,
-  workload: { format: string; width: number; height: number },
+  formats: readonly string[],
+  sizes: readonly Size[],
   n: number,
 ): Promise<PillowResult> {
-  const args = [anchorScript(), photo, workload.format, String(n), `${workload.width}x${workload.height}`];
+  const [formatArg, sizeArg] = pillowSetArgs(formats, sizes);
+  const args = [anchorScript(), photo, formatArg, String(n), sizeArg];
   return new Promise((done, fail) => {
     execFile(python, args, { timeout: 600_000 }, (err, stdout, stderr) => {
       if (err) fail(new Error(`pillow anchor failed: ${stderr.trim().split("\n").at(-1) ?? err.message}`));
