@@ -9,11 +9,10 @@
  * is `bench/pillow-anchor.py`, or `BENCH_PILLOW_ANCHOR`); without one that column is skipped with
  * a line saying so. `BENCH_NODE_ARGS` (e.g. `--cpu-prof`) is passed to the children's node.
  */
-import { execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type { CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
 import { buildEdgeBundles } from "../components/bundle.js";
@@ -29,6 +28,7 @@ import { wholeFileRender } from "./dc-only-decode.js";
 import { missChartSvg } from "./miss-chart.js";
 import { PHASES, PHASE_LABELS, phaseMedians, type ProfileInput, type ProfileOutput } from "./miss-profile-child.js";
 import { PHOTOS_DIR } from "./origin-response.js";
+import { findPillowPython, pillowSkipNote, runPillow, type PillowResult } from "./pillow.js";
 import type { Section, Table } from "./report.js";
 import { formatNumber, formatRatio, median, percentile, ratio, type Budget } from "./stats.js";
 import type { BenchContext, BenchResult, CaseMeasurement, Measurements } from "./types.js";
@@ -107,11 +107,6 @@ const BUCKET = "bench";
 const QUALITY = 80;
 const distribution: Distribution = { domainName: "bench.cloudfront.net", distributionId: "BENCH", bucket: BUCKET, region: LOCAL_REGION };
 
-export interface PillowResult {
-  cpuMs: number;
-  bytes: number;
-}
-
 export interface WorkloadResult {
   workload: Workload;
   /** Both halves' misses together. */
@@ -127,31 +122,6 @@ export interface WorkloadResult {
 
 /** Where the chart is written, relative to the project root (BENCHMARKS.md links it). */
 export const CHART_PATH = "docs/miss-cpu.svg";
-
-function anchorScript(): string {
-  return process.env.BENCH_PILLOW_ANCHOR ? resolve(process.env.BENCH_PILLOW_ANCHOR) : join(PROJECT_ROOT, "bench", "pillow-anchor.py");
-}
-
-/** A Python that imports PIL: BENCH_PYTHON if set, else `python3` on the PATH; null when neither has Pillow. */
-function findPillowPython(): string | null {
-  const candidate = process.env.BENCH_PYTHON ?? "python3";
-  try {
-    execFileSync(candidate, ["-c", "import PIL"], { stdio: "ignore", timeout: 30_000 });
-    return candidate;
-  } catch {
-    return null;
-  }
-}
-
-function runPillow(python: string, photo: string, workload: Workload, n: number): Promise<PillowResult> {
-  const args = [anchorScript(), photo, workload.format, String(n), `${workload.width}x${workload.height}`];
-  return new Promise((done, fail) => {
-    execFile(python, args, { timeout: 600_000 }, (err, stdout, stderr) => {
-      if (err) fail(new Error(`pillow anchor failed: ${stderr.trim().split("\n").at(-1) ?? err.message}`));
-      else done(JSON.parse(stdout.trim().split("\n").at(-1)!) as PillowResult);
-    });
-  });
-}
 
 const isResponse = (r: CloudFrontRequest | CloudFrontResultResponse): r is CloudFrontResultResponse => "status" in r;
 
@@ -286,11 +256,7 @@ export async function measureWorkloads(
   const bundle = join(bundles.originResponse.dir, "index.js");
   const script = await bundleChild(join(__dirname, "miss-profile-child.ts"), "miss-profile-child");
   const python = findPillowPython();
-  const pillowNote = !python
-    ? "Pillow anchor SKIPPED: no Python with Pillow (set BENCH_PYTHON to one with Pillow 12.3, thumbor 7.8's version)."
-    : !existsSync(anchorScript())
-      ? `Pillow anchor SKIPPED: ${anchorScript()} not found (set BENCH_PILLOW_ANCHOR).`
-      : null;
+  const pillowNote = pillowSkipNote(python);
   if (pillowNote) ctx.log(`  ${pillowNote}`);
   const dataDir = mkdtempSync(join(tmpdir(), "edge-resizer-miss-s3-"));
   const s3 = await startEmbeddedS3(dataDir, BUCKET);

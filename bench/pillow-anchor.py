@@ -3,8 +3,11 @@
 # aspect ratio when it differs, LANCZOS resize, save with thumbor's defaults: JPEG q80 optimized
 # progressive, or WebP q80), without thumbor's HTTP and Python around it, so a lower bound of a
 # thumbor request's CPU. Needs Pillow 12.3 (thumbor 7.8's version).
-# Usage: python pillow-anchor.py PHOTO jpeg|webp N [WxH, default 800x500]
-#   ->  {"cpuMs": best ms per request of 3 loops of N, "bytes": output size}
+# Usage: python pillow-anchor.py PHOTO FORMATS N [SIZES, default 800x500]
+#   FORMATS: jpeg, webp or a comma list (jpeg,webp); SIZES: WxH or a comma list (160x90,320x180).
+#   Every size in every format is one request, each from the original's bytes as thumbor's are.
+#   ->  {"cpuMs": best ms of 3 loops of N for all the requests once (one request's ms for one
+#        size and format), "bytes": their total output size}
 import io
 import json
 import math
@@ -35,19 +38,20 @@ def render(original, fmt, width, height):
 
 
 def main():
-    photo, fmt, loops = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    width, height = (int(n) for n in (sys.argv[4] if len(sys.argv) > 4 else "800x500").split("x"))
+    photo, formats, loops = sys.argv[1], sys.argv[2].split(","), int(sys.argv[3])
+    sizes = [tuple(int(n) for n in size.split("x")) for size in (sys.argv[4] if len(sys.argv) > 4 else "800x500").split(",")]
+    requests = [(fmt, width, height) for width, height in sizes for fmt in formats]
     with open(photo, "rb") as f:
         original = f.read()
     for _ in range(3):
-        render(original, fmt, width, height)
+        render(original, *requests[0])
     best = []
     for _ in range(3):
         start = time.process_time()
         for _ in range(loops):
-            out = render(original, fmt, width, height)
+            outs = [render(original, *request) for request in requests]
         best.append((time.process_time() - start) * 1000 / loops)
-    print(json.dumps({"cpuMs": min(best), "bytes": len(out)}))
+    print(json.dumps({"cpuMs": min(best), "bytes": sum(len(out) for out in outs)}))
 
 
 main()

@@ -4,8 +4,9 @@
  * BENCHMARKS.md with the goal table and the team's bill (bench/bill.ts) first.
  * Exits 0 even when a budget fails: it is a measurement, not a test (a crash still exits 1).
  * The origin-response cases read the photos in `bench/photos/` (or the folder named by
- * BENCH_PHOTOS_DIR). The per-miss profile (`miss`) compares with Pillow (`bench/pillow-anchor.py`)
- * when a Python with Pillow is found (BENCH_PYTHON, else `python3`; skipped with a line otherwise) and writes its chart to docs/miss-cpu.svg.
+ * BENCH_PHOTOS_DIR). The per-miss profile (`miss`) and the variant set (`intermediate`) compare with Pillow
+ * (`bench/pillow-anchor.py`) when a Python with Pillow is found (BENCH_PYTHON, else `python3`; skipped with a
+ * line otherwise); the per-miss profile writes its chart to docs/miss-cpu.svg.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -46,8 +46,10 @@ export interface CaseMeasurement {
  * - `head-range/elephants-progressive-300x200-jpeg`: the same miss reading only the head of the original;
  * - `variant-set/elephants-progressive`, `variant-set/elephants-progressive-cached`,
  *   `variant-set/elephants-baseline`, `variant-set/elephants-baseline-cached`: the bench's standard
- *   set (8 sizes × 2 formats of one original), without and with a cached intermediate; `cpuMs` and
- *   `pillowCpuMs` are the whole set's totals.
+ *   set (8 sizes × 2 formats of one original, bench/intermediate.ts) as production makes it, without
+ *   a cached intermediate (a page's first set: the intermediate made from the original, then every
+ *   variant from it) and with one (a later set: every variant from the stored intermediate); `cpuMs`
+ *   and `pillowCpuMs` are the whole set's totals, `psnrDeltaDb` the intermediate's worst variant.
  */
 export type Measurements = Record<string, CaseMeasurement>;
 
