@@ -12,6 +12,19 @@
  * max_bytes(1)), then a bisection of the ladder between a quality known too large and one known
  * to fit. At most 8 encodes from quality 100.
  */
+import { formatCan, type OutputFormat } from "./formats.js";
+import type { FilterCall } from "./plan.js";
+
+/**
+ * The limit of a plan's last `max_bytes` call when positive and the output format's quality
+ * search applies (as in thumbor: JPEG and WebP), else null: what the render searches for and the
+ * budget prices. An open format (null: the original's, before the header) has no search.
+ */
+export function maxBytesOf(call: FilterCall | undefined, format: OutputFormat | null): number | null {
+  const arg = call?.args[0];
+  const maxBytes = typeof arg === "number" ? arg : Number(arg ?? 0);
+  return Number.isFinite(maxBytes) && maxBytes > 0 && format !== null && formatCan(format, "max-bytes") ? maxBytes : null;
+}
 
 /** The lowest quality the search encodes at: a file still too large there is answered as it is. */
 export const MAX_BYTES_QUALITY_FLOOR = 10;

@@ -19,7 +19,7 @@
 import { refusal } from "./errors.js";
 import { FILTERS_WITH_IMAGES, filterDefinition } from "./filter-registry.js";
 import { formatCan, type OutputFormat } from "./formats.js";
-import { maxBytesPaths } from "./max-bytes.js";
+import { maxBytesOf, maxBytesPaths } from "./max-bytes.js";
 import type { Dimension, FilterCall, TransformPlan } from "./plan.js";
 import { filterCalls, isCall } from "./plan-queries.js";
 import type { Settings } from "./settings.js";
@@ -201,8 +201,7 @@ function otherImageKeys(plan: TransformPlan): Set<string> {
  * that is not GIF; origin-response counts the real one.
  */
 function encodeCost(plan: TransformPlan, format: OutputFormat | null, outputMegapixels: number): CostItem {
-  const maxBytes = Number(filterCalls(plan, "max_bytes").at(-1)?.args[0] ?? 0);
-  const searches = maxBytes > 0 && format !== null && formatCan(format, "max-bytes");
+  const searches = maxBytesOf(filterCalls(plan, "max_bytes").at(-1), format) !== null;
   const qualities = searches ? maxBytesQualities(plan.quality, format) : [plan.quality];
   const ms = qualities.reduce((sum, q) => sum + outputMegapixels * encodeMsPerMegapixel(format, q), 0);
   return { what: searches ? `${qualities.length} encodes (max_bytes)` : "encode", ms };

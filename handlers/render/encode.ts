@@ -4,10 +4,11 @@
  */
 import type { JpegOptions, Sharp, WebpOptions } from "sharp";
 import { formatCan, type OutputFormat } from "../core/formats.js";
-import { hasFilter } from "../core/plan-queries.js";
+import { filterCalls, hasFilter } from "../core/plan-queries.js";
 import type { RenderContext } from "./context.js";
 import { checkDeadline, withDeadline } from "./deadline.js";
-import { fitToMaxBytes, maxBytesFor } from "./fit-bytes.js";
+import { maxBytesOf } from "../core/max-bytes.js";
+import { fitToMaxBytes } from "./fit-bytes.js";
 import { fromRaw, materialise } from "./common/raw.js";
 
 /**
@@ -35,7 +36,7 @@ export interface Encoded {
 export async function encodeVariant(render: RenderContext, filtered: { image: Sharp; background: string | null }): Promise<Encoded> {
   const ctx: EncodeContext = { ...render, background: filtered.background };
   const { plan } = ctx;
-  const maxBytes = maxBytesFor(ctx);
+  const maxBytes = maxBytesOf(filterCalls(ctx.plan, "max_bytes").at(-1), ctx.outputFormat);
   if (maxBytes === null) {
     return encodeAt(ctx, prepareForEncoder(ctx, filtered.image), plan.quality);
   }
