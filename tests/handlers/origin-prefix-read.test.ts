@@ -221,7 +221,9 @@ for (const [name, make] of fallbacks) {
       const outcome = (run: () => Promise<{ body: Buffer }>) =>
         run().then(
           (v) => v.body.toString("base64"),
-          (err: Error) => `${err.name}: ${err.message}`,
+          // The refusal's reason, without libvips' detail: that comes from its process-wide error
+          // buffer, which renders running at the same time in this process change.
+          (err: Error) => `${err.name}: ${err.message.split(":")[0]}`,
         );
       const got = await outcome(
         async () =>
