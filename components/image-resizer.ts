@@ -13,8 +13,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { VIEWER_URL_HEADER } from "../handlers/cloudfront/plumbing.js";
 import { HSTS, SECURITY_HEADERS } from "../handlers/cloudfront/security-headers.js";
-import { DEFAULT_SETTINGS, validateSettings, type Settings, type ThumborSettings } from "../handlers/core/settings.js";
-import { valueChecks } from "../handlers/core/value-checks.js";
+import { DEFAULT_SETTINGS, SETTINGS_SCHEMA, validateSettings, type Settings, type ThumborSettings } from "../handlers/core/settings.js";
 import {
   CUSTOM_ERROR_CODES,
   EDGE_FUNCTION_REGION,
@@ -24,6 +23,17 @@ import {
 } from "../handlers/cloudfront/edge-rules.js";
 import { LAMBDA_NODE_RUNTIME, defaultBundleDir } from "./bundle.js";
 import { purgeOnChange } from "./freshness.js";
+import { resolveImageResizerArgs, type InfraArgs, type OriginAccess, type ResolvedInfraArgs } from "./infra-schema.js";
+
+export {
+  IMAGE_RESIZER_DEFAULTS,
+  LOG_RETENTION_PERIODS,
+  ORIGIN_ACCESS_MODES,
+  PRICE_CLASSES,
+  resolveImageResizerArgs,
+  type OriginAccess,
+  type PriceClass,
+} from "./infra-schema.js";
 
 /**
  * Settings baked into both functions; the security keys may be Pulumi secrets. Absent keys take
@@ -37,87 +47,23 @@ export type ImageResizerSettings = Partial<Omit<Settings, "thumbor" | InfraBaked
   };
 };
 
-/** Handler settings whose value is an infrastructure argument of the same name, baked into settings.json by the component. */
-export const INFRA_BAKED_SETTINGS = ["originResponseTimeoutSeconds"] as const satisfies readonly (keyof ImageResizerArgs &
-  keyof Settings)[];
-export type InfraBakedSetting = (typeof INFRA_BAKED_SETTINGS)[number];
+/** Handler settings whose value is an infrastructure argument of the same name (SETTINGS_SCHEMA's `bakedFromInfra`), baked into settings.json by the component. */
+export type InfraBakedSetting = {
+  [K in keyof typeof SETTINGS_SCHEMA]: (typeof SETTINGS_SCHEMA)[K] extends { bakedFromInfra: true } ? K : never;
+}[keyof typeof SETTINGS_SCHEMA];
+export const INFRA_BAKED_SETTINGS = Object.keys(SETTINGS_SCHEMA).filter(
+  (name) => "bakedFromInfra" in SETTINGS_SCHEMA[name as keyof typeof SETTINGS_SCHEMA],
+) as InfraBakedSetting[];
 
-export const PRICE_CLASSES = ["PriceClass_100", "PriceClass_200", "PriceClass_All"] as const;
-export type PriceClass = (typeof PRICE_CLASSES)[number];
-
-export interface ImageResizerArgs {
+/** The component's arguments: the handler settings, and the infrastructure arguments of INFRA_SCHEMA (each one's doc line is there). */
+export interface ImageResizerArgs extends InfraArgs {
   /** Handler settings (sizes, limits, thumbor keys, variant prefix, ...). Default: DEFAULT_SETTINGS. */
   settings?: ImageResizerSettings;
-  /** Serve an existing bucket (e.g. thumbor's) instead of creating one. Its policy is replaced by ours (see docs/deploy.md). */
-  existingBucketName?: string;
-  /** CloudFront price class. Default "PriceClass_100" (North America and Europe). */
-  priceClass?: PriceClass;
-  /** Extra host names for the distribution; needs `certificateArn`. */
-  aliases?: string[];
-  /** ACM certificate in us-east-1 covering every alias. */
-  certificateArn?: string;
-  /** Bucket name for CloudFront standard access logs (the bucket must allow ACLs). Default: no logs. */
-  accessLogsBucket?: string;
-  /** Key prefix of the access logs. Default "cloudfront/". */
-  accessLogsPrefix?: string;
-  /** Expire stored variants this many days after creation (they are re-made on demand). 0 = never. Default 0. */
-  variantExpirationDays?: number;
-  /** origin-response memory in MB; more memory is more CPU for sharp. Default 1536. */
-  originResponseMemoryMb?: number;
-  /** origin-response timeout in seconds (Lambda@Edge allows at most 30). Default 30. */
-  originResponseTimeoutSeconds?: number;
-  /** How long CloudFront caches error answers at least, in seconds. Default 10. */
-  errorCachingMinTtl?: number;
-  /** Output of `npm run build` (holding viewer-request/ and origin-response/). Default: build into dist/ during the deployment. */
-  bundleDir?: string;
-  /** Keep the bucket (and its privacy settings) when the stack is destroyed. Default true: originals are never deleted by a destroy. */
-  retainBucketOnDelete?: boolean;
-  /** This stack is open on purpose (unsigned thumbor URLs, any `?d=` size): silences the warnings about it. Default false. */
-  acknowledgeOpenStack?: boolean;
-  /** AWS WAF rate limit: requests per client IP per 5 minutes on variant URLs (10 to 2,000,000,000). 0 = no web ACL. Default 0. */
-  wafRateLimit?: number;
-  /** Delete and invalidate an original's variants when it is created, replaced or deleted (components/freshness.ts). Default true. */
-  purgeOnChange?: boolean;
-  /** Add AWS's managed rule groups (core rule set, known bad inputs, IP reputation) to the web ACL (creating one if needed). Default false. */
-  wafManagedRules?: boolean;
-  /** How CloudFront reads the bucket: an Origin Access Identity ("oai") or an Origin Access Control ("oac"). Default "oai". */
-  originAccess?: OriginAccess;
-  /** The KMS key of an SSE-KMS bucket (OAC only): origin-response may decrypt and encrypt with it; a created bucket uses it. */
-  kmsKeyArn?: string;
-  /** Days the log groups the stack owns keep their events (one of CloudWatch's retention periods; 0 = forever). Default 30. */
-  logRetentionDays?: number;
 }
-
-export const ORIGIN_ACCESS_MODES = ["oai", "oac"] as const;
-export type OriginAccess = (typeof ORIGIN_ACCESS_MODES)[number];
-
-/** The defaults of every infrastructure argument, in one place for the docs and Pulumi.yaml. */
-export const IMAGE_RESIZER_DEFAULTS = Object.freeze({
-  priceClass: "PriceClass_100" as PriceClass,
-  aliases: [] as string[],
-  accessLogsPrefix: "cloudfront/",
-  variantExpirationDays: 0,
-  originResponseMemoryMb: 1536,
-  originResponseTimeoutSeconds: 30,
-  errorCachingMinTtl: 10,
-  retainBucketOnDelete: true,
-  acknowledgeOpenStack: false,
-  wafRateLimit: 0,
-  purgeOnChange: true,
-  wafManagedRules: false,
-  originAccess: "oai" as OriginAccess,
-  logRetentionDays: 30,
-});
-
-/** The retention periods CloudWatch Logs accepts (0: never expire). */
-export const LOG_RETENTION_PERIODS = [
-  0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
 
 /** viewer-request runs on every request: kept to the old viewer-trigger limits (128 MB, 5 s). */
 const VIEWER_REQUEST_MEMORY_MB = TRIGGER_LIMITS.value["viewer-request"].maxMemoryMb;
 const VIEWER_REQUEST_TIMEOUT_SECONDS = TRIGGER_LIMITS.value["viewer-request"].maxTimeoutSeconds;
-const ORIGIN_RESPONSE_LIMITS = TRIGGER_LIMITS.value["origin-response"];
 /**
  * Lambda@Edge accepts only current Node runtimes. Node 24 drops callback-style handlers only;
  * both handlers here are async functions returning their result, so they run unchanged.
@@ -130,32 +76,6 @@ const EDGE_RUNTIME = LAMBDA_NODE_RUNTIME;
 const SHORT_CACHED_ERRORS = CUSTOM_ERROR_CODES.value.filter((code) => code !== 416);
 /** The key "/" maps to; with ListBucket granted to the OAI, "/" would otherwise list the bucket. */
 const DEFAULT_ROOT_OBJECT = "index.html";
-
-const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const HOST_NAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-const ACM_ARN_US_EAST_1 = /^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]+$/;
-
-/** Infrastructure arguments after validation and defaults. */
-interface ResolvedArgs {
-  priceClass: PriceClass;
-  aliases: string[];
-  certificateArn?: string;
-  existingBucketName?: string;
-  accessLogsBucket?: string;
-  accessLogsPrefix: string;
-  variantExpirationDays: number;
-  originResponseMemoryMb: number;
-  originResponseTimeoutSeconds: number;
-  errorCachingMinTtl: number;
-  retainBucketOnDelete: boolean;
-  acknowledgeOpenStack: boolean;
-  wafRateLimit: number;
-  purgeOnChange: boolean;
-  wafManagedRules: boolean;
-  originAccess: OriginAccess;
-  kmsKeyArn?: string;
-  logRetentionDays: number;
-}
 
 export class ImageResizer extends pulumi.ComponentResource {
   /** The bucket holding originals and, under `variantPrefix/`, the variants. */
@@ -266,7 +186,7 @@ export class ImageResizer extends pulumi.ComponentResource {
 /** The two edge functions, viewer-request then origin-response, each with its own role, sharing the bundle folder and settings. */
 function edgeFunctions(
   name: string,
-  infra: ResolvedArgs,
+  infra: ResolvedInfraArgs,
   edge: EdgeFunctionContext,
 ): [viewerRequest: aws.lambda.Function, originResponse: aws.lambda.Function] {
   return [
@@ -298,7 +218,7 @@ function warnOnForbiddenViewerHeader(parent: pulumi.Resource): void {
 }
 
 /** The bucket of originals and variants: a new private one, or an existing one that is read, not managed. */
-function imagesBucket(name: string, infra: ResolvedArgs, parent: pulumi.Resource): ImagesBucket {
+function imagesBucket(name: string, infra: ResolvedInfraArgs, parent: pulumi.Resource): ImagesBucket {
   if (infra.existingBucketName) {
     return existingImagesBucket(infra.existingBucketName, infra, parent);
   }
@@ -358,7 +278,7 @@ function imagesBucket(name: string, infra: ResolvedArgs, parent: pulumi.Resource
  * an SSE-KMS bucket is refused at preview under an OAI (which cannot read SSE-KMS objects, so
  * every original would answer 403), and under OAC without the key's ARN (origin-response could not read).
  */
-function existingImagesBucket(bucketName: string, infra: ResolvedArgs, parent: pulumi.Resource): ImagesBucket {
+function existingImagesBucket(bucketName: string, infra: ResolvedInfraArgs, parent: pulumi.Resource): ImagesBucket {
   const existing = aws.s3.getBucketOutput({ bucket: bucketName }, { parent });
   const described = aws.cloudcontrol.getResourceOutput(
     { typeName: "AWS::S3::Bucket", identifier: existing.bucket, region: existing.region },
@@ -642,7 +562,7 @@ function edgeAccess(name: string, scope: EdgeAccessScope, parent: pulumi.Resourc
 
 /** What the distribution is made of. */
 interface DistributionParts {
-  infra: ResolvedArgs;
+  infra: ResolvedInfraArgs;
   bucket: ImagesBucket;
   access: CloudFrontIdentity;
   viewerRequest: aws.lambda.Function;
@@ -756,9 +676,6 @@ function warnOnOpenStack(input: ImageResizerSettings | undefined, acknowledged: 
   for (const warning of openStackWarnings(input)) pulumi.log.warn(`${warning} (or edge-resizer:acknowledgeOpenStack true)`, parent);
 }
 
-/** AWS WAF's range for a rate-based rule's limit (requests per evaluation window). */
-const WAF_RATE_LIMIT_MIN = 10;
-const WAF_RATE_LIMIT_MAX = 2_000_000_000;
 /** WAF counts each client's requests over the last 5 minutes (its default window; 60, 120 and 600 are the others). */
 const WAF_EVALUATION_WINDOW_SECONDS = 300;
 
@@ -848,7 +765,7 @@ function managedRule(name: string, group: (typeof WAF_MANAGED_RULE_GROUPS)[numbe
 }
 
 /** Optional AWS WAF: a rate limit per client IP on variant requests, and/or AWS's managed rule groups. */
-function firewall(name: string, infra: ResolvedArgs, variantPrefix: string, parent: pulumi.Resource): aws.wafv2.WebAcl {
+function firewall(name: string, infra: ResolvedInfraArgs, variantPrefix: string, parent: pulumi.Resource): aws.wafv2.WebAcl {
   const rules: aws.types.input.wafv2.WebAclRule[] = [];
   if (infra.wafRateLimit > 0) rules.push(rateRule(name, infra.wafRateLimit, variantPrefix));
   if (infra.wafManagedRules) WAF_MANAGED_RULE_GROUPS.forEach((group, i) => rules.push(managedRule(name, group, i + 1)));
@@ -905,7 +822,7 @@ function hstsSettings(value: string) {
 }
 
 /** The distribution's cache policy (path only), origin request policy (the viewer URL header) and response headers policy. */
-function distributionPolicies(name: string, infra: ResolvedArgs, parent: pulumi.Resource) {
+function distributionPolicies(name: string, infra: ResolvedInfraArgs, parent: pulumi.Resource) {
   // The cache key is the rewritten path alone: viewer-request already folded ?d=, thumbor
   // options and Accept into it, so query strings, headers and cookies would only split the cache.
   const cache = new aws.cloudfront.CachePolicy(
@@ -949,84 +866,6 @@ function distributionPolicies(name: string, infra: ResolvedArgs, parent: pulumi.
     { parent },
   );
   return { cache, originRequest, securityHeaders };
-}
-
-/** Validates the infrastructure arguments and applies their defaults; errors name the key. */
-export function resolveImageResizerArgs(label: string, args: ImageResizerArgs): ResolvedArgs {
-  const check = valueChecks(label);
-  const d = IMAGE_RESIZER_DEFAULTS;
-  const int = (key: keyof ImageResizerArgs, min: number, max: number, fallback: number): number =>
-    check.integer(key, args[key] ?? fallback, min, max);
-  const priceClass = check.oneOf("priceClass", args.priceClass ?? d.priceClass, PRICE_CLASSES);
-
-  const aliases = args.aliases ?? d.aliases;
-  if (!Array.isArray(aliases)) check.fail("aliases", "an array of host names", aliases);
-  aliases.forEach((host, i) => check.matching(`aliases[${i}]`, host, HOST_NAME, "a lower-case host name like images.example.com"));
-  const certificateArn = args.certificateArn || undefined;
-  if (aliases.length > 0 && !certificateArn) {
-    throw new Error(`${label}: aliases ${JSON.stringify(aliases)} need certificateArn, an ACM certificate in us-east-1 covering them`);
-  }
-  if (certificateArn !== undefined) {
-    check.matching(
-      "certificateArn",
-      certificateArn,
-      ACM_ARN_US_EAST_1,
-      "an ACM certificate ARN in us-east-1 (CloudFront only uses certificates there)",
-    );
-    if (aliases.length === 0)
-      throw new Error(`${label}: certificateArn is set but aliases is empty; CloudFront serves its own domain with its own certificate`);
-  }
-  const bucketName = (key: keyof ImageResizerArgs): string | undefined => {
-    const v = args[key];
-    return v === undefined || v === "" ? undefined : check.matching(key, v, BUCKET_NAME, "an S3 bucket name (3-63 of a-z, 0-9, '.', '-')");
-  };
-  const wafRateLimit = args.wafRateLimit ?? d.wafRateLimit;
-  if (wafRateLimit !== 0 && !(Number.isInteger(wafRateLimit) && wafRateLimit >= WAF_RATE_LIMIT_MIN && wafRateLimit <= WAF_RATE_LIMIT_MAX)) {
-    check.fail("wafRateLimit", `0 (off) or an integer from ${WAF_RATE_LIMIT_MIN} to ${WAF_RATE_LIMIT_MAX} (AWS WAF's range)`, wafRateLimit);
-  }
-  return {
-    priceClass,
-    aliases,
-    certificateArn,
-    existingBucketName: bucketName("existingBucketName"),
-    accessLogsBucket: bucketName("accessLogsBucket"),
-    accessLogsPrefix: check.string("accessLogsPrefix", args.accessLogsPrefix ?? d.accessLogsPrefix, true),
-    variantExpirationDays: int("variantExpirationDays", 0, 36_500, d.variantExpirationDays),
-    originResponseMemoryMb: int("originResponseMemoryMb", 128, ORIGIN_RESPONSE_LIMITS.maxMemoryMb, d.originResponseMemoryMb),
-    originResponseTimeoutSeconds: int(
-      "originResponseTimeoutSeconds",
-      1,
-      ORIGIN_RESPONSE_LIMITS.maxTimeoutSeconds,
-      d.originResponseTimeoutSeconds,
-    ),
-    errorCachingMinTtl: int("errorCachingMinTtl", 0, 31_536_000, d.errorCachingMinTtl),
-    retainBucketOnDelete: check.boolean("retainBucketOnDelete", args.retainBucketOnDelete ?? d.retainBucketOnDelete),
-    acknowledgeOpenStack: check.boolean("acknowledgeOpenStack", args.acknowledgeOpenStack ?? d.acknowledgeOpenStack),
-    wafRateLimit,
-    purgeOnChange: check.boolean("purgeOnChange", args.purgeOnChange ?? d.purgeOnChange),
-    wafManagedRules: check.boolean("wafManagedRules", args.wafManagedRules ?? d.wafManagedRules),
-    ...originAccessArgs(label, args),
-    logRetentionDays: logRetention(check, args.logRetentionDays ?? d.logRetentionDays),
-  };
-}
-
-function logRetention(check: ReturnType<typeof valueChecks>, days: unknown): number {
-  if ((LOG_RETENTION_PERIODS as readonly unknown[]).includes(days)) return days as number;
-  return check.fail("logRetentionDays", `one of ${LOG_RETENTION_PERIODS.join(", ")} (CloudWatch's retention periods; 0 = forever)`, days);
-}
-
-const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]+$/;
-
-/** originAccess and kmsKeyArn: a KMS key needs OAC, since an Origin Access Identity cannot read SSE-KMS objects. */
-function originAccessArgs(label: string, args: ImageResizerArgs): Pick<ResolvedArgs, "originAccess" | "kmsKeyArn"> {
-  const check = valueChecks(label);
-  const originAccess = check.oneOf("originAccess", args.originAccess ?? IMAGE_RESIZER_DEFAULTS.originAccess, ORIGIN_ACCESS_MODES);
-  const kmsKeyArn = args.kmsKeyArn || undefined;
-  if (kmsKeyArn === undefined) return { originAccess };
-  check.matching("kmsKeyArn", kmsKeyArn, KMS_KEY_ARN, "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)");
-  if (originAccess !== "oac")
-    throw new Error(`${label}: kmsKeyArn needs originAccess "oac": CloudFront's Origin Access Identity cannot read SSE-KMS objects`);
-  return { originAccess, kmsKeyArn };
 }
 
 /** Settings checked at preview time, with the security keys kept apart (they may be secrets known only later). */

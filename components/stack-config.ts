@@ -6,8 +6,10 @@
  * typo never silently becomes a default.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { Settings, ThumborSettings } from "../handlers/core/settings.js";
-import type { ImageResizerArgs, ImageResizerSettings, OriginAccess, PriceClass } from "./image-resizer.js";
+import type { Schema, SchemaEntry } from "../handlers/core/schema.js";
+import { SETTINGS_SCHEMA, type Settings, type SettingsSchema, type ThumborSettings } from "../handlers/core/settings.js";
+import type { ImageResizerArgs, ImageResizerSettings } from "./image-resizer.js";
+import { INFRA_SCHEMA } from "./infra-schema.js";
 
 type ConfigKind = "string" | "integer" | "number" | "boolean" | "string[]";
 
@@ -19,59 +21,27 @@ interface SettingKey {
   secret?: true;
 }
 
-/** Config key → Settings path. Tests check it covers every Settings key exactly once. */
-export const SETTINGS_CONFIG_KEYS: Readonly<Record<string, SettingKey>> = Object.freeze({
-  sizes: { path: ["sizes"], kind: "string[]" },
-  sizeTolerance: { path: ["sizeTolerance"], kind: "number" },
-  maxWidth: { path: ["maxWidth"], kind: "integer" },
-  maxHeight: { path: ["maxHeight"], kind: "integer" },
-  maxInputPixels: { path: ["maxInputPixels"], kind: "integer" },
-  maxFrames: { path: ["maxFrames"], kind: "integer" },
-  autoWebp: { path: ["autoWebp"], kind: "boolean" },
-  autoAvif: { path: ["autoAvif"], kind: "boolean" },
-  defaultQuality: { path: ["defaultQuality"], kind: "integer" },
-  allowSvg: { path: ["allowSvg"], kind: "boolean" },
-  variantPrefix: { path: ["variantPrefix"], kind: "string" },
-  cacheControl: { path: ["cacheControl"], kind: "string" },
-  errorCacheControl: { path: ["errorCacheControl"], kind: "string" },
-  cmykConversion: { path: ["cmykConversion"], kind: "string" },
-  intermediate: { path: ["intermediate"], kind: "string" },
-  budgetErrorCacheControl: { path: ["budgetErrorCacheControl"], kind: "string" },
-  allowUnsafe: { path: ["thumbor", "allowUnsafe"], kind: "boolean" },
-  securityKey: { path: ["thumbor", "securityKey"], kind: "string", secret: true },
-  retiredSecurityKeys: { path: ["thumbor", "retiredSecurityKeys"], kind: "string[]", secret: true },
-  pathPrefix: { path: ["thumbor", "pathPrefix"], kind: "string" },
-  stripHosts: { path: ["thumbor", "stripHosts"], kind: "string[]" },
-  strictFilters: { path: ["thumbor", "strictFilters"], kind: "boolean" },
-  smartCrop: { path: ["thumbor", "smartCrop"], kind: "string" },
-  progressiveJpeg: { path: ["thumbor", "progressiveJpeg"], kind: "boolean" },
-  originalContentTypes: { path: ["originalContentTypes"], kind: "string[]" },
-  originalsPrefix: { path: ["originalsPrefix"], kind: "string" },
-  healthcheckPath: { path: ["healthcheckPath"], kind: "string" },
-});
+/** What a stack-config key of an entry reads (an enum is a string checked by the schema). */
+export function configKindOf(entry: SchemaEntry): ConfigKind {
+  return entry.type === "enum" ? "string" : entry.type;
+}
 
-/** Config keys of the infrastructure (ImageResizerArgs other than settings). */
-export const INFRA_CONFIG_KEYS: Readonly<Record<string, ConfigKind>> = Object.freeze({
-  priceClass: "string",
-  aliases: "string[]",
-  certificateArn: "string",
-  existingBucketName: "string",
-  accessLogsBucket: "string",
-  accessLogsPrefix: "string",
-  variantExpirationDays: "integer",
-  originResponseMemoryMb: "integer",
-  originResponseTimeoutSeconds: "integer",
-  errorCachingMinTtl: "integer",
-  bundleDir: "string",
-  retainBucketOnDelete: "boolean",
-  acknowledgeOpenStack: "boolean",
-  wafRateLimit: "integer",
-  purgeOnChange: "boolean",
-  wafManagedRules: "boolean",
-  originAccess: "string",
-  kmsKeyArn: "string",
-  logRetentionDays: "integer",
-});
+/** Config key → Settings path: every handler setting of SETTINGS_SCHEMA but those baked from an infrastructure key. */
+export const SETTINGS_CONFIG_KEYS: Readonly<Record<string, SettingKey>> = Object.freeze(
+  Object.fromEntries(
+    Object.entries(SETTINGS_SCHEMA as SettingsSchema)
+      .filter(([, entry]) => !("bakedFromInfra" in entry))
+      .map(([name, entry]) => [
+        name,
+        { path: entry.group ? [entry.group, name] : [name], kind: configKindOf(entry), ...(entry.secret ? { secret: true } : {}) },
+      ]),
+  ),
+) as unknown as Readonly<Record<string, SettingKey>>;
+
+/** Config keys of the infrastructure (INFRA_SCHEMA: ImageResizerArgs other than settings). */
+export const INFRA_CONFIG_KEYS: Readonly<Record<string, ConfigKind>> = Object.freeze(
+  Object.fromEntries(Object.entries(INFRA_SCHEMA as Schema).map(([name, entry]) => [name, configKindOf(entry)])),
+);
 
 /** Reads the project's stack config into the arguments of one ImageResizer. */
 export function imageResizerArgsFromConfig(config: pulumi.Config = new pulumi.Config()): ImageResizerArgs {
@@ -92,12 +62,8 @@ export function imageResizerArgsFromConfig(config: pulumi.Config = new pulumi.Co
     // Pulumi.yaml declares optional names with default "" (a key without a default is required).
     if (value !== undefined && value !== "") infra[key] = value;
   }
-  return {
-    ...(infra as Omit<ImageResizerArgs, "settings" | "priceClass" | "originAccess">),
-    priceClass: infra.priceClass as PriceClass | undefined,
-    originAccess: infra.originAccess as OriginAccess | undefined,
-    settings: settings as ImageResizerSettings,
-  };
+  // The values' types are checked by resolveImageResizerArgs and validateSettings, naming the key.
+  return { ...(infra as Omit<ImageResizerArgs, "settings">), settings: settings as ImageResizerSettings };
 }
 
 function read(config: pulumi.Config, key: string, kind: ConfigKind): unknown {

@@ -1,6 +1,8 @@
 /**
  * Configuration schemas: each configuration value declared once, as an entry saying its type,
- * default, bounds, doc line and any check beyond those. The handler settings
+ * default, bounds and any check beyond those; the entry's doc comment is its doc line (Markdown,
+ * one line: the docs tables' and Pulumi.yaml's description), read from the source by the
+ * generator, so it costs the bundles nothing and shows where the entry is used. The handler settings
  * (settings-schema.ts) and the component's infrastructure arguments (components/infra-schema.ts)
  * are both schemas; their TypeScript types, defaults, validators, stack-config keys, Pulumi.yaml's
  * config block and the docs tables all derive from the entries (scripts/generate-config.ts writes
@@ -21,8 +23,6 @@ export interface EntryCheckContext {
 }
 
 interface Common<V> {
-  /** One line for the docs tables and Pulumi.yaml's description (Markdown). */
-  doc: string;
   /** The group the entry lives in (settings.json's `thumbor` object); absent = top level. */
   group?: "thumbor";
   /** What the type check's message says the value must be, where the type's own words would mislead. */

@@ -63,10 +63,10 @@ function isKeyPrefix(prefix: string): boolean {
 }
 
 export const SETTINGS_SCHEMA = defineSettings({
+  /** allow-list for `?d=WxH` (`"640x0"` = width 640, proportional height; not both 0, within `maxWidth` x `maxHeight`); empty = any size up to the maximum */
   sizes: {
     type: "string[]",
     default: [],
-    doc: 'allow-list for `?d=WxH` (`"640x0"` = width 640, proportional height; not both 0, within `maxWidth` x `maxHeight`); empty = any size up to the maximum',
     check(sizes, { get, fail }) {
       const maxWidth = get("maxWidth") as number;
       const maxHeight = get("maxHeight") as number;
@@ -77,90 +77,95 @@ export const SETTINGS_SCHEMA = defineSettings({
       });
     },
   },
+  /** fraction of a side (0 to below 1) by which a `?d=` size may miss an allowed size and still snap to it (0.1 = 10 %) */
   sizeTolerance: {
     type: "number",
     default: 0,
     min: 0,
     below: 1,
     want: "a number from 0 (exact) to below 1",
-    doc: "fraction of a side (0 to below 1) by which a `?d=` size may miss an allowed size and still snap to it (0.1 = 10 %)",
   },
+  /** largest output width in pixels (1-16383); larger requests answer 400 */
   maxWidth: {
     type: "integer",
     default: 4096,
     min: 1,
     max: 16383,
-    doc: "largest output width in pixels (1-16383); larger requests answer 400",
   },
+  /** largest output height in pixels (1-16383); larger requests answer 400 */
   maxHeight: {
     type: "integer",
     default: 4096,
     min: 1,
     max: 16383,
-    doc: "largest output height in pixels (1-16383); larger requests answer 400",
   },
+  /** largest original (width x height, per frame) decoded; larger originals (pixel bombs) answer 4xx before they are decoded (thumbor's `MAX_PIXELS`) */
   maxInputPixels: {
     type: "integer",
     default: 75_000_000,
     min: 1,
     max: 1_000_000_000,
-    doc: "largest original (width x height, per frame) decoded; larger originals (pixel bombs) answer 4xx before they are decoded (thumbor's `MAX_PIXELS`)",
   },
-  maxFrames: { type: "integer", default: 200, min: 1, max: 10_000, doc: "animated originals with more frames answer 400" },
-  autoWebp: { type: "boolean", default: true, doc: "serve WebP when the browser's `Accept` allows it" },
-  autoAvif: { type: "boolean", default: false, doc: "serve AVIF (before WebP) when the browser's `Accept` allows it; slower to encode" },
-  defaultQuality: { type: "integer", default: 80, min: 1, max: 100, doc: "encoder quality (1-100) when the URL gives none" },
-  allowSvg: { type: "boolean", default: false, doc: "rasterise SVG originals (never fetching external references)" },
+  /** animated originals with more frames answer 400 */
+  maxFrames: { type: "integer", default: 200, min: 1, max: 10_000 },
+  /** serve WebP when the browser's `Accept` allows it */
+  autoWebp: { type: "boolean", default: true },
+  /** serve AVIF (before WebP) when the browser's `Accept` allows it; slower to encode */
+  autoAvif: { type: "boolean", default: false },
+  /** encoder quality (1-100) when the URL gives none */
+  defaultQuality: { type: "integer", default: 80, min: 1, max: 100 },
+  /** rasterise SVG originals (never fetching external references) */
+  allowSvg: { type: "boolean", default: false },
+  /** key prefix (path segments) under which every variant is stored, away from originals; the functions may write only there */
   variantPrefix: {
     type: "string",
     default: "variants",
     variantKey: true,
-    doc: "key prefix (path segments) under which every variant is stored, away from originals; the functions may write only there",
     check(prefix, { path, fail }) {
       if (!isKeyPrefix(prefix)) fail(path, PREFIX_SHAPE, prefix);
     },
   },
+  /** Cache-Control of every variant: `max-age` is the browsers' lifetime (a day), `s-maxage` CloudFront's (a year, purged when the original changes); read the README's "When an original changes" before adding `immutable` */
   cacheControl: {
     type: "string",
     // Browsers re-check after a day; CloudFront keeps a year, since a changed original purges it (purgeOnChange).
     default: "public, max-age=86400, s-maxage=31536000",
-    doc: "Cache-Control of every variant: `max-age` is the browsers' lifetime (a day), `s-maxage` CloudFront's (a year, purged when the original changes); see below before adding `immutable`",
   },
+  /** Cache-Control of every error answer (4xx and 5xx): short, so a fixed original shows up soon */
   errorCacheControl: {
     type: "string",
     default: "public, max-age=10",
-    doc: "Cache-Control of every error answer (4xx and 5xx): short, so a fixed original shows up soon",
   },
+  /** how CMYK originals become RGB: `"colour-managed"` (through their ICC profile) or `"naive"` (thumbor's conversion, profile ignored, for byte-for-byte continuity; see [docs/thumbor-compatibility.md](docs/thumbor-compatibility.md)). `"naive"` gives every variant a new key */
   cmykConversion: {
     type: "enum",
     values: CMYK_CONVERSIONS,
     default: "colour-managed",
     variantKey: true,
-    doc: 'how CMYK originals become RGB: `"colour-managed"` (through their ICC profile) or `"naive"` (thumbor\'s conversion, profile ignored, for byte-for-byte continuity; see [docs/thumbor-compatibility.md](docs/thumbor-compatibility.md)). `"naive"` gives every variant a new key',
   },
+  /** `"auto"`: the first miss of a progressive or large JPEG original (over 2048 px) stores a 2048 px copy of it (JPEG q95, 4:4:4) beside its variants, and later misses that need at most that size render from it instead of decoding the original (checked against the original's current ETag, purged with its variants); `"off"`: every variant from the original */
   intermediate: {
     type: "enum",
     values: INTERMEDIATE_MODES,
     default: "auto",
-    doc: '`"auto"`: the first miss of a progressive or large JPEG original (over 2048 px) stores a 2048 px copy of it (JPEG q95, 4:4:4) beside its variants, and later misses that need at most that size render from it instead of decoding the original (checked against the original\'s current ETag, purged with its variants); `"off"`: every variant from the original',
   },
+  /** Cache-Control of a 400/422 `too costly to render` (over the render budget, or past the render deadline): long, since a repeat would cost as much and the answer cannot change for that URL */
   budgetErrorCacheControl: {
     type: "string",
     default: "public, max-age=600",
-    doc: "Cache-Control of a 400/422 `too costly to render` (over the render budget, or past the render deadline): long, since a repeat would cost as much and the answer cannot change for that URL",
   },
+  /** not set here: the component bakes in its infrastructure key of the same name (docs/deploy.md), and origin-response ends a render at half of it (a 422 `too costly to render`), keeping the other half for the GET, the PUT and the answer */
   originResponseTimeoutSeconds: {
     type: "integer",
     default: 30,
     min: 1,
     max: 30,
     bakedFromInfra: true,
-    doc: "not set here: the component bakes in its infrastructure key of the same name (docs/deploy.md), and origin-response ends a render at half of it (a 422 `too costly to render`), keeping the other half for the GET, the PUT and the answer",
   },
+  /** content types of originals served as they are (`image/...`, or `application/octet-stream` / `binary/octet-stream` for untyped uploads); any other object (`.json`, `.html`, an SVG) answers 404. SVG is left out: add `image/svg+xml` only if you serve SVGs on purpose (the security headers keep their script from running) */
   originalContentTypes: {
     type: "string[]",
     default: DEFAULT_ORIGINAL_CONTENT_TYPES,
-    doc: "content types of originals served as they are (`image/...`, or `application/octet-stream` / `binary/octet-stream` for untyped uploads); any other object (`.json`, `.html`, an SVG) answers 404. SVG is left out: add `image/svg+xml` only if you serve SVGs on purpose (the security headers keep their script from running)",
     check(types, { fail }) {
       types.forEach((type, i) => {
         if (!ORIGINAL_CONTENT_TYPE.test(type))
@@ -168,11 +173,11 @@ export const SETTINGS_SCHEMA = defineSettings({
       });
     },
   },
+  /** key prefix (path segments) of the originals: only keys under it are served or resized, others answer 404 (e.g. `"images"` with thumbor's old bucket); `""` = the whole bucket */
   originalsPrefix: {
     type: "string",
     default: "",
     allowEmpty: true,
-    doc: 'key prefix (path segments) of the originals: only keys under it are served or resized, others answer 404 (e.g. `"images"` with thumbor\'s old bucket); `""` = the whole bucket',
     check(prefix, { path, get, fail }) {
       const variantPrefix = get("variantPrefix") as string;
       if (prefix !== "" && !isKeyPrefix(prefix)) fail(path, `"" or ${PREFIX_SHAPE}`, prefix);
@@ -180,11 +185,11 @@ export const SETTINGS_SCHEMA = defineSettings({
         fail(path, `a prefix outside variantPrefix ("${variantPrefix}")`, prefix);
     },
   },
+  /** path answered `200 WORKING` with `Cache-Control: no-store` by viewer-request, as thumbor's healthcheck route answers load balancers and monitors; `""` = off (the path is then an original like any other) */
   healthcheckPath: {
     type: "string",
     default: "/healthcheck",
     allowEmpty: true,
-    doc: 'path answered `200 WORKING` with `Cache-Control: no-store` by viewer-request, as thumbor\'s healthcheck route answers load balancers and monitors; `""` = off (the path is then an original like any other)',
     check(p, { path, get, fail }) {
       const variantPrefix = get("variantPrefix") as string;
       if (p !== "" && (!HEALTHCHECK_PATH.test(p) || p.startsWith(`/${variantPrefix}/`)))
@@ -192,67 +197,67 @@ export const SETTINGS_SCHEMA = defineSettings({
     },
   },
 
+  /** accept `/unsafe/` thumbor URLs; switch off in production */
   allowUnsafe: {
     group: "thumbor",
     type: "boolean",
     default: true,
-    doc: "accept `/unsafe/` thumbor URLs; switch off in production",
     check(allowUnsafe, { refuse, get }) {
       if (!allowUnsafe && get("securityKey") === "")
         refuse("thumbor.allowUnsafe is false but thumbor.securityKey is empty, so no thumbor URL could ever be served");
     },
   },
+  /** HMAC-SHA1 key of signed thumbor URLs (UTF-8, as thumbor's server); set it with `pulumi config set --secret edge-resizer:securityKey`. Empty = signed URLs are refused */
   securityKey: {
     group: "thumbor",
     type: "string",
     default: "",
     allowEmpty: true,
     secret: true,
-    doc: "HMAC-SHA1 key of signed thumbor URLs (UTF-8, as thumbor's server); set it with `pulumi config set --secret edge-resizer:securityKey`. Empty = signed URLs are refused",
   },
+  /** older keys still accepted while clients move to `securityKey` (a rotation); set them as secrets too */
   retiredSecurityKeys: {
     group: "thumbor",
     type: "string[]",
     default: [],
     secret: true,
-    doc: "older keys still accepted while clients move to `securityKey` (a rotation); set them as secrets too",
     check(keys, { path, fail }) {
       keys.forEach((k, i) => {
         if (k === "") fail(`${path}[${i}]`, "a non-empty string", k);
       });
     },
   },
+  /** prepended to every thumbor image path to find the original in the bucket (thumbor-aws's root path) */
   pathPrefix: {
     group: "thumbor",
     type: "string",
     default: "",
     allowEmpty: true,
-    doc: "prepended to every thumbor image path to find the original in the bucket (thumbor-aws's root path)",
   },
+  /** hosts whose absolute `http(s)://host/path` image URLs map onto bucket keys; other hosts answer 400 */
   stripHosts: {
     group: "thumbor",
     type: "string[]",
     default: [],
-    doc: "hosts whose absolute `http(s)://host/path` image URLs map onto bucket keys; other hosts answer 400",
   },
+  /** refuse (400) unknown filters and bad filter arguments instead of ignoring them as thumbor does */
   strictFilters: {
     group: "thumbor",
     type: "boolean",
     default: false,
-    doc: "refuse (400) unknown filters and bad filter arguments instead of ignoring them as thumbor does",
   },
+  /** how `smart` crops: `"attention"` (sharp's attention strategy, closest to a thumbor with detectors) or `"alignment"` (a thumbor without detectors, its default: `smart` changes nothing and leaves the key, so smart and plain URLs share one variant) */
   smartCrop: {
     group: "thumbor",
     type: "enum",
     values: SMART_CROP_MODES,
     default: "attention",
     variantKey: true,
-    doc: 'how `smart` crops: `"attention"` (sharp\'s attention strategy, closest to a thumbor with detectors) or `"alignment"` (a thumbor without detectors, its default: `smart` changes nothing and leaves the key, so smart and plain URLs share one variant)',
   },
+  /** thumbor's `PROGRESSIVE_JPEG`: progressive JPEG variants, or baseline ones with optimised Huffman tables (`false`: about 40 % less JPEG encode CPU per miss for files about 1 % larger). Not part of the key: switching it leaves stored variants as they are until purged */
   progressiveJpeg: {
     group: "thumbor",
     type: "boolean",
     default: true,
-    doc: "thumbor's `PROGRESSIVE_JPEG`: progressive JPEG variants, or baseline ones with optimised Huffman tables (`false`: about 40 % less JPEG encode CPU per miss for files about 1 % larger). Not part of the key: switching it leaves stored variants as they are until purged",
   },
 });

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 // js-yaml is what @pulumi/pulumi itself depends on; it has no bundled types, hence the shape here.
-const yaml: { load(text: string): unknown } = require("js-yaml");
+export const yaml: { load(text: string): unknown } = require("js-yaml");
 
 const ROOT = join(__dirname, "..", "..");
 export type Declared = { type: string; items?: { type: string }; default?: unknown; description?: string; secret?: boolean };
