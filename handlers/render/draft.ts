@@ -94,7 +94,7 @@ async function chooseDraft(
   const { original, plan, header, frames, settings } = ctx;
   if (!formatCan(header.format, "dct-scaling") || frames !== 1 || plan.trim) return null;
   if (convertsCmykNaively(header, settings)) return null;
-  const target = wholeImageResize(ops, decoded.size, plan, header, frames, settings);
+  const target = wholeImageResize(ctx, ops, decoded.size);
   if (!target) return null;
   const scale = draftScale(decoded.size, target);
   if (!scale)

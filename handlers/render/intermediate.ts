@@ -110,7 +110,7 @@ export async function renderFromIntermediate(
 function servesWithHeader(plan: TransformPlan, header: Header, settings: Settings): boolean {
   const size = { width: header.orientedWidth, height: header.orientedHeight };
   const ops = planOperations(plan, size.width, size.height);
-  return intermediateCovers(wholeImageResize(ops, size, plan, header, 1, settings), intermediateSizeOf(size));
+  return intermediateCovers(wholeImageResize({ plan, header, frames: 1, settings }, ops, size), intermediateSizeOf(size));
 }
 
 /** The original's header as its record tells it, through the checks every original passes (load.ts). */

@@ -6,12 +6,9 @@
  */
 import sharp, { type Sharp } from "sharp";
 import { RequestError } from "../core/errors.js";
-import type { TransformPlan } from "../core/plan.js";
-import type { Settings } from "../core/settings.js";
 import { planOperations, type Operations, type Region, type Size } from "./geometry.js";
 import type { RenderContext } from "./context.js";
 import type { Decoded } from "./decode.js";
-import type { Header } from "./load.js";
 import { fromRaw, materialise } from "./common/raw.js";
 import { pillowLanczosResize } from "./lanczos.js";
 import { formatCan } from "../core/formats.js";
@@ -87,25 +84,16 @@ function enlarges(from: Size, to: Size): boolean {
 /**
  * The size the whole oriented image is resized to before anything is cut from it, or null when a
  * crop or sharp's attention strategy comes first: what decides how small the decode may be.
- * (Positional: draft.ts calls it with the facts it reads.)
  */
-export function wholeImageResize(
-  ops: Operations,
-  size: Size,
-  plan: TransformPlan,
-  header: Header,
-  frames: number,
-  settings: Settings,
-): Size | null {
-  const ctx = { plan, header, frames, settings };
-  const scaled = scaleFirstSize(ctx, ops, size);
+export function wholeImageResize(facts: GeometryFacts, ops: Operations, size: Size): Size | null {
+  const scaled = scaleFirstSize(facts, ops, size);
   if (scaled) return scaled;
-  if (isSmartCrop(ctx, ops) || cropFirstRegion(ops, size, false)) return null;
+  if (isSmartCrop(facts, ops) || cropFirstRegion(ops, size, false)) return null;
   return ops.resize ?? null;
 }
 
-/** The part of the render's context the geometry helpers read. */
-type GeometryFacts = Pick<RenderContext, "plan" | "header" | "frames" | "settings">;
+/** The part of the render's context the geometry helpers read (a RenderContext, or an intermediate's facts). */
+export type GeometryFacts = Pick<RenderContext, "plan" | "header" | "frames" | "settings">;
 
 /** sharp's attention strategy refuses multi-page images; "alignment" is thumbor without detectors. */
 function isSmartCrop({ frames, settings }: GeometryFacts, ops: Operations): boolean {
