@@ -91,7 +91,7 @@ export const APPROXIMATE_FEATURES: readonly ApproximateFeature[] = [
   {
     feature: "gif-source",
     reason:
-      "thumbor (default USE_GIFSICLE_ENGINE, issue #1888) skips every post-transform filter, `format()` and `quality()` for GIF originals; edge-resizer applies them (judged from the `.gif` extension)",
+      "thumbor (default USE_GIFSICLE_ENGINE) skips every post-transform filter, `format()` and `quality()` for GIF originals; edge-resizer applies them (judged from the `.gif` extension)",
     applies: (ctx) => /\.gif$/i.test(ctx.plan.source) && ctx.calls.some(isPostTransformFilter),
   },
   {
