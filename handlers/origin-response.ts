@@ -21,7 +21,7 @@ import { canonicalKeyOf, uriToKey } from "./core/canonical-uri.js";
 import { SOURCE_ETAG_METADATA, normalizeEtag } from "./core/variant-source.js";
 import { CONTENT_TYPES } from "./core/formats.js";
 import { isServableContentType, isUnderOriginalsPrefix, mediaTypeOf } from "./core/originals.js";
-import { OriginalTooLargeError, StoreError, regionalS3Client, s3ObjectStore, type ObjectStore } from "./s3/store.js";
+import { OriginalTooLargeError, StoreError, regionalS3Client, s3ObjectStore, type ObjectStore, type Reading } from "./s3/store.js";
 import {
   intermediateKey,
   intermediateMetadata,
@@ -204,16 +204,16 @@ async function renderMiss(
   }
 }
 
-/**
- * What may be rendered in place of the original's bytes: its intermediate. It is known only once
- * both its own read and the original's headers (their ETag) are in.
- */
+/** What may be rendered in place of the original's bytes: its intermediate. */
 export interface StandIn {
-  /** True when it is known by now to stand in for the object of this ETag: asked as that object's body arrives, true stops its read. */
+  /**
+   * True when it is known by now that it should stand in for the object of this ETag (what its
+   * record says, before its bytes are checked): asked as that object's body arrives, true stops its read.
+   */
   standsInFor(etag: string | undefined): boolean;
   /**
-   * Once its read is done: the render from it when it stands in for the object of this ETag
-   * (undefined: the original does not exist), else null. Either way it lets go of its bytes.
+   * Once its bytes are read and checked: the render from it when it stands in for the object of
+   * this ETag (undefined: the original does not exist), else null. Either way it lets go of its bytes.
    */
   take(etag: string | undefined): Promise<(() => Promise<RenderedVariant>) | null>;
 }
@@ -221,37 +221,42 @@ export interface StandIn {
 /**
  * The stored intermediate of the plan's original, its read started now. It stands in for the
  * original only when it serves the plan and records the ETag of the object the original's GET
- * answers: one made from a replaced original is never used. One that cannot be read, or whose
- * bytes are not what its record describes, counts as none, and the original's whole render
- * makes it again.
+ * answers: one made from a replaced original is never used. Its record arrives with its headers,
+ * so the original's read stops before the intermediate's own bytes are in; those are then checked
+ * (isIntermediateOf), and when they cannot be read or are not what the record describes it is no
+ * stand-in: the original is read on (its rest) and its whole render makes the intermediate again.
  */
 function intermediateLookup(store: ObjectStore, bucket: string, input: MissInput): StandIn & { record(): IntermediateRecord | null } {
   const { plan, settings } = input;
   const key = intermediateKey(plan.source, settings);
-  let record: IntermediateRecord | null = null;
-  let body: Buffer | null = null;
+  let announced: IntermediateRecord | null = null;
   let serves = false;
-  const done = storedIntermediate(store, bucket, key).then(
+  const onHead = ({ metadata }: { metadata: Record<string, string> }) => {
+    announced = readIntermediateMetadata(metadata);
+    serves = announced !== null && intermediateServes(plan, announced, settings);
+  };
+  let checked: IntermediateRecord | null = null;
+  let body: Buffer | null = null;
+  const done = storedIntermediate(store, bucket, key, onHead).then(
     (found) => {
-      record = found?.record ?? null;
+      checked = found?.record ?? null;
       body = found?.body ?? null;
-      serves = record !== null && intermediateServes(plan, record, settings);
     },
     (err: unknown) => console.error("origin-response: intermediate not read, the original is used", { key, error: String(err) }),
   );
-  const standsInFor = (etag: string | undefined) => serves && record!.sourceEtag === normalizeEtag(etag);
+  const matches = (record: IntermediateRecord | null, etag: string | undefined) => record?.sourceEtag === normalizeEtag(etag);
   return {
-    standsInFor,
+    standsInFor: (etag) => serves && matches(announced, etag),
     async take(etag) {
       await done;
       const bytes = body;
+      const record = checked;
       body = null;
-      if (etag === undefined || !bytes || !standsInFor(etag)) return null;
-      const made = record!;
-      return () => renderFromIntermediate(input, bytes, made);
+      if (etag === undefined || !bytes || !record || !matches(record, etag) || !intermediateServes(plan, record, settings)) return null;
+      return () => renderFromIntermediate(input, bytes, record);
     },
     // renderWhole keeps an intermediate of this very original that does not serve this plan.
-    record: () => record,
+    record: () => checked,
   };
 }
 
@@ -291,8 +296,9 @@ async function storedIntermediate(
   store: ObjectStore,
   bucket: string,
   key: string,
+  onHead: Reading["onHead"],
 ): Promise<{ body: Buffer; record: IntermediateRecord } | null> {
-  const stored = await store.get(bucket, key);
+  const stored = await store.get(bucket, key, { onHead });
   const record = stored ? readIntermediateMetadata(stored.metadata) : null;
   return stored && record && (await isIntermediateOf(stored.body, record)) ? { body: stored.body, record } : null;
 }
@@ -300,7 +306,8 @@ async function storedIntermediate(
 /**
  * Reads the plan's original and renders it, reading no more of it than the render needs: when
  * `standIn` (the intermediate) stands in for the object the GET answers, the read stops as soon
- * as that is known and the variant is made from it instead; for a plan that may decode a
+ * as that is known and the variant is made from it instead (when its bytes then fail their check,
+ * the rest of the original is read); for a plan that may decode a
  * progressive JPEG at 1/8 from its DC scans (render/jpeg/prefix.ts) the read stops where those
  * scans end, and when the render then needs more after all (WholeOriginalNeeded) the rest of the
  * same object version is read and the render runs again. Any other original is read whole, in

@@ -2,6 +2,7 @@
  * The bucket as origin-response sees it: read an object, write a variant. The only module of
  * the handlers that speaks the S3 API, through its own client (s3/client.ts: SigV4 over node:http).
  */
+import type { IncomingHttpHeaders } from "node:http";
 import { bodyMismatch } from "./body-check.js";
 import { S3BodyTooLargeError, S3HttpClient, S3TransportError, s3ErrorCode, type GetOptions, type S3Answer } from "./client.js";
 
@@ -29,6 +30,8 @@ export interface Reading {
    * else first (the intermediate's record) answers false until it does.
    */
   enough?: (received: Buffer, etag: string | undefined) => boolean;
+  /** Told the object's ETag and metadata as its answer's headers arrive, before its body is read (an object with a body). */
+  onHead?: (head: Pick<StoredObject, "etag" | "metadata">) => void;
   /** The memory the body is read into (GetOptions.receiveInto). */
   receiveInto?: GetOptions["receiveInto"];
 }
@@ -100,11 +103,14 @@ export function s3ObjectStore(client: S3HttpClient, budgetMs: number = S3_INVOCA
     return storedObject({ ...first, body: whole, partial: false });
   };
   const read = async (bucket: string, key: string, reading: Reading = {}): Promise<StoredObject | null> => {
-    const { enough, receiveInto } = reading;
-    const options: GetOptions = {
-      ...(enough ? { enough: (received, headers) => enough(received, headerValue(headers.etag)) } : {}),
-      ...(receiveInto ? { receiveInto } : {}),
+    const { enough, onHead, receiveInto } = reading;
+    // The client asks first with nothing received, as the headers arrive (GetOptions.enough).
+    const watch = (received: Buffer, headers: IncomingHttpHeaders): boolean => {
+      const etag = headerValue(headers.etag);
+      if (received.byteLength === 0) onHead?.({ etag, metadata: metadataOf(headers) });
+      return enough?.(received, etag) ?? false;
     };
+    const options: GetOptions = { ...(enough || onHead ? { enough: watch } : {}), ...(receiveInto ? { receiveInto } : {}) };
     // A body that is not the object (bodyMismatch) is read again, as the client retries a
     // broken one; after the last attempt it is a StoreError, and nothing is rendered from it.
     for (let attempt = 1; ; attempt++) {
@@ -165,10 +171,19 @@ function failureName(answer: S3Answer): string {
 }
 
 function storedObject(answer: S3Answer): StoredObject {
+  return {
+    body: answer.body,
+    contentType: header(answer, "content-type"),
+    etag: header(answer, "etag"),
+    metadata: metadataOf(answer.headers),
+  };
+}
+
+function metadataOf(headers: IncomingHttpHeaders): Record<string, string> {
   const metadata: Record<string, string> = {};
-  for (const [name, value] of Object.entries(answer.headers))
+  for (const [name, value] of Object.entries(headers))
     if (name.startsWith(METADATA_HEADER) && typeof value === "string") metadata[name.slice(METADATA_HEADER.length)] = value;
-  return { body: answer.body, contentType: header(answer, "content-type"), etag: header(answer, "etag"), metadata };
+  return metadata;
 }
 
 const METADATA_HEADER = "x-amz-meta-";

@@ -216,6 +216,22 @@ test("enough sees the answer's headers before any of the body: true there reads 
   t.true(seen.length > 2 && seen.every((n, i) => i === 0 || n > seen[i - 1]!), "growing prefixes");
 });
 
+test("the store tells a GET's ETag and metadata from the headers, and stops where enough says, keeping the rest readable", async (t) => {
+  const body = Buffer.alloc(1_500_000, 3);
+  const put = await sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key: "head.bin", Body: body, Metadata: { "source-etag": "abc" } }));
+  const heads: unknown[] = [];
+  const etags: (string | undefined)[] = [];
+  const store = s3ObjectStore(client);
+  const got = await store.get(BUCKET, "head.bin", {
+    onHead: (head) => heads.push(head),
+    enough: (received, etag) => (etags.push(etag), received.byteLength > 0),
+  });
+  t.deepEqual(heads, [{ etag: put.ETag, metadata: { "source-etag": "abc" } }], "once, as the headers arrived");
+  t.deepEqual(etags.slice(0, 2), [put.ETag, put.ETag]);
+  t.true(got!.body.byteLength > 0 && got!.body.byteLength < body.byteLength);
+  t.true((await got!.rest!())!.body.equals(body));
+});
+
 test("without explicit credentials the client signs with the Lambda runtime's environment variables", async (t) => {
   const saved = { ...process.env };
   t.teardown(() => {
