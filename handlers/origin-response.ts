@@ -306,13 +306,13 @@ async function storedIntermediate(
 /**
  * Reads the plan's original and renders it, reading no more of it than the render needs: when
  * `standIn` (the intermediate) stands in for the object the GET answers, the read stops as soon
- * as that is known and the variant is made from it instead (when its bytes then fail their check,
- * the rest of the original is read); for a plan that may decode a
- * progressive JPEG at 1/8 from its DC scans (render/jpeg/prefix.ts) the read stops where those
- * scans end, and when the render then needs more after all (WholeOriginalNeeded) the rest of the
- * same object version is read and the render runs again. Any other original is read whole, in
- * the same single request. The ETag is the object's the variant is made from; a missing original
- * is a 404 whatever the stand-in.
+ * as that is known and the variant is made from it instead (when its bytes then fail their
+ * check, the rest of the original is read); for a plan that may decode a progressive JPEG at 1/8
+ * from its DC scans (render/jpeg/prefix.ts) the read stops where those scans end, and when the
+ * render then needs more after all (WholeOriginalNeeded) the rest of the same object version is
+ * read and the render runs again. Any other original is read whole, in the same single request.
+ * The ETag is the object's the variant is made from; a missing original is a 404 whatever the
+ * stand-in.
  */
 export async function renderOriginal(
   store: ObjectStore,
