@@ -7,9 +7,12 @@
  *
  * CPU is whole-process (user + system, every thread: libvips runs on libuv's threads), read at
  * phase boundaries that the child observes from outside the bundle, without touching its code:
- *   start → sharp's first call (the original's header)          = S3 GET (key, plan, GET, body)
+ *   start → sharp's first call (a header)                       = S3 GET (key, plan, GETs, body)
  *   → the last `toBuffer` resolved                              = render (decode, resize, encode)
- *   → the PUT's response headers (node:http diagnostics channel) = S3 PUT
+ *   → the variant PUT's answer (node:http diagnostics channel)  = S3 PUT
+ * A miss whose plan may use an intermediate sends its GET and the original's at once; when one is
+ * stored, sharp's first call is the check of its header, and the original's read has stopped by
+ * then (its record, from its headers, was enough), so the S3 GET phase is both GETs either way.
  *   → the handler's answer                                      = answer (status check, base64, object)
  * Encode alone is measured apart on the output's pixels (the render's libvips pipeline decodes,
  * resizes and encodes in one pass, so it has no boundary to read).
@@ -17,6 +20,7 @@
 import { subscribe } from "node:diagnostics_channel";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import type { ClientRequest } from "node:http";
 import { createRequire } from "node:module";
 import { performance, PerformanceObserver } from "node:perf_hooks";
 import type { CloudFrontResponseEvent, CloudFrontResultResponse } from "aws-lambda";
@@ -89,7 +93,6 @@ class MissClock {
   /** The same boundaries by the wall clock (performance.now()). */
   wallMarks = new Map<string, number>();
   active = false;
-  httpRequests = 0;
   mark(name: string): void {
     if (!this.active) return;
     this.marks.set(name, cpuNow());
@@ -117,12 +120,9 @@ function instrumentSharp(sharp: typeof SharpModule, clock: MissClock): void {
 }
 
 function instrumentHttp(clock: MissClock): void {
-  subscribe("http.client.request.start", () => {
-    clock.httpRequests++;
-  });
-  // The PUT's answer: the second request of a miss (the first is the GET of the original).
-  subscribe("http.client.response.finish", () => {
-    if (clock.httpRequests >= 2) clock.markOnce("putAnswered");
+  // The variant's PUT is the miss's last: a miss that makes an intermediate PUTs it during the render.
+  subscribe("http.client.response.finish", (message) => {
+    if ((message as { request: ClientRequest }).request.method === "PUT") clock.mark("putAnswered");
   });
 }
 
@@ -164,7 +164,6 @@ export async function profileMisses(input: ProfileInput): Promise<ProfileOutput>
     const event = structuredClone(input.event);
     clock.marks.clear();
     clock.wallMarks.clear();
-    clock.httpRequests = 0;
     gcMs = 0;
     clock.active = true;
     const t0 = performance.now();

@@ -125,10 +125,19 @@ export const CHART_PATH = "docs/miss-cpu.svg";
 
 const isResponse = (r: CloudFrontRequest | CloudFrontResultResponse): r is CloudFrontResultResponse => "status" in r;
 
+/**
+ * Each workload's own copy of its photo: a miss that may use an intermediate finds the one an
+ * earlier workload of the same photo stored (the Elephants 800x500 one), and the 300x200 case
+ * would then render from it instead of reading the original up to its DC scans.
+ */
+function originalKey(workload: Workload): string {
+  return `photos/${workload.id}/${workload.file}`;
+}
+
 /** The origin-response event of a miss for `workload`: viewer-request's rewrite of the thumbor URL, answered 403 by S3. */
 async function missEvent(workload: Workload) {
   const viewer = createViewerRequestHandler(DEFAULT_SETTINGS);
-  const url = `/unsafe/${workload.width}x${workload.height}/filters:format(${workload.format}):quality(${QUALITY})/photos/${workload.file}`;
+  const url = `/unsafe/${workload.width}x${workload.height}/filters:format(${workload.format}):quality(${QUALITY})/${originalKey(workload)}`;
   const rewritten = await viewer(
     viewerRequestEvent(
       { method: "GET", url, rawHeaders: ["Host", distribution.domainName, "Accept", "image/*"], clientIp: "203.0.113.9" },
@@ -264,12 +273,12 @@ export async function measureWorkloads(
   let cold: ColdStarts | null = null;
   try {
     const client = createS3Client({ endpoint: s3.endpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS });
-    for (const file of new Set(workloads.map((w) => w.file))) {
+    for (const workload of workloads) {
       await client.send(
         new PutObjectCommand({
           Bucket: BUCKET,
-          Key: `photos/${file}`,
-          Body: readFileSync(join(PHOTOS_DIR, file)),
+          Key: originalKey(workload),
+          Body: readFileSync(join(PHOTOS_DIR, workload.file)),
           ContentType: "image/jpeg",
         }),
       );
@@ -472,14 +481,19 @@ export async function runMissProfileBench(ctx: BenchContext): Promise<BenchResul
       "Each workload is thumbor's `/unsafe/WxH/<photo>` at quality 80 (JPEG, or WebP with `format(webp)`). **edge-resizer miss**: " +
         "the built bundle (`dist/origin-response/index.js`, the code and the linux-x64 sharp Lambda gets) answers an S3 403 for a new " +
         "variant, its own `handler` called as Lambda calls it, one miss at a time in a child process of its own (bench/miss-profile-child.ts): " +
-        "GET of the original from s3rver running in ANOTHER process (the bench's) over HTTP, render, PUT of the variant, base64 answer. " +
+        "the GETs from s3rver running in ANOTHER process (the bench's) over HTTP, render, PUT of the variant, base64 answer. " +
+        "The GETs are the production ones: the original's intermediate and the original read at once; the original read only as far " +
+        "as its DC scans for a progressive one at 1/8 (the 300x200 Elephants case includes that prefix read), and not read on once a " +
+        "stored intermediate stands in for it (the Elephants 800x500 misses after the first are made from the intermediate the " +
+        "first stored; each workload has its own copy of its photo, so no other workload's intermediate is found). " +
         "CPU is the whole process's (user + system, every thread), medians over the timed misses after warm-up ones. Each workload " +
         "runs in two halves (every workload, then every workload again; each half its own process and its own Pillow run): the " +
         "medians here are over both, the goal table compares the halves. **sharp's floor**: after each miss, in the same process, " +
         'the original already in memory through one sharp pipeline (`sharp(buffer).resize(w, h, { fit: "cover" })` and the same ' +
         "encoder options): decode at scale, resize and encode, nothing else.",
-      "The split is read from outside the bundle: **S3 GET** = from the call to sharp's first call (key, plan, GET, body); " +
-        "**decode + render + encode** = to the last sharp `toBuffer`; **S3 PUT** = to the PUT's response (node:http diagnostics channel); " +
+      "The split is read from outside the bundle: **S3 GET** = from the call to sharp's first call (key, plan, both GETs, body; " +
+        "with a stored intermediate, that first call checks its header); " +
+        "**decode + render + encode** = to the last sharp `toBuffer`; **S3 PUT** = to the variant PUT's response (node:http diagnostics channel); " +
         "**answer** = to the handler's answer (the PUT answer's status, base64, headers). libvips decodes, resizes and encodes " +
         "in one pass, so **encode alone** is measured apart: the output's pixels encoded again with the same options.",
       "**Pillow (thumbor's engine)**: `bench/pillow-anchor.py` in the same run: Pillow 12.3 doing what thumbor 7.8's engine " +

@@ -42,8 +42,9 @@ export interface CaseMeasurement {
  * Case names the goal table reads (bench/goals.ts GOALS), `<bench>/<case>`:
  * - `miss/raindrops-800x500-jpeg`, `miss/raindrops-800x500-webp`, `miss/twowings-800x500-jpeg`,
  *   `miss/elephants-progressive-800x500-jpeg`, `miss/elephants-progressive-300x200-jpeg`,
- *   `miss/elephants-baseline-300x200-jpeg` (bench/miss-profile.ts: one miss of the built bundle);
- * - `head-range/elephants-progressive-300x200-jpeg`: the same miss reading only the head of the original;
+ *   `miss/elephants-baseline-300x200-jpeg` (bench/miss-profile.ts: one miss of the built bundle, with
+ *   its reads as production makes them: the intermediate's GET beside the original's, and the
+ *   progressive 300x200 one reading the original only up to its DC scans);
  * - `variant-set/elephants-progressive`, `variant-set/elephants-progressive-cached`,
  *   `variant-set/elephants-baseline`, `variant-set/elephants-baseline-cached`: the bench's standard
  *   set (8 sizes × 2 formats of one original, bench/intermediate.ts) as production makes it, without

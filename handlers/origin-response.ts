@@ -21,7 +21,7 @@ import { canonicalKeyOf, uriToKey } from "./core/canonical-uri.js";
 import { SOURCE_ETAG_METADATA, normalizeEtag } from "./core/variant-source.js";
 import { CONTENT_TYPES } from "./core/formats.js";
 import { isServableContentType, isUnderOriginalsPrefix, mediaTypeOf } from "./core/originals.js";
-import { OriginalTooLargeError, StoreError, UNCHANGED, regionalS3Client, s3ObjectStore, type ObjectStore } from "./s3/store.js";
+import { OriginalTooLargeError, StoreError, regionalS3Client, s3ObjectStore, type ObjectStore, type Reading } from "./s3/store.js";
 import {
   intermediateKey,
   intermediateMetadata,
@@ -176,13 +176,13 @@ type MissInput = Omit<RenderInput, "original">;
 
 /**
  * A miss. Where the plan can be made from the original's intermediate (core/intermediate.ts),
- * a stored one is used only when a conditional GET of the original (If-None-Match: the ETag it
- * was made from) answers 304, which costs what a HEAD would and, when the original did change, is
- * the GET this miss needs anyway. Otherwise the original is read no further than the render
- * needs (renderOriginal): a thumbnail of a progressive JPEG decoded at 1/8 from its DC scans is
- * rendered from those alone and makes no intermediate (its own render is cheaper than making
- * one; a larger variant of the page makes it), and a whole original makes one where it pays
- * (renderWhole).
+ * the stored intermediate is read at the same time as the original (intermediateLookup), so a
+ * miss waits for one round trip to S3 whether or not there is one, and the original's read stops
+ * as soon as the intermediate is known to stand in for it. Otherwise the original is read no
+ * further than the render needs (renderOriginal): a thumbnail of a progressive JPEG decoded at
+ * 1/8 from its DC scans is rendered from those alone and makes no intermediate (its own render is
+ * cheaper than making one; a larger variant of the page makes it), and a whole original makes one
+ * where it pays (renderWhole).
  */
 async function renderMiss(
   store: ObjectStore,
@@ -191,24 +191,73 @@ async function renderMiss(
   receiveInto: (bytes: number) => Buffer,
 ): Promise<{ rendered: RenderedVariant; etag?: string }> {
   const { plan, settings } = input;
-  const stored = planMayUseIntermediate(plan, settings)
-    ? await storedIntermediate(store, bucket, intermediateKey(plan.source, settings))
-    : null;
-  if (stored && intermediateServes(plan, stored.record, settings)) {
-    const current = await store.getIfChanged(bucket, plan.source, stored.record.sourceEtag);
-    if (current === UNCHANGED)
-      return { rendered: await renderFromIntermediate(input, stored.body, stored.record), etag: stored.record.sourceEtag };
-    if (!current) throw new RequestError(404, "original not found");
-    return { rendered: await renderWhole(store, bucket, input, current.body, current.etag, stored), etag: current.etag };
+  const lookup = planMayUseIntermediate(plan, settings) ? intermediateLookup(store, bucket, input) : undefined;
+  const render = async (original: Buffer, dcPrefix: boolean, etag: string | undefined) =>
+    dcPrefix
+      ? renderVariant({ ...input, original, dcPrefix })
+      : renderWhole(store, bucket, input, original, etag, lookup?.record() ?? null);
+  try {
+    return await renderOriginal(store, bucket, plan, render, receiveInto, lookup);
+  } finally {
+    // Even when the original's read failed: no read of this miss outlives it (Lambda freezes what is left).
+    await lookup?.take(undefined);
   }
-  return renderOriginal(
-    store,
-    bucket,
-    plan,
-    (original, dcPrefix, etag) =>
-      dcPrefix ? renderVariant({ ...input, original, dcPrefix }) : renderWhole(store, bucket, input, original, etag, stored),
-    receiveInto,
+}
+
+/** What may be rendered in place of the original's bytes: its intermediate. */
+export interface StandIn {
+  /**
+   * True when it is known by now that it should stand in for the object of this ETag (what its
+   * record says, before its bytes are checked): asked as that object's body arrives, true stops its read.
+   */
+  standsInFor(etag: string | undefined): boolean;
+  /**
+   * Once its bytes are read and checked: the render from it when it stands in for the object of
+   * this ETag (undefined: the original does not exist), else null. Either way it lets go of its bytes.
+   */
+  take(etag: string | undefined): Promise<(() => Promise<RenderedVariant>) | null>;
+}
+
+/**
+ * The stored intermediate of the plan's original, its read started now. It stands in for the
+ * original only when it serves the plan and records the ETag of the object the original's GET
+ * answers: one made from a replaced original is never used. Its record arrives with its headers,
+ * so the original's read stops before the intermediate's own bytes are in; those are then checked
+ * (isIntermediateOf), and when they cannot be read or are not what the record describes it is no
+ * stand-in: the original is read on (its rest) and its whole render makes the intermediate again.
+ */
+function intermediateLookup(store: ObjectStore, bucket: string, input: MissInput): StandIn & { record(): IntermediateRecord | null } {
+  const { plan, settings } = input;
+  const key = intermediateKey(plan.source, settings);
+  let announced: IntermediateRecord | null = null;
+  let serves = false;
+  const onHead = ({ metadata }: { metadata: Record<string, string> }) => {
+    announced = readIntermediateMetadata(metadata);
+    serves = announced !== null && intermediateServes(plan, announced, settings);
+  };
+  let checked: IntermediateRecord | null = null;
+  let body: Buffer | null = null;
+  const done = storedIntermediate(store, bucket, key, onHead).then(
+    (found) => {
+      checked = found?.record ?? null;
+      body = found?.body ?? null;
+    },
+    (err: unknown) => console.error("origin-response: intermediate not read, the original is used", { key, error: String(err) }),
   );
+  const matches = (record: IntermediateRecord | null, etag: string | undefined) => record?.sourceEtag === normalizeEtag(etag);
+  return {
+    standsInFor: (etag) => serves && matches(announced, etag),
+    async take(etag) {
+      await done;
+      const bytes = body;
+      const record = checked;
+      body = null;
+      if (etag === undefined || !bytes || !record || !matches(record, etag) || !intermediateServes(plan, record, settings)) return null;
+      return () => renderFromIntermediate(input, bytes, record);
+    },
+    // renderWhole keeps an intermediate of this very original that does not serve this plan.
+    record: () => checked,
+  };
 }
 
 /**
@@ -222,12 +271,12 @@ async function renderWhole(
   input: MissInput,
   original: Buffer,
   etag: string | undefined,
-  stored: { record: IntermediateRecord } | null,
+  kept: IntermediateRecord | null,
 ): Promise<RenderedVariant> {
   const { plan, settings } = input;
   const sourceEtag = normalizeEtag(etag);
   const made =
-    planMayUseIntermediate(plan, settings) && sourceEtag && stored?.record.sourceEtag !== sourceEtag
+    planMayUseIntermediate(plan, settings) && sourceEtag && kept?.sourceEtag !== sourceEtag
       ? await makeIntermediate(original, plan, settings)
       : null;
   if (!made || !sourceEtag) return renderVariant({ ...input, original });
@@ -247,19 +296,23 @@ async function storedIntermediate(
   store: ObjectStore,
   bucket: string,
   key: string,
+  onHead: Reading["onHead"],
 ): Promise<{ body: Buffer; record: IntermediateRecord } | null> {
-  const stored = await store.get(bucket, key);
+  const stored = await store.get(bucket, key, { onHead });
   const record = stored ? readIntermediateMetadata(stored.metadata) : null;
   return stored && record && (await isIntermediateOf(stored.body, record)) ? { body: stored.body, record } : null;
 }
 
 /**
- * Reads the plan's original and renders it, reading no more of it than the render needs: for a
- * plan that may decode a progressive JPEG at 1/8 from its DC scans (render/jpeg/prefix.ts) the
- * read stops where those scans end, and when the render then needs more after all
- * (WholeOriginalNeeded) the rest of the same object version is read and the render runs again.
- * Any other original is read whole, in the same single request. The ETag is the object's the
- * variant is made from.
+ * Reads the plan's original and renders it, reading no more of it than the render needs: when
+ * `standIn` (the intermediate) stands in for the object the GET answers, the read stops as soon
+ * as that is known and the variant is made from it instead (when its bytes then fail their
+ * check, the rest of the original is read); for a plan that may decode a progressive JPEG at 1/8
+ * from its DC scans (render/jpeg/prefix.ts) the read stops where those scans end, and when the
+ * render then needs more after all (WholeOriginalNeeded) the rest of the same object version is
+ * read and the render runs again. Any other original is read whole, in the same single request.
+ * The ETag is the object's the variant is made from; a missing original is a 404 whatever the
+ * stand-in.
  */
 export async function renderOriginal(
   store: ObjectStore,
@@ -267,20 +320,32 @@ export async function renderOriginal(
   plan: TransformPlan,
   render: (original: Buffer, dcPrefix: boolean, etag: string | undefined) => Promise<RenderedVariant>,
   receiveInto?: (bytes: number) => Buffer,
+  standIn?: StandIn,
 ): Promise<{ rendered: RenderedVariant; etag?: string }> {
   const watch = dcPrefixWatch(plan);
   const seen: { verdict: PrefixVerdict } = { verdict: "more" };
-  const enough = (received: Buffer): boolean => {
+  const prefixEnds = (received: Buffer): boolean => {
     if (seen.verdict === "more") seen.verdict = watch!.check(received);
     return typeof seen.verdict === "object";
   };
-  let original = await store.get(bucket, plan.source, { ...(watch ? { enough } : {}), ...(receiveInto ? { receiveInto } : {}) });
+  const enough = (received: Buffer, etag: string | undefined): boolean =>
+    standIn?.standsInFor(etag) === true || (watch !== null && prefixEnds(received));
+  const reading = { ...(watch || standIn ? { enough } : {}), ...(receiveInto ? { receiveInto } : {}) };
+  let original = await store.get(bucket, plan.source, reading);
+  const etag = original?.etag;
+  const fromStandIn = await standIn?.take(original ? etag : undefined);
+  if (fromStandIn) {
+    original = null; // not held while the stand-in renders
+    return { rendered: await fromStandIn(), etag };
+  }
   const { verdict } = seen;
-  if (original?.rest && typeof verdict === "object") {
-    try {
-      return { rendered: await render(original.body.subarray(0, verdict.end), true, original.etag), etag: original.etag };
-    } catch (err) {
-      if (!(err instanceof WholeOriginalNeeded)) throw err;
+  if (original?.rest) {
+    if (typeof verdict === "object") {
+      try {
+        return { rendered: await render(original.body.subarray(0, verdict.end), true, etag), etag };
+      } catch (err) {
+        if (!(err instanceof WholeOriginalNeeded)) throw err;
+      }
     }
     original = await original.rest();
   }

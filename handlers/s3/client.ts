@@ -71,10 +71,11 @@ export interface GetOptions {
   /** Further request headers, signed with it (If-None-Match: a 304 answers an unchanged object). */
   headers?: Record<string, string>;
   /**
-   * Asked after each chunk of a 200 or 206 body with all of it received so far (the same memory,
-   * growing): true stops the read there. The connection is then closed, not kept alive.
+   * Asked with the answer's headers and all of a 200 or 206 body received so far (the same
+   * memory, growing): once as the headers arrive (nothing received yet), then after each chunk.
+   * True stops the read there. The connection is then closed, not kept alive.
    */
-  enough?: (received: Buffer) => boolean;
+  enough?: (received: Buffer, headers: IncomingHttpHeaders) => boolean;
   /** The memory a 200 or 206 body of `bytes` is read into (s3/receive-buffer.ts); default: a new buffer. */
   receiveInto?: (bytes: number) => Buffer;
 }
@@ -247,7 +248,7 @@ export class S3HttpClient {
 /** How an answer's body is read: its size limit, and when the caller has read enough of it. */
 interface Reading {
   maxBytes: number;
-  enough?: (received: Buffer) => boolean;
+  enough?: GetOptions["enough"];
   receiveInto?: (bytes: number) => Buffer;
 }
 
@@ -268,6 +269,13 @@ async function readAnswer(response: IncomingMessage, reading: Reading): Promise<
   const chunks: Buffer[] = [];
   let read = 0;
   let stopped = false;
+  const stop = () => {
+    stopped = true;
+    // The rest is not wanted: the connection goes, the next request opens another.
+    response.destroy();
+  };
+  // What the headers say (the ETag) may be enough already: then not one byte of the body is read.
+  if (enough && out!.byteLength > 0 && enough(out!.subarray(0, 0), response.headers)) stop();
   response.on("data", (chunk: Buffer) => {
     if (stopped) return;
     if (out && read + chunk.byteLength > out.byteLength) {
@@ -277,11 +285,7 @@ async function readAnswer(response: IncomingMessage, reading: Reading): Promise<
     if (out) out.set(chunk, read);
     else chunks.push(chunk);
     read += chunk.byteLength;
-    if (enough && read < out!.byteLength && enough(out!.subarray(0, read))) {
-      stopped = true;
-      // The rest is not wanted: the connection goes, the next request opens another.
-      response.destroy();
-    }
+    if (enough && read < out!.byteLength && enough(out!.subarray(0, read), response.headers)) stop();
   });
   try {
     await finished(response);

@@ -2,8 +2,8 @@
  * The bucket as origin-response sees it: read an object, write a variant. The only module of
  * the handlers that speaks the S3 API, through its own client (s3/client.ts: SigV4 over node:http).
  */
+import type { IncomingHttpHeaders } from "node:http";
 import { bodyMismatch } from "./body-check.js";
-import { normalizeEtag } from "../core/variant-source.js";
 import { S3BodyTooLargeError, S3HttpClient, S3TransportError, s3ErrorCode, type GetOptions, type S3Answer } from "./client.js";
 
 export interface StoredObject {
@@ -21,18 +21,24 @@ export interface StoredObject {
   rest?: () => Promise<StoredObject | null>;
 }
 
-/** What getIfChanged answers for an object that still has the ETag it was given. */
-export const UNCHANGED = "unchanged";
+/** How a GET reads the object's body. */
+export interface Reading {
+  /**
+   * Asked as the body arrives, with all of it received so far and the ETag of the object being
+   * read (known from the answer's headers, before any of its body): true stops the read there,
+   * and the answer then carries `rest`. Wait for nothing here: a caller that must know something
+   * else first (the intermediate's record) answers false until it does.
+   */
+  enough?: (received: Buffer, etag: string | undefined) => boolean;
+  /** Told the object's ETag and metadata as its answer's headers arrive, before its body is read (an object with a body). */
+  onHead?: (head: Pick<StoredObject, "etag" | "metadata">) => void;
+  /** The memory the body is read into (GetOptions.receiveInto). */
+  receiveInto?: GetOptions["receiveInto"];
+}
 
 export interface ObjectStore {
-  /** The object when its ETag is no longer `etag` (a conditional GET: no body is sent otherwise), UNCHANGED when it still is. */
-  getIfChanged(bucket: string, key: string, etag: string): Promise<StoredObject | null | typeof UNCHANGED>;
-  /**
-   * The object's bytes, or null when it does not exist. Other failures throw StoreError.
-   * `enough` may stop the read early (GetOptions.enough): the answer then carries `rest`;
-   * `receiveInto` gives the memory the body is read into (GetOptions.receiveInto).
-   */
-  get(bucket: string, key: string, reading?: Pick<GetOptions, "enough" | "receiveInto">): Promise<StoredObject | null>;
+  /** The object's bytes, or null when it does not exist. Other failures throw StoreError. */
+  get(bucket: string, key: string, reading?: Reading): Promise<StoredObject | null>;
   put(
     bucket: string,
     key: string,
@@ -96,20 +102,22 @@ export function s3ObjectStore(client: S3HttpClient, budgetMs: number = S3_INVOCA
     if (mismatch !== undefined) throw new StoreError(`GET of the rest failed: ${mismatch}`);
     return storedObject({ ...first, body: whole, partial: false });
   };
-  const read = async (
-    bucket: string,
-    key: string,
-    headers: Record<string, string>,
-    reading: Pick<GetOptions, "enough" | "receiveInto"> = {},
-  ): Promise<StoredObject | null | typeof UNCHANGED> => {
+  const read = async (bucket: string, key: string, reading: Reading = {}): Promise<StoredObject | null> => {
+    const { enough, onHead, receiveInto } = reading;
+    // The client asks first with nothing received, as the headers arrive (GetOptions.enough).
+    const watch = (received: Buffer, headers: IncomingHttpHeaders): boolean => {
+      const etag = headerValue(headers.etag);
+      if (received.byteLength === 0) onHead?.({ etag, metadata: metadataOf(headers) });
+      return enough?.(received, etag) ?? false;
+    };
+    const options: GetOptions = { ...(enough || onHead ? { enough: watch } : {}), ...(receiveInto ? { receiveInto } : {}) };
     // A body that is not the object (bodyMismatch) is read again, as the client retries a
     // broken one; after the last attempt it is a StoreError, and nothing is rendered from it.
     for (let attempt = 1; ; attempt++) {
       const answer = await request("GET", () =>
-        client.get(bucket, key, { signal: budget("GET"), maxBytes: MAX_ORIGINAL_BYTES, headers, ...reading }),
+        client.get(bucket, key, { signal: budget("GET"), maxBytes: MAX_ORIGINAL_BYTES, ...options }),
       );
       if (isMissing(answer)) return null;
-      if (answer.status === 304 && headers["if-none-match"]) return UNCHANGED;
       if (answer.status !== 200) throw new StoreError(`GET failed: ${failureName(answer)}`);
       // A body stopped early cannot be checked yet: the whole is, once the rest is read.
       if (answer.partial) return { ...storedObject(answer), rest: () => readRest(bucket, key, answer) };
@@ -119,12 +127,7 @@ export function s3ObjectStore(client: S3HttpClient, budgetMs: number = S3_INVOCA
     }
   };
   const store: ObjectStore = {
-    async get(bucket, key, reading = {}) {
-      return (await read(bucket, key, {}, reading)) as StoredObject | null;
-    },
-    async getIfChanged(bucket, key, etag) {
-      return read(bucket, key, { "if-none-match": `"${normalizeEtag(etag)}"` });
-    },
+    get: read,
     async put(bucket, key, body, contentType, cacheControl, metadata) {
       const headers: Record<string, string> = { "content-type": contentType, "cache-control": cacheControl };
       for (const [name, value] of Object.entries(metadata ?? {})) headers[`${METADATA_HEADER}${name}`] = value;
@@ -168,16 +171,28 @@ function failureName(answer: S3Answer): string {
 }
 
 function storedObject(answer: S3Answer): StoredObject {
+  return {
+    body: answer.body,
+    contentType: header(answer, "content-type"),
+    etag: header(answer, "etag"),
+    metadata: metadataOf(answer.headers),
+  };
+}
+
+function metadataOf(headers: IncomingHttpHeaders): Record<string, string> {
   const metadata: Record<string, string> = {};
-  for (const [name, value] of Object.entries(answer.headers))
+  for (const [name, value] of Object.entries(headers))
     if (name.startsWith(METADATA_HEADER) && typeof value === "string") metadata[name.slice(METADATA_HEADER.length)] = value;
-  return { body: answer.body, contentType: header(answer, "content-type"), etag: header(answer, "etag"), metadata };
+  return metadata;
 }
 
 const METADATA_HEADER = "x-amz-meta-";
 
 function header(answer: S3Answer, name: string): string | undefined {
-  const value = answer.headers[name];
+  return headerValue(answer.headers[name]);
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 

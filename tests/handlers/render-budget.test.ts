@@ -203,7 +203,7 @@ test("four watermarks of one image: one GET of it, and the variant renders", asy
   };
   const out = await originResponse(plan, bucket);
   t.is(out.status, "200");
-  // The original's intermediate is looked for first (none: sample.jpg is too small to get one).
+  // The original's intermediate is read beside it (none: sample.jpg is too small to get one).
   t.deepEqual(bucket.gets, [intermediateKey("sample.jpg", DEFAULT_SETTINGS), "sample.jpg", "logos/mark.png"]);
 });
 

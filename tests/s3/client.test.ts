@@ -193,6 +193,45 @@ test("a body over the caller's limit is refused from the announced length, befor
   t.is((await client.get(BUCKET, "big.bin", { maxBytes: 100_000 })).body.length, 100_000);
 });
 
+test("enough sees the answer's headers before any of the body: true there reads none of it, and the ETag is S3's", async (t) => {
+  const body = Buffer.alloc(2_000_000, 7);
+  const put = await sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key: "stopped.bin", Body: body }));
+  const asked: { received: number; etag: unknown }[] = [];
+  const stopped = await client.get(BUCKET, "stopped.bin", {
+    enough: (received, headers) => {
+      asked.push({ received: received.byteLength, etag: headers.etag });
+      return true;
+    },
+  });
+  t.deepEqual(asked, [{ received: 0, etag: put.ETag }]);
+  t.true(stopped.partial);
+  t.is(stopped.body.byteLength, 0);
+  t.is(stopped.headers.etag, put.ETag);
+  // Asked again after every chunk while it answers false: the whole body, in more than one chunk.
+  const seen: number[] = [];
+  const whole = await client.get(BUCKET, "stopped.bin", { enough: (received) => (seen.push(received.byteLength), false) });
+  t.true(whole.body.equals(body));
+  t.falsy(whole.partial);
+  t.is(seen[0], 0);
+  t.true(seen.length > 2 && seen.every((n, i) => i === 0 || n > seen[i - 1]!), "growing prefixes");
+});
+
+test("the store tells a GET's ETag and metadata from the headers, and stops where enough says, keeping the rest readable", async (t) => {
+  const body = Buffer.alloc(1_500_000, 3);
+  const put = await sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key: "head.bin", Body: body, Metadata: { "source-etag": "abc" } }));
+  const heads: unknown[] = [];
+  const etags: (string | undefined)[] = [];
+  const store = s3ObjectStore(client);
+  const got = await store.get(BUCKET, "head.bin", {
+    onHead: (head) => heads.push(head),
+    enough: (received, etag) => (etags.push(etag), received.byteLength > 0),
+  });
+  t.deepEqual(heads, [{ etag: put.ETag, metadata: { "source-etag": "abc" } }], "once, as the headers arrived");
+  t.deepEqual(etags.slice(0, 2), [put.ETag, put.ETag]);
+  t.true(got!.body.byteLength > 0 && got!.body.byteLength < body.byteLength);
+  t.true((await got!.rest!())!.body.equals(body));
+});
+
 test("without explicit credentials the client signs with the Lambda runtime's environment variables", async (t) => {
   const saved = { ...process.env };
   t.teardown(() => {
