@@ -17,6 +17,7 @@ import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type { CloudFrontRequest, CloudFrontResultResponse } from "aws-lambda";
 import { buildEdgeBundles } from "../components/bundle.js";
 import { VIEWER_URL_HEADER } from "../handlers/cloudfront/plumbing.js";
+import { intermediateKey } from "../handlers/core/intermediate.js";
 import { DEFAULT_SETTINGS } from "../handlers/core/settings.js";
 import { parseVariantKey, uriToKey } from "../handlers/core/variant-key.js";
 import { stillEncoderOptions } from "../handlers/render/encode.js";
@@ -171,6 +172,7 @@ async function profileWorkload(
     encoder: { format: workload.format, options: stillEncoderOptions(workload.format, QUALITY) },
     // thumbor's crop to the target's aspect ratio is sharp's centred "cover".
     floor: { file: join(PHOTOS_DIR, workload.file), width: workload.width, height: workload.height, fit: "cover" },
+    forgetIntermediate: { bucket: BUCKET, key: intermediateKey(originalKey(workload), DEFAULT_SETTINGS) },
   };
   return childJson<ProfileOutput>(
     await runNode(script, [JSON.stringify(input)], {
@@ -484,8 +486,9 @@ export async function runMissProfileBench(ctx: BenchContext): Promise<BenchResul
         "the GETs from s3rver running in ANOTHER process (the bench's) over HTTP, render, PUT of the variant, base64 answer. " +
         "The GETs are the production ones: the original's intermediate and the original read at once; the original read only as far " +
         "as its DC scans for a progressive one at 1/8 (the 300x200 Elephants case includes that prefix read), and not read on once a " +
-        "stored intermediate stands in for it (the Elephants 800x500 misses after the first are made from the intermediate the " +
-        "first stored; each workload has its own copy of its photo, so no other workload's intermediate is found). " +
+        "stored intermediate stands in for it. Every miss is a first miss of its original: the intermediate is deleted before each " +
+        "one (outside the measurement), so a miss of an original that gets one (the Elephants ones but the 300x200 progressive, which " +
+        "its DC scans serve) includes making and storing it; the variant-set section measures the later misses. " +
         "CPU is the whole process's (user + system, every thread), medians over the timed misses after warm-up ones. Each workload " +
         "runs in two halves (every workload, then every workload again; each half its own process and its own Pillow run): the " +
         "medians here are over both, the goal table compares the halves. **sharp's floor**: after each miss, in the same process, " +

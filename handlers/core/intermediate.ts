@@ -1,6 +1,7 @@
 /**
  * The intermediate: a smaller copy of a large original (its long side INTERMEDIATE_LONG_SIDE px,
- * JPEG q95 4:4:4), stored beside the original's variants on the first miss that can use it, so
+ * JPEG q95 4:4:4), stored beside the original's variants by the first miss that can use it and
+ * decodes the original finely enough (missMakesIntermediate), so
  * the rest of a page's set of sizes is made from it instead of decoding the original again each
  * time (a progressive 18 MP JPEG cannot shrink on load: every variant decoded all of it). These
  * are its rules: its key, when a plan may be made from it, when it pays, its size and what it
@@ -75,6 +76,31 @@ export function intermediatePays(original: OriginalFacts): boolean {
   if (!formatCan(original.format, "dct-scaling") || original.frames !== 1 || original.space === "cmyk") return false;
   if (Math.max(original.width, original.height) <= INTERMEDIATE_LONG_SIDE) return false;
   return original.progressive || original.width * original.height >= INTERMEDIATE_MIN_BASELINE_PIXELS;
+}
+
+/** libjpeg's decode scales, coarsest first. */
+const DCT_SCALES = [8, 4, 2, 1] as const;
+
+/** The coarsest scale libjpeg can decode `size` at and still cover `target` (what a draft decode reaches). */
+export function coveringDctScale(size: Size, target: Size): number {
+  const covers = (s: number) => Math.floor(size.width / s) >= target.width && Math.floor(size.height / s) >= target.height;
+  return DCT_SCALES.find(covers) ?? 1;
+}
+
+/**
+ * True when the miss of a variant resized (as a whole) to `target` should make the intermediate,
+ * given that it pays for this original (intermediatePays) and serves this plan. A variant that
+ * decodes coarser than the intermediate's own decode would otherwise pay a finer decode and an
+ * encode for the misses after it, several times its own cost for a thumbnail: a baseline original
+ * is decoded faster the coarser the scale (libjpeg's inverse DCT and all that follows shrink with
+ * it), so it waits for a variant that decodes at least as finely; a progressive one is
+ * entropy-decoded whole at every scale but 1/8, which its DC scans alone serve, so any miss but
+ * one at 1/8 makes it.
+ */
+export function missMakesIntermediate(original: OriginalFacts, target: Size): boolean {
+  const variantScale = coveringDctScale(original, target);
+  if (original.progressive) return variantScale < 8;
+  return variantScale <= coveringDctScale(original, intermediateSizeOf(original));
 }
 
 /** The intermediate's size for an original's oriented size: the long side INTERMEDIATE_LONG_SIDE, the other in proportion. */

@@ -143,7 +143,7 @@ export const SETTINGS_SCHEMA = defineSettings({
     default: "colour-managed",
     variantKey: true,
   },
-  /** `"auto"`: the first miss of a progressive or large JPEG original (over 2048 px) stores a 2048 px copy of it (JPEG q95, 4:4:4) beside its variants, and later misses that need at most that size render from it instead of decoding the original (used only when the ETag it records is the one the original's GET answers; purged with its variants). Such a miss sends the intermediate's GET at the same time as the original's (a 404 for originals that get none), so it waits for no extra round trip, and the original's read stops at its headers when the intermediate stands in; `"off"`: every variant from the original, one GET */
+  /** `"auto"`: a progressive or large (12 MP) JPEG original over 2048 px gets a 2048 px copy (JPEG q95, 4:4:4) stored beside its variants by its first miss that decodes it at least as finely as the copy does (for a progressive one, any miss but a thumbnail its DC scans serve), so thumbnails never pay for it, and later misses that need at most that size render from it instead of decoding the original (used only when the ETag it records is the one the original's GET answers; purged with its variants). Such a miss sends the intermediate's GET at the same time as the original's (a 404 for originals that get none), so it waits for no extra round trip, and the original's read stops at its headers when the intermediate stands in; `"off"`: every variant from the original, one GET */
   intermediate: {
     type: "enum",
     values: INTERMEDIATE_MODES,

@@ -14,6 +14,7 @@ import {
   INTERMEDIATE_QUALITY,
   intermediateCovers,
   intermediatePays,
+  missMakesIntermediate,
   intermediateSizeOf,
   planMayUseIntermediate,
   type IntermediateRecord,
@@ -50,7 +51,9 @@ export async function makeIntermediate(original: Buffer, plan: TransformPlan, se
   }
   const source = { width: header.orientedWidth, height: header.orientedHeight };
   const facts = { format: header.format, ...source, frames: header.frames, progressive: m.isProgressive, space: header.space };
-  if (!intermediatePays(facts) || !servesWithHeader(plan, header, settings)) return null;
+  if (!intermediatePays(facts)) return null;
+  const target = resizeTarget(plan, header, settings);
+  if (!target || !intermediateCovers(target, intermediateSizeOf(source)) || !missMakesIntermediate(facts, target)) return null;
   return { body: await encodeIntermediate(original, source, settings), source, sourceProfile: header.hasProfile };
 }
 
@@ -107,10 +110,15 @@ export async function renderFromIntermediate(
   return renderVariant({ ...input, original: intermediate, originalHeader: originalHeader(record, input.settings) });
 }
 
+/** The size the whole original is resized to for this plan, or null when something is cut first (transform.ts). */
+function resizeTarget(plan: TransformPlan, header: Header, settings: Settings): Size | null {
+  const size = { width: header.orientedWidth, height: header.orientedHeight };
+  return wholeImageResize({ plan, header, frames: 1, settings }, planOperations(plan, size.width, size.height), size);
+}
+
 function servesWithHeader(plan: TransformPlan, header: Header, settings: Settings): boolean {
   const size = { width: header.orientedWidth, height: header.orientedHeight };
-  const ops = planOperations(plan, size.width, size.height);
-  return intermediateCovers(wholeImageResize({ plan, header, frames: 1, settings }, ops, size), intermediateSizeOf(size));
+  return intermediateCovers(resizeTarget(plan, header, settings), intermediateSizeOf(size));
 }
 
 /** The original's header as its record tells it, through the checks every original passes (load.ts). */

@@ -2,11 +2,13 @@ import test from "ava";
 import {
   INTERMEDIATE_LONG_SIDE,
   INTERMEDIATE_MIN_BASELINE_PIXELS,
+  coveringDctScale,
   intermediateCovers,
   intermediateKey,
   intermediateMetadata,
   intermediatePays,
   intermediateSizeOf,
+  missMakesIntermediate,
   planMayUseIntermediate,
   readIntermediateMetadata,
 } from "../../handlers/core/intermediate.js";
@@ -48,6 +50,28 @@ test("it pays for progressive JPEGs and large baseline ones, larger than itself,
   t.false(intermediatePays({ ...jpeg, format: "png" }));
   t.false(intermediatePays({ ...jpeg, frames: 3 }));
   t.false(intermediatePays({ ...jpeg, space: "cmyk" }));
+});
+
+test("the decode scale that covers a target: the coarsest of 1/8, 1/4, 1/2 whose rounded-down size is still as large", (t) => {
+  const size = { width: 5640, height: 3172 };
+  t.is(coveringDctScale(size, { width: 300, height: 200 }), 8);
+  t.is(coveringDctScale(size, { width: 705, height: 396 }), 8, "5640/8 = 705, 3172/8 = 396.5");
+  t.is(coveringDctScale(size, { width: 706, height: 396 }), 4);
+  t.is(coveringDctScale(size, { width: 800, height: 500 }), 4);
+  t.is(coveringDctScale(size, { width: 2048, height: 1152 }), 2);
+  t.is(coveringDctScale(size, { width: 2821, height: 100 }), 1);
+});
+
+test("which miss makes it: a baseline original's first variant that decodes as finely as the intermediate, a progressive one's first not at 1/8", (t) => {
+  const baseline = { format: "jpeg", width: 5640, height: 3172, frames: 1, progressive: false };
+  // The intermediate of 5640x3172 is 2048x1152, decoded at 1/2.
+  t.false(missMakesIntermediate(baseline, { width: 300, height: 200 }), "a thumbnail decoded at 1/8");
+  t.false(missMakesIntermediate(baseline, { width: 800, height: 500 }), "decoded at 1/4");
+  t.true(missMakesIntermediate(baseline, { width: 1600, height: 900 }), "decoded at 1/2, as the intermediate is");
+  const progressive = { ...baseline, progressive: true };
+  t.false(missMakesIntermediate(progressive, { width: 300, height: 200 }), "its DC scans serve 1/8");
+  t.true(missMakesIntermediate(progressive, { width: 800, height: 500 }), "entropy-decoded whole anyway");
+  t.true(missMakesIntermediate(progressive, { width: 1600, height: 900 }));
 });
 
 test("its size: the long side INTERMEDIATE_LONG_SIDE, in proportion; it covers only shrinks", (t) => {

@@ -360,3 +360,30 @@ test("no viewer URL reaches the intermediate: its key asked for directly is refu
   );
   t.true("status" in viewer && viewer.status === "400", `answered ${"status" in viewer ? viewer.status : "a request to S3"}`);
 });
+
+/** A baseline JPEG of 12.9 MP, over INTERMEDIATE_MIN_BASELINE_PIXELS: an intermediate pays for it. */
+function bigBaseline(): Promise<Buffer> {
+  return sharp({ create: { width: 4300, height: 3000, channels: 3, background: "#c08040" } })
+    .jpeg({ quality: 85, progressive: false })
+    .toBuffer();
+}
+
+test.serial(
+  "a large baseline original's thumbnail makes no intermediate; its first variant decoded as finely as the intermediate does",
+  async (t) => {
+    await put("images/baseline.jpg", await bigBaseline());
+    const key = intermediateKey("images/baseline.jpg", DEFAULT_SETTINGS);
+    const original = await bigBaseline();
+    await miss("/images/baseline.jpg?d=300x200");
+    t.is(
+      await head(key),
+      undefined,
+      "300x200 decodes at 1/8: the intermediate's 1/2 decode and encode would cost it several times its own work",
+    );
+    await miss("/images/baseline.jpg?d=1600x0");
+    t.truthy(await head(key), "1600 px decodes at 1/2, as the intermediate does: this miss makes it");
+    const next = await miss("/images/baseline.jpg?d=400x0");
+    const read = next.gets.find((g) => g.key === "images/baseline.jpg");
+    t.true((read?.bytes ?? Infinity) < original.length, "a later miss renders from it: the original's read stops at its headers");
+  },
+);
