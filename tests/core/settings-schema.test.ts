@@ -58,7 +58,7 @@ test("a setting baked from infrastructure has an infrastructure argument of the 
   for (const [name, entry] of baked) {
     const infra = (INFRA_SCHEMA as Record<string, SchemaEntry>)[name];
     if (!infra) return t.fail(`${name} has no infrastructure argument`);
-    const { bakedFromInfra: _baked, ...rest } = entry;
+    const { bakedFromInfra: _baked, readBy: _readers, ...rest } = entry;
     t.deepEqual(rest, infra, name);
   }
 });

@@ -41,7 +41,10 @@ test("an entry without a doc comment stops the generation, naming it", (t) => {
   const source = `const S = define({\n  /** documented */\n  a: { type: "boolean", default: true },\n  b: { type: "boolean", default: false },\n});`;
   const docs = docLinesOf(source, "S");
   t.deepEqual(docs, { a: "documented" });
-  const schema = { a: { type: "boolean", default: true }, b: { type: "boolean", default: false } } as const satisfies SettingsSchema;
+  const schema = {
+    a: { type: "boolean", default: true, readBy: ["viewer-request"] },
+    b: { type: "boolean", default: false, readBy: ["viewer-request"] },
+  } as const satisfies SettingsSchema;
   t.throws(() => settingsTable({ schema, docs }), { message: 'schema entry "b" has no doc comment' });
 });
 
@@ -58,11 +61,11 @@ test("markers: the text between them is replaced, the rest kept; missing markers
 const THROWAWAY_SOURCE = `
 export const SETTINGS_SCHEMA = defineSettings({
   /** how many pixels of margin every variant gets (0-64) */
-  throwawayMargin: { type: "integer", default: 8, min: 0, max: 64 },
+  throwawayMargin: { type: "integer", default: 8, min: 0, max: 64, readBy: ["origin-response"] },
 });`;
 const throwawaySchema = {
   ...SETTINGS_SCHEMA,
-  throwawayMargin: { type: "integer", default: 8, min: 0, max: 64 },
+  throwawayMargin: { type: "integer", default: 8, min: 0, max: 64, readBy: ["origin-response"] },
 } as const satisfies SettingsSchema;
 
 test("a throwaway setting: one schema entry gives its type, default, validator, stack-config key, Pulumi.yaml block and docs row", (t) => {
