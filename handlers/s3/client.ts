@@ -58,6 +58,8 @@ export interface S3Answer {
   body: Buffer;
   /** The caller's `enough` stopped the read: `body` is the first bytes only, and the connection was closed. */
   partial?: boolean;
+  /** The answer came over TLS (https), which authenticated every byte of it. */
+  overTls?: boolean;
 }
 
 export interface GetOptions {
@@ -235,10 +237,13 @@ export class S3HttpClient {
       request.on("response", (response) => {
         answered = true;
         clearTimeout(headersTimer);
-        readAnswer(response, reading).then(resolve, (err: unknown) => {
-          request.destroy();
-          reject(transportError(err));
-        });
+        readAnswer(response, reading).then(
+          (answer) => resolve(target.transport === https ? { ...answer, overTls: true } : answer),
+          (err: unknown) => {
+            request.destroy();
+            reject(transportError(err));
+          },
+        );
       });
       request.end(body ?? undefined);
     });

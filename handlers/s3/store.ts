@@ -121,7 +121,7 @@ export function s3ObjectStore(client: S3HttpClient, budgetMs: number = S3_INVOCA
       if (answer.status !== 200) throw new StoreError(`GET failed: ${failureName(answer)}`);
       // A body stopped early cannot be checked yet: the whole is, once the rest is read.
       if (answer.partial) return { ...storedObject(answer), rest: () => readRest(bucket, key, answer) };
-      const mismatch = bodyMismatch(answer.headers, answer.body);
+      const mismatch = bodyMismatch(answer.headers, answer.body, answer.overTls);
       if (mismatch === undefined) return storedObject(answer);
       if (attempt >= client.limits.maxAttempts) throw new StoreError(`GET failed: ${mismatch}, ${attempt} times`);
     }
