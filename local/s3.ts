@@ -6,10 +6,12 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { CreateBucketCommand, HeadBucketCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
 import type { EventEmitter } from "node:events";
+import https from "node:https";
+import tls from "node:tls";
 import S3rver from "s3rver";
 import { S3HttpClient } from "../handlers/s3/client.js";
 import type { S3rverEvent } from "./purge.js";
-import { startSignatureCheck, type SignatureCheck } from "./signature-check.js";
+import { startSignatureCheck, type LoopbackTls, type SignatureCheck } from "./signature-check.js";
 
 export interface S3Target {
   client: S3Client;
@@ -37,6 +39,8 @@ export function createS3Client(options: {
   endpoint: string | undefined;
   region: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** A certificate to trust besides the system's: the embedded S3's own over HTTPS (loopbackTls). */
+  ca?: Buffer;
 }): S3Client {
   return new S3Client({
     region: options.region,
@@ -45,7 +49,10 @@ export function createS3Client(options: {
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
     // Fail fast on a dead endpoint; a local or regional S3 answers well within this.
-    requestHandler: { connectionTimeout: 3_000 },
+    requestHandler: {
+      connectionTimeout: 3_000,
+      ...(options.ca ? { httpsAgent: new https.Agent({ keepAlive: true, ca: [...tls.rootCertificates, options.ca.toString()] }) } : {}),
+    },
   });
 }
 
@@ -90,7 +97,15 @@ export async function runningEmbeddedS3(directory: string, bucket: string): Prom
  * Starts s3rver on loopback (any free port), keeping its objects in `directory`, with `bucket`
  * created, behind a check of every request's signature as S3 makes it (s3rver makes none).
  */
-export async function startEmbeddedS3(directory: string, bucket: string, options: { announce?: boolean } = {}): Promise<EmbeddedS3> {
+/**
+ * `tls`: clients reach it over HTTPS with this certificate (loopbackTls), as they reach AWS's S3,
+ * so what TLS costs a GET is measured too; plain HTTP by default.
+ */
+export async function startEmbeddedS3(
+  directory: string,
+  bucket: string,
+  options: { announce?: boolean; tls?: LoopbackTls } = {},
+): Promise<EmbeddedS3> {
   mkdirSync(directory, { recursive: true });
   const server = new S3rver({
     address: "127.0.0.1",
@@ -101,9 +116,11 @@ export async function startEmbeddedS3(directory: string, bucket: string, options
     configureBuckets: [{ name: bucket, configs: [] }],
   });
   const address = await server.run();
-  const signatures = await startSignatureCheck(`http://127.0.0.1:${address.port}`, {
-    [S3RVER_CREDENTIALS.accessKeyId]: S3RVER_CREDENTIALS.secretAccessKey,
-  });
+  const signatures = await startSignatureCheck(
+    `http://127.0.0.1:${address.port}`,
+    { [S3RVER_CREDENTIALS.accessKeyId]: S3RVER_CREDENTIALS.secretAccessKey },
+    options.tls,
+  );
   const endpoint = signatures.url;
   const announcement = embeddedEndpointFile(directory);
   if (options.announce) writeFileSync(announcement, `${endpoint}\n`);

@@ -8,9 +8,12 @@
  * or a body that does not match its x-amz-content-sha256 is answered 403 (AccessDenied,
  * SignatureDoesNotMatch, XAmzContentSHA256Mismatch) as S3 answers it, and never reaches s3rver.
  */
+import { readFileSync } from "node:fs";
 import { createHash, createHmac } from "node:crypto";
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { createRequire } from "node:module";
 
 /** The SDK's signer, loaded from where @aws-sdk/core finds it. */
@@ -64,9 +67,25 @@ const AUTHORIZATION =
   /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
 
 /** Starts the check on a free loopback port in front of `upstream`, knowing the secret of each access key. */
-export async function startSignatureCheck(upstream: string, secrets: Record<string, string>): Promise<SignatureCheck> {
+/** The key and certificate of an HTTPS server on 127.0.0.1, and the file clients trust it by. */
+export interface LoopbackTls {
+  key: Buffer;
+  cert: Buffer;
+  /** The certificate's file: NODE_EXTRA_CA_CERTS of a process that connects to it. */
+  certFile: string;
+}
+
+/** The self-signed 127.0.0.1 certificate of local/tls/ (loopback only; not a secret). */
+export function loopbackTls(): LoopbackTls {
+  const dir = join(__dirname, "tls");
+  const certFile = join(dir, "localhost.crt");
+  return { key: readFileSync(join(dir, "localhost.key")), cert: readFileSync(certFile), certFile };
+}
+
+/** `tls`: answer over HTTPS with this key and certificate (as AWS's S3 endpoints do); plain HTTP by default. */
+export async function startSignatureCheck(upstream: string, secrets: Record<string, string>, tls?: LoopbackTls): Promise<SignatureCheck> {
   const state = { refused: [] as string[], verified: [] as string[] };
-  const server: Server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -86,11 +105,12 @@ export async function startSignatureCheck(upstream: string, secrets: Record<stri
           res.end(String(err));
         });
     });
-  });
+  };
+  const server: Server = tls ? createTlsServer(tls, handle) : createServer(handle);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? "https" : "http"}://127.0.0.1:${port}`,
     get refused() {
       return state.refused;
     },
