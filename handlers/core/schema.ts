@@ -72,11 +72,6 @@ export type GroupOf<S, G> = {
   >;
 };
 
-/** The entry names of a schema, typed as the schema's keys. */
-export function entryNames<S extends Schema>(schema: S): (keyof S & string)[] {
-  return Object.keys(schema);
-}
-
 /** A copy of a default (lists are copied, so a caller never mutates the schema's). */
 function copied(value: unknown): unknown {
   return Array.isArray(value) ? [...value] : value;
