@@ -19,9 +19,9 @@ import { PAST_DEADLINE_REASON } from "../../handlers/render/deadline.js";
 import type { S3Answer, S3HttpClient } from "../../handlers/s3/client.js";
 import { newRequestId, originResponseEvent, s3ErrorAnswer, viewerRequestEvent, type Distribution } from "../../local/events.js";
 import { checked } from "../helpers/edge-contract.js";
+import { OVER_BUDGET_FILTERS, overBudgetPlan } from "../helpers/over-budget.js";
 
 const distribution: Distribution = { domainName: "d1.cloudfront.net", distributionId: "E1", bucket: "originals", region: "us-east-1" };
-const fills = Array(12).fill("fill(blur)").join(":");
 
 function viewerEvent(url: string) {
   const rawHeaders = ["Host", distribution.domainName, "Accept", "image/webp"];
@@ -32,7 +32,7 @@ const header = (out: CloudFrontResultResponse, name: string) => out.headers?.[na
 
 test("viewer-request: fill(blur) ×12 on 4093x4096 is a 400 too costly to render, cached budgetErrorCacheControl", async (t) => {
   const handler = checked(createViewerRequestHandler(DEFAULT_SETTINGS));
-  const out = (await handler(viewerEvent(`/unsafe/4093x4096/filters:${fills}/sample.jpg`))) as CloudFrontResultResponse;
+  const out = (await handler(viewerEvent(`/unsafe/4093x4096/filters:${OVER_BUDGET_FILTERS}/sample.jpg`))) as CloudFrontResultResponse;
   t.is(out.status, "400");
   t.regex(String(out.body), /^400 too costly to render: about \d+ ms of work \(12 × fill: \d+ ms\), the budget is 8000 ms\n$/);
   t.is(header(out, "cache-control"), DEFAULT_SETTINGS.budgetErrorCacheControl);
@@ -116,14 +116,7 @@ const watermarks = (keys: string[]) => keys.map((k) => ({ name: "watermark", arg
 
 test("origin-response refuses a forged over-budget key with 400 and the long lifetime, without fetching the original", async (t) => {
   const bucket = fakeBucket({ "sample.jpg": await photo() });
-  const plan = {
-    ...basePlan("sample.jpg", 80),
-    width: 4093,
-    height: 4096,
-    format: "webp" as const,
-    filters: Array.from({ length: 12 }, () => ({ name: "fill", args: ["blur"] })),
-  };
-  const out = await originResponse(plan, bucket);
+  const out = await originResponse(overBudgetPlan("sample.jpg"), bucket);
   t.is(out.status, "400");
   t.regex(String(out.body), /^400 too costly to render: .*12 × fill/);
   t.is(header(out, "cache-control"), DEFAULT_SETTINGS.budgetErrorCacheControl);

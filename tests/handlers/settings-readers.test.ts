@@ -11,7 +11,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type { CloudFrontRequest } from "aws-lambda";
-import { basePlan } from "../../handlers/core/plan.js";
 import { variantKey, variantKeyToUri } from "../../handlers/core/variant-key.js";
 import { SETTING_READERS, type SettingReader } from "../../handlers/core/settings-schema.js";
 import { SETTINGS_SCHEMA, validateSettings, type Settings } from "../../handlers/core/settings.js";
@@ -20,6 +19,7 @@ import { createUrlBuilder } from "../../handlers/url/url-builder.js";
 import { createViewerRequestHandler } from "../../handlers/viewer-request.js";
 import { newRequestId, originResponseEvent, s3ErrorAnswer, viewerRequestEvent, type Distribution } from "../../local/events.js";
 import { LOCAL_REGION, S3RVER_CREDENTIALS, createHandlerS3Client, createS3Client, startEmbeddedS3 } from "../../local/s3.js";
+import { OVER_BUDGET_FILTERS, overBudgetPlan } from "../helpers/over-budget.js";
 
 const BUCKET = "originals";
 const distribution: Distribution = { domainName: "d1.cloudfront.net", distributionId: "E1", bucket: BUCKET, region: LOCAL_REGION };
@@ -27,7 +27,6 @@ const FIXTURES = join(__dirname, "..", "fixtures", "images");
 /** Browsers' Accept headers: AVIF and WebP, WebP only, neither (each negotiation setting is read). */
 const ACCEPTS = ["image/avif,image/webp,image/*,*/*;q=0.8", "image/webp,*/*", "*/*"];
 const WEBP = ACCEPTS[1]!;
-const FILLS = Array.from({ length: 12 }, () => "fill(blur)").join(":");
 
 /** Settings that take every path: an allow-list with a tolerance, a signing key and a retired one, SVG and AVIF allowed, a stripped host. */
 const base = validateSettings({
@@ -64,7 +63,7 @@ const VIEWER_URLS = [
   "/unsafe/99999x200/images/cat.jpg",
   "/0123456789abcdef0123456789a=/300x200/images/cat.jpg",
   "/variants/images/cat.jpg/300x200,q80.jpg",
-  `/unsafe/4093x4096/filters:${FILLS}/images/cat.jpg`,
+  `/unsafe/4093x4096/filters:${OVER_BUDGET_FILTERS}/images/cat.jpg`,
 ];
 
 /** The rewritten requests of the misses origin-response is asked to make (each through a plain viewer-request). */
@@ -115,14 +114,7 @@ test("viewer-request and origin-response read exactly the settings SETTINGS_SCHE
     }
     // A key forged past viewer-request (over the render budget): origin-response refuses it itself.
     const costly = await viewerRewrite("/unsafe/300x200/images/cat.jpg", base);
-    const plan = {
-      ...basePlan("images/cat.jpg", 80),
-      width: 4093,
-      height: 4096,
-      format: "webp" as const,
-      filters: Array.from({ length: 12 }, () => ({ name: "fill", args: ["blur"] })),
-    };
-    const forged = { ...costly!, uri: variantKeyToUri(variantKey(plan, base)) };
+    const forged = { ...costly!, uri: variantKeyToUri(variantKey(overBudgetPlan("images/cat.jpg"), base)) };
     const refused = await origin(originResponseEvent(forged, s3ErrorAnswer(404), distribution, newRequestId()));
     t.is((refused as { status: string }).status, "400", "the forged key is refused as too costly");
     const original = await viewerRewrite("/images/cat.jpg", base);
