@@ -5,13 +5,19 @@
  * is; each AC scan of a component decoded from DC alone keeps its header but its data becomes
  * runs of empty blocks ("end of band" for every block, T.81 G.1.2.2).
  *
- * The AC scans stay, empty rather than absent, because libjpeg's block smoothing looks at which
- * coefficients the scans have delivered: with every scan present it sees a complete image and
- * decodes exactly as from the whole file. A subsampled chroma component (4:2:0) is not decoded
+ * A component's AC scans become one empty scan of coefficients 1 to 63, final (point transform
+ * 0), in place of its first: at 1/8 libjpeg's IDCT reads the DC coefficient alone, and its block
+ * smoothing changes that coefficient only when none of the first nine AC coefficients has had a
+ * scan (jdcoefct.c, `change_dc`), which the one scan keeps as false as the whole file's scans do.
+ * One scan, not an emptied copy of each: libjpeg visits every coefficient of every block in a
+ * successive-approximation refinement scan, empty or not, so an 18 MP photo's three refinement
+ * scans (libjpeg's own script) cost more than all its DC scans. A component whose AC scans do not
+ * reach the first nine coefficients (DC smoothing stays on) keeps each of them, emptied, so that
+ * smoothing sees the same coefficients. A subsampled chroma component (4:2:0) is not decoded
  * from DC alone: libjpeg scales its IDCT up instead of upsampling it afterwards, and that 2x2
  * IDCT reads AC coefficients, so its scans are kept whole. Pure: no sharp.
  */
-import { readJpegLayout, type HuffmanTable, type JpegLayout } from "./markers.js";
+import { readJpegLayout, type HuffmanTable, type JpegLayout, type Scan } from "./markers.js";
 
 /**
  * The end-of-band runs EOB0 to EOB14 (symbol n << 4 codes a run of 2^n to 2^(n+1) - 1 blocks,
@@ -39,6 +45,7 @@ const EOI = Buffer.from([0xff, 0xd9]);
 export function dcOnlyJpeg(jpeg: Buffer, layout: JpegLayout | null = readJpegLayout(jpeg)): Buffer | null {
   if (!layout || !layout.progressive || layout.restarts || layout.arithmetic || layout.precision !== 8) return null;
   const pieces: Buffer[] = [];
+  const emptied = new Set<number>();
   let copied = 0;
   let length = 0;
   for (const scan of layout.scans) {
@@ -47,14 +54,20 @@ export function dcOnlyJpeg(jpeg: Buffer, layout: JpegLayout | null = readJpegLay
     const original = scan.acTables[0];
     // AC scans code one component each (T.81 G.1.1.1.1); a scan without a table is not readable.
     if (scan.components.length !== 1 || !original) return null;
-    const destination = scan.acDestinations[0]!;
-    const rewritten = [
-      jpeg.subarray(copied, scan.start),
-      huffmanSegment(destination, EOB_RUNS),
-      jpeg.subarray(scan.start, scan.dataStart),
-      emptyScanData(blockCount(layout, scan.components[0]!)),
-      huffmanSegment(destination, original),
-    ];
+    const component = scan.components[0]!;
+    const oneScan = acScansReachFirstNine(layout, component);
+    const rewritten = [jpeg.subarray(copied, scan.start)];
+    if (!oneScan || !emptied.has(component)) {
+      const destination = scan.acDestinations[0]!;
+      const header = oneScan ? wholeBandHeader(jpeg, scan) : jpeg.subarray(scan.start, scan.dataStart);
+      rewritten.push(
+        huffmanSegment(destination, EOB_RUNS),
+        header,
+        emptyScanData(blockCount(layout, component)),
+        huffmanSegment(destination, original),
+      );
+      emptied.add(component);
+    }
     length += rewritten.reduce((sum, piece) => sum + piece.length, 0);
     if (length >= jpeg.length) return null;
     pieces.push(...rewritten);
@@ -63,6 +76,21 @@ export function dcOnlyJpeg(jpeg: Buffer, layout: JpegLayout | null = readJpegLay
   pieces.push(jpeg.subarray(copied));
   if (layout.end === jpeg.length) pieces.push(EOI);
   return length + jpeg.length - copied < jpeg.length ? Buffer.concat(pieces) : null;
+}
+
+/** libjpeg turns DC smoothing off for a component once any of its first nine AC coefficients has had a scan. */
+const SMOOTHING_AC = 9;
+
+/** Whether some AC scan of the component codes one of its first nine AC coefficients. */
+function acScansReachFirstNine(layout: JpegLayout, component: number): boolean {
+  return layout.scans.some((scan) => scan.ss > 0 && scan.ss <= SMOOTHING_AC && scan.components.includes(component));
+}
+
+/** The header of `scan` (one component) as a first scan of coefficients 1 to 63 at point transform 0 (T.81 B.2.3). */
+function wholeBandHeader(jpeg: Buffer, scan: Scan): Buffer {
+  const header = Buffer.from(jpeg.subarray(scan.start, scan.dataStart));
+  header.set([1, 63, 0], header.length - 3);
+  return header;
 }
 
 /**

@@ -10,9 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { dcOnlyJpeg, emptyScanData, blockCount } from "../../../handlers/render/jpeg/dc-only.js";
-import { readJpegLayout } from "../../../handlers/render/jpeg/markers.js";
+import { readJpegLayout, type JpegLayout } from "../../../handlers/render/jpeg/markers.js";
 import { fixture } from "../../helpers/images.js";
-import { arithmeticHeader, progressiveJpeg, withRestartInterval } from "../../helpers/jpeg.js";
+import { arithmeticHeader, progressiveJpeg, withLumaAcFrom10, withRestartInterval } from "../../helpers/jpeg.js";
 
 let files = 0;
 /** The pixels libvips decodes from `jpeg` at 1/`shrink` (load options only reach it through a file name). */
@@ -60,6 +60,45 @@ test("the photo: Elephants 5640x3172 (4:2:2) is the same at 1/8 from under 5 % o
   const dcOnly = dcOnlyJpeg(jpeg)!;
   t.true(dcOnly.length < jpeg.length * 0.05, `${dcOnly.length} of ${jpeg.length} bytes`);
   t.true((await decodedAt(dcOnly, 8)).equals(await decodedAt(jpeg, 8)));
+});
+
+test("each component decoded from DC alone keeps one AC scan, of coefficients 1 to 63, final and empty, where libjpeg's script has two to four", async (t) => {
+  const jpeg = await progressiveJpeg(160, 96, { chromaSubsampling: "4:4:4" });
+  const acScans = (layout: JpegLayout) =>
+    layout.scans.filter((scan) => scan.ss > 0).map(({ components, ss, se, ah, al }) => ({ component: components[0], ss, se, ah, al }));
+  t.is(acScans(readJpegLayout(jpeg)!).length, 8, "libjpeg's script: luma 1-5, 6-63 and two refinements; two scans per chroma component");
+  const rewritten = acScans(readJpegLayout(dcOnlyJpeg(jpeg)!)!).sort((x, y) => x.component! - y.component!);
+  t.deepEqual(
+    rewritten,
+    [0, 1, 2].map((component) => ({ component, ss: 1, se: 63, ah: 0, al: 0 })),
+  );
+});
+
+test("a component whose AC scans never reach coefficients 1 to 9 keeps them as they are, emptied: libjpeg then smooths its DC, and the pixels stay the same", async (t) => {
+  const jpeg = withLumaAcFrom10(
+    await progressiveJpeg(160, 96, { chromaSubsampling: "4:4:4" }),
+    readJpegLayout(await progressiveJpeg(160, 96, { chromaSubsampling: "4:4:4" }))!,
+  );
+  const layout = readJpegLayout(jpeg)!;
+  const lumaAc = layout.scans.filter((scan) => scan.ss > 0 && scan.components[0] === 0);
+  t.deepEqual(
+    lumaAc.map(({ ss, se }) => [ss, se]),
+    [[10, 63]],
+  );
+  await t.notThrowsAsync(sharp(jpeg, { failOn: "warning" }).raw().toBuffer(), "the test file is a valid JPEG");
+  // The same file with that scan widened to coefficient 1: no DC smoothing, so other pixels at 1/8.
+  const widened = Buffer.from(jpeg);
+  widened[lumaAc[0]!.dataStart - 3] = 1;
+  t.false((await decodedAt(widened, 8)).equals(await decodedAt(jpeg, 8)), "DC smoothing changes this file's pixels at 1/8");
+  const dcOnly = dcOnlyJpeg(jpeg);
+  if (!dcOnly) return t.fail("not rewritten");
+  t.deepEqual(
+    readJpegLayout(dcOnly)!
+      .scans.filter((scan) => scan.ss > 0 && scan.components[0] === 0)
+      .map(({ ss, se }) => [ss, se]),
+    [[10, 63]],
+  );
+  t.true((await decodedAt(dcOnly, 8)).equals(await decodedAt(jpeg, 8)), "bit-identical at 1/8");
 });
 
 test("an empty scan one block short is caught: libjpeg warns, so the exact block count is what the validity check proves", async (t) => {
