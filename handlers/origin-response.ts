@@ -237,7 +237,9 @@ function intermediateLookup(store: ObjectStore, bucket: string, input: MissInput
   };
   let checked: IntermediateRecord | null = null;
   let body: Buffer | null = null;
-  const done = storedIntermediate(store, bucket, key, onHead).then(
+  // One that its record shows does not serve this plan is not read past its headers.
+  const notServing = () => announced !== null && !serves;
+  const done = storedIntermediate(store, bucket, key, { onHead, enough: notServing }).then(
     (found) => {
       checked = found?.record ?? null;
       body = found?.body ?? null;
@@ -255,8 +257,9 @@ function intermediateLookup(store: ObjectStore, bucket: string, input: MissInput
       if (etag === undefined || !bytes || !record || !matches(record, etag) || !intermediateServes(plan, record, settings)) return null;
       return () => renderFromIntermediate(input, bytes, record);
     },
-    // renderWhole keeps an intermediate of this very original that does not serve this plan.
-    record: () => checked,
+    // renderWhole keeps an intermediate of this very original that does not serve this plan: its
+    // record, unread bytes and all (a later miss it serves checks them, and makes it again if need be).
+    record: () => checked ?? (notServing() ? announced : null),
   };
 }
 
@@ -291,14 +294,18 @@ async function renderWhole(
   return rendered;
 }
 
-/** The stored intermediate and its record; null when there is none, or bytes that are not the intermediate their record describes (made again). */
+/**
+ * The stored intermediate and its record; null when there is none, when `reading.enough` stopped
+ * its read, or for bytes that are not the intermediate their record describes (made again).
+ */
 async function storedIntermediate(
   store: ObjectStore,
   bucket: string,
   key: string,
-  onHead: Reading["onHead"],
+  reading: Pick<Reading, "onHead" | "enough">,
 ): Promise<{ body: Buffer; record: IntermediateRecord } | null> {
-  const stored = await store.get(bucket, key, { onHead });
+  const stored = await store.get(bucket, key, reading);
+  if (stored?.rest) return null;
   const record = stored ? readIntermediateMetadata(stored.metadata) : null;
   return stored && record && (await isIntermediateOf(stored.body, record)) ? { body: stored.body, record } : null;
 }
