@@ -1,9 +1,11 @@
 /**
  * A progressive JPEG reduced to what libjpeg reads when it decodes at 1/8: at that scale each 8x8
  * block becomes one pixel, computed from its DC coefficient alone, and a progressive file carries
- * every DC coefficient in its first scans. Every marker segment and every DC scan is kept as it
- * is; each AC scan of a component decoded from DC alone keeps its header but its data becomes
- * runs of empty blocks ("end of band" for every block, T.81 G.1.2.2).
+ * every DC coefficient in its first scans. When every component is decoded from DC alone, the
+ * DC coefficients are written again as a baseline file (jpeg/dc-baseline.ts), which libjpeg decodes
+ * in one pass, without a buffer of the whole image's coefficients. Otherwise every marker segment
+ * and every DC scan is kept as it is, and the AC scans of each component decoded from DC alone
+ * become one scan whose data is runs of empty blocks ("end of band" for every block, T.81 G.1.2.2).
  *
  * A component's AC scans become one empty scan of coefficients 1 to 63, final (point transform
  * 0), in place of its first: at 1/8 libjpeg's IDCT reads the DC coefficient alone, and its block
@@ -17,6 +19,7 @@
  * from DC alone: libjpeg scales its IDCT up instead of upsampling it afterwards, and that 2x2
  * IDCT reads AC coefficients, so its scans are kept whole. Pure: no sharp.
  */
+import { dcBaselineJpeg } from "./dc-baseline.js";
 import { readJpegLayout, type HuffmanTable, type JpegLayout, type Scan } from "./markers.js";
 
 /**
@@ -35,8 +38,8 @@ const DHT = 0xc4;
 const EOI = Buffer.from([0xff, 0xd9]);
 
 /**
- * The same JPEG with only the coefficients libjpeg reads at 1/8, which decodes at 1/8 to the same
- * pixels, or null when the file is not one this rewrite is sure of (not progressive, restart
+ * The same JPEG with only the coefficients libjpeg reads at 1/8 (baseline where it can be, the
+ * module's comment), which decodes at 1/8 to the same pixels, or null when the file is not one this rewrite is sure of (not progressive, restart
  * markers, arithmetic coding, not 8-bit, a layout the reader does not understand), or when it
  * would not be smaller: each emptied scan adds two table definitions, so a file of many tiny
  * scans could otherwise come out several times larger than the original. A layout read up to
@@ -44,6 +47,13 @@ const EOI = Buffer.from([0xff, 0xd9]);
  */
 export function dcOnlyJpeg(jpeg: Buffer, layout: JpegLayout | null = readJpegLayout(jpeg)): Buffer | null {
   if (!layout || !layout.progressive || layout.restarts || layout.arithmetic || layout.precision !== 8) return null;
+  const baseline = dcBaselineJpeg(
+    jpeg,
+    layout,
+    (c) => decodedFromDcAlone(layout, c),
+    (c) => !acScansReachFirstNine(layout, c),
+  );
+  if (baseline) return baseline;
   const pieces: Buffer[] = [];
   const emptied = new Set<number>();
   let copied = 0;

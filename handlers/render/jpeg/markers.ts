@@ -32,6 +32,8 @@ export interface Scan {
   acDestinations: number[];
   /** The AC Huffman table defined at each of those destinations when the scan starts. */
   acTables: (HuffmanTable | undefined)[];
+  /** The DC Huffman table each of those components uses, as defined when the scan starts. */
+  dcTables: (HuffmanTable | undefined)[];
   /** Spectral selection: the first and last coefficient of the band (0 and 0 for a DC scan). */
   ss: number;
   se: number;
@@ -55,6 +57,8 @@ export interface JpegLayout {
   scans: Scan[];
   /** Offset of the EOI marker. */
   end: number;
+  /** A DQT segment follows the first scan: a quantisation table may change between scans. */
+  laterQuantTables: boolean;
 }
 
 const SOI = 0xd8;
@@ -97,15 +101,17 @@ export function readJpegLayout(jpeg: Uint8Array, endAt?: number): JpegLayout | n
 }
 
 interface State {
-  layout: Partial<JpegLayout> & { scans: Scan[]; arithmetic: boolean; restarts: boolean };
+  layout: Partial<JpegLayout> & { scans: Scan[]; arithmetic: boolean; restarts: boolean; laterQuantTables: boolean };
   /** The AC Huffman tables currently defined, by destination 0-3. */
   acTables: (HuffmanTable | undefined)[];
+  /** The DC Huffman tables currently defined, by destination 0-3. */
+  dcTables: (HuffmanTable | undefined)[];
 }
 
 /** `endsAsEoi`: the end of `jpeg` reads as an EOI marker (and ends the last scan's data). */
 function walk(jpeg: Uint8Array, endsAsEoi: boolean): JpegLayout {
   check(jpeg.length >= 4 && jpeg[0] === 0xff && jpeg[1] === SOI);
-  const state: State = { layout: { scans: [], arithmetic: false, restarts: false }, acTables: [] };
+  const state: State = { layout: { scans: [], arithmetic: false, restarts: false, laterQuantTables: false }, acTables: [], dcTables: [] };
   let pos = 2;
   for (;;) {
     if (endsAsEoi && pos === jpeg.length) return finished(state, pos);
@@ -148,6 +154,7 @@ function readSegment(state: State, marker: number, body: Uint8Array): void {
     if (((body[0]! << 8) | body[1]!) !== 0) state.layout.restarts = true;
     return;
   }
+  if (marker === DQT && state.layout.scans.length > 0) state.layout.laterQuantTables = true;
   // Tables and metadata kept as they are; anything else (SOI again, RSTn, DNL, lossless or
   // hierarchical frames, reserved markers) is not understood here.
   check(marker === DQT || marker === COM || isApp(marker));
@@ -185,7 +192,7 @@ function readHuffmanTables(state: State, body: Uint8Array): void {
     const total = counts.reduce((a, b) => a + b, 0);
     check(total <= 256 && pos + 17 + total <= body.length);
     const symbols = body.slice(pos + 17, pos + 17 + total);
-    if (tableClass === 1) state.acTables[destination] = { counts, symbols };
+    (tableClass === 1 ? state.acTables : state.dcTables)[destination] = { counts, symbols };
     pos += 17 + total;
   }
 }
@@ -198,13 +205,16 @@ function readScan(jpeg: Uint8Array, state: State, body: Uint8Array, start: numbe
   check(count >= 1 && count <= 4 && body.length === 4 + 2 * count);
   const components: number[] = [];
   const acDestinations: number[] = [];
+  const dcDestinations: number[] = [];
   for (let i = 0; i < count; i++) {
     const index = frameComponents.findIndex((c) => c.id === body[1 + 2 * i]);
     check(index >= 0 && !components.includes(index));
     components.push(index);
     acDestinations.push(body[2 + 2 * i]! & 15);
+    dcDestinations.push(body[2 + 2 * i]! >> 4);
   }
   const acTables = acDestinations.map((d) => state.acTables[d]);
+  const dcTables = dcDestinations.map((d) => state.dcTables[d]);
   const tail = 1 + 2 * count;
   const dataEnd = entropyDataEnd(jpeg, dataStart, endsAsEoi);
   state.layout.scans.push({
@@ -214,6 +224,7 @@ function readScan(jpeg: Uint8Array, state: State, body: Uint8Array, start: numbe
     components,
     acDestinations,
     acTables,
+    dcTables,
     ss: body[tail]!,
     se: body[tail + 1]!,
     ah: body[tail + 2]! >> 4,
