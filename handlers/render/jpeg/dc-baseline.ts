@@ -33,6 +33,8 @@ const DC_TABLE: HuffmanTable = {
 /** One AC symbol, end of block (0x00), in one bit: 0. */
 const AC_TABLE: HuffmanTable = { counts: [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], symbols: Uint8Array.of(0) };
 const LARGEST_CATEGORY = 11;
+/** The bytes past a scan's data that its last reads may look ahead into (16 bits, and a byte of a partial refill). */
+const LOOKAHEAD_BYTES = 3;
 
 /** The data is not what a conforming encoder writes: the caller answers null. */
 class NotSure extends Error {}
@@ -178,7 +180,7 @@ class BitReader {
       if (this.pos < this.end) {
         byte = this.data[this.pos++]!;
         if (byte === 0xff) this.pos++; // its stuffed 0x00
-      } else this.padded++;
+      } else if (++this.padded > LOOKAHEAD_BYTES) throw new NotSure(); // data shorter than its frame says: stop now, not after every block
       this.buffer = ((this.buffer << 8) | byte) & 0xffffff;
       this.count += 8;
     }
@@ -252,8 +254,9 @@ class BitWriter {
   private buffer = 0;
   private count = 0;
 
+  /** Sized for a few bits a block: grown when a file needs more, and a frame whose data is short stops the reader long before. */
   constructor(blocks: number) {
-    this.bytes = new Uint8Array(blocks * 3 + 16);
+    this.bytes = new Uint8Array(Math.min(blocks, 1 << 20) + 16);
   }
 
   /** The `n` low bits of `value`, n at most 24 (with at most 7 bits pending, 31 bits fit in the buffer). */

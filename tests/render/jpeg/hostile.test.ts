@@ -53,3 +53,16 @@ test("a damaged progressive original decoded at 1/8 renders or answers a 4xx", a
   );
   t.pass();
 });
+
+test("a frame far larger than its data (60000x60000 over 23 KB): no baseline file is transcoded from zeros past the data, the progressive rewrite stays smaller than the file", async (t) => {
+  const jpeg = await progressiveJpeg(240, 160, { chromaSubsampling: "4:4:4" });
+  const sof = jpeg.indexOf(Buffer.from([0xff, 0xc2]));
+  const huge = Buffer.from(jpeg);
+  huge.writeUInt16BE(60000, sof + 5);
+  huge.writeUInt16BE(60000, sof + 7);
+  t.false(readJpegLayout(dcOnlyJpeg(jpeg)!)!.progressive, "the true frame's DC becomes a baseline file");
+  const rewritten = dcOnlyJpeg(huge);
+  t.truthy(rewritten);
+  t.true(readJpegLayout(rewritten!)!.progressive);
+  t.true(rewritten!.length < huge.length);
+});
