@@ -142,7 +142,8 @@ export async function runDcOnlyDecodeBench(ctx: BenchContext): Promise<BenchResu
       text: [
         `Each case ${runs} times, whole file and DC-only interleaved in one process (sharp.concurrency(1)); CPU ms is process.cpuUsage ` +
           "(user + system, every thread) around one decode, resize and JPEG encode, median; the DC-only runs include reading the markers " +
-          "and rewriting the file (and writing the temporary file where the case goes through one). The last row is the whole render " +
+          "and rewriting the file (and writing the temporary file where the case goes through one): a baseline file of the DC coefficients " +
+          "where every component is decoded from DC alone (handlers/render/jpeg/dc-baseline.ts), else the progressive file with its AC scans emptied. The last row is the whole render " +
           "(header, decode, geometry, encode): renderVariant against the same steps without its draft step. Every run checks that both give the same bytes.",
       ],
       tables: [{ columns: ["case", "bytes kept", "whole file (CPU ms)", "DC-only (CPU ms)", "ratio"], rows }],
