@@ -3,7 +3,8 @@
  * variants sharp cannot write (restart markers, arithmetic coding) patched or made by hand.
  */
 import sharp, { type JpegOptions } from "sharp";
-import type { JpegLayout } from "../../handlers/render/jpeg/markers.js";
+import { blockCount, emptyScanData } from "../../handlers/render/jpeg/dc-only.js";
+import { readJpegLayout } from "../../handlers/render/jpeg/markers.js";
 
 /** A progressive JPEG of a smooth photo-like gradient with detail, `width` x `height`. */
 export async function progressiveJpeg(width: number, height: number, options: JpegOptions = {}, grey = false): Promise<Buffer> {
@@ -39,23 +40,25 @@ export function arithmeticHeader(kind: "sof" | "dac" | "none"): Buffer {
 
 /**
  * A progressive JPEG whose first component (luma) has no AC coefficient from 1 to 9: its AC scans
- * replaced by one scan of coefficients 10 to 63 that codes none (every block an end-of-band run,
- * T.81 G.1.2.2, with a table of its own: EOBn coded in 4 bits as n), so that libjpeg keeps
+ * replaced by one scan of coefficients 10 to 63 that codes none (dc-only.ts's empty-scan data,
+ * tested byte by byte on its own, with its table: EOBn coded in 4 bits as n), so that libjpeg keeps
  * smoothing its DC coefficients. Built from the frame and the other scans of `jpeg`.
  */
-export function withLumaAcFrom10(jpeg: Buffer, layout: JpegLayout): Buffer {
+export function withLumaAcFrom10(jpeg: Buffer): Buffer {
+  const layout = readJpegLayout(jpeg)!;
   const luma = layout.scans.filter((scan) => scan.ss > 0 && scan.components[0] === 0);
   const first = luma[0]!;
-  const { h, v } = layout.components[0]!;
-  const hmax = Math.max(...layout.components.map((c) => c.h));
-  const vmax = Math.max(...layout.components.map((c) => c.v));
-  const blocks = Math.ceil((layout.width * h) / (8 * hmax)) * Math.ceil((layout.height * v) / (8 * vmax));
   const destination = first.acDestinations[0]!;
   const eobTable = [0xff, 0xc4, 0x00, 0x22, 0x10 | destination, 0, 0, 0, 15, ...new Array<number>(12).fill(0)];
   const eobSymbols = Array.from({ length: 15 }, (_, n) => n << 4);
   const header = Buffer.from(jpeg.subarray(first.start, first.dataStart));
   header.set([10, 63, 0], header.length - 3);
-  const pieces: Buffer[] = [jpeg.subarray(0, first.start), Buffer.from([...eobTable, ...eobSymbols]), header, endOfBandRuns(blocks)];
+  const pieces: Buffer[] = [
+    jpeg.subarray(0, first.start),
+    Buffer.from([...eobTable, ...eobSymbols]),
+    header,
+    emptyScanData(blockCount(layout, 0)),
+  ];
   let copied = first.dataEnd;
   for (const scan of luma.slice(1)) {
     pieces.push(jpeg.subarray(copied, scan.start));
@@ -64,23 +67,4 @@ export function withLumaAcFrom10(jpeg: Buffer, layout: JpegLayout): Buffer {
   pieces.push(jpeg.subarray(copied));
   // sharp's progressive scans each define their own table just before them: the replaced one is not needed after.
   return Buffer.concat(pieces);
-}
-
-/** `blocks` end-of-band runs of at most 32767 blocks, coded with withLumaAcFrom10's table, 0xFF stuffed, padded with 1-bits. */
-function endOfBandRuns(blocks: number): Buffer {
-  const bits: number[] = [];
-  for (let left = blocks; left > 0;) {
-    const run = Math.min(left, 32767);
-    const n = Math.floor(Math.log2(run));
-    for (let b = 3; b >= 0; b--) bits.push((n >> b) & 1);
-    for (let b = n - 1; b >= 0; b--) bits.push(((run - 2 ** n) >> b) & 1);
-    left -= run;
-  }
-  while (bits.length % 8 !== 0) bits.push(1);
-  const bytes: number[] = [];
-  for (let i = 0; i < bits.length; i += 8) {
-    const byte = bits.slice(i, i + 8).reduce((acc, bit) => (acc << 1) | bit, 0);
-    bytes.push(byte, ...(byte === 0xff ? [0x00] : []));
-  }
-  return Buffer.from(bytes);
 }

@@ -17,6 +17,7 @@
  * scans, DC scans that do not each code every component in one order) gives null, never a guess.
  * Pure: no sharp.
  */
+import { BitWriter } from "./bit-writer.js";
 import type { HuffmanTable, JpegLayout, Scan } from "./markers.js";
 
 const DHT = 0xc4;
@@ -83,6 +84,7 @@ function transcode(jpeg: Uint8Array, layout: JpegLayout, dcScans: Scan[]): Buffe
   const refinementValues = refinements.map((scan) => 1 << scan.al);
   const shift = first.al;
   const codes = huffmanCodes(DC_TABLE);
+  // A few bits a block; a frame whose data is short stops the reader long before the writer grows.
   const out = new BitWriter(blocks);
   const read = new Int32Array(slots.length);
   const written = new Int32Array(slots.length);
@@ -245,41 +247,4 @@ class HuffmanDecoder {
 function checked(category: number): number {
   if (category > LARGEST_CATEGORY) throw new NotSure();
   return category;
-}
-
-/** Bits written most significant first, a 0x00 stuffed after every 0xFF byte, the last byte padded with 1-bits (T.81 F.1.2.3). */
-class BitWriter {
-  private bytes: Uint8Array;
-  private length = 0;
-  private buffer = 0;
-  private count = 0;
-
-  /** Sized for a few bits a block: grown when a file needs more, and a frame whose data is short stops the reader long before. */
-  constructor(blocks: number) {
-    this.bytes = new Uint8Array(Math.min(blocks, 1 << 20) + 16);
-  }
-
-  /** The `n` low bits of `value`, n at most 24 (with at most 7 bits pending, 31 bits fit in the buffer). */
-  write(value: number, n: number): void {
-    this.buffer = (this.buffer << n) | (value & ((1 << n) - 1));
-    this.count += n;
-    while (this.count >= 8) {
-      this.count -= 8;
-      const byte = (this.buffer >>> this.count) & 0xff;
-      if (this.length + 2 > this.bytes.length) this.grow();
-      this.bytes[this.length++] = byte;
-      if (byte === 0xff) this.bytes[this.length++] = 0x00;
-    }
-  }
-
-  finish(): Buffer {
-    if (this.count > 0) this.write((1 << (8 - this.count)) - 1, 8 - this.count);
-    return Buffer.from(this.bytes.buffer, 0, this.length);
-  }
-
-  private grow(): void {
-    const grown = new Uint8Array(this.bytes.length * 2);
-    grown.set(this.bytes);
-    this.bytes = grown;
-  }
 }

@@ -19,6 +19,7 @@
  * from DC alone: libjpeg scales its IDCT up instead of upsampling it afterwards, and that 2x2
  * IDCT reads AC coefficients, so its scans are kept whole. Pure: no sharp.
  */
+import { BitWriter } from "./bit-writer.js";
 import { dcBaselineJpeg } from "./dc-baseline.js";
 import { readJpegLayout, type HuffmanTable, type JpegLayout, type Scan } from "./markers.js";
 
@@ -38,9 +39,10 @@ const DHT = 0xc4;
 const EOI = Buffer.from([0xff, 0xd9]);
 
 /**
- * The same JPEG with only the coefficients libjpeg reads at 1/8 (baseline where it can be, the
- * module's comment), which decodes at 1/8 to the same pixels, or null when the file is not one this rewrite is sure of (not progressive, restart
- * markers, arithmetic coding, not 8-bit, a layout the reader does not understand), or when it
+ * The same JPEG with only the coefficients libjpeg reads at 1/8 (a baseline file where it can be:
+ * the module's comment), which decodes at 1/8 to the same pixels, or null when the file is not
+ * one this rewrite is sure of (not progressive, restart markers, arithmetic coding, not 8-bit, a
+ * layout the reader does not understand), or when it
  * would not be smaller: each emptied scan adds two table definitions, so a file of many tiny
  * scans could otherwise come out several times larger than the original. A layout read up to
  * the end of a prefix (readJpegLayout's `endAt`, jpeg/prefix.ts) gets the EOI the prefix lacks.
@@ -142,30 +144,4 @@ export function emptyScanData(blocks: number): Buffer {
 function huffmanSegment(destination: number, table: HuffmanTable): Buffer {
   const length = 2 + 1 + 16 + table.symbols.length;
   return Buffer.from([0xff, DHT, length >> 8, length & 0xff, 0x10 | destination, ...table.counts, ...table.symbols]);
-}
-
-/** Bits written most significant first, a 0x00 stuffed after every 0xFF byte, the last byte padded with 1-bits (T.81 F.1.2.3, F.1.2.4). */
-class BitWriter {
-  private readonly bytes: number[] = [];
-  private current = 0;
-  private filled = 0;
-
-  write(value: number, length: number): void {
-    for (let bit = length - 1; bit >= 0; bit--) {
-      this.current = (this.current << 1) | ((value >> bit) & 1);
-      if (++this.filled === 8) this.flush();
-    }
-  }
-
-  finish(): Buffer {
-    while (this.filled !== 0) this.write(1, 1);
-    return Buffer.from(this.bytes);
-  }
-
-  private flush(): void {
-    this.bytes.push(this.current);
-    if (this.current === 0xff) this.bytes.push(0x00);
-    this.current = 0;
-    this.filled = 0;
-  }
 }
