@@ -3,8 +3,8 @@
  * variants sharp cannot write (restart markers, arithmetic coding) patched or made by hand.
  */
 import sharp, { type JpegOptions } from "sharp";
-import { blockCount, emptyScanData } from "../../handlers/render/jpeg/dc-only.js";
-import { readJpegLayout } from "../../handlers/render/jpeg/markers.js";
+import { emptyScanData } from "../../handlers/render/jpeg/dc-only.js";
+import { blockCount, readJpegLayout } from "../../handlers/render/jpeg/markers.js";
 
 /** A progressive JPEG of a smooth photo-like gradient with detail, `width` x `height`. */
 export async function progressiveJpeg(width: number, height: number, options: JpegOptions = {}, grey = false): Promise<Buffer> {

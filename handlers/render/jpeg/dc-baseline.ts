@@ -18,7 +18,7 @@
  * Pure: no sharp.
  */
 import { BitWriter } from "./bit-writer.js";
-import type { HuffmanTable, JpegLayout, Scan } from "./markers.js";
+import { blockCount, huffmanSegment, mcuCount, type HuffmanTable, type JpegLayout, type Scan } from "./markers.js";
 
 const DHT = 0xc4;
 const SOF0 = 0xc0;
@@ -41,24 +41,26 @@ const LOOKAHEAD_BYTES = 3;
 class NotSure extends Error {}
 
 /**
- * The baseline file, or null (the module's comment). `decodedFromDcAlone` and `smoothsDc` say,
- * per component, what libjpeg's decode at 1/8 reads of it.
+ * The baseline file, or null (the module's comment). The caller (dc-only.ts) has checked that
+ * libjpeg decodes every component at 1/8 from its DC coefficient alone, without DC smoothing.
  */
-export function dcBaselineJpeg(
-  jpeg: Uint8Array,
-  layout: JpegLayout,
-  decodedFromDcAlone: (component: number) => boolean,
-  smoothsDc: (component: number) => boolean,
-): Buffer | null {
-  const all = layout.components.map((_, c) => c);
-  if (layout.laterQuantTables || !all.every((c) => decodedFromDcAlone(c) && !smoothsDc(c))) return null;
+export function dcBaselineJpeg(jpeg: Uint8Array, layout: JpegLayout): Buffer | null {
+  if (layout.laterQuantTables) return null;
   const dcScans = layout.scans.filter((scan) => scan.ss === 0);
   const order = dcScans[0]?.components ?? [];
-  const inOrder = (scan: Scan) => scan.se === 0 && scan.components.length === all.length && scan.components.every((c, i) => c === order[i]);
+  const inOrder = (scan: Scan) =>
+    scan.se === 0 && scan.components.length === layout.components.length && scan.components.every((c, i) => c === order[i]);
   if (!dcScans.every(inOrder) || dcScans[0]!.ah !== 0 || dcScans.slice(1).some((scan) => scan.ah === 0)) return null;
   try {
     const data = transcode(jpeg, layout, dcScans);
-    return Buffer.concat([headerSegments(jpeg, layout), tableSegment(), scanHeader(layout, order), data, Buffer.from(EOI)]);
+    return Buffer.concat([
+      headerSegments(jpeg, layout),
+      huffmanSegment(0, 0, DC_TABLE),
+      huffmanSegment(1, 0, AC_TABLE),
+      scanHeader(layout, order),
+      data,
+      Buffer.from(EOI),
+    ]);
   } catch (err) {
     if (err instanceof NotSure) return null;
     throw err;
@@ -74,7 +76,7 @@ export function dcBaselineJpeg(
 function transcode(jpeg: Uint8Array, layout: JpegLayout, dcScans: Scan[]): Buffer {
   const [first, ...refinements] = dcScans as [Scan, ...Scan[]];
   const slots = first.components.flatMap((c, k) => new Array<number>(layout.components[c]!.h * layout.components[c]!.v).fill(k));
-  const blocks = slots.length * mcuCount(layout, first.components);
+  const blocks = first.components.length > 1 ? slots.length * mcuCount(layout) : blockCount(layout, first.components[0]!);
   const decoders = first.dcTables.map((table) => {
     if (!table) throw new NotSure();
     return new HuffmanDecoder(table);
@@ -105,15 +107,6 @@ function transcode(jpeg: Uint8Array, layout: JpegLayout, dcScans: Scan[]): Buffe
   firstBits.checkWithinData();
   for (const bits of refinementBits) bits.checkWithinData();
   return out.finish();
-}
-
-/** MCUs of a scan: of the padded grid for several components, one per block for a component alone. */
-function mcuCount(layout: JpegLayout, components: readonly number[]): number {
-  const hmax = Math.max(...layout.components.map((c) => c.h));
-  const vmax = Math.max(...layout.components.map((c) => c.v));
-  if (components.length > 1) return Math.ceil(layout.width / (8 * hmax)) * Math.ceil(layout.height / (8 * vmax));
-  const { h, v } = layout.components[components[0]!]!;
-  return Math.ceil((layout.width * h) / (8 * hmax)) * Math.ceil((layout.height * v) / (8 * vmax));
 }
 
 /** T.81 F.2.2.1 EXTEND: the difference a category's bits stand for. */
@@ -149,12 +142,6 @@ function headerSegments(jpeg: Uint8Array, layout: JpegLayout): Buffer {
     pos += segment.length;
   }
   return Buffer.concat(kept);
-}
-
-/** DC_TABLE at DC destination 0 and AC_TABLE at AC destination 0, in one DHT segment (T.81 B.2.4.2). */
-function tableSegment(): Buffer {
-  const body = [0x00, ...DC_TABLE.counts, ...DC_TABLE.symbols, 0x10, ...AC_TABLE.counts, ...AC_TABLE.symbols];
-  return Buffer.from([0xff, DHT, (body.length + 2) >> 8, (body.length + 2) & 0xff, ...body]);
 }
 
 /** One scan of the components in `order` (interleaved when there are several), all with tables 0, coefficients 0 to 63 (T.81 B.2.3). */

@@ -21,7 +21,7 @@
  */
 import { BitWriter } from "./bit-writer.js";
 import { dcBaselineJpeg } from "./dc-baseline.js";
-import { readJpegLayout, type HuffmanTable, type JpegLayout, type Scan } from "./markers.js";
+import { blockCount, huffmanSegment, largestSampling, readJpegLayout, type HuffmanTable, type JpegLayout, type Scan } from "./markers.js";
 
 /**
  * The end-of-band runs EOB0 to EOB14 (symbol n << 4 codes a run of 2^n to 2^(n+1) - 1 blocks,
@@ -35,7 +35,6 @@ const EOB_RUNS: HuffmanTable = {
   symbols: Uint8Array.from({ length: 15 }, (_, n) => n << 4),
 };
 const LONGEST_RUN = 2 ** 15 - 1;
-const DHT = 0xc4;
 const EOI = Buffer.from([0xff, 0xd9]);
 
 /**
@@ -49,12 +48,9 @@ const EOI = Buffer.from([0xff, 0xd9]);
  */
 export function dcOnlyJpeg(jpeg: Buffer, layout: JpegLayout | null = readJpegLayout(jpeg)): Buffer | null {
   if (!layout || !layout.progressive || layout.restarts || layout.arithmetic || layout.precision !== 8) return null;
-  const baseline = dcBaselineJpeg(
-    jpeg,
-    layout,
-    (c) => decodedFromDcAlone(layout, c),
-    (c) => !acScansReachFirstNine(layout, c),
-  );
+  // At 1/8 such a file's pixels come from its DC coefficients alone, without libjpeg's DC smoothing.
+  const dcAlone = layout.components.every((_, c) => decodedFromDcAlone(layout, c) && acScansReachFirstNine(layout, c));
+  const baseline = dcAlone ? dcBaselineJpeg(jpeg, layout) : null;
   if (baseline) return baseline;
   const pieces: Buffer[] = [];
   const emptied = new Set<number>();
@@ -73,10 +69,10 @@ export function dcOnlyJpeg(jpeg: Buffer, layout: JpegLayout | null = readJpegLay
       const destination = scan.acDestinations[0]!;
       const header = oneScan ? wholeBandHeader(jpeg, scan) : jpeg.subarray(scan.start, scan.dataStart);
       rewritten.push(
-        huffmanSegment(destination, EOB_RUNS),
+        huffmanSegment(1, destination, EOB_RUNS),
         header,
         emptyScanData(blockCount(layout, component)),
-        huffmanSegment(destination, original),
+        huffmanSegment(1, destination, original),
       );
       emptied.add(component);
     }
@@ -116,17 +112,6 @@ export function decodedFromDcAlone(layout: JpegLayout, component: number): boole
   return hmax % (2 * h) !== 0 || vmax % (2 * v) !== 0;
 }
 
-/** A non-interleaved scan covers the component's own blocks: ceil(X * h / (8 * hmax)) by ceil(Y * v / (8 * vmax)) (T.81 A.2.2). */
-export function blockCount(layout: JpegLayout, component: number): number {
-  const { h, v } = layout.components[component]!;
-  const { hmax, vmax } = largestSampling(layout);
-  return Math.ceil((layout.width * h) / (8 * hmax)) * Math.ceil((layout.height * v) / (8 * vmax));
-}
-
-function largestSampling(layout: JpegLayout): { hmax: number; vmax: number } {
-  return { hmax: Math.max(...layout.components.map((c) => c.h)), vmax: Math.max(...layout.components.map((c) => c.v)) };
-}
-
 /** An AC scan's entropy-coded data that delivers no coefficient: `blocks` blocks in end-of-band runs, coded with EOB_RUNS. */
 export function emptyScanData(blocks: number): Buffer {
   const bits = new BitWriter();
@@ -138,10 +123,4 @@ export function emptyScanData(blocks: number): Buffer {
     blocks -= run;
   }
   return bits.finish();
-}
-
-/** A DHT segment defining one AC table (T.81 B.2.4.2). */
-function huffmanSegment(destination: number, table: HuffmanTable): Buffer {
-  const length = 2 + 1 + 16 + table.symbols.length;
-  return Buffer.from([0xff, DHT, length >> 8, length & 0xff, 0x10 | destination, ...table.counts, ...table.symbols]);
 }

@@ -244,3 +244,27 @@ function entropyDataEnd(jpeg: Uint8Array, pos: number, endsAsEoi: boolean): numb
     pos = ff + 2;
   }
 }
+
+/** The largest horizontal and vertical sampling factors of the frame's components. */
+export function largestSampling(layout: JpegLayout): { hmax: number; vmax: number } {
+  return { hmax: Math.max(...layout.components.map((c) => c.h)), vmax: Math.max(...layout.components.map((c) => c.v)) };
+}
+
+/** A non-interleaved scan covers the component's own blocks: ceil(X * h / (8 * hmax)) by ceil(Y * v / (8 * vmax)) (T.81 A.2.2). */
+export function blockCount(layout: JpegLayout, component: number): number {
+  const { h, v } = layout.components[component]!;
+  const { hmax, vmax } = largestSampling(layout);
+  return Math.ceil((layout.width * h) / (8 * hmax)) * Math.ceil((layout.height * v) / (8 * vmax));
+}
+
+/** An interleaved scan covers the frame in MCUs of 8 hmax x 8 vmax pixels, the last ones padded (T.81 A.2.3). */
+export function mcuCount(layout: JpegLayout): number {
+  const { hmax, vmax } = largestSampling(layout);
+  return Math.ceil(layout.width / (8 * hmax)) * Math.ceil(layout.height / (8 * vmax));
+}
+
+/** A DHT segment defining one table (T.81 B.2.4.2): class 0 for DC, 1 for AC. */
+export function huffmanSegment(tableClass: 0 | 1, destination: number, table: HuffmanTable): Buffer {
+  const length = 2 + 1 + 16 + table.symbols.length;
+  return Buffer.from([0xff, DHT, length >> 8, length & 0xff, (tableClass << 4) | destination, ...table.counts, ...table.symbols]);
+}

@@ -9,8 +9,8 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
-import { dcOnlyJpeg, emptyScanData, blockCount } from "../../../handlers/render/jpeg/dc-only.js";
-import { readJpegLayout, type JpegLayout } from "../../../handlers/render/jpeg/markers.js";
+import { dcOnlyJpeg, emptyScanData } from "../../../handlers/render/jpeg/dc-only.js";
+import { blockCount, readJpegLayout, type JpegLayout } from "../../../handlers/render/jpeg/markers.js";
 import { fixture } from "../../helpers/images.js";
 import { arithmeticHeader, progressiveJpeg, withLumaAcFrom10, withRestartInterval } from "../../helpers/jpeg.js";
 
