@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { LOCAL_REGION, S3RVER_CREDENTIALS, createS3Client, startEmbeddedS3 } from "../local/s3.js";
+import { loopbackTls } from "../local/signature-check.js";
 import { PROJECT_ROOT, bundleChild, childJson, runNode } from "./child.js";
 import type { BenchFormat, CaseInput, CaseOutput } from "./origin-response-case.js";
 import type { Section } from "./report.js";
@@ -54,14 +55,14 @@ export async function runOriginResponseBench(ctx: BenchContext): Promise<BenchRe
     text: [
       "Each case is one child process running the esbuild bundle of bench/origin-response-case.ts with plain `node` " +
         "(the handler, its S3 client and sharp, as in the Lambda bundle). Memory phase: 8 misses through `createOriginResponseHandler` " +
-        "against the embedded s3rver (GET of the original, render, PUT of the variant, base64 answer), then **peak RSS** = " +
+        "against the embedded s3rver over HTTPS, as origin-response reaches AWS's S3 (GET of the original, render, PUT of the variant, base64 answer), then **peak RSS** = " +
         "`process.resourceUsage().maxRSS` (it includes Node, the handler and sharp: what the Lambda's memory must hold). Timing phase: " +
         `${runsFor(PHOTOS[0]!, ctx.quick)} misses per case up to 4 MP (${runsFor(PHOTOS[2]!, ctx.quick)} for the 18 MP photos), ` +
         "each followed by bare sharp (`sharp(buffer).resize(w, h).<format>(same encoder options)`) on the same buffer in the same " +
         "process, so that both see the same machine state.",
       "**own work** is the handler's CPU time per miss (user + system, every thread of the process) outside its S3 calls: the " +
         "S3 client's `get` and `put` are wrapped, and the CPU spent inside them (a GET returns once the whole body is read) is " +
-        "S3's share, shown apart as **S3 CPU** (HTTP, signing, receiving the body); misses run one at a time and no sharp work is in flight meanwhile. CPU time " +
+        "S3's share, shown apart as **S3 CPU** (HTTP, TLS, signing, receiving the body; the store's check of the body against its ETag's MD5 is skipped over TLS, whose records already authenticate every byte, as in production); misses run one at a time and no sharp work is in flight meanwhile. CPU time " +
         "is not inflated when other processes share the machine. **own (clock)** is the wall-clock end-to-end time minus the wall " +
         "time of those same S3 spans. The ratio is own work / bare sharp, both CPU medians.",
     ],
@@ -87,10 +88,12 @@ export async function runOriginResponseBench(ctx: BenchContext): Promise<BenchRe
 
   const script = await bundleChild(join(__dirname, "origin-response-case.ts"), "origin-response-case");
   const dataDir = mkdtempSync(join(tmpdir(), "edge-resizer-bench-s3-"));
-  const s3 = await startEmbeddedS3(dataDir, BUCKET);
+  // Over HTTPS, as origin-response reaches AWS's S3: a GET pays TLS's decryption, not the MD5 check.
+  const tls = loopbackTls();
+  const s3 = await startEmbeddedS3(dataDir, BUCKET, { tls });
   const results: CaseResult[] = [];
   try {
-    const client = createS3Client({ endpoint: s3.endpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS });
+    const client = createS3Client({ endpoint: s3.endpoint, region: LOCAL_REGION, credentials: S3RVER_CREDENTIALS, ca: tls.cert });
     for (const photo of photos) {
       await client.send(
         new PutObjectCommand({
@@ -116,7 +119,10 @@ export async function runOriginResponseBench(ctx: BenchContext): Promise<BenchRe
           };
           const result: CaseResult = { photo, width, format };
           try {
-            result.output = childJson<CaseOutput>(await runNode(script, [JSON.stringify(input)]), `case ${photo.file} ${width} ${format}`);
+            result.output = childJson<CaseOutput>(
+              await runNode(script, [JSON.stringify(input)], { env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.certFile } }),
+              `case ${photo.file} ${width} ${format}`,
+            );
             const o = result.output;
             ctx.log(
               `  ${photo.file} → ${width} ${format}: own ${formatNumber(median(o.ownCpu))} ms CPU, bare sharp ${formatNumber(median(o.baselineCpu))} ms, ` +
