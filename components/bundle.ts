@@ -6,7 +6,8 @@
  * - origin-response: one CJS file with sharp left external, plus linux-x64 glibc sharp in its own
  *   `node_modules` (Lambda@Edge is x86_64 only and has no layers, so the binaries ship inside).
  * Each gets a validated `settings.json` beside `index.js` (Lambda@Edge has no environment
- * variables) and a reproducible `<name>.zip`.
+ * variables), holding the settings that function reads and the others at their defaults
+ * (settingsFor), and a reproducible `<name>.zip`.
  */
 import type { BuildOptions, BuildResult, Metafile, Plugin } from "esbuild";
 import { execFileSync } from "node:child_process";
@@ -24,7 +25,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../handlers/core/settings.js";
+import { DEFAULT_SETTINGS, settingsFileText, settingsFor, validateSettings, type Settings } from "../handlers/core/settings.js";
 import { PACKAGE_LIMITS, checkPackageSize } from "../handlers/cloudfront/edge-rules.js";
 import { zipDirectory } from "./zip.js";
 
@@ -102,7 +103,7 @@ export interface PurgeBundle {
 export interface BuildEdgeBundlesOptions {
   /** Where `viewer-request/`, `origin-response/` and their zips are written (e.g. `dist`). */
   outDir: string;
-  /** Baked into each `settings.json`; validated first. Default: DEFAULT_SETTINGS. */
+  /** Validated first; each function's share of it is baked into its `settings.json`. Default: DEFAULT_SETTINGS. */
   settings?: unknown;
   /** Repository root (handlers, package-lock.json, `.cache/`). Default: PROJECT_ROOT. */
   projectRoot?: string;
@@ -212,7 +213,7 @@ export async function buildEdgeFunction(options: BuildEdgeFunctionOptions): Prom
   for (const warning of result.warnings) log(`  esbuild warning (${name}): ${warning.text}`);
   if (!withSharp) assertNoForbiddenInputs(name, result.metafile!);
 
-  writeFileSync(join(dir, "settings.json"), `${JSON.stringify(settings, null, 2)}\n`);
+  writeFileSync(join(dir, "settings.json"), settingsFileText(settingsFor(name, settings)));
   if (withSharp) {
     const sharpModules = ensureLambdaSharp(root, log);
     cpSync(sharpModules, join(dir, "node_modules"), { recursive: true });

@@ -13,7 +13,15 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { VIEWER_URL_HEADER } from "../handlers/cloudfront/plumbing.js";
 import { HSTS, SECURITY_HEADERS } from "../handlers/cloudfront/security-headers.js";
-import { DEFAULT_SETTINGS, SETTINGS_SCHEMA, validateSettings, type Settings, type ThumborSettings } from "../handlers/core/settings.js";
+import {
+  DEFAULT_SETTINGS,
+  SETTINGS_SCHEMA,
+  settingsFileText,
+  settingsFor,
+  validateSettings,
+  type Settings,
+  type ThumborSettings,
+} from "../handlers/core/settings.js";
 import {
   CUSTOM_ERROR_CODES,
   EDGE_FUNCTION_REGION,
@@ -400,15 +408,24 @@ function cloudFrontReadPolicy(
   );
 }
 
-/** The settings file baked into both archives, validated again once the (secret) keys are known. */
+/**
+ * The whole settings document, validated again once the (secret) keys are known. Each archive
+ * bakes in its own function's share of it (edgeSettingsJson).
+ */
 function bakedSettingsJson(label: string, checked: CheckedSettings): pulumi.Output<string> {
   const { plain, securityKey, retiredSecurityKeys } = checked;
   return pulumi
     .all([pulumi.output(securityKey), pulumi.output(retiredSecurityKeys)])
-    .apply(
-      ([key, retired]) =>
-        `${JSON.stringify(validateSettings({ ...plain, thumbor: { ...plain.thumbor, securityKey: key, retiredSecurityKeys: retired } }, `${label} settings`), null, 2)}\n`,
+    .apply(([key, retired]) =>
+      settingsFileText(
+        validateSettings({ ...plain, thumbor: { ...plain.thumbor, securityKey: key, retiredSecurityKeys: retired } }, `${label} settings`),
+      ),
     );
+}
+
+/** One function's settings.json: the settings it reads, the others at their defaults (settingsFor: no signing key in origin-response). */
+export function edgeSettingsJson(fn: EdgeFunctionName, settingsJson: string): string {
+  return settingsFileText(settingsFor(fn, validateSettings(JSON.parse(settingsJson))));
 }
 
 /** The execution role of one edge function: one each, so viewer-request (every request) holds no S3 access. */
@@ -462,7 +479,7 @@ function edgeFunction(
       architectures: ["x86_64"],
       handler: "index.handler",
       role: ctx.roles[fn].arn,
-      code: pulumi.all([ctx.bundles, ctx.settingsJson]).apply(([dirs, json]) => edgeCodeArchive(dirs[fn], json)),
+      code: pulumi.all([ctx.bundles, ctx.settingsJson]).apply(([dirs, json]) => edgeCodeArchive(dirs[fn], edgeSettingsJson(fn, json))),
       publish: true,
       memorySize,
       timeout,
@@ -924,7 +941,7 @@ function checkBundleDir(label: string, dir: string): BundleDirs {
 
 /**
  * The function's code: every file of the built folder, with `settings.json` replaced by the
- * stack's settings (the build's own copy carries DEFAULT_SETTINGS). A new settings value changes
+ * function's share of the stack's settings (the build's own copy carries DEFAULT_SETTINGS). A new settings value changes
  * the archive, so Pulumi publishes a new version and re-points the distribution.
  */
 export function edgeCodeArchive(dir: string, settingsJson: string): pulumi.asset.AssetArchive {

@@ -93,7 +93,7 @@ export const INFRA_SCHEMA = defineInfra({
     min: 128,
     max: ORIGIN_RESPONSE_LIMITS.maxMemoryMb,
   },
-  /** timeout of the resizing function in seconds, 1-30 (the Lambda@Edge maximum); also baked into both functions' `settings.json`, where origin-response ends a render at half of it */
+  /** timeout of the resizing function in seconds, 1-30 (the Lambda@Edge maximum); also baked into origin-response's `settings.json`, where origin-response ends a render at half of it */
   originResponseTimeoutSeconds: {
     type: "integer",
     default: 30,

@@ -11,7 +11,7 @@ import { createOriginResponseHandler } from "../handlers/origin-response.js";
 import { createViewerRequestHandler } from "../handlers/viewer-request.js";
 import { clipText } from "../handlers/core/errors.js";
 import { SECURITY_HEADERS } from "../handlers/cloudfront/security-headers.js";
-import { DEFAULT_SETTINGS, type Settings } from "../handlers/core/settings.js";
+import { DEFAULT_SETTINGS, settingsFor, type Settings } from "../handlers/core/settings.js";
 import { isUnderVariantPrefix, parseVariantKey, uriToKey } from "../handlers/core/variant-key.js";
 import { DEFAULT_DATA_DIR, LOCAL_BUCKET, SAMPLES_DIR, SAMPLES_PREFIX } from "./locations.js";
 import { EdgeCache, type CacheStats } from "./cloudfront-cache.js";
@@ -167,8 +167,9 @@ function createEdge({ options, settings, log, cleanups }: Startup, s3: S3Target)
   cleanups.push(async () => handlerClient.destroy());
   const cache = new EdgeCache(options.cacheBytes ?? DEFAULT_CACHE_BYTES);
   const realHandlers: EdgeHandlers = {
-    viewerRequest: createViewerRequestHandler(settings),
-    originResponse: createOriginResponseHandler(settings, { s3Client: () => handlerClient }),
+    // Each function with its own share of the settings, as the build bakes them.
+    viewerRequest: createViewerRequestHandler(settingsFor("viewer-request", settings)),
+    originResponse: createOriginResponseHandler(settingsFor("origin-response", settings), { s3Client: () => handlerClient }),
   };
   const edge = new LocalEdge(
     options.handlers ? options.handlers(realHandlers) : realHandlers,

@@ -78,7 +78,7 @@ function pulumiKey(name: string, entry: SchemaEntry, description: string): strin
 export function pulumiConfigBlock(settings: DocumentedSchema<SettingsSchema>, infra: DocumentedSchema): string {
   const lines = [
     "config:",
-    "  # ---- Handler settings (baked into settings.json inside both functions) ----",
+    "  # ---- Handler settings (baked into settings.json inside each function that reads them) ----",
     ...Object.entries(settings.schema)
       .filter(([, entry]) => !entry.bakedFromInfra)
       .flatMap(([name, entry]) => pulumiKey(name, entry, `${entry.group ? `(${entry.group}.${name}) ` : ""}${docOf(settings, name)}`)),

@@ -169,11 +169,14 @@ test.serial("a plain-JavaScript Pulumi program instantiates ImageResizer from th
   t.is(viewer["index.js"]?.path, join(installed, "dist", "viewer-request", "index.js"));
   t.is(origin["index.js"]?.path, join(installed, "dist", "origin-response", "index.js"));
   t.is(origin["node_modules"]?.path, join(installed, "dist", "origin-response", "node_modules"));
-  for (const members of [viewer, origin]) {
-    const settings = JSON.parse(members["settings.json"]!.text!) as { sizes: string[]; thumbor: { allowUnsafe: boolean } };
-    t.deepEqual(settings.sizes, ["320x0"]);
-    t.false(settings.thumbor.allowUnsafe);
-  }
+  // Each function gets the settings it reads: the size list and the signing rules are viewer-request's.
+  const baked = (members: typeof viewer) =>
+    JSON.parse(members["settings.json"]!.text!) as { sizes: string[]; thumbor: { allowUnsafe: boolean; securityKey: string } };
+  t.deepEqual(baked(viewer).sizes, ["320x0"]);
+  t.false(baked(viewer).thumbor.allowUnsafe);
+  t.is(baked(viewer).thumbor.securityKey, "k");
+  t.deepEqual(baked(origin).sizes, []);
+  t.is(baked(origin).thumbor.securityKey, "");
 });
 
 /** tsconfig module + moduleResolution pairs a consumer may use; "node" is Pulumi's TypeScript template's. */

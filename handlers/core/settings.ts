@@ -7,7 +7,14 @@
  */
 import { readFileSync } from "node:fs";
 import { defaultsOf, readBySchema, type GroupOf, type SchemaEntry } from "./schema.js";
-import { CMYK_CONVERSIONS, INTERMEDIATE_MODES, SETTINGS_SCHEMA, SMART_CROP_MODES, type SettingEntry } from "./settings-schema.js";
+import {
+  CMYK_CONVERSIONS,
+  INTERMEDIATE_MODES,
+  SETTINGS_SCHEMA,
+  SMART_CROP_MODES,
+  type SettingEntry,
+  type SettingReader,
+} from "./settings-schema.js";
 import { valueChecks } from "./value-checks.js";
 
 export { CMYK_CONVERSIONS, INTERMEDIATE_MODES, SETTINGS_SCHEMA, SMART_CROP_MODES, parseSizeEntry } from "./settings-schema.js";
@@ -81,6 +88,29 @@ export function settingsValidator<S extends SettingsSchema>(schema: S): (input: 
 
 /** Validates a parsed settings document against SETTINGS_SCHEMA (settingsValidator). */
 export const validateSettings: (input: unknown, origin?: string) => Settings = settingsValidator(SETTINGS_SCHEMA);
+
+/**
+ * The settings document one function is given: the settings its code reads (each entry's
+ * `readBy`), every other one at its default. origin-response never checks a signature, so it is
+ * never given the signing keys: its code package holds no key that could sign a URL.
+ */
+export function settingsFor(reader: SettingReader, settings: Settings): Settings {
+  const doc: Record<string, unknown> = {};
+  const thumbor: Record<string, unknown> = {};
+  const given = settings as unknown as Record<string, unknown>;
+  const givenThumbor = settings.thumbor as unknown as Record<string, unknown>;
+  for (const [name, entry] of Object.entries(SETTINGS_SCHEMA) as [string, SettingEntry][]) {
+    if (!entry.readBy.includes(reader)) continue;
+    if (entry.group) thumbor[name] = givenThumbor[name];
+    else doc[name] = given[name];
+  }
+  return validateSettings({ ...doc, thumbor }, `settings for ${reader}`);
+}
+
+/** The text of a settings.json: the document as the build and the component write it. */
+export function settingsFileText(settings: Settings): string {
+  return `${JSON.stringify(settings, null, 2)}\n`;
+}
 
 function givenIn(doc: Record<string, unknown>, name: string): unknown {
   return Object.hasOwn(doc, name) ? doc[name] : undefined;

@@ -10,7 +10,7 @@ import { join, relative, sep } from "node:path";
 import { buildEdgeBundles, buildEdgeFunction, VIEWER_PACKAGE_LIMIT_BYTES, type EdgeBundles } from "../../components/bundle.js";
 import { PACKAGE_LIMITS, checkPackageSize } from "../../handlers/cloudfront/edge-rules.js";
 import { createZip, readZip, zipDirectory } from "../../components/zip.js";
-import { DEFAULT_SETTINGS, validateSettings, type Settings } from "../../handlers/core/settings.js";
+import { DEFAULT_SETTINGS, settingsFor, validateSettings, type Settings } from "../../handlers/core/settings.js";
 import { VIEWER_URL_HEADER } from "../../handlers/cloudfront/plumbing.js";
 
 const ROOT = join(__dirname, "..", "..");
@@ -169,12 +169,15 @@ test("the origin-response folder carries sharp and its linux-x64 glibc binaries,
   );
 });
 
-test("each bundle has a settings.json equal to the validated build settings", (t) => {
+test("each bundle has a settings.json of the settings its function reads; origin-response's holds no signing key", (t) => {
   for (const bundle of [bundles.viewerRequest, bundles.originResponse]) {
-    const baked = JSON.parse(readFileSync(join(bundle.dir, "settings.json"), "utf8"));
-    t.deepEqual(validateSettings(baked), settings, bundle.name);
-    t.deepEqual(baked, settings, bundle.name);
+    const text = readFileSync(join(bundle.dir, "settings.json"), "utf8");
+    const baked = JSON.parse(text);
+    t.deepEqual(validateSettings(baked), settingsFor(bundle.name, settings), bundle.name);
+    t.deepEqual(baked, settingsFor(bundle.name, settings), bundle.name);
+    t.is(text.includes(settings.thumbor.securityKey), bundle.name === "viewer-request", bundle.name);
   }
+  t.is(JSON.parse(readFileSync(join(bundles.viewerRequest.dir, "settings.json"), "utf8")).thumbor.securityKey, "build-test-key");
 });
 
 test("each zip holds exactly the files of its folder, byte for byte, and unzip agrees", (t) => {

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { componentHarness, deployResizer } from "../helpers/component-harness.js";
 import { archiveMembers, unwrapSecret, valueOf, type RecordedResource } from "../../components/pulumi-mocks.js";
-import { DEFAULT_SETTINGS, validateSettings } from "../../handlers/core/settings.js";
+import { DEFAULT_SETTINGS, settingsFor, validateSettings } from "../../handlers/core/settings.js";
 import { existingBucketRefusal, type ImageResizer as ImageResizerClass, type ImageResizerArgs } from "../../components/image-resizer.js";
 import { VIEWER_URL_HEADER } from "../../handlers/cloudfront/plumbing.js";
 import { HSTS, SECURITY_HEADERS } from "../../handlers/cloudfront/security-headers.js";
@@ -433,7 +433,7 @@ test("an existing bucket is looked up, not created, and gets the OAI policy", as
   t.false(allows(access, "s3:PutObject", "arn:aws:s3:::thumbor-originals/a.jpg"));
 });
 
-test("each archive bakes the stack's settings into settings.json, with the secret key, and stays secret", async (t) => {
+test("each archive bakes its function's share of the stack's settings into settings.json, the secret key in viewer-request's only, and stays secret", async (t) => {
   const settings = {
     sizes: ["320x0", "640x0"],
     maxWidth: 2048,
@@ -443,14 +443,16 @@ test("each archive bakes the stack's settings into settings.json, with the secre
   };
   const resizer = await deploy("baked", { settings });
   const expected = validateSettings({ ...settings, thumbor: { ...settings.thumbor, securityKey: "k3y-from-config" } });
-  for (const name of ["baked-viewer-request", "baked-origin-response"]) {
+  for (const reader of ["viewer-request", "origin-response"] as const) {
+    const name = `baked-${reader}`;
     const { secret, value } = unwrapSecret(named(T.fn, name).inputs.code);
-    t.true(secret, `${name} code carries a secret, so Pulumi encrypts it in state`);
+    t.true(secret, `${name} code is derived from the secret key, so Pulumi encrypts it in state`);
     const members = await archiveMembers(value);
     const baked = members["settings.json"];
     if (baked?.kind !== "text") return t.fail(`${name} has no settings.json text asset`);
-    t.deepEqual(JSON.parse(baked.text), expected);
-    t.is(JSON.parse(baked.text).thumbor.securityKey, "k3y-from-config");
+    t.deepEqual(JSON.parse(baked.text), settingsFor(reader, expected));
+    t.is(JSON.parse(baked.text).thumbor.securityKey, reader === "viewer-request" ? "k3y-from-config" : "", name);
+    t.is(baked.text.includes("k3y-from-config"), reader === "viewer-request", name);
     const index = members["index.js"];
     t.is(index?.kind, "file");
     t.true(existsSync((index as { path: string }).path));
@@ -459,13 +461,15 @@ test("each archive bakes the stack's settings into settings.json, with the secre
   t.deepEqual(JSON.parse(await valueOf(resizer.settingsJson)), expected);
 });
 
-test("the origin-response timeout is baked into both functions' settings, so the render deadline follows it", async (t) => {
+test("the origin-response timeout is baked into origin-response's settings, so the render deadline follows it", async (t) => {
   await deploy("timeout", { originResponseTimeoutSeconds: 12 });
-  for (const name of ["timeout-viewer-request", "timeout-origin-response"]) {
+  const bakedTimeout = async (name: string) => {
     const members = await archiveMembers(unwrapSecret(named(T.fn, name).inputs.code).value);
-    const baked = validateSettings(JSON.parse((members["settings.json"] as { text: string }).text));
-    t.is(baked.originResponseTimeoutSeconds, 12, name);
-  }
+    return validateSettings(JSON.parse((members["settings.json"] as { text: string }).text)).originResponseTimeoutSeconds;
+  };
+  t.is(await bakedTimeout("timeout-origin-response"), 12);
+  // viewer-request does not read it (the settings-readers test), so it keeps the default.
+  t.is(await bakedTimeout("timeout-viewer-request"), DEFAULT_SETTINGS.originResponseTimeoutSeconds);
   t.is(named(T.fn, "timeout-origin-response").inputs.timeout, 12);
 });
 

@@ -12,7 +12,7 @@ import { buildEdgeBundles } from "../../components/bundle.js";
 import { IMAGE_RESIZER_DEFAULTS, INFRA_BAKED_SETTINGS, ImageResizer } from "../../components/image-resizer.js";
 import { archiveMembers, installPulumiMocks, unwrapSecret, valueOf, type PulumiMocks } from "../../components/pulumi-mocks.js";
 import { INFRA_CONFIG_KEYS, SETTINGS_CONFIG_KEYS, imageResizerArgsFromConfig } from "../../components/stack-config.js";
-import { DEFAULT_SETTINGS, validateSettings } from "../../handlers/core/settings.js";
+import { DEFAULT_SETTINGS, settingsFor, validateSettings } from "../../handlers/core/settings.js";
 import { prodStack, programConfig, project, SECRET_KEYS } from "../helpers/stack-files.js";
 
 let mocks: PulumiMocks;
@@ -69,43 +69,48 @@ test.serial("Pulumi.yaml declares every key, with a description and the defaults
   }
 });
 
-test.serial("the program deploys Pulumi.prod.yaml: its settings and the secret key are baked into both functions", async (t) => {
-  const stackValues = { ...prodStack.config, "edge-resizer:securityKey": "prod-s3cr3t", "edge-resizer:bundleDir": bundleDir };
-  pulumi.runtime.setAllConfig(programConfig(stackValues), SECRET_KEYS);
-  const program = await import("../../index.js");
-  t.is(await valueOf(program.distributionDomainName), "d111111abcdef8.cloudfront.net");
-  t.is(await valueOf(program.url), "https://d111111abcdef8.cloudfront.net");
-  t.is(await valueOf(program.bucketName), "edge-resizer-images");
-  t.regex(await valueOf(program.viewerRequestFunctionArn), /:function:edge-resizer-viewer-request:1$/);
+test.serial(
+  "the program deploys Pulumi.prod.yaml: its settings are baked into both functions, the secret key into viewer-request only",
+  async (t) => {
+    const stackValues = { ...prodStack.config, "edge-resizer:securityKey": "prod-s3cr3t", "edge-resizer:bundleDir": bundleDir };
+    pulumi.runtime.setAllConfig(programConfig(stackValues), SECRET_KEYS);
+    const program = await import("../../index.js");
+    t.is(await valueOf(program.distributionDomainName), "d111111abcdef8.cloudfront.net");
+    t.is(await valueOf(program.url), "https://d111111abcdef8.cloudfront.net");
+    t.is(await valueOf(program.bucketName), "edge-resizer-images");
+    t.regex(await valueOf(program.viewerRequestFunctionArn), /:function:edge-resizer-viewer-request:1$/);
 
-  const c = prodStack.config as Record<string, any>;
-  const expected = validateSettings({
-    sizes: c["edge-resizer:sizes"],
-    sizeTolerance: Number(c["edge-resizer:sizeTolerance"]),
-    maxWidth: c["edge-resizer:maxWidth"],
-    maxHeight: c["edge-resizer:maxHeight"],
-    maxInputPixels: c["edge-resizer:maxInputPixels"],
-    autoAvif: c["edge-resizer:autoAvif"],
-    defaultQuality: c["edge-resizer:defaultQuality"],
-    thumbor: { allowUnsafe: false, securityKey: "prod-s3cr3t", stripHosts: c["edge-resizer:stripHosts"] },
-  });
-  t.false(expected.thumbor.allowUnsafe);
-  for (const fn of ["edge-resizer-viewer-request", "edge-resizer-origin-response"]) {
-    const recorded = mocks.resources.find((r) => r.type === "aws:lambda/function:Function" && r.name === fn);
-    if (!recorded) return t.fail(`${fn} not created`);
-    const { secret, value } = unwrapSecret(recorded.inputs.code);
-    t.true(secret, `${fn}: the archive holding the key is a secret`);
-    const baked = (await archiveMembers(value))["settings.json"] as { text: string };
-    t.deepEqual(JSON.parse(baked.text), expected);
-  }
-  const origin = mocks.resources.find((r) => r.name === "edge-resizer-origin-response")!;
-  t.is(origin.inputs.memorySize, c["edge-resizer:originResponseMemoryMb"]);
-  const lifecycle = mocks.resources.find((r) => r.type === "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration");
-  t.is(lifecycle?.inputs.rules[0].expiration.days, 90);
-  t.is(lifecycle?.inputs.rules[0].filter.prefix, "variants/");
-  const distribution = mocks.resources.find((r) => r.type === "aws:cloudfront/distribution:Distribution");
-  t.is(distribution?.inputs.priceClass, "PriceClass_100");
-});
+    const c = prodStack.config as Record<string, any>;
+    const expected = validateSettings({
+      sizes: c["edge-resizer:sizes"],
+      sizeTolerance: Number(c["edge-resizer:sizeTolerance"]),
+      maxWidth: c["edge-resizer:maxWidth"],
+      maxHeight: c["edge-resizer:maxHeight"],
+      maxInputPixels: c["edge-resizer:maxInputPixels"],
+      autoAvif: c["edge-resizer:autoAvif"],
+      defaultQuality: c["edge-resizer:defaultQuality"],
+      thumbor: { allowUnsafe: false, securityKey: "prod-s3cr3t", stripHosts: c["edge-resizer:stripHosts"] },
+    });
+    t.false(expected.thumbor.allowUnsafe);
+    for (const reader of ["viewer-request", "origin-response"] as const) {
+      const fn = `edge-resizer-${reader}`;
+      const recorded = mocks.resources.find((r) => r.type === "aws:lambda/function:Function" && r.name === fn);
+      if (!recorded) return t.fail(`${fn} not created`);
+      const { secret, value } = unwrapSecret(recorded.inputs.code);
+      t.true(secret, `${fn}: the archive is derived from the settings holding the key, so it stays a secret`);
+      const baked = (await archiveMembers(value))["settings.json"] as { text: string };
+      t.deepEqual(JSON.parse(baked.text), settingsFor(reader, expected));
+      t.is(baked.text.includes("prod-s3cr3t"), reader === "viewer-request", fn);
+    }
+    const origin = mocks.resources.find((r) => r.name === "edge-resizer-origin-response")!;
+    t.is(origin.inputs.memorySize, c["edge-resizer:originResponseMemoryMb"]);
+    const lifecycle = mocks.resources.find((r) => r.type === "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration");
+    t.is(lifecycle?.inputs.rules[0].expiration.days, 90);
+    t.is(lifecycle?.inputs.rules[0].filter.prefix, "variants/");
+    const distribution = mocks.resources.find((r) => r.type === "aws:cloudfront/distribution:Distribution");
+    t.is(distribution?.inputs.priceClass, "PriceClass_100");
+  },
+);
 
 /** Applies stack values over the project defaults and constructs a resizer from them, as index.ts does. */
 function deployWith(name: string, stackValues: Record<string, unknown>): ImageResizer {

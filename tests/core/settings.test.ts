@@ -2,7 +2,15 @@ import test from "ava";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_SETTINGS, SettingsError, loadSettingsFile, validateSettings } from "../../handlers/core/settings.js";
+import {
+  DEFAULT_SETTINGS,
+  SETTINGS_SCHEMA,
+  SettingsError,
+  loadSettingsFile,
+  settingsFor,
+  validateSettings,
+} from "../../handlers/core/settings.js";
+import { SETTING_READERS } from "../../handlers/core/settings-schema.js";
 import { TRIGGER_LIMITS } from "../../handlers/cloudfront/edge-rules.js";
 
 test("an empty document takes every default, and the defaults are valid", (t) => {
@@ -123,4 +131,33 @@ test("originResponseTimeoutSeconds: Lambda@Edge's 30 s by default, 1 to 30 when 
       message: /originResponseTimeoutSeconds must be an integer from 1 to 30/,
     });
   }
+});
+
+test("each function is given the settings it reads and every other one at its default: origin-response gets no signing key", (t) => {
+  const full = validateSettings({
+    sizes: ["300x200"],
+    maxWidth: 2000,
+    maxFrames: 10,
+    defaultQuality: 70,
+    intermediate: "off",
+    thumbor: { allowUnsafe: false, securityKey: "s3cr3t", retiredSecurityKeys: ["old-s3cr3t"], pathPrefix: "img", progressiveJpeg: false },
+  });
+  for (const reader of SETTING_READERS) {
+    const share = settingsFor(reader, full) as unknown as Record<string, unknown> & { thumbor: Record<string, unknown> };
+    const given = full as unknown as Record<string, unknown> & { thumbor: Record<string, unknown> };
+    const defaults = DEFAULT_SETTINGS as unknown as Record<string, unknown> & { thumbor: Record<string, unknown> };
+    for (const [name, entry] of Object.entries(SETTINGS_SCHEMA)) {
+      const pick = (doc: typeof share) => ("group" in entry && entry.group ? doc.thumbor[name] : doc[name]);
+      t.deepEqual(pick(share), pick((entry.readBy as readonly string[]).includes(reader) ? given : defaults), `${reader}: ${name}`);
+    }
+  }
+  const origin = settingsFor("origin-response", full);
+  t.is(origin.thumbor.securityKey, "");
+  t.deepEqual(origin.thumbor.retiredSecurityKeys, []);
+  t.false(JSON.stringify(origin).includes("s3cr3t"));
+  t.is(settingsFor("viewer-request", full).thumbor.securityKey, "s3cr3t");
+  // Settings both read stay the same in both (the variant key depends on them).
+  t.is(origin.maxWidth, 2000);
+  t.is(origin.thumbor.pathPrefix, "img");
+  t.is(settingsFor("viewer-request", full).maxWidth, 2000);
 });
