@@ -185,7 +185,7 @@ export async function runIntermediateBench(ctx: BenchContext): Promise<BenchResu
           "interleaved in one process (sharp.concurrency(1)); CPU ms is process.cpuUsage (user + system, every thread) around the whole set, median. " +
           `"through the intermediate" includes making it (${INTERMEDIATE_LONG_SIDE} px long side, JPEG q95 4:4:4) once from the original, ` +
           'as a page\'s first set does in production; "from a stored one" is a later set, the intermediate already made. ' +
-          "**Pillow**: bench/pillow-anchor.py making the same sizes and formats, one request each from the original (best of 3 sets, after the timed sets" +
+          "**Pillow**: bench/pillow-anchor.py making the same sizes and formats, one request each from the original (median of 3 sets, after the timed sets" +
           `${pillowSkip ? `; ${pillowSkip}` : ""}). **worst PSNR delta**: over the set, the PSNR of the variant through the intermediate minus that of the direct one, both ` +
           "against a float Lanczos-3 reduction of the full-size original to the variant's size (bench/float-lanczos.ts); negative is further from it. " +
           '"made in production" is intermediatePays for that original. S3 requests are not counted here.',

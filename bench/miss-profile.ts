@@ -508,7 +508,7 @@ export async function runMissProfileBench(ctx: BenchContext): Promise<BenchResul
         "in one pass, so **encode alone** is measured apart: the output's pixels encoded again with the same options.",
       "**Pillow (thumbor's engine)**: `bench/pillow-anchor.py` in the same run: Pillow 12.3 doing what thumbor 7.8's engine " +
         "does for the same URL (lazy open, `draft`, the centred crop to the target's aspect ratio, LANCZOS resize, save with thumbor's " +
-        "defaults), CPU per request, best of three loops. " +
+        "defaults), CPU per request, the median of three loops (a median like ours). " +
         "A thumbor server costs more than this (its HTTP and Python around it). Ratios come from one run: absolute numbers move with " +
         `the machine and its load.`,
       `![CPU per miss, edge-resizer vs Pillow](${CHART_PATH})`,
