@@ -118,7 +118,7 @@ async function fromIntermediate(intermediate: Buffer, plans: TransformPlan[], re
 export async function runIntermediateBench(ctx: BenchContext): Promise<BenchResult> {
   sharp.concurrency(1);
   sharp.cache(false);
-  const runs = ctx.quick ? 1 : 3;
+  const runs = ctx.quick ? 1 : 5;
   const python = findPillowPython();
   const pillowSkip = pillowSkipNote(python);
   if (pillowSkip) ctx.log(`  ${pillowSkip}`);
