@@ -424,7 +424,7 @@ function bakedSettingsJson(label: string, checked: CheckedSettings): pulumi.Outp
 }
 
 /** One function's settings.json: the settings it reads, the others at their defaults (settingsFor: no signing key in origin-response). */
-export function edgeSettingsJson(fn: EdgeFunctionName, settingsJson: string): string {
+function edgeSettingsJson(fn: EdgeFunctionName, settingsJson: string): string {
   return settingsFileText(settingsFor(fn, validateSettings(JSON.parse(settingsJson))));
 }
 
