@@ -124,9 +124,14 @@ export class ImageResizer extends pulumi.ComponentResource {
     const bucket = imagesBucket(name, infra, this);
     if (infra.variantExpirationDays > 0) variantExpiry(name, bucket, variantPrefix, infra.variantExpirationDays, this);
     const access = cloudFrontIdentity(name, infra.originAccess, this);
-    const settingsJson = bakedSettingsJson(label, settings);
+    const baked = bakedSettings(label, settings);
     const roles = { "viewer-request": edgeRole(name, "viewer-request", this), "origin-response": edgeRole(name, "origin-response", this) };
-    [this.viewerRequestFunction, this.originResponseFunction] = edgeFunctions(name, infra, { roles, bundles, settingsJson, parent: this });
+    [this.viewerRequestFunction, this.originResponseFunction] = edgeFunctions(name, infra, {
+      roles,
+      bundles,
+      settings: baked,
+      parent: this,
+    });
     const webAcl = infra.wafRateLimit > 0 || infra.wafManagedRules ? firewall(name, infra, variantPrefix, this) : undefined;
     const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
     const functionNames = { "viewer-request": this.viewerRequestFunction.name, "origin-response": this.originResponseFunction.name };
@@ -170,7 +175,7 @@ export class ImageResizer extends pulumi.ComponentResource {
     this.viewerRequestRoleArn = roles["viewer-request"].arn;
     this.originResponseRoleArn = roles["origin-response"].arn;
     this.originAccessIdentityIamArn = access.oai?.iamArn ?? pulumi.output("");
-    this.settingsJson = settingsJson;
+    this.settingsJson = baked.apply(settingsFileText);
     this.registerPublicOutputs();
   }
 
@@ -410,22 +415,15 @@ function cloudFrontReadPolicy(
 
 /**
  * The whole settings document, validated again once the (secret) keys are known. Each archive
- * bakes in its own function's share of it (edgeSettingsJson).
+ * bakes in its own function's share of it (settingsFor: no signing key in origin-response).
  */
-function bakedSettingsJson(label: string, checked: CheckedSettings): pulumi.Output<string> {
+function bakedSettings(label: string, checked: CheckedSettings): pulumi.Output<Settings> {
   const { plain, securityKey, retiredSecurityKeys } = checked;
   return pulumi
     .all([pulumi.output(securityKey), pulumi.output(retiredSecurityKeys)])
     .apply(([key, retired]) =>
-      settingsFileText(
-        validateSettings({ ...plain, thumbor: { ...plain.thumbor, securityKey: key, retiredSecurityKeys: retired } }, `${label} settings`),
-      ),
+      validateSettings({ ...plain, thumbor: { ...plain.thumbor, securityKey: key, retiredSecurityKeys: retired } }, `${label} settings`),
     );
-}
-
-/** One function's settings.json: the settings it reads, the others at their defaults (settingsFor: no signing key in origin-response). */
-function edgeSettingsJson(fn: EdgeFunctionName, settingsJson: string): string {
-  return settingsFileText(settingsFor(fn, validateSettings(JSON.parse(settingsJson))));
 }
 
 /** The execution role of one edge function: one each, so viewer-request (every request) holds no S3 access. */
@@ -447,7 +445,7 @@ type EdgeFunctionName = Exclude<keyof BundleDirs, "purge">;
 interface EdgeFunctionContext {
   roles: Record<EdgeFunctionName, aws.iam.Role>;
   bundles: pulumi.Output<BundleDirs>;
-  settingsJson: pulumi.Output<string>;
+  settings: pulumi.Output<Settings>;
   parent: pulumi.Resource;
 }
 
@@ -479,7 +477,9 @@ function edgeFunction(
       architectures: ["x86_64"],
       handler: "index.handler",
       role: ctx.roles[fn].arn,
-      code: pulumi.all([ctx.bundles, ctx.settingsJson]).apply(([dirs, json]) => edgeCodeArchive(dirs[fn], edgeSettingsJson(fn, json))),
+      code: pulumi
+        .all([ctx.bundles, ctx.settings])
+        .apply(([dirs, settings]) => edgeCodeArchive(dirs[fn], settingsFileText(settingsFor(fn, settings)))),
       publish: true,
       memorySize,
       timeout,
@@ -906,7 +906,7 @@ function checkSettings(
     retiredSecurityKeys = DEFAULT_SETTINGS.thumbor.retiredSecurityKeys,
     ...thumborRest
   } = thumbor;
-  // A key that is an Output is checked again, for real, when its value is known (see bakedSettingsJson).
+  // A key that is an Output is checked again, for real, when its value is known (see bakedSettings).
   const keyNow = typeof securityKey === "string" ? securityKey : "(secret, checked at deployment)";
   const retiredNow =
     Array.isArray(retiredSecurityKeys) && retiredSecurityKeys.every((k) => typeof k === "string") ? (retiredSecurityKeys as string[]) : [];
